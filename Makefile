@@ -1,0 +1,44 @@
+# Set-up is part of every target: a fresh machine needs only `make demo` or `make test`.
+# Each step is skipped when its inputs have not changed, so repeated runs are quick.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+SYS_STAMP := $(VENV)/.system
+
+.PHONY: setup test demo lint bench clean
+
+setup: $(SYS_STAMP) $(PY_STAMP) $(NODE_STAMP)
+
+# Debian packages the project needs (Node.js for real MicroPython in the tests).
+$(SYS_STAMP): tools/setup-system.sh
+	bash tools/setup-system.sh
+	@mkdir -p $(VENV) && touch $@
+
+$(PY_STAMP): pyproject.toml $(SYS_STAMP)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json $(SYS_STAMP)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: setup
+	$(BIN)/python -m pytest
+
+demo: setup
+	$(BIN)/vitrine demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: setup
+	$(BIN)/vitrine bench link --json
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -1,0 +1,132 @@
+# The real board object: the one firmware module that touches machine, bluetooth and neopixel.
+# Drivers receive this object (or the simulator's stand-in with the same methods) through
+# their constructors; nothing hardware is built at import time.
+#
+# The board object's interface (the hardware seam):
+#   clock                      ticks_ms(), ticks_us(), ticks_diff(a, b), ticks_add(t, delta)
+#   uid() -> str               unique id of the MCU, hex
+#   reset_cause() -> int       wire.RESET_* code
+#   reset()                    soft reset; does not return
+#   watchdog(timeout_ms)       started hardware watchdog with feed()
+#   open_link(link_cfg)        the protocol port: read_into(buf, timeout_ms), write(buf, n)
+#   pin(n, mode, pull=None)    digital pin; mode "in" or "out"
+#   adc(n)                     analogue input with read_u16()
+#   i2c(bus, scl, sda, freq)   I2C bus (readfrom_mem_into, writeto_mem, scan, ...)
+#   led_strip(pin, count)      WS2812 strip: strip[i] = (r, g, b); strip.write()
+#   ble()                      the active bluetooth.BLE object
+
+import asyncio
+import sys
+import time
+
+import machine
+import micropython
+
+from vitrine_fw import wire
+
+
+class Clock:
+    """MicroPython's ticks, wrapping at their port-specific period."""
+
+    ticks_ms = staticmethod(time.ticks_ms)
+    ticks_us = staticmethod(time.ticks_us)
+    ticks_diff = staticmethod(time.ticks_diff)
+    ticks_add = staticmethod(time.ticks_add)
+
+
+class StreamPort:
+    """The protocol port over a MicroPython stream (a UART, or USB-CDC stdio)."""
+
+    def __init__(self, rx_stream, tx_stream, on_close=None):
+        self._reader = asyncio.StreamReader(rx_stream)
+        self._tx = tx_stream
+        self._on_close = on_close
+
+    async def read_into(self, buf, timeout_ms):
+        """Read up to len(buf) bytes; 0 when nothing arrived within timeout_ms."""
+        try:
+            return await asyncio.wait_for_ms(self._reader.readinto(buf), timeout_ms)
+        except asyncio.TimeoutError:
+            return 0
+
+    def write(self, buf, n):
+        """Write buf[0:n] (a stream's write takes a length, so no slice is allocated)."""
+        return self._tx.write(buf, n)
+
+    def close(self):
+        if self._on_close:
+            self._on_close()
+
+
+_RESET_CAUSES = (
+    ("PWRON_RESET", wire.RESET_POWER_ON),
+    ("HARD_RESET", wire.RESET_HARD),
+    ("WDT_RESET", wire.RESET_WDT),
+    ("DEEPSLEEP_RESET", wire.RESET_DEEPSLEEP),
+    ("SOFT_RESET", wire.RESET_SOFT),
+    ("BROWN_OUT_RESET", wire.RESET_BROWNOUT),
+)
+
+
+class Board:
+    """The real board, built from config.json."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.clock = Clock()
+
+    def uid(self):
+        import binascii
+
+        return binascii.hexlify(machine.unique_id()).decode()
+
+    def reset_cause(self):
+        cause = machine.reset_cause()
+        for name, code in _RESET_CAUSES:
+            if getattr(machine, name, None) == cause:
+                return code
+        return wire.RESET_UNKNOWN
+
+    def reset(self):
+        machine.reset()
+
+    def watchdog(self, timeout_ms):
+        return machine.WDT(timeout=timeout_ms)
+
+    def open_link(self, link_cfg):
+        if link_cfg["kind"] == "uart":
+            uart = machine.UART(
+                link_cfg["id"],
+                baudrate=link_cfg["baud"],
+                tx=machine.Pin(link_cfg["tx"]),
+                rx=machine.Pin(link_cfg["rx"]),
+                rxbuf=1024,
+                txbuf=1024,
+            )
+            return StreamPort(uart, uart)
+        # USB-CDC: the protocol runs over stdio, so Ctrl-C must not interrupt it while it
+        # runs; it is restored when the port closes.
+        micropython.kbd_intr(-1)
+        return StreamPort(sys.stdin.buffer, sys.stdout.buffer, lambda: micropython.kbd_intr(3))
+
+    def pin(self, n, mode, pull=None):
+        pulls = {None: None, "up": machine.Pin.PULL_UP, "down": machine.Pin.PULL_DOWN}
+        return machine.Pin(n, machine.Pin.OUT if mode == "out" else machine.Pin.IN, pulls[pull])
+
+    def adc(self, n):
+        return machine.ADC(machine.Pin(n))
+
+    def i2c(self, bus, scl, sda, freq=400000):
+        return machine.I2C(bus, scl=machine.Pin(scl), sda=machine.Pin(sda), freq=freq)
+
+    def led_strip(self, pin, count):
+        import neopixel
+
+        return neopixel.NeoPixel(machine.Pin(pin), count)
+
+    def ble(self):
+        import bluetooth
+
+        ble = bluetooth.BLE()
+        ble.active(True)
+        return ble

@@ -1,0 +1,72 @@
+"""The `vitrine` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from vitrine import __version__
+from vitrine.errors import VitrineError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from vitrine.cli import bench, daemon, sim, wire
+
+    parser = argparse.ArgumentParser(
+        prog="vitrine", description="Interactive retail smart mirrors: host daemon and tools."
+    )
+    parser.add_argument("--version", action="version", version=f"vitrine {__version__}")
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="log level (default: info)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    daemon.register(sub)
+    sim.register(sub)
+    wire.register(sub)
+    bench.register(sub)
+    return parser
+
+
+def run_async(main: Callable[[], Awaitable[int | None]]) -> int:
+    """Run a coroutine until it ends or SIGINT/SIGTERM arrive (then it is cancelled)."""
+
+    async def runner() -> int | None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        return await main()
+
+    try:
+        return asyncio.run(runner()) or 0
+    except asyncio.CancelledError:
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    handler: Callable[[Any], int] = args.handler
+    try:
+        return handler(args)
+    except VitrineError as err:
+        print(f"vitrine: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,29 @@
+"""`vitrine bench ...`: benchmarks that prove the project's numbers, printing JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    cmd = sub.add_parser("bench", help="run a benchmark and print its figures")
+    which = cmd.add_subparsers(dest="bench_command", required=True, metavar="BENCH")
+    link = which.add_parser("link", help="wire decode throughput, latency, recovery")
+    link.add_argument("--json", action="store_true", help="print only the JSON result")
+    link.add_argument(
+        "--quick", action="store_true", help="shorter runs (for a smoke test; figures noisier)"
+    )
+    link.set_defaults(handler=cmd_link)
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    from vitrine.bench.link import run_link_bench
+
+    def progress(text: str) -> None:
+        print(f"bench link: {text}", file=sys.stderr, flush=True)
+
+    result = run_link_bench(quick=args.quick, progress=progress)
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0 if result["pass"] else 1

@@ -1,0 +1,101 @@
+"""The daemon's configuration: one TOML file, validated once at start against this schema
+(ranges, units in the key names, defaults). An invalid value stops the start with a message
+naming the key, the value and what is allowed; the rest of the code sees only valid config.
+
+Example (every key is optional):
+
+    [http]
+    host = "127.0.0.1"
+    port = 8080
+
+    [link]
+    heartbeat_s = 1.0
+    missed_heartbeats = 4
+    command_timeout_s = 0.25
+    command_retries = 3
+    reconnect_min_s = 0.05
+    reconnect_max_s = 1.0
+
+    [boards]
+    discover_usb = true
+    scan_interval_s = 2.0
+    ports = { touch = "/dev/serial/by-id/usb-Espressif_USB_JTAG_serial_debug_unit-if00" }
+    extra = ["socket://192.168.1.50:4000"]
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from vitrine.errors import ConfigError, format_validation_error
+from vitrine.link.board import LinkSettings
+
+Role = Literal["touch", "presence", "lights", "beacon"]
+PortUrl = Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HttpConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
+
+
+class LinkConfig(_Section):
+    heartbeat_s: float = Field(default=1.0, ge=0.1, le=10.0)
+    missed_heartbeats: int = Field(default=4, ge=2, le=20)
+    hello_interval_s: float = Field(default=0.25, ge=0.05, le=5.0)
+    command_timeout_s: float = Field(default=0.25, ge=0.01, le=10.0)
+    command_retries: int = Field(default=3, ge=0, le=10)
+    reconnect_min_s: float = Field(default=0.05, ge=0.01, le=10.0)
+    reconnect_max_s: float = Field(default=1.0, ge=0.05, le=60.0)
+    baudrate: int = Field(default=921600, ge=9600, le=3_000_000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LinkConfig:
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s must be >= reconnect_min_s")
+        return self
+
+    def settings(self) -> LinkSettings:
+        return LinkSettings(**self.model_dump())
+
+
+class BoardsConfig(_Section):
+    discover_usb: bool = True
+    scan_interval_s: float = Field(default=2.0, ge=0.2, le=60.0)
+    ports: dict[Role, PortUrl] = {}  # role pinned to a port URL
+    extra: list[PortUrl] = []  # more port URLs to try, role learned from HELLO
+
+
+class Config(_Section):
+    http: HttpConfig = HttpConfig()
+    link: LinkConfig = LinkConfig()
+    boards: BoardsConfig = BoardsConfig()
+
+
+def parse_config(text: str, source: str = "config") -> Config:
+    """Parse and validate TOML text; raises ConfigError."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{source}: not valid TOML: {err}") from err
+    try:
+        return Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(source, err)) from err
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file; raises ConfigError naming the file."""
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror}") from err
+    return parse_config(text, str(path))

@@ -1,0 +1,91 @@
+"""The daemon: the event bus, the board links and the HTTP server in one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from typing import Any
+
+import uvicorn
+
+from vitrine import __version__
+from vitrine.bus import EventBus
+from vitrine.config import Config
+from vitrine.firmware import build_hash
+from vitrine.hardware import load_boards, usb_ids
+from vitrine.link.boards import Boards
+from vitrine.web.app import create_app
+
+log = logging.getLogger("vitrine.daemon")
+
+
+class _Server(uvicorn.Server):
+    # The daemon owns signal handling; uvicorn must not install its own.
+    @contextlib.contextmanager
+    def capture_signals(self):  # type: ignore[override]
+        yield
+
+
+class Daemon:
+    """Runs until cancelled; `ready` is set once the HTTP API answers and links are started."""
+
+    def __init__(self, config: Config, bus: EventBus | None = None) -> None:
+        self.config = config
+        self.bus = bus or EventBus()
+        self.started = time.monotonic()
+        self.host_build = build_hash()
+        self.boards = Boards(
+            self.bus,
+            config.link.settings(),
+            pinned=dict(config.boards.ports),
+            extra=list(config.boards.extra),
+            usb_ids=usb_ids(load_boards()),
+            discover_usb=config.boards.discover_usb,
+            scan_interval_s=config.boards.scan_interval_s,
+        )
+        self.ready = asyncio.Event()
+        self.http_port: int | None = None
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "version": __version__,
+            "uptime_s": round(time.monotonic() - self.started, 3),
+            "host_build": self.host_build,
+            "boards": self.boards.snapshot(),
+        }
+
+    async def run(self) -> None:
+        http = self.config.http
+        sock = socket.create_server((http.host, http.port), reuse_port=False)
+        self.http_port = sock.getsockname()[1]
+        server = _Server(
+            uvicorn.Config(
+                create_app(self.status),
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+            )
+        )
+        boards = asyncio.create_task(self.boards.run(), name="boards")
+        web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
+        try:
+            while not server.started:
+                if web.done():
+                    await web  # raises why the server could not start
+                await asyncio.sleep(0.01)
+            log.info("ready: http://%s:%d/", http.host, self.http_port)
+            self.ready.set()
+            done, _ = await asyncio.wait({boards, web}, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
+        finally:
+            server.should_exit = True
+            boards.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await boards
+            with contextlib.suppress(asyncio.CancelledError):
+                await web
+            sock.close()

@@ -1,0 +1,162 @@
+"""Typed views of the wire messages, as published on the event bus.
+
+Each class mirrors one entry of the wire module's message table (a test keeps them in step)
+and adds where the message came from: the board's name, the frame's sequence number and the
+host's receive time. Link state changes (connected, rebooted, lost, refused) are events too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+from vitrine_fw import wire
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoardMessage:
+    """Base of every message received from a board."""
+
+    TYPE: ClassVar[int] = -1
+    board: str  # the link's name: the board's role once known
+    seq: int  # the frame's sequence number
+    rx_ns: int  # time.monotonic_ns() when the host decoded the frame
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hello(BoardMessage):
+    TYPE: ClassVar[int] = wire.HELLO
+    schema_rev: int
+    schema_hash: int
+    role: str
+    fw_version: str
+    build_hash: str
+    uid: str
+    reset_cause: int
+    capabilities: int
+
+    @property
+    def reset_cause_name(self) -> str:
+        return wire.RESET_CAUSES.get(self.reset_cause, f"code {self.reset_cause}")
+
+    @property
+    def capability_names(self) -> list[str]:
+        return [name for bit, name in sorted(wire.CAPABILITIES.items()) if self.capabilities & bit]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ack(BoardMessage):
+    TYPE: ClassVar[int] = wire.ACK
+    acked_type: int
+    result: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Nack(BoardMessage):
+    TYPE: ClassVar[int] = wire.NACK
+    acked_type: int
+    reason: int
+    detail: str
+
+    @property
+    def reason_name(self) -> str:
+        return wire.NACK_REASONS.get(self.reason, f"code {self.reason}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Heartbeat(BoardMessage):
+    TYPE: ClassVar[int] = wire.HEARTBEAT
+    uptime_ms: int
+    rx_frames: int
+    crc_errors: int
+    framing_errors: int
+    gaps: int
+    unknown_types: int
+    tx_dropped: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Log(BoardMessage):
+    TYPE: ClassVar[int] = wire.LOG
+    level: int
+    subsystem: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeStart(BoardMessage):
+    TYPE: ClassVar[int] = wire.PROBE_START
+    rate_hz: int
+    count: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Probe(BoardMessage):
+    TYPE: ClassVar[int] = wire.PROBE
+    t_us: int
+    index: int
+    pad: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reboot(BoardMessage):
+    TYPE: ClassVar[int] = wire.REBOOT
+    delay_ms: int
+
+
+MESSAGE_CLASSES: dict[int, type[BoardMessage]] = {
+    cls.TYPE: cls for cls in (Hello, Ack, Nack, Heartbeat, Log, ProbeStart, Probe, Reboot)
+}
+_FIELD_NAMES: dict[int, tuple[str, ...]] = {
+    typ: tuple(f.name for f in fields(cls))[3:] for typ, cls in MESSAGE_CLASSES.items()
+}
+
+
+def from_payload(board: str, seq: int, typ: int, payload: bytes, rx_ns: int) -> BoardMessage:
+    """Decode a frame's payload into its typed message; raises wire.WireError when the payload
+    does not match the table, KeyError when the type has no typed view."""
+    cls = MESSAGE_CLASSES[typ]
+    values = wire.decode_payload(typ, payload)
+    return cls(
+        board=board, seq=seq, rx_ns=rx_ns, **dict(zip(_FIELD_NAMES[typ], values, strict=True))
+    )
+
+
+# --- link state events ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkEvent:
+    """Base of the link's state changes."""
+
+    board: str
+    port: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoardConnected(LinkEvent):
+    """The handshake succeeded; hello is what the board said about itself."""
+
+    hello: Hello
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoardRebooted(LinkEvent):
+    """The board announced a reset (a HELLO of its own) while the link was up."""
+
+    hello: Hello
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoardLost(LinkEvent):
+    """The link went down: port closed, unplugged, or heartbeats missed."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoardRefused(LinkEvent):
+    """The board is incompatible with this host; message says which side to update."""
+
+    message: str

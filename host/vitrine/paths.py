@@ -1,0 +1,24 @@
+"""Where the project's data folders are: next to the package in a source checkout, or where
+the environment says (VITRINE_HARDWARE_DIR, VITRINE_FIRMWARE_DIR)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def hardware_dir() -> Path:
+    """The folder of board descriptions."""
+    return Path(os.environ.get("VITRINE_HARDWARE_DIR", PROJECT_ROOT / "hardware"))
+
+
+def firmware_dir() -> Path:
+    """The firmware tree as it lands on a board (main.py, lib/)."""
+    return Path(os.environ.get("VITRINE_FIRMWARE_DIR", PROJECT_ROOT / "firmware"))
+
+
+def shared_dir() -> Path:
+    """The shared models and images beside the project (may be absent)."""
+    return Path(os.environ.get("VITRINE_SHARED_DIR", PROJECT_ROOT.parent / "shared"))

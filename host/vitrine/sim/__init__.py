@@ -1,0 +1,1 @@
+"""Virtual boards: the real firmware under CPython, behind pseudo-terminals, with faults."""

@@ -1,0 +1,284 @@
+"""The simulated board object: the same interface as firmware/lib/vitrine_fw/hal.py's Board,
+answered by models instead of silicon, so the real firmware runs unchanged under CPython.
+
+What it emulates:
+- clock: MicroPython's ticks (30-bit wrap, as on the ESP32 and RP2040 ports), from the host's
+  monotonic clock, so timestamps a virtual board puts on the wire compare with the host's.
+- watchdog: a real timer; when not fed in time it "resets the board" (ends the process with
+  EXIT_WDT, and the simulation restarts it with reset cause wdt).
+- reset(): a soft reset (ends the process with EXIT_SOFT_RESET).
+- the link port: one end of a socket pair whose other end is the simulated cable (a
+  pseudo-terminal on the host); writes that do not fit are dropped, as a UART's would be.
+- Ctrl-C disabling on USB-CDC while the protocol runs (recorded in kbd_intr_disabled).
+- pins, ADC channels, I2C buses and LED strips: state holders to which device models attach
+  (an ADC channel reads from a source function, an I2C address answers from a device object).
+
+What it does not: BLE radio (not simulated yet), timing of real UART baud rates, flash
+filesystem (the firmware runs from the source tree).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from vitrine_fw import wire
+
+EXIT_SOFT_RESET = 75  # machine.reset()
+EXIT_WDT = 76  # the watchdog expired
+
+_TICKS_PERIOD = 1 << 30
+_TICKS_MAX = _TICKS_PERIOD - 1
+_TICKS_HALF = _TICKS_PERIOD // 2
+
+
+class SimClock:
+    """MicroPython's ticks_* functions over time.monotonic_ns()."""
+
+    @staticmethod
+    def ticks_ms() -> int:
+        return (time.monotonic_ns() // 1_000_000) & _TICKS_MAX
+
+    @staticmethod
+    def ticks_us() -> int:
+        return (time.monotonic_ns() // 1_000) & _TICKS_MAX
+
+    @staticmethod
+    def ticks_diff(a: int, b: int) -> int:
+        return ((a - b + _TICKS_HALF) & _TICKS_MAX) - _TICKS_HALF
+
+    @staticmethod
+    def ticks_add(t: int, delta: int) -> int:
+        # As MicroPython does (1.29): a delta ticks_diff could not give back is refused.
+        if not -_TICKS_HALF < delta < _TICKS_HALF:
+            raise OverflowError("ticks interval overflow")
+        return (t + delta) & _TICKS_MAX
+
+
+class SimWatchdog:
+    """A hardware watchdog: once started it cannot be stopped; expiry resets the board."""
+
+    def __init__(self, timeout_ms: int, expire: Callable[[], None]) -> None:
+        self.timeout_s = timeout_ms / 1000
+        self._expire = expire
+        self._deadline = time.monotonic() + self.timeout_s
+        self._lock = threading.Lock()
+        self.feeds = 0
+        self._thread = threading.Thread(target=self._watch, name="watchdog", daemon=True)
+        self._thread.start()
+
+    def feed(self) -> None:
+        with self._lock:
+            self._deadline = time.monotonic() + self.timeout_s
+            self.feeds += 1
+
+    def _watch(self) -> None:
+        # Runs on its own thread, like the hardware timer: a firmware that hangs its event
+        # loop (or the whole interpreter in a busy loop) cannot stop it.
+        while True:
+            with self._lock:
+                left = self._deadline - time.monotonic()
+            if left <= 0:
+                self._expire()
+                return
+            time.sleep(min(left, 0.05))
+
+
+class SocketPort:
+    """The protocol port over one end of a socket pair (the other end is the cable)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        self._sock = sock
+        self.tx_dropped_bytes = 0
+
+    async def read_into(self, buf: bytearray, timeout_ms: int) -> int:
+        loop = asyncio.get_running_loop()
+        try:
+            n = await asyncio.wait_for(loop.sock_recv_into(self._sock, buf), timeout_ms / 1000)
+        except TimeoutError:
+            return 0
+        if n == 0:  # the cable's end closed: nothing will ever arrive; idle like a dead UART
+            await asyncio.sleep(timeout_ms / 1000)
+        return n
+
+    def write(self, buf: bytes | bytearray, n: int) -> int:
+        try:
+            return self._sock.send(memoryview(buf)[:n])
+        except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+            self.tx_dropped_bytes += n
+            return 0
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+class I2CDevice(Protocol):
+    """A simulated I2C peripheral: register reads and writes."""
+
+    def read(self, reg: int, n: int) -> bytes: ...
+
+    def write(self, reg: int, data: bytes) -> None: ...
+
+
+class SimPin:
+    """A digital pin; inputs read what a model drives, outputs remember what was written."""
+
+    def __init__(self, n: int, mode: str) -> None:
+        self.n = n
+        self.mode = mode
+        self._value = 0
+        self.source: Callable[[], int] | None = None
+
+    def value(self, v: int | None = None) -> int | None:
+        if v is None:
+            return int(self.source()) if self.source else self._value
+        self._value = 1 if v else 0
+        return None
+
+    def on(self) -> None:
+        self.value(1)
+
+    def off(self) -> None:
+        self.value(0)
+
+
+class SimADC:
+    """An analogue input that reads from the model attached to its pin."""
+
+    def __init__(self, n: int, board: SimBoard) -> None:
+        self.n = n
+        self._board = board
+
+    def read_u16(self) -> int:
+        source = self._board.adc_sources.get(self.n)
+        if source is None:
+            raise OSError(f"simulated ADC on pin {self.n}: no signal model attached")
+        return max(0, min(0xFFFF, int(source())))
+
+
+class SimI2C:
+    """An I2C bus whose addresses are answered by attached device models."""
+
+    def __init__(self, bus: int, board: SimBoard) -> None:
+        self.bus = bus
+        self._board = board
+
+    def _device(self, addr: int) -> I2CDevice:
+        device = self._board.i2c_devices.get((self.bus, addr))
+        if device is None:
+            raise OSError(19, f"I2C bus {self.bus}: no device at 0x{addr:02x} (ENODEV)")
+        return device
+
+    def scan(self) -> list[int]:
+        return sorted(addr for bus, addr in self._board.i2c_devices if bus == self.bus)
+
+    def readfrom_mem(self, addr: int, reg: int, n: int, addrsize: int = 8) -> bytes:
+        return bytes(self._device(addr).read(reg, n))
+
+    def readfrom_mem_into(self, addr: int, reg: int, buf: bytearray, addrsize: int = 8) -> None:
+        data = self._device(addr).read(reg, len(buf))
+        buf[: len(data)] = data
+
+    def writeto_mem(self, addr: int, reg: int, data: bytes, addrsize: int = 8) -> None:
+        self._device(addr).write(reg, bytes(data))
+
+
+class SimLedStrip:
+    """A WS2812 strip: pixels are set, write() latches them (the model sees latched frames)."""
+
+    def __init__(self, pin: int, count: int) -> None:
+        self.pin = pin
+        self.n = count
+        self._pixels: list[tuple[int, int, int]] = [(0, 0, 0)] * count
+        self.shown: list[tuple[int, int, int]] = list(self._pixels)
+        self.writes = 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __setitem__(self, i: int, rgb: tuple[int, int, int]) -> None:
+        self._pixels[i] = tuple(rgb)  # type: ignore[assignment]
+
+    def __getitem__(self, i: int) -> tuple[int, int, int]:
+        return self._pixels[i]
+
+    def fill(self, rgb: tuple[int, int, int]) -> None:
+        self._pixels = [tuple(rgb)] * self.n  # type: ignore[list-item]
+
+    def write(self) -> None:
+        self.shown = list(self._pixels)
+        self.writes += 1
+
+
+def _exit_process(code: int) -> None:
+    os._exit(code)
+
+
+class SimBoard:
+    """A virtual board for the firmware: see the module docstring for what is emulated."""
+
+    def __init__(
+        self,
+        *,
+        uid: str,
+        reset_cause: int,
+        link_socket: socket.socket,
+        exit_process: Callable[[int], None] = _exit_process,
+    ) -> None:
+        self.clock = SimClock()
+        self._uid = uid
+        self._reset_cause = reset_cause
+        self._link_socket = link_socket
+        self._exit = exit_process
+        self.port: SocketPort | None = None
+        self.wdt: SimWatchdog | None = None
+        self.kbd_intr_disabled = False
+        self.pins: dict[int, SimPin] = {}
+        self.adc_sources: dict[int, Callable[[], float]] = {}
+        self.i2c_devices: dict[tuple[int, int], I2CDevice] = {}
+        self.strips: dict[int, SimLedStrip] = {}
+
+    def uid(self) -> str:
+        return self._uid
+
+    def reset_cause(self) -> int:
+        return self._reset_cause
+
+    def reset(self) -> None:
+        self._exit(EXIT_SOFT_RESET)
+
+    def watchdog(self, timeout_ms: int) -> SimWatchdog:
+        if self.wdt is None:
+            self.wdt = SimWatchdog(timeout_ms, lambda: self._exit(EXIT_WDT))
+        return self.wdt
+
+    def open_link(self, link_cfg: dict[str, Any]) -> SocketPort:
+        if link_cfg["kind"] == "usb-cdc":
+            self.kbd_intr_disabled = True  # what micropython.kbd_intr(-1) does on a board
+        self.port = SocketPort(self._link_socket)
+        return self.port
+
+    def pin(self, n: int, mode: str, pull: str | None = None) -> SimPin:
+        pin = self.pins.get(n)
+        if pin is None or pin.mode != mode:
+            pin = self.pins[n] = SimPin(n, mode)
+        return pin
+
+    def adc(self, n: int) -> SimADC:
+        return SimADC(n, self)
+
+    def i2c(self, bus: int, scl: int, sda: int, freq: int = 400_000) -> SimI2C:
+        return SimI2C(bus, self)
+
+    def led_strip(self, pin: int, count: int) -> SimLedStrip:
+        strip = self.strips[pin] = SimLedStrip(pin, count)
+        return strip
+
+
+RESET_CAUSE_BY_NAME = {name: code for code, name in wire.RESET_CAUSES.items()}

@@ -1,0 +1,80 @@
+"""A virtual board's power-on: run the real firmware in this process, as main.py does on a
+board, with the simulated board object. Started (and restarted after every reset) by the
+simulation; not a user command.
+
+    python -m vitrine.sim.boot --config JSON --uid HEX --reset-cause NAME --link-fd N \
+        --parent-pid PID
+
+SIGUSR1 hangs the firmware (the `stall` fault): the main thread blocks inside the signal
+handler, so the event loop stops and nothing feeds the watchdog, exactly as a driver stuck in
+a busy loop would on a board. The watchdog's own thread then resets the board.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+
+from vitrine.sim.board import RESET_CAUSE_BY_NAME, SimBoard
+from vitrine_fw import config as fw_config
+from vitrine_fw import supervisor, wire
+
+
+def _hang(signum: int, frame: object) -> None:
+    threading.Event().wait()  # forever; only the watchdog's reset ends this process
+
+
+def _exit_with_parent(parent: int) -> None:
+    # A board is powered by its simulation: if that process dies (even by SIGKILL, even before
+    # this board got this far), so do we.
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="vitrine.sim.boot")
+    parser.add_argument("--config", required=True, help="the board's config.json content")
+    parser.add_argument("--uid", required=True)
+    parser.add_argument("--reset-cause", choices=sorted(RESET_CAUSE_BY_NAME), required=True)
+    parser.add_argument("--link-fd", type=int, required=True)
+    parser.add_argument("--parent-pid", type=int, required=True, help="the simulation's pid")
+    parser.add_argument(
+        "--pose-schema",
+        metavar="REV:HASH",
+        help="pose as firmware built from another message table (tests of the refusal path)",
+    )
+    args = parser.parse_args(argv)
+
+    cfg = fw_config.check(json.loads(args.config), "virtual board config")
+    if args.pose_schema:
+        rev, schema = args.pose_schema.split(":")
+        wire.SCHEMA_REV = int(rev)
+        wire.SCHEMA_HASH = int(schema, 0)
+    threading.Thread(
+        target=_exit_with_parent, args=(args.parent_pid,), name="power", daemon=True
+    ).start()
+    signal.signal(signal.SIGUSR1, _hang)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the simulation stops us, not Ctrl-C
+    board = SimBoard(
+        uid=args.uid,
+        reset_cause=RESET_CAUSE_BY_NAME[args.reset_cause],
+        link_socket=socket.socket(fileno=args.link_fd),
+    )
+    try:
+        supervisor.main(board, cfg)
+    except Exception:  # as main.py does on a board: report, then reset
+        traceback.print_exc()
+        sys.stderr.flush()
+        board.reset()
+
+
+if __name__ == "__main__":
+    main()

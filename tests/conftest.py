@@ -1,0 +1,31 @@
+"""Project-wide test options: real-hardware tests are opt-in with --device PORT."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--device",
+        action="append",
+        default=[],
+        metavar="PORT",
+        help="serial port of a real board running Vitrine firmware (repeatable); "
+        "enables the tests marked 'device'",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--device"):
+        return
+    skip = pytest.mark.skip(reason="needs a real board: pass --device PORT")
+    for item in items:
+        if "device" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def device_ports(request: pytest.FixtureRequest) -> list[str]:
+    """The ports given with --device."""
+    return list(request.config.getoption("--device"))

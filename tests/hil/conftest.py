@@ -1,0 +1,88 @@
+"""HIL fixtures: virtual boards (the real firmware, one process each, behind pseudo-terminals)
+and the real daemon connected to their ports, with its HTTP API on a free port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from vitrine.config import BoardsConfig, Config, HttpConfig, LinkConfig
+from vitrine.daemon import Daemon
+from vitrine.sim.manager import BoardOptions, Simulation
+
+pytestmark = pytest.mark.hil
+
+
+@dataclass
+class Rig:
+    sim: Simulation
+    daemon: Daemon
+    http: httpx.AsyncClient
+
+    async def status(self) -> dict[str, Any]:
+        response = await self.http.get("/api/status")
+        response.raise_for_status()
+        return response.json()
+
+    async def board(self, name: str) -> dict[str, Any]:
+        boards = {b["name"]: b for b in (await self.status())["boards"]}
+        return boards[name]
+
+    async def wait_board(
+        self, name: str, check: Callable[[dict[str, Any]], bool], timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Poll the status API until the board's entry satisfies check."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            board = await self.board(name)
+            if check(board):
+                return board
+            if loop.time() > deadline:
+                raise AssertionError(f"{name} never satisfied the check; last status: {board}")
+            await asyncio.sleep(0.05)
+
+    async def fault(self, role: str, kind: str, arg: int | None = None) -> dict[str, Any]:
+        return await self.sim.handle({"op": "fault", "role": role, "fault": kind, "arg": arg})
+
+
+@contextlib.asynccontextmanager
+async def make_rig(
+    tmp_path: Path, roles: list[str] | None = None, options: dict[str, BoardOptions] | None = None
+) -> AsyncIterator[Rig]:
+    sim = Simulation(roles=roles, state_dir=tmp_path / "sim", options=options)
+    await sim.start()
+    daemon = Daemon(
+        Config(
+            http=HttpConfig(port=0),
+            link=LinkConfig(),
+            boards=BoardsConfig(discover_usb=False, ports=sim.ports()),
+        )
+    )
+    task = asyncio.create_task(daemon.run())
+    try:
+        await asyncio.wait_for(daemon.ready.wait(), 10)
+        base = f"http://127.0.0.1:{daemon.http_port}"
+        async with httpx.AsyncClient(base_url=base, timeout=5) as http:
+            yield Rig(sim, daemon, http)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await sim.stop()
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    async with make_rig(tmp_path) as r:
+        await asyncio.gather(
+            *(r.wait_board(role, lambda b: b["state"] == "up") for role in r.sim.boards)
+        )
+        yield r

@@ -1,0 +1,134 @@
+"""The daemon and virtual boards over pseudo-terminals: status, faults, recovery."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from vitrine import __version__
+from vitrine.link import messages as m
+from vitrine.sim.manager import BoardOptions
+from vitrine_fw import wire
+
+from .conftest import Rig, make_rig
+
+pytestmark = pytest.mark.hil
+
+
+async def next_of(sub, kind: type, wait_s: float = 10.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    while True:
+        event = await sub.get(max(0.01, deadline - loop.time()))
+        if isinstance(event, kind):
+            return event
+
+
+async def test_status_api_lists_every_virtual_board_up(rig: Rig) -> None:
+    status = await rig.status()
+    boards = {b["name"]: b for b in status["boards"]}
+    assert set(boards) == {"touch", "presence", "lights", "beacon"}
+    for role, board in boards.items():
+        assert board["role"] == role
+        assert board["state"] == "up"
+        assert board["firmware_version"] == __version__
+        assert board["build_hash"] == status["host_build"]
+        assert board["reset_cause"] == "power_on"
+        assert board["port"] == str(rig.sim.boards[role].path)
+        assert board["counters"]["crc_errors"] == 0
+        assert "link" in board["capabilities"]
+    page = await rig.http.get("/")
+    assert page.status_code == 200
+    assert "/api/status" in page.text
+
+
+async def test_board_heartbeats_reach_the_status(rig: Rig) -> None:
+    first = await rig.wait_board("presence", lambda b: b["board_uptime_s"] is not None)
+    later = await rig.wait_board(
+        "presence", lambda b: b["board_uptime_s"] > first["board_uptime_s"], timeout=3
+    )
+    assert later["board_counters"]["crc_errors"] == 0
+    assert later["board_counters"]["rx_frames"] > 0
+
+
+async def test_unplug_then_replug_brings_the_board_back(rig: Rig) -> None:
+    await rig.fault("touch", "unplug")
+    down = await rig.wait_board("touch", lambda b: b["state"] != "up")
+    assert down["last_error"]
+    await rig.fault("touch", "replug")
+    back = await rig.wait_board("touch", lambda b: b["state"] == "up")
+    assert back["counters"]["reconnects"] == 1
+    assert back["counters"]["link_losses"] == 1
+
+
+async def test_reset_button_on_a_uart_board_is_a_reboot_without_link_loss(rig: Rig) -> None:
+    with rig.daemon.bus.subscribe(m.BoardRebooted, m.BoardConnected, m.BoardLost) as sub:
+        await rig.fault("lights", "reboot")
+        rebooted = await next_of(sub, m.BoardRebooted)
+        connected = await next_of(sub, m.BoardConnected)
+        lost = [e for e in _drain(sub) if isinstance(e, m.BoardLost)]
+    assert rebooted.board == "lights"
+    assert rebooted.hello.reset_cause == wire.RESET_HARD
+    assert connected.hello.reset_cause == wire.RESET_HARD
+    assert lost == []
+    board = await rig.board("lights")
+    assert board["counters"]["reboots"] == 1
+    assert board["reset_cause"] == "hard"
+
+
+async def test_reset_of_a_usb_board_drops_the_port_and_comes_back(rig: Rig) -> None:
+    with rig.daemon.bus.subscribe(m.BoardConnected, m.BoardLost) as sub:
+        await rig.fault("touch", "reboot")
+        await next_of(sub, m.BoardLost)
+        connected = await next_of(sub, m.BoardConnected)
+    assert connected.hello.reset_cause_name == "hard"
+    board = await rig.wait_board("touch", lambda b: b["state"] == "up")
+    assert board["reset_cause"] == "hard"
+
+
+async def test_garbage_is_counted_and_the_link_stays_up(rig: Rig) -> None:
+    with rig.daemon.bus.subscribe(m.BoardLost, m.Heartbeat) as sub:
+        await rig.fault("presence", "garbage", 20_000)
+        await rig.wait_board("presence", lambda b: b["counters"]["resyncs"] > 0)
+        # heartbeats keep arriving after the garbage
+        beats = 0
+        while beats < 2:
+            event = await next_of(sub, m.Heartbeat, 3)
+            beats += event.board == "presence"
+        lost = [e for e in _drain(sub) if isinstance(e, m.BoardLost)]
+    board = await rig.board("presence")
+    assert board["state"] == "up"
+    assert board["counters"]["bytes_skipped"] > 10_000
+    assert lost == []
+
+
+async def test_stalled_firmware_ends_in_a_watchdog_reset_seen_as_hello(rig: Rig) -> None:
+    # The watchdog (5 s) and the host's heartbeat timeout (4.5 s) race: the board's HELLO with
+    # reset cause wdt reaches the host either as a reboot on a live link or in the handshake
+    # after the link was dropped. Either way the next BoardConnected carries it.
+    with rig.daemon.bus.subscribe(m.BoardConnected) as sub:
+        await rig.fault("lights", "stall")
+        connected = await next_of(sub, m.BoardConnected, 15)
+    assert connected.hello.reset_cause_name == "wdt"
+    board = await rig.wait_board("lights", lambda b: b["state"] == "up")
+    assert board["reset_cause"] == "wdt"
+
+
+async def test_board_with_an_older_message_table_is_refused(tmp_path: Path) -> None:
+    old = BoardOptions(pose_schema=f"{wire.SCHEMA_REV - 1}:0x1234abcd")
+    async with make_rig(tmp_path, roles=["touch", "lights"], options={"touch": old}) as rig:
+        refused = await rig.wait_board("touch", lambda b: b["state"] == "refused")
+        await rig.wait_board("lights", lambda b: b["state"] == "up")
+    assert "update the board firmware" in refused["last_error"]
+    assert "vitrine flash --role touch" in refused["last_error"]
+
+
+def _drain(sub) -> list:
+    events = []
+    while True:
+        try:
+            events.append(sub.get_nowait())
+        except asyncio.QueueEmpty:
+            return events

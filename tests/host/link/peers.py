@@ -1,0 +1,113 @@
+"""Boards for link tests, reached over socket:// (no pseudo-terminals at this tier):
+
+- `firmware_board`: the real firmware (link, probe, supervisor) running in this process on a
+  SimBoard whose port is the accepted TCP connection; the hardware seam is the only fake.
+- `FakeBoard`: a scripted peer speaking the wire protocol, for behaviour real firmware never
+  shows on purpose (silence, unknown types, a boot HELLO at a chosen moment).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import cobs.cobs
+
+from vitrine.link.board import LinkSettings
+from vitrine.sim.board import SimBoard
+from vitrine_fw import wire
+
+FAST = LinkSettings(
+    heartbeat_s=0.1,
+    missed_heartbeats=4,
+    hello_interval_s=0.05,
+    handshake_patience_s=0.3,
+    command_timeout_s=0.1,
+    command_retries=2,
+    reconnect_min_s=0.02,
+    reconnect_max_s=0.1,
+)
+
+
+@dataclass
+class FirmwareBoards:
+    url: str
+    boards: list[SimBoard] = field(default_factory=list)
+    supervisors: list[Any] = field(default_factory=list)
+    exits: list[int] = field(default_factory=list)
+    tweak: Callable[[Any], None] | None = None  # called with each Supervisor before it runs
+
+
+class FakeBoard:
+    """A scripted wire peer on a TCP port. It records what the host sends and answers HELLO
+    with an ACK carrying its own HELLO unless told otherwise."""
+
+    def __init__(self, role: str = "touch", answer_hello: bool = True) -> None:
+        self.role = role
+        self.answer_hello = answer_hello
+        self.received: list[tuple[int, int, int, bytes]] = []  # (flags, seq, type, payload)
+        self.writers: list[asyncio.StreamWriter] = []
+        self.seq = 0
+        self.url = ""
+        self._server: asyncio.AbstractServer | None = None
+        self.connections = 0
+        self.connected = asyncio.Event()
+
+    def hello_payload(
+        self, reset_cause: int = wire.RESET_POWER_ON, rev: int | None = None
+    ) -> bytes:
+        return wire.encode_payload(
+            wire.HELLO,
+            (
+                wire.SCHEMA_REV if rev is None else rev,
+                wire.SCHEMA_HASH if rev is None else 0x1234,
+                self.role,
+                "9.9.9",
+                "fakebuild",
+                "fa4e",
+                reset_cause,
+                wire.CAP_LINK,
+            ),
+        )
+
+    async def __aenter__(self) -> FakeBoard:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.url = f"socket://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        for w in self.writers:
+            w.close()
+        self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.writers.append(writer)
+        self.connected.set()
+        frames = wire.FrameReader(cobs.cobs.decode, zlib.crc32, cobs.cobs.DecodeError)
+        while data := await reader.read(4096):
+            for _v, flags, seq, typ, payload, _o in frames.feed(data):
+                self.received.append((flags, seq, typ, payload))
+                if typ == wire.HELLO and flags & wire.FLAG_ACK_REQ and self.answer_hello:
+                    self.reply(seq, wire.ACK, (wire.HELLO, self.hello_payload()))
+
+    def send_raw(self, data: bytes) -> None:
+        for w in self.writers:
+            w.write(data)
+
+    def send(self, typ: int, values: tuple, flags: int = 0) -> None:
+        self.send_raw(wire.encode_message(typ, self.seq, values, flags))
+        self.seq = (self.seq + 1) & 0xFFFF
+
+    def reply(self, seq: int, typ: int, values: tuple) -> None:
+        self.send_raw(wire.encode_message(typ, seq, values, wire.FLAG_IS_ACK))
+
+    def heartbeat(self) -> None:
+        self.send(wire.HEARTBEAT, (1000, 0, 0, 0, 0, 0, 0))
+
+    def types_received(self) -> list[int]:
+        return [typ for _f, _s, typ, _p in self.received]

@@ -1,0 +1,242 @@
+"""BoardLink against the real firmware (in process, over socket://) and scripted peers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+
+from vitrine.bus import EventBus
+from vitrine.link import BoardLink, CommandRejected, LinkDown, LinkState
+from vitrine.link import messages as m
+from vitrine_fw import wire
+
+from .peers import FAST, FakeBoard, FirmwareBoards
+
+
+@contextlib.asynccontextmanager
+async def running(link: BoardLink) -> AsyncIterator[BoardLink]:
+    task = asyncio.create_task(link.run())
+    try:
+        yield link
+    finally:
+        await link.close()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def next_of(sub, kind: type, timeout: float = 3.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        event = await sub.get(max(0.01, deadline - loop.time()))
+        if isinstance(event, kind):
+            return event
+
+
+async def test_handshake_with_real_firmware_publishes_connected(firmware_board: FirmwareBoards):
+    bus = EventBus()
+    with bus.subscribe(m.BoardConnected) as sub:
+        async with running(BoardLink(firmware_board.url, bus, FAST)) as link:
+            hello = await link.wait_up(5)
+            event = await next_of(sub, m.BoardConnected)
+    assert event.hello == hello
+    assert hello.role == "lights"
+    assert hello.build_hash == "testbuild0001"
+    assert hello.reset_cause_name == "power_on"
+    assert hello.capability_names == ["link", "probe"]
+    assert link.name == "lights"  # learned from HELLO: no role was pinned
+    assert firmware_board.supervisors[0].link.host_up
+
+
+async def test_probe_stream_arrives_typed_in_order_without_gaps(firmware_board: FirmwareBoards):
+    bus = EventBus()
+    async with running(BoardLink(firmware_board.url, bus, FAST)) as link:
+        await link.wait_up(5)
+        with bus.subscribe(m.Probe) as sub:
+            ack = await link.command(wire.PROBE_START, 400, 40, 48)
+            assert isinstance(ack, m.Ack) and ack.acked_type == wire.PROBE_START
+            probes = [await next_of(sub, m.Probe) for _ in range(40)]
+    assert [p.index for p in probes] == list(range(40))
+    assert all(len(p.pad) == 48 - 9 for p in probes)
+    assert link.counters.gaps == 0
+    assert link.counters.crc_errors == 0
+
+
+async def test_board_heartbeats_are_published_and_counters_snapshot(firmware_board):
+    bus = EventBus()
+    async with running(BoardLink(firmware_board.url, bus, FAST)) as link:
+        await link.wait_up(5)
+        with bus.subscribe(m.Heartbeat) as sub:
+            first = await next_of(sub, m.Heartbeat)
+            second = await next_of(sub, m.Heartbeat)
+        snap = link.snapshot()
+    assert second.uptime_ms > first.uptime_ms
+    assert snap["state"] == "up"
+    assert snap["board_counters"]["crc_errors"] == 0
+    assert snap["counters"]["frames_rx"] >= 2
+    assert snap["schema_hash"] == f"0x{wire.SCHEMA_HASH:08x}"
+
+
+async def test_nack_becomes_command_rejected_with_reason_and_detail(firmware_board):
+    async with running(BoardLink(firmware_board.url, EventBus(), FAST)) as link:
+        await link.wait_up(5)
+        with pytest.raises(CommandRejected) as info:
+            await link.command(wire.PROBE_START, 5000, 1, 20)
+    assert info.value.reason == "refused"
+    assert "rate_hz=5000" in info.value.detail
+    assert link.counters.nacks == 1
+
+
+async def test_command_while_down_raises_link_down():
+    link = BoardLink("socket://127.0.0.1:9", EventBus(), FAST)
+    with pytest.raises(LinkDown):
+        await link.command(wire.PROBE_START, 1, 1, 9)
+
+
+async def test_reboot_command_resets_the_board_after_ack(firmware_board):
+    async with running(BoardLink(firmware_board.url, EventBus(), FAST)) as link:
+        await link.wait_up(5)
+        await link.command(wire.REBOOT, 10)
+        for _ in range(100):
+            if firmware_board.exits:
+                break
+            await asyncio.sleep(0.01)
+    from vitrine.sim.board import EXIT_SOFT_RESET
+
+    assert firmware_board.exits == [EXIT_SOFT_RESET]
+
+
+async def test_board_on_older_schema_is_refused_with_update_advice(firmware_board):
+    def older(sup) -> None:
+        sup.link.schema_rev = wire.SCHEMA_REV - 1
+        sup.link.schema_hash = 0xDEADBEEF
+
+    firmware_board.tweak = older
+    bus = EventBus()
+    with bus.subscribe(m.BoardRefused) as sub:
+        async with running(BoardLink(firmware_board.url, bus, FAST)) as link:
+            refused = await next_of(sub, m.BoardRefused)
+            assert link.state == LinkState.REFUSED
+    assert "update the board firmware" in refused.message
+    assert not link.is_up
+
+
+async def test_board_on_newer_schema_asks_to_update_the_host():
+    async with FakeBoard(answer_hello=False) as board:
+        bus = EventBus()
+        with bus.subscribe(m.BoardRefused) as sub:
+            async with running(BoardLink(board.url, bus, FAST)) as link:
+                await board.connected.wait()
+                newer = wire.encode_payload(
+                    wire.HELLO,
+                    (wire.SCHEMA_REV + 1, 1, "touch", "2.0.0", "b", "u", wire.RESET_SOFT, 1),
+                )
+                board.send_raw(wire.encode_frame(wire.HELLO, 0, 0, newer))
+                refused = await next_of(sub, m.BoardRefused)
+                assert link.state == LinkState.REFUSED
+    assert "update the host software" in refused.message
+
+
+async def test_pinned_role_mismatch_is_refused():
+    async with FakeBoard(role="beacon") as board:
+        bus = EventBus()
+        with bus.subscribe(m.BoardRefused) as sub:
+            async with running(BoardLink(board.url, bus, FAST, role="touch")):
+                refused = await next_of(sub, m.BoardRefused)
+    assert "configured for role touch" in refused.message
+    assert "says it is beacon" in refused.message
+
+
+async def test_silent_peer_gets_hello_retries_and_a_clear_error():
+    board = FakeBoard(answer_hello=False)
+    async with board, running(BoardLink(board.url, EventBus(), FAST)) as link:
+        await asyncio.sleep(FAST.handshake_patience_s + 0.3)
+        assert link.state == LinkState.HANDSHAKE
+        assert "no answer to HELLO" in (link.error or "")
+        assert "Vitrine firmware" in (link.error or "")
+    assert board.types_received().count(wire.HELLO) >= 4
+
+
+async def test_missed_heartbeats_take_the_link_down_and_it_reconnects():
+    async with FakeBoard() as board:
+        bus = EventBus()
+        with bus.subscribe(m.BoardLost, m.BoardConnected) as sub:
+            async with running(BoardLink(board.url, bus, FAST)) as link:
+                await next_of(sub, m.BoardConnected)
+                # the fake never sends HEARTBEAT: 4 missed periods of 0.1 s
+                lost = await next_of(sub, m.BoardLost, timeout=2)
+                await next_of(sub, m.BoardConnected, timeout=2)
+    assert "no heartbeat" in lost.reason
+    assert link.counters.heartbeat_timeouts >= 1
+    assert link.counters.reconnects >= 1
+    assert board.connections >= 2
+
+
+async def test_host_sends_heartbeats_while_up():
+    async with FakeBoard() as board, running(BoardLink(board.url, EventBus(), FAST)) as link:
+        await link.wait_up(3)
+        for _ in range(3):
+            board.heartbeat()
+            await asyncio.sleep(0.1)
+    assert board.types_received().count(wire.HEARTBEAT) >= 2
+
+
+async def test_boot_hello_while_up_is_a_reboot_and_hands_shake_again():
+    async with FakeBoard() as board:
+        bus = EventBus()
+        with bus.subscribe(m.BoardRebooted, m.BoardConnected) as sub:
+            async with running(BoardLink(board.url, bus, FAST)) as link:
+                await next_of(sub, m.BoardConnected)
+                hellos_before = board.types_received().count(wire.HELLO)
+                board.send(
+                    wire.HELLO,
+                    wire.decode_payload(
+                        wire.HELLO, board.hello_payload(reset_cause=wire.RESET_WDT)
+                    ),
+                )
+                rebooted = await next_of(sub, m.BoardRebooted)
+                again = await next_of(sub, m.BoardConnected)
+    assert rebooted.hello.reset_cause_name == "wdt"
+    assert again.board == "touch"
+    assert link.counters.reboots == 1
+    assert board.types_received().count(wire.HELLO) > hellos_before
+
+
+async def test_unknown_type_is_counted_and_nacked_when_ack_requested():
+    async with FakeBoard() as board, running(BoardLink(board.url, EventBus(), FAST)) as link:
+        await link.wait_up(3)
+        board.send_raw(wire.encode_frame(0xE7, 100, 0, b"x"))
+        board.send_raw(wire.encode_frame(0xE8, 101, wire.FLAG_ACK_REQ, b""))
+        board.heartbeat()
+        await asyncio.sleep(0.2)
+    assert link.counters.unknown_types == 2
+    nacks = [
+        wire.decode_payload(wire.NACK, p)
+        for f, s, t, p in board.received
+        if t == wire.NACK and s == 101 and f & wire.FLAG_IS_ACK
+    ]
+    assert nacks == [(0xE8, wire.NACK_UNKNOWN_TYPE, "")]
+
+
+async def test_corrupt_frames_are_counted_never_delivered_and_gaps_counted():
+    async with FakeBoard() as board:
+        bus = EventBus()
+        async with running(BoardLink(board.url, bus, FAST)) as link:
+            await link.wait_up(3)
+            with bus.subscribe(m.Log) as sub:
+                good = wire.encode_message(wire.LOG, 10, (20, "t", "before"))
+                bad = bytearray(wire.encode_message(wire.LOG, 11, (20, "t", "corrupt")))
+                bad[6] ^= 0x55
+                later = wire.encode_message(wire.LOG, 15, (20, "t", "after a gap"))
+                board.send_raw(good + bytes(bad) + b"\x13\x37garbage" + later)
+                texts = [(await next_of(sub, m.Log)).text for _ in range(2)]
+            await asyncio.sleep(0.05)
+            snap = link.snapshot()["counters"]
+    assert texts == ["before", "after a gap"]
+    assert snap["crc_errors"] + snap["framing_errors"] >= 2
+    assert snap["gaps"] == 4  # seqs 11..14 never arrived intact
+    assert snap["resyncs"] == snap["crc_errors"] + snap["framing_errors"]

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install the Debian packages Vitrine needs, only those missing. Idempotent.
+set -euo pipefail
+
+need=()
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+
+if [ ${#need[@]} -eq 0 ]; then
+    exit 0
+fi
+echo "setup: installing Debian packages: ${need[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
