@@ -58,5 +58,4 @@ def check(cfg, where="config.json"):
     if not isinstance(build, str) or len(build) > 64:
         raise ValueError("%s: build_hash=%r, allowed: string of at most 64 chars" % (where, build))
     cfg["build_hash"] = build
-    cfg["production"] = bool(cfg.get("production", False))
     return cfg

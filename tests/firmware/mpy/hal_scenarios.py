@@ -1,0 +1,161 @@
+# vitrine_fw.hal (the real board object) against the fake `machine` in fake_machine/, under
+# MicroPython only (hal imports `micropython`, which CPython lacks). Run with fake_machine/ on
+# sys.path; prints one RESULT line like the other scenario scripts, plus "notes".
+#
+# Two things the WebAssembly build cannot show directly, handled in this fake layer only:
+# - its asyncio has no StreamReader, which hal.StreamPort needs to be constructed; a recording
+#   stand-in is installed when (and only when) it is missing, and the NOTES line says so;
+# - micropython.kbd_intr() has no getter and the builtin module's attributes are read-only,
+#   so the real call is made once (it must not raise) and the calls themselves are observed
+#   by pointing hal's `micropython` name at a recorder.
+
+import asyncio
+import json
+import sys
+
+import machine
+from fw_scenario import FakeClock, eq, ok, run_all
+
+NOTES = {}
+
+if not hasattr(asyncio, "StreamReader"):
+
+    class _StreamReader:
+        """Stand-in for asyncio.StreamReader: remembers the stream it wraps."""
+
+        def __init__(self, stream):
+            self.stream = stream
+
+    asyncio.StreamReader = _StreamReader
+    NOTES["stream_reader"] = "asyncio.StreamReader missing here; a recording stand-in was used"
+else:
+    NOTES["stream_reader"] = "asyncio.StreamReader present"
+
+from vitrine_fw import hal, wire  # noqa: E402 (after the StreamReader stand-in)
+
+UART_CFG = {"kind": "uart", "id": 1, "tx": 17, "rx": 18, "baud": 921600}
+
+
+class KbdIntrRecorder:
+    """Takes the place of the `micropython` module inside hal to record kbd_intr calls."""
+
+    def __init__(self):
+        self.calls = []
+
+    def kbd_intr(self, chr):
+        self.calls.append(chr)
+
+
+def new_board():
+    return hal.Board({"role": "touch", "link": {"kind": "usb-cdc"}})
+
+
+def scenario_board_constructs_with_a_working_clock():
+    before = len(machine.built)
+    board = new_board()
+    eq(len(machine.built), before, "peripherals built by the constructor")
+    clock = board.clock
+    t0 = clock.ticks_ms()
+    ok(isinstance(t0, int), "ticks_ms is an int")
+    eq(clock.ticks_diff(clock.ticks_add(t0, 1500), t0), 1500, "ticks_add/ticks_diff")
+    eq(clock.ticks_diff(clock.ticks_add(t0, -7), t0), -7, "negative ticks_diff")
+    ok(isinstance(clock.ticks_us(), int), "ticks_us is an int")
+
+
+def scenario_reset_cause_maps_to_wire_codes():
+    board = new_board()
+    pairs = (
+        (machine.PWRON_RESET, wire.RESET_POWER_ON),
+        (machine.HARD_RESET, wire.RESET_HARD),
+        (machine.WDT_RESET, wire.RESET_WDT),
+        (machine.DEEPSLEEP_RESET, wire.RESET_DEEPSLEEP),
+        (machine.SOFT_RESET, wire.RESET_SOFT),
+        (machine.BROWN_OUT_RESET, wire.RESET_BROWNOUT),
+        (99, wire.RESET_UNKNOWN),
+    )
+    try:
+        for cause, code in pairs:
+            machine.set_reset_cause(cause)
+            eq(board.reset_cause(), code, f"reset_cause() for machine cause {cause}")
+    finally:
+        machine.set_reset_cause(machine.PWRON_RESET)
+
+
+def scenario_uid_is_hex():
+    eq(new_board().uid(), "e6614103e7452d2f", "uid()")
+
+
+def scenario_watchdog_and_reset_use_machine():
+    board = new_board()
+    wdt = board.watchdog(4000)
+    ok(isinstance(wdt, machine.WDT), "a machine.WDT")
+    eq(wdt.timeout, 4000, "WDT timeout (ms)")
+    wdt.feed()
+    eq(wdt.fed, 1, "feed() reaches the WDT")
+    before = len(machine.resets)
+    board.reset()
+    eq(len(machine.resets), before + 1, "reset() calls machine.reset()")
+
+
+def scenario_uart_link_uses_configured_id_baud_pins():
+    del machine.built[:]
+    port = new_board().open_link(UART_CFG)
+    uarts = [o for o in machine.built if isinstance(o, machine.UART)]
+    eq(len(uarts), 1, "UARTs built")
+    uart = uarts[0]
+    eq((uart.id, uart.baudrate), (1, 921600), "UART id, baud")
+    eq((uart.tx.id, uart.rx.id), (17, 18), "UART tx, rx pins")
+    ok(isinstance(uart.tx, machine.Pin) and isinstance(uart.rx, machine.Pin), "pins are Pins")
+    if hasattr(port._reader, "stream"):  # the stand-in StreamReader records its stream
+        ok(port._reader.stream is uart, "the port reads the UART")
+    frame = bytearray(wire.encode_frame(wire.HEARTBEAT, 1, 0, bytes(28)) + b"junk")
+    eq(port.write(frame, len(frame) - 4), len(frame) - 4, "write() returns the count")
+    eq(bytes(uart.written), bytes(frame[:-4]), "write(buf, n) sends buf[0:n] only")
+
+
+def scenario_usb_cdc_link_disables_ctrl_c_while_open():
+    board = new_board()
+    real = hal.micropython
+    # The real call must be accepted by this MicroPython (it returns nothing to check).
+    port = board.open_link({"kind": "usb-cdc"})
+    port.close()
+    recorder = KbdIntrRecorder()
+    hal.micropython = recorder
+    try:
+        port = board.open_link({"kind": "usb-cdc"})
+        eq(recorder.calls, [-1], "kbd_intr calls after open")
+        if hasattr(port._reader, "stream"):
+            ok(port._reader.stream is sys.stdin.buffer, "reads stdin's binary stream")
+        eq(port._tx, sys.stdout.buffer, "writes stdout's binary stream")
+        port.close()
+        eq(recorder.calls, [-1, 3], "kbd_intr calls after close (Ctrl-C restored)")
+    finally:
+        hal.micropython = real
+
+
+def scenario_pins_adc_i2c():
+    board = new_board()
+    out = board.pin(5, "out")
+    eq((out.id, out.mode, out.pull), (5, machine.Pin.OUT, None), "output pin")
+    inp = board.pin(6, "in", "up")
+    eq((inp.mode, inp.pull), (machine.Pin.IN, machine.Pin.PULL_UP), "input pin with pull-up")
+    down = board.pin(7, "in", "down")
+    eq(down.pull, machine.Pin.PULL_DOWN, "pull-down")
+    adc = board.adc(26)
+    eq((adc.pin.id, adc.read_u16()), (26, 0x1234), "ADC on pin 26")
+    bus = board.i2c(0, 9, 8)
+    eq((bus.id, bus.scl.id, bus.sda.id, bus.freq), (0, 9, 8, 400000), "I2C bus")
+
+
+def scenario_fake_clock_matches_hal_clock_arithmetic():
+    # The fake clock the other scenarios use must wrap the way the board's clock does.
+    real = hal.Clock()
+    fake = FakeClock()
+    for a, b in ((5, 3), (0, 0x3FFFFFFF), (0x3FFFFFFF, 0), (0x1FFFFFFF, 0x20000000)):
+        eq(fake.ticks_diff(a, b), real.ticks_diff(a, b), f"ticks_diff({a}, {b})")
+        eq(fake.ticks_add(a, 1000), real.ticks_add(a, 1000), f"ticks_add({a}, 1000)")
+
+
+if __name__ == "__main__":
+    run_all(globals())
+    print("NOTES " + json.dumps(NOTES))

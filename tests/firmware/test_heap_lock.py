@@ -1,0 +1,64 @@
+"""The allocation-free paths, under MicroPython's heap lock (script: mpy/heap_lock.py).
+
+Each check ran its target with micropython.heap_lock() held, where any allocation raises
+MemoryError; the controls are code that must allocate, so a harness that stopped detecting
+allocations would fail here too.
+"""
+
+import pytest
+
+from vitrine_fw import wire
+
+pytestmark = pytest.mark.micropython
+
+CHECKS = (
+    "decoder_feed",
+    "decoder_feed_bytewise",
+    "encode_frame_into_empty",
+    "encode_frame_into_full",
+    "crc_write_check",
+    "link_send",
+    "probe_fill_send",
+    "link_receive_stream",
+)
+CONTROLS = ("memoryview_slice", "new_bytes", "binascii_crc32_big")
+
+
+@pytest.fixture(scope="module")
+def report(micropython):
+    return micropython.result("heap_lock.py")
+
+
+def test_every_check_ran(report):
+    assert sorted(report["checks"]) == sorted(CHECKS)
+    assert sorted(report["controls"]) == sorted(CONTROLS)
+
+
+@pytest.mark.parametrize("name", CHECKS)
+def test_allocates_nothing(report, name):
+    assert report["checks"][name] is None, f"{name} allocated: {report['checks'][name]}"
+
+
+@pytest.mark.parametrize("name", CONTROLS)
+def test_control_allocation_is_detected(report, name):
+    assert report["controls"][name] is not None, f"{name} should have raised MemoryError"
+    assert report["controls"][name].startswith("MemoryError")
+
+
+def test_locked_runs_did_their_work(report):
+    values = report["values"]
+    # 4 good frames and 3 bad ones (CRC, COBS, too long) per pass, three passes in all.
+    assert values["decoder_warmup"] == [4, 3]
+    assert values["decoder_feed"] == [4, 3]
+    assert values["decoder_feed_bytewise"] == [4, 3]
+    assert values["decoder_counters"] == [12, 3, 6]
+    assert values["encode_frame_into_matches"] == [True, True]
+    # CRC matches binascii, is a value MicroPython would box, and a flipped byte is caught.
+    assert values["crc"] == [True, True, True, False]
+    writes, nbytes, seq, tx_frames = values["link_send"]
+    assert (writes, seq, tx_frames) == (2, 2, 2)
+    assert nbytes == len(wire.encode_frame(wire.PROBE, 1, 0, bytes(range(1, 65))))
+    assert values["probe_index"] == 2
+    assert values["host_up"] is True
+    assert values["link_receive"] == [2, 7]  # seqs 4 and 8 lost; HELLO + 6 HEARTBEATs
+    assert values["big_crc_value"] >= 1 << 30

@@ -1,0 +1,502 @@
+"""Write tests/vectors/wire.json: golden wire-protocol vectors for both runtimes.
+
+    .venv/bin/python tools/gen_wire_vectors.py [--check]
+
+The wire bytes are built here INDEPENDENTLY of wire.py's framing code (struct for the header,
+zlib.crc32 for the CRC, the `cobs` package for COBS, and the two delimiters added by hand), so
+the vectors check wire.py instead of restating it. Payloads come from wire.encode_payload, except
+for a few that are packed by hand with struct here and checked against it. The decode cases'
+expected counters are worked out by hand from the protocol rules, never by running a decoder.
+
+--check regenerates in memory and exits 1 when the committed file differs.
+"""
+
+import argparse
+import json
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import cobs.cobs
+
+from vitrine_fw import wire
+
+OUT = Path(__file__).resolve().parent.parent / "tests" / "vectors" / "wire.json"
+
+VERSION = 1  # the protocol version these vectors describe; wire.PROTOCOL_VERSION must match
+
+
+def frame_bytes(typ, seq, flags, payload, version=VERSION):
+    """Wire bytes of one frame: 00 | COBS(header | payload | crc32 LE) | 00."""
+    raw = struct.pack("<BBHB", version, flags, seq, typ) + payload
+    raw += struct.pack("<I", zlib.crc32(raw))
+    return b"\x00" + cobs.cobs.encode(raw) + b"\x00"
+
+
+def body(frame):
+    """The COBS bytes of a frame from frame_bytes (without its two delimiters)."""
+    assert frame[0] == 0 and frame[-1] == 0 and 0 not in frame[1:-1]
+    return frame[1:-1]
+
+
+# --- hand-packed payloads (independent of wire.encode_payload) --------------------------------
+
+
+def _str(text):
+    raw = text.encode("utf-8")
+    return struct.pack("<B", len(raw)) + raw
+
+
+def _bytes(raw):
+    return struct.pack("<B", len(raw)) + raw
+
+
+def hand_packed(typ, f):
+    """Payload bytes for a message packed field by field with struct, from the table's codes."""
+    if typ == wire.HEARTBEAT:
+        return struct.pack(
+            "<7I",
+            f["uptime_ms"],
+            f["rx_frames"],
+            f["crc_errors"],
+            f["framing_errors"],
+            f["gaps"],
+            f["unknown_types"],
+            f["tx_dropped"],
+        )
+    if typ == wire.NACK:
+        return struct.pack("<BB", f["acked_type"], f["reason"]) + _str(f["detail"])
+    if typ == wire.HELLO:
+        return (
+            struct.pack("<HI", f["schema_rev"], f["schema_hash"])
+            + _str(f["role"])
+            + _str(f["fw_version"])
+            + _str(f["build_hash"])
+            + _str(f["uid"])
+            + struct.pack("<BI", f["reset_cause"], f["capabilities"])
+        )
+    if typ == wire.PROBE:
+        return struct.pack("<II", f["t_us"], f["index"]) + _bytes(bytes.fromhex(f["pad"]))
+    raise KeyError(typ)
+
+
+# --- vectors -------------------------------------------------------------------------------
+
+HELLO_UID = "e6614103e7452d2f"
+
+# (name, type, seq, flags, fields[, True when the payload is also packed by hand with struct])
+# Fields of code "y" are hex strings, here and in the JSON.
+MESSAGES = [
+    (
+        "hello_boot",
+        wire.HELLO,
+        0,
+        0,
+        {
+            "schema_rev": 1,
+            "schema_hash": 0x8F3A61C2,
+            "role": "touch",
+            "fw_version": "0.1.0",
+            "build_hash": "a1b2c3d",
+            "uid": HELLO_UID,
+            "reset_cause": wire.RESET_WDT,
+            "capabilities": wire.CAP_LINK | wire.CAP_TOUCH | wire.CAP_PROBE,
+        },
+        True,
+    ),
+    (
+        "hello_utf8_extremes",
+        wire.HELLO,
+        0x1234,
+        wire.FLAG_ACK_REQ,
+        {
+            "schema_rev": 0xFFFF,
+            "schema_hash": 0xFFFFFFFF,
+            "role": "présence ☃ 鏡",
+            "fw_version": "",
+            "build_hash": "0" * 64,
+            "uid": "ü" * 20,
+            "reset_cause": 0xFF,
+            "capabilities": 0,
+        },
+        True,
+    ),
+    ("ack_empty", wire.ACK, 7, wire.FLAG_IS_ACK, {"acked_type": wire.PROBE_START, "result": ""}),
+    (
+        # 1 + 1 + 245 = MAX_PAYLOAD: the longest result an ACK can carry.
+        "ack_max_result",
+        wire.ACK,
+        0x8000,
+        wire.FLAG_IS_ACK,
+        {"acked_type": wire.HELLO, "result": bytes(range(245)).hex()},
+    ),
+    (
+        "nack_schema_utf8",
+        wire.NACK,
+        42,
+        wire.FLAG_IS_ACK,
+        {
+            "acked_type": wire.HELLO,
+            "reason": wire.NACK_SCHEMA,
+            "detail": "board schema rev 1, host rev 2: update the board firmware — «vitrine flash»",
+        },
+        True,
+    ),
+    (
+        "nack_unknown_type",
+        wire.NACK,
+        0xFFFE,
+        wire.FLAG_IS_ACK,
+        {"acked_type": 0xE7, "reason": wire.NACK_UNKNOWN_TYPE, "detail": ""},
+        True,
+    ),
+    (
+        "heartbeat_zeros",
+        wire.HEARTBEAT,
+        1,
+        0,
+        {
+            "uptime_ms": 0,
+            "rx_frames": 0,
+            "crc_errors": 0,
+            "framing_errors": 0,
+            "gaps": 0,
+            "unknown_types": 0,
+            "tx_dropped": 0,
+        },
+        True,
+    ),
+    (
+        "heartbeat_max",
+        wire.HEARTBEAT,
+        0xFFFF,
+        0,
+        {
+            "uptime_ms": 0xFFFFFFFF,
+            "rx_frames": 0xFFFFFFFF,
+            "crc_errors": 0x80000000,
+            "framing_errors": 0x7FFFFFFF,
+            "gaps": 0x40000000,
+            "unknown_types": 0x3FFFFFFF,
+            "tx_dropped": 1,
+        },
+        True,
+    ),
+    (
+        "log_utf8",
+        wire.LOG,
+        300,
+        0,
+        {"level": wire.LOG_WARNING, "subsystem": "touch", "text": "beam 17 blocked 2.5 s — ok?"},
+    ),
+    (
+        # 1 + (1 + 10) + (1 + 234) = MAX_PAYLOAD.
+        "log_max_text",
+        wire.LOG,
+        301,
+        0,
+        {"level": wire.LOG_ERROR, "subsystem": "supervisor", "text": "x" * 234},
+    ),
+    (
+        "probe_start_max",
+        wire.PROBE_START,
+        0x00FF,
+        wire.FLAG_ACK_REQ,
+        {"rate_hz": 0xFFFF, "count": 0xFFFFFFFF, "size": wire.MAX_PAYLOAD},
+    ),
+    (
+        "probe_start_stop",
+        wire.PROBE_START,
+        0x0100,
+        wire.FLAG_ACK_REQ,
+        {"rate_hz": 0, "count": 0, "size": 9},
+    ),
+    ("probe_min", wire.PROBE, 2, 0, {"t_us": 0, "index": 0, "pad": ""}, True),
+    (
+        # 4 + 4 + 1 + 238 = MAX_PAYLOAD.
+        "probe_max_pad",
+        wire.PROBE,
+        3,
+        0,
+        {"t_us": 0x3FFFFFFF, "index": 0xFFFFFFFF, "pad": ("a5" * 238)},
+        True,
+    ),
+    ("reboot_seq_wrap", wire.REBOOT, 0xFFFF, wire.FLAG_ACK_REQ, {"delay_ms": 0xFFFF}),
+    ("reboot_seq_zero", wire.REBOOT, 0x0000, wire.FLAG_ACK_REQ, {"delay_ms": 0}),
+    ("both_flag_bits", wire.REBOOT, 9, wire.FLAG_ACK_REQ | wire.FLAG_IS_ACK, {"delay_ms": 250}),
+]
+
+
+def _nonzero_payload(n, seq, flags, typ):
+    """n non-zero payload bytes whose frame CRC has no zero byte either (a 254+ run)."""
+    for salt in range(1, 256):
+        payload = bytes(((i * 7 + salt) % 255) + 1 for i in range(n))
+        raw = struct.pack("<BBHB", VERSION, flags, seq, typ) + payload
+        if 0 not in struct.pack("<I", zlib.crc32(raw)):
+            return payload
+    raise RuntimeError("no salt gives a CRC without zero bytes")
+
+
+# (name, type, seq, flags, payload): frames with raw payloads (fields null).
+RAW_FRAMES = [
+    ("empty_payload_unknown_type", 0x20, 5, 0, b""),
+    ("empty_payload_reserved_range", 0xFF, 0xFFFF, wire.FLAG_ACK_REQ, b""),
+    ("many_zeros", 0x41, 0, 0, bytes(wire.MAX_PAYLOAD)),
+    ("zeros_and_ones", 0xA0, 0x0100, 0, bytes([0, 1] * 100)),
+    # Header (5, all non-zero) + 247 + CRC (4) = 256 non-zero bytes: a full 0xFF COBS block
+    # followed by a short one; the frame is exactly MAX_ENCODED bytes after COBS.
+    (
+        "nonzero_run_256",
+        0xC1,
+        0x0101,
+        wire.FLAG_ACK_REQ,
+        _nonzero_payload(wire.MAX_PAYLOAD, 0x0101, wire.FLAG_ACK_REQ, 0xC1),
+    ),
+    # 5 + 245 + 4 = exactly 254 non-zero bytes: one 0xFF block and nothing after it (the
+    # canonical encoding has no trailing empty block).
+    ("nonzero_run_254", 0xC1, 0x0202, wire.FLAG_IS_ACK, _nonzero_payload(245, 0x0202, 2, 0xC1)),
+]
+
+
+def _wire_value(code, value):
+    return bytes.fromhex(value) if code == "y" else value
+
+
+def build_vectors():
+    vectors = []
+    for entry in MESSAGES:
+        name, typ, seq, flags, fields = entry[:5]
+        by_hand = len(entry) > 5 and entry[5]
+        spec = wire.message_fields(typ)
+        assert [f for f, _ in spec] == list(fields), name
+        values = tuple(_wire_value(code, fields[f]) for f, code in spec)
+        payload = wire.encode_payload(typ, values)
+        if by_hand:
+            packed = hand_packed(typ, fields)
+            if packed != payload:
+                raise SystemExit(f"{name}: wire.encode_payload disagrees with struct packing")
+            payload = packed
+        vectors.append(
+            {
+                "name": name,
+                "type": typ,
+                "seq": seq,
+                "flags": flags,
+                "fields": {f: fields[f] for f, _ in spec},
+                "payload_source": "struct" if by_hand else "wire.encode_payload",
+                "payload_hex": payload.hex(),
+                "wire_hex": frame_bytes(typ, seq, flags, payload).hex(),
+            }
+        )
+    for name, typ, seq, flags, payload in RAW_FRAMES:
+        assert len(payload) <= wire.MAX_PAYLOAD
+        vectors.append(
+            {
+                "name": name,
+                "type": typ,
+                "seq": seq,
+                "flags": flags,
+                "fields": None,
+                "payload_source": "raw",
+                "payload_hex": payload.hex(),
+                "wire_hex": frame_bytes(typ, seq, flags, payload).hex(),
+            }
+        )
+    covered = {v["type"] for v in vectors if v["fields"] is not None}
+    missing = [name for typ, name, _, _ in wire.TABLE if typ not in covered]
+    if missing:
+        raise SystemExit("no vector for " + ", ".join(missing))
+    run = next(v for v in vectors if v["name"] == "nonzero_run_256")
+    assert len(bytes.fromhex(run["wire_hex"])) == wire.MAX_WIRE
+    return vectors
+
+
+def _expect_frame(typ, seq, flags, payload, version=VERSION):
+    return {
+        "version": version,
+        "flags": flags,
+        "seq": seq,
+        "type": typ,
+        "payload_hex": payload.hex(),
+    }
+
+
+def build_decode_cases():
+    """Byte strings for the decoders with the outcome the protocol rules demand."""
+    good_payload = bytes.fromhex("0102030405")
+    good = frame_bytes(0x20, 17, 0, good_payload)
+    good_expect = _expect_frame(0x20, 17, 0, good_payload)
+    hb = frame_bytes(wire.HEARTBEAT, 18, 0, bytes(28))
+    hb_expect = _expect_frame(wire.HEARTBEAT, 18, 0, bytes(28))
+    cases = []
+
+    def case(name, data, frames, *, crc_errors=0, framing_errors=0, bytes_skipped=0, note=""):
+        cases.append(
+            {
+                "name": name,
+                "note": note,
+                "wire_hex": data.hex(),
+                "frames": frames,
+                "crc_errors": crc_errors,
+                "framing_errors": framing_errors,
+                "bytes_skipped": bytes_skipped,
+            }
+        )
+
+    # CRC: flip one payload byte of a good frame and re-encode with the old CRC.
+    raw = struct.pack("<BBHB", VERSION, 0, 17, 0x20) + good_payload
+    bad_raw = raw[:6] + bytes([raw[6] ^ 0x40]) + raw[7:] + struct.pack("<I", zlib.crc32(raw))
+    bad = cobs.cobs.encode(bad_raw)
+    case(
+        "corrupt_crc",
+        b"\x00" + bad + b"\x00" + good,
+        [good_expect],
+        crc_errors=1,
+        bytes_skipped=len(bad),
+        note="one payload bit flipped; the next good frame is still delivered",
+    )
+    crc_only = raw + struct.pack("<I", zlib.crc32(raw) ^ 0x80000000)
+    case(
+        "corrupt_crc_byte",
+        b"\x00" + cobs.cobs.encode(crc_only) + b"\x00",
+        [],
+        crc_errors=1,
+        bytes_skipped=len(cobs.cobs.encode(crc_only)),
+        note="the CRC's top bit flipped",
+    )
+    # COBS: a code byte that points past the end of the frame.
+    malformed = bytes.fromhex("0a0102030405")
+    case(
+        "malformed_cobs",
+        b"\x00" + malformed + b"\x00" + good,
+        [good_expect],
+        framing_errors=1,
+        bytes_skipped=len(malformed),
+        note="code 0x0a needs 9 more bytes, 5 follow",
+    )
+    # Runt: valid COBS that decodes to fewer bytes than a header and a CRC (9).
+    runt = cobs.cobs.encode(bytes.fromhex("0100030020ab"))
+    case(
+        "runt_frame",
+        b"\x00" + runt + b"\x00",
+        [],
+        framing_errors=1,
+        bytes_skipped=len(runt),
+        note="6 bytes after COBS decoding",
+    )
+    one = bytes.fromhex("01")
+    case(
+        "single_code_byte",
+        b"\x00" + one + b"\x00",
+        [],
+        framing_errors=1,
+        bytes_skipped=1,
+        note="decodes to nothing: a runt",
+    )
+    # Over-long: more than MAX_ENCODED bytes with no delimiter, then a good frame.
+    junk = bytes([0x11]) * (wire.MAX_ENCODED + 42)
+    case(
+        "over_long_then_valid",
+        b"\x00" + junk + good,
+        [good_expect],
+        framing_errors=1,
+        bytes_skipped=len(junk),
+        note="the good frame's leading delimiter ends the over-long one",
+    )
+    exact = bytes([0x11]) * (wire.MAX_ENCODED + 1)
+    case(
+        "one_byte_too_long",
+        b"\x00" + exact + b"\x00" + good,
+        [good_expect],
+        framing_errors=1,
+        bytes_skipped=len(exact),
+        note="MAX_ENCODED + 1 bytes between delimiters",
+    )
+    # Reserved flag bits with a valid CRC.
+    reserved = frame_bytes(wire.HEARTBEAT, 3, 0x04, bytes(28))
+    reserved_hi = frame_bytes(wire.HEARTBEAT, 4, 0x81, bytes(28))
+    case(
+        "reserved_flag_bits",
+        reserved + reserved_hi + hb,
+        [hb_expect],
+        framing_errors=2,
+        bytes_skipped=len(body(reserved)) + len(body(reserved_hi)),
+        note="flags 0x04 and 0x81 with valid CRCs are refused",
+    )
+    # Garbage before a frame (no leading delimiter of its own).
+    garbage = bytes.fromhex("deadbeef")
+    case(
+        "garbage_then_valid",
+        garbage + good,
+        [good_expect],
+        framing_errors=1,
+        bytes_skipped=len(garbage),
+        note="0xde points past the end: malformed COBS",
+    )
+    garbage_zeros = bytes.fromhex("13003700ff")
+    case(
+        "garbage_with_zeros_then_two_valid",
+        garbage_zeros + good + hb,
+        [good_expect, hb_expect],
+        framing_errors=3,
+        bytes_skipped=3,
+        note="13, 37 and ff each point past the end of their frame: malformed COBS",
+    )
+    case("idle_fill", b"\x00\x00\x00", [], note="empty frames are idle fill")
+    case(
+        "idle_fill_between_frames",
+        good + b"\x00\x00\x00" + hb,
+        [good_expect, hb_expect],
+        note="shared and extra delimiters are harmless",
+    )
+    shared = good[:-1] + hb  # one delimiter between two frames
+    case("shared_delimiter", shared, [good_expect, hb_expect])
+    other = frame_bytes(wire.HELLO, 0, wire.FLAG_ACK_REQ, b"", version=2)
+    case(
+        "other_protocol_version_delivered",
+        other,
+        [_expect_frame(wire.HELLO, 0, wire.FLAG_ACK_REQ, b"", version=2)],
+        note="version checks belong to the link, not the decoder",
+    )
+    return cases
+
+
+def build():
+    if wire.PROTOCOL_VERSION != VERSION:
+        raise SystemExit(
+            f"wire.PROTOCOL_VERSION is {wire.PROTOCOL_VERSION}, vectors are v{VERSION}"
+        )
+    return {
+        "about": (
+            "Golden vectors for the Vitrine wire protocol, written by tools/gen_wire_vectors.py."
+            " wire_hex is built with struct, zlib.crc32 and the cobs package, independently of"
+            " wire.py. Fields of code y are hex strings. Decode cases list what a decoder must"
+            " deliver and count."
+        ),
+        "protocol_version": VERSION,
+        "max_payload": wire.MAX_PAYLOAD,
+        "max_encoded": wire.MAX_ENCODED,
+        "vectors": build_vectors(),
+        "decode_cases": build_decode_cases(),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare with the committed file")
+    args = parser.parse_args()
+    text = json.dumps(build(), indent=1, ensure_ascii=False) + "\n"
+    if args.check:
+        if not OUT.exists() or OUT.read_text(encoding="utf-8") != text:
+            print(f"{OUT} is out of date: run tools/gen_wire_vectors.py", file=sys.stderr)
+            return 1
+        return 0
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(text, encoding="utf-8")
+    print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
