@@ -39,7 +39,9 @@ PortUrl = Annotated[str, Field(min_length=1, max_length=512)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: TOML has real types, so "1.5" or "yes" where a number or boolean belongs is a
+    # mistake to report, not to coerce
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class HttpConfig(_Section):
@@ -89,7 +91,7 @@ def parse_config(text: str, source: str = "config") -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(format_validation_error(source, err)) from err
+        raise ConfigError(format_validation_error(source, err, Config)) from err
 
 
 def load_config(path: Path) -> Config:

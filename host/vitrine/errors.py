@@ -3,7 +3,7 @@ and what is allowed."""
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 
 class VitrineError(Exception):
@@ -14,17 +14,34 @@ class ConfigError(VitrineError):
     """A configuration file or description is invalid."""
 
 
-def format_validation_error(source: str, err: ValidationError) -> str:
-    """One line per problem: `source: key.path = value: what is allowed`."""
+def format_validation_error(
+    source: str, err: ValidationError, model: type[BaseModel] | None = None
+) -> str:
+    """One line per problem: `source: key.path = value: what is allowed`. With the model that
+    was validated, an unknown key's line lists the keys allowed in its section."""
     lines = []
     for problem in err.errors():
         key = ".".join(str(p) for p in problem["loc"]) or "(top level)"
         value = problem.get("input")
         msg = problem["msg"]
         if problem["type"] == "extra_forbidden":
-            lines.append(f"{source}: {key}: unknown key")
+            allowed = _section_keys(model, problem["loc"][:-1]) if model else None
+            hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
+            lines.append(f"{source}: {key}: unknown key{hint}")
         elif problem["type"] == "missing":
             lines.append(f"{source}: {key}: required, missing")
         else:
             lines.append(f"{source}: {key} = {value!r}: {msg}")
     return "\n".join(lines)
+
+
+def _section_keys(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str] | None:
+    # The field names of the (nested) model section at path, when path leads to one.
+    section: type[BaseModel] = model
+    for part in path:
+        field = section.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        section = annotation
+    return sorted(section.model_fields)

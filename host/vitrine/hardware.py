@@ -24,7 +24,7 @@ Gpio = Annotated[int, Field(ge=0, le=255)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class UsbIds(_Strict):
@@ -83,7 +83,7 @@ def load_board(path: Path) -> BoardDescription:
     try:
         board = BoardDescription.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(format_validation_error(str(path), err)) from err
+        raise ConfigError(format_validation_error(str(path), err, BoardDescription)) from err
     if board.role != path.stem:
         raise ConfigError(f"{path}: role={board.role!r} must match the file name {path.stem!r}")
     return board

@@ -66,7 +66,7 @@ def json_to_frame(obj: Any, default_seq: int) -> bytes:
         raise FrameJsonError("each line must be a JSON object")
     typ = _type_of(obj)
     seq = obj.get("seq", default_seq)
-    if not isinstance(seq, int) or not 0 <= seq <= 0xFFFF:
+    if not _is_int(seq) or not 0 <= seq <= 0xFFFF:
         raise FrameJsonError(f"seq={seq!r}: allowed integer 0..65535")
     flags = 0
     names = obj.get("flags", [])
@@ -106,9 +106,13 @@ def _type_of(obj: dict[str, Any]) -> int:
             known = ", ".join(name for _, name, _, _ in wire.TABLE)
             raise FrameJsonError(f"type {typ!r} unknown; known: {known}") from err
     typ = obj.get("type_id") if typ is None else typ
-    if not isinstance(typ, int) or not 0 <= typ <= 0xFF:
+    if not _is_int(typ) or not 0 <= typ <= 0xFF:
         raise FrameJsonError(f"type={typ!r}: give a message name or type_id 0..255")
     return typ
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # JSON true is not 1 here
 
 
 def _payload_from_fields(typ: int, fields: Any) -> bytes:

@@ -214,7 +214,11 @@ class VirtualBoard:
         """Inject a fault; returns a description of what was done."""
         if kind not in FAULTS:
             raise SimError(f"unknown fault {kind!r}; allowed: {', '.join(FAULTS)}")
-        self.stats.faults[kind] = self.stats.faults.get(kind, 0) + 1
+        done = await self._inject(kind, arg)
+        self.stats.faults[kind] = self.stats.faults.get(kind, 0) + 1  # only faults carried out
+        return done
+
+    async def _inject(self, kind: str, arg: int | None) -> dict[str, Any]:
         if kind == "unplug":
             if not self.cable.plugged:
                 raise SimError(f"{self.role} is already unplugged")
@@ -392,7 +396,10 @@ async def request(state_dir: Path, payload: dict[str, Any], timeout: float = 5.0
     await writer.drain()
     line = await asyncio.wait_for(reader.readline(), timeout)
     writer.close()
-    reply = json.loads(line)
+    try:
+        reply = json.loads(line)
+    except ValueError as err:
+        raise SimError(f"the simulation in {state_dir} hung up without answering") from err
     if not reply.get("ok"):
         raise SimError(reply.get("error", "request failed"))
     return reply
