@@ -8,7 +8,7 @@ slow subscriber's queue is full the oldest event is dropped and counted for that
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 
@@ -38,6 +38,24 @@ class Subscription:
     def get_nowait(self) -> Any:
         """The next event if one is waiting; raises asyncio.QueueEmpty otherwise."""
         return self._queue.get_nowait()
+
+    async def next(
+        self, kind: type, timeout: float, where: Callable[[Any], bool] | None = None
+    ) -> Any:
+        """The next event of this type (for which where(event) holds), discarding the others
+        on the way; raises TimeoutError after timeout seconds."""
+        async with asyncio.timeout(timeout):
+            while True:
+                event = await self._queue.get()
+                if isinstance(event, kind) and (where is None or where(event)):
+                    return event
+
+    def drain(self) -> list[Any]:
+        """Every event waiting now, without waiting for more."""
+        events = []
+        while not self._queue.empty():
+            events.append(self._queue.get_nowait())
+        return events
 
     def close(self) -> None:
         self._bus._unsubscribe(self)

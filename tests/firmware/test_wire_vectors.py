@@ -5,6 +5,7 @@ so equality here checks the framing, the CRC and COBS, not just self-consistency
 """
 
 import importlib.util
+import itertools
 import json
 import zlib
 from pathlib import Path
@@ -168,3 +169,25 @@ def test_vectors_under_micropython(micropython):
     assert summary["vectors_checked"] == len(VECTORS)
     assert summary["cases"] == len(CASES)
     assert summary["cases_checked"] == len(CASES)
+
+
+def test_every_message_type_sits_in_a_subsystem_range():
+    named = {name for name, _, _ in wire.RANGES}
+    assert named == {
+        "link",
+        "touch",
+        "proximity",
+        "beacon",
+        "lighting",
+        "console",
+        "diagnostics",
+        "reserved",
+    }
+    spans = sorted((lo, hi) for _, lo, hi in wire.RANGES)
+    assert spans[0][0] == 0 and spans[-1][1] == 0xFF
+    assert all(a[1] + 1 == b[0] for a, b in itertools.pairwise(spans))  # no gaps
+    for typ, name, _, _ in wire.TABLE:
+        subsystem = wire.subsystem_of(typ)
+        assert subsystem != "reserved", name
+        expected = "diagnostics" if name.startswith(("PROBE", "REBOOT")) else "link"
+        assert subsystem == expected, name

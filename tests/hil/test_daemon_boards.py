@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,6 @@ from vitrine_fw import wire
 from .conftest import Rig, make_rig
 
 pytestmark = pytest.mark.hil
-
-
-async def next_of(sub, kind: type, wait_s: float = 10.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait_s
-    while True:
-        event = await sub.get(max(0.01, deadline - loop.time()))
-        if isinstance(event, kind):
-            return event
 
 
 async def test_status_api_lists_every_virtual_board_up(rig: Rig) -> None:
@@ -66,9 +56,9 @@ async def test_unplug_then_replug_brings_the_board_back(rig: Rig) -> None:
 async def test_reset_button_on_a_uart_board_is_a_reboot_without_link_loss(rig: Rig) -> None:
     with rig.daemon.bus.subscribe(m.BoardRebooted, m.BoardConnected, m.BoardLost) as sub:
         await rig.fault("lights", "reboot")
-        rebooted = await next_of(sub, m.BoardRebooted)
-        connected = await next_of(sub, m.BoardConnected)
-        lost = [e for e in _drain(sub) if isinstance(e, m.BoardLost)]
+        rebooted = await sub.next(m.BoardRebooted, 10)
+        connected = await sub.next(m.BoardConnected, 10)
+        lost = [e for e in sub.drain() if isinstance(e, m.BoardLost)]
     assert rebooted.board == "lights"
     assert rebooted.hello.reset_cause == wire.RESET_HARD
     assert connected.hello.reset_cause == wire.RESET_HARD
@@ -81,8 +71,8 @@ async def test_reset_button_on_a_uart_board_is_a_reboot_without_link_loss(rig: R
 async def test_reset_of_a_usb_board_drops_the_port_and_comes_back(rig: Rig) -> None:
     with rig.daemon.bus.subscribe(m.BoardConnected, m.BoardLost) as sub:
         await rig.fault("touch", "reboot")
-        await next_of(sub, m.BoardLost)
-        connected = await next_of(sub, m.BoardConnected)
+        await sub.next(m.BoardLost, 10)
+        connected = await sub.next(m.BoardConnected, 10)
     assert connected.hello.reset_cause_name == "hard"
     board = await rig.wait_board("touch", lambda b: b["state"] == "up")
     assert board["reset_cause"] == "hard"
@@ -95,9 +85,9 @@ async def test_garbage_is_counted_and_the_link_stays_up(rig: Rig) -> None:
         # heartbeats keep arriving after the garbage
         beats = 0
         while beats < 2:
-            event = await next_of(sub, m.Heartbeat, 3)
+            event = await sub.next(m.Heartbeat, 3)
             beats += event.board == "presence"
-        lost = [e for e in _drain(sub) if isinstance(e, m.BoardLost)]
+        lost = [e for e in sub.drain() if isinstance(e, m.BoardLost)]
     board = await rig.board("presence")
     assert board["state"] == "up"
     assert board["counters"]["bytes_skipped"] > 10_000
@@ -110,7 +100,7 @@ async def test_stalled_firmware_ends_in_a_watchdog_reset_seen_as_hello(rig: Rig)
     # after the link was dropped. Either way the next BoardConnected carries it.
     with rig.daemon.bus.subscribe(m.BoardConnected) as sub:
         await rig.fault("lights", "stall")
-        connected = await next_of(sub, m.BoardConnected, 15)
+        connected = await sub.next(m.BoardConnected, 15)
     assert connected.hello.reset_cause_name == "wdt"
     board = await rig.wait_board("lights", lambda b: b["state"] == "up")
     assert board["reset_cause"] == "wdt"
@@ -123,12 +113,3 @@ async def test_board_with_an_older_message_table_is_refused(tmp_path: Path) -> N
         await rig.wait_board("lights", lambda b: b["state"] == "up")
     assert "update the board firmware" in refused["last_error"]
     assert "vitrine flash --role touch" in refused["last_error"]
-
-
-def _drain(sub) -> list:
-    events = []
-    while True:
-        try:
-            events.append(sub.get_nowait())
-        except asyncio.QueueEmpty:
-            return events

@@ -26,15 +26,6 @@ class Other:
     n: int
 
 
-def drain(sub) -> list:
-    out = []
-    while True:
-        try:
-            out.append(sub.get_nowait())
-        except asyncio.QueueEmpty:
-            return out
-
-
 async def test_subscriber_gets_its_type_and_subclasses_only() -> None:
     bus = EventBus()
     base_sub = bus.subscribe(Base)
@@ -42,8 +33,8 @@ async def test_subscriber_gets_its_type_and_subclasses_only() -> None:
     events = [Base(1), Child(2), Other(3), Child(4)]
     for event in events:
         bus.publish(event)
-    assert drain(base_sub) == [Base(1), Child(2), Child(4)]
-    assert drain(child_sub) == [Child(2), Child(4)]
+    assert base_sub.drain() == [Base(1), Child(2), Child(4)]
+    assert child_sub.drain() == [Child(2), Child(4)]
     assert bus.published == 4
 
 
@@ -52,7 +43,7 @@ async def test_subscription_to_several_types() -> None:
     sub = bus.subscribe(Child, Other)
     for event in (Base(1), Child(2), Other(3)):
         bus.publish(event)
-    assert drain(sub) == [Child(2), Other(3)]
+    assert sub.drain() == [Child(2), Other(3)]
     assert sub.types == (Child, Other)
 
 
@@ -62,7 +53,7 @@ async def test_events_arrive_in_publish_order_to_every_subscriber() -> None:
     for i in range(50):
         bus.publish(Base(i) if i % 2 else Child(i))
     for sub in subs:
-        assert [e.n for e in drain(sub)] == list(range(50))
+        assert [e.n for e in sub.drain()] == list(range(50))
 
 
 async def test_async_iteration_and_get_deliver_in_order() -> None:
@@ -85,7 +76,7 @@ async def test_subscription_made_after_publish_sees_nothing_earlier() -> None:
     bus.publish(Base(1))
     late = bus.subscribe(Base)
     bus.publish(Base(2))
-    assert drain(late) == [Base(2)]
+    assert late.drain() == [Base(2)]
 
 
 async def test_close_unsubscribes() -> None:
@@ -95,20 +86,20 @@ async def test_close_unsubscribes() -> None:
     bus.publish(Base(1))
     gone.close()
     bus.publish(Base(2))
-    assert drain(gone) == [Base(1)]
-    assert drain(keep) == [Base(1), Base(2)]
+    assert gone.drain() == [Base(1)]
+    assert keep.drain() == [Base(1), Base(2)]
     gone.close()  # closing twice is harmless
     bus.publish(Base(3))
-    assert drain(keep) == [Base(3)]
+    assert keep.drain() == [Base(3)]
 
 
 async def test_context_manager_unsubscribes_on_exit() -> None:
     bus = EventBus()
     with bus.subscribe(Base) as sub:
         bus.publish(Base(1))
-        assert drain(sub) == [Base(1)]
+        assert sub.drain() == [Base(1)]
     bus.publish(Base(2))
-    assert drain(sub) == []
+    assert sub.drain() == []
 
 
 async def test_context_manager_unsubscribes_on_error() -> None:
@@ -116,7 +107,7 @@ async def test_context_manager_unsubscribes_on_error() -> None:
     with pytest.raises(RuntimeError), bus.subscribe(Base) as sub:
         raise RuntimeError("boom")
     bus.publish(Base(1))
-    assert drain(sub) == []
+    assert sub.drain() == []
 
 
 async def test_full_queue_drops_the_oldest_and_counts() -> None:
@@ -125,9 +116,9 @@ async def test_full_queue_drops_the_oldest_and_counts() -> None:
     fast = bus.subscribe(Base)
     for i in range(10):
         bus.publish(Base(i))
-    assert [e.n for e in drain(slow)] == [7, 8, 9]
+    assert [e.n for e in slow.drain()] == [7, 8, 9]
     assert slow.dropped == 7
-    assert [e.n for e in drain(fast)] == list(range(10))
+    assert [e.n for e in fast.drain()] == list(range(10))
     assert fast.dropped == 0
 
 
@@ -168,3 +159,14 @@ async def test_get_nowait_on_empty_raises() -> None:
 def test_subscribe_needs_a_type() -> None:
     with pytest.raises(ValueError, match="at least one event type"):
         EventBus().subscribe()
+
+
+async def test_next_skips_other_events_and_honours_where() -> None:
+    bus = EventBus()
+    with bus.subscribe(Base, Other) as sub:
+        for event in (Other(1), Base(2), Child(3), Base(4)):
+            bus.publish(event)
+        assert await sub.next(Base, 1, where=lambda e: e.n > 2) == Child(3)
+        assert sub.drain() == [Base(4)]
+        with pytest.raises(TimeoutError):
+            await sub.next(Base, 0.05)

@@ -18,6 +18,8 @@ from vitrine.link.jsonframes import (
 )
 from vitrine_fw import wire
 
+from .strategies import table_messages
+
 
 def decode_one(data: bytes) -> dict[str, Any]:
     """The JSON object of the only frame in data (through the wire module's reader)."""
@@ -175,30 +177,10 @@ def test_encode_errors_name_the_key(obj: Any, message: str) -> None:
 
 # --- round trip over the whole table ------------------------------------------------------------
 
-_INTS = {
-    "B": (0, 0xFF),
-    "H": (0, 0xFFFF),
-    "I": (0, 0xFFFFFFFF),
-    "b": (-0x80, 0x7F),
-    "h": (-0x8000, 0x7FFF),
-    "i": (-0x80000000, 0x7FFFFFFF),
-}
-
-
-def _value(code: str) -> st.SearchStrategy[Any]:
-    if code in _INTS:
-        return st.integers(*_INTS[code])
-    if code == "f":  # values a float32 holds exactly
-        return st.floats(width=32, allow_nan=False, allow_infinity=False)
-    if code == "s":
-        return st.text(max_size=10)
-    return st.binary(max_size=40)
-
 
 @st.composite
 def messages(draw: st.DrawFn) -> bytes:
-    typ, _name, _kind, _spec = draw(st.sampled_from(wire.TABLE))
-    values = tuple(draw(_value(code)) for _, code in wire.message_fields(typ))
+    typ, values = draw(table_messages())
     seq = draw(st.integers(0, 0xFFFF))
     flags = draw(st.sampled_from([0, 1, 2, 3]))
     return wire.encode_message(typ, seq, values, flags)

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from vitrine.link import messages as m
 from vitrine_fw import wire
 
+from .strategies import table_messages
+
 ORIGIN = ("board", "seq", "rx_ns")
 
 
@@ -36,32 +38,6 @@ def test_class_names_follow_the_table_names() -> None:
     for typ, name, _, _ in wire.TABLE:
         cls = m.MESSAGE_CLASSES[typ]
         assert cls.__name__.upper() == name.replace("_", "")
-
-
-_INTS = {
-    "B": (0, 0xFF),
-    "H": (0, 0xFFFF),
-    "I": (0, 0xFFFFFFFF),
-    "b": (-0x80, 0x7F),
-    "h": (-0x8000, 0x7FFF),
-    "i": (-0x80000000, 0x7FFFFFFF),
-}
-
-
-def _value(code: str) -> st.SearchStrategy[object]:
-    if code in _INTS:
-        return st.integers(*_INTS[code])
-    if code == "f":
-        return st.floats(width=32, allow_nan=False)
-    if code == "s":
-        return st.text(max_size=10)
-    return st.binary(max_size=40)
-
-
-@st.composite
-def table_messages(draw: st.DrawFn) -> tuple[int, tuple[object, ...]]:
-    typ = draw(st.sampled_from([t for t, *_ in wire.TABLE]))
-    return typ, tuple(draw(_value(code)) for _, code in wire.message_fields(typ))
 
 
 @settings(max_examples=200, deadline=None)

@@ -416,11 +416,6 @@ def crc_check(buf, start, end):
     )
 
 
-def crc32(data):
-    """CRC-32 of bytes as an int (same value as zlib.crc32 / binascii.crc32)."""
-    return binascii.crc32(data) & 0xFFFFFFFF
-
-
 # --- COBS -----------------------------------------------------------------------------------
 
 

@@ -165,17 +165,6 @@ class _Harness:
         await self.link.command(wire.PROBE_START, rate_hz, count, _PAYLOAD)
 
 
-async def _first(sub: Any, kind: type, timeout: float, where: Callable[[Any], bool] = bool):
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError(f"no {kind.__name__} within {timeout} s")
-        event = await sub.get(left)
-        if isinstance(event, kind) and where(event):
-            return event
-
-
 async def measure_latency(h: _Harness, frames: int) -> dict[str, Any]:
     """p50/p99/max from board write to bus delivery, at 200 Hz."""
     latencies: list[float] = []
@@ -208,17 +197,13 @@ async def measure_unplug(h: _Harness, rounds: int) -> dict[str, Any]:
     with h.bus.subscribe(m.Probe) as sub:
         await h.start_probe(200)
         for _ in range(rounds):
-            await _first(sub, m.Probe, 5)
+            await sub.next(m.Probe, 5)
             await h.fault("unplug")
             await asyncio.sleep(1.0)
-            while True:  # drop what arrived before the unplug
-                try:
-                    sub.get_nowait()
-                except asyncio.QueueEmpty:
-                    break
+            sub.drain()  # what arrived before the unplug
             replugged = time.monotonic()
             await h.fault("replug")
-            await _first(sub, m.Probe, 10)
+            await sub.next(m.Probe, 10)
             times.append(time.monotonic() - replugged)
     return {"recovery_unplug_s": round(max(times), 3), "recovery_unplug_rounds": rounds}
 
@@ -228,7 +213,7 @@ async def measure_reboot(h: _Harness) -> dict[str, Any]:
     with h.bus.subscribe(m.BoardConnected) as sub:
         pressed = time.monotonic()
         await h.fault("reboot")
-        hello = (await _first(sub, m.BoardConnected, 15)).hello
+        hello = (await sub.next(m.BoardConnected, 15)).hello
         elapsed = time.monotonic() - pressed
     return {"recovery_reboot_s": round(elapsed, 3), "reboot_reset_cause": hello.reset_cause_name}
 
@@ -249,7 +234,7 @@ async def measure_garbage(h: _Harness, nbytes: int) -> dict[str, Any]:
     errors_before = h.link.snapshot()["counters"]["resyncs"]
     with h.bus.subscribe(m.Probe) as sub:
         await h.start_probe(200)
-        first = await _first(sub, m.Probe, 5)
+        first = await sub.next(m.Probe, 5)
         tick = asyncio.create_task(ticker())
         await h.fault("garbage", nbytes)
         injected_us = (time.monotonic_ns() // 1000) & _TICKS_MASK
@@ -281,9 +266,10 @@ async def measure_stall(h: _Harness) -> dict[str, Any]:
     with h.bus.subscribe(m.BoardConnected) as sub:
         hung = time.monotonic()
         await h.fault("stall")
-        hello = (
-            await _first(sub, m.BoardConnected, 30, lambda e: e.hello.reset_cause == wire.RESET_WDT)
-        ).hello
+        connected = await sub.next(
+            m.BoardConnected, 30, lambda e: e.hello.reset_cause == wire.RESET_WDT
+        )
+        hello = connected.hello
     return {
         "stall_to_wdt_hello_s": round(time.monotonic() - hung, 3),
         "stall_reset_cause": hello.reset_cause_name,

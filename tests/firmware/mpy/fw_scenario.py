@@ -5,6 +5,7 @@
 #
 # A scenario is a module-level function named scenario_*; it raises AssertionError to fail.
 
+import binascii
 import json
 import struct
 import sys
@@ -87,7 +88,7 @@ def host_frame(typ, seq, values=None, *, flags=wire.FLAG_ACK_REQ, payload=b"", v
     if version is None:
         return wire.encode_frame(typ, seq, flags, payload)
     raw = struct.pack("<BBHB", version, flags, seq, typ) + payload
-    raw += struct.pack("<I", wire.crc32(raw))
+    raw += struct.pack("<I", binascii.crc32(raw) & 0xFFFFFFFF)
     return b"\x00" + wire.cobs_encode(raw) + b"\x00"
 
 

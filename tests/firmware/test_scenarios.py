@@ -1,0 +1,43 @@
+"""Firmware logic on both runtimes: vitrine_fw.link.Link (mpy/link_scenarios.py) and
+supervisor.Liveness (mpy/liveness_scenarios.py).
+
+The scenarios are written once, in the subset both runtimes accept: CPython imports each
+file and runs every scenario as its own test; MicroPython runs the same file under Node and
+reports every scenario's outcome, one test per scenario here.
+"""
+
+import link_scenarios
+import liveness_scenarios
+import pytest
+from fw_scenario import scenario_names
+
+SUITES = {"link_scenarios": link_scenarios, "liveness_scenarios": liveness_scenarios}
+CASES = [(suite, name) for suite, module in SUITES.items() for name in scenario_names(vars(module))]
+
+
+def test_scenarios_exist():
+    assert len(scenario_names(vars(link_scenarios))) >= 20
+    assert len(scenario_names(vars(liveness_scenarios))) >= 5
+
+
+@pytest.mark.parametrize(("suite", "name"), CASES)
+def test_cpython(suite, name):
+    getattr(SUITES[suite], name)()
+
+
+@pytest.fixture(scope="module")
+def mpy_results(micropython):
+    return {suite: micropython.result(f"{suite}.py")["results"] for suite in SUITES}
+
+
+@pytest.mark.micropython
+@pytest.mark.parametrize("suite", SUITES)
+def test_micropython_ran_every_scenario(mpy_results, suite):
+    assert sorted(mpy_results[suite]) == scenario_names(vars(SUITES[suite]))
+
+
+@pytest.mark.micropython
+@pytest.mark.parametrize(("suite", "name"), CASES)
+def test_micropython(mpy_results, suite, name):
+    outcome = mpy_results[suite].get(name, "did not run")
+    assert outcome is None, outcome
