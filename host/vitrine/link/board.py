@@ -344,6 +344,8 @@ class BoardLink:
         return reached_up
 
     def _lose(self, reason: str) -> None:
+        if self._closing:
+            return  # closed on purpose: nothing was lost
         was_up = self.state == LinkState.UP
         self._note_error(reason)
         if was_up:
@@ -375,31 +377,34 @@ class BoardLink:
                     )
                 continue
             except CommandRejected as err:
-                self._refuse(err.detail or str(err))
-                self._hello_seen.clear()
-                await self._wait_any(lost, self._hello_seen, 4 * interval)
-                continue
+                problem = err.detail or str(err)
             except LinkDown:
                 return
-            try:
-                hello = m.from_payload(self.name, ack.seq, wire.HELLO, ack.result, ack.rx_ns)
-            except (wire.WireError, KeyError) as err:
-                self._refuse(f"unreadable HELLO from the board: {err}")
-                continue
-            assert isinstance(hello, m.Hello)
-            problem = compatibility_problem(hello)
-            if problem is None and self.expected_role and hello.role != self.expected_role:
-                problem = (
-                    f"{self.url} is configured for role {self.expected_role}, "
-                    f"but the board there says it is {hello.role}"
-                )
-            if problem:
-                self._refuse(problem)
-                self._hello_seen.clear()
-                await self._wait_any(lost, self._hello_seen, 4 * interval)
-                continue
-            self._connected(hello)
-            return
+            else:
+                hello, problem = self._check_hello(ack)
+                if hello is not None:
+                    self._connected(hello)
+                    return
+            # Refused: say why, then try again when the board resets (its boot HELLO) or a
+            # little later (it may have been reflashed meanwhile).
+            self._refuse(problem)
+            self._hello_seen.clear()
+            await self._wait_any(lost, self._hello_seen, 4 * interval)
+
+    def _check_hello(self, ack: m.Ack) -> tuple[m.Hello | None, str]:
+        """The board's HELLO from its ACK, or None and why this host cannot use the board."""
+        try:
+            hello = m.from_payload(self.name, ack.seq, wire.HELLO, ack.result, ack.rx_ns)
+        except (wire.WireError, KeyError) as err:
+            return None, f"unreadable HELLO from the board: {err}"
+        assert isinstance(hello, m.Hello)
+        problem = compatibility_problem(hello)
+        if problem is None and self.expected_role and hello.role != self.expected_role:
+            problem = (
+                f"{self.url} is configured for role {self.expected_role}, "
+                f"but the board there says it is {hello.role}"
+            )
+        return (None, problem) if problem else (hello, "")
 
     async def _wait_any(
         self, lost: asyncio.Future[str], event: asyncio.Event, timeout: float

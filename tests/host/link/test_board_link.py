@@ -28,21 +28,12 @@ async def running(link: BoardLink) -> AsyncIterator[BoardLink]:
             await task
 
 
-async def next_of(sub, kind: type, timeout: float = 3.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        event = await sub.get(max(0.01, deadline - loop.time()))
-        if isinstance(event, kind):
-            return event
-
-
 async def test_handshake_with_real_firmware_publishes_connected(firmware_board: FirmwareBoards):
     bus = EventBus()
     with bus.subscribe(m.BoardConnected) as sub:
         async with running(BoardLink(firmware_board.url, bus, FAST)) as link:
             hello = await link.wait_up(5)
-            event = await next_of(sub, m.BoardConnected)
+            event = await sub.next(m.BoardConnected, 3)
     assert event.hello == hello
     assert hello.role == "lights"
     assert hello.build_hash == "testbuild0001"
@@ -59,7 +50,7 @@ async def test_probe_stream_arrives_typed_in_order_without_gaps(firmware_board: 
         with bus.subscribe(m.Probe) as sub:
             ack = await link.command(wire.PROBE_START, 400, 40, 48)
             assert isinstance(ack, m.Ack) and ack.acked_type == wire.PROBE_START
-            probes = [await next_of(sub, m.Probe) for _ in range(40)]
+            probes = [await sub.next(m.Probe, 3) for _ in range(40)]
     assert [p.index for p in probes] == list(range(40))
     assert all(len(p.pad) == 48 - 9 for p in probes)
     assert link.counters.gaps == 0
@@ -71,8 +62,8 @@ async def test_board_heartbeats_are_published_and_counters_snapshot(firmware_boa
     async with running(BoardLink(firmware_board.url, bus, FAST)) as link:
         await link.wait_up(5)
         with bus.subscribe(m.Heartbeat) as sub:
-            first = await next_of(sub, m.Heartbeat)
-            second = await next_of(sub, m.Heartbeat)
+            first = await sub.next(m.Heartbeat, 3)
+            second = await sub.next(m.Heartbeat, 3)
         snap = link.snapshot()
     assert second.uptime_ms > first.uptime_ms
     assert snap["state"] == "up"
@@ -119,7 +110,7 @@ async def test_board_on_older_schema_is_refused_with_update_advice(firmware_boar
     bus = EventBus()
     with bus.subscribe(m.BoardRefused) as sub:
         async with running(BoardLink(firmware_board.url, bus, FAST)) as link:
-            refused = await next_of(sub, m.BoardRefused)
+            refused = await sub.next(m.BoardRefused, 3)
             assert link.state == LinkState.REFUSED
     assert "update the board firmware" in refused.message
     assert not link.is_up
@@ -136,7 +127,7 @@ async def test_board_on_newer_schema_asks_to_update_the_host():
                     (wire.SCHEMA_REV + 1, 1, "touch", "2.0.0", "b", "u", wire.RESET_SOFT, 1),
                 )
                 board.send_raw(wire.encode_frame(wire.HELLO, 0, 0, newer))
-                refused = await next_of(sub, m.BoardRefused)
+                refused = await sub.next(m.BoardRefused, 3)
                 assert link.state == LinkState.REFUSED
     assert "update the host software" in refused.message
 
@@ -146,7 +137,7 @@ async def test_pinned_role_mismatch_is_refused():
         bus = EventBus()
         with bus.subscribe(m.BoardRefused) as sub:
             async with running(BoardLink(board.url, bus, FAST, role="touch")):
-                refused = await next_of(sub, m.BoardRefused)
+                refused = await sub.next(m.BoardRefused, 3)
     assert "configured for role touch" in refused.message
     assert "says it is beacon" in refused.message
 
@@ -166,10 +157,10 @@ async def test_missed_heartbeats_take_the_link_down_and_it_reconnects():
         bus = EventBus()
         with bus.subscribe(m.BoardLost, m.BoardConnected) as sub:
             async with running(BoardLink(board.url, bus, FAST)) as link:
-                await next_of(sub, m.BoardConnected)
+                await sub.next(m.BoardConnected, 3)
                 # the fake never sends HEARTBEAT: 4 missed periods of 0.1 s
-                lost = await next_of(sub, m.BoardLost, timeout=2)
-                await next_of(sub, m.BoardConnected, timeout=2)
+                lost = await sub.next(m.BoardLost, 2)
+                await sub.next(m.BoardConnected, 2)
     assert "no heartbeat" in lost.reason
     assert link.counters.heartbeat_timeouts >= 1
     assert link.counters.reconnects >= 1
@@ -190,7 +181,7 @@ async def test_boot_hello_while_up_is_a_reboot_and_hands_shake_again():
         bus = EventBus()
         with bus.subscribe(m.BoardRebooted, m.BoardConnected) as sub:
             async with running(BoardLink(board.url, bus, FAST)) as link:
-                await next_of(sub, m.BoardConnected)
+                await sub.next(m.BoardConnected, 3)
                 hellos_before = board.types_received().count(wire.HELLO)
                 board.send(
                     wire.HELLO,
@@ -198,8 +189,8 @@ async def test_boot_hello_while_up_is_a_reboot_and_hands_shake_again():
                         wire.HELLO, board.hello_payload(reset_cause=wire.RESET_WDT)
                     ),
                 )
-                rebooted = await next_of(sub, m.BoardRebooted)
-                again = await next_of(sub, m.BoardConnected)
+                rebooted = await sub.next(m.BoardRebooted, 3)
+                again = await sub.next(m.BoardConnected, 3)
     assert rebooted.hello.reset_cause_name == "wdt"
     assert again.board == "touch"
     assert link.counters.reboots == 1
@@ -233,10 +224,23 @@ async def test_corrupt_frames_are_counted_never_delivered_and_gaps_counted():
                 bad[6] ^= 0x55
                 later = wire.encode_message(wire.LOG, 15, (20, "t", "after a gap"))
                 board.send_raw(good + bytes(bad) + b"\x13\x37garbage" + later)
-                texts = [(await next_of(sub, m.Log)).text for _ in range(2)]
+                texts = [(await sub.next(m.Log, 3)).text for _ in range(2)]
             await asyncio.sleep(0.05)
             snap = link.snapshot()["counters"]
     assert texts == ["before", "after a gap"]
     assert snap["crc_errors"] + snap["framing_errors"] >= 2
     assert snap["gaps"] == 4  # seqs 11..14 never arrived intact
     assert snap["resyncs"] == snap["crc_errors"] + snap["framing_errors"]
+
+
+async def test_closing_a_link_on_purpose_is_not_reported_as_a_loss(firmware_board):
+    bus = EventBus()
+    with bus.subscribe(m.BoardLost) as sub:
+        link = BoardLink(firmware_board.url, bus, FAST)
+        task = asyncio.create_task(link.run())
+        await link.wait_up(5)
+        await link.close()
+        await asyncio.wait_for(task, 2)
+        assert sub.drain() == []
+    assert link.state == LinkState.CLOSED
+    assert link.counters.link_losses == 0
