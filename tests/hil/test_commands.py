@@ -220,3 +220,19 @@ def test_boards_power_off_when_the_simulation_is_killed(sim_process) -> None:
     proc.kill()  # SIGKILL: no chance to stop its boards
     proc.wait(10)
     assert wait_gone(boards, timeout=5) == []
+
+
+def test_a_sigterm_reaching_the_boards_does_not_reset_them(sim_process) -> None:
+    # systemd stopping a unit, or `timeout`, signal every process of the group or cgroup;
+    # boards are powered by their simulation and must not take that as a crash.
+    proc, state, _lines = sim_process
+    for role in ("lights", "touch"):  # wait until both firmwares run (they send heartbeats)
+        with serial.Serial(str(state / role), timeout=3) as port:
+            assert port.read(1)
+    boards = board_processes(proc.pid)
+    for pid in boards:
+        os.kill(pid, signal.SIGTERM)
+    time.sleep(1.0)
+    status = vitrine("sim", "status", "--state-dir", str(state))
+    assert [b["boots"] for b in json.loads(status.stdout)] == [1, 1]
+    assert board_processes(proc.pid) == boards

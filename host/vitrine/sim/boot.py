@@ -12,10 +12,17 @@ a busy loop would on a board. The watchdog's own thread then resets the board.
 
 from __future__ import annotations
 
+import signal
+
+# First of all: only the simulation powers a board off (SIGKILL), not Ctrl-C or a SIGTERM sent
+# to the whole process group or cgroup on the way down, which would look like a crash.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+# ruff: noqa: E402 - the imports below come after the signal set-up on purpose
 import argparse
 import json
 import os
-import signal
 import socket
 import sys
 import threading
@@ -62,7 +69,6 @@ def main(argv: list[str] | None = None) -> None:
         target=_exit_with_parent, args=(args.parent_pid,), name="power", daemon=True
     ).start()
     signal.signal(signal.SIGUSR1, _hang)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the simulation stops us, not Ctrl-C
     board = SimBoard(
         uid=args.uid,
         reset_cause=RESET_CAUSE_BY_NAME[args.reset_cause],

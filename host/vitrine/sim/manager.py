@@ -128,7 +128,10 @@ class VirtualBoard:
         if self.options.pose_schema:
             args += ["--pose-schema", self.options.pose_schema]
         self._proc = await asyncio.create_subprocess_exec(
-            *args, pass_fds=[theirs.fileno()], stderr=asyncio.subprocess.PIPE
+            *args,
+            pass_fds=[theirs.fileno()],
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,  # the terminal's and the group's signals are not for boards
         )
         theirs.close()
         ours.setblocking(False)
@@ -155,6 +158,11 @@ class VirtualBoard:
             cause = "soft"
         elif code == -signal.SIGKILL and self._next_cause == "hard":
             cause = "hard"
+        elif code is not None and code < 0:
+            # Killed by a signal this simulation did not send: the machine is shutting down
+            # (or someone pulled the plug by hand). A board without power stays off.
+            log.warning("%s: switched off from outside (signal %d)", self.role, -code)
+            return
         else:  # a crash: main.py's last-resort handler resets the board
             cause = "soft"
             log.error("%s: firmware exited with %s", self.role, code)
@@ -264,6 +272,7 @@ class VirtualBoard:
             "bytes_to_host": self.cable.to_host_bytes,
             "bytes_from_host": self.cable.from_host_bytes,
             "bytes_dropped": self.cable.dropped_bytes,
+            "stderr_tail": self.stderr_tail[-5:],  # the firmware's last words, after a crash
         }
 
 
