@@ -17,10 +17,10 @@ $(SYS_STAMP): tools/setup-system.sh
 	bash tools/setup-system.sh
 	@mkdir -p $(VENV) && touch $@
 
-$(PY_STAMP): pyproject.toml $(SYS_STAMP)
+$(PY_STAMP): pyproject.toml constraints.txt $(SYS_STAMP)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json $(SYS_STAMP)
