@@ -14,6 +14,7 @@ import uvicorn
 from vitrine import __version__
 from vitrine.bus import EventBus
 from vitrine.config import Config
+from vitrine.errors import VitrineError
 from vitrine.firmware import build_hash
 from vitrine.hardware import load_boards, usb_ids
 from vitrine.link.boards import Boards
@@ -59,7 +60,13 @@ class Daemon:
 
     async def run(self) -> None:
         http = self.config.http
-        sock = socket.create_server((http.host, http.port), reuse_port=False)
+        try:
+            sock = socket.create_server((http.host, http.port))
+        except OSError as err:
+            raise VitrineError(
+                f"cannot serve HTTP on {http.host}:{http.port}: {err.strerror} "
+                "(another vitrine running? choose another port: [http] port, or --port)"
+            ) from err
         self.http_port = sock.getsockname()[1]
         server = _Server(
             uvicorn.Config(

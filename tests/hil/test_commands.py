@@ -8,6 +8,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -236,3 +237,13 @@ def test_a_sigterm_reaching_the_boards_does_not_reset_them(sim_process) -> None:
     status = vitrine("sim", "status", "--state-dir", str(state))
     assert [b["boots"] for b in json.loads(status.stdout)] == [1, 1]
     assert board_processes(proc.pid) == boards
+
+
+def test_demo_on_a_busy_http_port_says_so(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = vitrine("demo", "--port", str(port), "--state-dir", str(tmp_path / "demo"))
+    assert result.returncode == 2
+    assert f"cannot serve HTTP on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "demo" / "touch").exists()  # the virtual boards were stopped

@@ -9,6 +9,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import serial
@@ -28,7 +29,7 @@ class PtyLines:
     (their ioctls fail), so this stands in for a cable with CTS, DSR and CD up and keeps
     DTR, RTS and break itself; everything else goes to the pty."""
 
-    _LINES = {"cts": True, "dsr": True, "cd": True, "ri": False}
+    _LINES: ClassVar[dict[str, bool]] = {"cts": True, "dsr": True, "cd": True, "ri": False}
     _CONTROLS = ("dtr", "rts", "break_condition")
 
     def __init__(self, line: serial.Serial) -> None:
