@@ -15,6 +15,8 @@ import pytest
 from vitrine.sim import cable as cable_module
 from vitrine.sim.cable import PtyCable
 
+from ..recorder import Recorder
+
 
 @pytest.fixture
 async def cable(tmp_path: Path) -> AsyncIterator[PtyCable]:
@@ -54,25 +56,6 @@ async def nothing_to_read(fd: int) -> bool:
         return True
 
 
-class Received:
-    """on_host_data for a test: collects bytes, and waits for a given amount."""
-
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self._grew = asyncio.Event()
-
-    def __call__(self, data: bytes) -> None:
-        self.data += data
-        self._grew.set()
-
-    async def wait_for(self, n: int, timeout: float = 2.0) -> bytes:
-        async with asyncio.timeout(timeout):
-            while len(self.data) < n:
-                self._grew.clear()
-                await self._grew.wait()
-        return bytes(self.data)
-
-
 async def test_plug_makes_the_stable_path_point_at_a_tty(cable: PtyCable) -> None:
     assert not cable.plugged
     assert not cable.link_path.exists()
@@ -99,8 +82,8 @@ async def test_board_output_reaches_the_host(cable: PtyCable) -> None:
 
 
 async def test_host_output_reaches_the_board(cable: PtyCable) -> None:
-    received = Received()
-    cable.on_host_data = received
+    received = Recorder()
+    cable.on_host_data = received.data_received
     cable.plug()
     with host_port(cable.link_path) as fd:
         sent = b"\x00\x03hello\r\n\x00"
@@ -137,8 +120,8 @@ async def test_to_host_while_unplugged_is_dropped_and_counted(cable: PtyCable) -
 
 
 async def test_replug_gives_a_working_tty_behind_the_same_path(cable: PtyCable) -> None:
-    received = Received()
-    cable.on_host_data = received
+    received = Recorder()
+    cable.on_host_data = received.data_received
     cable.plug()
     with host_port(cable.link_path) as fd:
         cable.to_host(b"one")
