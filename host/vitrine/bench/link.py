@@ -101,9 +101,8 @@ def measure_decode(frames: int) -> dict[str, Any]:
 class _Harness:
     """A `vitrine sim` process with one board, and a BoardLink to it in this process."""
 
-    def __init__(self, role: str, progress: Callable[[str], None]) -> None:
+    def __init__(self, role: str) -> None:
         self.role = role
-        self.progress = progress
         self._tmp = tempfile.TemporaryDirectory(prefix="vitrine-bench-")
         self.state_dir = Path(self._tmp.name)
         self.bus = EventBus()
@@ -280,7 +279,7 @@ async def _run_async(quick: bool, progress: Callable[[str], None]) -> dict[str, 
     result: dict[str, Any] = {}
     progress("decode throughput")
     result.update(measure_decode(20_000 if quick else 200_000))
-    async with _Harness("touch", progress) as h:
+    async with _Harness("touch") as h:
         progress("latency at 200 Hz")
         result.update(await measure_latency(h, 400 if quick else 2000))
         progress("unplug / replug")

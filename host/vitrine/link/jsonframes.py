@@ -4,7 +4,7 @@ One object per frame:
 
     {"offset": 0, "version": 1, "seq": 7, "flags": ["ack_req"], "type": "PROBE_START",
      "type_id": 192, "fields": {"rate_hz": 200, "count": 0, "size": 64},
-     "payload_hex": "c80000000000040"}
+     "payload_hex": "c8000000000040"}
 
 `bytes` fields are hex strings. A frame of a type this build does not know has
 `"type": null` and `"fields": null`; a known type whose payload does not match the table has

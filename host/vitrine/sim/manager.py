@@ -158,7 +158,7 @@ class VirtualBoard:
             cause = "soft"
         elif code == -signal.SIGKILL and self._next_cause == "hard":
             cause = "hard"
-        elif code is not None and code < 0:
+        elif code < 0:
             # Killed by a signal this simulation did not send: the machine is shutting down
             # (or someone pulled the plug by hand). A board without power stays off.
             log.warning("%s: switched off from outside (signal %d)", self.role, -code)
