@@ -78,6 +78,8 @@ def hand_packed(typ, f):
         )
     if typ == wire.PROBE:
         return struct.pack("<II", f["t_us"], f["index"]) + _bytes(bytes.fromhex(f["pad"]))
+    if typ == wire.TOUCH_REPORT:
+        return struct.pack("<HI", f["scan"], f["t_us"]) + _bytes(bytes.fromhex(f["contacts"]))
     raise KeyError(typ)
 
 
@@ -221,6 +223,34 @@ MESSAGES = [
         0,
         {"t_us": 0x3FFFFFFF, "index": 0xFFFFFFFF, "pad": ("a5" * 238)},
         True,
+    ),
+    (
+        # Two contacts, 7 bytes each (protocol.md §8): id 3 down at (220.5, 80.25) mm, 9 mm;
+        # id 1 moving at (512, 301.5) mm, 10.5 mm.
+        "touch_report_two",
+        wire.TOUCH_REPORT,
+        812,
+        0,
+        {
+            "scan": 4211,
+            "t_us": 123456789,
+            "contacts": struct.pack("<BBHHB", 3, 1, 7056, 2568, 36).hex()
+            + struct.pack("<BBHHB", 1, 0, 16384, 9648, 42).hex(),
+        },
+        True,
+    ),
+    ("touch_report_idle", wire.TOUCH_REPORT, 0xFFFF, 0, {"scan": 0, "t_us": 0, "contacts": ""}),
+    (
+        "touch_health_two_failed",
+        wire.TOUCH_HEALTH,
+        5,
+        0,
+        {
+            "beams": 890,
+            "failed": 2,
+            "saturated": 0,
+            "failed_beams": struct.pack("<2H", 17, 612).hex(),
+        },
     ),
     ("reboot_seq_wrap", wire.REBOOT, 0xFFFF, wire.FLAG_ACK_REQ, {"delay_ms": 0xFFFF}),
     ("reboot_seq_zero", wire.REBOOT, 0x0000, wire.FLAG_ACK_REQ, {"delay_ms": 0}),

@@ -62,6 +62,7 @@ class BoardDescription(_Strict):
     usb: UsbIds
     link: LinkWiring
     pins: dict[str, Gpio] = {}
+    frame: str | None = None  # touch role: the frame description in hardware/frames/
 
     @field_validator("liveness_ms")
     @classmethod
@@ -89,6 +90,117 @@ def load_board(path: Path) -> BoardDescription:
     return board
 
 
+class FrameAxis(_Strict):
+    """One axis of beams: emitters along one bar, receivers along the opposite one."""
+
+    count: int = Field(ge=8, le=256)  # a decoder / multiplexer addresses at most 256
+    pitch_mm: float = Field(gt=1, le=20)
+    first_mm: float = Field(ge=0)
+    fan: list[int] = Field(min_length=1, max_length=7)
+
+    @field_validator("fan")
+    @classmethod
+    def _fan(cls, fan: list[int], info: ValidationInfo) -> list[int]:
+        count = info.data.get("count")
+        if 0 not in fan:
+            raise ValueError("must include 0, the straight beam")
+        if len(set(fan)) != len(fan):
+            raise ValueError("offsets must be distinct")
+        if count is not None and any(abs(k) >= count // 2 for k in fan):
+            raise ValueError(f"offsets must be below half the beam count ({count // 2})")
+        return fan
+
+
+class AxisWiring(_Strict):
+    emitter_enable: Gpio
+    receiver_address: list[Gpio] = Field(min_length=1, max_length=8)
+    adc: Gpio
+
+
+class FrameWiring(_Strict):
+    emitter_address: list[Gpio] = Field(min_length=1, max_length=8)
+    x: AxisWiring
+    y: AxisWiring
+
+
+class ScanTiming(_Strict):
+    settle_us: float = Field(gt=0, le=1000)
+    conversion_us: float = Field(gt=0, le=1000)
+    axes_in_parallel: bool = True
+
+
+class FrameDescription(_Strict):
+    """An IR touch frame: active area, beams per axis, wiring and scan timing."""
+
+    name: str
+    notes: str = ""
+    width_mm: float = Field(gt=50, le=3000)
+    height_mm: float = Field(gt=50, le=3000)
+    x: FrameAxis
+    y: FrameAxis
+    wiring: FrameWiring
+    timing: ScanTiming
+
+    @model_validator(mode="after")
+    def _beams_inside(self) -> FrameDescription:
+        for axis, span in (("x", self.width_mm), ("y", self.height_mm)):
+            a: FrameAxis = getattr(self, axis)
+            last = a.first_mm + (a.count - 1) * a.pitch_mm
+            if last > span:
+                raise ValueError(
+                    f"{axis}: the last beam at {last:g} mm lies outside the {span:g} mm active area"
+                )
+            bits = (
+                len(self.wiring.emitter_address),
+                len(getattr(self.wiring, axis).receiver_address),
+            )
+            if a.count > 1 << min(bits):
+                raise ValueError(
+                    f"{axis}: {a.count} beams need more than {min(bits)} address lines"
+                )
+        return self
+
+    def beams(self) -> int:
+        """Beams scanned per frame: every emitter against every receiver of its fan."""
+        return sum(a.count - abs(k) for a in (self.x, self.y) for k in a.fan)
+
+    def scan_time_us(self) -> float:
+        """One full scan in the timing model: per emitter, its fan's receivers read dark, the
+        emitter switched on, the same receivers read lit; every switch waits settle_us."""
+        per_axis = []
+        for a in (self.x, self.y):
+            reads = sum(a.count - abs(k) for k in a.fan)
+            per_axis.append(
+                a.count * 2 * self.timing.settle_us + 2 * reads * self.timing.conversion_us
+            )
+        return max(per_axis) if self.timing.axes_in_parallel else sum(per_axis)
+
+
+def load_frame(name_or_path: str | Path, folder: Path | None = None) -> FrameDescription:
+    """A frame description by name (hardware/frames/NAME.toml) or path; raises ConfigError."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        path = (folder or hardware_dir()) / "frames" / f"{name_or_path}.toml"
+        if not path.exists():
+            known = sorted(p.stem for p in path.parent.glob("*.toml"))
+            raise ConfigError(
+                f"frame {str(name_or_path)!r}: no such description; known: {', '.join(known)}"
+            )
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"{path}: {err}") from err
+    try:
+        return FrameDescription.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(str(path), err, FrameDescription)) from err
+
+
+def frame_config(frame: FrameDescription) -> dict[str, Any]:
+    """The "frame" entry of a touch board's config.json."""
+    return frame.model_dump(exclude={"name", "notes", "timing"})
+
+
 def load_boards(folder: Path | None = None) -> dict[str, BoardDescription]:
     """All board descriptions, by role."""
     folder = (folder or hardware_dir()) / "boards"
@@ -113,6 +225,7 @@ def board_config(board: BoardDescription, build_hash: str) -> dict[str, Any]:
         "subsystems": list(board.subsystems),
         "pins": dict(board.pins),
         "build_hash": build_hash,
+        **({"frame": frame_config(load_frame(board.frame))} if board.frame else {}),
     }
 
 

@@ -189,5 +189,10 @@ def test_every_message_type_sits_in_a_subsystem_range():
     for typ, name, _, _ in wire.TABLE:
         subsystem = wire.subsystem_of(typ)
         assert subsystem != "reserved", name
-        expected = "diagnostics" if name.startswith(("PROBE", "REBOOT")) else "link"
+        if name.startswith(("PROBE", "REBOOT")):
+            expected = "diagnostics"
+        elif name.startswith("TOUCH_"):
+            expected = "touch"
+        else:
+            expected = "link"
         assert subsystem == expected, name

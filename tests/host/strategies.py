@@ -30,8 +30,24 @@ def field_value(code: str) -> st.SearchStrategy[Any]:
     return st.binary(max_size=40)
 
 
+# Byte fields with a structure of their own (protocol.md §8): whole records only.
+_RECORDS = {
+    (wire.TOUCH_REPORT, "contacts"): wire.CONTACT_SIZE,
+    (wire.TOUCH_HEALTH, "failed_beams"): 2,
+}
+
+
+def _value(typ: int, name: str, code: str) -> st.SearchStrategy[Any]:
+    size = _RECORDS.get((typ, name))
+    if size is None:
+        return field_value(code)
+    return st.integers(0, 200 // size).flatmap(
+        lambda n: st.binary(min_size=n * size, max_size=n * size)
+    )
+
+
 @st.composite
 def table_messages(draw: st.DrawFn) -> tuple[int, tuple[Any, ...]]:
     """A message type from the table and field values for it."""
     typ = draw(st.sampled_from([t for t, *_ in wire.TABLE]))
-    return typ, tuple(draw(field_value(code)) for _, code in wire.message_fields(typ))
+    return typ, tuple(draw(_value(typ, name, code)) for name, code in wire.message_fields(typ))

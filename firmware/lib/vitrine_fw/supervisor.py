@@ -25,7 +25,9 @@ _RESTART_PAUSE_MS = const(500)
 
 # Subsystems this firmware build can run: name -> (capability bit, module, class). Modules
 # are imported only when a role needs them, to keep RAM free on small boards.
-SUBSYSTEMS = {}
+SUBSYSTEMS = {
+    "touch": (wire.CAP_TOUCH, "vitrine_fw.touch", "Touch"),
+}
 
 
 class Liveness:

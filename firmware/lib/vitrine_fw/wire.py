@@ -32,7 +32,7 @@ import struct
 from array import array
 
 PROTOCOL_VERSION = const(1)  # header byte 0; bumped on any change to framing or header
-SCHEMA_REV = const(1)  # bumped whenever the message table below changes
+SCHEMA_REV = const(2)  # bumped whenever the message table below changes
 
 HEADER_LEN = const(5)  # version, flags, seq (2), type
 CRC_LEN = const(4)
@@ -64,6 +64,9 @@ ACK = const(0x02)  # command accepted (and done); payload may carry a result
 NACK = const(0x03)  # command refused, with a reason code
 HEARTBEAT = const(0x04)  # 1 Hz both ways: uptime and the sender's error counters
 LOG = const(0x05)  # a log line from the board
+
+TOUCH_REPORT = const(0x20)  # the contacts on the glass, one frame per scan while touched
+TOUCH_HEALTH = const(0x21)  # failed and saturated beams; sent when the set of failed beams changes
 
 PROBE_START = const(0xC0)  # start/stop the link-test stream
 PROBE = const(0xC1)  # link-test stream: timestamp, index, padding
@@ -104,6 +107,8 @@ TABLE = (
         "uptime_ms:I rx_frames:I crc_errors:I framing_errors:I gaps:I unknown_types:I tx_dropped:I",
     ),
     (LOG, "LOG", "E", "level:B subsystem:s text:s"),
+    (TOUCH_REPORT, "TOUCH_REPORT", "S", "scan:H t_us:I contacts:y"),
+    (TOUCH_HEALTH, "TOUCH_HEALTH", "E", "beams:H failed:H saturated:H failed_beams:y"),
     (PROBE_START, "PROBE_START", "C", "rate_hz:H count:I size:B"),
     (PROBE, "PROBE", "S", "t_us:I index:I pad:y"),
     (REBOOT, "REBOOT", "C", "delay_ms:H"),
@@ -164,6 +169,18 @@ CAPABILITIES = {
     CAP_CONSOLE: "console",
     CAP_PROBE: "probe",
 }
+
+# TOUCH_REPORT.contacts: CONTACT_SIZE bytes per contact,
+#   id u8 | state u8 | x u16 LE | y u16 LE | diameter u8
+# x and y in 1/32 mm from the top-left corner of the frame's active area, diameter in 1/4 mm.
+# A contact is reported CONTACT_DOWN in its first report, CONTACT_MOVE while it stays, and
+# CONTACT_UP once, at its last position, when it has lifted. An id is unique among the current
+# contacts from down to up. TOUCH_HEALTH.failed_beams: u16 LE beam indices.
+CONTACT_SIZE = const(7)
+CONTACT_MOVE = const(0)
+CONTACT_DOWN = const(1)
+CONTACT_UP = const(2)
+MAX_CONTACTS = const(20)  # per report: 10 touching plus 10 lifting in the same scan
 
 # Log levels carried by LOG.
 LOG_DEBUG = const(10)

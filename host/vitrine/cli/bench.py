@@ -16,6 +16,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--quick", action="store_true", help="shorter runs (for a smoke test; figures noisier)"
     )
     link.set_defaults(handler=cmd_link)
+    touch = which.add_parser(
+        "touch",
+        help="touch accuracy, multi-touch, ghosts, report rate, host and end-to-end latency",
+    )
+    touch.add_argument("--json", action="store_true", help="print only the JSON result")
+    touch.add_argument(
+        "--quick", action="store_true", help="fewer scenarios (for a smoke test; figures noisier)"
+    )
+    touch.set_defaults(handler=cmd_touch)
 
 
 def cmd_link(args: argparse.Namespace) -> int:
@@ -25,5 +34,16 @@ def cmd_link(args: argparse.Namespace) -> int:
         print(f"bench link: {text}", file=sys.stderr, flush=True)
 
     result = run_link_bench(quick=args.quick, progress=progress)
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0 if result["pass"] else 1
+
+
+def cmd_touch(args: argparse.Namespace) -> int:
+    from vitrine.bench.touch import run_touch_bench
+
+    def progress(text: str) -> None:
+        print(f"bench touch: {text}", file=sys.stderr, flush=True)
+
+    result = run_touch_bench(quick=args.quick, progress=progress)
     print(json.dumps(result, indent=None if args.json else 2))
     return 0 if result["pass"] else 1

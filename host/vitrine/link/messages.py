@@ -7,6 +7,7 @@ host's receive time. Link state changes (connected, rebooted, lost, refused) are
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
@@ -105,8 +106,105 @@ class Reboot(BoardMessage):
     delay_ms: int
 
 
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One contact of a TOUCH_REPORT, in frame millimetres (origin top-left of the glass)."""
+
+    id: int
+    state: int  # wire.CONTACT_DOWN / CONTACT_MOVE / CONTACT_UP
+    x_mm: float
+    y_mm: float
+    diameter_mm: float
+
+    @property
+    def state_name(self) -> str:
+        return _CONTACT_STATES.get(self.state, f"code {self.state}")
+
+
+_CONTACT_STATES = {wire.CONTACT_DOWN: "down", wire.CONTACT_MOVE: "move", wire.CONTACT_UP: "up"}
+_CONTACT = struct.Struct("<BBHHB")
+assert _CONTACT.size == wire.CONTACT_SIZE
+
+
+def unpack_contacts(raw: bytes) -> tuple[Contact, ...]:
+    """TOUCH_REPORT's contacts field; raises wire.WireError when it is not whole contacts."""
+    if len(raw) % wire.CONTACT_SIZE:
+        raise wire.WireError(
+            f"TOUCH_REPORT.contacts is {len(raw)} bytes, not a multiple of {wire.CONTACT_SIZE}"
+        )
+    return tuple(
+        Contact(cid, state, x / 32, y / 32, d / 4)
+        for cid, state, x, y, d in _CONTACT.iter_unpack(raw)
+    )
+
+
+def pack_contacts(contacts: list[Contact] | tuple[Contact, ...]) -> bytes:
+    """The inverse of unpack_contacts (positions rounded to the wire's 1/32 mm)."""
+    return b"".join(
+        _CONTACT.pack(
+            c.id, c.state, round(c.x_mm * 32), round(c.y_mm * 32), round(c.diameter_mm * 4)
+        )
+        for c in contacts
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TouchReport(BoardMessage):
+    TYPE: ClassVar[int] = wire.TOUCH_REPORT
+    scan: int  # the board's scan counter (wraps at 65536)
+    t_us: int  # the board's ticks_us when the scan ended
+    contacts: tuple[Contact, ...]
+
+    @staticmethod
+    def convert(values: dict[str, object]) -> dict[str, object]:
+        values["contacts"] = unpack_contacts(values["contacts"])  # type: ignore[arg-type]
+        return values
+
+    @staticmethod
+    def revert(values: dict[str, object]) -> dict[str, object]:
+        values["contacts"] = pack_contacts(values["contacts"])  # type: ignore[arg-type]
+        return values
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TouchHealth(BoardMessage):
+    TYPE: ClassVar[int] = wire.TOUCH_HEALTH
+    beams: int
+    failed: int
+    saturated: int
+    failed_beams: tuple[int, ...]
+
+    @staticmethod
+    def convert(values: dict[str, object]) -> dict[str, object]:
+        raw = values["failed_beams"]
+        assert isinstance(raw, bytes)
+        if len(raw) % 2:
+            raise wire.WireError("TOUCH_HEALTH.failed_beams must be whole u16 values")
+        values["failed_beams"] = tuple(v for (v,) in struct.iter_unpack("<H", raw))
+        return values
+
+    @staticmethod
+    def revert(values: dict[str, object]) -> dict[str, object]:
+        beams = values["failed_beams"]
+        assert isinstance(beams, tuple)
+        values["failed_beams"] = struct.pack(f"<{len(beams)}H", *beams)
+        return values
+
+
 MESSAGE_CLASSES: dict[int, type[BoardMessage]] = {
-    cls.TYPE: cls for cls in (Hello, Ack, Nack, Heartbeat, Log, ProbeStart, Probe, Reboot)
+    cls.TYPE: cls
+    for cls in (
+        Hello,
+        Ack,
+        Nack,
+        Heartbeat,
+        Log,
+        TouchReport,
+        TouchHealth,
+        ProbeStart,
+        Probe,
+        Reboot,
+    )
 }
 _FIELD_NAMES: dict[int, tuple[str, ...]] = {
     typ: tuple(f.name for f in fields(cls))[3:] for typ, cls in MESSAGE_CLASSES.items()
@@ -117,10 +215,20 @@ def from_payload(board: str, seq: int, typ: int, payload: bytes, rx_ns: int) -> 
     """Decode a frame's payload into its typed message; raises wire.WireError when the payload
     does not match the table, KeyError when the type has no typed view."""
     cls = MESSAGE_CLASSES[typ]
-    values = wire.decode_payload(typ, payload)
-    return cls(
-        board=board, seq=seq, rx_ns=rx_ns, **dict(zip(_FIELD_NAMES[typ], values, strict=True))
-    )
+    values = dict(zip(_FIELD_NAMES[typ], wire.decode_payload(typ, payload), strict=True))
+    convert = getattr(cls, "convert", None)
+    if convert is not None:
+        values = convert(values)
+    return cls(board=board, seq=seq, rx_ns=rx_ns, **values)
+
+
+def wire_values(msg: BoardMessage) -> tuple[object, ...]:
+    """The message's field values as the wire table has them (the inverse of from_payload)."""
+    values = {name: getattr(msg, name) for name in _FIELD_NAMES[msg.TYPE]}
+    revert = getattr(msg, "revert", None)
+    if revert is not None:
+        values = revert(values)
+    return tuple(values.values())
 
 
 # --- link state events ------------------------------------------------------------------------

@@ -12,6 +12,8 @@ What it emulates:
 - Ctrl-C disabling on USB-CDC while the protocol runs (recorded in kbd_intr_disabled).
 - pins, ADC channels, I2C buses and LED strips: state holders to which device models attach
   (an ADC channel reads from a source function, an I2C address answers from a device object).
+- the IR touch frame: `ir_frame()` answers from the glass model (vitrine.sim.glass), whose
+  fingers the simulation sets.
 
 What it does not: BLE radio (not simulated yet), timing of real UART baud rates, flash
 filesystem (the firmware runs from the source tree).
@@ -27,6 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from vitrine.sim.glass import Glass
 from vitrine_fw import wire
 
 EXIT_SOFT_RESET = 75  # machine.reset()
@@ -243,6 +246,7 @@ class SimBoard:
         self.adc_sources: dict[int, Callable[[], float]] = {}
         self.i2c_devices: dict[tuple[int, int], I2CDevice] = {}
         self.strips: dict[int, SimLedStrip] = {}
+        self.glass: Glass | None = None  # set before the firmware starts, or built on demand
 
     def uid(self) -> str:
         return self._uid
@@ -279,6 +283,12 @@ class SimBoard:
     def led_strip(self, pin: int, count: int) -> SimLedStrip:
         strip = self.strips[pin] = SimLedStrip(pin, count)
         return strip
+
+    def ir_frame(self, frame: dict[str, Any]) -> Glass:
+        """The touch frame's scanner: read(on, off) fills one scan (see docs/firmware.md)."""
+        if self.glass is None:
+            self.glass = Glass(frame)
+        return self.glass
 
 
 RESET_CAUSE_BY_NAME = {name: code for code, name in wire.RESET_CAUSES.items()}

@@ -1,0 +1,490 @@
+# From beam attenuations to touch points, in four steps:
+#
+# 1. Shadows: in every family of parallel beams, runs of beams attenuated by more than 10%,
+#    with sub-beam edges from the analogue attenuation of the run's end beams and their
+#    neighbours (each beam's tile is one pitch wide, so a partly covered end beam says how far
+#    into it the shadow reaches). Unknown beams inside a run are bridged.
+# 2. Candidates: every straight x shadow against every straight y shadow. A shadow wider than
+#    one finger may hold several: its candidates then come from the oblique families' shadows.
+# 3. Ghost rejection: a candidate must lie inside a shadow of every family whose beam through
+#    it has a valid reading. Of the survivors, a greedy cover keeps the fewest candidates that
+#    explain every shadow (a candidate that alone explains a shadow first; ties go to the
+#    candidate near a tracked contact), so ghosts that hide in real shadows are dropped.
+# 4. Refinement: each touch takes x and y from a shadow it explains alone, the straight
+#    family's if possible, an oblique family's otherwise.
+#
+# Integer arithmetic on preallocated arrays only: nothing is allocated per scan.
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
+
+from array import array
+
+from vitrine_fw.touch.geometry import AXIS_X
+from vitrine_fw.touch.scan import UNKNOWN
+
+MAX_TOUCHES = const(10)
+_MAX_SHADOWS = const(128)
+_MAX_CANDIDATES = const(160)
+_MAX_SPLIT = const(12)  # candidates along one wide shadow
+
+_SHADOW = const(102)  # attenuation (Q10) above which a beam is in a shadow
+_PEAK = const(358)  # a shadow's deepest beam must be attenuated by 35% (a finger blocks >= 1)
+_HIGH = const(870)  # 85%: a beam this dark is well inside a finger's shadow
+_LOW = const(614)  # 60%: a dip below this between two such beams parts two fingers
+_MIN_WIDTH = const(192)  # 6 mm: narrower shadows (one dead beam, a hair) are no touch
+_WIDE = const(448)  # 14 mm: a wider straight shadow may hold more than one finger
+_TOL = const(48)  # 1.5 mm slack when a candidate is checked against a shadow
+_SAME = const(64)  # 2 mm: split candidates closer than this are one
+_NEAR = const(256)  # 8 mm: a candidate this close to a tracked contact is preferred
+_DEFAULT_D = const(288)  # 9 mm, when no shadow gives a touch's size
+
+
+class Detector:
+    """Shadows, candidates, ghost rejection and refinement (see the module comment)."""
+
+    def __init__(self, geometry):
+        g = geometry
+        self.g = g
+        nf = g.families
+        self.nf = nf
+        self.sh_l = array("i", bytes(4 * _MAX_SHADOWS))
+        self.sh_r = array("i", bytes(4 * _MAX_SHADOWS))
+        self.sh_f = bytearray(_MAX_SHADOWS)
+        self.sh_open = bytearray(_MAX_SHADOWS)  # edges on unknown beams: 1 left, 2 right
+        self.sh_cover = array("H", bytes(2 * _MAX_SHADOWS))
+        self.sh_done = bytearray(_MAX_SHADOWS)
+        self.n_sh = 0
+        self.fam_sh0 = array("H", bytes(2 * nf))
+        self.fam_shn = array("H", bytes(2 * nf))
+        self.c_x = array("i", bytes(4 * _MAX_CANDIDATES))
+        self.c_y = array("i", bytes(4 * _MAX_CANDIDATES))
+        self.c_d = array("i", bytes(4 * _MAX_CANDIDATES))
+        self.centre = 0  # result of _centre
+        self.c_match = bytearray(_MAX_CANDIDATES * nf)  # shadow index + 1, 0: no evidence
+        self.c_ok = bytearray(_MAX_CANDIDATES)  # 0 rejected, 1 valid, 2 selected
+        self.n_c = 0
+        self.xs = array("i", bytes(4 * _MAX_SPLIT))
+        self.ys = array("i", bytes(4 * _MAX_SPLIT))
+        self.t_x = array("i", bytes(4 * MAX_TOUCHES))
+        self.t_y = array("i", bytes(4 * MAX_TOUCHES))
+        self.t_d = array("i", bytes(4 * MAX_TOUCHES))
+        self.n_t = 0
+        # How much a family's error grows when it gives x (given y) or y (given x), Q10;
+        # 0 where it cannot. A straight family gives only its own coordinate.
+        self.x_factor = array("i", bytes(4 * nf))
+        self.y_factor = array("i", bytes(4 * nf))
+        for f in range(nf):
+            shift = abs(g.fam_shift[f])
+            sec = g.fam_sec[f]
+            if g.fam_axis[f] == AXIS_X:
+                self.x_factor[f] = sec
+                self.y_factor[f] = g.height * sec // shift if shift else 0
+            else:
+                self.y_factor[f] = sec
+                self.x_factor[f] = g.width * sec // shift if shift else 0
+
+    # --- 1. shadows ---------------------------------------------------------------------------
+
+    def shadows(self, att):
+        g = self.g
+        self.n_sh = 0
+        for f in range(self.nf):
+            self.fam_sh0[f] = self.n_sh
+            start = g.fam_start[f]
+            m = g.fam_len[f]
+            j = 0
+            while j < m:
+                a = att[start + j]
+                if a == UNKNOWN or a < _SHADOW:
+                    j += 1
+                    continue
+                lo = j
+                hi = j
+                peak = a
+                k = j + 1
+                while k < m:
+                    a = att[start + k]
+                    if a == UNKNOWN:
+                        k += 1
+                        continue
+                    if a < _SHADOW:
+                        break
+                    if k > hi + 1:
+                        peak = 1024  # bridged an unknown beam: assume it was blocked
+                    hi = k
+                    if a > peak:
+                        peak = a
+                    k += 1
+                j = k
+                if peak >= _PEAK:
+                    self._run(att, f, lo, hi)
+            self.fam_shn[f] = self.n_sh - self.fam_sh0[f]
+
+    def _run(self, att, f, lo, hi):
+        # One run of shadowed beams lo..hi of family f: its outer edges from the end beams
+        # and their outer neighbours (next to unknown beams or the family's end the shadow
+        # may go on unseen: it is widened over them and marked open, no use for positions but
+        # still evidence), then split where the attenuation dips between two fingers.
+        start = self.g.fam_start[f]
+        m = self.g.fam_len[f]
+        opened = (1 if lo == 0 else 0) | (2 if hi == m - 1 else 0)
+        a_lo = att[start + lo]
+        b_lo = att[start + lo - 1] if lo > 0 else 0
+        if b_lo == UNKNOWN:
+            opened |= 1
+            b_lo = 1024
+            while lo > 0 and att[start + lo - 1] == UNKNOWN:
+                lo -= 1
+                a_lo = 1024
+        elif b_lo < -_SHADOW:
+            b_lo = 0
+        a_hi = att[start + hi]
+        b_hi = att[start + hi + 1] if hi + 1 < m else 0
+        if b_hi == UNKNOWN:
+            opened |= 2
+            b_hi = 1024
+            while hi + 1 < m and att[start + hi + 1] == UNKNOWN:
+                hi += 1
+                a_hi = 1024
+        elif b_hi < -_SHADOW:
+            b_hi = 0
+        # Valleys: beams below _HIGH between two beams at or above it, the lowest below _LOW.
+        piece = lo
+        a_piece = a_lo
+        b_piece = b_lo
+        top = 0
+        v0 = -1  # first beam of the current valley
+        low = 1024
+        for i in range(lo, hi + 1):
+            a = att[start + i]
+            if a == UNKNOWN:
+                continue
+            if a >= _HIGH:
+                if v0 >= 0 and low < _LOW:
+                    v1 = i - 1  # the valley is v0..v1
+                    while att[start + v1] == UNKNOWN:
+                        v1 -= 1
+                    if v1 > v0:  # two or more beams: each side's end beam is its own
+                        self._add(f, piece, a_piece, b_piece, v0, att[start + v0], 0, opened & 1)
+                        piece = v1
+                        a_piece = att[start + v1]
+                    else:  # one beam, shaded by both fingers: half each
+                        a = att[start + v0] >> 1
+                        self._add(f, piece, a_piece, b_piece, v0, a, 0, opened & 1)
+                        piece = v0
+                        a_piece = att[start + v0] >> 1
+                    b_piece = 0
+                    opened &= 2
+                top = a
+                v0 = -1
+                low = 1024
+            elif top >= _HIGH:
+                if v0 < 0:
+                    v0 = i
+                if a < low:
+                    low = a
+        self._add(f, piece, a_piece, b_piece, hi, a_hi, b_hi, opened)
+
+    def _add(self, f, lo, a_lo, b_lo, hi, a_hi, b_hi, opened):
+        # A shadow over beams lo..hi of family f; a_* the end beams' attenuation (the part
+        # that is this shadow's), b_* the outer neighbours'.
+        g = self.g
+        n = self.n_sh
+        if n >= _MAX_SHADOWS:
+            return
+        p = g.fam_pitch[f]
+        first = g.fam_first[f]
+        if a_lo > 1024:
+            a_lo = 1024
+        if a_hi > 1024:
+            a_hi = 1024
+        left = first + lo * p + p // 2 - ((a_lo + b_lo) * p >> 10)
+        right = first + hi * p - p // 2 + ((a_hi + b_hi) * p >> 10)
+        if right - left < (_MIN_WIDTH * g.fam_sec[f] >> 10) and not opened:
+            return
+        self.sh_l[n] = left
+        self.sh_r[n] = right
+        self.sh_f[n] = f
+        self.sh_open[n] = opened
+        self.n_sh = n + 1
+
+    # --- 2. candidates -----------------------------------------------------------------------
+
+    def solve(self, f, centre, x, y, x_axis):
+        """The x (x_axis) or y of a point on the centre line of family f's shadow at
+        coordinate `centre`, given the point's other coordinate."""
+        g = self.g
+        shift = g.fam_shift[f]
+        if g.fam_axis[f] == AXIS_X:
+            if x_axis:
+                return centre + shift * (g.height - y) // g.height
+            return g.height - (x - centre) * g.height // shift
+        if x_axis:
+            return (y - centre) * g.width // shift
+        return centre + shift * x // g.width
+
+    def _split(self, out, s, across, x_axis):
+        # Positions along the wide straight shadow s where a shadow of another family crosses
+        # it, at the other coordinate `across`; returns how many were written to out.
+        lo = self.sh_l[s] - _TOL
+        hi = self.sh_r[s] + _TOL
+        factor = self.x_factor if x_axis else self.y_factor
+        n = 0
+        for f in range(self.nf):
+            if f == self.sh_f[s] or not factor[f]:
+                continue
+            s0 = self.fam_sh0[f]
+            for t in range(s0, s0 + self.fam_shn[f]):
+                v = self.solve(f, (self.sh_l[t] + self.sh_r[t]) >> 1, across, across, x_axis)
+                if lo <= v <= hi and n < _MAX_SPLIT:
+                    dup = False
+                    for q in range(n):
+                        if -_SAME < out[q] - v < _SAME:
+                            dup = True
+                    if not dup:
+                        out[n] = v
+                        n += 1
+        if n == 0:
+            out[0] = (self.sh_l[s] + self.sh_r[s]) >> 1
+            n = 1
+        return n
+
+    def candidates(self):
+        g = self.g
+        fx = g.straight[0]
+        fy = g.straight[1]
+        n_c = 0
+        xs = self.xs
+        ys = self.ys
+        for sx in range(self.fam_sh0[fx], self.fam_sh0[fx] + self.fam_shn[fx]):
+            cx = (self.sh_l[sx] + self.sh_r[sx]) >> 1
+            for sy in range(self.fam_sh0[fy], self.fam_sh0[fy] + self.fam_shn[fy]):
+                cy = (self.sh_l[sy] + self.sh_r[sy]) >> 1
+                if self.sh_r[sx] - self.sh_l[sx] > _WIDE:
+                    nx = self._split(xs, sx, cy, True)
+                else:
+                    xs[0] = cx
+                    nx = 1
+                if self.sh_r[sy] - self.sh_l[sy] > _WIDE:
+                    ny = self._split(ys, sy, cx, False)
+                else:
+                    ys[0] = cy
+                    ny = 1
+                for i in range(nx):
+                    for k in range(ny):
+                        if n_c < _MAX_CANDIDATES:
+                            self.c_x[n_c] = xs[i]
+                            self.c_y[n_c] = ys[k]
+                            n_c += 1
+        self.n_c = n_c
+
+    # --- 3. ghost rejection ------------------------------------------------------------------
+
+    def verify(self, att):
+        g = self.g
+        nf = self.nf
+        match = self.c_match
+        for c in range(self.n_c):
+            x = self.c_x[c]
+            y = self.c_y[c]
+            ok = 1
+            for f in range(nf):
+                match[c * nf + f] = 0
+                u = g.u(f, x, y)
+                j = g.beam_at(f, u)
+                if j < 0 or att[g.fam_start[f] + j] == UNKNOWN:
+                    continue  # no beam, or no valid reading: no evidence either way
+                found = 0
+                s0 = self.fam_sh0[f]
+                for s in range(s0, s0 + self.fam_shn[f]):
+                    if self.sh_l[s] - _TOL <= u <= self.sh_r[s] + _TOL:
+                        found = s + 1
+                        break
+                if not found:
+                    ok = 0
+                    break
+                match[c * nf + f] = found
+            self.c_ok[c] = ok
+
+    def _count_covers(self):
+        nf = self.nf
+        match = self.c_match
+        for s in range(self.n_sh):
+            self.sh_cover[s] = 0
+            self.sh_done[s] = 0
+        for c in range(self.n_c):
+            if self.c_ok[c]:
+                for f in range(nf):
+                    s = match[c * nf + f]
+                    if s:
+                        self.sh_cover[s - 1] += 1
+
+    def _take(self, c):
+        nf = self.nf
+        self.c_ok[c] = 2
+        for f in range(nf):
+            s = self.c_match[c * nf + f]
+            if s:
+                self.sh_done[s - 1] = 1
+
+    def select(self, prior_x, prior_y, n_prior):
+        nf = self.nf
+        match = self.c_match
+        self._count_covers()
+        # A candidate that alone explains some shadow is needed.
+        for c in range(self.n_c):
+            if self.c_ok[c] == 1:
+                for f in range(nf):
+                    s = match[c * nf + f]
+                    if s and self.sh_cover[s - 1] == 1:
+                        self._take(c)
+                        break
+        # Then the fewest others that explain what is left.
+        while True:
+            best = -1
+            best_gain = 0
+            best_near = 0
+            for c in range(self.n_c):
+                if self.c_ok[c] != 1:
+                    continue
+                gain = 0
+                for f in range(nf):
+                    s = match[c * nf + f]
+                    if s and not self.sh_done[s - 1]:
+                        gain += 1
+                if gain == 0:
+                    continue
+                near = 0
+                for i in range(n_prior):
+                    dx = self.c_x[c] - prior_x[i]
+                    dy = self.c_y[c] - prior_y[i]
+                    if -_NEAR < dx < _NEAR and -_NEAR < dy < _NEAR:
+                        near = 1
+                if near > best_near or (near == best_near and gain > best_gain):
+                    best = c
+                    best_gain = gain
+                    best_near = near
+            if best < 0:
+                break
+            self._take(best)
+
+    # --- 4. refinement -----------------------------------------------------------------------
+
+    def _sole(self, c, f):
+        # The shadow of family f that candidate c explains alone among the selected, or -1.
+        s = self.c_match[c * self.nf + f]
+        if not s:
+            return -1
+        s -= 1
+        nf = self.nf
+        for o in range(self.n_c):
+            if o != c and self.c_ok[o] == 2 and self.c_match[o * nf + f] == s + 1:
+                return -1
+        return s
+
+    def _centre(self, c, f, s, d):
+        # Family f's coordinate of touch c's centre from shadow s, and how trustworthy that is
+        # (0: not at all, 2: a shadow of its own, 1: the outer edge of a shared shadow).
+        nf = self.nf
+        others = 0
+        below = 0
+        above = 0
+        u = self.g.u(f, self.c_x[c], self.c_y[c])
+        for o in range(self.n_c):
+            if o != c and self.c_ok[o] == 2 and self.c_match[o * nf + f] == s + 1:
+                others += 1
+                if self.g.u(f, self.c_x[o], self.c_y[o]) < u:
+                    below += 1
+                else:
+                    above += 1
+        opened = self.sh_open[s]
+        if not others:
+            if opened:
+                return 0
+            self.centre = (self.sh_l[s] + self.sh_r[s]) >> 1
+            return 2
+        half = d * self.g.fam_sec[f] >> 11
+        if not below and not opened & 1:
+            self.centre = self.sh_l[s] + half
+            return 1
+        if not above and not opened & 2:
+            self.centre = self.sh_r[s] - half
+            return 1
+        return 0
+
+    def _coordinate(self, c, d, x_axis):
+        # Touch c's x (x_axis) or y from the shadow that gives it with the least error: one
+        # it explains alone first, else the outer edge of a shared one; -1 if none.
+        factor = self.x_factor if x_axis else self.y_factor
+        best = 0
+        best_q = 0
+        value = -1
+        x = self.c_x[c]
+        y = self.c_y[c]
+        for f in range(self.nf):
+            k = factor[f]
+            if not k:
+                continue
+            s = self.c_match[c * self.nf + f]
+            if not s:
+                continue
+            q = self._centre(c, f, s - 1, d)
+            if q == 0 or q < best_q or (q == best_q and k >= best):
+                continue
+            value = self.solve(f, self.centre, x, y, x_axis)
+            best = k
+            best_q = q
+        return value
+
+    def _diameter(self, c):
+        g = self.g
+        for axis in range(2):
+            s = self._sole(c, g.straight[axis])
+            if s >= 0 and not self.sh_open[s]:
+                return self.sh_r[s] - self.sh_l[s]
+        for f in range(self.nf):
+            s = self._sole(c, f)
+            if s >= 0 and not self.sh_open[s]:
+                return ((self.sh_r[s] - self.sh_l[s]) << 10) // g.fam_sec[f]
+        return _DEFAULT_D
+
+    def refine(self):
+        sel = 0
+        for c in range(self.n_c):
+            if self.c_ok[c] == 2:
+                self.c_d[c] = self._diameter(c)
+                sel += 1
+        for _ in range(2):
+            for c in range(self.n_c):
+                if self.c_ok[c] != 2:
+                    continue
+                d = self.c_d[c]
+                v = self._coordinate(c, d, True)
+                if v >= 0:
+                    self.c_x[c] = v
+                v = self._coordinate(c, d, False)
+                if v >= 0:
+                    self.c_y[c] = v
+        n_t = 0
+        for c in range(self.n_c):
+            if self.c_ok[c] == 2 and n_t < MAX_TOUCHES:
+                self.t_x[n_t] = self.c_x[c]
+                self.t_y[n_t] = self.c_y[c]
+                self.t_d[n_t] = self.c_d[c]
+                n_t += 1
+        self.n_t = n_t
+
+    def detect(self, att, prior_x, prior_y, n_prior):
+        """Touches of one scan into t_x, t_y, t_d (Q5 mm), n_t of them."""
+        self.shadows(att)
+        self.candidates()
+        self.verify(att)
+        self.select(prior_x, prior_y, n_prior)
+        self.refine()
+        return self.n_t
