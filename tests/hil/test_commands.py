@@ -1,5 +1,6 @@
-"""The commands as people run them: vitrine sim / sim fault / sim status, vitrine demo,
-vitrine run with a bad config, and vitrine wire decode on a capture from a virtual port."""
+"""The commands as people run them: vitrine sim / sim fault / sim status / sim finger / sim
+play, vitrine demo, vitrine run with a bad config, and vitrine wire decode on a capture from a
+virtual port."""
 
 from __future__ import annotations
 
@@ -30,14 +31,16 @@ def vitrine(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
     )
 
 
-def read_until(proc: subprocess.Popen[str], pattern: str, timeout: float = 20) -> list[str]:
-    """Lines of proc's stdout up to and including the first matching pattern."""
-    assert proc.stdout is not None
+def read_until(
+    proc: subprocess.Popen[str], pattern: str, timeout: float = 20, stream: str = "stdout"
+) -> list[str]:
+    """Lines of proc's stdout (or stderr) up to and including the first matching pattern."""
+    pipe = getattr(proc, stream)
+    assert pipe is not None
     lines: queue.Queue[str | None] = queue.Queue()
 
     def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
+        for line in pipe:
             lines.put(line.rstrip("\n"))
         lines.put(None)
 
@@ -247,3 +250,159 @@ def test_demo_on_a_busy_http_port_says_so(tmp_path: Path) -> None:
     assert f"cannot serve HTTP on 127.0.0.1:{port}: Address already in use" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "demo" / "touch").exists()  # the virtual boards were stopped
+
+
+def sim_fingers(state: Path) -> list[dict]:
+    status = vitrine("sim", "status", "--state-dir", str(state))
+    assert status.returncode == 0, status.stderr
+    return next(b for b in json.loads(status.stdout) if b["role"] == "touch")["fingers"]
+
+
+def test_sim_finger_puts_fingers_down_and_lifts_them(sim_process) -> None:
+    _, state, _ = sim_process
+    down = vitrine("sim", "finger", "100", "200", "650.5", "12", "--state-dir", str(state))
+    assert down.returncode == 0, down.stderr
+    assert down.stdout == "touch: 2 fingers on the glass: (100, 200), (650.5, 12)\n"
+    one = vitrine("sim", "finger", "--diameter", "15", "350", "200", "--state-dir", str(state))
+    assert one.stdout == "touch: 1 finger on the glass: (350, 200)\n"
+    assert sim_fingers(state) == [{"x_mm": 350.0, "y_mm": 200.0, "diameter_mm": 15.0}]
+    up = vitrine("sim", "finger", "--up", "--state-dir", str(state))
+    assert up.returncode == 0, up.stderr
+    assert up.stdout == "touch: every finger lifted\n"
+    assert sim_fingers(state) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["800", "10"], "fingers[0].x_mm=800.0: allowed 0..700"),
+        (["--diameter", "80", "1", "1"], "fingers[0].diameter_mm=80.0: allowed 1..60"),
+        (["--role", "lights", "1", "1"], "lights has no touch frame"),
+        (["1"], "1 number given; each finger needs two, X_MM Y_MM"),
+        (["1", "2", "3"], "3 numbers given; each finger needs two, X_MM Y_MM"),
+        ([], "give X_MM Y_MM for each finger, or --up to lift them"),
+        (["--up", "1", "2"], "--up lifts every finger; give no points with it"),
+    ],
+)
+def test_sim_finger_errors_are_one_clear_line(sim_process, args: list[str], error: str) -> None:
+    _, state, _ = sim_process
+    result = vitrine("sim", "finger", *args, "--state-dir", str(state))
+    assert result.returncode == 2
+    assert error in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def write_scenario(path: Path, **changes: object) -> Path:
+    scenario = {
+        "frame": "32in",
+        "duration_ms": 400,
+        "fingers": [
+            {"id": 1, "diameter_mm": 10, "path": [[0, 100.0, 80.0], [300, 400.0, 80.0]]},
+            {"id": 2, "path": [[100, 600.0, 300.0], [200, 600.0, 300.0]]},
+        ],
+        **changes,
+    }
+    path.write_text(json.dumps(scenario))
+    return path
+
+
+def test_sim_play_moves_fingers_in_real_time_then_lifts_them(sim_process, tmp_path: Path) -> None:
+    _, state, _ = sim_process
+    scenario = write_scenario(tmp_path / "swipe.json")
+    started = time.monotonic()
+    result = vitrine("sim", "play", str(scenario), "--state-dir", str(state))
+    took = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert 0.4 <= took < 5
+    lines = result.stderr.splitlines()
+    assert (
+        lines[0]
+        == "play: swipe.json on touch: 2 finger path(s), 0.4 s of scenario at speed 1 (0.4 s)"
+    )
+    done = re.fullmatch(
+        r"play: done: (\d+) finger update\(s\) in [\d.]+ s; fingers lifted", lines[-1]
+    )
+    assert done, lines
+    assert int(done[1]) >= 20  # a moving finger: sent at up to 250 Hz while it moves
+    assert sim_fingers(state) == []
+    fast = vitrine("sim", "play", str(scenario), "--speed", "4", "--state-dir", str(state))
+    assert fast.returncode == 0, fast.stderr
+    assert "at speed 4 (0.1 s)" in fast.stderr
+
+
+def test_sim_play_stopped_with_ctrl_c_lifts_the_fingers(sim_process, tmp_path: Path) -> None:
+    _, state, _ = sim_process
+    hold = write_scenario(
+        tmp_path / "hold.json",
+        duration_ms=30_000,
+        fingers=[{"id": 1, "path": [[0, 200.0, 100.0], [30_000, 200.0, 100.0]]}],
+    )
+    play = subprocess.Popen(
+        [*VITRINE, "sim", "play", str(hold), "--state-dir", str(state)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        progress = read_until(play, r"^play: 1\.\d / 30 s, 1 down$", timeout=5, stream="stderr")
+        assert progress[0].startswith("play: hold.json on touch: 1 finger path(s), 30 s")
+        assert sim_fingers(state) == [{"x_mm": 200.0, "y_mm": 100.0, "diameter_mm": 9.0}]
+        play.send_signal(signal.SIGINT)
+        assert play.wait(5) == 0
+    finally:
+        if play.poll() is None:
+            play.kill()
+    assert sim_fingers(state) == []
+
+
+def test_sim_play_refuses_what_it_cannot_play(sim_process, tmp_path: Path) -> None:
+    _, state, _ = sim_process
+    big = write_scenario(
+        tmp_path / "big.json",
+        frame="55in",
+        fingers=[{"id": 7, "path": [[0, 100.0, 100.0], [50, 1000.0, 100.0]]}],
+    )
+    result = vitrine("sim", "play", str(big), "--state-dir", str(state))
+    assert result.returncode == 2
+    assert "the scenario's frame is 1218 x 685 mm, touch's is 700 x 400 mm" in result.stderr
+    outside = f"{big}: finger 7 is at (1000, 100) mm at 50 ms, outside touch's 700 x 400 mm glass"
+    assert f"vitrine: {outside}" in result.stderr
+    lights = vitrine(
+        "sim",
+        "play",
+        str(write_scenario(tmp_path / "ok.json")),
+        "--role",
+        "lights",
+        "--state-dir",
+        str(state),
+    )
+    assert lights.returncode == 2
+    assert "lights has no touch frame" in lights.stderr
+    assert "Traceback" not in result.stderr + lights.stderr
+
+
+def test_sim_play_errors_without_a_simulation_or_with_a_bad_file(tmp_path: Path) -> None:
+    scenario = write_scenario(tmp_path / "ok.json")
+    result = vitrine("sim", "play", str(scenario), "--state-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "no simulation running" in result.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    result = vitrine("sim", "play", str(broken), "--state-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert f"{broken}: not valid JSON" in result.stderr
+    missing = vitrine("sim", "play", str(tmp_path / "nope.json"), "--state-dir", str(tmp_path))
+    assert missing.returncode == 2
+    assert "nope.json: cannot read" in missing.stderr
+    bad = write_scenario(tmp_path / "bad.json", duration_ms=-1)
+    result = vitrine("sim", "play", str(bad), "--state-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "duration_ms=-1" in result.stderr
+    slow = vitrine("sim", "play", str(scenario), "--speed", "0", "--state-dir", str(tmp_path))
+    assert slow.returncode == 2
+    assert "--speed 0: allowed 0.01..100" in slow.stderr
+    finger = vitrine("sim", "finger", "1", "2", "--state-dir", str(tmp_path))
+    assert finger.returncode == 2
+    assert "no simulation running" in finger.stderr
+    for out in (result, missing, slow, finger):
+        assert "Traceback" not in out.stderr

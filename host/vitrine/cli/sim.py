@@ -1,15 +1,32 @@
-"""`vitrine sim`: virtual boards behind pseudo-terminals, and faults against them."""
+"""`vitrine sim`: virtual boards behind pseudo-terminals, faults against them, and fingers on
+a virtual touch board's glass."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from vitrine.errors import VitrineError
-from vitrine.sim.manager import FAULTS, BoardOptions, SimError, Simulation, default_state_dir
+from vitrine.sim.manager import (
+    DEFAULT_FINGER_DIAMETER_MM,
+    FAULTS,
+    BoardOptions,
+    SimError,
+    Simulation,
+    default_state_dir,
+)
+
+if TYPE_CHECKING:
+    from vitrine.sim.manager import ControlClient
+    from vitrine.sim.scenario import Scenario
+
+PLAY_RATE_HZ = 250  # how often `sim play` sends the fingers, while they move
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,6 +57,62 @@ def register(sub: argparse._SubParsersAction) -> None:
     status = actions.add_parser("status", help="show the running simulation's boards")
     status.add_argument("--state-dir", type=Path, dest="fault_state_dir")
     status.set_defaults(handler=cmd_status)
+    finger = actions.add_parser(
+        "finger",
+        help="put fingers on a running virtual touch board's glass, or lift them",
+        description="Put fingers down at the points given (they replace the fingers on the "
+        "glass, and stay there until the next call, across resets), or lift them all with --up. "
+        "Millimetres from the top-left corner of the active area, x to the right, y down.",
+    )
+    finger.add_argument(
+        "points", nargs="*", type=float, metavar="X_MM Y_MM", help="one pair per finger"
+    )
+    finger.add_argument("--up", action="store_true", help="lift every finger")
+    finger.add_argument(
+        "--role", dest="finger_role", default="touch", metavar="ROLE", help="default: touch"
+    )
+    finger.add_argument(
+        "--diameter",
+        type=float,
+        default=DEFAULT_FINGER_DIAMETER_MM,
+        metavar="MM",
+        help=f"finger diameter (default: {DEFAULT_FINGER_DIAMETER_MM:g})",
+    )
+    finger.add_argument("--state-dir", type=Path, dest="fault_state_dir", metavar="DIR")
+    finger.set_defaults(handler=cmd_finger)
+    play = actions.add_parser(
+        "play",
+        help="play a touch scenario's fingers on a running virtual touch board",
+        description="Move fingers over the glass as the scenario's paths say, in real time "
+        "(or faster or slower with --speed), then lift them. The board keeps its own frame and "
+        "noise; only the fingers come from the scenario.",
+    )
+    play.add_argument("scenario", type=Path, metavar="SCENARIO.json")
+    play.add_argument(
+        "--role", dest="finger_role", default="touch", metavar="ROLE", help="default: touch"
+    )
+    play.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="scenario time per real time (default: 1.0)",
+    )
+    play.add_argument("--state-dir", type=Path, dest="fault_state_dir", metavar="DIR")
+    play.set_defaults(handler=cmd_play)
+    replay = actions.add_parser(
+        "touch",
+        help="replay a touch scenario through the firmware's touch algorithm",
+        description="Run the scenario scan by scan through the firmware's own scan, detect "
+        "and track code against the glass model (no board process, no link; deterministic for "
+        "a scenario and its seed) and print what the board would report. Format: "
+        "docs/touch-scenarios.md.",
+    )
+    replay.add_argument("--scenario", type=Path, required=True, metavar="FILE")
+    replay.add_argument(
+        "--json", action="store_true", help='one JSON line per scan: {"t_ms", "touches"}'
+    )
+    replay.set_defaults(handler=cmd_touch)
 
 
 def _state_dir(args: argparse.Namespace) -> Path:
@@ -105,3 +178,156 @@ def cmd_status(args: argparse.Namespace) -> int:
     reply = _request(args, {"op": "status"})
     print(json.dumps(reply["boards"], indent=2))
     return 0
+
+
+def cmd_finger(args: argparse.Namespace) -> int:
+    points = args.points
+    if args.up:
+        if points:
+            raise VitrineError("sim finger: --up lifts every finger; give no points with it")
+    elif not points:
+        raise VitrineError("sim finger: give X_MM Y_MM for each finger, or --up to lift them")
+    elif len(points) % 2:
+        raise VitrineError(
+            f"sim finger: {len(points)} number{'' if len(points) == 1 else 's'} given; "
+            "each finger needs two, X_MM Y_MM"
+        )
+    fingers = [
+        {"x_mm": x, "y_mm": y, "diameter_mm": args.diameter}
+        for x, y in zip(points[::2], points[1::2], strict=True)
+    ]
+    reply = _request(args, {"op": "fingers", "role": args.finger_role, "fingers": fingers})
+    if args.up:
+        print(f"{args.finger_role}: every finger lifted")
+    else:
+        where = ", ".join(f"({f['x_mm']:g}, {f['y_mm']:g})" for f in fingers)
+        print(f"{args.finger_role}: {reply['done']}: {where}")
+    return 0
+
+
+def cmd_touch(args: argparse.Namespace) -> int:
+    import json
+
+    from vitrine.sim.scenario import load_scenario
+    from vitrine.sim.touch import replay
+
+    scenario = load_scenario(args.scenario)
+    for scan in replay(scenario):
+        line = scan.json()
+        if args.json:
+            print(json.dumps(line, separators=(",", ":")))
+        else:
+            touches = "  ".join(
+                f"#{t['id']} ({t['x_mm']:.2f}, {t['y_mm']:.2f})" for t in line["touches"]
+            )
+            print(f"{line['t_ms']:9.1f} ms  {touches or '-'}")
+    return 0
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    from vitrine.cli import run_async
+    from vitrine.sim.scenario import load_scenario
+
+    if not 0.01 <= args.speed <= 100:
+        raise VitrineError(f"sim play: --speed {args.speed:g}: allowed 0.01..100")
+    scenario = load_scenario(args.scenario)
+    role = args.finger_role
+
+    async def main() -> None:
+        try:
+            await _play(scenario, args.scenario, role, args.speed, _state_dir(args))
+        except SimError as err:
+            raise VitrineError(str(err)) from err
+
+    return run_async(main)
+
+
+def _say(text: str) -> None:
+    print(f"play: {text}", file=sys.stderr, flush=True)
+
+
+def _check_fits(scenario: Scenario, board: dict[str, Any], role: str, source: Path) -> None:
+    """Refuse a scenario whose fingers leave the board's glass; note what is not played."""
+    from vitrine.sim.glass import Noise
+
+    width, height = board["frame_mm"]
+    frame = scenario.frame
+    if (frame["width_mm"], frame["height_mm"]) != (width, height):
+        _say(
+            f"note: the scenario's frame is {frame['width_mm']:g} x {frame['height_mm']:g} mm, "
+            f"{role}'s is {width:g} x {height:g} mm; positions are played as they are"
+        )
+    for f in scenario.fingers:
+        for t, x, y in f.path:
+            if not (0 <= x <= width and 0 <= y <= height):
+                raise SimError(
+                    f"{source}: finger {f.id} is at ({x:g}, {y:g}) mm at {t:g} ms, outside "
+                    f"{role}'s {width:g} x {height:g} mm glass"
+                )
+    if scenario.noise != Noise():
+        _say(
+            "note: the scenario's noise is not played; the board's glass keeps the noise it "
+            "started with"
+        )
+
+
+async def _play(scenario: Scenario, source: Path, role: str, speed: float, state_dir: Path) -> None:
+    from vitrine.sim.manager import ControlClient
+
+    client = await ControlClient.open(state_dir)
+    try:
+        boards = {b["role"]: b for b in (await client.ask({"op": "status"}))["boards"]}
+        if role not in boards:
+            raise SimError(f"no virtual board {role!r}; running: {', '.join(boards)}")
+        if "frame_mm" not in boards[role]:
+            raise SimError(f"{role} has no touch frame; fingers go on the touch board")
+        _check_fits(scenario, boards[role], role, source)
+        await _play_fingers(client, scenario, role, speed, source)
+    finally:
+        client.close()
+
+
+async def _play_fingers(
+    client: ControlClient, scenario: Scenario, role: str, speed: float, source: Path
+) -> None:
+    loop = asyncio.get_running_loop()
+    duration_s = scenario.duration_ms / 1000 / speed
+    _say(
+        f"{source.name} on {role}: {len(scenario.fingers)} finger path(s), "
+        f"{scenario.duration_ms / 1000:g} s of scenario at speed {speed:g} ({duration_s:.1f} s)"
+    )
+    start = loop.time()
+    last: list[dict[str, float]] | None = None
+    updates = 0
+    next_report = 1.0
+    lifted = False
+    try:
+        while True:
+            elapsed = loop.time() - start
+            t_ms = min(elapsed * speed * 1000, scenario.duration_ms)
+            fingers = [
+                {
+                    "x_mm": round(f.x_mm, 2),
+                    "y_mm": round(f.y_mm, 2),
+                    "diameter_mm": f.diameter_mm,
+                }
+                for _, f in scenario.fingers_at(t_ms)
+            ]
+            if fingers != last:
+                await client.ask({"op": "fingers", "role": role, "fingers": fingers})
+                last = fingers
+                updates += 1
+            if elapsed >= next_report:
+                _say(f"{t_ms / 1000:.1f} / {scenario.duration_ms / 1000:g} s, {len(fingers)} down")
+                next_report += 1.0
+            if t_ms >= scenario.duration_ms:
+                break
+            await asyncio.sleep(1 / PLAY_RATE_HZ)
+        await client.ask({"op": "fingers", "role": role, "fingers": []})
+        lifted = True
+        _say(f"done: {updates} finger update(s) in {loop.time() - start:.1f} s; fingers lifted")
+    finally:
+        if not lifted:  # stopped early (Ctrl-C, an error): do not leave fingers on the glass
+            with contextlib.suppress(SimError):
+                await client.ask({"op": "fingers", "role": role, "fingers": []}, timeout=1)
+                _say("stopped; fingers lifted")

@@ -3,7 +3,12 @@ board, with the simulated board object. Started (and restarted after every reset
 simulation; not a user command.
 
     python -m vitrine.sim.boot --config JSON --uid HEX --reset-cause NAME --link-fd N \
-        --parent-pid PID
+        --parent-pid PID [--world-fd N] [--noise JSON] [--glass-epoch SECONDS]
+
+A board whose config has a "frame" (the touch role) gets its glass before the firmware
+starts, with the noise of --noise and a drift timed from --glass-epoch (the simulation's
+power-on on the monotonic clock); a thread reads the world channel (--world-fd): fingers on
+the glass, and whatever else happens in front of the board (vitrine.sim.world).
 
 SIGUSR1 hangs the firmware (the `stall` fault): the main thread blocks inside the signal
 handler, so the event loop stops and nothing feeds the watchdog, exactly as a driver stuck in
@@ -30,6 +35,8 @@ import time
 import traceback
 
 from vitrine.sim.board import RESET_CAUSE_BY_NAME, SimBoard
+from vitrine.sim.glass import Noise
+from vitrine.sim.world import attach_glass, noise_from_json, read_world
 from vitrine_fw import config as fw_config
 from vitrine_fw import supervisor, wire
 
@@ -46,6 +53,13 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
+def _noise(text: str) -> Noise:
+    try:
+        return noise_from_json(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="vitrine.sim.boot")
     parser.add_argument("--config", required=True, help="the board's config.json content")
@@ -57,6 +71,13 @@ def main(argv: list[str] | None = None) -> None:
         "--pose-schema",
         metavar="REV:HASH",
         help="pose as firmware built from another message table (tests of the refusal path)",
+    )
+    parser.add_argument("--world-fd", type=int, help="the world channel from the simulation")
+    parser.add_argument("--noise", type=_noise, help="the glass' imperfections (JSON)")
+    parser.add_argument(
+        "--glass-epoch",
+        type=float,
+        help="power-on time on the monotonic clock (default: now), for the glass' drift",
     )
     args = parser.parse_args(argv)
 
@@ -74,6 +95,14 @@ def main(argv: list[str] | None = None) -> None:
         reset_cause=RESET_CAUSE_BY_NAME[args.reset_cause],
         link_socket=socket.socket(fileno=args.link_fd),
     )
+    attach_glass(board, cfg, args.uid, args.noise, args.glass_epoch)
+    if args.world_fd is not None:
+        threading.Thread(
+            target=read_world,
+            args=(socket.socket(fileno=args.world_fd), board),
+            name="world",
+            daemon=True,
+        ).start()
     try:
         supervisor.main(board, cfg)
     except Exception:  # as main.py does on a board: report, then reset

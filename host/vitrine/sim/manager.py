@@ -10,21 +10,28 @@ bus while it resets, so its pty goes away and comes back, as /dev/ttyACM0 does.
 Faults (`vitrine sim fault ROLE ...`): unplug, replug, reboot (reset button), garbage N
 (N random bytes toward the host, between frames), stall (the firmware hangs; the watchdog
 resets the board).
+
+The world in front of a board reaches it through a second socket pair, the world channel: one
+JSON object per line (vitrine.sim.world). For a board with a touch frame, the fingers on
+its glass (`vitrine sim finger`, `vitrine sim play`); they stay on the glass across resets.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
+import math
 import os
 import random
 import signal
 import socket
 import sys
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,11 +40,17 @@ from vitrine.firmware import build_hash
 from vitrine.hardware import BoardDescription, board_config, load_boards
 from vitrine.sim.board import EXIT_SOFT_RESET, EXIT_WDT
 from vitrine.sim.cable import PtyCable
+from vitrine.sim.glass import Finger, Noise
+from vitrine.sim.world import fingers_line, noise_json
 
 log = logging.getLogger("vitrine.sim")
 
 FAULTS = ("unplug", "replug", "reboot", "garbage", "stall")
 _USB_REENUMERATE_S = 0.2  # how long a native-USB board is off the bus while it resets
+MAX_FINGERS = 20
+FINGER_DIAMETER_MM = (1.0, 60.0)
+DEFAULT_FINGER_DIAMETER_MM = 9.0
+OPS = ("status", "fault", "fingers")
 
 
 class SimError(Exception):
@@ -49,6 +62,7 @@ class BoardOptions:
     """Per-board simulation options."""
 
     pose_schema: str | None = None  # "REV:HASH": pose as firmware from another message table
+    noise: Noise | None = None  # the touch glass' imperfections (default: Noise())
 
 
 @dataclass
@@ -58,8 +72,58 @@ class BoardStats:
     faults: dict[str, int] = field(default_factory=dict)
 
 
+def _number(where: str, value: Any, lo: float, hi: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise SimError(f"{where}={value!r}: allowed a number in {lo:g}..{hi:g}")
+    if not lo <= value <= hi:
+        raise SimError(f"{where}={value!r}: allowed {lo:g}..{hi:g}")
+    return float(value)
+
+
+def check_fingers(
+    fingers: Iterable[Finger | Mapping[str, Any]], width_mm: float, height_mm: float
+) -> tuple[Finger, ...]:
+    """Fingers for a frame of that size, as Finger objects or {"x_mm", "y_mm", "diameter_mm"}
+    mappings (diameter 9 mm unless given); raises SimError naming the field, value, allowed."""
+    if isinstance(fingers, (str, bytes, Mapping)) or not isinstance(fingers, Iterable):
+        raise SimError(
+            f"fingers={fingers!r}: allowed a list of {{x_mm, y_mm, diameter_mm}} objects"
+        )
+    items = list(fingers)
+    if len(items) > MAX_FINGERS:
+        raise SimError(f"fingers: {len(items)} given, allowed at most {MAX_FINGERS}")
+    out = []
+    keys = ("x_mm", "y_mm", "diameter_mm")
+    for n, item in enumerate(items):
+        where = f"fingers[{n}]"
+        raw = dataclasses.asdict(item) if isinstance(item, Finger) else item
+        if not isinstance(raw, Mapping):
+            raise SimError(f"{where}={raw!r}: allowed an object with keys {', '.join(keys)}")
+        unknown = sorted(set(raw) - set(keys), key=str)
+        if unknown:
+            raise SimError(f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(keys)}")
+        for key in ("x_mm", "y_mm"):
+            if key not in raw:
+                raise SimError(f"{where}.{key}: missing")
+        out.append(
+            Finger(
+                _number(f"{where}.x_mm", raw["x_mm"], 0, width_mm),
+                _number(f"{where}.y_mm", raw["y_mm"], 0, height_mm),
+                _number(
+                    f"{where}.diameter_mm",
+                    raw.get("diameter_mm", DEFAULT_FINGER_DIAMETER_MM),
+                    *FINGER_DIAMETER_MM,
+                ),
+            )
+        )
+    return tuple(out)
+
+
 class VirtualBoard:
-    """One virtual board: its process, its cable, its faults."""
+    """One virtual board: its process, its cable, its world channel, its faults."""
+
+    # The board's power-on: the process started (and restarted after each reset) for it.
+    boot_command: tuple[str, ...] = (sys.executable, "-m", "vitrine.sim.boot")
 
     def __init__(
         self,
@@ -80,6 +144,11 @@ class VirtualBoard:
         self._rng = random.Random(seed)
         self._proc: asyncio.subprocess.Process | None = None
         self._sock: socket.socket | None = None
+        self._world: socket.socket | None = None  # our end of the world channel
+        self._world_partial = b""  # the rest of a line the channel took only part of
+        self._world_next: bytes | None = None  # the newest line, waiting for the channel
+        self._fingers: tuple[Finger, ...] = ()
+        self._epoch = time.monotonic()  # power-on, for the glass' drift
         self._next_cause = "power_on"
         self._stopping = False
         self._watch: asyncio.Task[None] | None = None
@@ -92,6 +161,16 @@ class VirtualBoard:
     @property
     def path(self) -> Path:
         return self.cable.link_path
+
+    @property
+    def frame(self) -> dict[str, Any] | None:
+        """The touch frame's config entry, for a board that has one."""
+        return self.config.get("frame")
+
+    @property
+    def fingers(self) -> tuple[Finger, ...]:
+        """The fingers on the glass now (they stay there across resets)."""
+        return self._fingers
 
     async def start(self) -> None:
         self.cable.plug()
@@ -110,10 +189,9 @@ class VirtualBoard:
 
     async def _spawn(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        world, world_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         args = [
-            sys.executable,
-            "-m",
-            "vitrine.sim.boot",
+            *self.boot_command,
             "--config",
             json.dumps(self.config),
             "--uid",
@@ -124,19 +202,37 @@ class VirtualBoard:
             str(theirs.fileno()),
             "--parent-pid",
             str(os.getpid()),
+            "--world-fd",
+            str(world_theirs.fileno()),
+            "--glass-epoch",
+            repr(self._epoch),
         ]
         if self.options.pose_schema:
             args += ["--pose-schema", self.options.pose_schema]
-        self._proc = await asyncio.create_subprocess_exec(
-            *args,
-            pass_fds=[theirs.fileno()],
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,  # the terminal's and the group's signals are not for boards
-        )
-        theirs.close()
+        if self.options.noise is not None:
+            args += ["--noise", noise_json(self.options.noise)]
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                *args,
+                pass_fds=[theirs.fileno(), world_theirs.fileno()],
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,  # the terminal's and the group's signals are not for boards
+            )
+        except BaseException:
+            for sock in (ours, world):
+                sock.close()
+            raise
+        finally:
+            theirs.close()
+            world_theirs.close()
         ours.setblocking(False)
         self._sock = ours
         asyncio.get_running_loop().add_reader(ours, self._from_board)
+        world.setblocking(False)
+        self._world = world
+        self._world_partial, self._world_next = b"", None
+        if self._fingers:  # the fingers are still on the glass after a reset
+            self._send_world(fingers_line(self._fingers))
         self.stats.boots += 1
         self.stats.resets[self._next_cause] = self.stats.resets.get(self._next_cause, 0) + 1
         self._next_cause = "soft"
@@ -150,6 +246,7 @@ class VirtualBoard:
             log.debug("%s: %s", self.role, text)
         code = await proc.wait()
         self._close_socket()
+        self._close_world()
         if self._stopping or proc is not self._proc:
             return
         if code == EXIT_WDT:
@@ -184,6 +281,7 @@ class VirtualBoard:
                 proc.kill()
             await proc.wait()
         self._close_socket()
+        self._close_world()
 
     def _close_socket(self) -> None:
         if self._sock is not None:
@@ -191,6 +289,58 @@ class VirtualBoard:
                 asyncio.get_running_loop().remove_reader(self._sock)
             self._sock.close()
             self._sock = None
+
+    def _close_world(self) -> None:
+        if self._world is not None:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_writer(self._world)
+            self._world.close()
+            self._world = None
+        self._world_partial, self._world_next = b"", None
+
+    # --- the world in front of the board ----------------------------------------------------
+
+    def set_fingers(self, fingers: Iterable[Finger | Mapping[str, Any]]) -> tuple[Finger, ...]:
+        """Put exactly these fingers on the board's glass (an empty set lifts them all); they
+        stay there across resets until the next call. Returns them, checked."""
+        frame = self.frame
+        if frame is None:
+            raise SimError(
+                f"{self.role} has no touch frame; fingers go on a board whose description "
+                "names a frame (the touch role)"
+            )
+        self._fingers = check_fingers(fingers, frame["width_mm"], frame["height_mm"])
+        self._send_world(fingers_line(self._fingers))
+        return self._fingers
+
+    def _send_world(self, line: bytes) -> None:
+        # Every line is the whole state, so only the newest one waiting matters: a line the
+        # channel took only part of is finished first, then the newest; older ones are dropped.
+        self._world_next = line
+        self._flush_world()
+
+    def _flush_world(self) -> None:
+        sock = self._world
+        if sock is None:
+            return  # the board is off or resetting; _spawn sends the fingers again
+        while True:
+            if not self._world_partial:
+                if self._world_next is None:
+                    break
+                self._world_partial, self._world_next = self._world_next, None
+            try:
+                sent = sock.send(self._world_partial)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:  # the board process is gone: its reset will send the state again
+                self._close_world()
+                return
+            self._world_partial = self._world_partial[sent:]
+            if self._world_partial:  # the channel is full: go on when it takes more
+                asyncio.get_running_loop().add_writer(sock, self._flush_world)
+                return
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_writer(sock)
 
     # --- data between the board process and the cable ---------------------------------------
 
@@ -273,6 +423,14 @@ class VirtualBoard:
             "bytes_from_host": self.cable.from_host_bytes,
             "bytes_dropped": self.cable.dropped_bytes,
             "stderr_tail": self.stderr_tail[-5:],  # the firmware's last words, after a crash
+            **(
+                {
+                    "frame_mm": [self.frame["width_mm"], self.frame["height_mm"]],
+                    "fingers": [dataclasses.asdict(f) for f in self._fingers],
+                }
+                if self.frame is not None
+                else {}
+            ),
         }
 
 
@@ -347,35 +505,61 @@ class Simulation:
         """Role -> stable port path."""
         return {role: str(board.path) for role, board in self.boards.items()}
 
+    def board(self, role: Any) -> VirtualBoard:
+        """The board of that role; raises SimError naming the running ones."""
+        board = self.boards.get(role) if isinstance(role, str) else None
+        if board is None:
+            raise SimError(f"no virtual board {role!r}; running: {', '.join(self.boards)}")
+        return board
+
     async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Carry out one control request: {"op": "status"} or
-        {"op": "fault", "role": ROLE, "fault": KIND, "arg": N}."""
+        """Carry out one control request: {"op": "status"},
+        {"op": "fault", "role": ROLE, "fault": KIND, "arg": N} or
+        {"op": "fingers", "role": ROLE, "fingers": [{"x_mm", "y_mm", "diameter_mm"}, ...]}."""
         op = request.get("op")
         if op == "status":
             return {"ok": True, "boards": [b.status() for b in self.boards.values()]}
         if op == "fault":
             role = request.get("role")
-            board = self.boards.get(role)  # type: ignore[arg-type]
-            if board is None:
-                raise SimError(f"no virtual board {role!r}; running: {', '.join(self.boards)}")
+            board = self.board(role)
             arg = request.get("arg")
             if arg is not None and not isinstance(arg, int):
                 raise SimError(f"fault argument {arg!r} must be an integer")
             return {"ok": True, "role": role, **await board.fault(str(request.get("fault")), arg)}
-        raise SimError(f"unknown op {op!r}; allowed: status, fault")
+        if op == "fingers":
+            role = request.get("role")
+            board = self.board(role)
+            if "fingers" not in request:
+                raise SimError("fingers: missing (a list; an empty one lifts every finger)")
+            fingers = board.set_fingers(request["fingers"])
+            done = f"{len(fingers)} finger{'' if len(fingers) == 1 else 's'} on the glass"
+            return {"ok": True, "role": role, "fingers": len(fingers), "done": done}
+        raise SimError(f"unknown op {op!r}; allowed: {', '.join(OPS)}")
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # One request per line, each answered with one line, until the client hangs up (a
+        # player of fingers keeps one connection open; `request` sends one and closes).
         try:
-            line = await reader.readline()
-            try:
-                request = json.loads(line)
-                if not isinstance(request, dict):
-                    raise SimError("a request is a JSON object")
-                reply = await self.handle(request)
-            except (ValueError, SimError) as err:
-                reply = {"ok": False, "error": str(err)}
-            writer.write(json.dumps(reply).encode() + b"\n")
-            await writer.drain()
+            while True:
+                try:
+                    line = await reader.readline()
+                except ValueError:  # longer than the stream's limit
+                    writer.write(b'{"ok": false, "error": "request too long"}\n')
+                    await writer.drain()
+                    return
+                if not line:
+                    return
+                try:
+                    request = json.loads(line)
+                    if not isinstance(request, dict):
+                        raise SimError("a request is a JSON object")
+                    reply = await self.handle(request)
+                except (ValueError, SimError) as err:
+                    reply = {"ok": False, "error": str(err)}
+                writer.write(json.dumps(reply).encode() + b"\n")
+                await writer.drain()
+        except ConnectionError:
+            pass  # the client went away
         finally:
             writer.close()
 
@@ -391,24 +575,57 @@ async def _is_running(control: Path) -> bool:
     return True
 
 
+class ControlClient:
+    """A connection to a running simulation's control socket, for one request or many."""
+
+    def __init__(
+        self, state_dir: Path, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.state_dir = state_dir
+        self._reader = reader
+        self._writer = writer
+
+    @classmethod
+    async def open(cls, state_dir: Path, timeout: float = 5.0) -> ControlClient:
+        """Connect; raises SimError when no simulation runs there."""
+        control = state_dir / "control.sock"
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_unix_connection(str(control)), timeout
+            )
+        except (OSError, TimeoutError) as err:
+            raise SimError(
+                f"no simulation running in {state_dir} ({err.__class__.__name__}); "
+                "start one with: vitrine sim"
+            ) from err
+        return cls(state_dir, reader, writer)
+
+    async def ask(self, payload: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
+        """One request and its reply; raises SimError when it failed or nobody answered."""
+        try:
+            self._writer.write(json.dumps(payload).encode() + b"\n")
+            await self._writer.drain()
+            line = await asyncio.wait_for(self._reader.readline(), timeout)
+        except (OSError, TimeoutError) as err:
+            raise SimError(
+                f"the simulation in {self.state_dir} stopped answering ({err.__class__.__name__})"
+            ) from err
+        try:
+            reply = json.loads(line)
+        except ValueError as err:
+            raise SimError(f"the simulation in {self.state_dir} hung up without answering") from err
+        if not reply.get("ok"):
+            raise SimError(reply.get("error", "request failed"))
+        return reply
+
+    def close(self) -> None:
+        self._writer.close()
+
+
 async def request(state_dir: Path, payload: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
     """Send one control request to a running simulation; raises SimError when none runs."""
-    control = state_dir / "control.sock"
+    client = await ControlClient.open(state_dir, timeout)
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(str(control)), timeout)
-    except (OSError, TimeoutError) as err:
-        raise SimError(
-            f"no simulation running in {state_dir} ({err.__class__.__name__}); "
-            "start one with: vitrine sim"
-        ) from err
-    writer.write(json.dumps(payload).encode() + b"\n")
-    await writer.drain()
-    line = await asyncio.wait_for(reader.readline(), timeout)
-    writer.close()
-    try:
-        reply = json.loads(line)
-    except ValueError as err:
-        raise SimError(f"the simulation in {state_dir} hung up without answering") from err
-    if not reply.get("ok"):
-        raise SimError(reply.get("error", "request failed"))
-    return reply
+        return await client.ask(payload, timeout)
+    finally:
+        client.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from vitrine.firmware import build_hash
-from vitrine.sim.manager import FAULTS, SimError, Simulation, default_state_dir, request
+from vitrine.sim.glass import Finger
+from vitrine.sim.manager import (
+    FAULTS,
+    ControlClient,
+    SimError,
+    Simulation,
+    default_state_dir,
+    request,
+)
 
 ROLES = ["beacon", "lights", "presence", "touch"]
 
@@ -81,7 +90,7 @@ async def test_status_before_start(sim: Simulation, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("op", ["restart", None, 5])
 async def test_unknown_op_lists_the_allowed(sim: Simulation, op: object) -> None:
-    assert await sim_error(sim, {"op": op}) == f"unknown op {op!r}; allowed: status, fault"
+    assert await sim_error(sim, {"op": op}) == f"unknown op {op!r}; allowed: status, fault, fingers"
 
 
 async def test_fault_for_an_unknown_role_lists_the_running(tmp_path: Path) -> None:
@@ -163,7 +172,7 @@ async def test_requests_over_the_control_socket(sim: Simulation, tmp_path: Path)
         reply = await request(tmp_path, {"op": "status"}, timeout=2)
         assert reply["ok"] is True
         assert sorted(b["role"] for b in reply["boards"]) == ROLES
-        with pytest.raises(SimError, match="unknown op 'nope'; allowed: status, fault"):
+        with pytest.raises(SimError, match="unknown op 'nope'; allowed: status, fault, fingers"):
             await request(tmp_path, {"op": "nope"}, timeout=2)
         with pytest.raises(SimError, match="unknown fault 'melt'"):
             await request(tmp_path, {"op": "fault", "role": "touch", "fault": "melt"}, timeout=2)
@@ -186,6 +195,105 @@ async def test_a_simulation_that_hangs_up_is_a_clear_error(tmp_path: Path) -> No
             await request(tmp_path, {"op": "status"}, timeout=2)
     finally:
         server.close()
+
+
+def fingers(*items: object) -> dict:
+    return {"op": "fingers", "role": "touch", "fingers": list(items)}
+
+
+async def test_fingers_are_checked_and_kept_until_replaced(sim: Simulation) -> None:
+    touch = sim.boards["touch"]
+    assert touch.frame is not None
+    assert (touch.frame["width_mm"], touch.frame["height_mm"]) == (700.0, 400.0)
+    reply = await sim.handle(fingers({"x_mm": 0, "y_mm": 400, "diameter_mm": 60}))
+    assert reply == {"ok": True, "role": "touch", "fingers": 1, "done": "1 finger on the glass"}
+    assert touch.fingers == (Finger(0.0, 400.0, 60.0),)
+    many = [{"x_mm": 30 * n + 5.5, "y_mm": 200, "diameter_mm": 1} for n in range(20)]
+    assert (await sim.handle(fingers(*many)))["fingers"] == 20
+    assert touch.fingers[-1] == Finger(575.5, 200.0, 1.0)
+    assert (await sim.handle(fingers({"x_mm": 350, "y_mm": 200})))["fingers"] == 1
+    assert touch.fingers == (Finger(350.0, 200.0, 9.0),)  # 9 mm unless told
+    reply = await sim.handle(fingers())
+    assert reply["done"] == "0 fingers on the glass"
+    assert touch.fingers == ()
+    assert touch.set_fingers([Finger(1, 2, 3)]) == (Finger(1.0, 2.0, 3.0),)
+
+
+@pytest.mark.parametrize(
+    ("items", "error"),
+    [
+        ([{"x_mm": 701, "y_mm": 10}], "fingers[0].x_mm=701: allowed 0..700"),
+        ([{"x_mm": -0.5, "y_mm": 10}], "fingers[0].x_mm=-0.5: allowed 0..700"),
+        (
+            [{"x_mm": 1, "y_mm": 1}, {"x_mm": 1, "y_mm": 400.1}],
+            "fingers[1].y_mm=400.1: allowed 0..400",
+        ),
+        ([{"x_mm": "1", "y_mm": 1}], "fingers[0].x_mm='1': allowed a number in 0..700"),
+        ([{"x_mm": True, "y_mm": 1}], "fingers[0].x_mm=True: allowed a number in 0..700"),
+        ([{"x_mm": None, "y_mm": 1}], "fingers[0].x_mm=None: allowed a number in 0..700"),
+        ([{"x_mm": float("nan"), "y_mm": 1}], "fingers[0].x_mm=nan: allowed a number in 0..700"),
+        ([{"x_mm": 1, "y_mm": 1, "diameter_mm": 0.5}], "fingers[0].diameter_mm=0.5: allowed 1..60"),
+        ([{"x_mm": 1, "y_mm": 1, "diameter_mm": 61}], "fingers[0].diameter_mm=61: allowed 1..60"),
+        ([{"y_mm": 1}], "fingers[0].x_mm: missing"),
+        ([{"x_mm": 1}], "fingers[0].y_mm: missing"),
+        (
+            [{"x_mm": 1, "y_mm": 1, "pressure": 2}],
+            "fingers[0]: unknown key 'pressure'; allowed: x_mm, y_mm, diameter_mm",
+        ),
+        ([[1, 2, 9]], "fingers[0]=[1, 2, 9]: allowed an object with keys x_mm, y_mm, diameter_mm"),
+        ([{"x_mm": 1, "y_mm": 1}] * 21, "fingers: 21 given, allowed at most 20"),
+    ],
+)
+async def test_bad_fingers_name_the_field_and_change_nothing(
+    sim: Simulation, items: list, error: str
+) -> None:
+    touch = sim.boards["touch"]
+    touch.set_fingers([Finger(5, 5, 9)])
+    assert await sim_error(sim, fingers(*items)) == error
+    assert touch.fingers == (Finger(5.0, 5.0, 9.0),)
+
+
+@pytest.mark.parametrize("value", ["x", 3, {"x_mm": 1, "y_mm": 1}, None])
+async def test_fingers_must_be_a_list(sim: Simulation, value: object) -> None:
+    text = await sim_error(sim, {"op": "fingers", "role": "touch", "fingers": value})
+    assert text == f"fingers={value!r}: allowed a list of {{x_mm, y_mm, diameter_mm}} objects"
+    text = await sim_error(sim, {"op": "fingers", "role": "touch"})
+    assert text == "fingers: missing (a list; an empty one lifts every finger)"
+
+
+async def test_fingers_need_a_board_with_a_touch_frame(sim: Simulation) -> None:
+    text = await sim_error(sim, {"op": "fingers", "role": "lights", "fingers": []})
+    assert text == (
+        "lights has no touch frame; fingers go on a board whose description names a frame "
+        "(the touch role)"
+    )
+    with pytest.raises(SimError, match="lights has no touch frame"):
+        sim.boards["lights"].set_fingers([])
+    text = await sim_error(sim, {"op": "fingers", "role": "kitchen", "fingers": []})
+    assert text == "no virtual board 'kitchen'; running: beacon, lights, presence, touch"
+    text = await sim_error(sim, {"op": "fingers", "role": ["touch"], "fingers": []})
+    assert text.startswith("no virtual board ['touch']")
+
+
+async def test_many_requests_on_one_connection(sim: Simulation, tmp_path: Path) -> None:
+    # as `vitrine sim play` sends its fingers; an error does not end the connection
+    server = await asyncio.start_unix_server(sim._serve, path=str(sim.control_path))
+    client = await ControlClient.open(tmp_path, timeout=2)
+    try:
+        for x in (10, 20, 30):
+            reply = await client.ask(fingers({"x_mm": x, "y_mm": 5}))
+            assert reply["fingers"] == 1
+        with pytest.raises(SimError, match=re.escape("fingers[0].x_mm=800: allowed 0..700")):
+            await client.ask(fingers({"x_mm": 800, "y_mm": 5}))
+        status = await client.ask({"op": "status"})
+        touch = next(b for b in status["boards"] if b["role"] == "touch")
+        assert touch["fingers"] == [{"x_mm": 30.0, "y_mm": 5.0, "diameter_mm": 9.0}]
+        assert touch["frame_mm"] == [700.0, 400.0]
+    finally:
+        client.close()
+        server.close()
+        with contextlib.suppress(Exception):
+            await server.wait_closed()
 
 
 def test_default_state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -1,0 +1,142 @@
+"""The world channel: what happens in front of a virtual board, sent by the simulation to the
+board process over a socket pair of its own (the board's serial line is a separate pair).
+
+One JSON object per line, each the whole state of what it names, so a later line replaces an
+earlier one and a line lost during a reset loses nothing:
+
+    {"fingers": [[x_mm, y_mm, diameter_mm], ...]}   # exactly these fingers on the glass
+
+The board side (`read_world`, a thread of the board process) reports a line it cannot use on
+stderr and goes on: nothing sent to a board stops its firmware. It ends when the simulation
+closes the channel.
+
+A board whose config has a "frame" (the touch role) gets its glass from `attach_glass` before
+its firmware starts: the same per-beam gains at every boot of the same board (seeded from its
+uid), and a drift that follows the machine's clock from the simulation's power-on, so a reset
+does not cool the LEDs down.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import socket
+import sys
+import time
+from collections.abc import Iterable
+from typing import Any, Protocol, TextIO
+
+from vitrine.sim.glass import Finger, Glass, Noise
+
+
+class _HasGlass(Protocol):
+    glass: Glass | None
+
+
+class BoardGlass(Glass):
+    """The glass of a running virtual board: its drift follows the machine's clock."""
+
+    def __init__(self, frame: dict, noise: Noise | None, seed: int, epoch: float) -> None:
+        super().__init__(frame, noise, seed)
+        self.epoch = epoch  # power-on, on the monotonic clock
+
+    def read(self, on, off) -> None:  # on, off: the firmware's array("H") buffers
+        self.t_s = max(0.0, time.monotonic() - self.epoch)
+        super().read(on, off)
+
+
+def glass_seed(uid: str) -> int:
+    """The seed of a board's glass (its per-beam gains): fixed by the board's uid."""
+    return int.from_bytes(hashlib.sha256(f"glass-{uid}".encode()).digest()[:8], "big")
+
+
+def attach_glass(
+    board: _HasGlass,
+    cfg: dict[str, Any],
+    uid: str,
+    noise: Noise | None = None,
+    epoch: float | None = None,
+) -> None:
+    """Give a board with a frame in its config its glass (a board without one gets none)."""
+    if "frame" in cfg:
+        epoch = time.monotonic() if epoch is None else epoch
+        board.glass = BoardGlass(cfg["frame"], noise, glass_seed(uid), epoch)
+
+
+def noise_json(noise: Noise) -> str:
+    """A board's noise as the simulation passes it to the board process (--noise)."""
+    return json.dumps(dataclasses.asdict(noise), separators=(",", ":"))
+
+
+def noise_from_json(text: str) -> Noise:
+    """The inverse of noise_json (fields left out keep their defaults); raises ValueError."""
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise ValueError(f"not JSON ({err})") from err
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    fields = {f.name for f in dataclasses.fields(Noise)}
+    unknown = sorted(set(data) - fields)
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r}; allowed: {', '.join(sorted(fields))}")
+    return Noise(**data)
+
+
+def fingers_line(fingers: Iterable[Finger]) -> bytes:
+    """The line that puts exactly these fingers on the glass."""
+    message = {"fingers": [[f.x_mm, f.y_mm, f.diameter_mm] for f in fingers]}
+    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
+
+
+def _finger(item: Any) -> Finger:
+    if not isinstance(item, list) or len(item) != 3:
+        raise ValueError(f"{item!r} is not [x_mm, y_mm, diameter_mm]")
+    if not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in item
+    ):
+        raise ValueError(f"{item!r} holds something other than finite numbers")
+    return Finger(float(item[0]), float(item[1]), float(item[2]))
+
+
+def apply(board: _HasGlass, line: bytes) -> None:
+    """Carry out one line of the world channel; raises ValueError when it cannot be used
+    (and then changes nothing)."""
+    try:
+        message = json.loads(line)
+    except ValueError as err:
+        raise ValueError(f"not JSON ({err})") from err
+    if not isinstance(message, dict):
+        raise ValueError("not a JSON object")
+    unknown = sorted(set(message) - {"fingers"})
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r}; allowed: fingers")
+    if "fingers" in message:
+        fingers = message["fingers"]
+        if not isinstance(fingers, list):
+            raise ValueError("fingers: not a list")
+        if board.glass is None:
+            raise ValueError("fingers: this board has no touch frame")
+        board.glass.set_fingers([_finger(item) for item in fingers])
+
+
+def read_world(sock: socket.socket, board: _HasGlass, errors: TextIO | None = None) -> None:
+    """The board's end of the channel: carry out each line until the simulation closes it."""
+    errors = errors or sys.stderr
+    with sock, sock.makefile("rb") as lines:
+        while True:
+            try:
+                line = lines.readline()
+            except OSError:
+                return
+            if not line:
+                return
+            if not line.strip():
+                continue
+            try:
+                apply(board, line)
+            except Exception as err:  # a bad line never stops the board
+                text = line[:120].decode(errors="replace").rstrip()
+                print(f"world: ignored {text!r}: {err}", file=errors, flush=True)

@@ -1,0 +1,196 @@
+"""The world channel, board side: lines from the simulation put fingers on the glass; a line
+that cannot be used is reported and changes nothing; the reader ends with the channel."""
+
+from __future__ import annotations
+
+import io
+import math
+import socket
+import threading
+import time
+from array import array
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from vitrine.hardware import frame_config, load_frame
+from vitrine.sim.glass import Finger, Glass, Noise
+from vitrine.sim.world import (
+    BoardGlass,
+    apply,
+    attach_glass,
+    fingers_line,
+    glass_seed,
+    noise_from_json,
+    noise_json,
+    read_world,
+)
+
+FRAME = frame_config(load_frame("32in"))
+
+
+@dataclass
+class Board:
+    glass: Glass | None = None
+
+
+class Errors(io.StringIO):
+    """stderr of the board process, readable while the reader thread writes to it."""
+
+    def wait_lines(self, n: int, timeout: float = 2.0) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while len(lines := self.getvalue().splitlines()) < n:
+            assert time.monotonic() < deadline, f"{n} lines expected; got {lines}"
+            time.sleep(0.005)
+        return lines
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition never met"
+        time.sleep(0.005)
+
+
+Channel = tuple[socket.socket, Board, Errors, threading.Thread]
+
+
+@pytest.fixture
+def channel() -> Iterator[Channel]:
+    ours, theirs = socket.socketpair()
+    board = Board(Glass(FRAME))
+    errors = Errors()
+    reader = threading.Thread(target=read_world, args=(theirs, board, errors), daemon=True)
+    reader.start()
+    yield ours, board, errors, reader
+    ours.close()
+    reader.join(2)
+
+
+def test_fingers_lines_set_the_glass_and_replace_each_other(channel: Channel) -> None:
+    ours, board, errors, _ = channel
+    two = (Finger(100.0, 200.0, 9.0), Finger(650.5, 12.25, 15.0))
+    ours.sendall(fingers_line(two))
+    wait_for(lambda: board.glass.fingers == two)
+    ours.sendall(b'\n{"fingers": [[1, 2, 3]]}\n')  # a blank line is nothing
+    wait_for(lambda: board.glass.fingers == (Finger(1.0, 2.0, 3.0),))
+    ours.sendall(fingers_line([]))
+    wait_for(lambda: board.glass.fingers == ())
+    assert errors.getvalue() == ""
+
+
+def test_fingers_block_beams_of_the_glass(channel: Channel) -> None:
+    ours, board, _, _ = channel
+    assert board.glass.transmission().min() == 1.0
+    ours.sendall(fingers_line([Finger(350.0, 200.0, 9.0)]))
+    wait_for(lambda: board.glass.fingers != ())
+    assert board.glass.transmission().min() == 0.0  # a straight beam under the finger is dark
+
+
+BAD_LINES = [
+    (b"not json", "not JSON"),
+    (b"[1, 2]", "not a JSON object"),
+    (b'{"fingers": [[1, 2, 3]], "people": []}', "unknown key 'people'; allowed: fingers"),
+    (b'{"fingers": {"x": 1}}', "fingers: not a list"),
+    (b'{"fingers": [[1, 2]]}', "[1, 2] is not [x_mm, y_mm, diameter_mm]"),
+    (b'{"fingers": [[1, 2, 9], {"x_mm": 1}]}', "{'x_mm': 1} is not [x_mm, y_mm, diameter_mm]"),
+    (b'{"fingers": [[1, "2", 9]]}', "holds something other than finite numbers"),
+    (b'{"fingers": [[1, true, 9]]}', "holds something other than finite numbers"),
+    (b'{"fingers": [[1, NaN, 9]]}', "holds something other than finite numbers"),
+    (b"\xff\xfe", "not JSON"),
+]
+
+
+def test_bad_lines_are_reported_and_change_nothing(channel: Channel) -> None:
+    ours, board, errors, reader = channel
+    ours.sendall(fingers_line([Finger(10.0, 10.0, 9.0)]))
+    wait_for(lambda: board.glass.fingers != ())
+    for line, _ in BAD_LINES:
+        ours.sendall(line + b"\n")
+    lines = errors.wait_lines(len(BAD_LINES))
+    for text, (line, reason) in zip(lines, BAD_LINES, strict=True):
+        assert text.startswith("world: ignored "), text
+        assert reason in text, (line, text)
+    assert board.glass.fingers == (Finger(10.0, 10.0, 9.0),)
+    assert reader.is_alive()
+    ours.sendall(fingers_line([Finger(20.0, 30.0, 9.0)]))  # and the next good line counts
+    wait_for(lambda: board.glass.fingers == (Finger(20.0, 30.0, 9.0),))
+
+
+def test_the_reader_ends_when_the_simulation_closes_the_channel(channel: Channel) -> None:
+    ours, board, errors, reader = channel
+    ours.sendall(b'{"fingers": [[1, 2, 3]]}')  # a last line without its newline still counts
+    ours.close()
+    reader.join(2)
+    assert not reader.is_alive()
+    assert board.glass.fingers == (Finger(1.0, 2.0, 3.0),)
+    assert errors.getvalue() == ""
+
+
+def test_a_board_without_a_frame_says_so() -> None:
+    with pytest.raises(ValueError, match="this board has no touch frame"):
+        apply(Board(), b'{"fingers": []}')
+    apply(Board(), b"{}")  # nothing asked, nothing to refuse
+
+
+def test_attach_glass_only_for_a_board_with_a_frame() -> None:
+    plain = Board()
+    attach_glass(plain, {"role": "lights"}, "abc")
+    assert plain.glass is None
+    touch = Board()
+    attach_glass(touch, {"role": "touch", "frame": FRAME}, "abc", Noise(sigma=0.05))
+    assert isinstance(touch.glass, BoardGlass)
+    assert touch.glass.noise == Noise(sigma=0.05)
+    assert touch.glass.geometry.beams == load_frame("32in").beams()
+
+
+def _clear_levels(uid: str) -> list[float]:
+    board = Board()
+    attach_glass(board, {"frame": FRAME}, uid, Noise(sigma=0.0))
+    assert board.glass is not None
+    return board.glass.levels()[0].tolist()
+
+
+def test_the_same_board_gets_the_same_glass_at_every_boot() -> None:
+    assert glass_seed("0123abcd") == glass_seed("0123abcd") != glass_seed("0123abce")
+    first = _clear_levels("0123abcd")
+    assert _clear_levels("0123abcd") == first  # per-beam gains are the board's own
+    assert _clear_levels("0123abce") != first
+
+
+def _scan(glass: Glass) -> array:
+    on, off = (
+        array("H", bytes(2 * glass.geometry.beams)),
+        array("H", bytes(2 * glass.geometry.beams)),
+    )
+    glass.read(on, off)
+    return on
+
+
+def test_drift_follows_the_clock_from_power_on() -> None:
+    noise = Noise(sigma=0.0, drift_per_min=-0.1)
+    aged, fresh = Board(), Board()
+    attach_glass(aged, {"frame": FRAME}, "abc", noise, epoch=time.monotonic() - 120)
+    attach_glass(fresh, {"frame": FRAME}, "abc", noise)
+    assert isinstance(aged.glass, BoardGlass)
+    assert isinstance(fresh.glass, BoardGlass)
+    aged_on, fresh_on = _scan(aged.glass), _scan(fresh.glass)
+    assert 120 <= aged.glass.t_s < 130
+    assert fresh.glass.t_s < 5
+    # two minutes at -10 % a minute: 0.8 of the clear level
+    assert math.isclose(
+        sum(aged_on) / sum(fresh_on), 0.8 / (1 - 0.1 * fresh.glass.t_s / 60), rel_tol=0.01
+    )
+
+
+def test_noise_travels_to_the_board_process_intact() -> None:
+    noise = Noise(0.02, 0.3, {"x": [3, 7]}, {"y": [1]}, 0.01)
+    assert noise_from_json(noise_json(noise)) == noise
+    assert noise_from_json('{"sigma": 0.05}') == Noise(sigma=0.05)
+    with pytest.raises(ValueError, match="unknown key 'gain'; allowed: ambient, dead"):
+        noise_from_json('{"gain": 2}')
+    with pytest.raises(ValueError, match="not a JSON object"):
+        noise_from_json("[]")
+    with pytest.raises(ValueError, match="not JSON"):
+        noise_from_json("{")
