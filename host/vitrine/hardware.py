@@ -198,7 +198,7 @@ def load_frame(name_or_path: str | Path, folder: Path | None = None) -> FrameDes
 
 def frame_config(frame: FrameDescription) -> dict[str, Any]:
     """The "frame" entry of a touch board's config.json."""
-    return frame.model_dump(exclude={"name", "notes", "timing"})
+    return frame.model_dump(exclude={"name", "notes"})
 
 
 def load_boards(folder: Path | None = None) -> dict[str, BoardDescription]:

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.micropython
 SCENARIOS = (
     "scenario_board_constructs_with_a_working_clock",
     "scenario_fake_clock_matches_hal_clock_arithmetic",
+    "scenario_ir_frame_reads_each_beam_dark_then_lit_on_its_addresses",
     "scenario_pins_adc_i2c",
     "scenario_reset_cause_maps_to_wire_codes",
     "scenario_uart_link_uses_configured_id_baud_pins",

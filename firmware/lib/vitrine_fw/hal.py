@@ -14,6 +14,9 @@
 #   i2c(bus, scl, sda, freq)   I2C bus (readfrom_mem_into, writeto_mem, scan, ...)
 #   led_strip(pin, count)      WS2812 strip: strip[i] = (r, g, b); strip.write()
 #   ble()                      the active bluetooth.BLE object
+#   ir_frame(frame)            the IR touch frame's scanner: read(on, off) fills two
+#                              array('H') with every beam's reading lit and dark, in the beam
+#                              order of vitrine_fw.touch.geometry
 
 import asyncio
 import sys
@@ -66,6 +69,50 @@ _RESET_CAUSES = (
     ("SOFT_RESET", wire.RESET_SOFT),
     ("BROWN_OUT_RESET", wire.RESET_BROWNOUT),
 )
+
+
+class IrFrame:
+    """The touch frame's bars through their decoders, multiplexers and ADC inputs (the
+    "wiring" of the frame description). Beams are read one after another: per beam, the
+    emitter and receiver addresses are set, the receiver is read dark, the emitter switched
+    on, and after the settling time read lit."""
+
+    def __init__(self, frame, geometry):
+        wiring = frame["wiring"]
+        out = machine.Pin.OUT
+        self.g = geometry
+        self.settle_us = int(frame.get("timing", {}).get("settle_us", 5)) + 1
+        self.emitter = [machine.Pin(n, out, value=0) for n in wiring["emitter_address"]]
+        self.enable = []
+        self.receiver = []
+        self.adc = []
+        for key in ("x", "y"):
+            axis = wiring[key]
+            self.enable.append(machine.Pin(axis["emitter_enable"], out, value=0))
+            self.receiver.append([machine.Pin(n, out, value=0) for n in axis["receiver_address"]])
+            self.adc.append(machine.ADC(machine.Pin(axis["adc"])))
+
+    def read(self, on, off):
+        g = self.g
+        emitter = self.emitter
+        sleep_us = time.sleep_us
+        for b in range(g.beams):
+            axis = g.fam_axis[g.beam_family[b]]
+            e = g.beam_emitter[b]
+            r = g.beam_receiver[b]
+            for i in range(len(emitter)):
+                emitter[i].value((e >> i) & 1)
+            pins = self.receiver[axis]
+            for i in range(len(pins)):
+                pins[i].value((r >> i) & 1)
+            adc = self.adc[axis]
+            enable = self.enable[axis]
+            sleep_us(self.settle_us)
+            off[b] = adc.read_u16()
+            enable.value(1)
+            sleep_us(self.settle_us)
+            on[b] = adc.read_u16()
+            enable.value(0)
 
 
 class Board:
@@ -123,6 +170,11 @@ class Board:
         import neopixel
 
         return neopixel.NeoPixel(machine.Pin(pin), count)
+
+    def ir_frame(self, frame):
+        from vitrine_fw.touch.geometry import Geometry
+
+        return IrFrame(frame, Geometry(frame))
 
     def ble(self):
         import bluetooth

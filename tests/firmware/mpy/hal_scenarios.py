@@ -147,6 +147,68 @@ def scenario_pins_adc_i2c():
     eq((bus.id, bus.scl.id, bus.sda.id, bus.freq), (0, 9, 8, 400000), "I2C bus")
 
 
+SMALL_FRAME = {
+    "width_mm": 100.0,
+    "height_mm": 60.0,
+    "x": {"count": 10, "pitch_mm": 10.0, "first_mm": 5.0, "fan": [0, -3, 3]},
+    "y": {"count": 8, "pitch_mm": 7.5, "first_mm": 3.75, "fan": [0, 2]},
+    "wiring": {
+        "emitter_address": [30, 31, 32, 33],
+        "x": {"emitter_enable": 21, "receiver_address": [40, 41, 42, 43], "adc": 1},
+        "y": {"emitter_enable": 14, "receiver_address": [44, 45, 46, 47], "adc": 2},
+    },
+    "timing": {"settle_us": 2.0, "conversion_us": 1.0, "axes_in_parallel": True},
+}
+
+
+def scenario_ir_frame_reads_each_beam_dark_then_lit_on_its_addresses():
+    # The fake ADC answers with what the wires select at the moment of the conversion:
+    # 50000 + emitter address * 100 + receiver address when the axis' emitter is enabled,
+    # 1000 + receiver address otherwise; the reading tells which beam was really selected.
+    from array import array
+
+    from vitrine_fw.touch.geometry import Geometry
+
+    board = new_board()
+    frame = board.ir_frame(SMALL_FRAME)
+    pins = {}
+    for p in machine.built:
+        if isinstance(p, machine.Pin):
+            pins[p.id] = p
+
+    def address(ids):
+        v = 0
+        for i in range(len(ids)):
+            v |= (pins[ids[i]].value() or 0) << i
+        return v
+
+    wiring = SMALL_FRAME["wiring"]
+
+    def reading(adc):
+        axis = wiring["x"] if adc.pin.id == 1 else wiring["y"]
+        r = address(axis["receiver_address"])
+        if pins[axis["emitter_enable"]].value():
+            return 50000 + address(wiring["emitter_address"]) * 100 + r
+        return 1000 + r
+
+    g = Geometry(SMALL_FRAME)
+    on = array("H", bytes(2 * g.beams))
+    off = array("H", bytes(2 * g.beams))
+    plain = machine.ADC.read_u16
+    machine.ADC.read_u16 = reading
+    try:
+        frame.read(on, off)
+    finally:
+        machine.ADC.read_u16 = plain
+    for b in range(g.beams):
+        e = g.beam_emitter[b]
+        r = g.beam_receiver[b]
+        eq(off[b], 1000 + r, "dark reading of beam %d" % b)
+        eq(on[b], 50000 + e * 100 + r, "lit reading of beam %d (emitter %d -> %d)" % (b, e, r))
+    for axis in ("x", "y"):
+        eq(pins[wiring[axis]["emitter_enable"]].value(), 0, "emitters off after the scan")
+
+
 def scenario_fake_clock_matches_hal_clock_arithmetic():
     # The fake clock the other scenarios use must wrap the way the board's clock does.
     real = hal.Clock()
