@@ -203,8 +203,8 @@ def scenario_ir_frame_reads_each_beam_dark_then_lit_on_its_addresses():
     for b in range(g.beams):
         e = g.beam_emitter[b]
         r = g.beam_receiver[b]
-        eq(off[b], 1000 + r, "dark reading of beam %d" % b)
-        eq(on[b], 50000 + e * 100 + r, "lit reading of beam %d (emitter %d -> %d)" % (b, e, r))
+        eq(off[b], 1000 + r, f"dark reading of beam {b}")
+        eq(on[b], 50000 + e * 100 + r, f"lit reading of beam {b} (emitter {e} -> {r})")
     for axis in ("x", "y"):
         eq(pins[wiring[axis]["emitter_enable"]].value(), 0, "emitters off after the scan")
 
