@@ -1,15 +1,21 @@
-"""The HTTP application: GET /api/status (JSON) and a plain status page that shows the same,
-live. Served by uvicorn inside the daemon's event loop."""
+"""The HTTP application: GET /api/status (JSON), a plain status page that shows the same, live,
+and the event WebSocket /ws (pointer and gesture events for the player; docs/touch.md).
+Served by uvicorn inside the daemon's event loop."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
+
+from vitrine.bus import EventBus
 
 
 class BoardStatus(BaseModel):
@@ -40,8 +46,13 @@ class Status(BaseModel):
     boards: list[BoardStatus]
 
 
-def create_app(status: Callable[[], dict[str, Any]]) -> FastAPI:
-    """The FastAPI app; status() returns the current daemon status as a dict."""
+def create_app(
+    status: Callable[[], dict[str, Any]],
+    bus: EventBus | None = None,
+    live: tuple[type, ...] = (),
+) -> FastAPI:
+    """The FastAPI app; status() returns the current daemon status as a dict; events of the
+    `live` types published on `bus` go to every /ws client as JSON (their to_json())."""
     app = FastAPI(
         title="Vitrine daemon",
         docs_url="/api/docs",
@@ -60,4 +71,40 @@ def create_app(status: Callable[[], dict[str, Any]]) -> FastAPI:
         """A plain page showing /api/status, refreshed every second."""
         return page
 
+    @app.websocket("/ws")
+    async def events(ws: WebSocket) -> None:
+        """Live events, one JSON text message each. Clients only listen: anything they send
+        is answered with an error message and otherwise ignored."""
+        await ws.accept()
+        if bus is None or not live:
+            await ws.close()
+            return
+        with bus.subscribe(*live) as sub:
+            listener = asyncio.create_task(_listen(ws))
+            try:
+                while not listener.done():
+                    getter = asyncio.ensure_future(sub.get())
+                    await asyncio.wait({getter, listener}, return_when=asyncio.FIRST_COMPLETED)
+                    if not getter.done():
+                        getter.cancel()
+                        break
+                    await ws.send_text(json.dumps(getter.result().to_json()))
+            except (WebSocketDisconnect, RuntimeError):
+                pass  # the client went away mid-send
+            finally:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+                    await listener
+
     return app
+
+
+async def _listen(ws: WebSocket) -> None:
+    # Reads until the client disconnects; a client message is never an instruction here.
+    while True:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        await ws.send_text(
+            json.dumps({"type": "error", "error": "this socket only sends events; ignored"})
+        )
