@@ -68,6 +68,8 @@ class Detector:
         self.centre = 0  # result of _centre
         self.c_match = bytearray(_MAX_CANDIDATES * nf)  # shadow index + 1, 0: no evidence
         self.c_ok = bytearray(_MAX_CANDIDATES)  # 0 rejected, 1 valid, 2 selected
+        self.sel = array("H", bytes(2 * _MAX_CANDIDATES))  # the selected ones, for refine
+        self.n_sel = 0
         self.n_c = 0
         self.xs = array("i", bytes(4 * _MAX_SPLIT))
         self.ys = array("i", bytes(4 * _MAX_SPLIT))
@@ -383,8 +385,10 @@ class Detector:
             return -1
         s -= 1
         nf = self.nf
-        for o in range(self.n_c):
-            if o != c and self.c_ok[o] == 2 and self.c_match[o * nf + f] == s + 1:
+        sel = self.sel
+        for i in range(self.n_sel):
+            o = sel[i]
+            if o != c and self.c_match[o * nf + f] == s + 1:
                 return -1
         return s
 
@@ -396,8 +400,10 @@ class Detector:
         below = 0
         above = 0
         u = self.g.u(f, self.c_x[c], self.c_y[c])
-        for o in range(self.n_c):
-            if o != c and self.c_ok[o] == 2 and self.c_match[o * nf + f] == s + 1:
+        sel = self.sel
+        for i in range(self.n_sel):
+            o = sel[i]
+            if o != c and self.c_match[o * nf + f] == s + 1:
                 others += 1
                 if self.g.u(f, self.c_x[o], self.c_y[o]) < u:
                     below += 1
@@ -455,11 +461,15 @@ class Detector:
         return _DEFAULT_D
 
     def refine(self):
-        sel = 0
+        n_sel = 0
+        for c in range(self.n_c):
+            if self.c_ok[c] == 2:
+                self.sel[n_sel] = c
+                n_sel += 1
+        self.n_sel = n_sel
         for c in range(self.n_c):
             if self.c_ok[c] == 2:
                 self.c_d[c] = self._diameter(c)
-                sel += 1
         for _ in range(2):
             for c in range(self.n_c):
                 if self.c_ok[c] != 2:

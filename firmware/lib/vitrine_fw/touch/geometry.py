@@ -65,7 +65,9 @@ class Geometry:
             pitch = int(spec["pitch_mm"] * Q)
             first = int(spec["first_mm"] * Q)
             self.counts.append(n)
-            fan = sorted(spec["fan"], key=abs)  # the straight family first
+            # The straight family first, then by angle, negative before positive (an explicit
+            # order: MicroPython's sort is not stable).
+            fan = sorted(spec["fan"], key=lambda k: 2 * abs(k) + (k > 0))
             for k in fan:
                 e0 = -k if k < 0 else 0
                 m = n - abs(k)
