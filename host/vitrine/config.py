@@ -21,6 +21,11 @@ Example (every key is optional):
     scan_interval_s = 2.0
     ports = { touch = "/dev/serial/by-id/usb-Espressif_USB_JTAG_serial_debug_unit-if00" }
     extra = ["socket://192.168.1.50:4000"]
+
+    [touch]   # see vitrine.devices.touch.config for every key
+    frame = "32in"
+    display_width_px = 1920
+    display_height_px = 1080
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from vitrine.devices.touch.config import TouchConfig
 from vitrine.errors import ConfigError, format_validation_error
 from vitrine.link.board import LinkSettings
 
@@ -80,6 +86,7 @@ class Config(_Section):
     http: HttpConfig = HttpConfig()
     link: LinkConfig = LinkConfig()
     boards: BoardsConfig = BoardsConfig()
+    touch: TouchConfig = TouchConfig()
 
 
 def parse_config(text: str, source: str = "config") -> Config:

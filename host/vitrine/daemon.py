@@ -14,6 +14,8 @@ import uvicorn
 from vitrine import __version__
 from vitrine.bus import EventBus
 from vitrine.config import Config
+from vitrine.devices.touch.events import Gesture, PointerEvent
+from vitrine.devices.touch.frame import TouchFrame
 from vitrine.errors import VitrineError
 from vitrine.firmware import build_hash
 from vitrine.hardware import load_boards, usb_ids
@@ -47,6 +49,7 @@ class Daemon:
             discover_usb=config.boards.discover_usb,
             scan_interval_s=config.boards.scan_interval_s,
         )
+        self.touch = TouchFrame.from_config(self.bus, config.touch)
         self.ready = asyncio.Event()
         self.http_port: int | None = None
 
@@ -70,13 +73,14 @@ class Daemon:
         self.http_port = sock.getsockname()[1]
         server = _Server(
             uvicorn.Config(
-                create_app(self.status),
+                create_app(self.status, self.bus, (PointerEvent, Gesture)),
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
             )
         )
         boards = asyncio.create_task(self.boards.run(), name="boards")
+        touch = asyncio.create_task(self.touch.run(), name="touch")
         web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
         try:
             while not server.started:
@@ -90,6 +94,9 @@ class Daemon:
                 task.result()
         finally:
             server.should_exit = True
+            touch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await touch
             boards.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await boards

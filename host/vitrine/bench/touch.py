@@ -42,6 +42,8 @@ TARGETS = {
     "ghosts_per_10k_idle_degraded": ("==", 0),
     "id_switches": ("==", 0),
     "report_rate_hz": (">=", 120),
+    "host_p99_ms": ("<=", 2.0),
+    "e2e_p99_ms": ("<=", 25.0),
 }
 NOISE = Noise(sigma=0.01, ambient=0.2)
 MIN_SEPARATION_MM = 20.0
@@ -180,6 +182,13 @@ def run_touch_bench(quick: bool = False, progress: Callable[[str], None] = print
     degraded = Noise(sigma=0.01, ambient=0.5, dead={"x": [17, 90], "y": [40]})
     progress(f"ghosts, {idle} idle scans, 3 dead emitters, strong ambient light")
     result["ghosts_per_10k_idle_degraded"] = measure_ghosts(idle, seed + 1, degraded)
+    progress("host processing, 10 contacts per report")
+    result.update(measure_host(2000 if quick else 20000))
+    trials = 20 if quick else 200
+    progress(f"end to end on virtual hardware, {trials} touches")
+    import asyncio
+
+    result.update(asyncio.run(_e2e(trials, progress)))
     big = load_frame("55in")
     result["scan_time_ms_55in"] = round(big.scan_time_us() / 1000, 3)
     result["report_rate_hz"] = round(1e6 / big.scan_time_us(), 1)
@@ -192,3 +201,136 @@ def run_touch_bench(quick: bool = False, progress: Callable[[str], None] = print
     result["checks"] = checks
     result["pass"] = all(c["pass"] for c in checks.values())
     return result
+
+
+# --- host processing and end to end ---------------------------------------------------------
+
+
+def measure_host(reports: int) -> dict[str, float]:
+    """From a TOUCH_REPORT's bytes to the JSON the player gets: decode, typed message, the
+    touch device's mapping and gestures, JSON text. 10 moving contacts per report."""
+    import json
+    import zlib
+
+    import cobs.cobs
+
+    from vitrine.devices.touch.config import TouchConfig
+    from vitrine.devices.touch.frame import TouchFrame
+    from vitrine.link import messages as m
+    from vitrine_fw import wire
+
+    frame = TouchFrame(None, TouchConfig(), 700.0, 400.0)  # type: ignore[arg-type]
+    reader = wire.FrameReader(cobs.cobs.decode, zlib.crc32, cobs.cobs.DecodeError)
+    times = []
+    for k in range(reports):
+        state = wire.CONTACT_DOWN if k == 0 else wire.CONTACT_MOVE
+        contacts = [
+            m.Contact(i, state, 50 + 60 * i + 0.3 * k, 40 + 30 * i + 0.2 * k, 9.0)
+            for i in range(10)
+        ]
+        data = wire.encode_message(
+            wire.TOUCH_REPORT, k & 0xFFFF, (k & 0xFFFF, 0, m.pack_contacts(contacts))
+        )
+        t0 = time.perf_counter_ns()
+        for _version, _flags, seq, typ, payload, _offset in reader.feed(data):
+            report = m.from_payload("touch", seq, typ, payload, t0)
+            for event in frame.handle(report):  # type: ignore[arg-type]
+                json.dumps(event.to_json())
+        times.append((time.perf_counter_ns() - t0) / 1e6)
+    times.sort()
+    return {
+        "host_p50_ms": round(times[len(times) // 2], 4),
+        "host_p99_ms": round(times[int(0.99 * len(times))], 4),
+    }
+
+
+async def _board_up(daemon: Any, url: str) -> None:
+    import asyncio
+
+    async with asyncio.timeout(20):
+        while url not in daemon.boards.links:  # noqa: ASYNC110 - the daemon adds it soon
+            await asyncio.sleep(0.01)
+        await daemon.boards.links[url].wait_up(20)
+
+
+async def _e2e(trials: int, progress: Callable[[str], None]) -> dict[str, float]:
+    """A virtual touch board (`vitrine sim`, its own process) and the daemon (this process):
+    time from a finger put on the simulated glass until the pointer-down event arrives in a
+    WebSocket client of the daemon's /ws, as the player would get it."""
+    import asyncio
+    import contextlib
+    import json
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import websockets
+
+    from vitrine.config import parse_config
+    from vitrine.daemon import Daemon
+    from vitrine.sim.manager import request
+
+    with tempfile.TemporaryDirectory(prefix="vitrine-bench-") as tmp:
+        state = Path(tmp)
+        proc = subprocess.Popen(  # noqa: ASYNC220 - started once, returns at once
+            [sys.executable, "-m", "vitrine", "sim", "--role", "touch", "--state-dir", tmp],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while not (state / "boards.json").exists():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("vitrine sim did not start")
+                await asyncio.sleep(0.05)
+            url = json.loads((state / "boards.json").read_text())["touch"]
+            config = parse_config(
+                f'[http]\nport = 0\n[boards]\ndiscover_usb = false\nports = {{ touch = "{url}" }}\n'
+            )
+            daemon = Daemon(config)
+            task = asyncio.create_task(daemon.run())
+            try:
+                await asyncio.wait_for(daemon.ready.wait(), 20)
+                await _board_up(daemon, url)
+                async with websockets.connect(f"ws://127.0.0.1:{daemon.http_port}/ws") as ws:
+                    latencies = []
+                    for k in range(trials):
+                        x, y = 100 + (k * 37) % 500, 60 + (k * 53) % 280
+                        t0 = time.monotonic()
+                        await request(
+                            state,
+                            {
+                                "op": "fingers",
+                                "role": "touch",
+                                "fingers": [{"x_mm": x, "y_mm": y, "diameter_mm": 9}],
+                            },
+                        )
+                        while True:
+                            event = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                            if event.get("type") == "pointer" and event.get("kind") == "down":
+                                break
+                        latencies.append((time.monotonic() - t0) * 1000)
+                        await request(state, {"op": "fingers", "role": "touch", "fingers": []})
+                        while True:
+                            event = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                            if event.get("type") == "pointer" and event.get("kind") == "up":
+                                break
+                        if k % 20 == 0:
+                            progress(f"end to end: {k}/{trials}")
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    latencies.sort()
+    return {
+        "e2e_p50_ms": round(latencies[len(latencies) // 2], 2),
+        "e2e_p99_ms": round(latencies[int(0.99 * len(latencies))], 2),
+        "e2e_trials": len(latencies),
+    }

@@ -1,0 +1,1 @@
+"""Input and output devices the daemon drives from board messages (touch frame, ...)."""

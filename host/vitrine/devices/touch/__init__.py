@@ -1,0 +1,2 @@
+"""The touch frame on the host: frame millimetres to display pixels, pointer events, gestures
+and an optional uinput multitouch device."""
