@@ -31,7 +31,6 @@ STAGES = (
     "tracker.predict",
     "detector.shadows",
     "detector.candidates",
-    "detector.verify",
     "detector.select",
     "detector.refine",
     "tracker.update",

@@ -22,9 +22,9 @@ from vitrine.errors import ConfigError
 from vitrine.hardware import frame_config, load_frame
 from vitrine.sim.glass import Finger, Noise
 
-# The fan of a frame given only by its size: oblique beams at about these slopes (receiver
-# displacement over the beam's length), as the shipped descriptions have.
-DEFAULT_SLOPE = {"x": 0.5, "y": 0.21}
+# The fan of a frame given only by its size: two pairs of oblique beams at about these slopes
+# (receiver displacement over the beam's length), as the shipped descriptions have.
+DEFAULT_SLOPES = {"x": (0.25, 0.5), "y": (0.18, 0.28)}
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,14 @@ def frame_from_size(width_mm: float, height_mm: float, pitch_mm: float) -> dict[
                 f"frame: {axis} axis of {span:g} mm at pitch {pitch_mm:g} mm has {count} beams,"
                 " allowed 8..256"
             )
-        k = min(round(DEFAULT_SLOPE[axis] * across / pitch_mm), count // 2 - 1)
+        near, far = (
+            min(round(slope * across / pitch_mm), count // 2 - 1) for slope in DEFAULT_SLOPES[axis]
+        )
         frame[axis] = {
             "count": count,
             "pitch_mm": float(pitch_mm),
             "first_mm": (span - (count - 1) * pitch_mm) / 2,
-            "fan": [0, -(k // 2), k // 2, -k, k],
+            "fan": [0, *(k for o in sorted({near, far} - {0}) for k in (-o, o))],
         }
     frame["wiring"] = base["wiring"]
     return frame

@@ -10,7 +10,7 @@
 #   call (fingers landing, moving, lifting), each report copied out into a preallocated
 #   buffer, so the test can compare what was computed under the lock with CPython's payloads;
 # - "stages": the same busy steps split into the stages of step() (scan, predict, the
-#   detector's shadows, candidates, verify, select and refine, update, the header's
+#   detector's shadows, candidates (verified as made), select and refine, update, the header's
 #   pack_into), each locked on its own: where an allocation is, when there is one;
 # - "timing": microseconds for TIMED_STEPS unlocked steps of the busiest phase.
 # Controls prove the lock is on where the checks run: an allocation after step() inside the
@@ -89,11 +89,7 @@ def st_shadows(pipe, _b, _c, _d):
 
 
 def st_candidates(pipe, _b, _c, _d):
-    pipe.detector.candidates()
-
-
-def st_verify(pipe, _b, _c, _d):
-    pipe.detector.verify(pipe.scanner.att)
+    pipe.detector.candidates(pipe.scanner.att)
 
 
 def st_select(pipe, _b, _c, _d):
@@ -123,7 +119,6 @@ STAGES = (
     ("tracker.predict", st_predict),
     ("detector.shadows", st_shadows),
     ("detector.candidates", st_candidates),
-    ("detector.verify", st_verify),
     ("detector.select", st_select),
     ("detector.refine", st_refine),
     ("tracker.update", st_update),

@@ -5,13 +5,22 @@
 #    neighbours (each beam's tile is one pitch wide, so a partly covered end beam says how far
 #    into it the shadow reaches). Unknown beams inside a run are bridged.
 # 2. Candidates: every straight x shadow against every straight y shadow. A shadow wider than
-#    one finger may hold several: its candidates then come from the oblique families' shadows.
+#    one finger may hold several: its candidates then come from the oblique families' shadows
+#    and from a finger's reach inside either end.
 # 3. Ghost rejection: a candidate must lie inside a shadow of every family whose beam through
-#    it has a valid reading. Of the survivors, a greedy cover keeps the fewest candidates that
-#    explain every shadow (a candidate that alone explains a shadow first; ties go to the
-#    candidate near a tracked contact), so ghosts that hide in real shadows are dropped.
-# 4. Refinement: each touch takes x and y from a shadow it explains alone, the straight
-#    family's if possible, an oblique family's otherwise.
+#    it has a valid reading (checked as it is made, so only valid ones take room). Of those, a
+#    greedy cover keeps the fewest candidates that explain every shadow (a candidate that
+#    alone explains a shadow first; ties go to the candidate near a tracked contact), so
+#    ghosts that hide in real shadows are dropped. Open shadows (at a family's end or next to
+#    unreadable beams: a finger outside the family may cast them) are evidence only, never a
+#    reason to keep a candidate. After refinement, a shadow that reaches well beyond every
+#    touch inside it holds one more finger, hidden by the others everywhere else.
+# 4. Refinement: each touch first takes x and y from the one shadow that gives each with the
+#    least error (its own shadow before the outer edge of a shared one), then moves to the
+#    weighted least-squares fit of every shadow that says where it is: the centre of each
+#    shadow it explains alone, the outer edge (less one radius) of each it shares. Two oblique
+#    families at different angles fix a point together, which no single family can; a shadow
+#    that disagrees with the others by more than 1 mm is dropped from the fit.
 #
 # Integer arithmetic on preallocated arrays only: nothing is allocated per scan.
 
@@ -43,6 +52,10 @@ _TOL = const(48)  # 1.5 mm slack when a candidate is checked against a shadow
 _SAME = const(64)  # 2 mm: split candidates closer than this are one
 _NEAR = const(256)  # 8 mm: a candidate this close to a tracked contact is preferred
 _DEFAULT_D = const(288)  # 9 mm, when no shadow gives a touch's size
+_GAP = const(96)  # 3 mm: a shadow reaching this far beyond its touches holds one more
+_FIT_STEP = const(512)  # 16 mm: the largest residual one fit step takes in
+_OUTLIER = const(32)  # 1 mm: a shadow's centre this far off the fit is dropped from it
+_MIN_DET = const(4096)  # a fit whose normal matrix is flatter than this keeps step 4's point
 
 
 class Detector:
@@ -81,15 +94,22 @@ class Detector:
         # 0 where it cannot. A straight family gives only its own coordinate.
         self.x_factor = array("i", bytes(4 * nf))
         self.y_factor = array("i", bytes(4 * nf))
+        # How a family's coordinate u changes with x and with y, Q10 (the fit's gradients).
+        self.du_dx = array("i", bytes(4 * nf))
+        self.du_dy = array("i", bytes(4 * nf))
         for f in range(nf):
             shift = abs(g.fam_shift[f])
             sec = g.fam_sec[f]
             if g.fam_axis[f] == AXIS_X:
                 self.x_factor[f] = sec
                 self.y_factor[f] = g.height * sec // shift if shift else 0
+                self.du_dx[f] = 1024
+                self.du_dy[f] = g.fam_shift[f] * 1024 // g.height
             else:
                 self.y_factor[f] = sec
                 self.x_factor[f] = g.width * sec // shift if shift else 0
+                self.du_dx[f] = -g.fam_shift[f] * 1024 // g.width
+                self.du_dy[f] = 1024
 
     # --- 1. shadows ---------------------------------------------------------------------------
 
@@ -252,12 +272,19 @@ class Detector:
                     if not dup:
                         out[n] = v
                         n += 1
-        if n == 0:
-            out[0] = (self.sh_l[s] + self.sh_r[s]) >> 1
-            n = 1
+        # A finger at either end of the shadow, hidden from the other families.
+        for side in range(2):
+            v = self.sh_r[s] - (_DEFAULT_D >> 1) if side else self.sh_l[s] + (_DEFAULT_D >> 1)
+            dup = False
+            for q in range(n):
+                if -_SAME < out[q] - v < _SAME:
+                    dup = True
+            if not dup and n < _MAX_SPLIT:
+                out[n] = v
+                n += 1
         return n
 
-    def candidates(self):
+    def candidates(self, att):
         g = self.g
         fx = g.straight[0]
         fy = g.straight[1]
@@ -283,36 +310,42 @@ class Detector:
                         if n_c < _MAX_CANDIDATES:
                             self.c_x[n_c] = xs[i]
                             self.c_y[n_c] = ys[k]
-                            n_c += 1
+                            if self._verify(att, n_c):
+                                n_c += 1  # only valid candidates are kept
         self.n_c = n_c
 
     # --- 3. ghost rejection ------------------------------------------------------------------
 
-    def verify(self, att):
+    def _verify(self, att, c):
+        # Whether candidate c lies in a shadow of every family whose beam through it reads
+        # validly; notes which shadow (c_match) and marks it valid (c_ok) if so.
         g = self.g
         nf = self.nf
         match = self.c_match
-        for c in range(self.n_c):
-            x = self.c_x[c]
-            y = self.c_y[c]
-            ok = 1
-            for f in range(nf):
-                match[c * nf + f] = 0
-                u = g.u(f, x, y)
-                j = g.beam_at(f, u)
-                if j < 0 or att[g.fam_start[f] + j] == UNKNOWN:
-                    continue  # no beam, or no valid reading: no evidence either way
-                found = 0
-                s0 = self.fam_sh0[f]
-                for s in range(s0, s0 + self.fam_shn[f]):
-                    if self.sh_l[s] - _TOL <= u <= self.sh_r[s] + _TOL:
-                        found = s + 1
-                        break
-                if not found:
-                    ok = 0
+        x = self.c_x[c]
+        y = self.c_y[c]
+        for f in range(nf):
+            match[c * nf + f] = 0
+        self.c_ok[c] = 0
+        for f in range(nf):
+            u = g.u(f, x, y)
+            j = g.beam_at(f, u)
+            if j < 0 or att[g.fam_start[f] + j] == UNKNOWN:
+                continue  # no beam, or no valid reading: no evidence either way
+            found = 0
+            s0 = self.fam_sh0[f]
+            for s in range(s0, s0 + self.fam_shn[f]):
+                # Inside the shadow; an open end (the shadow may go on unseen) with slack.
+                lo = self.sh_l[s] - (_TOL if self.sh_open[s] & 1 else 0)
+                hi = self.sh_r[s] + (_TOL if self.sh_open[s] & 2 else 0)
+                if lo <= u <= hi:
+                    found = s + 1
                     break
-                match[c * nf + f] = found
-            self.c_ok[c] = ok
+            if not found:
+                return False
+            match[c * nf + f] = found
+        self.c_ok[c] = 1
+        return True
 
     def _count_covers(self):
         nf = self.nf
@@ -344,7 +377,7 @@ class Detector:
             if self.c_ok[c] == 1:
                 for f in range(nf):
                     s = match[c * nf + f]
-                    if s and self.sh_cover[s - 1] == 1:
+                    if s and self.sh_cover[s - 1] == 1 and not self.sh_open[s - 1]:
                         self._take(c)
                         break
         # Then the fewest others that explain what is left.
@@ -358,7 +391,7 @@ class Detector:
                 gain = 0
                 for f in range(nf):
                     s = match[c * nf + f]
-                    if s and not self.sh_done[s - 1]:
+                    if s and not self.sh_done[s - 1] and not self.sh_open[s - 1]:
                         gain += 1
                 if gain == 0:
                     continue
@@ -460,6 +493,63 @@ class Detector:
                 return ((self.sh_r[s] - self.sh_l[s]) << 10) // g.fam_sec[f]
         return _DEFAULT_D
 
+    def _fit(self, c):
+        # One Gauss-Newton step of touch c towards the weighted least-squares point of its
+        # shadows (u is linear in x and y, so one step lands unless the weights change), then
+        # again without the worst shadow if one is an outlier. Scaled so that every product
+        # stays a small int: weights <= 4, gradients <= 1024, residuals <= _FIT_STEP.
+        g = self.g
+        nf = self.nf
+        d = self.c_d[c]
+        x = self.c_x[c]
+        y = self.c_y[c]
+        dropped = -1
+        for _ in range(2):
+            a = 0
+            b = 0
+            cc = 0
+            rx = 0
+            ry = 0
+            worst = -1
+            worst_r = 0
+            n = 0
+            for f in range(nf):
+                s = self.c_match[c * nf + f]
+                if not s or f == dropped:
+                    continue
+                q = self._centre(c, f, s - 1, d)
+                if q == 0:
+                    continue
+                r = self.centre - g.u(f, x, y)
+                if q == 2 and (r > worst_r or -r > worst_r):
+                    worst = f
+                    worst_r = r if r > 0 else -r
+                if r > _FIT_STEP:
+                    r = _FIT_STEP
+                elif r < -_FIT_STEP:
+                    r = -_FIT_STEP
+                w = 4 if q == 2 else 1
+                gx = self.du_dx[f]
+                gy = self.du_dy[f]
+                a += w * gx * gx >> 12
+                b += w * gx * gy >> 12
+                cc += w * gy * gy >> 12
+                rx += w * gx * r >> 10
+                ry += w * gy * r >> 10
+                n += 1
+            det = a * cc - b * b
+            if det < _MIN_DET:
+                return
+            det >>= 8
+            x += (cc * rx - b * ry) // det
+            y += (a * ry - b * rx) // det
+            if dropped >= 0 or worst_r <= _OUTLIER or n < 4:
+                break
+            dropped = worst  # and fit again from the new point without it
+        if 0 <= x <= g.width and 0 <= y <= g.height:
+            self.c_x[c] = x
+            self.c_y[c] = y
+
     def refine(self):
         n_sel = 0
         for c in range(self.n_c):
@@ -481,6 +571,9 @@ class Detector:
                 v = self._coordinate(c, d, False)
                 if v >= 0:
                     self.c_y[c] = v
+        for _ in range(2):
+            for i in range(n_sel):
+                self._fit(self.sel[i])
         n_t = 0
         for c in range(self.n_c):
             if self.c_ok[c] == 2 and n_t < MAX_TOUCHES:
@@ -490,11 +583,70 @@ class Detector:
                 n_t += 1
         self.n_t = n_t
 
+    def _reach(self, c, f):
+        # How far touch c's shadow reaches on either side of its centre in family f, Q5.
+        return self.c_d[c] * self.g.fam_sec[f] >> 11
+
+    def unexplained(self):
+        # After refinement: a shadow that reaches _GAP beyond every selected touch inside it
+        # holds one more finger (hidden by the others in every other family). Takes the valid
+        # candidate whose own shadow best reaches that end; returns how many were taken.
+        g = self.g
+        nf = self.nf
+        match = self.c_match
+        taken = 0
+        for s in range(self.n_sh):
+            f = self.sh_f[s]
+            lo = 1 << 29
+            hi = -lo
+            for i in range(self.n_sel):
+                c = self.sel[i]
+                if match[c * nf + f] == s + 1:
+                    u = g.u(f, self.c_x[c], self.c_y[c])
+                    r = self._reach(c, f)
+                    if u - r < lo:
+                        lo = u - r
+                    if u + r > hi:
+                        hi = u + r
+            if hi < lo:
+                continue  # nothing selected in it: no valid candidate explains it at all
+            gap = _GAP * g.fam_sec[f] >> 10
+            for side in range(2):
+                if side == 0:
+                    if self.sh_open[s] & 1 or self.sh_l[s] > lo - gap:
+                        continue
+                    end = self.sh_l[s]
+                elif self.sh_open[s] & 2 or self.sh_r[s] < hi + gap:
+                    continue
+                else:
+                    end = self.sh_r[s]
+                best = -1
+                best_e = gap
+                for c in range(self.n_c):
+                    if self.c_ok[c] != 1 or match[c * nf + f] != s + 1:
+                        continue
+                    u = g.u(f, self.c_x[c], self.c_y[c])
+                    e = (u - (_DEFAULT_D * g.fam_sec[f] >> 11)) - end
+                    if side:
+                        e = end - (u + (_DEFAULT_D * g.fam_sec[f] >> 11))
+                    if e < 0:
+                        e = -e
+                    if e < best_e:
+                        best = c
+                        best_e = e
+                if best >= 0 and self.n_sel < MAX_TOUCHES:
+                    self._take(best)
+                    self.sel[self.n_sel] = best
+                    self.n_sel += 1
+                    taken += 1
+        return taken
+
     def detect(self, att, prior_x, prior_y, n_prior):
         """Touches of one scan into t_x, t_y, t_d (Q5 mm), n_t of them."""
         self.shadows(att)
-        self.candidates()
-        self.verify(att)
+        self.candidates(att)
         self.select(prior_x, prior_y, n_prior)
         self.refine()
+        if self.unexplained():
+            self.refine()
         return self.n_t

@@ -19,7 +19,7 @@ from array import array
 from vitrine_fw import wire
 
 _SLOTS = const(10)
-_MISSES = const(2)  # scans a contact may go undetected before it is up
+_MISSES = const(3)  # scans a contact may go undetected (hidden by others) before it is up
 _GATE = const(1600)  # 50 mm: farther than this from its prediction is another finger
 _FREE = const(-1)
 
