@@ -15,7 +15,7 @@ from vitrine.errors import VitrineError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from vitrine.cli import bench, daemon, sim, wire
+    from vitrine.cli import bench, calibrate, daemon, sim, wire
 
     parser = argparse.ArgumentParser(
         prog="vitrine", description="Interactive retail smart mirrors: host daemon and tools."
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.register(sub)
     wire.register(sub)
     bench.register(sub)
+    calibrate.register(sub)
     return parser
 
 

@@ -1,0 +1,492 @@
+"""Touch calibration: a steady touch on each of four display targets, solved into the frame's
+map (vitrine.devices.touch.mapping.solve_calibration) and written into the daemon's config.
+
+The touches come from the running daemon, which owns the touch board: its pointer events as
+the JSON objects /ws sends (see PointerEvent.to_json), in frame millimetres and host time.
+
+- TouchReader.hold(): one contact from down to up, judged: held long enough, held still, and
+  alone on the glass. Its position is the median over the time held, without the first and
+  last TRIM_S (the finger settling and lifting).
+- calibrate(): prompts for each target in turn until it has a steady touch, then solves.
+- calibrated_config() and write_config(): the config text with the new [[touch.calibration]]
+  (everything else in it kept: comments, sections, key order), validated before it is written
+  in place of the old file in one step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import math
+import os
+import stat
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+import tomlkit.exceptions
+from tomlkit.items import AoT, InlineTable, Table
+
+from vitrine.devices.touch.mapping import (
+    Calibration,
+    CalibrationError,
+    Mapping,
+    Point,
+    solve_calibration,
+)
+from vitrine.errors import ConfigError, VitrineError
+
+CORNERS = ("top-left", "top-right", "bottom-right", "bottom-left")  # around the quadrilateral
+DEFAULT_INSET = 0.1  # targets this fraction of the display's width/height in from its corners
+MIN_HOLD_S = 0.3  # a touch shorter than this is not a deliberate hold on the target
+MAX_SPREAD_MM = 3.0  # positions while held may be at most this far apart
+TRIM_S = 0.05  # positions this close to the down and the up are left out (settling, lift-off)
+MIN_APART_MM = 20.0  # two targets' touches closer than this went to the same target
+
+Pair = tuple[Point, Point]  # (frame mm, display px)
+
+
+class TouchTimeout(VitrineError):
+    """No steady touch on a target in the time allowed."""
+
+
+class EventStreamEnded(VitrineError):
+    """The daemon's event stream ended before the calibration was done."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    number: int  # from 1
+    name: str  # which corner
+    x: float  # display px
+    y: float
+
+    @property
+    def display_px(self) -> Point:
+        return (self.x, self.y)
+
+
+def targets(width_px: int, height_px: int, inset: float = DEFAULT_INSET) -> list[Target]:
+    """The four targets, near the display's corners, in order around them from the top-left."""
+    if not 0.0 < inset < 0.5:
+        raise ValueError(f"inset {inset!r}: allowed a fraction of the display size in (0, 0.5)")
+    left, right = width_px * inset, width_px * (1.0 - inset)
+    top, bottom = height_px * inset, height_px * (1.0 - inset)
+    corners = [(left, top), (right, top), (right, bottom), (left, bottom)]
+    return [
+        Target(n + 1, name, round(x, 2), round(y, 2))
+        for n, (name, (x, y)) in enumerate(zip(CORNERS, corners, strict=True))
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """One contact held on the glass and lifted, alone."""
+
+    frame_mm: Point  # median position while held (by time), rounded to 0.01 mm
+    held_s: float  # from down to up
+    spread_mm: float  # the largest distance between two positions while held
+    samples: int  # reported positions the median was taken of
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A touch that cannot be used, and why (a sentence for the technician)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Sample:
+    t_s: float
+    x_mm: float
+    y_mm: float
+
+
+class TouchReader:
+    """Pointer events (dicts, as /ws sends them) in, one judged touch at a time out. Other
+    events, and anything that is not a well-formed pointer event, are skipped."""
+
+    def __init__(
+        self,
+        events: AsyncIterator[dict[str, Any]],
+        *,
+        min_hold_s: float = MIN_HOLD_S,
+        max_spread_mm: float = MAX_SPREAD_MM,
+        trim_s: float = TRIM_S,
+    ) -> None:
+        self._events = events
+        self.min_hold_s = min_hold_s
+        self.max_spread_mm = max_spread_mm
+        self.trim_s = trim_s
+        self._down: set[int] = set()  # contacts on the glass now
+
+    async def _pointer(self) -> tuple[str, int, _Sample]:
+        while True:
+            try:
+                event = await anext(self._events)
+            except StopAsyncIteration:
+                raise EventStreamEnded(
+                    "the daemon's event stream ended before the calibration was done "
+                    "(daemon stopped or restarted?)"
+                ) from None
+            if not isinstance(event, dict) or event.get("type") != "pointer":
+                continue
+            try:
+                kind = event["kind"]
+                cid = int(event["id"])
+                sample = _Sample(
+                    float(event["t_ms"]) / 1000.0, float(event["x_mm"]), float(event["y_mm"])
+                )
+            except (KeyError, TypeError, ValueError):
+                continue
+            if kind not in ("down", "move", "up"):
+                continue
+            return kind, cid, sample
+
+    async def hold(self) -> Hold | Rejected:
+        """The next touch of one finger, from its down to its up. A touch begins with a down
+        while no other contact is on the glass; a second contact during it rejects it (and
+        the next touch begins only once every finger has lifted). Waits as long as it takes:
+        the caller sets the time limit."""
+        tracked: int | None = None
+        samples: list[_Sample] = []
+        while True:
+            kind, cid, sample = await self._pointer()
+            alone = not (self._down - {cid})
+            if kind == "up":
+                self._down.discard(cid)
+            else:
+                self._down.add(cid)
+            if tracked is None:
+                if kind == "down" and alone:
+                    tracked = cid
+                    samples = [sample]
+                continue
+            if cid != tracked:
+                if kind != "up":
+                    return Rejected(
+                        "one finger only: a second touch came while the first was held; "
+                        "lift every finger and touch the target with one"
+                    )
+                continue
+            samples.append(sample)
+            if kind == "up":
+                return self._judge(samples)
+
+    def _judge(self, samples: list[_Sample]) -> Hold | Rejected:
+        t_down, t_up = samples[0].t_s, samples[-1].t_s
+        held = t_up - t_down
+        if held < self.min_hold_s:
+            return Rejected(
+                f"too short: held {held:.2f} s; keep the finger on the target for at least "
+                f"{self.min_hold_s:g} s"
+            )
+        # Each position counts for as long as it was in effect between the trimmed ends: a
+        # still finger may report nothing new for a while (the daemon sends a move only when a
+        # contact changes), and the up's position is the lift-off's.
+        start, end = t_down + self.trim_s, t_up - self.trim_s
+        if end <= start:
+            start, end = t_down, t_up
+        spans = [
+            (s, min(after.t_s, end) - max(s.t_s, start)) for s, after in itertools.pairwise(samples)
+        ]
+        spans = [(s, w) for s, w in spans if w > 0] or [(s, 1.0) for s in samples]
+        x = _weighted_median([(s.x_mm, w) for s, w in spans])
+        y = _weighted_median([(s.y_mm, w) for s, w in spans])
+        spread = _diameter([(s.x_mm, s.y_mm) for s, _ in spans])
+        if spread > self.max_spread_mm:
+            return Rejected(
+                f"the finger moved {spread:.1f} mm while held (at most {self.max_spread_mm:g} mm); "
+                "hold it still on the target"
+            )
+        return Hold((round(x, 2), round(y, 2)), held, spread, len(spans))
+
+
+def _weighted_median(values: list[tuple[float, float]]) -> float:
+    # The value with half the total weight on either side (the lower one at an exact split).
+    ordered = sorted(values)
+    half = sum(w for _, w in ordered) / 2
+    total = 0.0
+    for value, weight in ordered:
+        total += weight
+        if total >= half:
+            return value
+    return ordered[-1][0]
+
+
+def _diameter(points: list[Point]) -> float:
+    # The largest distance between two of the points: between two corners of their convex
+    # hull (Andrew's monotone chain), which a held finger's few hundred points make short.
+    unique = sorted(set(points))
+    if len(unique) < 2:
+        return 0.0
+
+    def chain(seq: Iterable[Point]) -> list[Point]:
+        out: list[Point] = []
+        for p in seq:
+            while len(out) >= 2 and _turn(out[-2], out[-1], p) <= 0:
+                out.pop()
+            out.append(p)
+        return out[:-1]
+
+    hull = chain(unique) + chain(reversed(unique))
+    return max(math.dist(p, q) for i, p in enumerate(hull) for q in hull[i + 1 :])
+
+
+def _turn(o: Point, a: Point, b: Point) -> float:
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    targets: tuple[Target, ...]
+    holds: tuple[Hold, ...]  # one per target, in the same order
+    calibration: Calibration
+
+    @property
+    def pairs(self) -> list[Pair]:
+        """The (frame mm, display px) pairs, as written into the config."""
+        return [(h.frame_mm, t.display_px) for t, h in zip(self.targets, self.holds, strict=True)]
+
+
+async def calibrate(
+    events: AsyncIterator[dict[str, Any]],
+    points: Sequence[Target],
+    *,
+    timeout: float = 60.0,
+    say: Callable[[str], None] = print,
+    nominal: Mapping | None = None,
+) -> Result:
+    """Ask for a steady touch on each target in turn (again, with the reason, until one is
+    usable), then solve the calibration and report it through say(). timeout: seconds to wait
+    for a usable touch after each prompt (TouchTimeout after that). nominal: the map without
+    calibration, to show how far off the frame was. Raises CalibrationError when the touches
+    give no usable map, EventStreamEnded when the daemon goes away."""
+    if len(points) != len(CORNERS):
+        raise ValueError(f"calibration needs {len(CORNERS)} targets, got {len(points)}")
+    reader = TouchReader(events)
+    holds: list[Hold] = []
+    for target in points:
+        holds.append(await _measure(reader, target, holds, len(points), timeout, say))
+    result = Result(tuple(points), tuple(holds), _solve(points, holds))
+    say(
+        f"Calibration solved: the four touches map to their targets within "
+        f"{result.calibration.residual_px:.2f} px."
+    )
+    if nominal is not None:
+        say("Without calibration the touches would have landed at:")
+        worst = 0.0
+        for target, hold in zip(points, holds, strict=True):
+            x, y = nominal.map(*hold.frame_mm)
+            off = math.dist((x, y), target.display_px)
+            worst = max(worst, off)
+            say(
+                f"  target {target.number} ({target.name}): ({x:.1f}, {y:.1f}) px, "
+                f"{off:.1f} px from ({target.x:g}, {target.y:g})"
+            )
+        say(f"The calibration corrects up to {worst:.1f} px at the targets.")
+    return result
+
+
+async def _measure(
+    reader: TouchReader,
+    target: Target,
+    earlier: list[Hold],
+    count: int,
+    timeout: float,
+    say: Callable[[str], None],
+) -> Hold:
+    while True:
+        say(
+            f"Touch and hold target {target.number} of {count} ({target.name}) at "
+            f"({target.x:g}, {target.y:g}) px with one finger, still, for about half a "
+            "second, then lift it."
+        )
+        try:
+            async with asyncio.timeout(timeout):
+                touch = await reader.hold()
+        except TimeoutError:
+            raise TouchTimeout(
+                f"no steady touch on target {target.number} ({target.name}) within "
+                f"{timeout:g} s: is the touch board connected and up (the daemon's status "
+                "page shows it)?"
+            ) from None
+        if isinstance(touch, Rejected):
+            say(f"  Not used: {touch.reason}.")
+            continue
+        same = [n for n, h in enumerate(earlier, 1) if _apart(h, touch) < MIN_APART_MM]
+        if same:
+            say(
+                f"  Not used: that is where target {same[0]} was touched "
+                f"({touch.frame_mm[0]:.1f}, {touch.frame_mm[1]:.1f} mm on the frame); "
+                f"touch target {target.number}, {target.name}."
+            )
+            continue
+        say(
+            f"  Got it: ({touch.frame_mm[0]:.1f}, {touch.frame_mm[1]:.1f}) mm on the frame, "
+            f"held {touch.held_s:.1f} s."
+        )
+        return touch
+
+
+def _apart(a: Hold, b: Hold) -> float:
+    return math.dist(a.frame_mm, b.frame_mm)
+
+
+def _solve(points: Sequence[Target], holds: Sequence[Hold]) -> Calibration:
+    try:
+        return solve_calibration(
+            [(h.frame_mm, t.display_px) for t, h in zip(points, holds, strict=True)]
+        )
+    except CalibrationError as err:
+        raise CalibrationError(f"the four touches give no usable calibration: {err}") from err
+
+
+# --- the config file ----------------------------------------------------------------------------
+
+
+def calibrated_config(text: str, pairs: Sequence[Pair], source: str = "config") -> str:
+    """The config text with its touch calibration replaced by pairs: a [[touch.calibration]]
+    table each (a [touch] section is made if there is none); comments, other sections and
+    key order stay as they were. Raises ConfigError when the text is not TOML or the result
+    is not a valid config (vitrine.config.parse_config); source names the file in messages."""
+    from vitrine.config import parse_config
+
+    if len(pairs) != len(CORNERS):
+        raise ValueError(f"calibration needs {len(CORNERS)} pairs, got {len(pairs)}")
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if text and not text.endswith("\n"):
+        text += newline  # so that a table added at the end starts on a line of its own
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.TOMLKitError as err:
+        raise ConfigError(f"{source}: not valid TOML: {err}") from err
+    rows = [([_num(f[0]), _num(f[1])], [_num(d[0]), _num(d[1])]) for f, d in pairs]
+    touch = doc.get("touch")
+    if touch is None:
+        touch = tomlkit.table()
+        doc.append("touch", touch)
+    if not isinstance(touch, Table | InlineTable):
+        raise ConfigError(f"{source}: touch must be a table ([touch]), not {type(touch).__name__}")
+    old = touch.get("calibration")
+    if isinstance(touch, InlineTable):  # touch = { ... }: the calibration goes inline too
+        array = tomlkit.array()
+        for frame_mm, display_px in rows:
+            inline = tomlkit.inline_table()
+            inline.update({"frame_mm": frame_mm, "display_px": display_px})
+            array.append(inline)
+        touch["calibration"] = array
+    elif isinstance(old, AoT):
+        # New tables where the old ones were: after the comments before them, and before
+        # whatever followed them; a blank line after each, as tomlkit writes new ones.
+        count = len(old)
+        for table in _tables(rows):
+            table.add(tomlkit.nl())
+            old.append(table)
+        for _ in range(count):
+            del old[0]
+    else:
+        if old is not None:
+            del touch["calibration"]
+        aot = tomlkit.aot()
+        for table in _tables(rows):
+            aot.append(table)
+        aot[-1].add(tomlkit.nl())  # a blank line before whatever comes next
+        touch["calibration"] = aot
+    result = tomlkit.dumps(doc)
+    if result.endswith(newline * 2) and not text.endswith(newline * 2):
+        result = result[: -len(newline)]  # no blank line added at the end of the file
+    config = parse_config(result, f"{source} (with the new calibration)")
+    # The schema must see exactly the pairs written (not, say, a table it does not read).
+    expected = [((f[0], f[1]), (d[0], d[1])) for f, d in rows]
+    if config.touch.calibration_pairs() != expected:
+        raise ConfigError(f"{source}: could not place the calibration under [touch]")
+    return result
+
+
+def _tables(rows: list[tuple[list[float], list[float]]]) -> list[Table]:
+    tables = []
+    for frame_mm, display_px in rows:
+        table = tomlkit.table()
+        table.update({"frame_mm": frame_mm, "display_px": display_px})
+        tables.append(table)
+    return tables
+
+
+def _num(value: float) -> float:
+    value = float(value)
+    if not math.isfinite(value):
+        raise ConfigError(f"calibration value {value!r}: allowed a finite number")
+    return round(value, 2) + 0.0  # + 0.0: no -0.0 in the file
+
+
+def read_config(path: Path) -> str:
+    """The config file's text, exactly (line endings too); raises ConfigError naming it."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror}") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text ({err})") from err
+
+
+def write_calibration(path: Path, pairs: Sequence[Pair]) -> str:
+    """Put the calibration into the config file (calibrated_config, then write_config);
+    returns the new text. Raises ConfigError, and leaves the file as it was, when the file
+    cannot be read or the result would not be a valid config."""
+    text = read_config(path)
+    new_text = calibrated_config(text, pairs, str(path))
+    write_config(path, new_text, expected=text)
+    return new_text
+
+
+def write_config(path: Path, text: str, *, expected: str | None = None) -> None:
+    """Replace the config file's content with text in one step: a temporary file next to it,
+    with its mode (and owner, where allowed), renamed over it; a symlink's target is
+    replaced, not the link. The text must be a valid config, and the file must still hold
+    expected when that is given; otherwise ConfigError, and nothing is written."""
+    from vitrine.config import parse_config
+
+    parse_config(text, f"{path} (new version)")
+    real = path.resolve()
+    try:
+        current = real.read_bytes().decode("utf-8")
+        st = real.stat()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read: {getattr(err, 'strerror', err)}") from err
+    if expected is not None and current != expected:
+        raise ConfigError(
+            f"{path}: changed while calibrating, so nothing was written; calibrate again"
+        )
+    try:
+        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
+    except OSError as err:
+        raise ConfigError(
+            f"{path}: cannot write a new version next to it in {real.parent}: {err.strerror}"
+        ) from err
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        with contextlib.suppress(OSError):
+            os.chown(tmp, st.st_uid, st.st_gid)
+        os.replace(tmp, real)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise ConfigError(f"{path}: cannot write: {err.strerror}") from err
+        raise
+    with contextlib.suppress(OSError):  # the rename itself survives a power cut
+        dir_fd = os.open(real.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

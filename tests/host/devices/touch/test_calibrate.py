@@ -1,0 +1,553 @@
+"""Touch calibration without the daemon: steady touches judged from pointer-event sequences
+(as /ws sends them), the four-target session, and the config file rewrite."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import random
+import re
+import stat
+import tomllib
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from vitrine.cli import main
+from vitrine.cli.calibrate import default_url
+from vitrine.config import HttpConfig, load_config, parse_config
+from vitrine.devices.touch.calibrate import (
+    CORNERS,
+    EventStreamEnded,
+    Hold,
+    Rejected,
+    Result,
+    TouchReader,
+    TouchTimeout,
+    calibrate,
+    calibrated_config,
+    targets,
+    write_calibration,
+    write_config,
+)
+from vitrine.devices.touch.mapping import CalibrationError, Mapping, solve_calibration
+from vitrine.errors import ConfigError, VitrineError
+
+Point = tuple[float, float]
+W_MM, H_MM = 700.0, 400.0
+TARGETS = targets(1920, 1080)
+NOMINAL = Mapping.nominal(W_MM, H_MM, 1920, 1080)
+
+
+# --- event sequences --------------------------------------------------------------------------
+
+
+def pointer(kind: str, cid: int, t_ms: float, x_mm: float, y_mm: float) -> dict[str, Any]:
+    x, y = NOMINAL.map(x_mm, y_mm)
+    return {
+        "type": "pointer",
+        "kind": kind,
+        "id": cid,
+        "x": round(x, 2),
+        "y": round(y, 2),
+        "x_mm": round(x_mm, 2),
+        "y_mm": round(y_mm, 2),
+        "diameter_mm": 9.0,
+        "board": "touch",
+        "scan": int(t_ms / 5),
+        "t_ms": round(t_ms, 3),
+    }
+
+
+def touch(
+    cid: int,
+    at: Point,
+    t0_ms: float,
+    held_ms: float,
+    *,
+    noise_mm: float = 0.05,
+    seed: int = 0,
+    settle: Point = (0.0, 0.0),
+    lift: Point = (0.0, 0.0),
+    drift: Point = (0.0, 0.0),
+) -> list[dict[str, Any]]:
+    """One contact as the daemon reports it: a down, a move every 5 ms (a small jitter around
+    `at`, plus `drift` spread over the hold), an up. settle: offset for the first 30 ms; lift:
+    offset for the last 30 ms (a finger rolling as it lands and lifts)."""
+    rng = random.Random(seed)
+    events = []
+    steps = int(held_ms // 5)
+    for n in range(steps + 1):
+        t = n * 5.0 if n < steps else held_ms
+        dx, dy = drift[0] * t / held_ms, drift[1] * t / held_ms
+        if t < 30:
+            dx, dy = dx + settle[0], dy + settle[1]
+        elif t > held_ms - 30:
+            dx, dy = dx + lift[0], dy + lift[1]
+        kind = "down" if n == 0 else "up" if n == steps else "move"
+        x = at[0] + dx + rng.uniform(-noise_mm, noise_mm)
+        y = at[1] + dy + rng.uniform(-noise_mm, noise_mm)
+        events.append(pointer(kind, cid, t0_ms + t, x, y))
+    return events
+
+
+async def stream(*parts: Iterable[dict[str, Any]], then_wait: bool = False) -> AsyncIterator[Any]:
+    """The events in order; then the stream ends, or (then_wait) stays open with nothing new."""
+    for part in parts:
+        for event in part:
+            yield event
+    if then_wait:
+        await asyncio.Event().wait()
+
+
+async def holds(*parts: Iterable[dict[str, Any]], count: int = 1) -> list[Hold | Rejected]:
+    reader = TouchReader(stream(*parts))
+    return [await reader.hold() for _ in range(count)]
+
+
+# --- one steady touch -------------------------------------------------------------------------
+
+
+async def test_steady_hold_gives_the_median_without_landing_and_lift_off() -> None:
+    # A finger that lands 6 mm off and rolls 8 mm as it lifts: both left out, and the median
+    # of the jittery positions in between is where the finger was held.
+    events = touch(3, (70.3, 40.7), 1000.0, 450.0, settle=(6.0, -2.0), lift=(0.0, 8.0))
+    [hold] = await holds(events)
+    assert isinstance(hold, Hold), hold
+    assert hold.frame_mm == pytest.approx((70.3, 40.7), abs=0.06)
+    assert hold.held_s == pytest.approx(0.45)
+    assert hold.spread_mm < 0.2
+    assert hold.samples >= 60
+
+
+async def test_a_still_finger_reporting_nothing_between_down_and_up() -> None:
+    # The daemon sends a move only when a contact changed: a perfectly still finger is a down
+    # and, much later, an up.
+    events = [pointer("down", 1, 0.0, 630.06, 41.16), pointer("up", 1, 600.0, 630.06, 41.16)]
+    [hold] = await holds(events)
+    assert hold == Hold((630.06, 41.16), 0.6, 0.0, 1)
+
+
+async def test_the_median_is_over_time_not_reports() -> None:
+    # Three quick reports just after landing, then the finger settles 2 mm on and stays there,
+    # still, with nothing new to report until it lifts: it was there nearly all the time.
+    events = [
+        pointer("down", 1, 0.0, 100.0, 100.0),
+        pointer("move", 1, 55.0, 100.0, 100.01),
+        pointer("move", 1, 60.0, 100.01, 100.0),
+        pointer("move", 1, 65.0, 102.0, 100.0),
+        pointer("up", 1, 600.0, 102.0, 100.0),
+    ]
+    [hold] = await holds(events)
+    assert isinstance(hold, Hold)
+    assert (hold.frame_mm, hold.held_s, hold.samples) == ((102.0, 100.0), 0.6, 4)
+    assert hold.spread_mm == pytest.approx(2.0, abs=0.01)
+
+
+async def test_too_short() -> None:
+    [hold] = await holds(touch(1, (300.0, 200.0), 0.0, 200.0))
+    assert isinstance(hold, Rejected)
+    assert "too short: held 0.20 s" in hold.reason
+    assert "at least 0.3 s" in hold.reason
+
+
+async def test_wobbly() -> None:
+    [hold] = await holds(touch(1, (300.0, 200.0), 0.0, 600.0, drift=(5.0, 3.0)))
+    assert isinstance(hold, Rejected)
+    assert "moved" in hold.reason
+    assert "hold it still" in hold.reason
+
+
+async def test_thresholds_are_the_readers() -> None:
+    events = touch(1, (300.0, 200.0), 0.0, 600.0, drift=(5.0, 3.0))
+    reader = TouchReader(stream(events), max_spread_mm=5.0)
+    assert isinstance(await reader.hold(), Hold)
+    reader = TouchReader(stream(touch(1, (300.0, 200.0), 0.0, 200.0)), min_hold_s=0.15)
+    assert isinstance(await reader.hold(), Hold)
+
+
+async def test_second_finger_rejects_the_touch_and_waits_for_all_to_lift() -> None:
+    first = touch(1, (100.0, 100.0), 0.0, 500.0)
+    second = touch(2, (400.0, 300.0), 100.0, 500.0)
+    both = sorted(first + second, key=lambda e: e["t_ms"])
+    # Once both are down nothing counts until every finger is off the glass: a third finger
+    # landing while the second is still down is ignored too.
+    third = touch(3, (500.0, 300.0), 520.0, 400.0)
+    late = sorted([e for e in both if e["t_ms"] > 100.0] + third, key=lambda e: e["t_ms"])
+    after = touch(4, (200.0, 150.0), 2000.0, 400.0)
+    reader = TouchReader(stream([e for e in both if e["t_ms"] <= 100.0], late, after))
+    rejected = await reader.hold()
+    assert isinstance(rejected, Rejected)
+    assert rejected.reason.startswith("one finger only")
+    hold = await reader.hold()
+    assert isinstance(hold, Hold)
+    assert hold.frame_mm == pytest.approx((200.0, 150.0), abs=0.06)
+
+
+async def test_a_finger_already_resting_on_the_glass() -> None:
+    # A contact that was down before the reader started (first seen as a move) keeps every
+    # other touch from counting until it lifts.
+    resting = [pointer("move", 7, 0.0, 10.0, 390.0)]
+    ignored = touch(8, (350.0, 200.0), 50.0, 500.0)
+    lifted = [pointer("up", 7, 700.0, 10.0, 390.0)]
+    used = touch(9, (650.0, 350.0), 900.0, 400.0)
+    [hold] = await holds(resting, ignored, lifted, used)
+    assert isinstance(hold, Hold)
+    assert hold.frame_mm == pytest.approx((650.0, 350.0), abs=0.06)
+
+
+async def test_other_events_and_malformed_ones_are_skipped() -> None:
+    noise: list[Any] = [
+        {"type": "tap", "id": 1, "x": 5.0, "y": 5.0, "t_ms": 1.0},
+        {"type": "error", "error": "this socket only sends events; ignored"},
+        {"type": "pointer", "kind": "down", "id": 5},  # no position
+        {"type": "pointer", "kind": "hover", "id": 5, "x_mm": 1, "y_mm": 1, "t_ms": 2},
+        ["not", "an", "object"],
+    ]
+    [hold] = await holds(noise, touch(2, (123.4, 321.9), 10.0, 400.0))
+    assert isinstance(hold, Hold)
+    assert hold.frame_mm == pytest.approx((123.4, 321.9), abs=0.06)
+
+
+async def test_end_of_stream() -> None:
+    reader = TouchReader(stream(touch(1, (1.0, 1.0), 0.0, 400.0)[:10]))
+    with pytest.raises(EventStreamEnded, match="event stream ended"):
+        await reader.hold()
+
+
+# --- the session: four targets ---------------------------------------------------------------
+
+# The frame mounted off nominal: shifted by (12, -7) mm and turned 1 degree about its centre.
+_A = math.radians(1.0)
+_MOUNT = np.array(
+    [
+        [math.cos(_A), -math.sin(_A), 12.0],
+        [math.sin(_A), math.cos(_A), -7.0],
+        [0.0, 0.0, 1.0],
+    ]
+)
+_C = np.array([[1.0, 0.0, -350.0], [0.0, 1.0, -200.0], [0.0, 0.0, 1.0]])
+H_TRUE = np.array(NOMINAL.matrix) @ np.linalg.inv(_C) @ _MOUNT @ _C  # frame mm -> display px
+
+
+def apply(h: np.ndarray, p: Point) -> Point:
+    x, y, w = h @ np.array([p[0], p[1], 1.0])
+    return (float(x / w), float(y / w))
+
+
+def frame_point(target_px: Point) -> Point:
+    return apply(np.linalg.inv(H_TRUE), target_px)
+
+
+def session(*touches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for t in touches for e in t]
+
+
+async def run_session(
+    events: list[dict[str, Any]], timeout: float = 5.0
+) -> tuple[Result, list[str]]:
+    said: list[str] = []
+    result = await calibrate(
+        stream(events, then_wait=True), TARGETS, timeout=timeout, say=said.append, nominal=NOMINAL
+    )
+    return result, said
+
+
+def test_targets() -> None:
+    assert [(t.number, t.name, t.x, t.y) for t in TARGETS] == [
+        (1, "top-left", 192.0, 108.0),
+        (2, "top-right", 1728.0, 108.0),
+        (3, "bottom-right", 1728.0, 972.0),
+        (4, "bottom-left", 192.0, 972.0),
+    ]
+    assert [t.display_px for t in targets(3840, 2160, 0.05)] == [
+        (192.0, 108.0),
+        (3648.0, 108.0),
+        (3648.0, 2052.0),
+        (192.0, 2052.0),
+    ]
+    for inset in (0.0, 0.5, -0.1):
+        with pytest.raises(ValueError, match="inset"):
+            targets(1920, 1080, inset)
+
+
+async def test_session_solves_the_mounting() -> None:
+    touches = [
+        touch(n, frame_point(t.display_px), 1000.0 * n, 450.0, seed=n)
+        for n, t in enumerate(TARGETS, 1)
+    ]
+    result, said = await run_session(session(*touches))
+    assert [display for _, display in result.pairs] == [t.display_px for t in TARGETS]
+    mapping = result.calibration.mapping()
+    rng = random.Random(1)
+    for _ in range(20):
+        p = (rng.uniform(0, W_MM), rng.uniform(0, H_MM))
+        assert math.dist(mapping.map(*p), apply(H_TRUE, p)) < 1.0
+    assert said[0].startswith("Touch and hold target 1 of 4 (top-left) at (192, 108) px")
+    assert sum(s.startswith("Touch and hold") for s in said) == 4
+    assert any(s.startswith("Calibration solved") for s in said)
+    # Where the nominal map puts the touches: the 12 mm shift alone is 33 px on this display.
+    nominal_lines = [s for s in said if s.startswith("  target ")]
+    assert len(nominal_lines) == 4
+    assert "px from (192, 108)" in nominal_lines[0]
+    worst = re.fullmatch(r"The calibration corrects up to ([\d.]+) px at the targets\.", said[-1])
+    assert worst is not None, said[-1]
+    assert 33 < float(worst[1]) < 60
+
+
+async def test_session_asks_again_for_a_target_until_its_touch_is_usable() -> None:
+    t1, t2, t3, t4 = (frame_point(t.display_px) for t in TARGETS)
+    events = session(
+        touch(1, t1, 0.0, 400.0),
+        touch(2, t2, 1000.0, 150.0),  # too short
+        touch(3, t1, 2000.0, 400.0),  # where target 1 was touched
+        touch(4, t2, 3000.0, 500.0, drift=(0.0, 6.0)),  # wobbly
+        touch(5, t2, 4000.0, 400.0),
+        touch(6, t3, 5000.0, 400.0),
+        touch(7, t4, 6000.0, 400.0),
+    )
+    result, said = await run_session(events)
+    prompts = [s[:32] for s in said if s.startswith("Touch and hold")]
+    assert prompts == [
+        "Touch and hold target 1 of 4 (to",
+        *["Touch and hold target 2 of 4 (to"] * 4,
+        "Touch and hold target 3 of 4 (bo",
+        "Touch and hold target 4 of 4 (bo",
+    ]
+    refusals = [s for s in said if s.startswith("  Not used")]
+    assert "too short" in refusals[0]
+    assert "that is where target 1 was touched" in refusals[1]
+    assert "moved" in refusals[2]
+    assert result.pairs[1][0] == pytest.approx(t2, abs=0.06)
+
+
+async def test_session_times_out_waiting_for_a_touch() -> None:
+    t1 = frame_point(TARGETS[0].display_px)
+    with pytest.raises(TouchTimeout, match=r"target 2 \(top-right\) within 0.2 s"):
+        await run_session(touch(1, t1, 0.0, 400.0), timeout=0.2)
+
+
+async def test_session_refuses_touches_that_give_no_map() -> None:
+    # Three of the touches on one line (the frame's top edge): no usable calibration.
+    line = [(100.0, 50.0), (350.0, 50.0), (600.0, 50.0), (100.0, 350.0)]
+    events = session(*(touch(n, p, 1000.0 * n, 400.0) for n, p in enumerate(line, 1)))
+    with pytest.raises(CalibrationError, match="no usable calibration: frame_mm points 1, 2"):
+        await run_session(events)
+
+
+# --- the config file -------------------------------------------------------------------------
+
+PAIRS = [
+    ((25.31, 14.8), (192.0, 108.0)),
+    ((675.02, 19.5), (1728.0, 108.0)),
+    ((671.5, 380.25), (1728.0, 972.0)),
+    ((28.0, 376.0), (192.0, 972.0)),
+]
+NEW_CALIBRATION = """\
+[[touch.calibration]]
+frame_mm = [25.31, 14.8]
+display_px = [192.0, 108.0]
+
+[[touch.calibration]]
+frame_mm = [675.02, 19.5]
+display_px = [1728.0, 108.0]
+
+[[touch.calibration]]
+frame_mm = [671.5, 380.25]
+display_px = [1728.0, 972.0]
+
+[[touch.calibration]]
+frame_mm = [28.0, 376.0]
+display_px = [192.0, 972.0]
+"""
+HEAD = """\
+# Mirror 7, shop floor by the entrance.
+[http]
+host = "127.0.0.1"  # the player runs on this machine
+port = 8080
+
+[touch]
+frame = "32in"            # the frame model
+display_width_px = 1920
+display_height_px = 1080
+rotation = 0
+
+[touch.gestures]
+long_press_s = 0.6  # slower for the window display
+
+# Measured when the mirror was installed.
+"""
+OLD_CALIBRATION = """\
+[[touch.calibration]]
+frame_mm = [0.0, 0.0]
+display_px = [0.0, 0.0]
+[[touch.calibration]]
+frame_mm = [700.0, 0.0]
+display_px = [1920.0, 0.0]
+[[touch.calibration]]
+frame_mm = [700.0, 400.0]
+display_px = [1920.0, 1080.0]
+[[touch.calibration]]
+frame_mm = [0.0, 400.0]
+display_px = [0.0, 1080.0]
+"""
+TAIL = """
+[link]
+heartbeat_s = 1.0  # keep in step with the boards
+"""
+
+
+def test_rewrite_replaces_the_calibration_and_keeps_everything_else() -> None:
+    text = calibrated_config(HEAD + OLD_CALIBRATION + TAIL, PAIRS)
+    assert text == HEAD + NEW_CALIBRATION + TAIL
+    config = parse_config(text)
+    assert config.touch.calibration_pairs() == PAIRS
+    assert config.touch.gestures.long_press_s == 0.6
+
+
+def test_rewrite_without_a_calibration_before() -> None:
+    original = HEAD + TAIL
+    text = calibrated_config(original, PAIRS)
+    assert text == HEAD + "\n" + NEW_CALIBRATION + TAIL
+    assert parse_config(text).touch.calibration_pairs() == PAIRS
+
+
+@pytest.mark.parametrize(
+    "original",
+    [
+        "# just the port\n[http]\nport = 8081  # not 8080\n",
+        "# just the port\n[http]\nport = 8081  # not 8080",  # no newline at the end
+    ],
+)
+def test_rewrite_creates_the_touch_section(original: str) -> None:
+    text = calibrated_config(original, PAIRS)
+    assert text == original.rstrip("\n") + "\n\n" + NEW_CALIBRATION
+    config = parse_config(text)
+    assert config.http.port == 8081
+    assert config.touch.calibration_pairs() == PAIRS
+
+
+def test_rewrite_of_an_empty_file() -> None:
+    assert parse_config(calibrated_config("", PAIRS)).touch.calibration_pairs() == PAIRS
+
+
+def test_rewrite_of_an_inline_touch_table() -> None:
+    text = calibrated_config('touch = { frame = "32in" }  # inline\n', PAIRS)
+    assert text.endswith("  # inline\n")
+    assert tomllib.loads(text)["touch"]["frame"] == "32in"
+    assert parse_config(text).touch.calibration_pairs() == PAIRS
+
+
+def test_rewrite_refuses_what_would_not_validate() -> None:
+    collinear = [((x, 50.0), d) for (_, d), x in zip(PAIRS, (10.0, 20.0, 30.0, 40.0), strict=True)]
+    with pytest.raises(ConfigError, match=r"with the new calibration.*on one line"):
+        calibrated_config(HEAD + TAIL, collinear)
+    with pytest.raises(ConfigError, match=r"http.port = 99999"):
+        calibrated_config("[http]\nport = 99999\n", PAIRS)
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        calibrated_config("[http\n", PAIRS)
+    with pytest.raises(ConfigError, match="touch must be a table"):
+        calibrated_config("touch = 3\n", PAIRS)
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_write_keeps_the_mode_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    path = tmp_path / "vitrine.toml"
+    path.write_text(HEAD + OLD_CALIBRATION + TAIL)
+    path.chmod(0o640)
+    text = write_calibration(path, PAIRS)
+    assert path.read_text() == text == HEAD + NEW_CALIBRATION + TAIL
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert _files(tmp_path) == ["vitrine.toml"]
+    config = load_config(path)
+    expected = solve_calibration(PAIRS).mapping()
+    assert config.touch.mapping(W_MM, H_MM).matrix == expected.matrix
+
+
+def test_write_replaces_a_symlinks_target(tmp_path: Path) -> None:
+    (tmp_path / "etc").mkdir()
+    real = tmp_path / "etc" / "vitrine.toml"
+    real.write_text(HEAD + TAIL)
+    link = tmp_path / "vitrine.toml"
+    link.symlink_to(real)
+    write_calibration(link, PAIRS)
+    assert link.is_symlink()
+    assert load_config(real).touch.calibration_pairs() == PAIRS
+
+
+@pytest.mark.parametrize(
+    ("original", "pairs", "message"),
+    [
+        (HEAD + OLD_CALIBRATION + TAIL, [(p[0], PAIRS[0][1]) for p in PAIRS], "coincide"),
+        ("[http]\nport = 99999  # wrong\n", PAIRS, "http.port"),
+        ("[touch]\ndisplay_width_px = 'wide'\n", PAIRS, "display_width_px"),
+    ],
+)
+def test_write_refuses_and_leaves_the_file_byte_identical(
+    tmp_path: Path, original: str, pairs: list[Any], message: str
+) -> None:
+    path = tmp_path / "vitrine.toml"
+    path.write_bytes(original.encode())
+    before = os.stat(path)
+    with pytest.raises(ConfigError, match=message):
+        write_calibration(path, pairs)
+    assert path.read_bytes() == original.encode()
+    assert os.stat(path).st_ino == before.st_ino
+    assert _files(tmp_path) == ["vitrine.toml"]
+
+
+def test_write_refuses_a_file_changed_meanwhile(tmp_path: Path) -> None:
+    path = tmp_path / "vitrine.toml"
+    path.write_text(HEAD + TAIL)
+    new_text = calibrated_config(HEAD + TAIL, PAIRS)
+    path.write_text(HEAD + TAIL + "# edited by hand\n")
+    with pytest.raises(ConfigError, match="changed while calibrating"):
+        write_config(path, new_text, expected=HEAD + TAIL)
+    assert path.read_text() == HEAD + TAIL + "# edited by hand\n"
+
+
+def test_write_of_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"missing.toml: cannot read: No such file"):
+        write_calibration(tmp_path / "missing.toml", PAIRS)
+
+
+# --- the command, before it reaches the daemon -------------------------------------------------
+
+
+def test_default_url() -> None:
+    assert default_url(HttpConfig()) == "ws://127.0.0.1:8080/ws"
+    assert default_url(HttpConfig(host="0.0.0.0", port=9000)) == "ws://127.0.0.1:9000/ws"
+    assert default_url(HttpConfig(host="::", port=9000)) == "ws://[::1]:9000/ws"
+    assert default_url(HttpConfig(host="mirror7.local", port=80)) == "ws://mirror7.local:80/ws"
+    with pytest.raises(VitrineError, match="--url"):
+        default_url(HttpConfig(port=0))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "missing.toml: cannot read"),
+        (["--inset", "0.6"], "--inset 0.6: allowed more than 0, at most 0.4"),
+        (["--timeout", "0"], "--timeout 0: allowed"),
+        (["--url", "http://127.0.0.1:8080/ws"], "not a WebSocket address"),
+    ],
+)
+def test_command_errors_before_connecting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    config = tmp_path / ("missing.toml" if not args else "vitrine.toml")
+    if args:
+        config.write_text(HEAD + TAIL)
+    assert main(["calibrate", "touch", "--config", str(config), *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_corner_names_go_around() -> None:
+    assert CORNERS == ("top-left", "top-right", "bottom-right", "bottom-left")
