@@ -79,6 +79,14 @@ def test_the_docstring_example_parses() -> None:
     assert cfg.boards.extra == ["socket://192.168.1.50:4000"]
 
 
+def test_the_documented_example_parses() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    cfg = parse_config(example, "docs/configuration.md")
+    assert cfg.touch.frame == "55in"
+    assert cfg.touch.display_width_px == 3840
+
+
 def test_a_full_file_is_read() -> None:
     cfg = parse_config(
         """
