@@ -224,8 +224,9 @@ def measure_host(reports: int) -> dict[str, float]:
     times = []
     for k in range(reports):
         state = wire.CONTACT_DOWN if k == 0 else wire.CONTACT_MOVE
+        step = k % 200 if k % 400 < 200 else 200 - k % 200  # back and forth, on the glass
         contacts = [
-            m.Contact(i, state, 50 + 60 * i + 0.3 * k, 40 + 30 * i + 0.2 * k, 9.0)
+            m.Contact(i, state, 50 + 60 * i + 0.3 * step, 40 + 30 * i + 0.2 * step, 9.0)
             for i in range(10)
         ]
         data = wire.encode_message(
