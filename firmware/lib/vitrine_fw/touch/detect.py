@@ -47,11 +47,12 @@ _PEAK = const(358)  # a shadow's deepest beam must be attenuated by 35% (a finge
 _HIGH = const(870)  # 85%: a beam this dark is well inside a finger's shadow
 _LOW = const(614)  # 60%: a dip below this between two such beams parts two fingers
 _MIN_WIDTH = const(192)  # 6 mm: narrower shadows (one dead beam, a hair) are no touch
-_WIDE = const(448)  # 14 mm: a wider straight shadow may hold more than one finger
+_WIDE = const(384)  # 12 mm: a wider straight shadow may hold more than one finger
 _TOL = const(48)  # 1.5 mm slack when a candidate is checked against a shadow
 _SAME = const(64)  # 2 mm: split candidates closer than this are one
 _NEAR = const(256)  # 8 mm: a candidate this close to a tracked contact is preferred
 _DEFAULT_D = const(288)  # 9 mm, when no shadow gives a touch's size
+_APART = const(256)  # 8 mm: two fingers' centres are at least this far apart
 _GAP = const(96)  # 3 mm: a shadow reaching this far beyond its touches holds one more
 _FIT_STEP = const(512)  # 16 mm: the largest residual one fit step takes in
 _OUTLIER = const(32)  # 1 mm: a shadow's centre this far off the fit is dropped from it
@@ -587,6 +588,16 @@ class Detector:
         # How far touch c's shadow reaches on either side of its centre in family f, Q5.
         return self.c_d[c] * self.g.fam_sec[f] >> 11
 
+    def _crowded(self, c):
+        # Whether candidate c is closer to a selected touch than two fingers' centres can be.
+        for i in range(self.n_sel):
+            o = self.sel[i]
+            dx = self.c_x[c] - self.c_x[o]
+            dy = self.c_y[c] - self.c_y[o]
+            if -_APART < dx < _APART and -_APART < dy < _APART:
+                return True
+        return False
+
     def unexplained(self):
         # After refinement: a shadow that reaches _GAP beyond every selected touch inside it
         # holds one more finger (hidden by the others in every other family). Takes the valid
@@ -631,7 +642,7 @@ class Detector:
                         e = end - (u + (_DEFAULT_D * g.fam_sec[f] >> 11))
                     if e < 0:
                         e = -e
-                    if e < best_e:
+                    if e < best_e and not self._crowded(c):
                         best = c
                         best_e = e
                 if best >= 0 and self.n_sel < MAX_TOUCHES:
