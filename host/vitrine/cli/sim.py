@@ -113,6 +113,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--json", action="store_true", help='one JSON line per scan: {"t_ms", "touches"}'
     )
     replay.set_defaults(handler=cmd_touch)
+    repl = actions.add_parser(
+        "repl-board",
+        help="run a virtual MicroPython board (raw REPL, filesystem) for mpremote",
+        description="Run real MicroPython (the WebAssembly build, under Node.js) behind a "
+        "pseudo-terminal that speaks the REPL like a board's USB serial port, so mpremote can "
+        "copy files to it and run code on it; prints the port, runs until Ctrl-C. "
+        "See docs/simulator.md.",
+    )
+    repl.add_argument("--fs-size", type=int, metavar="BYTES", help="filesystem size (2 MiB)")
+    repl.add_argument(
+        "--state", type=Path, metavar="FILE", help="keep the board's files in FILE (JSON)"
+    )
+    repl.set_defaults(handler=cmd_repl_board)
 
 
 def _state_dir(args: argparse.Namespace) -> Path:
@@ -203,6 +216,15 @@ def cmd_finger(args: argparse.Namespace) -> int:
         where = ", ".join(f"({f['x_mm']:g}, {f['y_mm']:g})" for f in fingers)
         print(f"{args.finger_role}: {reply['done']}: {where}")
     return 0
+
+
+def cmd_repl_board(args: argparse.Namespace) -> int:
+    from vitrine.cli import run_async
+    from vitrine.sim.repl_board import serve
+
+    if args.fs_size is not None and args.fs_size <= 0:
+        raise VitrineError(f"sim repl-board: --fs-size {args.fs_size}: give a positive size")
+    return run_async(lambda: serve(args.fs_size, args.state))
 
 
 def cmd_touch(args: argparse.Namespace) -> int:
