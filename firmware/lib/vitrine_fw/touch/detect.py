@@ -412,20 +412,6 @@ class Detector:
 
     # --- 4. refinement -----------------------------------------------------------------------
 
-    def _sole(self, c, f):
-        # The shadow of family f that candidate c explains alone among the selected, or -1.
-        s = self.c_match[c * self.nf + f]
-        if not s:
-            return -1
-        s -= 1
-        nf = self.nf
-        sel = self.sel
-        for i in range(self.n_sel):
-            o = sel[i]
-            if o != c and self.c_match[o * nf + f] == s + 1:
-                return -1
-        return s
-
     def _centre(self, c, f, s, d):
         # Family f's coordinate of touch c's centre from shadow s, and how trustworthy that is
         # (0: not at all, 2: a shadow of its own, 1: the outer edge of a shared shadow).
@@ -483,16 +469,18 @@ class Detector:
         return value
 
     def _diameter(self, c):
+        # The narrowest closed shadow of touch c, across its beams: a shadow it shares with
+        # another finger is wider than its own, never narrower.
         g = self.g
-        for axis in range(2):
-            s = self._sole(c, g.straight[axis])
-            if s >= 0 and not self.sh_open[s]:
-                return self.sh_r[s] - self.sh_l[s]
-        for f in range(self.nf):
-            s = self._sole(c, f)
-            if s >= 0 and not self.sh_open[s]:
-                return ((self.sh_r[s] - self.sh_l[s]) << 10) // g.fam_sec[f]
-        return _DEFAULT_D
+        nf = self.nf
+        d = 1 << 20
+        for f in range(nf):
+            s = self.c_match[c * nf + f]
+            if s and not self.sh_open[s - 1]:
+                w = ((self.sh_r[s - 1] - self.sh_l[s - 1]) << 10) // g.fam_sec[f]
+                if w < d:
+                    d = w
+        return d if d < 1 << 20 else _DEFAULT_D
 
     def _fit(self, c):
         # One Gauss-Newton step of touch c towards the weighted least-squares point of its
