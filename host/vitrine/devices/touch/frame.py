@@ -129,9 +129,15 @@ class TouchFrame:
                 out.append(self._up_of(old, t_ns))
                 out += rec.up(cid, old.x, old.y, t)
                 old = None
-            if old is None:
+            if old is not None and (old.x_mm, old.y_mm, old.diameter_mm) == (
+                x_mm,
+                y_mm,
+                contact.diameter_mm,
+            ):
+                ev = old  # held still: no pointer event
+            else:
                 ev = PointerEvent(
-                    kind="down",
+                    kind="down" if old is None else "move",
                     id=cid,
                     x=x,
                     y=y,
@@ -143,25 +149,9 @@ class TouchFrame:
                     scan=scan,
                 )
                 out.append(ev)
+            if old is None:
                 out += rec.down(cid, x, y, t)
-            else:
-                if old.x_mm == x_mm and old.y_mm == y_mm and old.diameter_mm == contact.diameter_mm:
-                    ev = old
-                else:
-                    ev = PointerEvent(
-                        kind="move",
-                        id=cid,
-                        x=x,
-                        y=y,
-                        x_mm=x_mm,
-                        y_mm=y_mm,
-                        diameter_mm=contact.diameter_mm,
-                        board=board,
-                        t_ns=t_ns,
-                        scan=scan,
-                    )
-                    out.append(ev)
-                # every report, so the recogniser sees a finger that holds still
+            else:  # every report, so the recogniser sees a finger that holds still
                 out += rec.move(cid, x, y, t)
             now[cid] = ev
         if seen != len(prev):
