@@ -58,44 +58,38 @@ class Gesture:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Tap(Gesture):
+class _OneFinger(Gesture):
+    """A gesture of one contact at one point."""
+
+    id: int
+    x: float
+    y: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "id": self.id, **_xy(self.x, self.y), "t_ms": _ms(self.t_ns)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tap(_OneFinger):
     """One finger down and up quickly, in place. Reported at once, also for the first tap of
     a double tap."""
 
     TYPE: ClassVar[str] = "tap"
-    id: int
-    x: float
-    y: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "id": self.id, **_xy(self.x, self.y), "t_ms": _ms(self.t_ns)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DoubleTap(Gesture):
+class DoubleTap(_OneFinger):
     """A second tap soon after a tap and near it; reported when the second finger lifts,
-    instead of a second Tap. x, y: the first tap's position."""
+    instead of a second Tap. x, y: the first tap's position; id: the second tap's contact."""
 
     TYPE: ClassVar[str] = "double_tap"
-    id: int  # the second tap's contact
-    x: float
-    y: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "id": self.id, **_xy(self.x, self.y), "t_ms": _ms(self.t_ns)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LongPress(Gesture):
+class LongPress(_OneFinger):
     """One finger held in place; reported while it is still down. x, y: where it went down."""
 
     TYPE: ClassVar[str] = "long_press"
-    id: int
-    x: float
-    y: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "id": self.id, **_xy(self.x, self.y), "t_ms": _ms(self.t_ns)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

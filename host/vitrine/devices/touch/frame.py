@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 
 from vitrine.bus import EventBus
 from vitrine.devices.touch.config import TouchConfig
-from vitrine.devices.touch.events import PointerEvent, TouchEvent
+from vitrine.devices.touch.events import PointerEvent, PointerKind, TouchEvent
 from vitrine.devices.touch.gestures import GestureRecognizer
 from vitrine.devices.touch.uinput import UInputTouch, UinputUnavailable, open_uinput
 from vitrine.link.messages import BoardLost, BoardRebooted, TouchReport
@@ -109,50 +110,39 @@ class TouchFrame:
                 if old is None or cid in now:
                     continue  # its down never arrived: nothing to release
                 gone.append(cid)
-                out.append(
-                    PointerEvent(
-                        kind="up",
-                        id=cid,
-                        x=x,
-                        y=y,
-                        x_mm=x_mm,
-                        y_mm=y_mm,
-                        diameter_mm=contact.diameter_mm,
-                        board=board,
-                        t_ns=t_ns,
-                        scan=scan,
-                    )
-                )
+                kind: PointerKind = "up"
+            else:
+                if old is not None and state == _DOWN:  # the id came back: its up went missing
+                    out.append(self._up_of(old, t_ns))
+                    out += rec.up(cid, old.x, old.y, t)
+                    old = None
+                if old is not None and (old.x_mm, old.y_mm, old.diameter_mm) == (
+                    x_mm,
+                    y_mm,
+                    contact.diameter_mm,
+                ):
+                    # Held still: no pointer event, but the recogniser sees every report.
+                    out += rec.move(cid, x, y, t)
+                    now[cid] = old
+                    continue
+                kind = "down" if old is None else "move"
+            ev = PointerEvent(
+                kind=kind,
+                id=cid,
+                x=x,
+                y=y,
+                x_mm=x_mm,
+                y_mm=y_mm,
+                diameter_mm=contact.diameter_mm,
+                board=board,
+                t_ns=t_ns,
+                scan=scan,
+            )
+            out.append(ev)
+            if kind == "up":
                 out += rec.up(cid, x, y, t)
                 continue
-            if old is not None and state == _DOWN:  # the id came back: its up went missing
-                out.append(self._up_of(old, t_ns))
-                out += rec.up(cid, old.x, old.y, t)
-                old = None
-            if old is not None and (old.x_mm, old.y_mm, old.diameter_mm) == (
-                x_mm,
-                y_mm,
-                contact.diameter_mm,
-            ):
-                ev = old  # held still: no pointer event
-            else:
-                ev = PointerEvent(
-                    kind="down" if old is None else "move",
-                    id=cid,
-                    x=x,
-                    y=y,
-                    x_mm=x_mm,
-                    y_mm=y_mm,
-                    diameter_mm=contact.diameter_mm,
-                    board=board,
-                    t_ns=t_ns,
-                    scan=scan,
-                )
-                out.append(ev)
-            if old is None:
-                out += rec.down(cid, x, y, t)
-            else:  # every report, so the recogniser sees a finger that holds still
-                out += rec.move(cid, x, y, t)
+            out += (rec.down if kind == "down" else rec.move)(cid, x, y, t)
             now[cid] = ev
         if seen != len(prev):
             for cid, old in prev.items():
@@ -189,18 +179,7 @@ class TouchFrame:
         return deadline
 
     def _up_of(self, old: PointerEvent, t_ns: int) -> PointerEvent:
-        return PointerEvent(
-            kind="up",
-            id=old.id,
-            x=old.x,
-            y=old.y,
-            x_mm=old.x_mm,
-            y_mm=old.y_mm,
-            diameter_mm=old.diameter_mm,
-            board=old.board,
-            t_ns=t_ns,
-            scan=old.scan,
-        )
+        return dataclasses.replace(old, kind="up", t_ns=t_ns)
 
     # --- on the bus ---------------------------------------------------------------------------
 
