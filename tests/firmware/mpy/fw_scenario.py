@@ -150,3 +150,25 @@ def run_all(namespace):
                 sys.print_exception(err)
             results[name] = f"{type(err).__name__}: {err}"
     print(RESULT_MARK + json.dumps({"results": results}))
+
+
+_caught = [None]
+
+
+def measure(fn, a=None, b=None, c=None, d=None):
+    """Run fn(a, b, c, d) with the heap locked; None if it ran clean, else the error text.
+    (MicroPython only; the heap-lock scripts use it.)"""
+    import micropython
+
+    _caught[0] = None
+    micropython.heap_lock()
+    try:
+        fn(a, b, c, d)
+    except Exception as err:  # MemoryError when it allocated
+        _caught[0] = err
+    finally:
+        micropython.heap_unlock()
+    err = _caught[0]
+    if err is None:
+        return None
+    return type(err).__name__ + ": " + str(err)

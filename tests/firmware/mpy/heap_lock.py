@@ -14,30 +14,11 @@ import binascii
 import json
 import struct
 
-import micropython
-from fw_scenario import RESULT_MARK, FakeClock
+from fw_scenario import RESULT_MARK, FakeClock, measure
 
 from vitrine_fw import wire
 from vitrine_fw.link import Link
 from vitrine_fw.probe import Probe
-
-_caught = [None]
-
-
-def measure(fn, a=None, b=None, c=None, d=None):
-    """Run fn(a, b, c, d) with the heap locked; None if it ran clean, else the error text."""
-    _caught[0] = None
-    micropython.heap_lock()
-    try:
-        fn(a, b, c, d)
-    except Exception as err:  # MemoryError when it allocated
-        _caught[0] = err
-    finally:
-        micropython.heap_unlock()
-    err = _caught[0]
-    if err is None:
-        return None
-    return type(err).__name__ + ": " + str(err)
 
 
 def frame(typ, seq, payload, flags=0):

@@ -26,33 +26,13 @@ import struct
 import time
 from array import array
 
-import micropython
-from fw_scenario import RESULT_MARK
+from fw_scenario import RESULT_MARK, measure
 from touch_replay import load
 
 LOCKED_STEPS = 20
 TIMED_STEPS = 50
 _HEADER = 7
 _MAX_REPORT = 7 + 20 * 7  # header + wire.MAX_CONTACTS contacts
-
-_caught = [None]
-
-
-def measure(fn, a=None, b=None, c=None, d=None):
-    """Run fn(a, b, c, d) with the heap locked; None if it ran clean, else the error text."""
-    _caught[0] = None
-    micropython.heap_lock()
-    try:
-        fn(a, b, c, d)
-    except Exception as err:  # MemoryError when it allocated
-        _caught[0] = err
-    finally:
-        micropython.heap_unlock()
-    err = _caught[0]
-    if err is None:
-        return None
-    return type(err).__name__ + ": " + str(err)
-
 
 # --- locked targets (four positional arguments each) ------------------------------------------
 
