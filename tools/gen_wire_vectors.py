@@ -80,6 +80,10 @@ def hand_packed(typ, f):
         return struct.pack("<II", f["t_us"], f["index"]) + _bytes(bytes.fromhex(f["pad"]))
     if typ == wire.TOUCH_REPORT:
         return struct.pack("<HI", f["scan"], f["t_us"]) + _bytes(bytes.fromhex(f["contacts"]))
+    if typ == wire.CONSOLE_CMD:
+        return _str(f["line"])
+    if typ == wire.CONSOLE_READ:
+        return struct.pack("<HB", f["req"], f["part"])
     raise KeyError(typ)
 
 
@@ -251,6 +255,32 @@ MESSAGES = [
             "saturated": 0,
             "failed_beams": struct.pack("<2H", 17, 612).hex(),
         },
+    ),
+    ("console_cmd", wire.CONSOLE_CMD, 40, wire.FLAG_ACK_REQ, {"line": "selftest"}, True),
+    (
+        # 1 + 246 = MAX_PAYLOAD: the longest command line a frame can carry.
+        "console_cmd_max_line",
+        wire.CONSOLE_CMD,
+        41,
+        wire.FLAG_ACK_REQ,
+        {"line": "log " + "é" * 121},
+        True,
+    ),
+    (
+        # CONSOLE_CMD's ACK (protocol.md §9): status 1 (failed), 2 parts, the first part's text.
+        "ack_console_answer",
+        wire.ACK,
+        40,
+        wire.FLAG_IS_ACK,
+        {"acked_type": wire.CONSOLE_CMD, "result": (b"\x01\x02" + b"selftest: FAIL").hex()},
+    ),
+    (
+        "console_read",
+        wire.CONSOLE_READ,
+        0xFFFF,
+        wire.FLAG_ACK_REQ,
+        {"req": 0xFFFE, "part": 39},
+        True,
     ),
     ("reboot_seq_wrap", wire.REBOOT, 0xFFFF, wire.FLAG_ACK_REQ, {"delay_ms": 0xFFFF}),
     ("reboot_seq_zero", wire.REBOOT, 0x0000, wire.FLAG_ACK_REQ, {"delay_ms": 0}),

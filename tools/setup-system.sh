@@ -5,6 +5,8 @@ set -euo pipefail
 need=()
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# systemd-analyze checks the units `vitrine install-service` writes (not in slim images)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 
 if [ ${#need[@]} -eq 0 ]; then
     exit 0

@@ -38,7 +38,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from vitrine.devices.touch.config import TouchConfig
 from vitrine.errors import ConfigError, format_validation_error
+from vitrine.hardware import load_frame
 from vitrine.link.board import LinkSettings
+
+DEFAULT_PATH = Path("/etc/vitrine/vitrine.toml")  # the config the installed service reads
 
 Role = Literal["touch", "presence", "lights", "beacon"]
 PortUrl = Annotated[str, Field(min_length=1, max_length=512)]
@@ -53,6 +56,16 @@ class _Section(BaseModel):
 class HttpConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
+
+    def local_url(self, port: int | None = None) -> str:
+        """The daemon's base URL for a client on this machine (a wildcard host is reached on
+        the loopback address), ending in "/"; port overrides the configured one."""
+        host = self.host
+        if host in ("", "0.0.0.0", "::"):
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port if port is None else port}/"
 
 
 class LinkConfig(_Section):
@@ -96,9 +109,19 @@ def parse_config(text: str, source: str = "config") -> Config:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{source}: not valid TOML: {err}") from err
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as err:
         raise ConfigError(format_validation_error(source, err, Config)) from err
+    _check_frame(config, source)
+    return config
+
+
+def _check_frame(config: Config, source: str) -> None:
+    # touch.frame names a description the schema cannot see: check it now, not at start-up.
+    try:
+        load_frame(config.touch.frame)
+    except ConfigError as err:
+        raise ConfigError(f"{source}: touch.frame: {err}") from err
 
 
 def load_config(path: Path) -> Config:

@@ -20,6 +20,7 @@ from vitrine.errors import VitrineError
 from vitrine.firmware import build_hash
 from vitrine.hardware import load_boards, usb_ids
 from vitrine.link.boards import Boards
+from vitrine.service.lifecycle import first_stopped, status_line, tell_service_manager
 from vitrine.web.app import create_app
 
 log = logging.getLogger("vitrine.daemon")
@@ -61,6 +62,11 @@ class Daemon:
             "boards": self.boards.snapshot(),
         }
 
+    def status_line(self) -> str:
+        """The one-line status systemd shows: boards up, the others' states, the URL."""
+        http = self.config.http
+        return status_line(self.boards.snapshot(), f"http://{http.host}:{self.http_port}/")
+
     async def run(self) -> None:
         http = self.config.http
         try:
@@ -82,6 +88,11 @@ class Daemon:
         boards = asyncio.create_task(self.boards.run(), name="boards")
         touch = asyncio.create_task(self.touch.run(), name="touch")
         web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
+        tasks = (boards, touch, web)
+        systemd = asyncio.create_task(
+            tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
+            name="systemd",
+        )
         try:
             while not server.started:
                 if web.done():
@@ -93,6 +104,9 @@ class Daemon:
             for task in done:
                 task.result()
         finally:
+            systemd.cancel()  # STOPPING=1 first: systemd shows "deactivating" while we stop
+            with contextlib.suppress(asyncio.CancelledError):
+                await systemd
             server.should_exit = True
             touch.cancel()
             with contextlib.suppress(asyncio.CancelledError):

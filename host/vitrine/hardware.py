@@ -63,6 +63,7 @@ class BoardDescription(_Strict):
     link: LinkWiring
     pins: dict[str, Gpio] = {}
     frame: str | None = None  # touch role: the frame description in hardware/frames/
+    production: bool = False  # boards flashed from it rate-limit the console and refuse `repl`
 
     @field_validator("liveness_ms")
     @classmethod
@@ -213,8 +214,11 @@ def load_boards(folder: Path | None = None) -> dict[str, BoardDescription]:
     return boards
 
 
-def board_config(board: BoardDescription, build_hash: str) -> dict[str, Any]:
-    """The config.json a board of this description runs with."""
+def board_config(
+    board: BoardDescription, build_hash: str, *, production: bool | None = None
+) -> dict[str, Any]:
+    """The config.json a board of this description runs with; `production` overrides the
+    description's own `production` key (for a tool that flashes production boards)."""
     link = board.link.model_dump(exclude_none=True)
     return {
         "role": board.role,
@@ -225,6 +229,7 @@ def board_config(board: BoardDescription, build_hash: str) -> dict[str, Any]:
         "subsystems": list(board.subsystems),
         "pins": dict(board.pins),
         "build_hash": build_hash,
+        "production": board.production if production is None else production,
         **({"frame": frame_config(load_frame(board.frame))} if board.frame else {}),
     }
 

@@ -22,3 +22,9 @@ def firmware_dir() -> Path:
 def shared_dir() -> Path:
     """The shared models and images beside the project (may be absent)."""
     return Path(os.environ.get("VITRINE_SHARED_DIR", PROJECT_ROOT.parent / "shared"))
+
+
+def state_dir() -> Path:
+    """The daemon's own data: $STATE_DIRECTORY (systemd sets it from the unit's
+    StateDirectory=), else /var/lib/vitrine."""
+    return Path(os.environ.get("STATE_DIRECTORY", "/var/lib/vitrine").split(":")[0])

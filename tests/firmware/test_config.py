@@ -20,6 +20,7 @@ DEFAULTS = {
     "link": {"kind": "usb-cdc"},
     "subsystems": [],
     "build_hash": "dev",
+    "production": False,
 }
 
 
@@ -39,6 +40,7 @@ def test_explicit_values_are_kept():
         "link": dict(UART),
         "subsystems": ["lighting"],
         "build_hash": "a" * 64,
+        "production": True,
     }
     cfg = config.check(copy.deepcopy(given))
     assert {key: cfg.get(key) for key in given} == given
@@ -80,6 +82,8 @@ BAD = {
         ["build_hash='" + "b" * 65 + "'", "at most 64"],
     ),
     "build_hash_int": ({"build_hash": 7}, ["build_hash=7", "string"]),
+    "production_int": ({"production": 1}, ["production=1", "true or false"]),
+    "production_str": ({"production": "yes"}, ["production='yes'", "true or false"]),
 }
 
 

@@ -16,6 +16,7 @@ SCENARIOS = (
     "scenario_ir_frame_reads_each_beam_dark_then_lit_on_its_addresses",
     "scenario_pins_adc_i2c",
     "scenario_reset_cause_maps_to_wire_codes",
+    "scenario_reset_to_repl_sets_the_boot_flag_then_resets",
     "scenario_uart_link_uses_configured_id_baud_pins",
     "scenario_uid_is_hex",
     "scenario_usb_cdc_link_disables_ctrl_c_while_open",

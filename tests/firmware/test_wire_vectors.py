@@ -193,6 +193,8 @@ def test_every_message_type_sits_in_a_subsystem_range():
             expected = "diagnostics"
         elif name.startswith("TOUCH_"):
             expected = "touch"
+        elif name.startswith("CONSOLE_"):
+            expected = "console"
         else:
             expected = "link"
         assert subsystem == expected, name

@@ -10,6 +10,7 @@ import pytest
 from vitrine.config import BoardsConfig, Config, HttpConfig, LinkConfig, load_config, parse_config
 from vitrine.errors import ConfigError
 from vitrine.link.board import LinkSettings
+from vitrine.paths import hardware_dir
 
 # (section, key, lowest, highest): every ranged setting of the schema.
 RANGES = [
@@ -294,3 +295,10 @@ def test_link_settings_carry_every_link_key() -> None:
 
 def test_default_link_config_matches_link_defaults() -> None:
     assert LinkConfig().settings() == LinkSettings()
+
+
+def test_an_unknown_touch_frame_is_refused_naming_the_key_and_the_known_frames() -> None:
+    message = error_of('[touch]\nframe = "99in"\n')
+    assert message.startswith("mirror.toml: touch.frame: frame '99in': no such description")
+    frames = sorted(f.stem for f in (hardware_dir() / "frames").glob("*.toml"))
+    assert message.endswith(f"known: {', '.join(frames)}")

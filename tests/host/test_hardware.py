@@ -124,6 +124,21 @@ def test_board_config_of_a_usb_board_has_no_unset_wiring() -> None:
     assert cfg["link"] == {"kind": "usb-cdc"}
 
 
+def test_board_config_is_not_production_unless_the_description_or_the_caller_says() -> None:
+    development = BoardDescription.model_validate(description())
+    production = BoardDescription.model_validate(description(production=True))
+    assert board_config(development, "b")["production"] is False
+    assert board_config(production, "b")["production"] is True
+    assert board_config(development, "b", production=True)["production"] is True
+    assert board_config(production, "b", production=False)["production"] is False
+    assert fw_config.check(board_config(production, "b"))["production"] is True
+
+
+def test_board_description_production_must_be_a_boolean() -> None:
+    with pytest.raises(ValidationError, match="production"):
+        BoardDescription.model_validate(description(production="yes"))
+
+
 def test_board_config_with_the_real_build_hash_passes_the_firmware_check() -> None:
     for board in load_boards().values():
         fw_config.check(board_config(board, build_hash()))

@@ -58,4 +58,8 @@ def check(cfg, where="config.json"):
     if not isinstance(build, str) or len(build) > 64:
         raise ValueError("%s: build_hash=%r, allowed: string of at most 64 chars" % (where, build))
     cfg["build_hash"] = build
+    production = cfg.get("production", False)
+    if production is not True and production is not False:
+        raise ValueError("%s: production=%r, allowed: true or false" % (where, production))
+    cfg["production"] = production
     return cfg

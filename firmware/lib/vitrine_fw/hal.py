@@ -7,6 +7,8 @@
 #   uid() -> str               unique id of the MCU, hex
 #   reset_cause() -> int       wire.RESET_* code
 #   reset()                    soft reset; does not return
+#   reset_to_repl()            reset into MicroPython's REPL: the next boot leaves the
+#                              firmware stopped (vitrine_fw/bootflag.py); does not return
 #   watchdog(timeout_ms)       started hardware watchdog with feed()
 #   open_link(link_cfg)        the protocol port: read_into(buf, timeout_ms), write(buf, n)
 #   pin(n, mode, pull=None)    digital pin; mode "in" or "out"
@@ -25,7 +27,7 @@ import time
 import machine
 import micropython
 
-from vitrine_fw import wire
+from vitrine_fw import bootflag, wire
 
 
 class Clock:
@@ -135,6 +137,12 @@ class Board:
         return wire.RESET_UNKNOWN
 
     def reset(self):
+        machine.reset()
+
+    def reset_to_repl(self):
+        # The watchdog cannot be stopped, so the REPL is reached through a boot that never
+        # starts it (see bootflag.py).
+        bootflag.request_repl()
         machine.reset()
 
     def watchdog(self, timeout_ms):

@@ -40,6 +40,10 @@ class Refused(Exception):
     """Raised by a command handler to answer NACK(refused) with the message as detail."""
 
 
+class Busy(Exception):
+    """Raised by a command handler to answer NACK(busy) with the message as detail."""
+
+
 class Link:
     """The board's end of the link over one port.
 
@@ -65,6 +69,8 @@ class Link:
         self.host_seen_ms = 0  # ticks_ms of the last HELLO or HEARTBEAT from the host
         self.expect_seq = -1  # next seq expected from the host; -1 before the first frame
         self.handlers = {}  # type -> handler(values) for commands and host streams/events
+        self.command_seq = 0  # seq of the command being handled (handlers may read it)
+        self.ring = None  # a LogRing that keeps every LOG line for the console, when set
         self._recent = [None] * _DEDUP  # (seq, type, reply frame bytes) of recent commands
         self._recent_i = 0
         self._backlog = []
@@ -188,7 +194,7 @@ class Link:
         backlog = self._backlog
         self._backlog = []
         for level, subsystem, text in backlog:
-            self.log(level, subsystem, text)
+            self.send_fields(wire.LOG, level, subsystem, text)
 
     def _schema_advice(self, host_rev):
         role = self.identity["role"]
@@ -215,6 +221,7 @@ class Link:
                 return
         dec = self.dec
         handler = self.handlers.get(typ)
+        self.command_seq = seq
         if handler is None:
             frame = self._reply(seq, wire.NACK, typ, wire.NACK_REFUSED, "not handled by this board")
         else:
@@ -228,6 +235,8 @@ class Link:
                 frame = self._reply(seq, wire.NACK, typ, wire.NACK_BAD_PAYLOAD, str(err))
             except Refused as err:
                 frame = self._reply(seq, wire.NACK, typ, wire.NACK_REFUSED, str(err))
+            except Busy as err:
+                frame = self._reply(seq, wire.NACK, typ, wire.NACK_BUSY, str(err))
             except Exception as err:
                 frame = self._reply(seq, wire.NACK, typ, wire.NACK_INTERNAL, repr(err))
         self._recent[self._recent_i] = (seq, typ, frame)
@@ -301,8 +310,11 @@ class Link:
         )
 
     def log(self, level, subsystem, text):
-        """Send a LOG line now, or keep it for the next handshake while the host is away."""
+        """Send a LOG line now, or keep it for the next handshake while the host is away; the
+        ring, when set, keeps it either way."""
         text = _clip(text, 200)
+        if self.ring is not None:
+            self.ring.add(self.uptime_now_ms(), level, subsystem, text)
         if self.host_up:
             self.send_fields(wire.LOG, level, subsystem, text)
         else:
@@ -310,7 +322,17 @@ class Link:
                 self._backlog.pop(0)
             self._backlog.append((level, subsystem, text))
 
+    def close(self):
+        """Close the port (on USB-CDC this gives Ctrl-C back to the REPL)."""
+        close = getattr(self.port, "close", None)
+        if close is not None:
+            close()
+
     # --- periodic work --------------------------------------------------------------------
+
+    def uptime_now_ms(self):
+        """Milliseconds since boot, now (uptime_ms moves only once per heartbeat period)."""
+        return self.uptime_ms + self.clock.ticks_diff(self.clock.ticks_ms(), self._tick_ms)
 
     def tick(self):
         """Once per heartbeat period: uptime, host supervision, our HEARTBEAT."""

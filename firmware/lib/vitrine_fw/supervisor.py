@@ -18,6 +18,7 @@ import asyncio
 
 from vitrine_fw import __version__, wire
 from vitrine_fw.link import Link
+from vitrine_fw.logring import LogRing
 
 _MAX_CRASHES = const(3)
 _CRASH_WINDOW_MS = const(60000)
@@ -73,6 +74,8 @@ class Supervisor:
         # that nothing refers to, mid-run.
         self.running = []
         self.reset_pending = False
+        self.subsystems = {}  # the role's running subsystems by name (set by build)
+        self.console = None  # the console service (set by build)
 
     def add(self, name, run):
         """Register a task: run(alive) is a coroutine function that calls alive() often."""
@@ -141,10 +144,12 @@ class Supervisor:
 
 
 def build(board, cfg):
-    """Wire up the link, the role's subsystems and the supervisor for one board."""
+    """Wire up the link, the role's subsystems, the console and the supervisor for one
+    board."""
+    from vitrine_fw.console import Console
     from vitrine_fw.probe import Probe
 
-    caps = wire.CAP_LINK | wire.CAP_PROBE
+    caps = wire.CAP_LINK | wire.CAP_PROBE | wire.CAP_CONSOLE
     wanted = []
     missing = []
     for name in cfg["subsystems"]:
@@ -168,16 +173,22 @@ def build(board, cfg):
         cfg["heartbeat_ms"],
         cfg["missed_heartbeats"],
     )
+    link.ring = LogRing()  # every log line, for the console's `log`
     sup = Supervisor(board, cfg, link)
     link.on(wire.REBOOT, sup.reboot)
     sup.add("link.rx", link.rx_loop)
     sup.add("link.heartbeat", link.heartbeat_loop)
     probe = Probe(link, board.clock)
     sup.add("probe", probe.run)
+    subsystems = {}
     for name in wanted:
         _, module, cls = SUBSYSTEMS[name]
         sub = getattr(__import__(module, None, None, [cls]), cls)(board, cfg, link)
+        subsystems[name] = sub
         sup.add(name, sub.run)
+    sup.subsystems = subsystems
+    sup.console = Console(board, cfg, link, sup, subsystems)
+    sup.add("console", sup.console.run)
     link.log(
         wire.LOG_INFO,
         "supervisor",

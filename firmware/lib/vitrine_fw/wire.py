@@ -32,7 +32,7 @@ import struct
 from array import array
 
 PROTOCOL_VERSION = const(1)  # header byte 0; bumped on any change to framing or header
-SCHEMA_REV = const(2)  # bumped whenever the message table below changes
+SCHEMA_REV = const(3)  # bumped whenever the message table below changes
 
 HEADER_LEN = const(5)  # version, flags, seq (2), type
 CRC_LEN = const(4)
@@ -67,6 +67,9 @@ LOG = const(0x05)  # a log line from the board
 
 TOUCH_REPORT = const(0x20)  # the contacts on the glass, one frame per scan while touched
 TOUCH_HEALTH = const(0x21)  # failed and saturated beams; sent when the set of failed beams changes
+
+CONSOLE_CMD = const(0xA0)  # a technician's command line; the ACK carries the answer's first part
+CONSOLE_READ = const(0xA1)  # a further part of the last console answer
 
 PROBE_START = const(0xC0)  # start/stop the link-test stream
 PROBE = const(0xC1)  # link-test stream: timestamp, index, padding
@@ -109,6 +112,8 @@ TABLE = (
     (LOG, "LOG", "E", "level:B subsystem:s text:s"),
     (TOUCH_REPORT, "TOUCH_REPORT", "S", "scan:H t_us:I contacts:y"),
     (TOUCH_HEALTH, "TOUCH_HEALTH", "E", "beams:H failed:H saturated:H failed_beams:y"),
+    (CONSOLE_CMD, "CONSOLE_CMD", "C", "line:s"),
+    (CONSOLE_READ, "CONSOLE_READ", "C", "req:H part:B"),
     (PROBE_START, "PROBE_START", "C", "rate_hz:H count:I size:B"),
     (PROBE, "PROBE", "S", "t_us:I index:I pad:y"),
     (REBOOT, "REBOOT", "C", "delay_ms:H"),
@@ -181,6 +186,26 @@ CONTACT_MOVE = const(0)
 CONTACT_DOWN = const(1)
 CONTACT_UP = const(2)
 MAX_CONTACTS = const(20)  # per report: 10 touching plus 10 lifting in the same scan
+
+# The console (protocol.md §9). CONSOLE_CMD's ACK result is
+#   status u8 | parts u8 | the answer's first part
+# and CONSOLE_READ(req, part)'s ACK result is part `part` (1 .. parts - 1) of the answer to the
+# CONSOLE_CMD whose seq is `req`. Parts are at most CONSOLE_PART bytes of the answer's UTF-8
+# text, cut anywhere (the host joins the bytes before decoding them).
+CONSOLE_OK = const(0)  # the command ran; the text is its answer
+CONSOLE_FAILED = const(1)  # the command ran and found a fault (e.g. a selftest FAIL)
+CONSOLE_CONFIRM = const(2)  # nothing done: the text says what would happen; resend with --yes
+CONSOLE_REBOOTING = const(3)  # done: the board resets now and its link comes back (reboot)
+CONSOLE_LEAVING = const(4)  # done: the board leaves the firmware for the REPL; no link after it
+CONSOLE_STATUSES = {
+    CONSOLE_OK: "ok",
+    CONSOLE_FAILED: "failed",
+    CONSOLE_CONFIRM: "confirm",
+    CONSOLE_REBOOTING: "rebooting",
+    CONSOLE_LEAVING: "leaving",
+}
+CONSOLE_PART = const(240)  # answer bytes per part (an ACK's result holds at most 245)
+CONSOLE_MAX_PARTS = const(40)  # parts of one answer at most (9600 bytes)
 
 # Log levels carried by LOG.
 LOG_DEBUG = const(10)

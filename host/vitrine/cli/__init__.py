@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -12,10 +11,11 @@ from typing import Any
 
 from vitrine import __version__
 from vitrine.errors import VitrineError
+from vitrine.logs import FORMATS, configure_logging, error_text
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from vitrine.cli import bench, calibrate, daemon, sim, wire
+    from vitrine.cli import bench, calibrate, console, daemon, doctor, service, sim, wire
 
     parser = argparse.ArgumentParser(
         prog="vitrine", description="Interactive retail smart mirrors: host daemon and tools."
@@ -27,12 +27,22 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["debug", "info", "warning", "error"],
         help="log level (default: info)",
     )
+    parser.add_argument(
+        "--log-format",
+        default="auto",
+        choices=FORMATS,
+        help="log lines with a timestamp (human) or with syslog priority prefixes for "
+        "systemd's journal (journal); auto: journal when stderr is the journal",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     daemon.register(sub)
     sim.register(sub)
     wire.register(sub)
     bench.register(sub)
     calibrate.register(sub)
+    console.register(sub)
+    service.register(sub)
+    doctor.register(sub)
     return parser
 
 
@@ -56,16 +66,12 @@ def run_async(main: Callable[[], Awaitable[int | None]]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=getattr(logging, args.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    log_format = configure_logging(args.log_level, args.log_format)
     handler: Callable[[Any], int] = args.handler
     try:
         return handler(args)
     except VitrineError as err:
-        print(f"vitrine: {err}", file=sys.stderr)
+        print(error_text(str(err), log_format), file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0

@@ -25,6 +25,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--quick", action="store_true", help="fewer scenarios (for a smoke test; figures noisier)"
     )
     touch.set_defaults(handler=cmd_touch)
+    daemon = which.add_parser(
+        "daemon",
+        help="daemon start-up: spawn to READY=1, to the status API, to every board up",
+    )
+    daemon.add_argument("--json", action="store_true", help="print only the JSON result")
+    daemon.add_argument(
+        "--runs", type=_positive, default=5, help="daemon starts to measure (default 5)"
+    )
+    daemon.set_defaults(handler=cmd_daemon)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: allowed a whole number, 1 or more")
+    return value
 
 
 def cmd_link(args: argparse.Namespace) -> int:
@@ -47,3 +66,15 @@ def cmd_touch(args: argparse.Namespace) -> int:
     result = run_touch_bench(quick=args.quick, progress=progress)
     print(json.dumps(result, indent=None if args.json else 2))
     return 0 if result["pass"] else 1
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from vitrine.bench.daemon import run_daemon_bench
+
+    def progress(text: str) -> None:
+        print(f"bench daemon: {text}", file=sys.stderr, flush=True)
+
+    result = run_daemon_bench(runs=args.runs, progress=progress)
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0 if result["pass"] else 1
+

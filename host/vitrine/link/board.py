@@ -170,6 +170,7 @@ class BoardLink:
         self.state = LinkState.CONNECTING
         self.state_since = time.monotonic()
         self.error: str | None = None  # the last problem, kept after recovery for the record
+        self.port_error: PortError | None = None  # why the port did not open, until it does
         self.error_at: float | None = None
         self.hello: m.Hello | None = None
         self.heartbeat: m.Heartbeat | None = None
@@ -195,6 +196,7 @@ class BoardLink:
             try:
                 reached_up = await self._session()
             except PortError as err:
+                self.port_error = err
                 self._note_error(str(err))
             if self._closing:
                 break
@@ -320,6 +322,7 @@ class BoardLink:
             self.url, lambda: _Protocol(self, lost), baudrate=self.settings.baudrate
         )
         self._transport = transport
+        self.port_error = None
         reached_up = False
         try:
             while True:

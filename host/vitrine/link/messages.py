@@ -191,6 +191,19 @@ class TouchHealth(BoardMessage):
         return values
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsoleCmd(BoardMessage):
+    TYPE: ClassVar[int] = wire.CONSOLE_CMD
+    line: str  # a console command line, e.g. "selftest" or "reboot --yes"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsoleRead(BoardMessage):
+    TYPE: ClassVar[int] = wire.CONSOLE_READ
+    req: int  # the seq of the CONSOLE_CMD whose answer is read
+    part: int  # 1 .. parts - 1 (part 0 came in the CONSOLE_CMD's ACK)
+
+
 MESSAGE_CLASSES: dict[int, type[BoardMessage]] = {
     cls.TYPE: cls
     for cls in (
@@ -201,6 +214,8 @@ MESSAGE_CLASSES: dict[int, type[BoardMessage]] = {
         Log,
         TouchReport,
         TouchHealth,
+        ConsoleCmd,
+        ConsoleRead,
         ProbeStart,
         Probe,
         Reboot,

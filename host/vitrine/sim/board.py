@@ -7,6 +7,8 @@ What it emulates:
 - watchdog: a real timer; when not fed in time it "resets the board" (ends the process with
   EXIT_WDT, and the simulation restarts it with reset cause wdt).
 - reset(): a soft reset (ends the process with EXIT_SOFT_RESET).
+- reset_to_repl(): the console's `repl` (ends the process with EXIT_REPL; the simulation keeps
+  the board stopped "at the REPL" until its reset button, see vitrine.sim.manager).
 - the link port: one end of a socket pair whose other end is the simulated cable (a
   pseudo-terminal on the host); writes that do not fit are dropped, as a UART's would be.
 - Ctrl-C disabling on USB-CDC while the protocol runs (recorded in kbd_intr_disabled).
@@ -34,6 +36,7 @@ from vitrine_fw import wire
 
 EXIT_SOFT_RESET = 75  # machine.reset()
 EXIT_WDT = 76  # the watchdog expired
+EXIT_REPL = 77  # reset into the REPL (the console's `repl`): the firmware stays stopped
 
 _TICKS_PERIOD = 1 << 30
 _TICKS_MAX = _TICKS_PERIOD - 1
@@ -256,6 +259,9 @@ class SimBoard:
 
     def reset(self) -> None:
         self._exit(EXIT_SOFT_RESET)
+
+    def reset_to_repl(self) -> None:
+        self._exit(EXIT_REPL)
 
     def watchdog(self, timeout_ms: int) -> SimWatchdog:
         if self.wdt is None:

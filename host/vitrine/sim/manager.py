@@ -11,6 +11,12 @@ Faults (`vitrine sim fault ROLE ...`): unplug, replug, reboot (reset button), ga
 (N random bytes toward the host, between frames), stall (the firmware hangs; the watchdog
 resets the board).
 
+The console's `repl` resets a board into MicroPython's REPL, with the firmware stopped: here
+the board process ends (EXIT_REPL), the simulation does not start it again and writes what
+main.py prints at such a boot, then a REPL prompt; bytes from the host are dropped (this
+board does not speak the REPL: `vitrine sim repl-board` does). `status` says `"at_repl":
+true`; the reset button (`fault ROLE reboot`) starts the firmware again.
+
 The world in front of a board reaches it through a second socket pair, the world channel: one
 JSON object per line (vitrine.sim.world). For a board with a touch frame, the fingers on
 its glass (`vitrine sim finger`, `vitrine sim play`); they stay on the glass across resets.
@@ -38,10 +44,11 @@ from typing import Any
 
 from vitrine.firmware import build_hash
 from vitrine.hardware import BoardDescription, board_config, load_boards
-from vitrine.sim.board import EXIT_SOFT_RESET, EXIT_WDT
+from vitrine.sim.board import EXIT_REPL, EXIT_SOFT_RESET, EXIT_WDT
 from vitrine.sim.cable import PtyCable
 from vitrine.sim.glass import Finger, Noise
 from vitrine.sim.world import fingers_line, noise_json
+from vitrine_fw.bootflag import REPL_MESSAGE
 
 log = logging.getLogger("vitrine.sim")
 
@@ -63,6 +70,7 @@ class BoardOptions:
 
     pose_schema: str | None = None  # "REV:HASH": pose as firmware from another message table
     noise: Noise | None = None  # the touch glass' imperfections (default: Noise())
+    production: bool | None = None  # config.json's "production" (default: the description's)
 
 
 @dataclass
@@ -135,9 +143,9 @@ class VirtualBoard:
     ) -> None:
         self.description = description
         self.role = description.role
-        self.config = board_config(description, build)
-        self.uid = hashlib.sha256(f"vitrine-sim-{self.role}-{seed}".encode()).hexdigest()[:16]
         self.options = options or BoardOptions()
+        self.config = board_config(description, build, production=self.options.production)
+        self.uid = hashlib.sha256(f"vitrine-sim-{self.role}-{seed}".encode()).hexdigest()[:16]
         self.cable = PtyCable(state_dir / self.role)
         self.cable.on_host_data = self._from_host
         self.stats = BoardStats()
@@ -151,6 +159,7 @@ class VirtualBoard:
         self._epoch = time.monotonic()  # power-on, for the glass' drift
         self._next_cause = "power_on"
         self._stopping = False
+        self.at_repl = False  # stopped at the REPL by the console's `repl`, until a reset
         self._watch: asyncio.Task[None] | None = None
         self.stderr_tail: list[str] = []
 
@@ -249,6 +258,9 @@ class VirtualBoard:
         self._close_world()
         if self._stopping or proc is not self._proc:
             return
+        if code == EXIT_REPL:
+            await self._stop_at_repl()
+            return
         if code == EXIT_WDT:
             cause = "wdt"
         elif code == EXIT_SOFT_RESET:
@@ -265,6 +277,10 @@ class VirtualBoard:
             log.error("%s: firmware exited with %s", self.role, code)
         self._next_cause = cause
         log.info("%s: reset (%s)", self.role, cause)
+        await self._boot()
+
+    async def _boot(self) -> None:
+        """Start the firmware after a reset; a native-USB board re-enumerates meanwhile."""
         if self.usb and self.cable.plugged:
             self.cable.unplug()
             await self._spawn()
@@ -273,6 +289,17 @@ class VirtualBoard:
                 self.cable.plug()
         else:
             await self._spawn()
+
+    async def _stop_at_repl(self) -> None:
+        """The board reset into the REPL: no firmware until the next reset (module docstring)."""
+        self.at_repl = True
+        log.info("%s: at the REPL (the console's repl); the reset button restarts it", self.role)
+        if self.usb and self.cable.plugged:
+            self.cable.unplug()
+            await asyncio.sleep(_USB_REENUMERATE_S)
+            if not self.cable.plugged and not self._stopping:
+                self.cable.plug()
+        self.cable.to_host(REPL_MESSAGE.encode() + b"\r\n>>> ")
 
     async def _kill(self) -> None:
         proc = self._proc
@@ -392,6 +419,9 @@ class VirtualBoard:
             proc = self._proc
             if proc is not None and proc.returncode is None:
                 proc.kill()
+            elif self.at_repl:  # nothing runs: the button boots the firmware again
+                self.at_repl = False
+                await self._boot()
             return {"done": "reset button pressed"}
         if kind == "garbage":
             if arg is None or not 1 <= arg <= 100_000_000:
@@ -415,6 +445,7 @@ class VirtualBoard:
             "tty": self.cable.tty_path,
             "plugged": self.cable.plugged,
             "pid": self._proc.pid if self._proc and self._proc.returncode is None else None,
+            "at_repl": self.at_repl,
             "link": self.description.link.kind,
             "boots": self.stats.boots,
             "resets": self.stats.resets,

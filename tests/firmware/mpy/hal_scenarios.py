@@ -97,6 +97,17 @@ def scenario_watchdog_and_reset_use_machine():
     eq(len(machine.resets), before + 1, "reset() calls machine.reset()")
 
 
+def scenario_reset_to_repl_sets_the_boot_flag_then_resets():
+    from vitrine_fw import bootflag
+
+    ok(not bootflag.take_repl_request(), "no flag before the request")
+    before = len(machine.resets)
+    new_board().reset_to_repl()
+    eq(len(machine.resets), before + 1, "reset_to_repl() calls machine.reset()")
+    ok(bootflag.take_repl_request(), "the next boot sees the flag")
+    ok(not bootflag.take_repl_request(), "the flag holds for one boot only")
+
+
 def scenario_uart_link_uses_configured_id_baud_pins():
     del machine.built[:]
     port = new_board().open_link(UART_CFG)

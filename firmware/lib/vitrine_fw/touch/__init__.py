@@ -110,6 +110,18 @@ class Touch:
                 "%d of %d beams failed (excluded): %s" % (sc.failed, sc.n, " ".join(names)),
             )
 
+    # --- the console's hooks (vitrine_fw.console) -------------------------------------------
+
+    def diag(self):
+        """The touch diagnostics (imported on first use: they cost RAM only when asked for)."""
+        from vitrine_fw.touch.diag import TouchDiag
+
+        return TouchDiag(self)
+
+    def selftest(self):
+        """(passed, text) of the emitters and receivers, from a fresh scan."""
+        return self.diag().selftest()
+
     async def run(self, alive):
         pipe = self.pipeline
         clock = self.clock

@@ -21,10 +21,10 @@ from array import array
 UNKNOWN = const(32767)  # attenuation of a beam with no valid reading this scan
 FAILED = const(1)  # state bit: excluded until it reads clear again
 
-_SATURATED = const(65000)  # an ADC reading at or above this is clipped
-_DEAD_SIGNAL = const(4000)  # a clear beam below this many counts is dead (about 10% of clear)
+SATURATED = const(65000)  # an ADC reading at or above this is clipped
+DEAD_SIGNAL = const(4000)  # a clear beam below this many counts is dead (about 10% of clear)
 _CLEAR = const(51)  # attenuation below 5%: a failed beam reads clear again
-_BLOCKED = const(102)  # attenuation from 10%: the beam is in a shadow; below, it adapts
+BLOCKED = const(102)  # attenuation from 10%: the beam is in a shadow; below, it adapts
 _BRIGHTER = const(-102)  # 10% brighter than its baseline: follow quickly (e.g. a finger at boot)
 _SLOW = const(8)  # baseline time constant 2**8 scans while clear (about 2 s)
 _FAST = const(3)  # ... 2**3 scans while clearly brighter
@@ -64,10 +64,10 @@ class Scanner:
         for b in range(n):
             self.count[b] = 0
             self.att[b] = UNKNOWN
-            if base[b] < _DEAD_SIGNAL * _START_SCANS or self.on[b] >= _SATURATED:
+            if base[b] < DEAD_SIGNAL * _START_SCANS or self.on[b] >= SATURATED:
                 self.state[b] = FAILED
                 self.failed += 1
-                base[b] = _DEAD_SIGNAL * 8
+                base[b] = DEAD_SIGNAL * 8
             else:
                 self.state[b] = 0
                 base[b] = base[b] * 8 // _START_SCANS
@@ -87,7 +87,7 @@ class Scanner:
         changed = False
         for b in range(self.n):
             lit = on[b]
-            if lit >= _SATURATED:
+            if lit >= SATURATED:
                 att[b] = UNKNOWN
                 saturated += 1
                 continue
@@ -111,14 +111,14 @@ class Scanner:
                     count[b] = 0
                 continue
             att[b] = a
-            if a < _BLOCKED:  # clear, or nearly: follow drift (slowly)
+            if a < BLOCKED:  # clear, or nearly: follow drift (slowly)
                 count[b] = 0
                 signal = (lit - off[b]) << 3
                 if a < _BRIGHTER:
                     base[b] = level + ((signal - level) >> _FAST)
                 else:
                     level += (signal - level) >> _SLOW
-                    if level < _DEAD_SIGNAL << 3:  # faded out: the emitter is dying
+                    if level < DEAD_SIGNAL << 3:  # faded out: the emitter is dying
                         state[b] = FAILED
                         att[b] = UNKNOWN
                         self.failed += 1

@@ -1,0 +1,71 @@
+"""`vitrine console PORT --exec LINE`: command lines run in order, answers printed as plain
+text, and an exit status a script can test.
+
+Exit status: 0 when every line succeeded; 1 when one failed: the board reported a fault
+(e.g. selftest FAIL), refused the line (NACK: an unknown command, a bad argument, not on this
+board, busy for too long), did not answer, or the line changes state and --yes was not given.
+The run stops at the first failure unless keep_going.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from vitrine.console.client import ConsoleClient
+from vitrine.console.errors import ConsoleError
+from vitrine_fw import wire
+
+
+def split_lines(execs: Iterable[str]) -> list[str]:
+    """The command lines of --exec values: each may hold several, separated by `;`."""
+    return [part.strip() for value in execs for part in value.split(";") if part.strip()]
+
+
+async def run_script(
+    client: ConsoleClient,
+    lines: list[str],
+    *,
+    yes: bool = False,
+    keep_going: bool = False,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    """Run the lines on the board; returns the exit status (module docstring)."""
+    failed = False
+    for n, line in enumerate(lines):
+        if len(lines) > 1:
+            print(f"> {line}", file=out, flush=True)
+        try:
+            answer = await client.run(line, confirm=yes)
+        except ConsoleError as problem:
+            print(f"vitrine console: {problem}", file=err, flush=True)
+            failed = True
+        else:
+            if answer.status == wire.CONSOLE_CONFIRM:
+                what = answer.text.splitlines()[0] if answer.text else ""
+                print(
+                    f"vitrine console: {line}: not done without confirmation ({what}); "
+                    "add --yes to confirm in a script",
+                    file=err,
+                    flush=True,
+                )
+                failed = True
+            else:
+                print(answer.text, file=out, flush=True)
+                if not answer.succeeded:
+                    print(f"vitrine console: {line}: the board reports a failure", file=err)
+                    failed = True
+            if answer.left_firmware:
+                rest = len(lines) - n - 1
+                if rest:
+                    print(
+                        f"vitrine console: the board left the firmware; {rest} line(s) not run",
+                        file=err,
+                    )
+                    failed = True
+                break
+        if failed and not keep_going:
+            break
+    return 1 if failed else 0

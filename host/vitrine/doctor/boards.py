@@ -1,0 +1,193 @@
+"""The board checks: each board the daemon uses, its link, and its firmware build against
+this host's.
+
+When a daemon answers on the config's HTTP port, its status API is the source: the daemon
+holds the ports, and opening them again would only find them busy. Otherwise each port is
+opened here with the daemon's own link code (the config's pinned ports and extra URLs, and
+serial ports with a board's USB id from hardware/boards) and must finish the HELLO
+handshake within the timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from vitrine.bus import EventBus
+from vitrine.config import Config
+from vitrine.doctor.check import Check, Status
+from vitrine.link.board import BoardLink, LinkSettings
+from vitrine.link.boards import usb_ports
+
+API_TIMEOUT_S = 1.0
+Scan = Callable[[Iterable[tuple[int, int]]], list[str]]
+
+
+def daemon_status(base_url: str, timeout_s: float = API_TIMEOUT_S) -> tuple[dict | None, str]:
+    """The running daemon's /api/status, or None and what answered instead ("" when
+    nothing listens)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # local: no proxy
+    url = base_url + "api/status"
+    try:
+        with opener.open(url, timeout=timeout_s) as response:
+            data = json.load(response)
+    except urllib.error.HTTPError as err:
+        return None, f"{url} answers HTTP {err.code}"
+    except (OSError, TimeoutError):
+        return None, ""
+    except ValueError:
+        return None, f"{url} answers, but not with JSON"
+    if not isinstance(data, dict) or not {"boards", "host_build", "version"} <= set(data):
+        return None, f"{url} answers, but not with a vitrine status"
+    return data, ""
+
+
+def _reflash(port: str, role: str | None) -> str:
+    return f"reflash with `vitrine flash --port {port} --role {role or 'ROLE'}`"
+
+
+def _problem(error: str, state: str, port: str, role: str | None) -> tuple[Status, str]:
+    """The status and what to do for a board whose link is not up, from its last error."""
+    if "busy" in error:
+        return "warn", (
+            f"close the program that holds {port} (a console, mpremote?); a running daemon "
+            "is asked over HTTP instead: is it serving on another port than the config says?"
+        )
+    if "not present" in error:
+        return "fail", "plug the board in, or correct its port in [boards] ports"
+    if "permission denied" in error:
+        return "fail", "add the user to the dialout group (usermod -aG dialout USER)"
+    if "configured for role" in error:
+        return "fail", "pin the port to the role the board reports, or swap the boards"
+    if state == "refused" or "no answer to HELLO" in error:
+        return "fail", _reflash(port, role)
+    return "fail", "check the board's power and cable; journalctl -u vitrine shows the link"
+
+
+def board_check(snapshot: dict[str, Any], expected_build: str, source: str = "") -> Check:
+    """One board from a link snapshot (the status API's entry, or BoardLink.snapshot())."""
+    port = snapshot["port"]
+    role = snapshot.get("role")
+    name = f"board {role or snapshot['name']}"
+    if snapshot["state"] == "up":
+        firmware = f"firmware {snapshot['firmware_version']}"
+        build = snapshot["build_hash"]
+        if build != expected_build:
+            return Check(
+                name,
+                "warn",
+                f"{port}: {firmware} build {build}; this host's firmware is build {expected_build}",
+                _reflash(port, role),
+            )
+        return Check(name, "ok", f"{port}: {firmware}, build {build} (this host's){source}")
+    error = snapshot.get("last_error") or "no answer yet"
+    status, fix = _problem(error, snapshot["state"], port, role)
+    return Check(name, status, f"{port}: {snapshot['state']}: {error}{source}", fix)
+
+
+async def probe(
+    url: str, role: str | None, settings: LinkSettings, timeout_s: float
+) -> dict[str, Any]:
+    """Open one port with the daemon's link, wait for the handshake; the link's snapshot."""
+    link = BoardLink(url, EventBus(), settings, role=role)
+    task = asyncio.create_task(link.run(), name=f"doctor {url}")
+    try:
+        with contextlib.suppress(TimeoutError):
+            await link.wait_up(timeout_s)
+        return link.snapshot()
+    finally:
+        await link.close()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _same_port(a: str, b: str) -> bool:
+    return a == b or os.path.realpath(a) == os.path.realpath(b)
+
+
+async def check_boards(
+    config: Config,
+    expected_build: str,
+    usb_ids: set[tuple[int, int]],
+    *,
+    timeout_s: float = 3.0,
+    scan: Scan = usb_ports,
+) -> list[Check]:
+    """The daemon check, then one check per board (see the module docstring)."""
+    url = config.http.local_url()
+    status, other = await asyncio.to_thread(daemon_status, url)
+    usb = await asyncio.to_thread(scan, usb_ids)
+    if status is not None:
+        return _from_daemon(status, url, expected_build, usb)
+    checks = [
+        Check(
+            "daemon",
+            "warn",
+            other or f"no daemon answers at {url}",
+            "start it (systemctl start vitrine); meanwhile the boards were checked directly",
+        )
+    ]
+    candidates: dict[str, str | None] = {port: role for role, port in config.boards.ports.items()}
+    for port in [*config.boards.extra, *usb]:
+        if not any(_same_port(port, known) for known in candidates):
+            candidates[port] = None
+    if not candidates:
+        checks.append(_no_boards(usb_ids))
+        return checks
+    settings = config.link.settings()
+    snapshots = await asyncio.gather(
+        *(probe(port, role, settings, timeout_s) for port, role in candidates.items())
+    )
+    checks += [board_check(s, expected_build) for s in snapshots]
+    return checks
+
+
+def _from_daemon(
+    status: dict[str, Any], url: str, expected_build: str, usb: list[str]
+) -> list[Check]:
+    checks = []
+    uptime = f"up {status.get('uptime_s', 0):.0f} s"
+    if status["host_build"] != expected_build:
+        checks.append(
+            Check(
+                "daemon",
+                "warn",
+                f"vitrine {status['version']} at {url}, {uptime}, expects firmware build "
+                f"{status['host_build']}; the firmware here is build {expected_build}",
+                "restart it to pick up the installed version: systemctl restart vitrine",
+            )
+        )
+    else:
+        checks.append(Check("daemon", "ok", f"vitrine {status['version']} at {url}, {uptime}"))
+    boards = status["boards"]
+    checks += [board_check(b, expected_build, " (the daemon's link)") for b in boards]
+    for port in usb:
+        if not any(_same_port(port, b["port"]) for b in boards):
+            checks.append(
+                Check(
+                    f"board {port}",
+                    "warn",
+                    f"{port}: a board's USB id, but the daemon does not use the port",
+                    "set [boards] discover_usb = true, or pin the port in [boards] ports",
+                )
+            )
+    if not boards and not usb:
+        checks.append(_no_boards(set()))
+    return checks
+
+
+def _no_boards(usb_ids: set[tuple[int, int]]) -> Check:
+    ids = ", ".join(f"{vid:04x}:{pid:04x}" for vid, pid in sorted(usb_ids))
+    return Check(
+        "boards",
+        "warn",
+        "no boards: none in the config, none on USB" + (f" (looked for {ids})" if ids else ""),
+        "plug the boards in by USB, or pin their ports in [boards] ports",
+    )

@@ -1,0 +1,92 @@
+"""Log output on stderr: human lines with a timestamp for a terminal, or journal lines for
+systemd's journal.
+
+A journal line starts with its sd-daemon(3) priority prefix (`<3>` error, `<4>` warning,
+`<6>` info, `<7>` debug), carries no timestamp (journald stamps each entry) and reads
+`logger: message`. journald makes one entry per line, so every line of a multi-line record
+(a traceback) carries the prefix and the logger name, and keeps the record's priority.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from typing import TextIO
+
+FORMATS = ("auto", "human", "journal")
+HUMAN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def priority(levelno: int) -> int:
+    """The syslog priority of a logging level: 2 crit, 3 err, 4 warning, 6 info, 7 debug."""
+    if levelno >= logging.CRITICAL:
+        return 2
+    if levelno >= logging.ERROR:
+        return 3
+    if levelno >= logging.WARNING:
+        return 4
+    if levelno >= logging.INFO:
+        return 6
+    return 7
+
+
+def journal_lines(prio: int, name: str, text: str) -> str:
+    """text as journal lines: each `<prio>name: line`."""
+    return "\n".join(f"<{prio}>{name}: {line}" for line in text.splitlines() or [""])
+
+
+class JournalFormatter(logging.Formatter):
+    """Formats a record as journal lines (see the module docstring)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if record.exc_info:
+            record.exc_text = record.exc_text or self.formatException(record.exc_info)
+        if record.exc_text:
+            text += "\n" + record.exc_text
+        if record.stack_info:
+            text += "\n" + self.formatStack(record.stack_info)
+        return journal_lines(priority(record.levelno), record.name, text)
+
+
+def stderr_is_journal(stream: TextIO = sys.stderr, environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether stream is connected to the journal: $JOURNAL_STREAM names its device and
+    inode (systemd sets it for a unit's stdout/stderr). A child that inherited the variable
+    but writes elsewhere (a terminal, a pipe) does not match."""
+    value = environ.get("JOURNAL_STREAM", "")
+    try:
+        st = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return value == f"{st.st_dev}:{st.st_ino}"
+
+
+def resolve_format(name: str, stream: TextIO = sys.stderr) -> str:
+    """The format a --log-format value means ("human" or "journal"); auto: journal when
+    stream is the journal."""
+    if name not in FORMATS:
+        raise ValueError(f"log format {name!r}: allowed {', '.join(FORMATS)}")
+    if name == "auto":
+        return "journal" if stderr_is_journal(stream) else "human"
+    return name
+
+
+def configure_logging(level: str, log_format: str = "auto", stream: TextIO = sys.stderr) -> str:
+    """Send log records at `level` and above to stream in that format; returns the format
+    used ("human" or "journal")."""
+    used = resolve_format(log_format, stream)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        JournalFormatter() if used == "journal" else logging.Formatter(HUMAN_FORMAT)
+    )
+    logging.basicConfig(level=getattr(logging, level.upper()), handlers=[handler])
+    return used
+
+
+def error_text(message: str, log_format: str) -> str:
+    """A message the command prints on failure (`vitrine: ...`), as an error in the journal."""
+    if log_format == "journal":
+        return journal_lines(3, "vitrine", message)
+    return f"vitrine: {message}"

@@ -1,0 +1,39 @@
+"""The console service (mpy/console_scenarios.py) and its log ring (mpy/logring_scenarios.py)
+on both runtimes: CPython imports each file and runs every scenario as its own test;
+MicroPython runs the same files under Node and reports every scenario's outcome."""
+
+import console_scenarios
+import logring_scenarios
+import pytest
+from fw_scenario import scenario_names
+
+SUITES = {"console_scenarios": console_scenarios, "logring_scenarios": logring_scenarios}
+CASES = [(suite, name) for suite, module in SUITES.items() for name in scenario_names(vars(module))]
+
+
+def test_scenarios_exist():
+    assert len(scenario_names(vars(console_scenarios))) >= 20
+    assert len(scenario_names(vars(logring_scenarios))) >= 5
+
+
+@pytest.mark.parametrize(("suite", "name"), CASES)
+def test_cpython(suite, name):
+    getattr(SUITES[suite], name)()
+
+
+@pytest.fixture(scope="module")
+def mpy_results(micropython):
+    return {suite: micropython.result(f"{suite}.py")["results"] for suite in SUITES}
+
+
+@pytest.mark.micropython
+@pytest.mark.parametrize("suite", SUITES)
+def test_micropython_ran_every_scenario(mpy_results, suite):
+    assert sorted(mpy_results[suite]) == scenario_names(vars(SUITES[suite]))
+
+
+@pytest.mark.micropython
+@pytest.mark.parametrize(("suite", "name"), CASES)
+def test_micropython(mpy_results, suite, name):
+    outcome = mpy_results[suite].get(name, "did not run")
+    assert outcome is None, outcome

@@ -1,0 +1,96 @@
+"""The doctor's config check and its reading of a board link's state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vitrine.config import Config
+from vitrine.doctor.boards import board_check
+from vitrine.doctor.config import check_config
+
+
+def test_no_config_file_is_a_warning_with_the_defaults(tmp_path, monkeypatch) -> None:
+    missing = tmp_path / "vitrine.toml"
+    monkeypatch.setattr("vitrine.doctor.config.DEFAULT_PATH", missing)
+    check, config = check_config(None)
+    assert (check.status, check.detail) == ("warn", f"no config at {missing}: the defaults apply")
+    assert config == Config()
+
+
+def test_an_invalid_config_fails_naming_key_value_and_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "vitrine.toml"
+    path.write_text("[http]\nport = 70000\n")
+    check, config = check_config(path)
+    assert config is None
+    assert check.status == "fail"
+    assert check.detail == f"{path}: http.port = 70000: Input should be less than or equal to 65535"
+    assert check.fix.startswith(f"correct {path}")
+
+
+def snapshot(**changes) -> dict:
+    base = {
+        "name": "touch",
+        "role": "touch",
+        "port": "/dev/ttyACM0",
+        "state": "up",
+        "last_error": None,
+        "firmware_version": "0.1.0",
+        "build_hash": "aaaaaaaaaaaa",
+    }
+    return {**base, **changes}
+
+
+@pytest.mark.parametrize(
+    ("error", "state", "status", "fix"),
+    [
+        (
+            "port /dev/ttyACM0: permission denied (add the user to the dialout group)",
+            "down",
+            "fail",
+            "add the user to the dialout group (usermod -aG dialout USER)",
+        ),
+        (
+            "/dev/ttyACM0 is configured for role touch, but the board there says it is lights",
+            "refused",
+            "fail",
+            "pin the port to the role the board reports, or swap the boards",
+        ),
+        (
+            "no answer to HELLO on /dev/ttyACM0 for 2 s (is the board running Vitrine firmware?)",
+            "handshake",
+            "fail",
+            "reflash with `vitrine flash --port /dev/ttyACM0 --role touch`",
+        ),
+        (
+            "port /dev/ttyACM0: busy: another program has it open (a console, mpremote, ...)",
+            "down",
+            "warn",
+            "close the program that holds /dev/ttyACM0",
+        ),
+        (None, "connecting", "fail", "check the board's power and cable"),
+    ],
+)
+def test_a_link_not_up_gets_a_status_and_what_to_do_from_its_error(
+    error: str | None, state: str, status: str, fix: str
+) -> None:
+    check = board_check(snapshot(state=state, last_error=error), "aaaaaaaaaaaa")
+    assert check.status == status
+    assert check.detail == f"/dev/ttyACM0: {state}: {error or 'no answer yet'}"
+    assert check.fix.startswith(fix)
+
+
+def test_an_unknown_role_still_gets_a_reflash_command() -> None:
+    check = board_check(
+        snapshot(
+            name="/dev/ttyACM3",
+            port="/dev/ttyACM3",
+            role=None,
+            state="handshake",
+            last_error="no answer to HELLO",
+        ),
+        "aaaaaaaaaaaa",
+    )
+    assert check.name == "board /dev/ttyACM3"
+    assert check.fix == "reflash with `vitrine flash --port /dev/ttyACM3 --role ROLE`"
