@@ -1,7 +1,12 @@
 // A virtual MicroPython board that speaks the REPL protocol on stdin/stdout.
 //
 //   node tools/repl_board.mjs [--fs-size BYTES] [--state FILE] [--heap BYTES] [--window BYTES]
-//                             [--no-raw-paste]
+//                             [--no-raw-paste] [--uid HEX] [--mpy N] [--baud N]
+//
+// --uid: machine.unique_id() (default: derived from --state, so a board keeps its identity)
+// --mpy: fault injection: sys.implementation._mpy says N (another MicroPython's .mpy version)
+// --baud: the host's bytes reach the board at a serial line's rate (10 bits per byte), as
+//   through a USB-serial bridge; 0 (default) is as fast as the pseudo-terminal goes
 //
 // One MicroPython (the WebAssembly build from the npm registry) runs with an in-memory
 // filesystem that lives as long as the process (or longer, with --state). stdin carries the
@@ -21,7 +26,18 @@
 //                  the board answers "R\x00" (understood, not supported) and hosts fall back.
 //
 // Soft reset starts a fresh MicroPython instance (a new heap, new globals, no imported
-// modules) and copies the filesystem over. boot.py and main.py are not run.
+// modules) and copies the filesystem over. A soft reset from the raw REPL (what mpremote does)
+// does not run boot.py and main.py, as on a real board; a soft reset from the friendly REPL,
+// machine.reset(), a watchdog reset and power-on (the process starting, or --reset-cause)
+// run boot.py and then main.py.
+//
+// Running firmware (main.py): the board adds what the WebAssembly port lacks and a real port
+// has (tools/repl_board/: `machine`, `micropython.kbd_intr`, a blocking-looking asyncio.run
+// and asyncio.StreamReader over stdin); see those files for what each emulates. While the
+// firmware runs, bytes from the host go to its stdin and everything it writes goes out raw (no
+// "\n" to "\r\n" conversion); Ctrl-C interrupts it unless it called micropython.kbd_intr(-1),
+// as the Vitrine firmware does on a USB port. When the firmware ends the board prints the
+// REPL banner and ">>> ", as a real board does after main.py.
 //
 // Filesystem: Emscripten's MEMFS with /tmp, /home and /dev removed; /proc cannot be removed (the
 // runtime mounts into it), so os.listdir/os.ilistdir hide it at the root and it is not counted. --fs-size (default 2 MiB) is the capacity: os.statvfs
@@ -43,7 +59,16 @@
 // ends), input() / sys.stdin during a command, the friendly REPL's paste mode (Ctrl-E) and
 // auto-indent, machine/hardware modules the WebAssembly port lacks, real timing.
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+import crypto from "node:crypto";
 import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const PLATFORM_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "repl_board");
+const PLATFORM_FILES = [
+  "machine.py", "micropython_board.py", "time_board.py", "platform_board.py",
+];
+const RESET = { PWRON: 1, HARD: 2, WDT: 3, DEEPSLEEP: 4, SOFT: 5 }; // machine.*_RESET
 
 const BLOCK = 4096;
 const BOARD = "vitrine-virtual with WebAssembly";
@@ -54,7 +79,10 @@ function usage(msg) {
   process.exit(2);
 }
 
-const opts = { fsSize: 2 * 1024 * 1024, state: null, heap: 4 * 1024 * 1024, window: 256, paste: true };
+const opts = {
+  fsSize: 2 * 1024 * 1024, state: null, heap: 4 * 1024 * 1024, window: 256, paste: true,
+  uid: null, mpy: null, baud: 0,
+};
 {
   const argv = process.argv.slice(2);
   const num = (i, name) => {
@@ -69,6 +97,9 @@ const opts = { fsSize: 2 * 1024 * 1024, state: null, heap: 4 * 1024 * 1024, wind
     else if (a === "--heap") opts.heap = num(++i, a);
     else if (a === "--window") opts.window = Math.min(num(++i, a), 0xffff);
     else if (a === "--no-raw-paste") opts.paste = false;
+    else if (a === "--uid") opts.uid = (argv[++i] || "").toLowerCase();
+    else if (a === "--mpy") opts.mpy = num(++i, a);
+    else if (a === "--baud") opts.baud = num(++i, a);
     else usage(`unknown argument ${a}`);
   }
 }
@@ -96,7 +127,9 @@ function flush() {
 
 // ---- the filesystem -----------------------------------------------------------------------
 
-const SKIP = new Set(["/proc"]); // the runtime's own; hidden from listings too
+// The runtime's own (/proc) and the board's platform modules (/board): hidden from listings,
+// not counted in the filesystem's use, not saved with --state.
+const SKIP = new Set(["/proc", "/board"]);
 
 function walk(FS, visit, dir = "/") {
   for (const name of FS.readdir(dir)) {
@@ -205,7 +238,7 @@ def _setup():
         def call(*args):
             entries = f(*args)
             if at_root(args):
-                entries = [e for e in entries if name_of(e) != "proc"]
+                entries = [e for e in entries if name_of(e) not in ("proc", "board")]
             return entries
         return call
     os.listdir = hide(os.listdir, lambda e: e)
@@ -230,19 +263,77 @@ let mp = null;
 let stdoutSink = null; // where MicroPython's stdout goes: null (dropped) or a byte array
 let version = "MicroPython";
 let mpyVersion = null;
+let generation = 0; // one per boot: an old instance's timers and output are ignored
+let resetCause = RESET.PWRON;
+let resetPending = null; // a reset cause, while a reset is on its way
+let kbdIntr = 3;
+let rx = []; // bytes from the host waiting for the running firmware
+let wdtTimer = null;
+let wdtFed = 0;
+const uid = opts.uid || crypto.createHash("sha256").update(opts.state || `pid${process.pid}`)
+  .digest("hex").slice(0, 12);
+
+// The board's own module for its platform files (tools/repl_board/*.py).
+function boardModule(gen) {
+  const live = () => gen === generation;
+  return {
+    uid: () => uid,
+    cause: () => resetCause,
+    reset: (cause) => { if (live()) requestReset(cause); },
+    kbd: (c) => { if (live()) kbdIntr = c; },
+    available: () => (live() ? rx.length : 0),
+    take: (n) => {
+      if (!live()) return "";
+      const chunk = rx.splice(0, Math.max(0, n));
+      return Buffer.from(chunk).toString("hex");
+    },
+    wdt: (ms) => { if (live()) startWatchdog(ms); },
+    feed: () => { if (live()) wdtFed = Date.now(); },
+    ended: (text) => { if (live()) firmwareEnded(text); },
+  };
+}
+
+function startWatchdog(ms) {
+  if (wdtTimer) clearInterval(wdtTimer);
+  wdtFed = Date.now();
+  wdtTimer = setInterval(() => {
+    if (Date.now() - wdtFed > ms) requestReset(RESET.WDT);
+  }, Math.max(10, Math.min(ms / 4, 250)));
+}
 
 async function boot(files) {
+  const gen = ++generation;
+  if (wdtTimer) clearInterval(wdtTimer);
+  wdtTimer = null;
+  kbdIntr = 3;
+  rx = [];
   mp = await loadMicroPython({
     heapsize: opts.heap,
     linebuffer: false,
-    stdout: (bytes) => { if (stdoutSink) for (const b of bytes) stdoutSink.push(b); },
-    stderr: (bytes) => { if (stdoutSink) for (const b of bytes) stdoutSink.push(b); },
+    stdout: (bytes) => output(gen, bytes),
+    stderr: (bytes) => output(gen, bytes),
   });
   const FS = mp.FS;
   for (const dir of ["/tmp", "/home", "/dev"]) {
     try { rmTree(FS, dir); } catch { /* not there */ }
   }
   restoreFs(FS, files);
+  FS.mkdir("/board"); // before the size limit below: the platform is not on the board's flash
+  for (const name of PLATFORM_FILES) {
+    FS.writeFile(`/board/${name}`, fs.readFileSync(path.join(PLATFORM_DIR, name)));
+  }
+  if (opts.mpy) {
+    // Fault injection: a board whose sys.implementation._mpy says another .mpy version.
+    FS.writeFile("/board/sys_board.py", `from sys import *
+import sys as _sys
+class _Impl:
+    name = _sys.implementation.name
+    version = _sys.implementation.version
+    _machine = _sys.implementation._machine
+    _mpy = ${opts.mpy}
+implementation = _Impl()
+`);
+  }
 
   const write = FS.write;
   FS.write = function (stream, buffer, offset, length, position, canOwn) {
@@ -267,8 +358,14 @@ async function boot(files) {
              ffree: 0, fsid: 42, flags: 0, namelen: 255 };
   };
 
+  mp.registerJsModule("_vboard", boardModule(gen));
   mp.globals.set("_board_boot", BOOT);
   mp.runPython(`exec(compile(_board_boot, ${JSON.stringify(BOOT_FILE)}, "exec"))`);
+  mp.runPython('import sys\nsys.path.insert(0, "/board")\nimport platform_board\ndel sys');
+  if (opts.mpy) {
+    // Fault injection: report another .mpy version in sys.implementation._mpy.
+    mp.runPython('import sys, sys_board\nsys.modules["sys"] = sys_board\ndel sys, sys_board');
+  }
   mp.runPython("import sys\n_board_v = sys.version\n_board_m = sys.implementation._mpy");
   version = String(mp.globals.get("_board_v")).split("; ").pop();
   mpyVersion = mp.globals.get("_board_m");
@@ -276,29 +373,42 @@ async function boot(files) {
   dirty = false;
 }
 
+// MicroPython's stdout: into the sink while the REPL runs code; straight out while the
+// firmware runs; dropped otherwise (an old instance, or a task left over after a reset).
+function output(gen, bytes) {
+  if (gen !== generation) return;
+  if (stdoutSink) {
+    for (const b of bytes) stdoutSink.push(b);
+  } else if (mode === FIRMWARE) {
+    emit(bytes);
+    flush();
+  }
+}
+
 function banner() {
   return `${version}; ${BOARD}\r\nType "help()" for more information.\r\n`;
 }
 
-// Run code; returns [stdout bytes, error text ("" when it ran to the end), systemExit].
+// Run code; returns [stdout bytes, error text ("" when it ran to the end), the exception's
+// type name or null].
 function run(code) {
   const sink = [];
   stdoutSink = sink;
   let err = "";
-  let exit = false;
+  let type = null;
   try {
     mp.runPython(code);
   } catch (e) {
     if (e && e.name === "PythonError") {
-      if (e.type === "SystemExit") exit = true;
-      else err = e.message.split("\n").filter((l) => !l.includes(`"${BOOT_FILE}"`)).join("\n");
+      type = e.type;
+      if (e.type !== "SystemExit" && e.type !== "Running") err = e.message.split("\n").filter((l) => !l.includes(`"${BOOT_FILE}"`)).join("\n");
     } else {
       err = `${e && e.stack ? e.stack : e}\n`;
     }
   } finally {
     stdoutSink = null;
   }
-  return [sink, err, exit];
+  return [sink, err, type];
 }
 
 function persist() {
@@ -315,6 +425,7 @@ const RAW = 1;
 const PASTE_A = 2; // got \x05 on an empty raw line, expecting 'A'
 const PASTE_1 = 3; // got \x05 'A', expecting \x01
 const PASTE = 4; // receiving raw-paste data
+const FIRMWARE = 5; // main.py's firmware is running: the port is its
 let mode = FRIENDLY;
 let line = []; // raw REPL: the code so far; friendly: the current line
 let block = []; // friendly: lines of a compound statement
@@ -326,11 +437,74 @@ async function softReset() {
   const files = dumpFs(mp.FS);
   emit("MPY: soft reboot\r\n");
   flush();
+  resetCause = RESET.SOFT;
   await boot(files);
+}
+
+// Run boot.py, then main.py, as a real board does after a reset. main.py's asyncio.run()
+// leaves the board in FIRMWARE mode; otherwise the board ends at the friendly REPL.
+function runMain() {
+  mode = FRIENDLY;
+  line = [];
+  block = [];
+  for (const file of ["boot.py", "main.py"]) {
+    if (!exists(`/${file}`)) continue;
+    mp.globals.set("_board_file", file);
+    const [stdout, err, type] = run("exec(compile(open(_board_file).read(), _board_file, 'exec'))");
+    emitCooked(stdout);
+    if (type === "Running") {
+      mode = FIRMWARE;
+      flush();
+      return;
+    }
+    if (err) emitCooked(Buffer.from(err.split("\n").filter((l) => !l.includes('"<stdin>"')).join("\n")));
+    if (resetPending !== null) {
+      flush();
+      return;
+    }
+  }
+  emit(`${banner()}>>> `);
+  flush();
+}
+
+function exists(file) {
+  try {
+    return mp.FS.isFile(mp.FS.stat(file).mode);
+  } catch {
+    return false;
+  }
+}
+
+function firmwareEnded(text) {
+  if (mode !== FIRMWARE || resetPending !== null) return;
+  mode = FRIENDLY;
+  rx = [];
+  emitCooked(Buffer.from(text, "utf8"));
+  emit(`${banner()}>>> `);
+  flush();
+}
+
+// A hard reset (machine.reset(), the watchdog): a fresh instance that runs boot.py and main.py.
+function requestReset(cause) {
+  if (resetPending !== null) return;
+  resetPending = cause;
+  queue = queue.then(async () => {
+    try {
+      mp.runPython("import platform_board\nplatform_board.stop()"); // the old firmware's tasks end
+    } catch { /* a board without the platform module */ }
+    persist();
+    const files = dumpFs(mp.FS);
+    resetCause = resetPending;
+    mode = FRIENDLY;
+    await boot(files);
+    resetPending = null;
+    runMain();
+  });
 }
 
 function execRaw(code) {
   const [stdout, err] = run(Buffer.from(code).toString("utf8"));
+  if (resetPending !== null) return; // the board is resetting: it never answers
   emitCooked(stdout);
   emit("\x04");
   emitCooked(Buffer.from(err, "utf8"));
@@ -341,6 +515,7 @@ function execRaw(code) {
 function execFriendly(src) {
   mp.globals.set("_board_src", src);
   const [stdout, err] = run("exec(compile(_board_src, '<stdin>', 'single'))");
+  if (resetPending !== null) return;
   emitCooked(stdout);
   if (err) {
     // The wrapper's own frame is not the user's: drop the first "<stdin>" frame line.
@@ -370,7 +545,7 @@ async function friendlyChar(c) {
     if (line.length || block.length) return;
     emit("\r\n");
     await softReset();
-    emit(`${banner()}>>> `);
+    runMain();
   } else if (c === 0x08 || c === 0x7f) {
     if (line.length) {
       line.pop();
@@ -397,7 +572,7 @@ async function friendlyChar(c) {
     } else if (text.trim() !== "") {
       execFriendly(text);
     }
-    emit(">>> ");
+    if (resetPending === null) emit(">>> ");
   } else if (c >= 0x20 || c === 0x09) {
     line.push(c);
     emit(Buffer.from([c]));
@@ -482,7 +657,18 @@ async function rawChar(c) {
 }
 
 async function feed(data) {
+  if (opts.baud) {
+    // A serial line carries 10 bits per byte (start, 8 data, stop): the board hears the
+    // host's bytes no faster than that.
+    await new Promise((resolve) => setTimeout(resolve, (data.length * 10 * 1000) / opts.baud));
+  }
   for (const c of data) {
+    if (resetPending !== null) continue; // a resetting board hears nothing
+    if (mode === FIRMWARE) {
+      if (c === 0x03 && kbdIntr === 3) mp.runPython("import platform_board\nplatform_board.interrupt()");
+      else rx.push(c);
+      continue;
+    }
     if (mode === FRIENDLY) await friendlyChar(c);
     else await rawChar(c);
     // Raw-paste flow control and prompts must not wait for the rest of the chunk.
@@ -506,8 +692,24 @@ function shutdown(code) {
 await boot(loadState());
 if (process.env.REPL_BOARD_INFO) {
   // One line of JSON about the board on stderr, for tools and tests.
-  process.stderr.write(`${JSON.stringify({ version, mpy: mpyVersion, fsSize: opts.fsSize })}\n`);
+  process.stderr.write(`${JSON.stringify({ version, mpy: mpyVersion, fsSize: opts.fsSize, uid })}\n`);
 }
+// The firmware's tasks run from JavaScript timers, so what escapes a task lands here. SystemExit
+// is how machine.reset() and the stopped tasks of an ended firmware unwind (ignored); another
+// Python exception is printed on the port, as MicroPython's asyncio prints an exception no one
+// retrieved, and the board goes on.
+process.on("uncaughtException", (e) => {
+  if (e && e.name === "PythonError") {
+    if (e.type !== "SystemExit" && mode === FIRMWARE && resetPending === null) {
+      emitCooked(Buffer.from(`Task exception wasn't retrieved\n${e.message}`, "utf8"));
+      flush();
+    }
+    return;
+  }
+  process.stderr.write(`repl_board.mjs: ${e && e.stack ? e.stack : e}\n`);
+  shutdown(1);
+});
+runMain(); // power-on
 process.stdin.on("data", (data) => {
   queue = queue.then(() => feed(data)).catch((e) => {
     process.stderr.write(`repl_board.mjs: ${e && e.stack ? e.stack : e}\n`);

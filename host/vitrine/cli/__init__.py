@@ -15,7 +15,7 @@ from vitrine.logs import FORMATS, configure_logging, error_text
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from vitrine.cli import bench, calibrate, console, daemon, doctor, service, sim, wire
+    from vitrine.cli import bench, calibrate, console, daemon, doctor, flash, service, sim, wire
 
     parser = argparse.ArgumentParser(
         prog="vitrine", description="Interactive retail smart mirrors: host daemon and tools."
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     console.register(sub)
     service.register(sub)
     doctor.register(sub)
+    flash.register(sub)
     return parser
 
 

@@ -34,6 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--runs", type=_positive, default=5, help="daemon starts to measure (default 5)"
     )
     daemon.set_defaults(handler=cmd_daemon)
+    flash = which.add_parser(
+        "flash",
+        help="flash one board's firmware on the virtual board: full, then with nothing changed",
+    )
+    flash.add_argument("--json", action="store_true", help="print only the JSON result")
+    flash.add_argument("--role", default="touch", help="the board role to flash (default touch)")
+    flash.set_defaults(handler=cmd_flash)
 
 
 def _positive(text: str) -> int:
@@ -78,3 +85,13 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     print(json.dumps(result, indent=None if args.json else 2))
     return 0 if result["pass"] else 1
 
+
+def cmd_flash(args: argparse.Namespace) -> int:
+    from vitrine.bench.flash import run_flash_bench
+
+    def progress(text: str) -> None:
+        print(f"bench flash: {text}", file=sys.stderr, flush=True)
+
+    result = run_flash_bench(role=args.role, progress=progress)
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0 if result["pass"] else 1

@@ -118,12 +118,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run a virtual MicroPython board (raw REPL, filesystem) for mpremote",
         description="Run real MicroPython (the WebAssembly build, under Node.js) behind a "
         "pseudo-terminal that speaks the REPL like a board's USB serial port, so mpremote can "
-        "copy files to it and run code on it; prints the port, runs until Ctrl-C. "
+        "copy files to it and run code on it, and `vitrine flash` can flash it: after a reset "
+        "it boots the flashed firmware, which answers HELLO. Prints the port, runs until Ctrl-C. "
         "See docs/simulator.md.",
     )
     repl.add_argument("--fs-size", type=int, metavar="BYTES", help="filesystem size (2 MiB)")
     repl.add_argument(
         "--state", type=Path, metavar="FILE", help="keep the board's files in FILE (JSON)"
+    )
+    repl.add_argument(
+        "--baud",
+        type=int,
+        metavar="N",
+        help="pace the host's bytes at a serial line's rate (default: as fast as the pty)",
     )
     repl.set_defaults(handler=cmd_repl_board)
 
@@ -224,7 +231,9 @@ def cmd_repl_board(args: argparse.Namespace) -> int:
 
     if args.fs_size is not None and args.fs_size <= 0:
         raise VitrineError(f"sim repl-board: --fs-size {args.fs_size}: give a positive size")
-    return run_async(lambda: serve(args.fs_size, args.state))
+    if args.baud is not None and args.baud <= 0:
+        raise VitrineError(f"sim repl-board: --baud {args.baud}: give a positive rate")
+    return run_async(lambda: serve(args.fs_size, args.state, args.baud))
 
 
 def cmd_touch(args: argparse.Namespace) -> int:

@@ -10,6 +10,10 @@ folder), written whenever a command changed it: `unplug()` powers the board off 
 port, `replug()` powers it on again behind a new pty with the same files, as a real board keeps
 its flash. `link_path` is a stable symlink that follows the pty across replugs.
 
+After a reset (mpremote's `reset`, machine.reset(), a watchdog) or at power-on the board runs
+boot.py and main.py, so a flashed Vitrine firmware starts and speaks the wire protocol on the
+same pty (see tools/repl_board.mjs for what the board emulates for it).
+
     async with ReplBoard(fs_size=64 * 1024) as board:
         subprocess.run(["mpremote", "connect", board.port, "fs", "ls"])
 """
@@ -60,8 +64,12 @@ class ReplBoard:
         raw_paste: bool = True,
         window: int | None = None,
         link_path: Path | None = None,
+        baud: int | None = None,
+        mpy: int | None = None,
     ) -> None:
         self.fs_size = fs_size
+        self.baud = baud  # pace the host's bytes as a serial line of this rate would
+        self.mpy = mpy  # fault: sys.implementation._mpy says this
         self.heap = heap
         self.raw_paste = raw_paste
         self.window = window
@@ -159,6 +167,10 @@ class ReplBoard:
             cmd += ["--window", str(self.window)]
         if not self.raw_paste:
             cmd.append("--no-raw-paste")
+        if self.baud:
+            cmd += ["--baud", str(self.baud)]
+        if self.mpy is not None:
+            cmd += ["--mpy", str(self.mpy)]
         return cmd
 
     async def _power_on(self) -> None:
@@ -220,9 +232,9 @@ class ReplBoard:
             self._pump = None
 
 
-async def serve(fs_size: int | None, state: Path | None) -> None:
+async def serve(fs_size: int | None, state: Path | None, baud: int | None = None) -> None:
     """`vitrine sim repl-board`: one board until cancelled (Ctrl-C)."""
-    board = ReplBoard(fs_size=fs_size, state=state)
+    board = ReplBoard(fs_size=fs_size, state=state, baud=baud)
     try:
         await board.start()
     except ReplBoardError as err:
@@ -238,7 +250,11 @@ async def serve(fs_size: int | None, state: Path | None) -> None:
         )
         print(f"  port  {board.port} -> {board.link_path}", flush=True)
         print(f"  files {board.state_path}", flush=True)
-        print(f"  try:  mpremote connect {board.port} fs ls   (Ctrl-C stops)", flush=True)
+        print(f"  try:  mpremote connect {board.port} fs ls", flush=True)
+        print(
+            f"        vitrine flash --port {board.port} --role touch   (Ctrl-C stops)",
+            flush=True,
+        )
         await asyncio.Event().wait()
     finally:
         await board.stop()

@@ -1,0 +1,1 @@
+"""`vitrine flash`: deploy a role's firmware to MicroPython boards with mpremote."""
