@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from typing import Any
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,45 +55,38 @@ def _positive(text: str) -> int:
     return value
 
 
+def _report(
+    args: argparse.Namespace, name: str, run: Callable[..., dict[str, Any]], **kw: Any
+) -> int:
+    """Run one benchmark with progress on stderr; its JSON on stdout; exit 1 when it fails."""
+
+    def progress(text: str) -> None:
+        print(f"bench {name}: {text}", file=sys.stderr, flush=True)
+
+    result = run(progress=progress, **kw)
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0 if result["pass"] else 1
+
+
 def cmd_link(args: argparse.Namespace) -> int:
     from vitrine.bench.link import run_link_bench
 
-    def progress(text: str) -> None:
-        print(f"bench link: {text}", file=sys.stderr, flush=True)
-
-    result = run_link_bench(quick=args.quick, progress=progress)
-    print(json.dumps(result, indent=None if args.json else 2))
-    return 0 if result["pass"] else 1
+    return _report(args, "link", run_link_bench, quick=args.quick)
 
 
 def cmd_touch(args: argparse.Namespace) -> int:
     from vitrine.bench.touch import run_touch_bench
 
-    def progress(text: str) -> None:
-        print(f"bench touch: {text}", file=sys.stderr, flush=True)
-
-    result = run_touch_bench(quick=args.quick, progress=progress)
-    print(json.dumps(result, indent=None if args.json else 2))
-    return 0 if result["pass"] else 1
+    return _report(args, "touch", run_touch_bench, quick=args.quick)
 
 
 def cmd_daemon(args: argparse.Namespace) -> int:
     from vitrine.bench.daemon import run_daemon_bench
 
-    def progress(text: str) -> None:
-        print(f"bench daemon: {text}", file=sys.stderr, flush=True)
-
-    result = run_daemon_bench(runs=args.runs, progress=progress)
-    print(json.dumps(result, indent=None if args.json else 2))
-    return 0 if result["pass"] else 1
+    return _report(args, "daemon", run_daemon_bench, runs=args.runs)
 
 
 def cmd_flash(args: argparse.Namespace) -> int:
     from vitrine.bench.flash import run_flash_bench
 
-    def progress(text: str) -> None:
-        print(f"bench flash: {text}", file=sys.stderr, flush=True)
-
-    result = run_flash_bench(role=args.role, progress=progress)
-    print(json.dumps(result, indent=None if args.json else 2))
-    return 0 if result["pass"] else 1
+    return _report(args, "flash", run_flash_bench, role=args.role)
