@@ -132,9 +132,9 @@ def check_space(port: str, plan: FlashPlan, inventory: dict, info: BoardInfo) ->
     grow = sum(len(f.data) - inventory.get(f.path, (0, ""))[0] for f in plan.write)
     grow -= sum(inventory[p][0] for p in plan.remove)
     peak = max((len(f.data) for f in plan.write), default=0)  # a new file beside the old one
-    # Filesystems allocate whole blocks: allow one per file written.
-    block = info.fs_total // max(1, info.fs_total // 4096) if info.fs_total else 4096
-    need = grow + peak + block * len(plan.write)
+    # Filesystems allocate whole blocks (4096 bytes for littlefs on the ESP32 and the RP2040):
+    # allow one more per file written.
+    need = grow + peak + 4096 * len(plan.write)
     if need > info.fs_free:
         first = plan.write[0].path if plan.write else "config.json"
         raise FilesystemFull(port, first, need, info.fs_free)
