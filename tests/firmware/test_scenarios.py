@@ -1,23 +1,33 @@
-"""Firmware logic on both runtimes: vitrine_fw.link.Link (mpy/link_scenarios.py) and
-supervisor.Liveness (mpy/liveness_scenarios.py).
+"""Firmware logic on both runtimes: vitrine_fw.link.Link (mpy/link_scenarios.py),
+supervisor.Liveness (mpy/liveness_scenarios.py), the console service
+(mpy/console_scenarios.py) and its log ring (mpy/logring_scenarios.py).
 
 The scenarios are written once, in the subset both runtimes accept: CPython imports each
 file and runs every scenario as its own test; MicroPython runs the same file under Node and
 reports every scenario's outcome, one test per scenario here.
 """
 
+import console_scenarios
 import link_scenarios
 import liveness_scenarios
+import logring_scenarios
 import pytest
 from fw_scenario import scenario_names
 
-SUITES = {"link_scenarios": link_scenarios, "liveness_scenarios": liveness_scenarios}
+SUITES = {
+    "link_scenarios": link_scenarios,
+    "liveness_scenarios": liveness_scenarios,
+    "console_scenarios": console_scenarios,
+    "logring_scenarios": logring_scenarios,
+}
 CASES = [(suite, name) for suite, module in SUITES.items() for name in scenario_names(vars(module))]
 
 
 def test_scenarios_exist():
     assert len(scenario_names(vars(link_scenarios))) >= 20
     assert len(scenario_names(vars(liveness_scenarios))) >= 5
+    assert len(scenario_names(vars(console_scenarios))) >= 20
+    assert len(scenario_names(vars(logring_scenarios))) >= 5
 
 
 @pytest.mark.parametrize(("suite", "name"), CASES)

@@ -2,7 +2,7 @@
 # on a board, driven through the link with host frames and read back from the port: parsing,
 # confirmation, the production rate limit and refusals, answers in parts, the commands over a
 # small fake touch frame (dead emitters, saturation), and subsystem hooks. Runs unchanged on
-# MicroPython (node tools/micropython.mjs) and CPython (tests/firmware/test_console.py).
+# MicroPython (node tools/micropython.mjs) and CPython (tests/firmware/test_scenarios.py).
 
 from fw_scenario import FakeClock, FakePort, contains, eq, feed, host_frame, ok, run_all
 

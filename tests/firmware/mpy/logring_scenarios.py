@@ -1,5 +1,5 @@
 # vitrine_fw.logring.LogRing: the last log lines kept for the console's `log`. Runs unchanged
-# on MicroPython (node tools/micropython.mjs) and CPython (tests/firmware/test_console.py);
+# on MicroPython (node tools/micropython.mjs) and CPython (tests/firmware/test_scenarios.py);
 # under MicroPython, adding a line is also checked to allocate nothing (heap_lock).
 
 import sys

@@ -1,7 +1,8 @@
 """Boards for link tests, reached over socket:// (no pseudo-terminals at this tier):
 
-- `firmware_board`: the real firmware (link, probe, supervisor) running in this process on a
-  SimBoard whose port is the accepted TCP connection; the hardware seam is the only fake.
+- `serve_firmware` (the `firmware_board` fixture, the console tests' boards): the real firmware
+  (link, probe, supervisor, the role's subsystems) running in this process on a SimBoard
+  whose port is the accepted TCP connection; the hardware seam is the only fake.
 - `FakeBoard`: a scripted peer speaking the wire protocol, for behaviour real firmware never
   shows on purpose (silence, unknown types, a boot HELLO at a chosen moment).
 """
@@ -9,8 +10,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import zlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +21,7 @@ import cobs.cobs
 
 from vitrine.link.board import LinkSettings
 from vitrine.sim.board import SimBoard
-from vitrine_fw import wire
+from vitrine_fw import supervisor, wire
 
 FAST = LinkSettings(
     heartbeat_s=0.1,
@@ -39,6 +42,55 @@ class FirmwareBoards:
     supervisors: list[Any] = field(default_factory=list)
     exits: list[int] = field(default_factory=list)
     tweak: Callable[[Any], None] | None = None  # called with each Supervisor before it runs
+
+    @property
+    def sup(self) -> Any:
+        """The supervisor of the latest connection."""
+        return self.supervisors[-1]
+
+
+@contextlib.asynccontextmanager
+async def serve_firmware(
+    cfg: dict[str, Any], uid: str, prepare: Callable[[SimBoard], None] | None = None
+) -> AsyncIterator[FirmwareBoards]:
+    """The firmware for cfg behind a TCP port: every accepted connection is a freshly booted
+    board (prepare(board) attaches device models before its supervisor is built)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    state = FirmwareBoards(url=f"socket://127.0.0.1:{listener.getsockname()[1]}")
+    loop = asyncio.get_running_loop()
+    tasks: list[asyncio.Task[None]] = []
+
+    async def accept() -> None:
+        while True:
+            conn, _ = await loop.sock_accept(listener)
+            board = SimBoard(
+                uid=uid,
+                reset_cause=wire.RESET_POWER_ON,
+                link_socket=conn,  # the firmware reads the connection as its UART
+                exit_process=state.exits.append,
+            )
+            if prepare:
+                prepare(board)
+            sup = supervisor.build(board, dict(cfg))
+            if state.tweak:
+                state.tweak(sup)
+            state.boards.append(board)
+            state.supervisors.append(sup)
+            tasks.append(asyncio.create_task(sup.run()))
+
+    acceptor = asyncio.create_task(accept())
+    try:
+        yield state
+    finally:
+        for task in [acceptor, *tasks]:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        listener.close()
+        for board in state.boards:
+            if board.port:
+                board.port.close()
 
 
 class FakeBoard:
