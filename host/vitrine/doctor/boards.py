@@ -19,10 +19,9 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from vitrine.bus import EventBus
 from vitrine.config import Config
 from vitrine.doctor.check import Check, Status
-from vitrine.link.board import BoardLink, LinkSettings
+from vitrine.link.board import LinkSettings, running_link
 from vitrine.link.boards import usb_ports
 
 API_TIMEOUT_S = 1.0
@@ -95,17 +94,10 @@ async def probe(
     url: str, role: str | None, settings: LinkSettings, timeout_s: float
 ) -> dict[str, Any]:
     """Open one port with the daemon's link, wait for the handshake; the link's snapshot."""
-    link = BoardLink(url, EventBus(), settings, role=role)
-    task = asyncio.create_task(link.run(), name=f"doctor {url}")
-    try:
+    async with running_link(url, settings, role=role) as link:
         with contextlib.suppress(TimeoutError):
             await link.wait_up(timeout_s)
         return link.snapshot()
-    finally:
-        await link.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def _same_port(a: str, b: str) -> bool:

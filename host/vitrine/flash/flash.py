@@ -5,17 +5,15 @@ and wait for the HELLO that carries this build's hash."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from vitrine.bus import EventBus
 from vitrine.firmware import build_hash
 from vitrine.flash.board import BoardInfo, FilesystemFull, NoRepl, ReplSession
 from vitrine.flash.fileset import LIB, BoardFile, FlashError, board_files, mpy_cross_version
 from vitrine.hardware import BoardDescription, load_boards
-from vitrine.link.board import BoardLink
+from vitrine.link.board import running_link
 
 REPL_AFTER_STOP_S = 10.0  # a board the console sent to the REPL answers there within this
 
@@ -254,22 +252,15 @@ def stop_firmware_by_console(port: str) -> bool:
 async def wait_hello(port: str, role: str, expected: str, timeout_s: float):
     """Shake hands with the freshly reset board; FlashError unless it says HELLO with the
     expected role and build hash within timeout_s."""
-    link = BoardLink(port, EventBus())
-    task = asyncio.create_task(link.run())
-    try:
-        hello = await asyncio.wait_for(link.wait_up(), timeout_s)
-    except TimeoutError:
-        state = link.error or link.state
-        raise FlashError(
-            f"{port}: the board never said HELLO within {timeout_s:g} s of its reset "
-            f"(link: {state}). Its files are in place and verified; see what it prints at boot "
-            f"with: mpremote connect {port} reset repl"
-        ) from None
-    finally:
-        await link.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    async with running_link(port) as link:
+        try:
+            hello = await link.wait_up(timeout_s)
+        except TimeoutError:
+            raise FlashError(
+                f"{port}: the board never said HELLO within {timeout_s:g} s of its reset "
+                f"(link: {link.error or link.state}). Its files are in place and verified; see "
+                f"what it prints at boot with: mpremote connect {port} reset repl"
+            ) from None
     if hello.role != role or hello.build_hash != expected:
         raise FlashError(
             f"{port}: the board says HELLO as {hello.role} with build {hello.build_hash}; "

@@ -21,6 +21,7 @@ import random
 import socket
 import time
 import zlib
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -628,3 +629,20 @@ __all__ = [
     "LinkState",
     "compatibility_problem",
 ]
+
+
+@contextlib.asynccontextmanager
+async def running_link(
+    url: str, settings: LinkSettings | None = None, *, role: str | None = None
+) -> AsyncIterator[BoardLink]:
+    """One board's link, running on a bus of its own while the block lasts, then closed: for
+    tools that talk to a single board (the flash tool's HELLO wait, the doctor's probe)."""
+    link = BoardLink(url, EventBus(), settings, role=role)
+    task = asyncio.create_task(link.run(), name=f"link {url}")
+    try:
+        yield link
+    finally:
+        await link.close()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
