@@ -221,6 +221,9 @@ def test_cli_errors_are_clear() -> None:
 
     r = run("--port", "/dev/null-nothing")
     assert r.returncode == 2 and "--port needs --role" in r.stderr
+    r = run("--all")  # no USB board on a test machine, no --map
+    assert r.returncode == 2 and "no MicroPython boards attached" in r.stderr
+    assert "--map PORT=ROLE" in r.stderr
     r = run("--all", "--map", "nonsense")
     assert r.returncode == 2 and "expected PORT=ROLE" in r.stderr
     r = run("--port", "/dev/ttyNOPE9", "--role", "hoverboard")

@@ -116,9 +116,10 @@ def _targets(args: argparse.Namespace) -> dict[str, str]:
         return {args.port: args.role}
     if args.role:
         raise FlashError("--role goes with --port; with --all, give --map PORT=ROLE")
-    from vitrine.flash.discover import attached_boards
+    from vitrine.hardware import load_boards, usb_ids
+    from vitrine.link.boards import usb_ports
 
-    ports = [p.device for p in attached_boards()]
+    ports = usb_ports(usb_ids(load_boards()))
     ports += [p for p in mapping if p not in ports]
     if not ports:
         raise FlashError(

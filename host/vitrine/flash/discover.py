@@ -1,12 +1,11 @@
-"""Attached MicroPython boards by the USB VID/PIDs of the board descriptions, and asking a
-person which role a board has."""
+"""Asking a person which role the board on a port has (the roles whose USB VID/PID it
+shows are offered)."""
 
 from __future__ import annotations
 
 import sys
 
 from serial.tools import list_ports
-from serial.tools.list_ports_common import ListPortInfo
 
 from vitrine.flash.fileset import FlashError
 from vitrine.hardware import load_boards
@@ -17,13 +16,6 @@ def roles_by_usb() -> dict[tuple[int, int], list[str]]:
     for role, desc in sorted(load_boards().items()):
         out.setdefault((desc.usb.vid, desc.usb.pid), []).append(role)
     return out
-
-
-def attached_boards() -> list[ListPortInfo]:
-    known = roles_by_usb()
-    return sorted(
-        (p for p in list_ports.comports() if (p.vid, p.pid) in known), key=lambda p: p.device
-    )
 
 
 def ask_role(port: str) -> str:
