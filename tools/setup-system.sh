@@ -7,6 +7,8 @@ command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 # systemd-analyze checks the units `vitrine install-service` writes (not in slim images)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+# the player's end-to-end tests and benchmark run in Debian's Chromium (driven by Playwright)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
     exit 0

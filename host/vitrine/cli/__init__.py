@@ -15,7 +15,18 @@ from vitrine.logs import FORMATS, configure_logging, error_text
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from vitrine.cli import bench, calibrate, console, daemon, doctor, flash, service, sim, wire
+    from vitrine.cli import (
+        bench,
+        calibrate,
+        catalog,
+        console,
+        daemon,
+        doctor,
+        flash,
+        service,
+        sim,
+        wire,
+    )
 
     parser = argparse.ArgumentParser(
         prog="vitrine", description="Interactive retail smart mirrors: host daemon and tools."
@@ -44,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     service.register(sub)
     doctor.register(sub)
     flash.register(sub)
+    catalog.register(sub)
     return parser
 
 

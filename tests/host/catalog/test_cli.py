@@ -1,0 +1,113 @@
+"""`vitrine catalog sample|import|show`, called as the command line calls them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.host.catalog.conftest import BASE, write_files
+from vitrine.catalog import Catalog
+from vitrine.cli import main
+from vitrine.paths import state_dir
+
+
+def test_sample_then_import_then_show(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "sample"
+    assert main(["catalog", "sample", str(out), "--seed", "3"]) == 0
+    said = capsys.readouterr().out
+    assert f"wrote the sample catalogue to {out}: 6 categories, 36 products" in said
+    assert (out / "products.csv").is_file()
+    assert list((out / "media").glob("*.svg"))
+
+    db = tmp_path / "data" / "catalog.db"
+    assert main(["catalog", "import", str(out), "--db", str(db)]) == 0
+    said = capsys.readouterr().out
+    assert f"imported into {db}:" in said
+    assert "products        36  (36 added, 0 updated)" in said
+    assert (db.parent / "media" / "sh-101-white.svg").is_file()  # media/ beside the db
+
+    assert main(["catalog", "show", "--db", str(db), "--category", "knitwear"]) == 0
+    said = capsys.readouterr().out
+    lines = said.splitlines()
+    assert lines[0].split() == ["SKU", "NAME", "BRAND", "CATEGORY", "PRICE", "COLOURS", "VARIANTS"]
+    assert "Merino Crew Jumper" in said
+    assert lines[-1] == "6 products"
+
+    assert main(["catalog", "show", "--db", str(db), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["total"] == 36
+    assert len(shown["items"]) == 36
+
+
+def test_import_into_the_state_dir_by_default_with_a_media_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    write_files(tmp_path / "in", BASE)
+    write_files(tmp_path / "in" / "media", {"p1.svg": "<svg/>"})
+    media = tmp_path / "pictures"
+    files = [str(p) for p in sorted((tmp_path / "in").glob("*.csv"))]
+    assert main(["catalog", "import", *files, "--media", str(media), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True
+    assert report["counts"]["products"] == 2
+    assert report["media_copied"] == ["p1.svg"]
+    assert (media / "p1.svg").is_file()
+    with Catalog.open(state_dir() / "catalog.db", media) as catalog:
+        assert catalog.products()["total"] == 2
+
+
+def test_a_missing_image_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    write_files(tmp_path / "in", BASE)
+    assert main(["catalog", "import", str(tmp_path / "in"), "--db", str(tmp_path / "c.db")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: image p1.svg is neither in a media/ folder beside the files nor in" in err
+
+
+def test_a_refused_import_exits_2_listing_the_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    db = tmp_path / "c.db"
+    good = write_files(tmp_path / "good", BASE)
+    assert main(["catalog", "import", *map(str, good), "--db", str(db)]) == 0
+    capsys.readouterr()
+    bad = write_files(
+        tmp_path / "bad",
+        {"stock.csv": "variant_sku,store,location,quantity\nP1-W-M,store-1,floor,-3\n"},
+    )
+    assert main(["catalog", "import", str(bad[0]), "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "vitrine: catalogue import refused, nothing changed: 1 problem",
+        f"  {bad[0]}:2: quantity: -3 is out of range: must be 0 to 1000000000",
+    ]
+    assert main(["catalog", "import", str(bad[0]), "--db", str(db), "--json"]) == 2
+    report = json.loads(capsys.readouterr().out)
+    assert report == {
+        "ok": False,
+        "errors": [
+            {
+                "file": str(bad[0]),
+                "line": 2,
+                "column": "quantity",
+                "message": "-3 is out of range: must be 0 to 1000000000",
+            }
+        ],
+    }
+    with Catalog.open(db, tmp_path / "media") as catalog:
+        assert catalog.stock("P1-W-M", "store-1", "floor") == 3
+
+
+def test_show_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["catalog", "show", "--db", str(tmp_path / "none.db")]) == 2
+    assert "no catalogue at" in capsys.readouterr().err
+    db = tmp_path / "c.db"
+    assert main(["catalog", "import", str(write_files(tmp_path, BASE)[0]), "--db", str(db)]) == 0
+    capsys.readouterr()
+    assert main(["catalog", "show", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.strip() == "no products"
+    assert main(["catalog", "show", "--db", str(db), "--category", "hats"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "vitrine: --category 'hats': no such category; categories: shirts, trousers"
+    )
