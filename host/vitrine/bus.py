@@ -33,7 +33,10 @@ class Subscription:
         """The next event; raises TimeoutError after timeout seconds."""
         if timeout is None:
             return await self._queue.get()
-        return await asyncio.wait_for(self._queue.get(), timeout)
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+        # that arrives together with an event, and the subscriber's task then never stops
+        async with asyncio.timeout(timeout):
+            return await self._queue.get()
 
     def get_nowait(self) -> Any:
         """The next event if one is waiting; raises asyncio.QueueEmpty otherwise."""
