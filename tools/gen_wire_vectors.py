@@ -80,6 +80,8 @@ def hand_packed(typ, f):
         return struct.pack("<II", f["t_us"], f["index"]) + _bytes(bytes.fromhex(f["pad"]))
     if typ == wire.TOUCH_REPORT:
         return struct.pack("<HI", f["scan"], f["t_us"]) + _bytes(bytes.fromhex(f["contacts"]))
+    if typ == wire.LIGHT_SET:
+        return struct.pack("<5BH", f["r"], f["g"], f["b"], f["w"], f["brightness"], f["fade_ms"])
     if typ == wire.CONSOLE_CMD:
         return _str(f["line"])
     if typ == wire.CONSOLE_READ:
@@ -255,6 +257,32 @@ MESSAGES = [
             "saturated": 0,
             "failed_beams": struct.pack("<2H", 17, 612).hex(),
         },
+    ),
+    (
+        # The "evening" scene of the default [lighting]: 150/255 brightness over 800 ms.
+        "light_set_evening",
+        wire.LIGHT_SET,
+        77,
+        wire.FLAG_ACK_REQ,
+        {"r": 255, "g": 190, "b": 120, "w": 60, "brightness": 150, "fade_ms": 800},
+        True,
+    ),
+    (
+        "light_set_dark_at_once",
+        wire.LIGHT_SET,
+        0xFFFF,
+        wire.FLAG_ACK_REQ,
+        {"r": 0, "g": 0, "b": 0, "w": 0, "brightness": 0, "fade_ms": 0},
+        True,
+    ),
+    (
+        # Every field at its largest (the board refuses fade_ms above LIGHT_MAX_FADE_MS, but
+        # the payload itself is valid).
+        "light_set_max",
+        wire.LIGHT_SET,
+        78,
+        wire.FLAG_ACK_REQ,
+        {"r": 255, "g": 255, "b": 255, "w": 255, "brightness": 255, "fade_ms": 0xFFFF},
     ),
     ("console_cmd", wire.CONSOLE_CMD, 40, wire.FLAG_ACK_REQ, {"line": "selftest"}, True),
     (

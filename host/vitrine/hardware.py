@@ -48,6 +48,22 @@ class LinkWiring(_Strict):
         return self
 
 
+class LedStrip(_Strict):
+    """One LED strip of a lighting board: its data pin (a name from [pins]), its length and
+    the order its chips take the colours in (GRB for WS2812B, GRBW for SK6812 RGBW)."""
+
+    pin: str
+    pixels: int = Field(ge=1, le=1000)  # vitrine_fw.config.MAX_PIXELS
+    order: str = "GRB"
+
+    @field_validator("order")
+    @classmethod
+    def _order(cls, value: str) -> str:
+        if sorted(value) not in (sorted("RGB"), sorted("RGBW")):
+            raise ValueError("must hold R, G, B (and W) once each, e.g. GRB or GRBW")
+        return value
+
+
 class BoardDescription(_Strict):
     role: Literal["touch", "presence", "lights", "beacon"]
     name: str
@@ -63,6 +79,7 @@ class BoardDescription(_Strict):
     link: LinkWiring
     pins: dict[str, Gpio] = {}
     frame: str | None = None  # touch role: the frame description in hardware/frames/
+    strips: list[LedStrip] = []  # lighting: the LED strips it drives, all with one colour
     production: bool = False  # boards flashed from it rate-limit the console and refuse `repl`
 
     @field_validator("liveness_ms")
@@ -74,6 +91,16 @@ class BoardDescription(_Strict):
         if watchdog_ms is not None and value >= watchdog_ms:
             raise ValueError(f"must be below watchdog_ms={watchdog_ms}")
         return value
+
+    @model_validator(mode="after")
+    def _strip_pins_are_named(self) -> BoardDescription:
+        for i, strip in enumerate(self.strips):
+            if strip.pin not in self.pins:
+                named = ", ".join(sorted(self.pins)) or "none"
+                raise ValueError(
+                    f"strips[{i}].pin={strip.pin!r} is not one of the [pins] (named: {named})"
+                )
+        return self
 
 
 def load_board(path: Path) -> BoardDescription:
@@ -231,7 +258,13 @@ def board_config(
         "build_hash": build_hash,
         "production": board.production if production is None else production,
         **({"frame": frame_config(load_frame(board.frame))} if board.frame else {}),
+        **({"strips": strips_config(board)} if board.strips else {}),
     }
+
+
+def strips_config(board: BoardDescription) -> list[dict[str, Any]]:
+    """The "strips" entry of a lighting board's config.json: each strip's GPIO, length, order."""
+    return [{"pin": board.pins[s.pin], "pixels": s.pixels, "order": s.order} for s in board.strips]
 
 
 def usb_ids(boards: dict[str, BoardDescription]) -> set[tuple[int, int]]:

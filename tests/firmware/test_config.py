@@ -10,6 +10,7 @@ from vitrine_fw import config
 
 GOOD = {"role": "touch"}
 UART = {"kind": "uart", "id": 1, "tx": 17, "rx": 18, "baud": 921600}
+STRIP = {"pin": 16, "pixels": 60, "order": "GRBW"}
 
 
 DEFAULTS = {
@@ -19,6 +20,7 @@ DEFAULTS = {
     "missed_heartbeats": 4,
     "link": {"kind": "usb-cdc"},
     "subsystems": [],
+    "strips": [],
     "build_hash": "dev",
     "production": False,
 }
@@ -39,6 +41,7 @@ def test_explicit_values_are_kept():
         "missed_heartbeats": 20,
         "link": dict(UART),
         "subsystems": ["lighting"],
+        "strips": [dict(STRIP), {"pin": 0, "pixels": 1000, "order": "RGB"}],
         "build_hash": "a" * 64,
         "production": True,
     }
@@ -83,6 +86,22 @@ BAD = {
     ),
     "build_hash_int": ({"build_hash": 7}, ["build_hash=7", "string"]),
     "production_int": ({"production": 1}, ["production=1", "true or false"]),
+    "strips_not_list": ({"strips": STRIP}, ["strips={", "list of {pin, pixels, order}"]),
+    "strip_not_dict": ({"strips": [16]}, ["strips[0]=16", "{pin, pixels, order}"]),
+    "strip_pin_missing": (
+        {"strips": [{"pixels": 60, "order": "GRB"}]},
+        ["strips[0].pin=None", "integer 0..255"],
+    ),
+    "strip_pixels_zero": (
+        {"strips": [STRIP, {**STRIP, "pixels": 0}]},
+        ["strips[1].pixels=0", "integer 1..1000"],
+    ),
+    "strip_pixels_bool": ({"strips": [{**STRIP, "pixels": True}]}, ["pixels=True", "integer"]),
+    "strip_order_letters": (
+        {"strips": [{**STRIP, "order": "GRBX"}]},
+        ["strips[0].order='GRBX'", "R, G, B (and W) once each"],
+    ),
+    "strip_order_twice": ({"strips": [{**STRIP, "order": "GGB"}]}, ["order='GGB'", "GRBW"]),
     "production_str": ({"production": "yes"}, ["production='yes'", "true or false"]),
 }
 

@@ -37,4 +37,5 @@ def test_hardware_free_modules_imported(report):
         "vitrine_fw.touch.scan",
         "vitrine_fw.touch.detect",
         "vitrine_fw.touch.track",
+        "vitrine_fw.lights.fade",  # and so the vitrine_fw.lights package
     }

@@ -1,6 +1,7 @@
 """Firmware logic on both runtimes: vitrine_fw.link.Link (mpy/link_scenarios.py),
 supervisor.Liveness (mpy/liveness_scenarios.py), the console service
-(mpy/console_scenarios.py) and its log ring (mpy/logring_scenarios.py).
+(mpy/console_scenarios.py), its log ring (mpy/logring_scenarios.py) and the lighting
+subsystem (mpy/lights_scenarios.py).
 
 The scenarios are written once, in the subset both runtimes accept: CPython imports each
 file and runs every scenario as its own test; MicroPython runs the same file under Node and
@@ -8,6 +9,7 @@ reports every scenario's outcome, one test per scenario here.
 """
 
 import console_scenarios
+import lights_scenarios
 import link_scenarios
 import liveness_scenarios
 import logring_scenarios
@@ -19,6 +21,7 @@ SUITES = {
     "liveness_scenarios": liveness_scenarios,
     "console_scenarios": console_scenarios,
     "logring_scenarios": logring_scenarios,
+    "lights_scenarios": lights_scenarios,
 }
 CASES = [(suite, name) for suite, module in SUITES.items() for name in scenario_names(vars(module))]
 
@@ -28,6 +31,7 @@ def test_scenarios_exist():
     assert len(scenario_names(vars(liveness_scenarios))) >= 5
     assert len(scenario_names(vars(console_scenarios))) >= 20
     assert len(scenario_names(vars(logring_scenarios))) >= 5
+    assert len(scenario_names(vars(lights_scenarios))) >= 15
 
 
 @pytest.mark.parametrize(("suite", "name"), CASES)

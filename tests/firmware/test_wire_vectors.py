@@ -195,6 +195,8 @@ def test_every_message_type_sits_in_a_subsystem_range():
             expected = "touch"
         elif name.startswith("CONSOLE_"):
             expected = "console"
+        elif name.startswith("LIGHT_"):
+            expected = "lighting"
         else:
             expected = "link"
         assert subsystem == expected, name

@@ -115,7 +115,7 @@ async def test_a_command_that_succeeds_exits_0(sim: Simulation, line: str, expec
 # (board, line, what stderr must say): lines the board refuses.
 REFUSED = [
     ("touch", "prox", "prox: refused: no proximity sensor on this board (role touch)"),
-    ("touch", "light welcome --yes", "no lighting on this board (role touch)"),
+    ("touch", "light 255 0 0 --yes", "no lighting on this board (role touch)"),
     ("touch", "selfie", "unknown command 'selfie'; commands: help, status"),
     ("touch", "log loud", "levels: debug, info, warning, error"),
     ("touch", "beams z", "no family 'z'; allowed: straight, x+0"),

@@ -3,6 +3,7 @@ the firmware's own validator), and the firmware build hash."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -117,6 +118,41 @@ def test_board_config_of_a_uart_board_carries_its_wiring() -> None:
     assert cfg["link"] == {"kind": "uart", "id": 0, "tx": 0, "rx": 1, "baud": 921600}
     assert cfg["board"] == "Raspberry Pi Pico"
     assert cfg["pins"]["strip_left"] == 16
+
+
+def test_the_lights_board_config_carries_its_strips_by_gpio() -> None:
+    cfg = board_config(load_boards()["lights"], "b")
+    assert cfg["strips"] == [
+        {"pin": 16, "pixels": 60, "order": "GRBW"},
+        {"pin": 17, "pixels": 60, "order": "GRBW"},
+    ]
+    assert fw_config.check(dict(cfg))["strips"] == cfg["strips"]
+    assert "strips" not in board_config(load_boards()["touch"], "b")
+
+
+def test_a_strip_names_a_pin_of_the_description() -> None:
+    strips = [{"pin": "status_led", "pixels": 8}, {"pin": "strip_top", "pixels": 8}]
+    with pytest.raises(ValidationError, match=r"strips\[1\]\.pin='strip_top' is not one of"):
+        BoardDescription.model_validate(description(strips=strips))
+    board = BoardDescription.model_validate(description(strips=strips[:1]))
+    assert board_config(board, "b")["strips"] == [{"pin": 25, "pixels": 8, "order": "GRB"}]
+
+
+@pytest.mark.parametrize(
+    ("strip", "problem"),
+    [
+        ({"pixels": 0}, "pixels"),
+        ({"pixels": 1001}, "pixels"),
+        ({"order": "GRBX"}, "R, G, B (and W) once each"),
+        ({"order": "RGBWW"}, "R, G, B (and W) once each"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_strips_are_refused(strip: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(problem)):
+        BoardDescription.model_validate(
+            description(strips=[{"pin": "status_led", "pixels": 8, **strip}])
+        )
 
 
 def test_board_config_of_a_usb_board_has_no_unset_wiring() -> None:

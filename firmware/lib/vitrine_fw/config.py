@@ -5,6 +5,7 @@ import json
 
 ROLES = ("touch", "presence", "lights", "beacon")
 LINK_KINDS = ("usb-cdc", "uart")
+MAX_PIXELS = 1000  # LEDs on one strip at most
 
 # key -> (lowest, highest) for the integer settings, with their defaults.
 _INTS = {
@@ -54,6 +55,7 @@ def check(cfg, where="config.json"):
     if not isinstance(subsystems, list) or not all(isinstance(s, str) for s in subsystems):
         raise ValueError("%s: subsystems=%r, allowed: list of names" % (where, subsystems))
     cfg["subsystems"] = subsystems
+    cfg["strips"] = _strips(cfg.get("strips", []), where)
     build = cfg.get("build_hash", "dev")
     if not isinstance(build, str) or len(build) > 64:
         raise ValueError("%s: build_hash=%r, allowed: string of at most 64 chars" % (where, build))
@@ -63,3 +65,25 @@ def check(cfg, where="config.json"):
         raise ValueError("%s: production=%r, allowed: true or false" % (where, production))
     cfg["production"] = production
     return cfg
+
+
+def _strips(strips, where):
+    # The LED strips of a lighting board: [{"pin": GPIO, "pixels": N, "order": "GRB"}, ...];
+    # order is the order the strip's chips take red, green, blue (and white) in.
+    if not isinstance(strips, list):
+        raise ValueError("%s: strips=%r, allowed: list of {pin, pixels, order}" % (where, strips))
+    for i in range(len(strips)):
+        strip = strips[i]
+        name = "%s: strips[%d]" % (where, i)
+        if not isinstance(strip, dict):
+            raise ValueError("%s=%r, allowed: {pin, pixels, order}" % (name, strip))
+        for key, lo, hi in (("pin", 0, 255), ("pixels", 1, MAX_PIXELS)):
+            value = strip.get(key)
+            if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+                raise ValueError("%s.%s=%r, allowed: integer %d..%d" % (name, key, value, lo, hi))
+        order = strip.get("order")
+        if not isinstance(order, str) or sorted(order) not in (sorted("RGB"), sorted("RGBW")):
+            raise ValueError(
+                "%s.order=%r, allowed: R, G, B (and W) once each, e.g. GRB or GRBW" % (name, order)
+            )
+    return strips

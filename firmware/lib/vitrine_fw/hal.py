@@ -14,7 +14,9 @@
 #   pin(n, mode, pull=None)    digital pin; mode "in" or "out"
 #   adc(n)                     analogue input with read_u16()
 #   i2c(bus, scl, sda, freq)   I2C bus (readfrom_mem_into, writeto_mem, scan, ...)
-#   led_strip(pin, count)      WS2812 strip: strip[i] = (r, g, b); strip.write()
+#   led_strip(pin, count, order)  WS2812/SK6812 strip whose chips take the colours in `order`
+#                              ("GRB", "GRBW", ...): strip[i] = (r, g, b[, w]) or
+#                              strip.fill(pixel), then strip.write()
 #   ble()                      the active bluetooth.BLE object
 #   ir_frame(frame)            the IR touch frame's scanner: read(on, off) fills two
 #                              array('H') with every beam's reading lit and dark, in the beam
@@ -174,10 +176,13 @@ class Board:
     def i2c(self, bus, scl, sda, freq=400000):
         return machine.I2C(bus, scl=machine.Pin(scl), sda=machine.Pin(sda), freq=freq)
 
-    def led_strip(self, pin, count):
+    def led_strip(self, pin, count, order="GRB"):
         import neopixel
 
-        return neopixel.NeoPixel(machine.Pin(pin), count)
+        strip = neopixel.NeoPixel(machine.Pin(pin), count, bpp=len(order))
+        # neopixel puts value i of a pixel (r, g, b, w) at byte ORDER[i] of the pixel
+        strip.ORDER = tuple([order.index(c) for c in "RGBW"[: len(order)]])
+        return strip
 
     def ir_frame(self, frame):
         from vitrine_fw.touch.geometry import Geometry

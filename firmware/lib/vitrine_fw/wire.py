@@ -32,7 +32,7 @@ import struct
 from array import array
 
 PROTOCOL_VERSION = const(1)  # header byte 0; bumped on any change to framing or header
-SCHEMA_REV = const(3)  # bumped whenever the message table below changes
+SCHEMA_REV = const(4)  # bumped whenever the message table below changes
 
 HEADER_LEN = const(5)  # version, flags, seq (2), type
 CRC_LEN = const(4)
@@ -67,6 +67,8 @@ LOG = const(0x05)  # a log line from the board
 
 TOUCH_REPORT = const(0x20)  # the contacts on the glass, one frame per scan while touched
 TOUCH_HEALTH = const(0x21)  # failed and saturated beams; sent when the set of failed beams changes
+
+LIGHT_SET = const(0x80)  # fade the LED strips to a colour and brightness
 
 CONSOLE_CMD = const(0xA0)  # a technician's command line; the ACK carries the answer's first part
 CONSOLE_READ = const(0xA1)  # a further part of the last console answer
@@ -112,6 +114,7 @@ TABLE = (
     (LOG, "LOG", "E", "level:B subsystem:s text:s"),
     (TOUCH_REPORT, "TOUCH_REPORT", "S", "scan:H t_us:I contacts:y"),
     (TOUCH_HEALTH, "TOUCH_HEALTH", "E", "beams:H failed:H saturated:H failed_beams:y"),
+    (LIGHT_SET, "LIGHT_SET", "C", "r:B g:B b:B w:B brightness:B fade_ms:H"),
     (CONSOLE_CMD, "CONSOLE_CMD", "C", "line:s"),
     (CONSOLE_READ, "CONSOLE_READ", "C", "req:H part:B"),
     (PROBE_START, "PROBE_START", "C", "rate_hz:H count:I size:B"),
@@ -186,6 +189,10 @@ CONTACT_MOVE = const(0)
 CONTACT_DOWN = const(1)
 CONTACT_UP = const(2)
 MAX_CONTACTS = const(20)  # per report: 10 touching plus 10 lifting in the same scan
+
+# LIGHT_SET (protocol.md §10): every pixel of the board's strips fades from what it shows to
+# (r, g, b, w) scaled by brightness / 255, over fade_ms (0: at once), at most LIGHT_MAX_FADE_MS.
+LIGHT_MAX_FADE_MS = const(10000)
 
 # The console (protocol.md §9). CONSOLE_CMD's ACK result is
 #   status u8 | parts u8 | the answer's first part

@@ -192,6 +192,17 @@ class TouchHealth(BoardMessage):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LightSet(BoardMessage):
+    TYPE: ClassVar[int] = wire.LIGHT_SET
+    r: int
+    g: int
+    b: int
+    w: int  # the strips' white LEDs (a strip without them adds it to r, g and b)
+    brightness: int  # every channel is scaled by brightness / 255
+    fade_ms: int  # 0 .. wire.LIGHT_MAX_FADE_MS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConsoleCmd(BoardMessage):
     TYPE: ClassVar[int] = wire.CONSOLE_CMD
     line: str  # a console command line, e.g. "selftest" or "reboot --yes"
@@ -214,6 +225,7 @@ MESSAGE_CLASSES: dict[int, type[BoardMessage]] = {
         Log,
         TouchReport,
         TouchHealth,
+        LightSet,
         ConsoleCmd,
         ConsoleRead,
         ProbeStart,

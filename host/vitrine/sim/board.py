@@ -13,7 +13,9 @@ What it emulates:
   pseudo-terminal on the host); writes that do not fit are dropped, as a UART's would be.
 - Ctrl-C disabling on USB-CDC while the protocol runs (recorded in kbd_intr_disabled).
 - pins, ADC channels, I2C buses and LED strips: state holders to which device models attach
-  (an ADC channel reads from a source function, an I2C address answers from a device object).
+  (an ADC channel reads from a source function, an I2C address answers from a device object);
+  every frame a strip latches goes to `on_strip_write`, which the simulation's world channel
+  carries back (vitrine.sim.world), so `vitrine sim status` shows the light.
 - the IR touch frame: `ir_frame()` answers from the glass model (vitrine.sim.glass), whose
   fingers the simulation sets.
 
@@ -28,7 +30,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from vitrine.sim.glass import Glass
@@ -196,30 +198,40 @@ class SimI2C:
 
 
 class SimLedStrip:
-    """A WS2812 strip: pixels are set, write() latches them (the model sees latched frames)."""
+    """A WS2812/SK6812 strip: pixels are set, write() latches them (the model sees latched
+    frames). A pixel is (r, g, b) or, for a strip whose order has a W, (r, g, b, w), whatever
+    order the chips take them in on the wire; `on_write` (when set) hears every latch."""
 
-    def __init__(self, pin: int, count: int) -> None:
+    def __init__(self, pin: int, count: int, order: str = "GRB") -> None:
         self.pin = pin
         self.n = count
-        self._pixels: list[tuple[int, int, int]] = [(0, 0, 0)] * count
-        self.shown: list[tuple[int, int, int]] = list(self._pixels)
+        self.order = order
+        self._pixels: list[tuple[int, ...]] = [(0,) * len(order)] * count
+        self.shown: list[tuple[int, ...]] = list(self._pixels)
         self.writes = 0
+        self.on_write: Callable[[SimLedStrip], None] | None = None
 
     def __len__(self) -> int:
         return self.n
 
-    def __setitem__(self, i: int, rgb: tuple[int, int, int]) -> None:
-        self._pixels[i] = tuple(rgb)  # type: ignore[assignment]
+    def __setitem__(self, i: int, pixel: Sequence[int]) -> None:
+        self._pixels[i] = self._pixel(pixel)
 
-    def __getitem__(self, i: int) -> tuple[int, int, int]:
+    def __getitem__(self, i: int) -> tuple[int, ...]:
         return self._pixels[i]
 
-    def fill(self, rgb: tuple[int, int, int]) -> None:
-        self._pixels = [tuple(rgb)] * self.n  # type: ignore[list-item]
+    def fill(self, pixel: Sequence[int]) -> None:
+        self._pixels = [self._pixel(pixel)] * self.n
+
+    def _pixel(self, pixel: Sequence[int]) -> tuple[int, ...]:
+        # As neopixel does: the first len(order) values (a bytearray from the firmware too).
+        return tuple(pixel[i] for i in range(len(self.order)))
 
     def write(self) -> None:
         self.shown = list(self._pixels)
         self.writes += 1
+        if self.on_write is not None:
+            self.on_write(self)
 
 
 def _exit_process(code: int) -> None:
@@ -249,6 +261,7 @@ class SimBoard:
         self.adc_sources: dict[int, Callable[[], float]] = {}
         self.i2c_devices: dict[tuple[int, int], I2CDevice] = {}
         self.strips: dict[int, SimLedStrip] = {}
+        self.on_strip_write: Callable[[SimLedStrip], None] | None = None  # see SimLedStrip
         self.glass: Glass | None = None  # set before the firmware starts, or built on demand
 
     def uid(self) -> str:
@@ -286,9 +299,14 @@ class SimBoard:
     def i2c(self, bus: int, scl: int, sda: int, freq: int = 400_000) -> SimI2C:
         return SimI2C(bus, self)
 
-    def led_strip(self, pin: int, count: int) -> SimLedStrip:
-        strip = self.strips[pin] = SimLedStrip(pin, count)
+    def led_strip(self, pin: int, count: int, order: str = "GRB") -> SimLedStrip:
+        strip = self.strips[pin] = SimLedStrip(pin, count, order)
+        strip.on_write = self._strip_written
         return strip
+
+    def _strip_written(self, strip: SimLedStrip) -> None:
+        if self.on_strip_write is not None:
+            self.on_strip_write(strip)
 
     def ir_frame(self, frame: dict[str, Any]) -> Glass:
         """The touch frame's scanner: read(on, off) fills one scan (see docs/firmware.md)."""

@@ -8,7 +8,8 @@ simulation; not a user command.
 A board whose config has a "frame" (the touch role) gets its glass before the firmware
 starts, with the noise of --noise and a drift timed from --glass-epoch (the simulation's
 power-on on the monotonic clock); a thread reads the world channel (--world-fd): fingers on
-the glass, and whatever else happens in front of the board (vitrine.sim.world).
+the glass, and whatever else happens in front of the board (vitrine.sim.world); another sends
+back on it what the board's LED strips show.
 
 SIGUSR1 hangs the firmware (the `stall` fault): the main thread blocks inside the signal
 handler, so the event loop stops and nothing feeds the watchdog, exactly as a driver stuck in
@@ -36,7 +37,7 @@ import traceback
 
 from vitrine.sim.board import RESET_CAUSE_BY_NAME, SimBoard
 from vitrine.sim.glass import Noise
-from vitrine.sim.world import attach_glass, noise_from_json, read_world
+from vitrine.sim.world import StripReporter, attach_glass, noise_from_json, read_world
 from vitrine_fw import config as fw_config
 from vitrine_fw import supervisor, wire
 
@@ -97,12 +98,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     attach_glass(board, cfg, args.uid, args.noise, args.glass_epoch)
     if args.world_fd is not None:
-        threading.Thread(
-            target=read_world,
-            args=(socket.socket(fileno=args.world_fd), board),
-            name="world",
-            daemon=True,
-        ).start()
+        world = socket.socket(fileno=args.world_fd)
+        reporter = StripReporter(world, board)  # the light the board's strips give, back
+        board.on_strip_write = reporter.changed
+        threading.Thread(target=reporter.run, name="strips", daemon=True).start()
+        threading.Thread(target=read_world, args=(world, board), name="world", daemon=True).start()
     try:
         supervisor.main(board, cfg)
     except Exception:  # as main.py does on a board: report, then reset

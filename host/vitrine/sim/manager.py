@@ -47,7 +47,7 @@ from vitrine.hardware import BoardDescription, board_config, load_boards
 from vitrine.sim.board import EXIT_REPL, EXIT_SOFT_RESET, EXIT_WDT
 from vitrine.sim.cable import PtyCable
 from vitrine.sim.glass import Finger, Noise
-from vitrine.sim.world import fingers_line, noise_json
+from vitrine.sim.world import fingers_line, noise_json, read_strips
 from vitrine_fw.bootflag import REPL_MESSAGE
 
 log = logging.getLogger("vitrine.sim")
@@ -156,6 +156,13 @@ class VirtualBoard:
         self._world_partial = b""  # the rest of a line the channel took only part of
         self._world_next: bytes | None = None  # the newest line, waiting for the channel
         self._fingers: tuple[Finger, ...] = ()
+        self._world_rx = b""  # the start of a line from the board
+        # What the board's LED strips show (vitrine.sim.world): dark until its firmware says
+        # otherwise; a reset keeps the last frame latched, as the LEDs do.
+        self._strips: list[dict[str, Any]] = [
+            {**strip, "colour": [0] * len(strip["order"]), "uniform": True, "writes": 0}
+            for strip in self.config.get("strips", [])
+        ]
         self._epoch = time.monotonic()  # power-on, for the glass' drift
         self._next_cause = "power_on"
         self._stopping = False
@@ -240,6 +247,8 @@ class VirtualBoard:
         world.setblocking(False)
         self._world = world
         self._world_partial, self._world_next = b"", None
+        self._world_rx = b""
+        asyncio.get_running_loop().add_reader(world, self._from_world)
         if self._fingers:  # the fingers are still on the glass after a reset
             self._send_world(fingers_line(self._fingers))
         self.stats.boots += 1
@@ -321,6 +330,8 @@ class VirtualBoard:
         if self._world is not None:
             with contextlib.suppress(Exception):
                 asyncio.get_running_loop().remove_writer(self._world)
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self._world)
             self._world.close()
             self._world = None
         self._world_partial, self._world_next = b"", None
@@ -368,6 +379,37 @@ class VirtualBoard:
                 return
         with contextlib.suppress(Exception):
             asyncio.get_running_loop().remove_writer(sock)
+
+    def _from_world(self) -> None:
+        # Lines back from the board: what its LED strips show (vitrine.sim.world).
+        sock = self._world
+        if sock is None:
+            return
+        try:
+            data = sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:  # the board process is gone; its reset opens a new channel
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(sock)
+            return
+        *lines, self._world_rx = (self._world_rx + data).split(b"\n")
+        if len(self._world_rx) > 1 << 20:  # no line is that long: drop it
+            self._world_rx = b""
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                self._strips = read_strips(line)
+            except ValueError as err:
+                log.debug("%s: world: ignored %r: %s", self.role, line[:120], err)
+
+    @property
+    def strips(self) -> list[dict[str, Any]]:
+        """What the board's LED strips show now (see vitrine.sim.world for the keys)."""
+        return self._strips
 
     # --- data between the board process and the cable ---------------------------------------
 
@@ -454,6 +496,7 @@ class VirtualBoard:
             "bytes_from_host": self.cable.from_host_bytes,
             "bytes_dropped": self.cable.dropped_bytes,
             "stderr_tail": self.stderr_tail[-5:],  # the firmware's last words, after a crash
+            **({"strips": self._strips} if self._strips else {}),
             **(
                 {
                     "frame_mm": [self.frame["width_mm"], self.frame["height_mm"]],
@@ -565,7 +608,10 @@ class Simulation:
             fingers = board.set_fingers(request["fingers"])
             done = f"{len(fingers)} finger{'' if len(fingers) == 1 else 's'} on the glass"
             return {"ok": True, "role": role, "fingers": len(fingers), "done": done}
+
         raise SimError(f"unknown op {op!r}; allowed: {', '.join(OPS)}")
+
+
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # One request per line, each answered with one line, until the client hangs up (a

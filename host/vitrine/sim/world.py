@@ -1,14 +1,23 @@
 """The world channel: what happens in front of a virtual board, sent by the simulation to the
-board process over a socket pair of its own (the board's serial line is a separate pair).
+board process over a socket pair of its own (the board's serial line is a separate pair), and
+what the board does to the world, sent back on the same pair.
 
 One JSON object per line, each the whole state of what it names, so a later line replaces an
-earlier one and a line lost during a reset loses nothing:
+earlier one and a line lost during a reset loses nothing. Toward the board:
 
     {"fingers": [[x_mm, y_mm, diameter_mm], ...]}   # exactly these fingers on the glass
 
 The board side (`read_world`, a thread of the board process) reports a line it cannot use on
 stderr and goes on: nothing sent to a board stops its firmware. It ends when the simulation
-closes the channel.
+closes the channel. Back from the board (`StripReporter`, another thread of it), after the
+firmware latched a frame on an LED strip:
+
+    {"strips": [{"pin": 16, "order": "GRBW", "pixels": 60, "colour": [r, g, b, w],
+                 "uniform": true, "writes": 812}, ...]}
+
+`colour` is the first pixel's (r, g, b, w for a strip with white LEDs), `uniform` whether every
+pixel shows it, `writes` the frames latched since the board's boot. The reporter sends the
+newest state only, from its own thread, so the firmware never waits for the channel.
 
 A board whose config has a "frame" (the touch role) gets its glass from `attach_glass` before
 its firmware starts: the same per-beam gains at every boot of the same board (seeded from its
@@ -24,10 +33,12 @@ import json
 import math
 import socket
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any, Protocol, TextIO
 
+from vitrine.sim.board import SimLedStrip
 from vitrine.sim.glass import Finger, Glass, Noise
 
 
@@ -140,3 +151,78 @@ def read_world(sock: socket.socket, board: _HasGlass, errors: TextIO | None = No
             except Exception as err:  # a bad line never stops the board
                 text = line[:120].decode(errors="replace").rstrip()
                 print(f"world: ignored {text!r}: {err}", file=errors, flush=True)
+
+
+# --- back from the board: its LED strips -------------------------------------------------------
+
+
+class _HasStrips(Protocol):
+    strips: dict[int, SimLedStrip]
+
+
+def strips_state(strips: Iterable[SimLedStrip]) -> list[dict[str, Any]]:
+    """What the strips show, in pin order (the module docstring says what each key means)."""
+    out = []
+    for strip in sorted(strips, key=lambda s: s.pin):
+        shown = strip.shown
+        first = shown[0] if shown else ()
+        out.append(
+            {
+                "pin": strip.pin,
+                "order": strip.order,
+                "pixels": strip.n,
+                "colour": list(first),
+                "uniform": all(p == first for p in shown),
+                "writes": strip.writes,
+            }
+        )
+    return out
+
+
+def strips_line(strips: Iterable[SimLedStrip]) -> bytes:
+    """The line that says what these strips show."""
+    return json.dumps({"strips": strips_state(strips)}, separators=(",", ":")).encode() + b"\n"
+
+
+def read_strips(line: bytes) -> list[dict[str, Any]]:
+    """The strips of a line from the board; raises ValueError when it is not such a line."""
+    try:
+        message = json.loads(line)
+    except ValueError as err:
+        raise ValueError(f"not JSON ({err})") from err
+    if not isinstance(message, dict) or not isinstance(message.get("strips"), list):
+        raise ValueError('not a {"strips": [...]} object')
+    strips = message["strips"]
+    if not all(isinstance(s, dict) for s in strips):
+        raise ValueError("strips: not a list of objects")
+    return strips
+
+
+class StripReporter:
+    """The board's end of the way back: after every latch on one of the board's strips, the
+    state of them all goes to the simulation (the newest only), from a thread of its own."""
+
+    def __init__(self, sock: socket.socket, board: _HasStrips) -> None:
+        self._sock = sock
+        self._board = board
+        self._changed = threading.Condition()
+        self._dirty = False
+
+    def changed(self, strip: SimLedStrip | None = None) -> None:
+        """A strip latched a frame (called on the firmware's thread; never waits)."""
+        with self._changed:
+            self._dirty = True
+            self._changed.notify()
+
+    def run(self) -> None:
+        """Send the strips' state whenever it changed, until the channel closes."""
+        while True:
+            with self._changed:
+                while not self._dirty:
+                    self._changed.wait()
+                self._dirty = False
+            line = strips_line(list(self._board.strips.values()))
+            try:
+                self._sock.sendall(line)
+            except OSError:
+                return

@@ -427,7 +427,8 @@ def scenario_selftest_fails_for_a_subsystem_missing_from_the_build():
 def scenario_commands_of_subsystems_the_board_lacks_are_refused():
     rig = Rig()
     refused(rig.cmd("prox"), "no proximity sensor on this board (role touch)")
-    refused(rig.cmd("light welcome --yes"), "no lighting on this board (role touch)")
+    refused(rig.cmd("light"), "no lighting on this board (role touch)")
+    refused(rig.cmd("light 1 2 3 --yes"), "no lighting on this board (role touch)")
     presence = Rig(role="presence")
     refused(presence.cmd("prox"), "proximity subsystem is not in this firmware build")
     refused(presence.cmd("beams"), "no touch frame on this board")
@@ -458,14 +459,15 @@ class FakeProximity:
 
 
 class FakeLighting:
-    scenes = ("off", "welcome", "fitting")
-
     def __init__(self):
-        self.scene = "off"
+        self.colour = None
 
-    def set_scene(self, name):
-        self.scene = name
-        return "scene " + name
+    def describe(self):
+        return "now: dark"
+
+    def set_colour(self, r, g, b, w, brightness, fade_ms):
+        self.colour = (r, g, b, w, brightness)
+        return f"fading over {fade_ms} ms"
 
     def selftest(self):
         return False, "FAIL: strip left: no answer"
@@ -482,12 +484,15 @@ def scenario_subsystem_hooks_answer_prox_light_and_selftest():
         {"proximity": FakeProximity(), "lighting": lights},
     )
     eq(rig.cmd("prox")[2], "distance 812 mm", "prox")
-    contains(rig.whole("help")[1], "light {off|welcome|fitting} [--yes]", "the scenes in help")
-    refused(rig.cmd("light disco"), "scenes: off, welcome, fitting")
-    eq(rig.cmd("light welcome")[0], wire.CONSOLE_CONFIRM, "light without --yes")
-    eq(lights.scene, "off", "unchanged")
-    eq(rig.cmd("light welcome --yes")[2], "scene welcome", "light --yes")
-    eq(lights.scene, "welcome", "changed")
+    contains(rig.whole("help")[1], "light [R G B [W] [BRIGHTNESS]] [--yes]", "light in help")
+    eq(rig.cmd("light")[2], "now: dark", "light shows the colour")
+    refused(rig.cmd("light disco"), "light takes R G B [W] [BRIGHTNESS], each 0..255")
+    eq(rig.cmd("light 255 0 0")[0], wire.CONSOLE_CONFIRM, "light without --yes")
+    eq(lights.colour, None, "unchanged")
+    eq(rig.cmd("light 255 0 0 --yes")[2], "fading over 500 ms", "light --yes")
+    eq(lights.colour, (255, 0, 0, 0, 255), "changed: no white, full brightness")
+    rig.cmd("light 1 2 3 4 --yes")
+    eq(lights.colour, (1, 2, 3, 4, 255), "white given")
     status, text = rig.whole("selftest")
     eq(status, wire.CONSOLE_FAILED, "one subsystem fails")
     contains(text, "proximity (ToF): PASS: model 0xeacc", "proximity's own line")

@@ -158,6 +158,28 @@ def scenario_pins_adc_i2c():
     eq((bus.id, bus.scl.id, bus.sda.id, bus.freq), (0, 9, 8, 400000), "I2C bus")
 
 
+def scenario_led_strip_wraps_neopixel_in_the_strips_colour_order():
+    import neopixel
+
+    board = new_board()
+    grbw = board.led_strip(16, 3, "GRBW")
+    ok(isinstance(grbw, neopixel.NeoPixel), "a neopixel.NeoPixel")
+    eq((grbw.pin.id, grbw.pin.mode, grbw.n, grbw.bpp), (16, machine.Pin.OUT, 3, 4), "GRBW")
+    grbw.fill(bytearray((10, 20, 30, 40)))  # r, g, b, w, as the lighting subsystem gives it
+    grbw.write()
+    eq(grbw.written[-1], bytes((20, 10, 30, 40)) * 3, "GRBW on the wire: g, r, b, w")
+    rgb = board.led_strip(17, 2, "RGB")
+    eq(rgb.bpp, 3, "three channels")
+    rgb[1] = (1, 2, 3)
+    rgb.write()
+    eq(rgb.written[-1], bytes((0, 0, 0, 1, 2, 3)), "RGB on the wire: r, g, b")
+    bgr = board.led_strip(18, 1, "BGR")
+    bgr.fill((1, 2, 3))
+    bgr.write()
+    eq(bgr.written[-1], bytes((3, 2, 1)), "BGR on the wire: b, g, r")
+    eq(board.led_strip(19, 1).bpp, 3, "GRB unless told")
+
+
 SMALL_FRAME = {
     "width_mm": 100.0,
     "height_mm": 60.0,

@@ -36,7 +36,8 @@ def test_help_of_a_touch_board_gives_every_command_and_the_frames_families(touch
         ("straight", "x+0", "x-20", "x+20", "x-40", "x+40", "y+0", "y-25", "y+25", "y-39", "y+39"),
     )
     assert specs["log"].args == (("debug", "info", "warning", "error"),)
-    assert specs["light"].args == ((), ("--yes",))  # SCENE: a value the board does not list
+    # R G B [W] [BRIGHTNESS]: values the board does not list
+    assert specs["light"].args == ((), (), (), (), (), ("--yes",))
     assert specs["reboot"].args == (("--yes",),)
     assert specs["status"].args == ()
     assert specs["selftest"].what == "test every subsystem now: PASS or FAIL"

@@ -65,7 +65,7 @@ async def test_a_board_without_a_frame_says_so(board_factory: BoardFactory) -> N
         live = LiveView(console)
         await live.poll()  # returns at once: nothing to poll
         lines = live.lines(80)
-    assert lines[2] == "no touch frame; running: link, console, probe"
+    assert lines[2] == "no touch frame; running: link, lighting, console, probe"
     assert live.beam_map is None
 
 

@@ -38,7 +38,7 @@ async def test_handshake_with_real_firmware_publishes_connected(firmware_board: 
     assert hello.role == "lights"
     assert hello.build_hash == "testbuild0001"
     assert hello.reset_cause_name == "power_on"
-    assert hello.capability_names == ["link", "console", "probe"]
+    assert hello.capability_names == ["link", "lighting", "console", "probe"]
     assert link.name == "lights"  # learned from HELLO: no role was pinned
     assert firmware_board.supervisors[0].link.host_up
 

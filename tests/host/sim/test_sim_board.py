@@ -455,3 +455,22 @@ def test_led_strip_latched_frame_is_a_copy() -> None:
     shown = strip.shown
     strip[0] = (9, 9, 9)
     assert shown == [(0, 0, 0), (0, 0, 0)]
+
+
+def test_led_strip_with_white_leds_keeps_four_values_a_pixel(
+    board: tuple[SimBoard, list[int]],
+) -> None:
+    sim, _ = board
+    heard: list[int] = []
+    sim.on_strip_write = lambda strip: heard.append(strip.pin)
+    strip = sim.led_strip(16, 2, "GRBW")
+    assert strip.order == "GRBW"
+    assert strip.shown == [(0, 0, 0, 0)] * 2
+    strip.fill(bytearray((10, 20, 30, 40)))  # r, g, b, w, as the firmware hands it over
+    strip.write()
+    assert strip.shown == [(10, 20, 30, 40)] * 2
+    rgb = sim.led_strip(17, 1, "RGB")
+    rgb.fill(bytearray((1, 2, 3, 4)))  # a driver takes the values its pixels have
+    rgb.write()
+    assert rgb.shown == [(1, 2, 3)]
+    assert heard == [16, 17]  # every latch is heard

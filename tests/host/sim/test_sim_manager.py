@@ -86,6 +86,12 @@ async def test_status_before_start(sim: Simulation, tmp_path: Path) -> None:
     assert touch["boots"] == 0
     assert touch["link"] == "usb-cdc"
     assert boards["lights"]["link"] == "uart"
+    # The lights board's strips, dark until its firmware latches anything.
+    assert [(s["pin"], s["colour"], s["writes"]) for s in boards["lights"]["strips"]] == [
+        (16, [0, 0, 0, 0], 0),
+        (17, [0, 0, 0, 0], 0),
+    ]
+    assert "strips" not in touch
 
 
 @pytest.mark.parametrize("op", ["restart", None, 5])

@@ -1,5 +1,6 @@
 """The world channel, board side: lines from the simulation put fingers on the glass; a line
-that cannot be used is reported and changes nothing; the reader ends with the channel."""
+that cannot be used is reported and changes nothing; the reader ends with the channel. Back
+from the board: what its LED strips show, the newest state only."""
 
 from __future__ import annotations
 
@@ -15,16 +16,21 @@ from dataclasses import dataclass
 import pytest
 
 from vitrine.hardware import frame_config, load_frame
+from vitrine.sim.board import SimLedStrip
 from vitrine.sim.glass import Finger, Glass, Noise
 from vitrine.sim.world import (
     BoardGlass,
+    StripReporter,
     apply,
     attach_glass,
     fingers_line,
     glass_seed,
     noise_from_json,
     noise_json,
+    read_strips,
     read_world,
+    strips_line,
+    strips_state,
 )
 
 FRAME = frame_config(load_frame("32in"))
@@ -194,3 +200,64 @@ def test_noise_travels_to_the_board_process_intact() -> None:
         noise_from_json("[]")
     with pytest.raises(ValueError, match="not JSON"):
         noise_from_json("{")
+
+
+# --- back from the board: its LED strips ------------------------------------------------------
+
+
+def test_strips_state_says_what_each_strip_shows() -> None:
+    grbw = SimLedStrip(17, 3, "GRBW")
+    grbw.fill((1, 2, 3, 4))
+    grbw.write()
+    rgb = SimLedStrip(16, 2, "GRB")
+    rgb[1] = (9, 9, 9)
+    rgb.write()
+    state = strips_state([grbw, rgb])
+    assert [s.pop("writes") for s in strips_state([grbw, rgb])] == [1, 1]
+    assert [{k: v for k, v in s.items() if k != "writes"} for s in state] == [
+        {"pin": 16, "order": "GRB", "pixels": 2, "colour": [0, 0, 0], "uniform": False},
+        {"pin": 17, "order": "GRBW", "pixels": 3, "colour": [1, 2, 3, 4], "uniform": True},
+    ]
+    assert read_strips(strips_line([grbw, rgb])) == state
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [(b"{", "not JSON"), (b'{"fingers": []}', "not a"), (b'{"strips": [1]}', "not a list of")],
+)
+def test_a_line_that_is_not_strips_is_refused(line: bytes, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        read_strips(line)
+
+
+@dataclass
+class LitBoard:
+    strips: dict[int, SimLedStrip]
+
+
+def test_the_reporter_sends_the_newest_state_after_each_latch() -> None:
+    ours, theirs = socket.socketpair()
+    strip = SimLedStrip(16, 4, "GRBW")
+    reporter = StripReporter(theirs, LitBoard({16: strip}))
+    strip.on_write = reporter.changed
+    thread = threading.Thread(target=reporter.run, daemon=True)
+    thread.start()
+    lines = ours.makefile("rb")
+    try:
+        for level in (10, 20, 30):
+            strip.fill((level, 0, 0, level))
+            strip.write()
+        # Whatever was coalesced on the way, the last line is the last latch.
+        ours.settimeout(2)
+        seen = []
+        while not seen or seen[-1][0]["writes"] < 3:
+            seen.append(read_strips(lines.readline()))
+        assert seen[-1][0]["colour"] == [30, 0, 0, 30]
+        assert 1 <= len(seen) <= 3
+    finally:
+        lines.close()
+        ours.close()
+        strip.write()  # the channel is gone: the reporter's send fails and it ends
+        thread.join(2)
+        theirs.close()
+    assert not thread.is_alive()

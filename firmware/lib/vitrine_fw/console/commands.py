@@ -7,7 +7,7 @@
 #   every subsystem   selftest() -> (passed, text)
 #   touch             diag() -> vitrine_fw.touch.diag.TouchDiag
 #   proximity         reading() -> text
-#   lighting          scenes (names), set_scene(name) -> text
+#   lighting          describe() -> text, set_colour(r, g, b, w, brightness, fade_ms) -> text
 #
 # `help` lists the commands in a fixed shape that the host's console reads for completion:
 # two spaces, the name, its arguments, two or more spaces, what it does. In the arguments,
@@ -46,6 +46,7 @@ _CAUSE_MEANING = {
 }
 
 _HELP_COLUMN = 30  # help's descriptions start after this many characters at most
+_LIGHT_FADE_MS = 500  # the console's `light` fades over this long
 
 
 class Commands:
@@ -70,7 +71,12 @@ class Commands:
             ),
             ("touches", "", "the contacts on the glass now", self.touches),
             ("prox", "", "the proximity sensor's reading", self.prox),
-            ("light", "SCENE [--yes]", "set a lighting scene", self.light),
+            (
+                "light",
+                "[R G B [W] [BRIGHTNESS]] [--yes]",
+                "the lights' colour now, or fade them to a colour",
+                self.light,
+            ),
             ("selftest", "", "test every subsystem now: PASS or FAIL", self.selftest),
             ("counters", "", "the link's counters", self.counters),
             (
@@ -131,8 +137,6 @@ class Commands:
             spec = usual
             if name == "beams" and "touch" in self.subs:
                 spec = "[straight|" + "|".join(self.subs["touch"].diag().families()) + "]"
-            elif name == "light" and "lighting" in self.subs:
-                spec = "{" + "|".join(self.subs["lighting"].scenes) + "} [--yes]"
             rows.append((name + (" " + spec if spec else ""), what))
         # Descriptions line up after the usual width; a longer left side (beams, with the
         # frame's families) is followed by two spaces only.
@@ -201,15 +205,23 @@ class Commands:
 
     def light(self, args, yes):
         lighting = self._sub("lighting", "no lighting on this board")
-        scenes = tuple(lighting.scenes)
-        if len(args) != 1 or args[0] not in scenes:
-            got = " ".join(args) or "nothing"
-            raise Refused("light takes one scene, got %s; scenes: %s" % (got, ", ".join(scenes)))
+        if not args:
+            return wire.CONSOLE_OK, lighting.describe()
+        if not 3 <= len(args) <= 5 or not all([_is_byte(a) for a in args]):
+            raise Refused(
+                "light takes R G B [W] [BRIGHTNESS], each 0..255 (W 0 and BRIGHTNESS 255 "
+                "unless given), got %r" % " ".join(args)
+            )
+        values = [int(a) for a in args] + [0, 255][len(args) - 3 :]
         if not yes:
             return self._confirm(
-                "this changes the lights to scene %s" % args[0], "light " + args[0]
+                "this fades the lights to r %d g %d b %d w %d, brightness %d over %d ms"
+                % (values[0], values[1], values[2], values[3], values[4], _LIGHT_FADE_MS),
+                "light " + " ".join(args),
             )
-        return wire.CONSOLE_OK, lighting.set_scene(args[0])
+        return wire.CONSOLE_OK, lighting.set_colour(
+            values[0], values[1], values[2], values[3], values[4], _LIGHT_FADE_MS
+        )
 
     def selftest(self, args, yes):
         self._no_args("selftest", args)
@@ -318,3 +330,8 @@ class Commands:
             "leaving the firmware: the board resets into MicroPython's REPL; "
             "the next reset starts the firmware again"
         )
+
+
+def _is_byte(word):
+    # A decimal 0..255 (isdigit() alone would take "²" on CPython).
+    return 0 < len(word) <= 3 and all(["0" <= c <= "9" for c in word]) and int(word) <= 255

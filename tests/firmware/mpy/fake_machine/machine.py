@@ -45,6 +45,9 @@ class Pin:
         self._value = value
         built.append(self)
 
+    def init(self, mode=-1, pull=-1, value=None):
+        self.mode = mode
+
     def value(self, v=None):
         if v is None:
             return self._value

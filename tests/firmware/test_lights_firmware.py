@@ -1,0 +1,100 @@
+"""The lighting firmware's fade (vitrine_fw.lights.fade) against exact arithmetic on CPython, and
+the lighting task's step under MicroPython's heap lock (script: mpy/lights_heap_lock.py).
+
+The subsystem's behaviour on a board (LIGHT_SET, refusals, the strips, the console) is in
+mpy/lights_scenarios.py, which runs on both runtimes (test_scenarios.py)."""
+
+from fractions import Fraction
+
+import pytest
+from fw_scenario import FakeClock
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vitrine_fw.lights.fade import Fade
+
+CHANNELS = st.tuples(*[st.integers(0, 255)] * 5)
+
+
+def exact(start, target, elapsed, duration):
+    """The channels a linear fade shows after `elapsed` ms, as exact fractions."""
+    if elapsed >= duration:
+        return [Fraction(t) for t in target]
+    return [s + Fraction((t - s) * elapsed, duration) for s, t in zip(start, target, strict=True)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=CHANNELS,
+    target=CHANNELS,
+    duration=st.integers(1, 10_000),
+    times=st.lists(st.integers(0, 12_000), min_size=1, max_size=20),
+)
+def test_fade_follows_the_line_within_one_step_and_ends_on_the_target(
+    start, target, duration, times
+):
+    clock = FakeClock(0)
+    fade = Fade(clock)
+    fade.begin(*start, 0)
+    fade.step()
+    assert tuple(fade.shown) == start
+    fade.begin(*target, duration)
+    last = start
+    for t in sorted(times):
+        clock.ms = t
+        fade.step()
+        shown = tuple(fade.shown)
+        for got, want, s, e, before in zip(
+            shown, exact(start, target, t, duration), start, target, last, strict=True
+        ):
+            assert want - 1 < got <= want  # the exact value, rounded down
+            assert min(s, e) <= got <= max(s, e)  # never outside the fade's span
+            assert (got - before) * (e - s) >= 0  # never back the other way
+        last = shown
+    clock.ms = duration
+    fade.step()
+    assert tuple(fade.shown) == target and not fade.running
+
+
+@settings(max_examples=300, deadline=None)
+@given(channels=CHANNELS)
+def test_pixels_are_the_channels_scaled_by_brightness_rounded(channels):
+    fade = Fade(FakeClock(0))
+    fade.begin(*channels, 0)
+    fade.step()
+    r, g, b, w, level = channels
+
+    def scaled(c):
+        return int(Fraction(c * level, 255) + Fraction(1, 2))  # half up
+
+    assert list(fade.rgbw) == [scaled(r), scaled(g), scaled(b), scaled(w)]
+    assert list(fade.rgb) == [min(255, scaled(c) + scaled(w)) for c in (r, g, b)]
+
+
+# --- MicroPython: the task's step allocates nothing -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def report(micropython):
+    return micropython.result("lights_heap_lock.py")
+
+
+@pytest.mark.micropython
+@pytest.mark.parametrize("name", ["fade_up", "fade_down", "fade_at_once"])
+def test_the_lighting_step_allocates_nothing(report, name):
+    assert report["checks"][name] is None, f"{name} allocated: {report['checks'][name]}"
+
+
+@pytest.mark.micropython
+def test_an_allocating_strip_is_caught(report):
+    assert report["controls"]["allocating_strip"].startswith("MemoryError")
+
+
+@pytest.mark.micropython
+def test_the_locked_fades_did_their_work(report):
+    values = report["values"]
+    # 50 steps of 20 ms make the 1000 ms fade; the fake GRBW strip keeps r, g, b, w.
+    assert values["fade_up"] == [50, [200, 100, 50, 25, 255], [200, 100, 50, 25]]
+    writes = 1 + 2 + 50 + 50  # begin(), the warm-up, up, down
+    assert values["fade_down"] == [50, [0, 0, 0, 0, 0], writes]
+    assert values["fade_at_once"] == [1, [5, 6, 7]]  # the white added on the RGB strip

@@ -1,0 +1,103 @@
+"""A lighting scene from the daemon's bus reaches a virtual lights board's strips: the lights
+facade on the daemon's bus and boards, the link over the pty, the real lighting firmware, and
+the strips' colour as the simulation reports it (`vitrine sim status`). Whatever else the
+daemon sets (its own scene at start), the command's own result and colour are what count."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vitrine.bus import Subscription
+from vitrine.devices.lights import LightingCommand, LightingConfig, LightingResult, Lights
+
+from .conftest import Rig, make_rig
+
+pytestmark = pytest.mark.hil
+
+# The evening scene of the default [lighting]: r 255 g 190 b 120 w 60 at brightness 150, each
+# scaled by 150 / 255 and rounded, on the lights board's two GRBW strips.
+EVENING = [150, 112, 71, 35]
+
+
+@contextlib.asynccontextmanager
+async def facade(rig: Rig) -> AsyncIterator[Subscription]:
+    """The lights facade on the daemon's bus and boards (the daemon's own where it runs one,
+    else one started here); yields a subscription to the results."""
+    with rig.daemon.bus.subscribe(LightingResult) as results:
+        task = None
+        if not isinstance(getattr(rig.daemon, "lights", None), Lights):
+            lights = Lights(rig.daemon.bus, rig.daemon.boards, LightingConfig())
+            task = asyncio.create_task(lights.run())
+        await asyncio.sleep(0)  # subscribed before the first command
+        try:
+            yield results
+            await asyncio.sleep(0.1)  # the daemon's other consumers take the last results in
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+async def result_of(results: Subscription, request_id: str, timeout: float) -> LightingResult:
+    return await results.next(LightingResult, timeout, lambda r: r.request_id == request_id)
+
+
+async def strips(rig: Rig) -> list[dict[str, Any]]:
+    """The lights board's strips, from the simulation's status (as `vitrine sim status`)."""
+    reply = await rig.sim.handle({"op": "status"})
+    (board,) = [b for b in reply["boards"] if b["role"] == "lights"]
+    return board["strips"]
+
+
+async def wait_colour(rig: Rig, colour: list[int], timeout: float = 5.0) -> list[dict[str, Any]]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        now = await strips(rig)
+        if all(s["colour"] == colour and s["uniform"] for s in now):
+            return now
+        assert loop.time() < deadline, f"the strips never showed {colour}: {now}"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_scene_fades_the_virtual_strips_to_its_colour(tmp_path: Path) -> None:
+    async with make_rig(tmp_path, roles=["lights"]) as rig:
+        await rig.wait_board("lights", lambda b: b["state"] == "up")
+        assert "lighting" in (await rig.board("lights"))["capabilities"]
+        async with facade(rig) as results:
+            assert [(s["pin"], s["order"], s["pixels"]) for s in await strips(rig)] == [
+                (16, "GRBW", 60),
+                (17, "GRBW", 60),
+            ]
+            rig.daemon.bus.publish(LightingCommand(scene="evening", request_id="e1", t_ns=1))
+            result = await result_of(results, "e1", 5)
+            assert (result.scene, result.request_id, result.status) == ("evening", "e1", "applied")
+            assert result.detail is None
+            shown = await wait_colour(rig, EVENING)
+            # A fade of 800 ms at about 50 steps a second: many frames latched on the way.
+            assert all(s["writes"] >= 20 for s in shown)
+
+            # The board resets (its reset button): it starts dark, and the facade sets the
+            # scene again once the link is back up.
+            await rig.fault("lights", "reboot")
+            again = await result_of(results, "e1", 10)
+            assert (again.request_id, again.status) == ("e1", "applied")
+            await wait_colour(rig, EVENING)
+            assert rig.sim.boards["lights"].stats.resets.get("hard") == 1
+
+
+async def test_without_a_lights_board_a_scene_is_no_device(tmp_path: Path) -> None:
+    async with make_rig(tmp_path, roles=["touch"]) as rig:
+        await rig.wait_board("touch", lambda b: b["state"] == "up")
+        async with facade(rig) as results:
+            rig.daemon.bus.publish(LightingCommand(scene="daylight", request_id="d1", t_ns=1))
+            result = await result_of(results, "d1", 5)
+    assert (result.scene, result.request_id) == ("daylight", "d1")
+    assert (result.status, result.detail) == ("no_device", "no lights board is connected")
