@@ -1,0 +1,708 @@
+"""The experience engine: turns what the mirror senses (presence, touch, expressions, lighting
+results) and what the shopper and the associates do into the player's view model, the
+associates' queue and the records in events.db.
+
+One Engine runs per mirror inside the daemon. `run()` consumes the bus and runs the timers;
+the player calls `view()` and `act()`, the associate app `requests()`, `acknowledge()` and
+`fulfil()`. Every record is written before the view that shows it is published, and the live
+session is snapshotted on each change so a restarted daemon shows the shopper the same screen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import logging
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from vitrine.bus import EventBus
+from vitrine.devices.lights import LightingCommand, LightingResult
+from vitrine.devices.presence import Presence
+from vitrine.devices.touch.events import Gesture, Pinch, PointerEvent, Rotate
+from vitrine.engine import actions as act_models
+from vitrine.engine.attract import AttractLoop
+from vitrine.engine.config import EngineConfig
+from vitrine.engine.context import Context, current_context
+from vitrine.engine.errors import ActionError
+from vitrine.engine.events import RequestsChanged, ViewChanged
+from vitrine.engine.experiments import VariantConfig, assign, results
+from vitrine.engine.recommend import recommend
+from vitrine.engine.requests import RequestDesk, queue_item, view_item
+from vitrine.engine.session import (
+    Closed,
+    Ended,
+    Engaged,
+    Event,
+    Screen,
+    ScreenChanged,
+    SessionMachine,
+    Started,
+)
+from vitrine.engine.store import EventStore
+from vitrine.vision.events import Expression
+
+CONSENT_VERSION = "2026-11"  # the version of the loyalty consent text the player shows
+SNAPSHOT_KEY = "live"
+TICK_S = 0.25  # the timers' resolution
+FRUSTRATED_CONFIDENCE = 0.6  # an Expression "frustrated" at least this sure offers help
+RECOMMENDATION_SCREENS = ("home", "product", "look")
+RECOMMENDATIONS = 4
+SNAPSHOT_TOUCH_S = 1.0  # see _save_snapshot
+LIGHT_RESEND_S = 5.0  # a lighting command unanswered this long is sent again (twice at most)
+LIGHT_RESENDS = 2
+# Actions an ended session (rating and thank-you screens) still takes; navigating starts anew.
+ENDED_ACTIONS = ("navigate", "interaction", "rate", "forget", "cancel_request")
+
+log = logging.getLogger("vitrine.engine")
+
+
+class Engine:
+    """The live session, its view model and the requests queue of one mirror."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        catalog: Any,
+        store: EventStore,
+        config: EngineConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.bus = bus
+        self.catalog = catalog
+        self.store = store
+        self.config = config
+        self._clock = clock
+        self._wall = wall
+        self.machine = SessionMachine(config.session)
+        self.desk = RequestDesk(store, catalog, config.associate, config.store.fitting_room)
+        self.attract = AttractLoop(config.attract)
+        self.rev = 0
+        self.requests_rev = 0
+        self._experiments_by_name = {e.name: e for e in config.experiments}
+        # the live session's own state (reset when it closes)
+        self._consent = False
+        self._member: str | None = None
+        self._member_view: dict[str, Any] | None = None
+        self._last_size: str | None = None
+        self._assigned: dict[str, VariantConfig] = {}
+        self._exposed: set[str] = set()
+        self._converted: set[str] = set()
+        # lighting
+        self._scene = config.lighting.default_scene
+        self._light_status = "pending"
+        self._light_detail: str | None = None
+        self._light_request = uuid.uuid4().hex
+        self._light_sent_at: float | None = None
+        self._light_resends = 0
+        # caches
+        self._rec_key: tuple[Any, ...] | None = None
+        self._recs: list[dict[str, Any]] = []
+        self._sla: dict[str, str] = {}
+        self._snapshot: str | None = None  # what was saved last, without the touch time
+        self._snapshot_last: float | None = None
+        self._snapshot_at = 0.0
+        now, wall_now = clock(), wall()
+        self.attract.restart(now)
+        self._restore(now, wall_now)
+        self._content = self._build(now, wall_now)
+        self._view = {"type": "state", "rev": self.rev, **self._content}
+        self._sla = self.desk.sla_states(wall_now)
+
+    # -- the player's side --------------------------------------------------------------------
+
+    def view(self) -> dict[str, Any]:
+        """The player's view model (a copy; JSON-serialisable)."""
+        return copy.deepcopy(self._view)
+
+    async def act(self, action: act_models.Action | dict[str, Any]) -> dict[str, Any]:
+        """Carry out a player intent (a parsed action, or a message to parse) and return the
+        view it leads to. Raises ActionError; a failed action changes nothing."""
+        if isinstance(action, dict):
+            action = act_models.parse_action(action)
+        now, wall = self._clock(), self._wall()
+        with self._atomic():
+            self._apply(self.machine.tick(now), now, wall)
+        phase = self.machine.phase
+        if phase == "ended" and action.type not in ENDED_ACTIONS:
+            self._refresh(now, wall)
+            raise ActionError(
+                "not_allowed", f"{action.type}: the session has ended; navigate to start again"
+            )
+        handler = getattr(self, f"_do_{action.type}")
+        try:
+            with self._atomic():
+                requests_changed = handler(action, now, wall)
+        except ActionError:
+            self._refresh(now, wall)  # what the timers changed before it still shows
+            raise
+        self._refresh(now, wall, requests_changed=requests_changed)
+        return self.view()
+
+    # -- the associates' side -----------------------------------------------------------------
+
+    def requests(self, open_only: bool = True) -> list[dict[str, Any]]:
+        """The associates' queue, oldest first: every request field plus "age_s" and "sla"
+        ("ok" | "late" | "escalated")."""
+        return self.desk.queue(self._wall(), open_only=open_only)
+
+    async def acknowledge(self, request_id: str, associate: str) -> dict[str, Any]:
+        """An associate (by name, 1..40 characters) is on the way. Raises ActionError:
+        not_found, conflict (not pending), bad_message (name)."""
+        now, wall = self._clock(), self._wall()
+        self.desk.acknowledge(request_id, associate, wall)
+        self._refresh(now, wall, requests_changed=True)
+        return self._queue_item(request_id, wall)
+
+    async def fulfil(self, request_id: str, associate: str) -> dict[str, Any]:
+        """An associate brought the item or helped. Raises ActionError: not_found, conflict
+        (not open), bad_message (name)."""
+        now, wall = self._clock(), self._wall()
+        self.desk.fulfil(request_id, associate, wall)
+        self._refresh(now, wall, requests_changed=True)
+        return self._queue_item(request_id, wall)
+
+    def experiment_results(self, name: str) -> dict[str, Any]:
+        """What a configured experiment's exposures and outcomes say so far (see
+        vitrine.engine.experiments.results), with the experiment's name, screen and outcome."""
+        experiment = self._experiments_by_name.get(name)
+        if experiment is None:
+            known = ", ".join(self._experiments_by_name) or "none configured"
+            raise ActionError("not_found", f"no experiment {name!r} (known: {known})", "name")
+        counts = self.store.experiment_counts(name, [v.name for v in experiment.variants])
+        return {
+            "experiment": name,
+            "screen": experiment.screen,
+            "outcome": experiment.outcome,
+            **results(counts),
+        }
+
+    # -- the bus and the timers ---------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Consume the bus and run the timers until cancelled; the snapshot is saved on the
+        way out."""
+        sub = self.bus.subscribe(Presence, PointerEvent, Gesture, Expression, LightingResult)
+        try:
+            self._send_lighting(self._clock())
+            next_tick = self._clock()
+            while True:
+                if self._clock() >= next_tick:
+                    try:
+                        await self.tick()
+                    except Exception:
+                        log.exception("engine: the timers failed; trying again next tick")
+                    next_tick = self._clock() + TICK_S
+                wait = min(TICK_S, max(0.0, next_tick - self._clock()))
+                try:
+                    event = await sub.get(timeout=wait)
+                except TimeoutError:
+                    continue
+                try:
+                    await self.handle(event)
+                except Exception:
+                    log.exception("engine: could not handle %r", event)
+        finally:
+            sub.close()
+            try:
+                self._save_snapshot(self._clock(), self._wall(), force=True)
+            except Exception:
+                log.exception("engine: could not save the live session on stop")
+
+    async def tick(self) -> None:
+        """Run the timers at the clock's current time: session timeouts, the help offer, the
+        attract loop, request escalation and service levels, lighting resends."""
+        now, wall = self._clock(), self._wall()
+        with self._atomic():
+            self._apply(self.machine.tick(now), now, wall)
+        requests_changed = bool(self.desk.escalate_due(wall))
+        states = self.desk.sla_states(wall)
+        if states != self._sla:
+            requests_changed = True
+        if (
+            self._light_status == "pending"
+            and self._light_sent_at is not None
+            and now - self._light_sent_at >= LIGHT_RESEND_S
+            and self._light_resends < LIGHT_RESENDS
+        ):
+            self._light_resends += 1
+            self._publish_lighting(now)
+        self._refresh(now, wall, requests_changed=requests_changed)
+
+    async def handle(self, event: object) -> None:
+        """Take one bus event into account (run() calls this for each)."""
+        if isinstance(event, PointerEvent) and event.kind != "down":
+            return  # moves and lifts are not interactions
+        now, wall = self._clock(), self._wall()
+        with self._atomic():
+            if isinstance(event, Presence):
+                self._apply(self.machine.presence(event.present, now), now, wall)
+            elif isinstance(event, PointerEvent):
+                self._touched("pointer", now, wall)
+            elif isinstance(event, Gesture):
+                if isinstance(event, Pinch | Rotate) and event.phase == "update":
+                    self._apply(self.machine.interact(now), now, wall)
+                else:
+                    self._touched(event.TYPE, now, wall)
+            elif isinstance(event, Expression):
+                if event.label == "frustrated" and event.confidence >= FRUSTRATED_CONFIDENCE:
+                    self._apply(self.machine.frustrated(now), now, wall)
+            elif isinstance(event, LightingResult) and event.request_id == self._light_request:
+                self._light_status = event.status
+                self._light_detail = event.detail
+        self._refresh(now, wall)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _do_navigate(self, a: act_models.Navigate, now: float, wall: float) -> bool:
+        if a.sku is not None and self.catalog.product(a.sku) is None:
+            raise ActionError("not_found", f"product {a.sku!r} is not in the catalogue", "sku")
+        if a.category is not None and not any(
+            c["name"] == a.category for c in self.catalog.categories()
+        ):
+            raise ActionError(
+                "not_found", f"category {a.category!r} is not in the catalogue", "category"
+            )
+        self._apply(self.machine.navigate(Screen(a.screen, a.category, a.sku), now), now, wall)
+        detail = {k: v for k, v in (("category", a.category), ("sku", a.sku)) if v is not None}
+        self._record_interaction("navigate", a.screen, wall, json.dumps(detail) if detail else None)
+        return False
+
+    def _do_interaction(self, a: act_models.Interaction, now: float, wall: float) -> bool:
+        self._apply(self.machine.interact(now), now, wall)
+        self._record_interaction(a.kind, a.screen, wall, "page")
+        return False
+
+    def _do_request(self, a: act_models.Request, now: float, wall: float) -> bool:
+        # checked before the session moves on, so that a refused request starts nothing
+        variant = self.desk.check(self.machine.session_id, a.kind, a.variant)
+        self._apply(self.machine.interact(now), now, wall)
+        self.desk.create(self._session_id(), a.kind, a.variant, wall)
+        if variant is not None:
+            self._last_size = str(variant["size"])
+        self._outcome("request", wall)
+        return True
+
+    def _do_cancel_request(self, a: act_models.CancelRequest, now: float, wall: float) -> bool:
+        self.desk.cancel(a.id, self.machine.session_id, wall)
+        self._apply(self.machine.interact(now), now, wall)
+        return True
+
+    def _do_light(self, a: act_models.Light, now: float, wall: float) -> bool:
+        scenes = self.config.lighting.scenes
+        if a.scene not in scenes:
+            raise ActionError(
+                "bad_message",
+                f"scene = {a.scene!r}: not a lighting scene; allowed: {', '.join(scenes)}",
+                "scene",
+            )
+        self._apply(self.machine.interact(now), now, wall)
+        self._set_scene(a.scene, now)
+        return False
+
+    def _do_consent(self, a: act_models.Consent, now: float, wall: float) -> bool:
+        if not a.accept and self._member is not None:
+            raise ActionError(
+                "not_allowed",
+                f"signed in as member {self._member}; to withdraw consent, use forget",
+                "accept",
+            )
+        self._apply(self.machine.interact(now), now, wall)
+        self._consent = a.accept
+        target = "home"
+        if a.accept:
+            target = "loyalty" if self._member is not None else "enrol"
+        self._apply(self.machine.navigate(Screen(target), now), now, wall)
+        return False
+
+    def _do_enrol(self, a: act_models.Enrol, now: float, wall: float) -> bool:
+        if not self._consent or self.machine.session_id is None:
+            raise ActionError(
+                "not_allowed", "enrol: the consent must be accepted in this session first"
+            )
+        if self._member is not None and self._member != a.loyalty_id:
+            raise ActionError(
+                "conflict",
+                f"this session is signed in as member {self._member}; forget it first",
+                "loyalty_id",
+            )
+        self._apply(self.machine.interact(now), now, wall)
+        session_id = self._session_id()
+        self.store.enrol_member(a.loyalty_id, CONSENT_VERSION, wall)
+        self.store.session_member(session_id, a.loyalty_id)
+        self._member = a.loyalty_id
+        self._load_member()
+        self._apply(self.machine.navigate(Screen("loyalty"), now), now, wall)
+        return False
+
+    def _do_wishlist(self, a: act_models.Wishlist, now: float, wall: float) -> bool:
+        if self._member is None:
+            raise ActionError("not_allowed", "wishlist: only for a member (enrol first)")
+        if self.catalog.product(a.sku) is None:
+            raise ActionError("not_found", f"product {a.sku!r} is not in the catalogue", "sku")
+        self._apply(self.machine.interact(now), now, wall)
+        if a.add:
+            self.store.wishlist_add(self._member, a.sku, wall)
+            self._outcome("add_to_wishlist", wall)
+        else:
+            self.store.wishlist_remove(self._member, a.sku)
+        self._load_member()
+        return False
+
+    def _do_forget(self, a: act_models.Forget, now: float, wall: float) -> bool:
+        if self._member is None:
+            raise ActionError("not_allowed", "forget: this session has no member signed in")
+        member = self._member
+        self.store.forget_member(member)
+        self._member = None
+        self._member_view = None
+        self._consent = False
+        self._snapshot = None
+        if self.machine.phase == "engaged":
+            self._apply(self.machine.navigate(Screen("home"), now), now, wall)
+        else:
+            self._apply(self.machine.interact(now), now, wall)
+        log.info("a member's data was forgotten at the shopper's request")
+        return False
+
+    def _do_rate(self, a: act_models.Rate, now: float, wall: float) -> bool:
+        if self.machine.phase not in ("engaged", "ended"):
+            raise ActionError(
+                "not_allowed", f"rate: only during or after a session (now {self.machine.phase})"
+            )
+        session_id = self._session_id()
+        if self.machine.rated or not self.store.add_rating(session_id, a.csat, a.nps, wall):
+            raise ActionError("conflict", "this session has been rated already")
+        self._outcome("rating", wall)
+        self._apply(self.machine.rate(now), now, wall)
+        return False
+
+    def _do_end(self, a: act_models.End, now: float, wall: float) -> bool:
+        if self.machine.phase not in ("approached", "engaged"):
+            raise ActionError("not_allowed", f"end: no session to end (now {self.machine.phase})")
+        self._apply(self.machine.end(now), now, wall)
+        return False
+
+    @contextlib.contextmanager
+    def _atomic(self) -> Iterator[None]:
+        # A change that fails part-way (a refused action, a store that cannot write) leaves
+        # the live session as it was, so nothing shows that was not recorded.
+        machine = copy.copy(self.machine)
+        state = (
+            self._consent,
+            self._member,
+            self._member_view,
+            self._last_size,
+            self._assigned,
+            set(self._exposed),
+            set(self._converted),
+            self._scene,
+            self._light_status,
+            self._light_detail,
+            self._light_request,
+        )
+        try:
+            yield
+        except BaseException:
+            self.machine = machine
+            (
+                self._consent,
+                self._member,
+                self._member_view,
+                self._last_size,
+                self._assigned,
+                self._exposed,
+                self._converted,
+                self._scene,
+                self._light_status,
+                self._light_detail,
+                self._light_request,
+            ) = state
+            raise
+
+    # -- session events -----------------------------------------------------------------------
+
+    def _apply(self, events: Iterable[Event], now: float, wall: float) -> None:
+        # Record each change of the session machine, in order.
+        for event in events:
+            if isinstance(event, Started):
+                self.store.session_started(
+                    event.session_id, self.config.store.mirror, event.phase, wall
+                )
+                self._begin(event.session_id)
+                if event.phase == "engaged":
+                    self._outcome("engaged", wall)
+            elif isinstance(event, Engaged):
+                self.store.session_phase(event.session_id, "engaged", wall)
+                self._outcome("engaged", wall)
+            elif isinstance(event, Ended):
+                self.store.session_ended(event.session_id, event.reason, wall)
+                if self._scene != self.config.lighting.default_scene:
+                    self._set_scene(self.config.lighting.default_scene, now)
+            elif isinstance(event, Closed):
+                self._begin(None)
+                self.attract.restart(now)
+            elif isinstance(event, ScreenChanged):
+                self._expose(event.screen.name, wall)
+
+    def _begin(self, session_id: str | None) -> None:
+        # Fresh session-bound state for a new session (or none).
+        self._consent = False
+        self._member = None
+        self._member_view = None
+        self._last_size = None
+        self._exposed = set()
+        self._converted = set()
+        self._assigned = (
+            {e.name: assign(e, session_id) for e in self.config.experiments} if session_id else {}
+        )
+
+    def _session_id(self) -> str:
+        session_id = self.machine.session_id
+        if session_id is None:  # not reached: every action path starts a session first
+            raise ActionError("not_allowed", "no session")
+        return session_id
+
+    def _touched(self, kind: str, now: float, wall: float) -> None:
+        # A touch-frame interaction: stored with the screen it happened on (never the position).
+        screen = self.machine.screen.name
+        self._apply(self.machine.interact(now), now, wall)
+        self._record_interaction(kind, screen, wall)
+
+    def _record_interaction(
+        self, kind: str, screen: str, wall: float, detail: str | None = None
+    ) -> None:
+        if self.machine.session_id is not None:
+            self.store.add_interaction(self.machine.session_id, kind, screen, wall, detail)
+
+    def _expose(self, screen: str, wall: float) -> None:
+        session_id = self.machine.session_id
+        if session_id is None:
+            return
+        for experiment in self.config.experiments:
+            if experiment.screen == screen and experiment.name not in self._exposed:
+                variant = self._assigned[experiment.name].name
+                self.store.add_exposure(session_id, experiment.name, variant, wall)
+                self._exposed.add(experiment.name)
+
+    def _outcome(self, outcome: str, wall: float) -> None:
+        session_id = self.machine.session_id
+        if session_id is None:
+            return
+        for experiment in self.config.experiments:
+            if experiment.outcome == outcome and experiment.name not in self._converted:
+                variant = self._assigned[experiment.name].name
+                self.store.add_outcome(session_id, experiment.name, variant, outcome, wall)
+                self._converted.add(experiment.name)
+
+    def _load_member(self) -> None:
+        if self._member is None:
+            self._member_view = None
+            return
+        self._member_view = {
+            "loyalty_id": self._member,
+            "wishlist": self.store.wishlist(self._member),
+            "purchases": self.store.purchases(self._member),
+        }
+
+    # -- lighting -----------------------------------------------------------------------------
+
+    def _set_scene(self, scene: str, now: float) -> None:
+        self._scene = scene
+        self._light_request = uuid.uuid4().hex
+        self._light_resends = 0
+        self._send_lighting(now)
+
+    def _send_lighting(self, now: float) -> None:
+        self._light_status = "pending"
+        self._light_detail = None
+        self._publish_lighting(now)
+
+    def _publish_lighting(self, now: float) -> None:
+        self._light_sent_at = now
+        self.bus.publish(
+            LightingCommand(scene=self._scene, request_id=self._light_request, t_ns=int(now * 1e9))
+        )
+
+    # -- the view -----------------------------------------------------------------------------
+
+    def _refresh(self, now: float, wall: float, *, requests_changed: bool = False) -> None:
+        # Publish what changed: the queue, the view (rev + 1 when its content differs), and
+        # the snapshot.
+        if requests_changed:
+            self._sla = self.desk.sla_states(wall)
+            self.requests_rev += 1
+            self.bus.publish(RequestsChanged(rev=self.requests_rev))
+        content = self._build(now, wall)
+        if content != self._content:
+            self._content = content
+            self.rev += 1
+            self._view = {"type": "state", "rev": self.rev, **content}
+            self.bus.publish(ViewChanged(rev=self.rev))
+        try:
+            self._save_snapshot(now, wall)
+        except sqlite3.Error as err:
+            log.warning("engine: could not save the live session (%s); will try again", err)
+
+    def _context(self, wall: float) -> Context:
+        return current_context(self.config.context, datetime.fromtimestamp(wall))
+
+    def _build(self, now: float, wall: float) -> dict[str, Any]:
+        machine = self.machine
+        context = self._context(wall)
+        session_requests = (
+            self.store.requests(open_only=False, session_id=machine.session_id)
+            if machine.session_id
+            else []
+        )
+        store = self.config.store
+        return {
+            "session": {
+                "id": machine.session_id,
+                "phase": machine.phase,
+                "member": copy.deepcopy(self._member_view),
+                "consent": self._consent,
+            },
+            "screen": machine.screen.to_json(),
+            "experiments": {
+                name: {"variant": v.name, "params": dict(v.params)}
+                for name, v in self._assigned.items()
+            },
+            "attract": (
+                self.attract.slot(context, now).to_json() if machine.phase == "idle" else None
+            ),
+            "recommendations": self._recommendations(context, session_requests),
+            "requests": [view_item(r) for r in session_requests],
+            "offer_help": {"reason": machine.offer_help} if machine.offer_help else None,
+            "lighting": {
+                "scene": self._scene,
+                "status": self._light_status,
+                "detail": self._light_detail,
+            },
+            "scenes": [
+                {"name": name, "label": scene.label}
+                for name, scene in self.config.lighting.scenes.items()
+            ],
+            "store": {"id": store.id, "mirror": store.mirror, "fitting_room": store.fitting_room},
+        }
+
+    def _recommendations(
+        self, context: Context, session_requests: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        # The guardrails first: none off the product screens, none while the shopper waits
+        # for an associate, none while help is offered.
+        machine = self.machine
+        screen = machine.screen
+        if machine.phase != "engaged" or screen.name not in RECOMMENDATION_SCREENS:
+            return []
+        if machine.offer_help is not None:
+            return []
+        if any(r["status"] in ("pending", "acknowledged") for r in session_requests):
+            return []
+        wishlist = tuple(self._member_view["wishlist"]) if self._member_view else None
+        key = (screen.name, screen.sku, self._last_size, wishlist, context.tags)
+        if key != self._rec_key:
+            try:
+                self._recs = recommend(
+                    self.catalog,
+                    context,
+                    sku=screen.sku if screen.name != "home" else None,
+                    size=self._last_size,
+                    member={"wishlist": list(wishlist)} if wishlist is not None else None,
+                    store=self.config.store.id,
+                    limit=RECOMMENDATIONS,
+                )
+            except Exception:
+                log.exception("engine: recommendations failed; showing none")
+                self._recs = []
+            self._rec_key = key
+        return copy.deepcopy(self._recs)
+
+    def _queue_item(self, request_id: str, wall: float) -> dict[str, Any]:
+        row = self.store.request(request_id)
+        assert row is not None
+        return queue_item(row, wall, self.config.associate)
+
+    # -- snapshot and restore -----------------------------------------------------------------
+
+    def _save_snapshot(self, now: float, wall: float, *, force: bool = False) -> None:
+        # Saved whenever the live session changes; a change of the last interaction's time
+        # alone (a stream of touches) is saved at most every SNAPSHOT_TOUCH_S.
+        session = self.machine.to_snapshot(now, wall)
+        if session is None:
+            if self._snapshot != "" or force:
+                self.store.clear_snapshot(SNAPSHOT_KEY)
+                self._snapshot = ""
+            return
+        last = session.pop("last_interaction")
+        data = {
+            "session": session,
+            "member": self._member,
+            "consent": self._consent,
+            "last_size": self._last_size,
+            "lighting": {"scene": self._scene},
+            "experiments": {name: v.name for name, v in self._assigned.items()},
+            "exposed": sorted(self._exposed),
+            "converted": sorted(self._converted),
+        }
+        key = json.dumps(data, sort_keys=True)
+        session["last_interaction"] = last
+        if (
+            force
+            or key != self._snapshot
+            or (last != self._snapshot_last and now - self._snapshot_at >= SNAPSHOT_TOUCH_S)
+        ):
+            self.store.save_snapshot(SNAPSHOT_KEY, data, wall)
+            self._snapshot = key
+            self._snapshot_last = last
+            self._snapshot_at = now
+
+    def _restore(self, now: float, wall: float) -> None:
+        # Take up the snapshot's session unless it would have timed out by now; a session
+        # that did is recorded as ended (at the snapshot's time) instead.
+        loaded = self.store.load_snapshot(SNAPSHOT_KEY)
+        if loaded is None:
+            return
+        data, saved_at = loaded
+        try:
+            self.machine.restore(data["session"], now, wall)
+        except (KeyError, TypeError, ValueError) as err:
+            log.warning("engine: the saved session could not be restored (%s); starting idle", err)
+            self.machine = SessionMachine(self.config.session)
+            self.store.clear_snapshot(SNAPSHOT_KEY)
+            return
+        session_id = self.machine.session_id
+        assert session_id is not None
+        events = self.machine.tick(now)
+        timed_out = any(isinstance(e, Ended | Closed) for e in events)
+        if timed_out or self.store.session(session_id) is None:
+            for event in events:
+                if isinstance(event, Ended):
+                    self.store.session_ended(event.session_id, event.reason, saved_at)
+            self.machine = SessionMachine(self.config.session)
+            self.store.clear_snapshot(SNAPSHOT_KEY)
+            log.info("engine: the saved session had timed out; starting idle")
+            return
+        self._begin(session_id)
+        member = data.get("member")
+        if isinstance(member, str) and self.store.member(member) is not None:
+            self._member = member
+            self._load_member()
+        self._consent = bool(data.get("consent")) or self._member is not None
+        size = data.get("last_size")
+        self._last_size = size if isinstance(size, str) else None
+        names = set(self._experiments_by_name)
+        self._exposed = {n for n in data.get("exposed") or () if n in names}
+        self._converted = {n for n in data.get("converted") or () if n in names}
+        scene = (data.get("lighting") or {}).get("scene")
+        if scene in self.config.lighting.scenes:
+            self._scene = scene
+        self._apply(events, now, wall)
+        log.info("engine: restored session %s on screen %s", session_id, self.machine.screen.name)

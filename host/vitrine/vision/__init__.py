@@ -1,0 +1,1 @@
+"""Vision: the camera's ONNX models; results reach the rest of the host as bus events."""
