@@ -1,0 +1,272 @@
+"""The player's routes: GET / (the page), GET /player/static/{name} (its scripts and styles)
+and WS /player/ws (the view model and the touch frame's events down, the page's actions up).
+
+The page is server-authoritative: it draws whatever the last "state" message says, and asks
+the engine for every screen change. Protocol: docs/player.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import time
+from importlib import resources
+from typing import Any, Protocol
+
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from vitrine.bus import EventBus, Subscription
+from vitrine.engine.actions import parse_action
+from vitrine.engine.errors import ActionError
+from vitrine.engine.events import ViewChanged
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 16 * 1024  # a page message larger than this closes the socket (1009)
+RATE_PER_S = 50  # page messages per second per socket; the excess is dropped
+SEND_TIMEOUT_S = 5.0  # a client that takes longer to take one message is dropped
+CLOSE_TOO_BIG = 1009
+
+_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+
+
+class PlayerEngine(Protocol):
+    """What the player needs of the engine."""
+
+    def view(self) -> dict[str, Any]: ...
+
+    async def act(self, action: Any) -> dict[str, Any]: ...
+
+
+def player_router(engine: PlayerEngine, bus: EventBus, touch_types: tuple[type, ...]) -> APIRouter:
+    """The player's routes. `engine` gives the view model and carries out actions; the
+    engine's ViewChanged events on `bus` send a fresh "state" to every page, and events of
+    the `touch_types` (the touch frame's pointers and gestures) go to every page as their
+    to_json()."""
+    router = APIRouter()
+    static = resources.files("vitrine.player").joinpath("static")
+
+    @router.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def page(request: Request) -> Response:
+        """The player page."""
+        return _static_file(static, "index.html", request)
+
+    @router.get("/player/static/{name}", include_in_schema=False)
+    async def static_file(name: str, request: Request) -> Response:
+        """One of the page's own files (scripts, styles, icons)."""
+        return _static_file(static, name, request)
+
+    @router.websocket("/player/ws")
+    async def socket(ws: WebSocket) -> None:
+        """One page: "state" on connect and on every change, touch events as they come;
+        the page's actions go to the engine (errors come back on the same socket)."""
+        await ws.accept()
+        await _PlayerSocket(ws, engine, bus, touch_types).run()
+
+    return router
+
+
+def _static_file(static: Any, name: str, request: Request) -> Response:
+    # Only plain file names of the static folder with a known type: no paths, no dot files.
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    if "/" in name or "\\" in name or name.startswith(".") or suffix not in _CONTENT_TYPES:
+        return JSONResponse({"error": f"no player file {name!r}"}, status_code=404)
+    entry = static.joinpath(name)
+    if not entry.is_file():
+        return JSONResponse({"error": f"no player file {name!r}"}, status_code=404)
+    body = entry.read_bytes()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"Cache-Control": "no-cache", "ETag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=_CONTENT_TYPES[suffix], headers=headers)
+
+
+class _Gone(Exception):
+    """The client went away or stopped taking messages."""
+
+
+class _PlayerSocket:
+    """One connected page: a pump from the bus to the page and a reader of the page's
+    messages, sharing one send lock."""
+
+    def __init__(
+        self, ws: WebSocket, engine: PlayerEngine, bus: EventBus, touch_types: tuple[type, ...]
+    ) -> None:
+        self.ws = ws
+        self.engine = engine
+        self.bus = bus
+        self.touch_types = touch_types
+        self._send_lock = asyncio.Lock()
+        self._last_rev: Any = None
+        self._tokens = float(RATE_PER_S)
+        self._refilled = time.monotonic()
+        self._limited_told = -10.0
+        self.dropped = 0
+
+    async def run(self) -> None:
+        # Subscribe before the first state, so no change between the two is missed.
+        with self.bus.subscribe(ViewChanged, *self.touch_types) as sub:
+            pump = reader = None
+            try:
+                await self._send_state(force=True)
+                pump = asyncio.create_task(self._pump(sub))
+                reader = asyncio.create_task(self._read())
+                await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
+                for task in (pump, reader):
+                    if task.done() and not task.cancelled() and task.exception() is not None:
+                        _log_unexpected(task.exception())
+            except (_Gone, WebSocketDisconnect, RuntimeError, OSError):
+                pass
+            finally:
+                for task in (pump, reader):
+                    if task is not None and not task.done():
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, Exception):
+                            await task
+                with contextlib.suppress(Exception):
+                    await self.ws.close()
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        text = json.dumps(message, separators=(",", ":"))
+        async with self._send_lock:
+            try:
+                async with asyncio.timeout(SEND_TIMEOUT_S):
+                    await self.ws.send_text(text)
+            except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError) as err:
+                raise _Gone from err
+
+    async def _send_state(self, *, force: bool = False) -> None:
+        view = self.engine.view()
+        rev = view.get("rev")
+        if not force and rev is not None and rev == self._last_rev:
+            return  # this page has that view already
+        self._last_rev = rev
+        await self._send({**view, "type": "state"})
+
+    async def _pump(self, sub: Subscription) -> None:
+        # Events in publish order; several ViewChanged waiting together make one "state".
+        while True:
+            events = [await sub.get(), *sub.drain()]
+            last_view = max(
+                (i for i, event in enumerate(events) if isinstance(event, ViewChanged)),
+                default=-1,
+            )
+            for i, event in enumerate(events):
+                if isinstance(event, ViewChanged):
+                    if i == last_view:
+                        await self._send_state()
+                else:
+                    await self._send(event.to_json())
+
+    async def _read(self) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            data = message.get("bytes")
+            size = len(data) if text is None and data is not None else _utf8_size(text or "")
+            if size > MAX_MESSAGE_BYTES:
+                with contextlib.suppress(Exception):
+                    await self.ws.close(
+                        code=CLOSE_TOO_BIG,
+                        reason=f"message over {MAX_MESSAGE_BYTES} bytes",
+                    )
+                return
+            if self._admit():
+                await self._handle(text)
+            elif self._tell_limited():
+                await self._send(
+                    {
+                        "type": "error",
+                        "code": "rate_limited",
+                        "error": f"more than {RATE_PER_S} messages a second: "
+                        f"{self.dropped} dropped so far",
+                    }
+                )
+
+    def _admit(self) -> bool:
+        # Token bucket: RATE_PER_S a second, bursts of up to RATE_PER_S.
+        now = time.monotonic()
+        self._tokens = min(float(RATE_PER_S), self._tokens + (now - self._refilled) * RATE_PER_S)
+        self._refilled = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        self.dropped += 1
+        return False
+
+    def _tell_limited(self) -> bool:
+        # A flooding page hears about it once a second, not once per dropped message.
+        now = time.monotonic()
+        if now - self._limited_told < 1.0:
+            return False
+        self._limited_told = now
+        return True
+
+    async def _handle(self, text: str | None) -> None:
+        if text is None:
+            await self._send(_bad_message("messages are JSON text, not binary"))
+            return
+        try:
+            data = json.loads(text)
+        except ValueError:
+            await self._send(_bad_message('not JSON; send an object like {"type": "hello"}'))
+            return
+        if not isinstance(data, dict):
+            await self._send(_bad_message('not a JSON object; send one like {"type": "hello"}'))
+            return
+        kind = data.get("type")
+        if kind == "hello":
+            await self._send_state(force=True)
+            return
+        if kind == "ping":
+            await self._send({"type": "pong"})
+            return
+        try:
+            await self.engine.act(parse_action(data))
+        except ActionError as err:
+            await self._send(_error_json(err))
+        except _Gone:
+            raise
+        except Exception:
+            log.exception("player: action %r failed", kind)
+            await self._send(
+                {"type": "error", "code": "internal", "error": f"the {kind!r} action failed"}
+            )
+
+
+def _utf8_size(text: str) -> int:
+    # A character is at most 4 bytes: text that short is under the cap without encoding it.
+    if len(text) * 4 <= MAX_MESSAGE_BYTES:
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _bad_message(error: str) -> dict[str, Any]:
+    return {"type": "error", "code": "bad_message", "error": error}
+
+
+def _error_json(err: ActionError) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "error", "code": err.code, "error": err.message}
+    if err.field is not None:
+        out["field"] = err.field
+    return out
+
+
+def _log_unexpected(err: BaseException | None) -> None:
+    # A client that went away (Starlette says so with RuntimeError too) is not worth a word;
+    # anything else is a bug to hear about.
+    gone = _Gone | WebSocketDisconnect | RuntimeError | OSError
+    if err is not None and not isinstance(err, gone):
+        log.error("player socket failed: %r", err)
