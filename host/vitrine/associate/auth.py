@@ -1,0 +1,359 @@
+"""Who may use the associate app: the store's PIN (traded for a signed session cookie) and the
+long bearer tokens configured for kiosk tablets. There is no anonymous access: with no PIN and
+no token configured, nobody gets in.
+
+A session token is `base64url(payload).base64url(HMAC-SHA256(secret, payload))`; the payload
+is compact JSON holding when it was issued, when it expires and how the holder signed in. The
+secret is the daemon's 32-byte key in <data dir>/secret.key (see load_or_create_secret).
+Changing the PIN, or removing a token from the configuration, ends the sessions it opened.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import stat
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+from vitrine.errors import ConfigError
+
+SECRET_BYTES = 32
+MAX_FAILURES = 5  # wrong PINs from one client address within FAILURE_WINDOW_S ...
+FAILURE_WINDOW_S = 60.0
+LOCKOUT_S = 60.0  # ... lock that address out this long, right PIN or not
+MAX_TRACKED_CLIENTS = 10_000  # bound on the failure table (oldest entries go first)
+MAX_TOKEN_CHARS = 1024  # a session token is ~150 characters; anything longer is refused unread
+MAX_PIN_CHARS = 64
+CLOCK_SKEW_S = 60.0  # a token "issued" this far in the future is still accepted
+_VERSION = 1
+
+
+class AssociateSettings(Protocol):
+    """The part of the [associate] section (vitrine.engine.config.AssociateConfig) that
+    authentication reads."""
+
+    @property
+    def pin(self) -> str: ...
+
+    @property
+    def tokens(self) -> Sequence[str]: ...
+
+    @property
+    def session_hours(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Associate:
+    """A signed-in associate's session: how they got in and until when (None: a bearer token,
+    valid as long as the configuration lists it)."""
+
+    via: Literal["pin", "token"]
+    session_id: str
+    issued_at: float
+    expires_at: float | None
+
+
+class AuthError(Exception):
+    """A sign-in that is refused. `status` is the HTTP status to answer with, `code` a stable
+    word for the page ("wrong_pin", "too_many_attempts", "locked", "bad_message"), and
+    `retry_after_s` is set for "too_many_attempts"."""
+
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after_s: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after_s = retry_after_s
+
+
+LOCKED_MESSAGE = (
+    "The associate app is locked: no PIN is set. Set one (4 to 12 digits) in the daemon's "
+    'configuration, [associate] pin = "2468", and restart the daemon.'
+)
+PIN_OFF_MESSAGE = (
+    "Sign-in with a PIN is off on this mirror (only kiosk tokens are configured). Set "
+    "[associate] pin in the daemon's configuration to allow it."
+)
+
+
+class AssociateAuth:
+    """Checks PINs (with a per-client lockout), issues and verifies session tokens, and
+    accepts the configured bearer tokens."""
+
+    def __init__(
+        self,
+        config: AssociateSettings,
+        secret: bytes,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if len(secret) < SECRET_BYTES:
+            raise ValueError(f"the session secret must be at least {SECRET_BYTES} bytes")
+        self.config = config
+        self._secret = bytes(secret)
+        self._clock = clock
+        self._tokens = tuple(t.encode() for t in config.tokens if t)
+        # client address -> times of its recent wrong PINs; and address -> locked until
+        self._failures: OrderedDict[str, list[float]] = OrderedDict()
+        self._locked_until: dict[str, float] = {}
+        self._revoked: dict[str, float] = {}  # session id -> its expiry (kept until then)
+
+    @property
+    def locked(self) -> bool:
+        """True when nobody can sign in at all (no PIN and no token configured)."""
+        return not self.config.pin and not self._tokens
+
+    @property
+    def pin_enabled(self) -> bool:
+        return bool(self.config.pin)
+
+    @property
+    def session_s(self) -> int:
+        """How long a PIN session lasts, in seconds (the cookie's Max-Age)."""
+        return int(self.config.session_hours * 3600)
+
+    # --- PIN sign-in ---------------------------------------------------------------------
+
+    def check_pin(self, pin: str, client: str) -> str:
+        """A new session token when `pin` is the configured PIN; raises AuthError otherwise
+        (wrong PIN 401, locked-out client 429, app locked 403)."""
+        if self.locked:
+            raise AuthError(403, "locked", LOCKED_MESSAGE)
+        if not self.pin_enabled:
+            raise AuthError(403, "pin_off", PIN_OFF_MESSAGE)
+        now = self._clock()
+        wait = self.retry_after(client, now)
+        if wait:
+            raise _too_many(wait)
+        if not isinstance(pin, str) or len(pin) > MAX_PIN_CHARS:
+            raise AuthError(422, "bad_message", f"pin must be a string of 1 to {MAX_PIN_CHARS}")
+        if hmac.compare_digest(pin.encode(), self.config.pin.encode()):
+            self._failures.pop(client, None)
+            return self._issue("pin", now)
+        recent = [t for t in self._failures.pop(client, []) if now - t < FAILURE_WINDOW_S]
+        recent.append(now)
+        if len(recent) >= MAX_FAILURES:
+            self._locked_until[client] = now + LOCKOUT_S
+            raise _too_many(int(LOCKOUT_S))
+        self._failures[client] = recent
+        self._prune(now)
+        left = MAX_FAILURES - len(recent)
+        tries = "try" if left == 1 else "tries"
+        raise AuthError(
+            401,
+            "wrong_pin",
+            f"Wrong PIN. {left} more {tries} before this device must wait "
+            f"{int(LOCKOUT_S)} seconds.",
+        )
+
+    def retry_after(self, client: str, now: float | None = None) -> int:
+        """Seconds until `client` may try a PIN again (0: it may now)."""
+        now = self._clock() if now is None else now
+        until = self._locked_until.get(client)
+        if until is None:
+            return 0
+        if now >= until:
+            del self._locked_until[client]
+            return 0
+        return max(1, int(until - now + 0.999))
+
+    def _prune(self, now: float) -> None:
+        # Keep the failure table small: forget stale entries, then the oldest beyond the cap.
+        if len(self._failures) > MAX_TRACKED_CLIENTS:
+            stale = [c for c, ts in self._failures.items() if now - ts[-1] >= FAILURE_WINDOW_S]
+            for client in stale:
+                del self._failures[client]
+            while len(self._failures) > MAX_TRACKED_CLIENTS:
+                self._failures.popitem(last=False)
+        if len(self._locked_until) > MAX_TRACKED_CLIENTS:
+            for client in [c for c, t in self._locked_until.items() if t <= now]:
+                del self._locked_until[client]
+
+    # --- tokens --------------------------------------------------------------------------
+
+    def issue_for_token(self, token: str) -> str | None:
+        """A session token (for the cookie) for the holder of a configured bearer token, so
+        a kiosk tablet's browser can open the page once with ?token=; None if it is not
+        one of them. The session ends when the token leaves the configuration."""
+        if self._match_bearer(token) is None:
+            return None
+        return self._issue("token", self._clock(), token.encode())
+
+    def verify(self, token: str | None) -> Associate | None:
+        """The session a token stands for (a configured bearer token or a session token
+        this daemon issued, unexpired and not revoked), or None."""
+        if not token or len(token) > MAX_TOKEN_CHARS:
+            return None
+        bearer = self._match_bearer(token)
+        if bearer is not None:
+            return Associate(
+                via="token", session_id=_fingerprint(bearer), issued_at=0.0, expires_at=None
+            )
+        payload = self._open(token)
+        if payload is None:
+            return None
+        now = self._clock()
+        iat, exp, sid, via = payload["iat"], payload["exp"], payload["sid"], payload["via"]
+        if not (iat - CLOCK_SKEW_S <= now < exp) or sid in self._revoked:
+            return None
+        if via == "pin" and payload["k"] != self._key_of(self.config.pin.encode()):
+            return None  # the PIN changed (or was removed) since
+        if via == "token" and not any(
+            hmac.compare_digest(payload["k"], self._key_of(t)) for t in self._tokens
+        ):
+            return None  # that kiosk token is no longer configured
+        return Associate(via=via, session_id=sid, issued_at=iat, expires_at=exp)
+
+    def revoke(self, token: str | None) -> None:
+        """End the session of a session token (sign-out); bearer tokens end only by leaving
+        the configuration."""
+        payload = self._open(token) if token and len(token) <= MAX_TOKEN_CHARS else None
+        if payload is None:
+            return
+        now = self._clock()
+        for sid in [s for s, exp in self._revoked.items() if exp <= now]:
+            del self._revoked[sid]
+        self._revoked[payload["sid"]] = payload["exp"]
+
+    def _match_bearer(self, token: str) -> bytes | None:
+        # Compare against every configured token, so the time taken does not say which one
+        # (or how much of one) matched.
+        given = token.encode("utf-8", "replace")
+        found = None
+        for candidate in self._tokens:
+            if hmac.compare_digest(given, candidate):
+                found = candidate
+        return found
+
+    def _key_of(self, credential: bytes) -> str:
+        # What a session token remembers of the credential that opened it: enough to notice a
+        # change, useless to recover it (keyed with the secret).
+        digest = hmac.new(self._secret, b"credential:" + credential, hashlib.sha256).digest()
+        return _b64(digest)[:16]
+
+    def _issue(self, via: str, now: float, credential: bytes | None = None) -> str:
+        key = self._key_of(self.config.pin.encode() if credential is None else credential)
+        payload = {
+            "v": _VERSION,
+            "via": via,
+            "sid": secrets.token_urlsafe(12),
+            "iat": int(now),
+            "exp": int(now) + self.session_s,
+            "k": key,
+        }
+        body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+        return f"{_b64(body)}.{_b64(self._sign(body))}"
+
+    def _sign(self, body: bytes) -> bytes:
+        return hmac.new(self._secret, body, hashlib.sha256).digest()
+
+    def _open(self, token: str) -> dict | None:
+        # The payload of a well-formed, correctly signed session token, else None.
+        body_part, dot, sig_part = token.partition(".")
+        if not dot or "." in sig_part:
+            return None
+        body, sig = _unb64(body_part), _unb64(sig_part)
+        if body is None or sig is None or not hmac.compare_digest(sig, self._sign(body)):
+            return None
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return None
+        if not (
+            isinstance(payload, dict)
+            and payload.get("v") == _VERSION
+            and payload.get("via") in ("pin", "token")
+            and all(type(payload.get(k)) is int for k in ("iat", "exp"))
+            and all(isinstance(payload.get(k), str) for k in ("sid", "k"))
+        ):
+            return None
+        return payload
+
+
+def _too_many(wait_s: int) -> AuthError:
+    return AuthError(
+        429,
+        "too_many_attempts",
+        f"Too many wrong PINs from this device. Try again in {wait_s} seconds.",
+        retry_after_s=wait_s,
+    )
+
+
+def _fingerprint(token: bytes) -> str:
+    return "token-" + hashlib.sha256(token).hexdigest()[:12]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes | None:
+    if not text or len(text) % 4 == 1:
+        return None
+    if not all(c.isascii() and (c.isalnum() or c in "-_") for c in text):
+        return None
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """The daemon's secret key (32 random bytes) in `path`, created with mode 0600 (and its
+    folder) when missing. Raises ConfigError for a key that is too short or that other users
+    can read."""
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = secrets.token_bytes(SECRET_BYTES)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return _read_secret(path)
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot create the secret key: {err.strerror}") from err
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(key)
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise ConfigError(f"{path}: cannot write the secret key: {err.strerror}") from err
+    return key
+
+
+def _read_secret(path: Path) -> bytes:
+    try:
+        mode = path.stat().st_mode
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read the secret key: {err.strerror}") from err
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"{path}: the secret key is readable by other users (mode {stat.S_IMODE(mode):04o}); "
+            f"allowed: 0600 or 0400. Fix it with: chmod 600 {path}"
+        )
+    if len(data) < SECRET_BYTES:
+        raise ConfigError(
+            f"{path}: the secret key is {len(data)} bytes; it must be at least {SECRET_BYTES}. "
+            "Delete the file and the daemon writes a new one (everyone signs in again)."
+        )
+    return data
