@@ -29,3 +29,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def device_ports(request: pytest.FixtureRequest) -> list[str]:
     """The ports given with --device."""
     return list(request.config.getoption("--device"))
+
+
+@pytest.fixture(autouse=True)
+def _state_directory(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every daemon a test starts (in this process or a child) keeps its data in a folder of
+    its own, never in /var/lib/vitrine: what systemd's StateDirectory= does on a mirror."""
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path_factory.mktemp("state")))

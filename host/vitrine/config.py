@@ -36,10 +36,21 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from vitrine.devices.lights import LightingConfig
 from vitrine.devices.touch.config import TouchConfig
+from vitrine.engine.config import (
+    AssociateConfig,
+    AttractConfig,
+    EngineConfig,
+    SessionConfig,
+    StoreConfig,
+)
+from vitrine.engine.context import ContextConfig
+from vitrine.engine.experiments import ExperimentConfig
 from vitrine.errors import ConfigError, format_validation_error
 from vitrine.hardware import load_frame
 from vitrine.link.board import LinkSettings
+from vitrine.paths import state_dir
 
 DEFAULT_PATH = Path("/etc/vitrine/vitrine.toml")  # the config the installed service reads
 
@@ -95,11 +106,48 @@ class BoardsConfig(_Section):
     extra: list[PortUrl] = []  # more port URLs to try, role learned from HELLO
 
 
+class DataConfig(_Section):
+    # "" = the service's state folder ($STATE_DIRECTORY, else /var/lib/vitrine)
+    dir: str = Field(default="", max_length=4096)
+
+    def path(self) -> Path:
+        """The data folder: catalog.db, events.db, media/, secret.key."""
+        return Path(self.dir) if self.dir else state_dir()
+
+
 class Config(_Section):
     http: HttpConfig = HttpConfig()
     link: LinkConfig = LinkConfig()
     boards: BoardsConfig = BoardsConfig()
     touch: TouchConfig = TouchConfig()
+    data: DataConfig = DataConfig()
+    store: StoreConfig = StoreConfig()
+    session: SessionConfig = SessionConfig()
+    associate: AssociateConfig = AssociateConfig()
+    context: ContextConfig = ContextConfig()
+    attract: AttractConfig = AttractConfig()
+    experiment: list[ExperimentConfig] = Field(default=[], max_length=32)  # [[experiment]]
+    lighting: LightingConfig = LightingConfig()
+
+    @model_validator(mode="after")
+    def _unique_experiments(self) -> Config:
+        names = [e.name for e in self.experiment]
+        doubles = sorted({n for n in names if names.count(n) > 1})
+        if doubles:
+            raise ValueError(f"experiment: names must be unique; repeated: {', '.join(doubles)}")
+        return self
+
+    def engine(self) -> EngineConfig:
+        """The sections the experience engine reads, in one object."""
+        return EngineConfig(
+            store=self.store,
+            session=self.session,
+            associate=self.associate,
+            context=self.context,
+            attract=self.attract,
+            experiments=list(self.experiment),
+            lighting=self.lighting,
+        )
 
 
 def parse_config(text: str, source: str = "config") -> Config:

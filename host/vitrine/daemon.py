@@ -1,4 +1,5 @@
-"""The daemon: the event bus, the board links and the HTTP server in one event loop."""
+"""The daemon: the event bus, the board links, the devices, the experience engine and the HTTP
+server (player, associate app, catalogue, status) in one event loop."""
 
 from __future__ import annotations
 
@@ -7,23 +8,48 @@ import contextlib
 import logging
 import socket
 import time
+from pathlib import Path
 from typing import Any
 
 import uvicorn
+from fastapi import APIRouter
 
 from vitrine import __version__
+from vitrine.associate.app import associate_router
+from vitrine.associate.auth import AssociateAuth, load_or_create_secret
 from vitrine.bus import EventBus
+from vitrine.catalog import Catalog
+from vitrine.catalog.routes import catalog_router
 from vitrine.config import Config
+from vitrine.devices.lights import Lights
 from vitrine.devices.touch.events import Gesture, PointerEvent
 from vitrine.devices.touch.frame import TouchFrame
+from vitrine.engine.engine import Engine
+from vitrine.engine.store import EventStore
 from vitrine.errors import VitrineError
 from vitrine.firmware import build_hash
 from vitrine.hardware import load_boards, usb_ids
 from vitrine.link.boards import Boards
+from vitrine.player.app import player_router
 from vitrine.service.lifecycle import first_stopped, status_line, tell_service_manager
 from vitrine.web.app import create_app
 
 log = logging.getLogger("vitrine.daemon")
+
+TOUCH_TYPES = (PointerEvent, Gesture)  # what the touch frame sends the pages
+
+
+def _data_dir(config: Config) -> Path:
+    path = config.data.path()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "media").mkdir(exist_ok=True)
+    except OSError as err:
+        raise VitrineError(
+            f"cannot use the data folder {path}: {err.strerror} "
+            "(set [data] dir, or run as the service user: vitrine install-service)"
+        ) from err
+    return path
 
 
 class _Server(uvicorn.Server):
@@ -51,8 +77,25 @@ class Daemon:
             scan_interval_s=config.boards.scan_interval_s,
         )
         self.touch = TouchFrame.from_config(self.bus, config.touch)
+        self.lights = Lights(self.bus, self.boards, config.lighting)
+        self.data_dir = _data_dir(config)
+        self.catalog = Catalog.open(self.data_dir / "catalog.db", self.data_dir / "media")
+        self.store = EventStore.open(self.data_dir / "events.db")
+        self.engine = Engine(self.bus, self.catalog, self.store, config.engine())
+        self.auth = AssociateAuth(
+            config.associate, load_or_create_secret(self.data_dir / "secret.key")
+        )
         self.ready = asyncio.Event()
         self.http_port: int | None = None
+
+    def routers(self) -> list[APIRouter]:
+        """The pages and APIs besides the status: player (at /), associate app, catalogue."""
+        store = self.config.store
+        return [
+            player_router(self.engine, self.bus, TOUCH_TYPES),
+            associate_router(self.engine, self.bus, self.auth),
+            catalog_router(lambda: self.catalog, store.id, store.fitting_room),
+        ]
 
     def status(self) -> dict[str, Any]:
         return {
@@ -79,7 +122,7 @@ class Daemon:
         self.http_port = sock.getsockname()[1]
         server = _Server(
             uvicorn.Config(
-                create_app(self.status, self.bus, (PointerEvent, Gesture)),
+                create_app(self.status, self.bus, TOUCH_TYPES, self.routers()),
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
@@ -87,8 +130,10 @@ class Daemon:
         )
         boards = asyncio.create_task(self.boards.run(), name="boards")
         touch = asyncio.create_task(self.touch.run(), name="touch")
+        lights = asyncio.create_task(self.lights.run(), name="lights")
+        engine = asyncio.create_task(self.engine.run(), name="engine")
         web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
-        tasks = (boards, touch, web)
+        tasks = (boards, touch, lights, engine, web)
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
@@ -100,7 +145,7 @@ class Daemon:
                 await asyncio.sleep(0.01)
             log.info("ready: http://%s:%d/", http.host, self.http_port)
             self.ready.set()
-            done, _ = await asyncio.wait({boards, web}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(set(tasks), return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 task.result()
         finally:
@@ -108,12 +153,13 @@ class Daemon:
             with contextlib.suppress(asyncio.CancelledError):
                 await systemd
             server.should_exit = True
-            touch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await touch
-            boards.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await boards
+            # the engine first (it saves the live session), the boards last
+            for task in (engine, lights, touch, boards):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             with contextlib.suppress(asyncio.CancelledError):
                 await web
             sock.close()
+            self.store.close()
+            self.catalog.close()

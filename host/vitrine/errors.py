@@ -28,6 +28,8 @@ def format_validation_error(
             allowed = _section_keys(model, problem["loc"][:-1]) if model else None
             hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
             lines.append(f"{source}: {key}: unknown key{hint}")
+        elif not problem["loc"]:  # a check across sections: its message names the keys
+            lines.append(f"{source}: {msg.removeprefix('Value error, ')}")
         elif problem["type"] == "missing":
             lines.append(f"{source}: {key}: required, missing")
         else:

@@ -196,7 +196,7 @@ def test_demo_serves_status_with_every_board_up_and_stops_on_sigterm(tmp_path: P
         text=True,
     )
     try:
-        line = read_until(proc, r"status at http://")[-1]
+        line = read_until(proc, r"the mirror at http://")[-1]
         url = re.search(r"http://\S+/", line)[0]  # type: ignore[index]
         deadline = time.monotonic() + 10
         while True:

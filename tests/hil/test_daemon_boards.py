@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from vitrine import __version__
+from vitrine.config import Config, DataConfig
+from vitrine.daemon import Daemon
+from vitrine.errors import VitrineError
 from vitrine.link import messages as m
 from vitrine.sim.manager import BoardOptions
 from vitrine_fw import wire
@@ -29,9 +32,22 @@ async def test_status_api_lists_every_virtual_board_up(rig: Rig) -> None:
         assert board["port"] == str(rig.sim.boards[role].path)
         assert board["counters"]["crc_errors"] == 0
         assert "link" in board["capabilities"]
-    page = await rig.http.get("/")
+    page = await rig.http.get("/status")
     assert page.status_code == 200
     assert "/api/status" in page.text
+    player = await rig.http.get("/")  # the kiosk's page
+    assert player.status_code == 200
+    assert "/player/static/player.js" in player.text
+    associate = await rig.http.get("/associate/api/requests")
+    assert associate.status_code == 401  # never anonymous
+
+
+def test_a_data_folder_it_cannot_create_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    config = Config(data=DataConfig(dir=str(blocker / "data")))
+    with pytest.raises(VitrineError, match=f"cannot use the data folder {blocker / 'data'}: "):
+        Daemon(config)
 
 
 async def test_board_heartbeats_reach_the_status(rig: Rig) -> None:

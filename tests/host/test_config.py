@@ -164,11 +164,11 @@ def test_wrong_type_is_refused_with_key_value_and_what_is_allowed(
 @pytest.mark.parametrize(
     ("text", "key", "allowed"),
     [
-        ("colour = 1", "colour", "boards, http, link"),
+        ("colour = 1", "colour", "associate, attract, boards, context, data, experiment, http"),
         ("[http]\nhostname = 'x'", "http.hostname", "host, port"),
         ("[link]\nheartbeat_ms = 1000", "link.heartbeat_ms", "baudrate, command_retries"),
         ("[boards]\nport = {}", "boards.port", "discover_usb, extra, ports, scan_interval_s"),
-        ("[video]\nfps = 30", "video", "boards, http, link"),
+        ("[video]\nfps = 30", "video", "associate, attract, boards, context, data"),
     ],
 )
 def test_unknown_key_is_named_with_the_keys_allowed_there(

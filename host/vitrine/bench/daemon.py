@@ -107,10 +107,13 @@ class _Boards:
 
 
 def write_config(path: Path, ports: dict[str, str], http_port: int) -> Path:
-    """A daemon config pinning each role to its port, USB discovery off."""
+    """A daemon config pinning each role to its port, USB discovery off, its data in a
+    folder beside the config."""
     pinned = ", ".join(f"{role} = {json.dumps(port)}" for role, port in sorted(ports.items()))
+    data = json.dumps(str(path.parent / "data"))
     path.write_text(
         f"[http]\nport = {http_port}\n\n[boards]\ndiscover_usb = false\nports = {{ {pinned} }}\n"
+        f"\n[data]\ndir = {data}\n"
     )
     return path
 

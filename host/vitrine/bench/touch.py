@@ -288,6 +288,7 @@ async def _e2e(trials: int, progress: Callable[[str], None]) -> dict[str, float]
             url = json.loads((state / "boards.json").read_text())["touch"]
             config = parse_config(
                 f'[http]\nport = 0\n[boards]\ndiscover_usb = false\nports = {{ touch = "{url}" }}\n'
+                f"[data]\ndir = {json.dumps(str(state / 'data'))}\n"
             )
             daemon = Daemon(config)
             task = asyncio.create_task(daemon.run())

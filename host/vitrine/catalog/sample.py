@@ -10,8 +10,12 @@ import csv
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vitrine.catalog import images
+
+if TYPE_CHECKING:
+    from vitrine.catalog.importer import ImportReport
 
 STORE = "store-1"
 LOCATIONS = ("floor", "fitting-room-1", "fitting-room-2", "fitting-room-3", "fitting-room-4")
@@ -393,3 +397,17 @@ def _goes_with(rng: random.Random) -> list[dict[str, str]]:
         per_product[b] = per_product.get(b, 0) + 1
         rows.append({"sku": a, "other_sku": b, "weight": f"{weight:.2f}", "reason": reason})
     return rows
+
+
+def install_sample(data_dir: Path, seed: int = 1) -> ImportReport:
+    """Write the sample into data_dir/sample and import it into data_dir's catalogue (its
+    catalog.db and media/), as the demo and the benchmarks start with; re-running updates it."""
+    from vitrine.catalog.db import Catalog
+    from vitrine.catalog.importer import import_files
+
+    data_dir = Path(data_dir)
+    catalog = Catalog.open(data_dir / "catalog.db", data_dir / "media")
+    try:
+        return import_files(catalog, [write_sample(data_dir / "sample", seed)])
+    finally:
+        catalog.close()

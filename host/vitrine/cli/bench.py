@@ -43,6 +43,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     flash.add_argument("--json", action="store_true", help="print only the JSON result")
     flash.add_argument("--role", default="touch", help="the board role to flash (default touch)")
     flash.set_defaults(handler=cmd_flash)
+    player = which.add_parser(
+        "player",
+        help="the player in Chromium: first paint after the daemon is ready, touch to handler",
+    )
+    player.add_argument("--json", action="store_true", help="print only the JSON result")
+    player.add_argument(
+        "--trials", type=_positive, default=200, help="taps on the virtual glass (default 200)"
+    )
+    player.set_defaults(handler=cmd_player)
 
 
 def _positive(text: str) -> int:
@@ -90,3 +99,9 @@ def cmd_flash(args: argparse.Namespace) -> int:
     from vitrine.bench.flash import run_flash_bench
 
     return _report(args, "flash", run_flash_bench, role=args.role)
+
+
+def cmd_player(args: argparse.Namespace) -> int:
+    from vitrine.bench.player import run_player_bench
+
+    return _report(args, "player", run_player_bench, trials=args.trials)

@@ -100,6 +100,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     play.add_argument("--state-dir", type=Path, dest="fault_state_dir", metavar="DIR")
     play.set_defaults(handler=cmd_play)
+    visitor = actions.add_parser(
+        "visitor",
+        help="a virtual visitor steps up to the mirror, or leaves (in `vitrine demo`)",
+        description="Tell the demo's daemon that someone is standing in front of the mirror "
+        "(approach) or has gone (leave), as the presence board will.",
+    )
+    visitor.add_argument("action", choices=["approach", "leave"])
+    visitor.add_argument(
+        "--distance", type=float, metavar="MM", help="how far from the glass (approach only)"
+    )
+    visitor.add_argument("--state-dir", type=Path, dest="fault_state_dir", metavar="DIR")
+    visitor.set_defaults(handler=cmd_visitor)
     replay = actions.add_parser(
         "touch",
         help="replay a touch scenario through the firmware's touch algorithm",
@@ -222,6 +234,15 @@ def cmd_finger(args: argparse.Namespace) -> int:
     else:
         where = ", ".join(f"({f['x_mm']:g}, {f['y_mm']:g})" for f in fingers)
         print(f"{args.finger_role}: {reply['done']}: {where}")
+    return 0
+
+
+def cmd_visitor(args: argparse.Namespace) -> int:
+    present = args.action == "approach"
+    if args.distance is not None and not present:
+        raise VitrineError("sim visitor: --distance goes with approach")
+    reply = _request(args, {"op": "visitor", "present": present, "distance_mm": args.distance})
+    print(reply["done"])
     return 0
 
 

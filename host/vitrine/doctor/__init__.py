@@ -29,10 +29,11 @@ __all__ = ["Check", "exit_code", "run_checks"]
 MIN_FREE_MB = 1000.0
 
 
-def disk_path() -> Path:
-    """Where the daemon writes: its state folder once installed, else the home folder."""
-    state = state_dir()
-    return state if state.exists() else Path.home()
+def disk_path(config: Config | None = None) -> Path:
+    """Where the daemon writes: its data folder ([data] dir, else the state folder) once it
+    exists, else the home folder."""
+    data = config.data.path() if config is not None else state_dir()
+    return data if data.exists() else Path.home()
 
 
 def run_checks(
@@ -53,7 +54,7 @@ def run_checks(
         check_models(model_folders()),
         check_browser(),
         check_display(),
-        check_disk(disk_path(), min_free_mb),
+        check_disk(disk_path(config), min_free_mb),
         check_clock(),
     ]
     return checks

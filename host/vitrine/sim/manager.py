@@ -37,7 +37,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ _USB_REENUMERATE_S = 0.2  # how long a native-USB board is off the bus while it 
 MAX_FINGERS = 20
 FINGER_DIAMETER_MM = (1.0, 60.0)
 DEFAULT_FINGER_DIAMETER_MM = 9.0
-OPS = ("status", "fault", "fingers")
+OPS = ("status", "fault", "fingers", "visitor")
 
 
 class SimError(Exception):
@@ -546,6 +546,9 @@ class Simulation:
         }
         self._server: asyncio.AbstractServer | None = None
         self.started_at = time.time()
+        # Where a virtual visitor's arrival and departure go: the daemon sharing this process
+        # (the demo) sets it; until the presence board's firmware lands this stands in for it.
+        self.visitor: Callable[[bool, float | None], None] | None = None
 
     @property
     def control_path(self) -> Path:
@@ -589,7 +592,8 @@ class Simulation:
     async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         """Carry out one control request: {"op": "status"},
         {"op": "fault", "role": ROLE, "fault": KIND, "arg": N} or
-        {"op": "fingers", "role": ROLE, "fingers": [{"x_mm", "y_mm", "diameter_mm"}, ...]}."""
+        {"op": "fingers", "role": ROLE, "fingers": [{"x_mm", "y_mm", "diameter_mm"}, ...]} or
+        {"op": "visitor", "present": BOOL, "distance_mm": MM or null}."""
         op = request.get("op")
         if op == "status":
             return {"ok": True, "boards": [b.status() for b in self.boards.values()]}
@@ -608,10 +612,24 @@ class Simulation:
             fingers = board.set_fingers(request["fingers"])
             done = f"{len(fingers)} finger{'' if len(fingers) == 1 else 's'} on the glass"
             return {"ok": True, "role": role, "fingers": len(fingers), "done": done}
-
+        if op == "visitor":
+            return self._visit(request)
         raise SimError(f"unknown op {op!r}; allowed: {', '.join(OPS)}")
 
-
+    def _visit(self, request: dict[str, Any]) -> dict[str, Any]:
+        present = request.get("present")
+        if not isinstance(present, bool):
+            raise SimError(f"visitor: present must be true or false, not {present!r}")
+        distance = request.get("distance_mm")
+        if distance is not None:
+            distance = _number("visitor: distance_mm", distance, 0.0, 10_000.0)
+        if self.visitor is None:
+            raise SimError(
+                "visitor: no daemon shares this simulation (run `vitrine demo`, which has one)"
+            )
+        self.visitor(present, distance)
+        done = "a visitor stands in front of the mirror" if present else "the visitor left"
+        return {"ok": True, "present": present, "done": done}
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # One request per line, each answered with one line, until the client hangs up (a

@@ -1,17 +1,18 @@
-"""The HTTP application: GET /api/status (JSON), a plain status page that shows the same, live,
-and the event WebSocket /ws (pointer and gesture events for the player; docs/touch.md).
-Served by uvicorn inside the daemon's event loop."""
+"""The HTTP application: GET /api/status (JSON), a plain status page at /status that shows the
+same, live, the event WebSocket /ws (the touch frame's pointer and gesture events; docs/touch.md),
+and the routers of the parts that serve pages (the player at /, the associate app, the
+catalogue). Served by uvicorn inside the daemon's event loop."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
@@ -50,9 +51,11 @@ def create_app(
     status: Callable[[], dict[str, Any]],
     bus: EventBus | None = None,
     live: tuple[type, ...] = (),
+    routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     """The FastAPI app; status() returns the current daemon status as a dict; events of the
-    `live` types published on `bus` go to every /ws client as JSON (their to_json())."""
+    `live` types published on `bus` go to every /ws client as JSON (their to_json()); the
+    routers are included as they are."""
     app = FastAPI(
         title="Vitrine daemon",
         docs_url="/api/docs",
@@ -66,7 +69,7 @@ def create_app(
         """Each board's role, firmware, link state and counters."""
         return status()
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/status", response_class=HTMLResponse)
     async def status_page() -> str:
         """A plain page showing /api/status, refreshed every second."""
         return page
@@ -96,6 +99,8 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
                     await listener
 
+    for router in routers:
+        app.include_router(router)
     return app
 
 

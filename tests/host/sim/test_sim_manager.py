@@ -96,7 +96,28 @@ async def test_status_before_start(sim: Simulation, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("op", ["restart", None, 5])
 async def test_unknown_op_lists_the_allowed(sim: Simulation, op: object) -> None:
-    assert await sim_error(sim, {"op": op}) == f"unknown op {op!r}; allowed: status, fault, fingers"
+    assert await sim_error(sim, {"op": op}) == (
+        f"unknown op {op!r}; allowed: status, fault, fingers, visitor"
+    )
+
+
+async def test_a_visitor_reaches_the_daemon_sharing_the_simulation(tmp_path: Path) -> None:
+    simulation = Simulation(roles=["touch"], state_dir=tmp_path)
+    assert await sim_error(simulation, {"op": "visitor", "present": True}) == (
+        "visitor: no daemon shares this simulation (run `vitrine demo`, which has one)"
+    )
+    seen: list[tuple[bool, float | None]] = []
+    simulation.visitor = lambda present, distance: seen.append((present, distance))
+    reply = await simulation.handle({"op": "visitor", "present": True, "distance_mm": 650})
+    assert reply == {"ok": True, "present": True, "done": "a visitor stands in front of the mirror"}
+    await simulation.handle({"op": "visitor", "present": False})
+    assert seen == [(True, 650.0), (False, None)]
+    for bad, text in [
+        ({"present": "yes"}, "visitor: present must be true or false, not 'yes'"),
+        ({"present": True, "distance_mm": -5}, "visitor: distance_mm=-5: allowed 0..10000"),
+    ]:
+        assert await sim_error(simulation, {"op": "visitor", **bad}) == text
+    assert len(seen) == 2
 
 
 async def test_fault_for_an_unknown_role_lists_the_running(tmp_path: Path) -> None:
