@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         console,
         daemon,
         doctor,
+        experiments,
         flash,
         service,
         sim,
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     service.register(sub)
     doctor.register(sub)
     flash.register(sub)
+    experiments.register(sub)
     catalog.register(sub)
     return parser
 
