@@ -32,9 +32,12 @@ PORTRAIT = {"width": 1080, "height": 1920}
 LANDSCAPE = {"width": 1920, "height": 1080}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright (skipped where either is missing)."""
+    """Debian's Chromium, headless, driven by Playwright (skipped where either is missing).
+    One per test module: Playwright's synchronous API keeps an event loop running in this
+    thread while it is open, and the asyncio tests of the other folders need the thread
+    free of it."""
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (Debian package 'chromium'; tools/setup-system.sh)")
     try:
