@@ -193,7 +193,11 @@ def associate_router(engine: AssociateEngine, bus: EventBus, auth: AssociateAuth
 
     @router.post("/associate/logout", status_code=204)
     async def logout(request: Request) -> Response:
-        """Sign out: the session ends and the cookie is cleared."""
+        """Sign out: the session ends and the cookie is cleared; 403 from another site."""
+        try:
+            _same_origin(request)
+        except _Refused as err:
+            return _error(err.status, err.code, err.message, err.field)
         auth.revoke(request.cookies.get(COOKIE))
         response = Response(status_code=204)
         response.delete_cookie(COOKIE, path="/associate", httponly=True, samesite="strict")
@@ -311,7 +315,7 @@ async def _listen(ws: WebSocket, send: Callable[[dict[str, Any]], Any]) -> None:
             continue
         try:
             decoded = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
             await send(_ws_error('not JSON; allowed: {"type": "ping"}'))
             continue
         if isinstance(decoded, dict) and decoded == {"type": "ping"}:
@@ -345,7 +349,7 @@ async def _read_json(request: Request) -> Any:
             raise _Refused(413, "too_large", f"the body is limited to {MAX_BODY_BYTES} bytes")
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
         raise _Refused(400, "bad_message", "the body is not valid JSON") from None
 
 

@@ -220,7 +220,7 @@ class _PlayerSocket:
             return
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
             await self._send(_bad_message('not JSON; send an object like {"type": "hello"}'))
             return
         if not isinstance(data, dict):
