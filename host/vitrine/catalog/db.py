@@ -13,6 +13,7 @@ from typing import Any
 
 from vitrine.catalog.errors import CatalogError
 from vitrine.catalog.values import format_price, is_media_name, room_location, size_key
+from vitrine.database import open_database
 
 SCHEMA_VERSION = 1
 MAX_LIMIT = 100
@@ -88,32 +89,7 @@ class Catalog:
     def open(cls, path: Path, media_dir: Path) -> Catalog:
         """Open (or create) the catalogue at path; its images are files in media_dir."""
         path = Path(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as err:
-            raise CatalogError(f"{path}: cannot open the catalogue: {err}") from err
-        try:
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout = 5000")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise CatalogError(
-                    f"{path}: catalogue schema version {version} is newer than this "
-                    f"vitrine reads ({SCHEMA_VERSION}); upgrade vitrine or import again "
-                    "into a new file"
-                )
-            conn.executescript(SCHEMA)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except sqlite3.Error as err:
-            conn.close()
-            raise CatalogError(f"{path}: not a usable catalogue database: {err}") from err
-        except CatalogError:
-            conn.close()
-            raise
+        conn = open_database(path, SCHEMA, SCHEMA_VERSION, "catalogue", CatalogError)
         return cls(conn, path, Path(media_dir))
 
     def close(self) -> None:

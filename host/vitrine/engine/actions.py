@@ -11,27 +11,8 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from vitrine.engine.errors import ActionError
+from vitrine.engine.screens import NavScreen, ScreenName
 
-# Screens the shopper can navigate to (the view's other screens are reached by the engine).
-NavScreen = Literal[
-    "home", "browse", "product", "look", "lighting", "help", "loyalty", "wishlist", "rating"
-]
-# Every screen the view can show; a native interaction on the page names the one it was on.
-Screen = Literal[
-    "attract",
-    "greeting",
-    "home",
-    "browse",
-    "product",
-    "look",
-    "lighting",
-    "help",
-    "loyalty",
-    "enrol",
-    "wishlist",
-    "rating",
-    "thanks",
-]
 InteractionKind = Literal["tap", "swipe", "pinch", "scroll", "key"]
 RequestKind = Literal["size", "colour", "help"]
 SCREENS_WITH_SKU = ("product", "look")  # navigate needs a product sku for these
@@ -61,7 +42,7 @@ class Interaction(_Action):
 
     type: Literal["interaction"]
     kind: InteractionKind
-    screen: Screen
+    screen: ScreenName
 
 
 class Request(_Action):

@@ -35,25 +35,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import stats
 from scipy.stats.contingency import expected_freq
 
+from vitrine.engine.screens import ScreenName
+
 ALPHA = 0.05  # significance level of `results`
 MIN_EXPECTED = 5  # a 2x2 table with an expected count below this gets Fisher's exact test
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]
-Screen = Literal[
-    "attract",
-    "greeting",
-    "home",
-    "browse",
-    "product",
-    "look",
-    "lighting",
-    "help",
-    "loyalty",
-    "enrol",
-    "wishlist",
-    "rating",
-    "thanks",
-]
 Outcome = Literal["request", "add_to_wishlist", "engaged", "rating"]
 ParamKey = Annotated[str, Field(min_length=1, max_length=64)]
 ParamValue = Annotated[str, Field(max_length=256)] | bool | int | float
@@ -79,7 +66,7 @@ class ExperimentConfig(_Section):
     variants with unique names, the first being the control."""
 
     name: Name
-    screen: Screen
+    screen: ScreenName
     outcome: Outcome
     variants: list[VariantConfig] = Field(min_length=2, max_length=16)
 

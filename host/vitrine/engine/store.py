@@ -17,6 +17,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from vitrine.database import open_database
+
 SCHEMA_VERSION = 1
 
 SCHEMA = """
@@ -138,32 +140,14 @@ class EventStore:
     def open(cls, path: Path) -> EventStore:
         """Open (or create) the events store at path."""
         path = Path(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as err:
-            raise StoreError(f"{path}: cannot open the events store: {err}") from err
-        try:
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout = 5000")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA secure_delete = ON")  # forgotten members leave no bytes behind
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{path}: events schema version {version} is newer than this vitrine "
-                    f"reads ({SCHEMA_VERSION}); upgrade vitrine"
-                )
-            conn.executescript(SCHEMA)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except sqlite3.Error as err:
-            conn.close()
-            raise StoreError(f"{path}: not a usable events database: {err}") from err
-        except StoreError:
-            conn.close()
-            raise
+        conn = open_database(
+            path,
+            SCHEMA,
+            SCHEMA_VERSION,
+            "events store",
+            StoreError,
+            pragmas=("secure_delete = ON",),  # forgotten members leave no bytes behind
+        )
         return cls(conn, path)
 
     def close(self) -> None:
