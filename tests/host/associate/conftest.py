@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.host.associate.rig import Rig, sample_catalog
+from tests.host.associate.rig import Rig
+from tests.host.engine.harness import sample_catalog
 
 
 @pytest.fixture(scope="session")

@@ -4,17 +4,15 @@ and the FastAPI app with the associate router mounted."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 
+from tests.host.engine.harness import Clock
 from vitrine.associate import AssociateAuth, associate_router
 from vitrine.bus import EventBus
 from vitrine.catalog import Catalog
-from vitrine.catalog.importer import import_files
-from vitrine.catalog.sample import write_sample
 from vitrine.engine.config import AssociateConfig, EngineConfig, SessionConfig
 from vitrine.engine.engine import Engine
 from vitrine.engine.store import EventStore
@@ -22,36 +20,6 @@ from vitrine.engine.store import EventStore
 PIN = "2468"
 KIOSK_TOKEN = "kiosk-tablet-token-0123456789"
 SECRET = bytes(range(100, 132))
-WALL0 = datetime(2026, 3, 14, 11, 0).timestamp()  # a Saturday late morning
-
-
-class Clock:
-    """The engine's monotonic and wall clocks (and the sessions' clock): they move only when
-    the test says."""
-
-    def __init__(self, mono: float = 5000.0, wall: float = WALL0) -> None:
-        self.mono = mono
-        self.wall_now = wall
-
-    def __call__(self) -> float:
-        return self.mono
-
-    def wall(self) -> float:
-        return self.wall_now
-
-    def advance(self, seconds: float) -> None:
-        self.mono += seconds
-        self.wall_now += seconds
-
-
-def sample_catalog(folder: Path, csv_dir: Path) -> Catalog:
-    """The sample catalogue (written into csv_dir the first time) imported into
-    folder/catalog.db."""
-    if not (csv_dir / "products.csv").exists():
-        write_sample(csv_dir)
-    catalog = Catalog.open(folder / "catalog.db", folder / "media")
-    import_files(catalog, sorted(csv_dir.glob("*.csv")))
-    return catalog
 
 
 def variant_skus(catalog: Catalog, count: int) -> list[str]:

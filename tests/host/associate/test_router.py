@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.host.associate.rig import KIOSK_TOKEN, PIN, Rig, sample_catalog, variant_skus
+from tests.host.associate.rig import KIOSK_TOKEN, PIN, Rig, variant_skus
+from tests.host.engine.harness import sample_catalog
 from vitrine.associate.app import COOKIE, MAX_BODY_BYTES
 from vitrine.engine.config import AssociateConfig
 

@@ -12,13 +12,13 @@ import re
 import sqlite3
 import string
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, get_args
 
 from fastapi import FastAPI
 from hypothesis import strategies as st
 
+from tests.host.engine.harness import Clock
 from vitrine.associate.app import associate_router
 from vitrine.associate.auth import AssociateAuth, load_or_create_secret
 from vitrine.bus import EventBus
@@ -37,25 +37,14 @@ from vitrine.web.app import create_app
 PIN = "2468"
 COOKIE = "vitrine_associate"
 FOREIGN_ORIGIN = "http://evil.example"
-WALL0 = datetime(2026, 3, 14, 11, 0).timestamp()
 # A file beside the media folder that no URL may ever serve.
 OUTSIDE_NAME = "outside.svg"
 OUTSIDE_BODY = b"<svg xmlns='http://www.w3.org/2000/svg'><!-- not a product image --></svg>"
 
 
-class FrozenClock:
-    """The engine's monotonic and wall clocks, standing still: no timer fires during a test,
-    so anything that changes was changed by a request."""
-
-    def __init__(self, mono: float = 5000.0, wall: float = WALL0) -> None:
-        self.mono = mono
-        self.wall_now = wall
-
-    def __call__(self) -> float:
-        return self.mono
-
-    def wall(self) -> float:
-        return self.wall_now
+class FrozenClock(Clock):
+    """The engine's clocks standing still (a test never advances them): no timer fires
+    during a test, so anything that changes was changed by a request."""
 
 
 @dataclass
