@@ -23,6 +23,10 @@ def test_a_short_run_measures_first_paint_and_touch_to_handler() -> None:
     assert 0 < result["first_paint_s"] < 10
     assert result["touch_trials"] == 12
     assert 0 < result["touch_p50_ms"] <= result["touch_p99_ms"] <= result["touch_max_ms"] < 5000
+    assert result["transition_frames"] >= 4 * 50  # four screen changes, a second each
+    assert 8 < result["transition_frame_p50_ms"] <= result["transition_frame_p95_ms"]
+    assert result["transition_frame_p95_ms"] <= result["transition_frame_max_ms"] < 5000
+    assert 0 <= result["transition_frames_over_20ms"] < result["transition_frames"]
     assert set(result["checks"]) == set(TARGETS)
     assert result["pass"] == all(c["pass"] for c in result["checks"].values())
 

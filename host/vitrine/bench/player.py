@@ -9,7 +9,10 @@ driven by Playwright, shows the player at the display's size, as the kiosk does.
   wall clock);
 - touch: a finger put on the virtual glass (the simulator's control socket) until the page's
   pointerdown handler runs for it (the page stamps performance.timeOrigin + now()), for each of
-  `trials` taps spread over the display.
+  `trials` taps spread over the display;
+- transitions (reported, no target): the intervals between the page's animation frames for a
+  second after each of four screen changes; 16.7 ms is 60 fps, an interval over 20 ms a
+  dropped frame. Headless Chromium paints in software here, without a GPU.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ TARGETS = {
 DISPLAY = (1920, 1080)  # the touch config's default display, in px
 START_TIMEOUT_S = 30.0
 PAUSE_S = 0.25  # between a lift and the next tap: a quick shopper's pace
+TRANSITION_FRAMES = 60  # frames recorded from each screen change (a second at 60 Hz)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -134,6 +138,8 @@ async def _run_async(trials: int, progress: Callable[[str], None]) -> dict[str, 
                     await asyncio.sleep(PAUSE_S)
                     if k % 20 == 0:
                         progress(f"taps: {k}/{trials}")
+                progress("screen transitions, frame by frame")
+                frames = await _transition_frames(page, port)
             finally:
                 proc.terminate()
                 with contextlib.suppress(TimeoutError):
@@ -147,7 +153,56 @@ async def _run_async(trials: int, progress: Callable[[str], None]) -> dict[str, 
         "touch_p50_ms": round(statistics.median(latencies), 2),
         "touch_p99_ms": round(_percentile(latencies, 0.99), 2),
         "touch_max_ms": round(max(latencies), 2),
+        "transition_frames": len(frames),
+        "transition_frame_p50_ms": round(statistics.median(frames), 2),
+        "transition_frame_p95_ms": round(_percentile(frames, 0.95), 2),
+        "transition_frame_max_ms": round(max(frames), 2),
+        "transition_frames_over_20ms": sum(1 for f in frames if f > 20.0),
     }
+
+
+_RECORD_FRAMES = """(n) => {
+    window.__frames = [];
+    let last = performance.now();
+    const tick = (t) => {
+        window.__frames.push(t - last);
+        last = t;
+        if (window.__frames.length < n) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+}"""
+
+
+async def _transition_frames(page: Any, port: int) -> list[float]:
+    """Frame intervals (ms) while the page moves between screens, as the engine asks it to
+    (actions on a socket of the bench's own): home, a category, a product, the lighting."""
+    import json
+    import urllib.request
+
+    import websockets
+
+    def first_product(category: str) -> str:
+        url = f"http://127.0.0.1:{port}/api/catalog/products?category={category}&limit=1"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return json.load(response)["items"][0]["sku"]
+
+    sku = await asyncio.to_thread(first_product, "knitwear")
+    steps = [
+        {"type": "navigate", "screen": "home"},
+        {"type": "navigate", "screen": "browse", "category": "knitwear"},
+        {"type": "navigate", "screen": "product", "sku": sku},
+        {"type": "navigate", "screen": "lighting"},
+    ]
+    frames: list[float] = []
+    async with websockets.connect(f"ws://127.0.0.1:{port}/player/ws") as ws:
+        for step in steps:
+            await page.evaluate(_RECORD_FRAMES, TRANSITION_FRAMES)
+            await ws.send(json.dumps(step))
+            await page.wait_for_function(
+                f"() => window.__frames.length >= {TRANSITION_FRAMES}", timeout=10_000
+            )
+            frames += (await page.evaluate("() => window.__frames"))[1:]
+    return frames
 
 
 def run_player_bench(trials: int = 200, progress: Callable[[str], None] = print) -> dict[str, Any]:
