@@ -17,11 +17,12 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from vitrine.associate import AssociateAuth, associate_router
 from vitrine.bus import EventBus
 from vitrine.catalog import Catalog, import_files
 from vitrine.catalog.routes import catalog_router
 from vitrine.catalog.sample import write_sample
-from vitrine.devices.touch.events import Gesture, PointerEvent
+from vitrine.daemon import TOUCH_TYPES
 from vitrine.engine import Engine, EngineConfig, EventStore
 from vitrine.player import player_router
 from vitrine.player.chromium import CHROMIUM, HEADLESS_ARGS
@@ -91,11 +92,14 @@ class _Uvicorn(uvicorn.Server):
         yield
 
 
+ASSOCIATE_SECRET = bytes(range(7, 39))  # signs the associate app's session cookies
+
+
 class PlayerServer:
-    """The player's routes and the catalogue's, over a real Engine (running on the bus),
-    a real Catalog and a real EventStore in `folder`, served by uvicorn on 127.0.0.1:port in
-    a thread of its own. stop() and start() again serve a new engine over the same files
-    (a restarted daemon)."""
+    """The routes the daemon serves without boards (player, associate app, catalogue) over a
+    real Engine (running on the bus), a real Catalog and a real EventStore in `folder`, served
+    by uvicorn on 127.0.0.1:port in a thread of its own. stop() and start() again serve a new
+    engine over the same files (a restarted daemon)."""
 
     def __init__(self, folder: Path, port: int, config: EngineConfig | None = None) -> None:
         self.folder = folder
@@ -151,7 +155,9 @@ class PlayerServer:
         app.include_router(
             catalog_router(lambda: catalog, store_config.id, store_config.fitting_room)
         )
-        app.include_router(player_router(engine, bus, (PointerEvent, Gesture)))
+        app.include_router(player_router(engine, bus, TOUCH_TYPES))
+        auth = AssociateAuth(self.config.associate, ASSOCIATE_SECRET)
+        app.include_router(associate_router(engine, bus, auth))
         sock = socket.create_server(("127.0.0.1", self.port))
         server = _Uvicorn(
             uvicorn.Config(

@@ -6,124 +6,26 @@ each state land in test-artifacts/screens/associate-*.png."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
-from concurrent.futures import Future
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
-from vitrine.associate import AssociateAuth, associate_router
-from vitrine.bus import EventBus
+from tests.e2e.conftest import PlayerServer, free_port
 from vitrine.catalog import Catalog, import_files
 from vitrine.engine.config import AssociateConfig, EngineConfig, SessionConfig
-from vitrine.engine.engine import Engine
-from vitrine.engine.store import EventStore
 
 PIN = "2468"
-SECRET = bytes(range(7, 39))
 PHONE = {"width": 360, "height": 740}
 TABLET = {"width": 1024, "height": 768}
 WAIT_MS = 10_000
 
 
-class _Uvicorn(uvicorn.Server):
-    # The test process owns signal handling.
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-class AssociateServer:
-    """The associate router over a running Engine, a real Catalog and a real EventStore in
-    `folder`, served by uvicorn on 127.0.0.1:port in a thread of its own. stop() and start()
-    again serve a new engine over the same files and the same secret (a restarted daemon)."""
-
-    def __init__(self, folder: Path, port: int, config: EngineConfig) -> None:
-        self.folder = folder
-        self.port = port
-        self.config = config
-        self.url = f"http://127.0.0.1:{port}"
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.thread: threading.Thread | None = None
-        self.engine: Engine | None = None
-        self._server: _Uvicorn | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-
-    def start(self) -> None:
-        self._ready.clear()
-        self._error = None
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self._main, name="associate-server", daemon=True)
-        self.thread.start()
-        if not self._ready.wait(15):
-            raise RuntimeError("the associate server did not start within 15 s")
-        if self._error is not None:
-            raise RuntimeError(f"the associate server failed to start: {self._error!r}")
-
-    def stop(self) -> None:
-        if self.thread is None or self.loop is None:
-            return
-        if self._server is not None:
-            self.loop.call_soon_threadsafe(setattr, self._server, "should_exit", True)
-        self.thread.join(15)
-        self.thread = None
-
-    def _main(self) -> None:
-        assert self.loop is not None
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.loop.run_until_complete(self._serve())
-        except BaseException as err:  # reported to start(); the thread ends here
-            self._error = err
-            self._ready.set()
-        finally:
-            self.loop.close()
-
-    async def _serve(self) -> None:
-        bus = EventBus()
-        catalog = Catalog.open(self.folder / "catalog.db", self.folder / "media")
-        store = EventStore.open(self.folder / "events.db")
-        engine = Engine(bus, catalog, store, self.config)
-        auth = AssociateAuth(self.config.associate, SECRET)
-        app = FastAPI()
-        app.include_router(associate_router(engine, bus, auth))
-        sock = socket.create_server(("127.0.0.1", self.port))
-        config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
-        )
-        server = _Uvicorn(config)
-        self._server, self.engine = server, engine
-        engine_task = asyncio.create_task(engine.run(), name="engine")
-        web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
-        try:
-            while not server.started:
-                if web.done():
-                    await web
-                await asyncio.sleep(0.01)
-            self._ready.set()
-            await web
-        finally:
-            engine_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await engine_task
-            sock.close()
-            store.close()
-            catalog.close()
-
-    def call(self, fn: Callable[[], Coroutine[Any, Any, Any]], timeout: float = 10) -> Any:
-        """Runs a coroutine on the server's loop and returns its result."""
-        assert self.loop is not None
-        future: Future[Any] = asyncio.run_coroutine_threadsafe(fn(), self.loop)
-        return future.result(timeout)
+class AssociateServer(PlayerServer):
+    """The daemon's routes over a running engine (tests/e2e/conftest.py), with the shopper's
+    side of requests at hand."""
 
     def shopper_request(self, kind: str = "size", variant: str | None = None) -> dict[str, Any]:
         """A shopper's request made through the engine (as the mirror's player makes it);
@@ -160,12 +62,6 @@ class AssociateServer:
             return engine.view()["requests"]
 
         return self.call(read)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def variants(folder: Path, count: int) -> list[str]:
