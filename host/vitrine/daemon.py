@@ -22,7 +22,7 @@ from vitrine.catalog import Catalog
 from vitrine.catalog.routes import catalog_router
 from vitrine.config import Config
 from vitrine.devices.lights import Lights
-from vitrine.devices.touch.events import Gesture, PointerEvent
+from vitrine.devices.touch.events import CalibrationTarget, Gesture, PointerEvent
 from vitrine.devices.touch.frame import TouchFrame
 from vitrine.engine.engine import Engine
 from vitrine.engine.store import EventStore
@@ -36,7 +36,8 @@ from vitrine.web.app import create_app
 
 log = logging.getLogger("vitrine.daemon")
 
-TOUCH_TYPES = (PointerEvent, Gesture)  # what the touch frame sends the pages
+# What the touch frame sends the pages (and /ws), with the calibration's targets to draw.
+TOUCH_TYPES = (PointerEvent, Gesture, CalibrationTarget)
 
 
 def _data_dir(config: Config) -> Path:

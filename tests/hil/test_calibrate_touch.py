@@ -1,12 +1,14 @@
 """`vitrine calibrate touch` end to end: a virtual touch board whose frame is mounted off
 nominal, the real daemon, and a technician (this test) who reads each prompt and holds a finger
 on the glass where that display target really is. The written config must then map the frame
-as the mounting does, and keep everything else in the file."""
+as the mounting does, and keep everything else in the file; the targets reach the player
+through the daemon, and are hidden however the calibration ends."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import math
 import os
 import re
@@ -20,7 +22,7 @@ import numpy as np
 import pytest
 import websockets
 
-from vitrine.cli.calibrate import daemon_events
+from vitrine.cli.calibrate import MirrorTargets, daemon_events
 from vitrine.config import load_config
 from vitrine.devices.touch.calibrate import calibrate, targets, write_calibration
 from vitrine.devices.touch.mapping import Mapping
@@ -118,6 +120,44 @@ async def finger(rig: Rig, fingers: list[dict[str, float]]) -> None:
 
 
 @contextlib.asynccontextmanager
+async def drawn(rig: Rig) -> AsyncIterator[list[dict[str, object]]]:
+    """The calibration messages the daemon sends its clients (the player among them) while
+    inside, in order."""
+    seen: list[dict[str, object]] = []
+    async with websockets.connect(f"ws://127.0.0.1:{rig.daemon.http_port}/ws") as ws:
+
+        async def listen() -> None:
+            async for message in ws:
+                event = json.loads(message)
+                if event.get("type") == "calibration":
+                    seen.append(event)
+
+        listening = asyncio.create_task(listen())
+        try:
+            yield seen
+        finally:
+            await asyncio.sleep(0.2)  # the last messages on their way
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
+
+
+def check_drawn(seen: list[dict[str, object]]) -> None:
+    """Each target once, where the prompts said, then hidden."""
+    assert [(e["step"], e["of"], e["x"], e["y"]) for e in seen[:-1]] == [
+        (t.number, 4, t.x, t.y) for t in targets(W_PX, H_PX)
+    ]
+    assert seen[-1] == {
+        "type": "calibration",
+        "step": None,
+        "of": 0,
+        "x": None,
+        "y": None,
+        "text": "",
+    }
+
+
+@contextlib.asynccontextmanager
 async def touch_rig(tmp_path: Path) -> AsyncIterator[Rig]:
     async with make_rig(tmp_path, roles=["touch"]) as rig:
         await rig.wait_board("touch", lambda b: b["state"] == "up")
@@ -158,22 +198,26 @@ async def test_calibration_through_the_daemon(
         while True:
             yield await prompts.get()
 
-    async with touch_rig(tmp_path) as rig:
+    async with touch_rig(tmp_path) as rig, drawn(rig) as seen:
         heard: list[str] = []
         playing = asyncio.create_task(technician(said(), rig, truth, heard))
         url = f"ws://127.0.0.1:{rig.daemon.http_port}/ws"
         try:
             async with websockets.connect(url) as ws:
+                mirror = MirrorTargets(ws)
                 result = await calibrate(
                     daemon_events(ws),
                     targets(config.touch.display_width_px, config.touch.display_height_px),
                     timeout=10,
                     say=prompts.put_nowait,
+                    show=mirror.show,
+                    hide=mirror.hide,
                 )
         finally:
             playing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await playing
+    check_drawn(seen)
     assert [line[:28] for line in heard if line.startswith("Touch and hold")] == [
         f"Touch and hold target {n} of 4" for n in (1, 2, 3, 4)
     ]
@@ -206,7 +250,7 @@ async def lines_of(stream: asyncio.StreamReader) -> AsyncIterator[str]:
 
 async def test_the_command_writes_the_calibration(tmp_path: Path) -> None:
     truth = shifted_and_turned()
-    async with touch_rig(tmp_path) as rig:
+    async with touch_rig(tmp_path) as rig, drawn(rig) as seen:
         path = tmp_path / "vitrine.toml"
         # The command finds the daemon through the config's [http] section.
         path.write_text(CONFIG.format(port=rig.daemon.http_port))
@@ -219,6 +263,7 @@ async def test_the_command_writes_the_calibration(tmp_path: Path) -> None:
         err = (await proc.stderr.read()).decode()
     out = "".join(heard)
     assert code == 0, out + err
+    check_drawn(seen)
     assert "Calibration solved" in out
     assert "Restart the daemon to use it" in out
     assert stat_mode(path) == 0o640
@@ -247,8 +292,8 @@ async def test_dry_run_prints_and_leaves_the_file(tmp_path: Path) -> None:
     check_written(tmp_path / "printed.toml", truth)
 
 
-async def test_ctrl_c_leaves_the_file(tmp_path: Path) -> None:
-    async with touch_rig(tmp_path) as rig:
+async def test_ctrl_c_leaves_the_file_and_hides_the_target(tmp_path: Path) -> None:
+    async with touch_rig(tmp_path) as rig, drawn(rig) as seen:
         path = tmp_path / "vitrine.toml"
         path.write_text(CONFIG.format(port=rig.daemon.http_port))
         before = path.read_bytes()
@@ -257,10 +302,15 @@ async def test_ctrl_c_leaves_the_file(tmp_path: Path) -> None:
         async for line in lines_of(proc.stdout):
             if PROMPT.search(line):
                 break
+        for _ in range(100):  # the first target on the mirror
+            if seen:
+                break
+            await asyncio.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         code = await asyncio.wait_for(proc.wait(), 20)
         err = (await proc.stderr.read()).decode()
     assert code == 130, err
+    assert [e["step"] for e in seen] == [1, None]  # the first target, then hidden
     assert f"calibration stopped: {path} not changed" in err
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["sim", "vitrine.toml"]

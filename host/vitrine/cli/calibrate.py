@@ -1,10 +1,13 @@
 """`vitrine calibrate touch`: measure the touch frame against the display through the running
-daemon (it owns the board) and write the 4-point calibration into its config file."""
+daemon (it owns the board) and write the 4-point calibration into its config file. The targets
+are drawn on the mirror: each goes to the daemon over the same /ws connection the touches come
+from, and the player draws it."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import sys
@@ -16,6 +19,7 @@ from vitrine.config import HttpConfig
 from vitrine.errors import VitrineError
 
 OPEN_TIMEOUT_S = 5.0
+SEND_TIMEOUT_S = 5.0  # a target not sent by then is not drawn (the prompts still say where)
 MAX_INSET = 0.4
 
 
@@ -34,10 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "touch",
         help="map the touch frame onto the display: four touches, written into the config",
         description="Asks for a steady one-finger touch on four targets near the display's "
-        "corners, reads the frame's positions from the running daemon's event stream, solves "
-        "the frame-to-display map and writes it into the config file as [[touch.calibration]] "
-        "(replacing any there; comments and everything else in the file are kept). The daemon "
-        "uses it once restarted. Ctrl-C stops without changing the file.",
+        "corners (the player draws each in turn), reads the frame's positions from the running "
+        "daemon's event stream, solves the frame-to-display map and writes it into the config "
+        "file as [[touch.calibration]] (replacing any there; comments and everything else in "
+        "the file are kept). The daemon uses it once restarted. Ctrl-C stops without changing "
+        "the file.",
     )
     touch.add_argument(
         "--config", type=Path, required=True, metavar="PATH", help="the daemon's TOML config"
@@ -122,9 +127,16 @@ def cmd_touch(args: argparse.Namespace) -> int:
                     f"{touch.display_width_px} x {touch.display_height_px} px display, "
                     f"through the daemon at {url}. Ctrl-C stops without changing {path}."
                 )
+                mirror = MirrorTargets(ws)
                 try:
                     result = await cal.calibrate(
-                        daemon_events(ws), points, timeout=args.timeout, say=say, nominal=nominal
+                        daemon_events(ws),
+                        points,
+                        timeout=args.timeout,
+                        say=say,
+                        nominal=nominal,
+                        show=mirror.show,
+                        hide=mirror.hide,
                     )
                 except VitrineError as err:
                     raise VitrineError(f"{err}\n{path}: not changed") from err
@@ -173,6 +185,32 @@ async def _connect(url: str, path: Path) -> Any:
             f"goes through the running daemon: start it (vitrine run --config {path}), or give "
             "its address with --url"
         ) from err
+
+
+class MirrorTargets:
+    """The calibration's targets drawn on the mirror: calibration messages to the daemon's /ws
+    (docs/touch.md), which the player draws. A message that cannot be sent (the daemon gone
+    or not taking it) is left at that: the terminal's prompts still say where each target
+    is, and the daemon hides the targets of a connection that closes."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+
+    async def show(self, step: int, of: int, x: float, y: float, text: str) -> None:
+        """Draw target `step` of `of` at display px (x, y), with text for the technician."""
+        message = {"type": "calibration", "step": step, "of": of, "x": x, "y": y, "text": text}
+        await self._send(message)
+
+    async def hide(self) -> None:
+        """No target on the mirror any more."""
+        await self._send({"type": "calibration_done"})
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        with contextlib.suppress(ConnectionClosed, TimeoutError):
+            async with asyncio.timeout(SEND_TIMEOUT_S):
+                await self.ws.send(json.dumps(message))
 
 
 async def daemon_events(ws: Any) -> AsyncIterator[dict[str, Any]]:

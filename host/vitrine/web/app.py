@@ -1,7 +1,8 @@
 """The HTTP application: GET /api/status (JSON), a plain status page at /status that shows the
-same, live, the event WebSocket /ws (the touch frame's pointer and gesture events; docs/touch.md),
-and the routers of the parts that serve pages (the player at /, the associate app, the
-catalogue). Served by uvicorn inside the daemon's event loop."""
+same, live, the event WebSocket /ws (the touch frame's pointer and gesture events out, the touch
+calibration's targets in; docs/touch.md), and the routers of the parts that serve pages (the
+player at /, the associate app, the catalogue). Served by uvicorn inside the daemon's event
+loop."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ import contextlib
 import json
 from collections.abc import Callable, Sequence
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any, Literal, Self
 
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from vitrine.bus import EventBus
+from vitrine.devices.touch.events import CalibrationTarget
+
+IGNORED = "this socket only sends events; ignored"  # the answer to any other client message
+MAX_CLIENT_MESSAGE_CHARS = 4096  # longer client messages are not parsed (a target is < 400)
 
 
 class BoardStatus(BaseModel):
@@ -45,6 +50,38 @@ class Status(BaseModel):
     uptime_s: float
     host_build: str
     boards: list[BoardStatus]
+
+
+class CalibrationMessage(BaseModel):
+    """A /ws client's touch calibration target, for the player to draw."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    type: Literal["calibration"]
+    step: int = Field(ge=1, le=16)
+    of: int = Field(ge=1, le=16)
+    x: float = Field(ge=0, le=20000, allow_inf_nan=False)  # display px
+    y: float = Field(ge=0, le=20000, allow_inf_nan=False)
+    text: str = Field(max_length=200)
+
+    @model_validator(mode="after")
+    def _step_of(self) -> Self:
+        if self.step > self.of:
+            raise ValueError(f"step {self.step} of {self.of}: allowed at most `of`")
+        return self
+
+
+class CalibrationDone(BaseModel):
+    """A /ws client's touch calibration is over: the player hides the targets."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    type: Literal["calibration_done"]
+
+
+_CLIENT_MESSAGE: TypeAdapter[CalibrationMessage | CalibrationDone] = TypeAdapter(
+    Annotated[CalibrationMessage | CalibrationDone, Field(discriminator="type")]
+)
 
 
 def create_app(
@@ -76,14 +113,18 @@ def create_app(
 
     @app.websocket("/ws")
     async def events(ws: WebSocket) -> None:
-        """Live events, one JSON text message each. Clients only listen: anything they send
-        is answered with an error message and otherwise ignored."""
+        """Live events, one JSON text message each. The only messages a client may send are
+        touch calibration targets ({"type": "calibration", ...}) and their end
+        ({"type": "calibration_done"}), published on the bus for the player to draw;
+        anything else is answered with an error message and otherwise ignored. A client that
+        goes away while its target is shown ends its calibration."""
         await ws.accept()
         if bus is None or not live:
             await ws.close()
             return
+        calibration = _Calibration(bus)
         with bus.subscribe(*live) as sub:
-            listener = asyncio.create_task(_listen(ws))
+            listener = asyncio.create_task(_listen(ws, calibration))
             try:
                 while not listener.done():
                     getter = asyncio.ensure_future(sub.get())
@@ -98,18 +139,72 @@ def create_app(
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
                     await listener
+                calibration.end()
 
     for router in routers:
         app.include_router(router)
     return app
 
 
-async def _listen(ws: WebSocket) -> None:
-    # Reads until the client disconnects; a client message is never an instruction here.
+class _Calibration:
+    """One /ws client's calibration targets onto the bus; remembers whether one of them is
+    shown, so that the client's going away can hide it."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
+        self.showing = False
+
+    def take(self, text: str | None) -> dict[str, Any] | None:
+        """A client message: published when it is a calibration message (nothing to answer),
+        otherwise the error to answer it with."""
+        if text is None or len(text) > MAX_CLIENT_MESSAGE_CHARS:
+            return _error(IGNORED)
+        try:
+            message = json.loads(text)
+        except (ValueError, RecursionError):
+            return _error(IGNORED)
+        if not isinstance(message, dict) or message.get("type") not in (
+            "calibration",
+            "calibration_done",
+        ):
+            return _error(IGNORED)
+        try:
+            parsed = _CLIENT_MESSAGE.validate_python(message)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(part) for part in first["loc"][1:])
+            return _error(
+                f"{message['type']} message refused: {where or 'message'}: {first['msg']}"
+            )
+        if isinstance(parsed, CalibrationDone):
+            self.showing = False
+            self.bus.publish(CalibrationTarget.over())
+            return None
+        self.showing = True
+        self.bus.publish(
+            CalibrationTarget(
+                step=parsed.step, of=parsed.of, x=parsed.x, y=parsed.y, text=parsed.text
+            )
+        )
+        return None
+
+    def end(self) -> None:
+        """The client went away: a target it left shown is hidden."""
+        if self.showing:
+            self.showing = False
+            self.bus.publish(CalibrationTarget.over())
+
+
+def _error(text: str) -> dict[str, Any]:
+    return {"type": "error", "error": text}
+
+
+async def _listen(ws: WebSocket, calibration: _Calibration) -> None:
+    # Reads until the client disconnects; only calibration messages are taken.
     while True:
         message = await ws.receive()
         if message["type"] == "websocket.disconnect":
             return
-        await ws.send_text(
-            json.dumps({"type": "error", "error": "this socket only sends events; ignored"})
-        )
+        answer = calibration.take(message.get("text"))
+        if answer is not None:
+            await ws.send_text(json.dumps(answer))

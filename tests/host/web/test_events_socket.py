@@ -1,13 +1,21 @@
-"""The daemon's event WebSocket: live events out as JSON; nothing a client sends is obeyed."""
+"""The daemon's event WebSocket: live events out as JSON; of what a client sends, only the touch
+calibration's targets are taken (published on the bus for the player to draw), everything else
+is answered with an error."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from vitrine.bus import EventBus
-from vitrine.web.app import create_app
+from vitrine.bus import EventBus, Subscription
+from vitrine.devices.touch.events import CalibrationTarget
+from vitrine.web.app import IGNORED, create_app
 
 
 @dataclass(frozen=True)
@@ -54,3 +62,233 @@ async def _publish(bus: EventBus, events: list[object]) -> None:
         await asyncio.sleep(0.01)
     for event in events:
         bus.publish(event)
+
+
+# --- the touch calibration's targets ----------------------------------------------------------
+
+TARGET = {
+    "type": "calibration",
+    "step": 2,
+    "of": 4,
+    "x": 1728.0,
+    "y": 108.0,
+    "text": "Touch and hold the centre of the target with one finger, still, then lift it.",
+}
+OVER = {"type": "calibration", "step": None, "of": 0, "x": None, "y": None, "text": ""}
+
+
+@dataclass
+class Rig:
+    client: TestClient
+    bus: EventBus
+    sub: Subscription  # every CalibrationTarget published, in order
+    open: list[Any] = field(default_factory=list)
+
+    def connect(self) -> Any:
+        """A /ws client, once its subscription is in place (so it hears what follows)."""
+        before = len(self.bus._subs)
+        ws = self.client.websocket_connect("/ws").__enter__()
+        self.open.append(ws)
+        self.client.portal.call(_until, lambda: len(self.bus._subs) > before)
+        return ws
+
+    def leave(self, ws: Any) -> None:
+        """The client closes its connection; returns once the server has seen it go."""
+        self.open.remove(ws)
+        ws.__exit__(None, None, None)
+
+    def published(self) -> list[CalibrationTarget]:
+        async def drain() -> list[CalibrationTarget]:
+            return self.sub.drain()
+
+        return self.client.portal.call(drain)
+
+    def publish(self, event: object) -> None:
+        async def publish() -> None:
+            self.bus.publish(event)
+
+        self.client.portal.call(publish)
+
+
+@pytest.fixture
+def rig() -> Iterator[Rig]:
+    bus = EventBus()
+    app = create_app(lambda: {}, bus, (Ping, CalibrationTarget))
+    with TestClient(app) as client:
+
+        async def subscribe() -> Subscription:
+            return bus.subscribe(CalibrationTarget)
+
+        rig = Rig(client, bus, client.portal.call(subscribe))
+        try:
+            yield rig
+        finally:
+            for ws in reversed(rig.open):
+                ws.__exit__(None, None, None)
+            rig.sub.close()
+
+
+async def _until(condition: Any) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("timed out")
+
+
+def test_calibration_event_json() -> None:
+    event = CalibrationTarget(step=1, of=4, x=192.004, y=107.996, text="Touch it")
+    assert event.to_json() == {
+        "type": "calibration",
+        "step": 1,
+        "of": 4,
+        "x": 192.0,
+        "y": 108.0,
+        "text": "Touch it",
+    }
+    assert CalibrationTarget.over().to_json() == OVER
+
+
+def test_a_target_is_published_and_every_client_hears_it(rig: Rig) -> None:
+    tool, player = rig.connect(), rig.connect()
+    tool.send_json(TARGET)
+    assert player.receive_json() == TARGET
+    assert tool.receive_json() == TARGET  # the sender hears it too, as a live event
+    assert rig.published() == [
+        CalibrationTarget(step=2, of=4, x=1728.0, y=108.0, text=TARGET["text"])
+    ]
+    tool.send_json({"type": "calibration_done"})
+    assert player.receive_json() == OVER
+    assert rig.published() == [CalibrationTarget.over()]
+    rig.leave(tool)
+    rig.leave(player)
+
+
+def test_integer_positions_and_the_largest_values_are_taken(rig: Rig) -> None:
+    tool = rig.connect()
+    message = {"type": "calibration", "step": 16, "of": 16, "x": 0, "y": 20000, "text": "é" * 200}
+    tool.send_text(json.dumps(message))
+    assert tool.receive_json() == {**message, "x": 0.0, "y": 20000.0}
+    assert rig.published() == [CalibrationTarget(step=16, of=16, x=0.0, y=20000.0, text="é" * 200)]
+    rig.leave(tool)
+
+
+BAD_TARGETS = {
+    "extra field": {**TARGET, "colour": "red"},
+    "no text": {k: v for k, v in TARGET.items() if k != "text"},
+    "no y": {k: v for k, v in TARGET.items() if k != "y"},
+    "step 0": {**TARGET, "step": 0},
+    "step 17": {**TARGET, "step": 17, "of": 16},
+    "of 17": {**TARGET, "step": 1, "of": 17},
+    "step past of": {**TARGET, "step": 5, "of": 4},
+    "step null": {**TARGET, "step": None},
+    "step a float": {**TARGET, "step": 1.5},
+    "step 1.0": {**TARGET, "step": 1.0},
+    "step true": {**TARGET, "step": True},
+    "step a string": {**TARGET, "step": "2"},
+    "x negative": {**TARGET, "x": -0.5},
+    "x too large": {**TARGET, "x": 20000.5},
+    "y too large": {**TARGET, "y": 1e300},
+    "x null": {**TARGET, "x": None},
+    "x a string": {**TARGET, "x": "1728"},
+    "x a list": {**TARGET, "x": [1728]},
+    "text too long": {**TARGET, "text": "x" * 201},
+    "text a number": {**TARGET, "text": 3},
+    "done with a field": {"type": "calibration_done", "step": 1},
+}
+
+
+@pytest.mark.parametrize("message", BAD_TARGETS.values(), ids=BAD_TARGETS.keys())
+def test_malformed_targets_are_refused_and_nothing_is_published(
+    rig: Rig, message: dict[str, Any]
+) -> None:
+    tool = rig.connect()
+    tool.send_json(message)
+    answer = tool.receive_json()
+    assert answer["type"] == "error"
+    assert answer["error"].startswith(f"{message['type']} message refused: "), answer
+    assert rig.published() == []
+    # the socket lives on: a good target still goes through
+    tool.send_json(TARGET)
+    assert tool.receive_json() == TARGET
+    rig.leave(tool)
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_positions_that_are_not_finite_are_refused(rig: Rig, number: str) -> None:
+    tool = rig.connect()
+    text = json.dumps({**TARGET, "x": 0}).replace('"x": 0', f'"x": {number}')
+    tool.send_text(text)
+    answer = tool.receive_json()
+    assert answer["type"] == "error" and "refused" in answer["error"], answer
+    assert rig.published() == []
+    rig.leave(tool)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"type": "pointer", "kind": "down", "id": 1, "x": 5, "y": 5}',
+        '{"type": "Calibration", "step": 1, "of": 4, "x": 1, "y": 1, "text": ""}',
+        '{"step": 1, "of": 4, "x": 1, "y": 1, "text": ""}',
+        '[{"type": "calibration_done"}]',
+        '"calibration_done"',
+        '{"type": ["calibration"]}',
+        "not json",
+        "[" * 4000,  # too deep to decode
+        "[" * 100_000,
+        json.dumps({**TARGET, "text": "x" * 5000}),  # longer than any target: not read
+    ],
+)
+def test_other_messages_keep_the_old_answer(rig: Rig, text: str) -> None:
+    tool = rig.connect()
+    tool.send_text(text)
+    assert tool.receive_json() == {"type": "error", "error": IGNORED}
+    tool.send_bytes(json.dumps(TARGET).encode())  # a target, but not as text
+    assert tool.receive_json() == {"type": "error", "error": IGNORED}
+    assert rig.published() == []
+    rig.leave(tool)
+
+
+def test_a_client_gone_without_done_hides_its_target(rig: Rig) -> None:
+    tool, player = rig.connect(), rig.connect()
+    tool.send_json(TARGET)
+    assert player.receive_json() == TARGET
+    rig.leave(tool)
+    assert player.receive_json() == OVER
+    assert rig.published() == [
+        CalibrationTarget(step=2, of=4, x=1728.0, y=108.0, text=TARGET["text"]),
+        CalibrationTarget.over(),
+    ]
+    rig.leave(player)
+
+
+def test_a_client_gone_after_done_or_without_a_target_publishes_nothing(rig: Rig) -> None:
+    player = rig.connect()
+    finished, listener = rig.connect(), rig.connect()
+    finished.send_json(TARGET)
+    finished.send_json({"type": "calibration_done"})
+    assert player.receive_json() == TARGET
+    assert player.receive_json() == OVER
+    rig.leave(finished)
+    rig.leave(listener)
+    rig.publish(Ping(7))
+    assert player.receive_json() == {"type": "ping", "n": 7}  # and no "over" before it
+    assert len(rig.published()) == 2
+    rig.leave(player)
+
+
+def test_each_client_hides_only_its_own_target(rig: Rig) -> None:
+    player, first, second = rig.connect(), rig.connect(), rig.connect()
+    first.send_json(TARGET)
+    assert player.receive_json() == TARGET
+    first.send_json({"type": "calibration_done"})
+    assert player.receive_json() == OVER
+    second.send_json({**TARGET, "step": 3})
+    assert player.receive_json() == {**TARGET, "step": 3}
+    rig.leave(first)  # its calibration was over: nothing more
+    rig.publish(Ping(8))
+    assert player.receive_json() == {"type": "ping", "n": 8}
+    rig.leave(second)
+    assert player.receive_json() == OVER
+    rig.leave(player)

@@ -7,7 +7,9 @@ the JSON objects /ws sends (see PointerEvent.to_json), in frame millimetres and 
 - TouchReader.hold(): one contact from down to up, judged: held long enough, held still, and
   alone on the glass. Its position is the median over the time held, without the first and
   last TRIM_S (the finger settling and lifting).
-- calibrate(): prompts for each target in turn until it has a steady touch, then solves.
+- calibrate(): prompts for each target in turn until it has a steady touch, then solves; with
+  show and hide, it also has the target drawn on the mirror (through the daemon's /ws, which
+  the player draws from) while it waits for its touch.
 - calibrated_config() and write_config(): the config text with the new [[touch.calibration]]
   (everything else in it kept: comments, sections, key order), validated before it is written
   in place of the old file in one step.
@@ -22,7 +24,7 @@ import math
 import os
 import stat
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +49,12 @@ MAX_SPREAD_MM = 3.0  # positions while held may be at most this far apart
 TRIM_S = 0.05  # positions this close to the down and the up are left out (settling, lift-off)
 MIN_APART_MM = 20.0  # two targets' touches closer than this went to the same target
 
+MAX_SHOWN_TEXT = 200  # the most characters of text a target drawn on the mirror carries
+
 Pair = tuple[Point, Point]  # (frame mm, display px)
+# show(step, of, x, y, text): draw target `step` (from 1) of `of` at display px (x, y).
+Show = Callable[[int, int, float, float, str], Awaitable[None]]
+Hide = Callable[[], Awaitable[None]]  # no target on the mirror any more
 
 
 class TouchTimeout(VitrineError):
@@ -261,18 +268,35 @@ async def calibrate(
     timeout: float = 60.0,
     say: Callable[[str], None] = print,
     nominal: Mapping | None = None,
+    show: Show | None = None,
+    hide: Hide | None = None,
 ) -> Result:
     """Ask for a steady touch on each target in turn (again, with the reason, until one is
     usable), then solve the calibration and report it through say(). timeout: seconds to wait
     for a usable touch after each prompt (TouchTimeout after that). nominal: the map without
-    calibration, to show how far off the frame was. Raises CalibrationError when the touches
-    give no usable map, EventStreamEnded when the daemon goes away."""
+    calibration, to show how far off the frame was. show: called with each target (and again
+    with a refused touch's reason) before its touch is waited for, to draw it on the mirror;
+    hide: called once the targets are done with, however calibrate() ends (when show was
+    called). Raises CalibrationError when the touches give no usable map, EventStreamEnded
+    when the daemon goes away."""
     if len(points) != len(CORNERS):
         raise ValueError(f"calibration needs {len(CORNERS)} targets, got {len(points)}")
     reader = TouchReader(events)
     holds: list[Hold] = []
-    for target in points:
-        holds.append(await _measure(reader, target, holds, len(points), timeout, say))
+    shown = False
+
+    async def draw(target: Target, text: str) -> None:
+        nonlocal shown
+        if show is not None:
+            shown = True
+            await show(target.number, len(points), target.x, target.y, _shown_text(text))
+
+    try:
+        for target in points:
+            holds.append(await _measure(reader, target, holds, len(points), timeout, say, draw))
+    finally:
+        if shown and hide is not None:
+            await hide()
     result = Result(tuple(points), tuple(holds), _solve(points, holds))
     say(
         f"Calibration solved: the four touches map to their targets within "
@@ -300,13 +324,20 @@ async def _measure(
     count: int,
     timeout: float,
     say: Callable[[str], None],
+    show: Callable[[Target, str], Awaitable[None]],
 ) -> Hold:
+    refused: str | None = None
     while True:
         say(
             f"Touch and hold target {target.number} of {count} ({target.name}) at "
             f"({target.x:g}, {target.y:g}) px with one finger, still, for about half a "
             "second, then lift it."
         )
+        if refused is None:
+            text = "Touch and hold the centre of the target with one finger, still, then lift it."
+        else:
+            text = f"Not used: {refused}. Touch and hold the target again."
+        await show(target, text)
         try:
             async with asyncio.timeout(timeout):
                 touch = await reader.hold()
@@ -318,6 +349,7 @@ async def _measure(
             ) from None
         if isinstance(touch, Rejected):
             say(f"  Not used: {touch.reason}.")
+            refused = touch.reason
             continue
         same = [n for n, h in enumerate(earlier, 1) if _apart(h, touch) < MIN_APART_MM]
         if same:
@@ -326,12 +358,20 @@ async def _measure(
                 f"({touch.frame_mm[0]:.1f}, {touch.frame_mm[1]:.1f} mm on the frame); "
                 f"touch target {target.number}, {target.name}."
             )
+            refused = f"that is where target {same[0]} was touched"
             continue
         say(
             f"  Got it: ({touch.frame_mm[0]:.1f}, {touch.frame_mm[1]:.1f}) mm on the frame, "
             f"held {touch.held_s:.1f} s."
         )
         return touch
+
+
+def _shown_text(text: str) -> str:
+    # At most MAX_SHOWN_TEXT characters (what the daemon takes), cut at a word.
+    if len(text) <= MAX_SHOWN_TEXT:
+        return text
+    return text[: MAX_SHOWN_TEXT - 1].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
 
 
 def _apart(a: Hold, b: Hold) -> float:

@@ -1,4 +1,5 @@
-"""The touch frame's events on the bus: pointers (one per contact change) and gestures.
+"""The touch frame's events on the bus: pointers (one per contact change) and gestures, and
+the calibration targets the player draws while the frame is being calibrated.
 
 Positions are display pixels; times are the host's time.monotonic_ns() of the touch report
 that caused the event (or of the timer tick, for a long press). to_json() gives the form sent
@@ -156,6 +157,34 @@ class Rotate(Gesture):
             "angle": round(self.angle, 2),
             **_xy(self.x, self.y),
             "t_ms": _ms(self.t_ns),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CalibrationTarget:
+    """A touch calibration target for the player to draw (vitrine calibrate touch sends them
+    to the daemon's /ws), or, with step None, the end of the calibration: hide the targets.
+    x, y: the target's centre in display px; text: what the technician is to do."""
+
+    step: int | None  # from 1; None: calibration over
+    of: int  # how many targets there are (0 when over)
+    x: float | None
+    y: float | None
+    text: str = ""
+
+    @classmethod
+    def over(cls) -> CalibrationTarget:
+        """The calibration is over (done, stopped or its tool gone): no target on the glass."""
+        return cls(step=None, of=0, x=None, y=None, text="")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "calibration",
+            "step": self.step,
+            "of": self.of,
+            "x": None if self.x is None else round(self.x, 2),
+            "y": None if self.y is None else round(self.y, 2),
+            "text": self.text,
         }
 
 

@@ -3,6 +3,7 @@
 // its own: it asks the engine ({"type": "navigate", ...}) and draws the state that comes
 // back, so a restarted page or daemon shows the same screen again. Protocol: docs/player.md.
 
+import { CalibrationTargets } from "./calibration.js";
 import { Catalog } from "./catalog.js";
 import { Chrome } from "./chrome.js";
 import { Glass } from "./glass.js";
@@ -74,6 +75,7 @@ const ctx = {
 
 const chrome = new Chrome(document.getElementById("app"), ctx);
 const glass = new Glass(hooks);
+const calibration = new CalibrationTargets(document.body);
 new Interactions({
   send: (message) => ctx.send(message, { user: false }),
   screen: () => hooks.state?.screen?.name ?? null,
@@ -138,6 +140,9 @@ function onMessage(message, receivedEpochMs) {
       break;
     case "pong":
       break;
+    case "calibration":
+      safely(() => calibration.handle(message));
+      break;
     default:
       glass.handle(message, receivedEpochMs);
   }
@@ -155,7 +160,10 @@ function onStatus(connected) {
   hooks.connected = connected;
   document.body.dataset.connection = connected ? "open" : "reconnecting";
   chrome.connection(connected);
-  if (!connected) glass.cancelAll();
+  if (!connected) {
+    glass.cancelAll();
+    calibration.hide(); // whoever drew the targets may be gone with the daemon
+  }
   else if (wasConnected) catalog.forget(); // the daemon may have restarted with a new catalogue
   wasConnected = wasConnected || connected;
 }

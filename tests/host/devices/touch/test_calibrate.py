@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import random
@@ -18,10 +19,11 @@ import numpy as np
 import pytest
 
 from vitrine.cli import main
-from vitrine.cli.calibrate import default_url
+from vitrine.cli.calibrate import MirrorTargets, default_url
 from vitrine.config import HttpConfig, load_config, parse_config
 from vitrine.devices.touch.calibrate import (
     CORNERS,
+    MAX_SHOWN_TEXT,
     EventStreamEnded,
     Hold,
     Rejected,
@@ -337,6 +339,178 @@ async def test_session_refuses_touches_that_give_no_map() -> None:
     events = session(*(touch(n, p, 1000.0 * n, 400.0) for n, p in enumerate(line, 1)))
     with pytest.raises(CalibrationError, match="no usable calibration: frame_mm points 1, 2"):
         await run_session(events)
+
+
+# --- the targets drawn on the mirror ---------------------------------------------------------
+
+ASK = "Touch and hold the centre of the target with one finger, still, then lift it."
+
+
+class Log:
+    """What calibrate() does, in order: lines said, targets shown and hidden, and each touch's
+    down as the reader takes it from the stream."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[Any, ...]] = []
+
+    def say(self, line: str) -> None:
+        self.entries.append(("say", line))
+
+    async def show(self, step: int, of: int, x: float, y: float, text: str) -> None:
+        self.entries.append(("show", step, of, x, y, text))
+
+    async def hide(self) -> None:
+        self.entries.append(("hide",))
+
+    async def stream(self, events: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+        for event in events:
+            if event["kind"] == "down":
+                self.entries.append(("down", event["id"]))
+            yield event
+        await asyncio.Event().wait()
+
+    def of(self, kind: str) -> list[tuple[Any, ...]]:
+        return [e for e in self.entries if e[0] == kind]
+
+    async def session(self, events: list[dict[str, Any]], timeout: float = 5.0) -> Result:
+        return await calibrate(
+            self.stream(events),
+            TARGETS,
+            timeout=timeout,
+            say=self.say,
+            nominal=NOMINAL,
+            show=self.show,
+            hide=self.hide,
+        )
+
+
+async def test_each_target_is_shown_before_its_touch_and_hidden_at_the_end() -> None:
+    t1, t2, t3, t4 = (frame_point(t.display_px) for t in TARGETS)
+    log = Log()
+    await log.session(
+        session(
+            touch(1, t1, 0.0, 400.0),
+            touch(2, t2, 1000.0, 150.0),  # too short
+            touch(3, t1, 2000.0, 400.0),  # where target 1 was touched
+            touch(4, t2, 3000.0, 400.0),
+            touch(5, t3, 4000.0, 400.0),
+            touch(6, t4, 5000.0, 400.0),
+        )
+    )
+    shown = log.of("show")
+    assert [s[1:5] for s in shown] == [
+        (1, 4, 192.0, 108.0),
+        (2, 4, 1728.0, 108.0),
+        (2, 4, 1728.0, 108.0),
+        (2, 4, 1728.0, 108.0),
+        (3, 4, 1728.0, 972.0),
+        (4, 4, 192.0, 972.0),
+    ]
+    texts = [s[5] for s in shown]
+    assert texts[0] == texts[1] == texts[4] == texts[5] == ASK
+    assert texts[2].startswith("Not used: too short: held 0.15 s;")
+    assert texts[2].endswith(". Touch and hold the target again.")
+    assert texts[3] == (
+        "Not used: that is where target 1 was touched. Touch and hold the target again."
+    )
+    assert all(len(t) <= MAX_SHOWN_TEXT for t in texts)
+    # Each touch is read only once its target is on the mirror, after its terminal prompt.
+    kinds = [e[0] for e in log.entries if e[0] in ("show", "down", "hide")]
+    assert kinds == ["show", "down"] * 6 + ["hide"]
+    for n, entry in enumerate(log.entries):
+        if entry[0] == "show":
+            assert log.entries[n - 1][1].startswith(f"Touch and hold target {entry[1]} of 4")
+    # Hidden once, before the result is reported.
+    hide_at = log.entries.index(("hide",))
+    assert log.of("hide") == [("hide",)]
+    assert log.entries[hide_at + 1][1].startswith("Calibration solved")
+
+
+async def test_the_targets_are_hidden_when_no_touch_comes_in_time() -> None:
+    log = Log()
+    with pytest.raises(TouchTimeout):
+        await log.session(touch(1, frame_point(TARGETS[0].display_px), 0.0, 400.0), timeout=0.2)
+    assert [e[0] for e in log.entries if e[0] != "say"] == ["show", "down", "show", "hide"]
+
+
+async def test_the_targets_are_hidden_when_the_daemon_goes_away() -> None:
+    log = Log()
+    events = touch(1, frame_point(TARGETS[0].display_px), 0.0, 400.0)
+    with pytest.raises(EventStreamEnded):
+        await calibrate(
+            stream(events), TARGETS, say=log.say, show=log.show, hide=log.hide, timeout=5
+        )
+    assert log.of("show")[-1][1] == 2
+    assert log.entries[-1] == ("hide",)
+
+
+async def test_the_targets_are_hidden_when_the_calibration_is_stopped() -> None:
+    log = Log()
+    task = asyncio.create_task(log.session([]))
+    for _ in range(100):
+        if log.of("show"):
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()  # Ctrl-C
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [e[0] for e in log.entries if e[0] != "say"] == ["show", "hide"]
+
+
+async def test_the_targets_are_hidden_before_touches_that_give_no_map_are_refused() -> None:
+    line = [(100.0, 50.0), (350.0, 50.0), (600.0, 50.0), (100.0, 350.0)]
+    log = Log()
+    with pytest.raises(CalibrationError):
+        await log.session(session(*(touch(n, p, 1000.0 * n, 400.0) for n, p in enumerate(line, 1))))
+    assert len(log.of("show")) == 4
+    assert log.entries[-1] == ("hide",)
+
+
+async def test_nothing_to_hide_when_nothing_was_shown() -> None:
+    log = Log()
+    with pytest.raises(ValueError, match="4 targets"):
+        await calibrate(stream([]), TARGETS[:3], show=log.show, hide=log.hide)
+    touches = [
+        touch(n, frame_point(t.display_px), 1000.0 * n, 400.0) for n, t in enumerate(TARGETS, 1)
+    ]
+    await calibrate(stream(session(*touches)), TARGETS, say=log.say, hide=log.hide)
+    assert not log.of("show") and not log.of("hide")
+
+
+class FakeSocket:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.sent: list[Any] = []
+        self.error = error
+
+    async def send(self, text: str) -> None:
+        if self.error is not None:
+            raise self.error
+        self.sent.append(json.loads(text))
+
+
+async def test_the_command_sends_the_targets_as_the_daemon_takes_them() -> None:
+    from vitrine.web.app import CalibrationDone, CalibrationMessage
+
+    ws = FakeSocket()
+    mirror = MirrorTargets(ws)
+    await mirror.show(1, 4, 192.0, 108.0, ASK)
+    await mirror.hide()
+    assert ws.sent == [
+        {"type": "calibration", "step": 1, "of": 4, "x": 192.0, "y": 108.0, "text": ASK},
+        {"type": "calibration_done"},
+    ]
+    CalibrationMessage.model_validate(ws.sent[0])
+    CalibrationDone.model_validate(ws.sent[1])
+
+
+async def test_the_command_goes_on_when_a_target_cannot_be_sent() -> None:
+    from websockets.exceptions import ConnectionClosedError
+
+    ws = FakeSocket(ConnectionClosedError(None, None))
+    mirror = MirrorTargets(ws)
+    await mirror.show(1, 4, 192.0, 108.0, ASK)  # no exception: the prompts still say where
+    await mirror.hide()
+    assert ws.sent == []
 
 
 # --- the config file -------------------------------------------------------------------------
