@@ -67,6 +67,9 @@ class _Section(BaseModel):
 class HttpConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
+    # Other machines may drive the mirror's screen (the player's socket, calibration targets);
+    # the associate app and the catalogue answer them either way.
+    remote_control: bool = False
 
     def local_url(self, port: int | None = None) -> str:
         """The daemon's base URL for a client on this machine (a wildcard host is reached on

@@ -93,7 +93,9 @@ class Daemon:
         """The pages and APIs besides the status: player (at /), associate app, catalogue."""
         store = self.config.store
         return [
-            player_router(self.engine, self.bus, TOUCH_TYPES),
+            player_router(
+                self.engine, self.bus, TOUCH_TYPES, remote_control=self.config.http.remote_control
+            ),
             associate_router(self.engine, self.bus, self.auth),
             catalog_router(lambda: self.catalog, store.id, store.fitting_room),
         ]
@@ -123,7 +125,13 @@ class Daemon:
         self.http_port = sock.getsockname()[1]
         server = _Server(
             uvicorn.Config(
-                create_app(self.status, self.bus, TOUCH_TYPES, self.routers()),
+                create_app(
+                    self.status,
+                    self.bus,
+                    TOUCH_TYPES,
+                    self.routers(),
+                    remote_control=http.remote_control,
+                ),
                 log_level="warning",
                 access_log=False,
                 lifespan="off",

@@ -23,6 +23,7 @@ from vitrine.bus import EventBus, Subscription
 from vitrine.engine.actions import parse_action
 from vitrine.engine.errors import ActionError
 from vitrine.engine.events import ViewChanged
+from vitrine.web.clients import REMOTE_HINT, REMOTE_REFUSED, is_local
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,19 @@ class PlayerEngine(Protocol):
     async def act(self, action: Any) -> dict[str, Any]: ...
 
 
-def player_router(engine: PlayerEngine, bus: EventBus, touch_types: tuple[type, ...]) -> APIRouter:
+def player_router(
+    engine: PlayerEngine,
+    bus: EventBus,
+    touch_types: tuple[type, ...],
+    *,
+    remote_control: bool = False,
+) -> APIRouter:
     """The player's routes. `engine` gives the view model and carries out actions; the
     engine's ViewChanged events on `bus` send a fresh "state" to every page, and events of
     the `touch_types` (the touch frame's pointers and gestures) go to every page as their
-    to_json()."""
+    to_json(). The socket answers browsers on this machine (the kiosk) only, unless
+    remote_control: a shopper's session is not for other machines on the store network to
+    drive."""
     router = APIRouter()
     static = resources.files("vitrine.player").joinpath("static")
 
@@ -69,6 +78,9 @@ def player_router(engine: PlayerEngine, bus: EventBus, touch_types: tuple[type, 
     async def socket(ws: WebSocket) -> None:
         """One page: "state" on connect and on every change, touch events as they come;
         the page's actions go to the engine (errors come back on the same socket)."""
+        if not remote_control and not is_local(ws.client.host if ws.client else None):
+            await ws.close(code=REMOTE_REFUSED, reason=REMOTE_HINT[:120])
+            return
         await ws.accept()
         await _PlayerSocket(ws, engine, bus, touch_types).run()
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from vitrine.bus import EventBus
 from vitrine.devices.touch.events import CalibrationTarget
+from vitrine.web.clients import REMOTE_HINT, is_local
 
 IGNORED = "this socket only sends events; ignored"  # the answer to any other client message
 MAX_CLIENT_MESSAGE_CHARS = 4096  # longer client messages are not parsed (a target is < 400)
@@ -89,10 +90,13 @@ def create_app(
     bus: EventBus | None = None,
     live: tuple[type, ...] = (),
     routers: Sequence[APIRouter] = (),
+    *,
+    remote_control: bool = False,
 ) -> FastAPI:
     """The FastAPI app; status() returns the current daemon status as a dict; events of the
     `live` types published on `bus` go to every /ws client as JSON (their to_json()); the
-    routers are included as they are."""
+    routers are included as they are. Calibration targets are taken from clients on this
+    machine only, unless remote_control."""
     app = FastAPI(
         title="Vitrine daemon",
         docs_url="/api/docs",
@@ -122,7 +126,8 @@ def create_app(
         if bus is None or not live:
             await ws.close()
             return
-        calibration = _Calibration(bus)
+        local = remote_control or is_local(ws.client.host if ws.client else None)
+        calibration = _Calibration(bus, local)
         with bus.subscribe(*live) as sub:
             listener = asyncio.create_task(_listen(ws, calibration))
             try:
@@ -150,8 +155,9 @@ class _Calibration:
     """One /ws client's calibration targets onto the bus; remembers whether one of them is
     shown, so that the client's going away can hide it."""
 
-    def __init__(self, bus: EventBus) -> None:
+    def __init__(self, bus: EventBus, allowed: bool = True) -> None:
         self.bus = bus
+        self.allowed = allowed  # False: a client on another machine (see vitrine.web.clients)
         self.showing = False
 
     def take(self, text: str | None) -> dict[str, Any] | None:
@@ -168,6 +174,8 @@ class _Calibration:
             "calibration_done",
         ):
             return _error(IGNORED)
+        if not self.allowed:
+            return _error(f"{message['type']} message refused: {REMOTE_HINT}")
         try:
             parsed = _CLIENT_MESSAGE.validate_python(message)
         except ValidationError as err:

@@ -30,6 +30,9 @@ class Rig:
     client: TestClient
 
 
+KIOSK = ("127.0.0.1", 50000)
+
+
 @pytest.fixture(scope="session")
 def sample_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("sample")
@@ -47,7 +50,7 @@ def rig(tmp_path: Path, sample_files: Path) -> Iterator[Rig]:
     app = FastAPI()
     app.include_router(player_router(engine, bus, (PointerEvent, Gesture)))
     try:
-        with TestClient(app) as client:
+        with TestClient(app, client=KIOSK) as client:  # the kiosk browser, on the mirror
             yield Rig(bus, engine, catalog, store, client)
     finally:
         store.close()

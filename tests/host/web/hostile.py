@@ -69,9 +69,10 @@ def status() -> dict[str, Any]:
     return {"version": "0.0.0", "uptime_s": 1.0, "host_build": "test", "boards": []}
 
 
-def build(data_dir: Path) -> Parts:
+def build(data_dir: Path, *, remote_control: bool = False) -> Parts:
     """The sample catalogue imported into data_dir, a link leading out of its media folder
-    and a file beside it, and the daemon's app over a real engine, events store and auth."""
+    and a file beside it, and the daemon's app over a real engine, events store and auth
+    (wired as Daemon.routers() and Daemon.run() wire them)."""
     install_sample(data_dir)
     media = data_dir / "media"
     (data_dir / OUTSIDE_NAME).write_bytes(OUTSIDE_BODY)
@@ -85,11 +86,11 @@ def build(data_dir: Path) -> Parts:
     engine = Engine(bus, catalog, store, config.engine(), clock=clock, wall=clock.wall)
     auth = AssociateAuth(config.associate, load_or_create_secret(data_dir / "secret.key"))
     routers = [
-        player_router(engine, bus, TOUCH_TYPES),
+        player_router(engine, bus, TOUCH_TYPES, remote_control=remote_control),
         associate_router(engine, bus, auth),
         catalog_router(lambda: catalog, config.store.id, config.store.fitting_room),
     ]
-    app = create_app(status, bus, TOUCH_TYPES, routers)
+    app = create_app(status, bus, TOUCH_TYPES, routers, remote_control=remote_control)
     return Parts(data_dir, bus, catalog, store, engine, auth, app)
 
 

@@ -114,7 +114,7 @@ class Rig:
 def rig() -> Iterator[Rig]:
     bus = EventBus()
     app = create_app(lambda: {}, bus, (Ping, CalibrationTarget))
-    with TestClient(app) as client:
+    with TestClient(app, client=("127.0.0.1", 50000)) as client:  # the calibration tool
 
         async def subscribe() -> Subscription:
             return bus.subscribe(CalibrationTarget)

@@ -80,7 +80,10 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     parts = build(tmp_path_factory.mktemp("data"))
     try:
-        with TestClient(parts.app, raise_server_exceptions=False) as client:
+        # on the mirror, as the kiosk browser and the calibration tool are
+        with TestClient(
+            parts.app, client=("127.0.0.1", 50000), raise_server_exceptions=False
+        ) as client:
             client.portal.call(parts.engine.act, {"type": "request", "kind": "help"})
             (pending,) = parts.engine.requests()
             login = client.post("/associate/login", json={"pin": PIN})
