@@ -217,7 +217,8 @@ class BoardLink:
 
     async def wait_up(self, timeout: float | None = None) -> m.Hello:
         """Wait until the link is up; returns the board's HELLO."""
-        await asyncio.wait_for(self._up.wait(), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancellation
+            await self._up.wait()
         assert self.hello is not None
         return self.hello
 
@@ -252,7 +253,11 @@ class BoardLink:
                     self.counters.retries += 1
                 self._write(frame)
                 with contextlib.suppress(TimeoutError):
-                    reply = await asyncio.wait_for(asyncio.shield(future), timeout)
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                    # cancellation that arrives with the ACK, and the caller's task then
+                    # never stops (a daemon stopping while a command is answered)
+                    async with asyncio.timeout(timeout):
+                        reply = await asyncio.shield(future)
                     break
             else:
                 self.counters.command_timeouts += 1
