@@ -236,3 +236,28 @@ def player_server(player_folder: Path) -> Iterator[PlayerServer]:
         yield server
     finally:
         server.stop()
+
+
+PAGE_TIMEOUT_MS = 10_000
+
+
+@pytest.fixture
+def open_page(browser: Any, player_server: PlayerServer) -> Iterator[Callable[..., Any]]:
+    """Opens the player in a new touch-capable browser context of the given viewport."""
+    contexts: list[Any] = []
+
+    def open_(viewport: dict[str, int] = PORTRAIT, server: PlayerServer = player_server) -> Any:
+        context = browser.new_context(viewport=viewport, has_touch=True)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        errors: list[str] = []
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        page.errors = errors  # type: ignore[attr-defined]
+        page.goto(server.url + "/")
+        page.wait_for_function("window.vitrine && window.vitrine.connected && window.vitrine.state")
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()

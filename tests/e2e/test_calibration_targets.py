@@ -7,41 +7,16 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from tests.e2e.conftest import LANDSCAPE, PORTRAIT, PlayerServer, Screenshots
 from vitrine.devices.touch.calibrate import targets
 from vitrine.devices.touch.events import CalibrationTarget, PointerEvent
 
-TIMEOUT_MS = 10_000
 TEXT = "Touch and hold the centre of the target with one finger, still, then lift it."
 SHOWN = "(step) => { const el = document.querySelector('.calibration');"
 SHOWN += " return !el.hidden && el.dataset.step === String(step); }"
 HIDDEN = "() => document.querySelector('.calibration').hidden"
-
-
-@pytest.fixture
-def open_page(browser: Any, player_server: PlayerServer) -> Iterator[Any]:
-    contexts: list[Any] = []
-
-    def open_(viewport: dict[str, int]) -> Any:
-        context = browser.new_context(viewport=viewport, has_touch=True)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        errors: list[str] = []
-        page.on("pageerror", lambda err: errors.append(str(err)))
-        page.errors = errors  # type: ignore[attr-defined]
-        page.goto(player_server.url + "/")
-        page.wait_for_function("window.vitrine && window.vitrine.connected && window.vitrine.state")
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
 
 
 def box_centre(page: Any, selector: str) -> tuple[float, float]:

@@ -5,44 +5,28 @@ pointers and gestures drive the page, and a restarted daemon finds the page wher
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LANDSCAPE, PORTRAIT, PlayerServer, Screenshots, free_port
+from tests.e2e.conftest import (
+    LANDSCAPE,
+    PAGE_TIMEOUT_MS,
+    PORTRAIT,
+    PlayerServer,
+    Screenshots,
+    free_port,
+)
 from vitrine.devices.presence import Presence
 from vitrine.devices.touch.events import Pinch, PointerEvent, Swipe
 from vitrine.engine import EngineConfig, SessionConfig
 
-TIMEOUT_MS = 10_000
 MIN_TARGET_PX = 64  # a finger's target at 1080 CSS px wide
 MIN_TEXT_PX = 28  # text read from a metre away on a 1080-wide portrait screen
 
 ORIENTATIONS = {"portrait": PORTRAIT, "landscape": LANDSCAPE}
-
-
-@pytest.fixture
-def open_page(browser: Any, player_server: PlayerServer) -> Iterator[Callable[..., Any]]:
-    """Opens the player in a new touch-capable browser context of the given viewport."""
-    contexts: list[Any] = []
-
-    def open_(viewport: dict[str, int] = PORTRAIT, server: PlayerServer = player_server) -> Any:
-        context = browser.new_context(viewport=viewport, has_touch=True)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        errors: list[str] = []
-        page.on("pageerror", lambda err: errors.append(str(err)))
-        page.errors = errors  # type: ignore[attr-defined]
-        page.goto(server.url + "/")
-        page.wait_for_function("window.vitrine && window.vitrine.connected && window.vitrine.state")
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
 
 
 def wait_screen(page: Any, name: str, sku: str | None = None) -> None:
@@ -451,7 +435,7 @@ def test_a_stalled_shopper_is_offered_help(
     context = browser.new_context(viewport=PORTRAIT, has_touch=True)
     try:
         page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
         page.goto(server.url + "/")
         server.act(type="navigate", screen="home")
         page.locator(".offer.is-shown").wait_for()
