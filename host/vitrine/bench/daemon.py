@@ -35,6 +35,8 @@ from typing import Any
 
 import serial
 
+from vitrine.bench.targets import judged
+
 TARGETS = {
     "ready_max_s": ("<=", 3.0),
     "api_max_s": ("<=", 3.0),
@@ -237,10 +239,6 @@ async def _run_async(runs: int, hold_s: float, progress: Callable[[str], None]) 
     return result
 
 
-def _meets(value: float, op: str, target: float) -> bool:
-    return {"<=": value <= target, ">=": value >= target, "==": value == target}[op]
-
-
 def run_daemon_bench(
     runs: int = 5, hold_s: float = 1.0, progress: Callable[[str], None] = print
 ) -> dict[str, Any]:
@@ -248,18 +246,9 @@ def run_daemon_bench(
     if runs < 1:
         raise ValueError(f"runs={runs}: allowed 1 or more")
     result = asyncio.run(_run_async(runs, hold_s, progress))
-    checks = {
-        key: {
-            "value": result[key],
-            "target": f"{op} {target}",
-            "pass": _meets(result[key], op, target),
-        }
-        for key, (op, target) in TARGETS.items()
-    }
     return {
         "bench": "daemon",
         "cpu_count": os.cpu_count(),
         **result,
-        "checks": checks,
-        "pass": all(c["pass"] for c in checks.values()),
+        **judged(result, TARGETS),
     }

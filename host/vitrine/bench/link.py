@@ -32,6 +32,7 @@ from typing import Any
 
 import cobs.cobs
 
+from vitrine.bench.targets import judged, percentile
 from vitrine.bus import EventBus
 from vitrine.link import BoardLink
 from vitrine.link import messages as m
@@ -47,11 +48,6 @@ TARGETS = {
 }
 _TICKS_MASK = (1 << 30) - 1
 _PAYLOAD = 64
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def _probe_frames(n: int) -> bytes:
@@ -184,7 +180,7 @@ async def measure_latency(h: _Harness, frames: int) -> dict[str, Any]:
         "latency_frames": received,
         "latency_lost_frames": frames - received,
         "latency_p50_ms": round(statistics.median(latencies), 3),
-        "latency_p99_ms": round(_percentile(latencies, 0.99), 3),
+        "latency_p99_ms": round(percentile(latencies, 0.99), 3),
         "latency_max_ms": round(max(latencies), 3),
         "latency_rate_hz": 200,
     }
@@ -295,31 +291,13 @@ async def _run_async(quick: bool, progress: Callable[[str], None]) -> dict[str, 
     return result
 
 
-def _meets(value: float, op: str, target: float) -> bool:
-    return {
-        ">=": value >= target,
-        "<": value < target,
-        "<=": value <= target,
-        "==": value == target,
-    }[op]
-
-
 def run_link_bench(quick: bool = False, progress: Callable[[str], None] = print) -> dict[str, Any]:
     """Run every measurement; the result names each figure, its target, and pass/fail."""
     result = asyncio.run(_run_async(quick, progress))
-    checks = {
-        key: {
-            "value": result[key],
-            "target": f"{op} {target}",
-            "pass": _meets(result[key], op, target),
-        }
-        for key, (op, target) in TARGETS.items()
-    }
     return {
         "bench": "link",
         "quick": quick,
         "cpu_count": os.cpu_count(),
         **result,
-        "checks": checks,
-        "pass": all(c["pass"] for c in checks.values()),
+        **judged(result, TARGETS),
     }

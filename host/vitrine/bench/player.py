@@ -28,7 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from vitrine.bench.daemon import VITRINE, _Boards, _free_port, _meets, write_config
+from vitrine.bench.daemon import VITRINE, _Boards, _free_port, write_config
+from vitrine.bench.targets import judged, percentile
 from vitrine.errors import VitrineError
 from vitrine.player.chromium import CHROMIUM, HEADLESS_ARGS
 
@@ -40,11 +41,6 @@ DISPLAY = (1920, 1080)  # the touch config's default display, in px
 START_TIMEOUT_S = 30.0
 PAUSE_S = 0.25  # between a lift and the next tap: a quick shopper's pace
 TRANSITION_FRAMES = 60  # frames recorded from each screen change (a second at 60 Hz)
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def _start_daemon(config: Path, folder: Path) -> tuple[asyncio.subprocess.Process, float]:
@@ -151,11 +147,11 @@ async def _run_async(trials: int, progress: Callable[[str], None]) -> dict[str, 
         "first_paint_s": round(first_paint_s, 3),
         "touch_trials": len(latencies),
         "touch_p50_ms": round(statistics.median(latencies), 2),
-        "touch_p99_ms": round(_percentile(latencies, 0.99), 2),
+        "touch_p99_ms": round(percentile(latencies, 0.99), 2),
         "touch_max_ms": round(max(latencies), 2),
         "transition_frames": len(frames),
         "transition_frame_p50_ms": round(statistics.median(frames), 2),
-        "transition_frame_p95_ms": round(_percentile(frames, 0.95), 2),
+        "transition_frame_p95_ms": round(percentile(frames, 0.95), 2),
         "transition_frame_max_ms": round(max(frames), 2),
         "transition_frames_over_20ms": sum(1 for f in frames if f > 20.0),
     }
@@ -212,19 +208,10 @@ def run_player_bench(trials: int = 200, progress: Callable[[str], None] = print)
     if not CHROMIUM.exists():
         raise VitrineError(f"the player benchmark needs Chromium at {CHROMIUM} (make setup)")
     result = asyncio.run(_run_async(trials, progress))
-    checks = {
-        key: {
-            "value": result[key],
-            "target": f"{op} {target}",
-            "pass": _meets(result[key], op, target),
-        }
-        for key, (op, target) in TARGETS.items()
-    }
     return {
         "bench": "player",
         "cpu_count": os.cpu_count(),
         "display_px": list(DISPLAY),
         **result,
-        "checks": checks,
-        "pass": all(c["pass"] for c in checks.values()),
+        **judged(result, TARGETS),
     }

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from vitrine.bench.targets import judged
 from vitrine.hardware import frame_config, load_frame
 from vitrine.sim.glass import Noise
 from vitrine.sim.scenario import PathFinger, Scenario
@@ -193,13 +194,7 @@ def run_touch_bench(quick: bool = False, progress: Callable[[str], None] = print
     result["scan_time_ms_55in"] = round(big.scan_time_us() / 1000, 3)
     result["report_rate_hz"] = round(1e6 / big.scan_time_us(), 1)
     result["elapsed_s"] = round(time.monotonic() - t0, 1)
-    checks = {}
-    for key, (op, target) in TARGETS.items():
-        value = result[key]
-        ok = {"<=": value <= target, ">=": value >= target, "==": value == target}[op]
-        checks[key] = {"value": value, "target": f"{op} {target}", "pass": ok}
-    result["checks"] = checks
-    result["pass"] = all(c["pass"] for c in checks.values())
+    result.update(judged(result, TARGETS))
     return result
 
 
