@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from vitrine.associate import AssociateAuth, associate_router
+from vitrine.bench.daemon import free_port
 from vitrine.bus import EventBus
 from vitrine.catalog import Catalog, import_files
 from vitrine.catalog.routes import catalog_router
@@ -77,12 +78,6 @@ def sample_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("sample")
     write_sample(folder, seed=1)
     return folder
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class _Uvicorn(uvicorn.Server):

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from vitrine.bench.daemon import free_port, write_config
 from vitrine.config import BoardsConfig, Config, HttpConfig
 from vitrine.daemon import Daemon
 from vitrine.sim.manager import Simulation
 
 from .conftest import make_rig
-from .daemon_config import free_port, write_config
 
 pytestmark = pytest.mark.hil
 
@@ -159,7 +159,7 @@ def test_vitrine_run_under_systemd_logs_journal_lines(tmp_path: Path) -> None:
             if line.startswith("control:"):
                 break
         port = free_port()
-        config = write_config(tmp_path, {"lights": str(tmp_path / "lights")}, port)
+        config = write_config(tmp_path / "vitrine.toml", {"lights": str(tmp_path / "lights")}, port)
         err_path = tmp_path / "journal"
         with err_path.open("w") as err:
             st = os.fstat(err.fileno())

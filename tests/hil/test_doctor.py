@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 import serial
 
+from vitrine.bench.daemon import free_port, write_config
 from vitrine.firmware import build_hash
 from vitrine.paths import firmware_dir
 from vitrine.sim.manager import BoardOptions, Simulation
 from vitrine_fw import wire
 
 from .conftest import make_rig
-from .daemon_config import free_port, write_config
 
 pytestmark = pytest.mark.hil
 
@@ -75,7 +75,7 @@ async def simulation(
 
 async def test_without_a_daemon_the_boards_ports_are_opened_and_match(tmp_path: Path) -> None:
     async with simulation(tmp_path, ["touch", "lights"]) as sim:
-        config = write_config(tmp_path, sim.ports(), free_port())
+        config = write_config(tmp_path / "vitrine.toml", sim.ports(), free_port())
         _code, result = await doctor(config)
     checks = by_name(result)
     assert checks["config"] == {
@@ -99,7 +99,7 @@ async def test_a_board_with_another_firmware_build_is_told_to_reflash(tmp_path: 
     shutil.copytree(firmware_dir(), newer, ignore=shutil.ignore_patterns("__pycache__"))
     (newer / "main.py").write_text((newer / "main.py").read_text() + "\n# newer\n")
     async with simulation(tmp_path, ["touch"]) as sim:
-        config = write_config(tmp_path, sim.ports(), free_port())
+        config = write_config(tmp_path / "vitrine.toml", sim.ports(), free_port())
         code, result = await doctor(config, env={"VITRINE_FIRMWARE_DIR": str(newer)})
     board = by_name(result)["board touch"]
     port = sim.ports()["touch"]
@@ -112,7 +112,7 @@ async def test_a_board_with_another_firmware_build_is_told_to_reflash(tmp_path: 
 async def test_a_board_speaking_an_older_wire_schema_fails_with_reflash(tmp_path: Path) -> None:
     old = BoardOptions(pose_schema=f"{wire.SCHEMA_REV - 1}:0x1234abcd")
     async with simulation(tmp_path, ["lights"], {"lights": old}) as sim:
-        config = write_config(tmp_path, sim.ports(), free_port())
+        config = write_config(tmp_path / "vitrine.toml", sim.ports(), free_port())
         code, result = await doctor(config)
     board = by_name(result)["board lights"]
     assert board["status"] == "fail"
@@ -125,7 +125,9 @@ async def test_a_board_speaking_an_older_wire_schema_fails_with_reflash(tmp_path
 
 
 async def test_a_missing_pinned_port_fails_and_says_to_plug_it_in(tmp_path: Path) -> None:
-    config = write_config(tmp_path, {"presence": str(tmp_path / "ttyACM9")}, free_port())
+    config = write_config(
+        tmp_path / "vitrine.toml", {"presence": str(tmp_path / "ttyACM9")}, free_port()
+    )
     code, result = await doctor(config, "--timeout", "1")
     board = by_name(result)["board presence"]
     assert board["status"] == "fail"
@@ -136,7 +138,7 @@ async def test_a_missing_pinned_port_fails_and_says_to_plug_it_in(tmp_path: Path
 
 async def test_a_port_held_by_another_program_is_a_warning(tmp_path: Path) -> None:
     async with simulation(tmp_path, ["touch"]) as sim:
-        config = write_config(tmp_path, sim.ports(), free_port())
+        config = write_config(tmp_path / "vitrine.toml", sim.ports(), free_port())
         with serial.Serial(sim.ports()["touch"], exclusive=True):
             code, result = await doctor(config, "--timeout", "1")
     board = by_name(result)["board touch"]
@@ -150,7 +152,7 @@ async def test_with_the_daemon_running_its_status_api_is_asked(tmp_path: Path) -
     async with make_rig(tmp_path, roles=["touch", "presence"]) as rig:
         for role in ("touch", "presence"):
             await rig.wait_board(role, lambda b: b["state"] == "up")
-        config = write_config(tmp_path, rig.sim.ports(), rig.daemon.http_port or 0)
+        config = write_config(tmp_path / "vitrine.toml", rig.sim.ports(), rig.daemon.http_port or 0)
         code, result = await doctor(config)
         after = {b["name"]: b for b in (await rig.status())["boards"]}
     checks = by_name(result)
@@ -182,7 +184,7 @@ async def test_an_invalid_config_fails_with_key_value_and_what_to_do(tmp_path: P
 
 
 async def test_too_little_disk_space_fails_with_what_to_do(tmp_path: Path) -> None:
-    config = write_config(tmp_path, {}, free_port())
+    config = write_config(tmp_path / "vitrine.toml", {}, free_port())
     code, result = await doctor(config, "--min-free-mb", "1e9")  # a petabyte
     disk = by_name(result)["disk"]
     assert disk["status"] == "fail"

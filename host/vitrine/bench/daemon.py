@@ -50,7 +50,8 @@ WATCHDOG_USEC = 1_000_000  # pings every 0.5 s
 VITRINE = (sys.executable, "-m", "vitrine")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback TCP port nobody listens on now (for a daemon's [http] port)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -215,7 +216,7 @@ async def _run_async(runs: int, hold_s: float, progress: Callable[[str], None]) 
         folder = Path(tmp)
         progress("virtual boards for every role")
         async with _Boards(folder) as boards:
-            port = _free_port()
+            port = free_port()
             config = write_config(folder / "vitrine.toml", boards.ports, port)
             base_url = f"http://127.0.0.1:{port}/"
             per_run = []

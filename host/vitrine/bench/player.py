@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from vitrine.bench.daemon import VITRINE, _Boards, _free_port, write_config
+from vitrine.bench.daemon import VITRINE, _Boards, free_port, write_config
 from vitrine.bench.targets import judged, percentile
 from vitrine.errors import VitrineError
 from vitrine.player.chromium import CHROMIUM, HEADLESS_ARGS
@@ -88,7 +88,7 @@ async def _run_async(trials: int, progress: Callable[[str], None]) -> dict[str, 
                 executable_path=str(CHROMIUM), args=list(HEADLESS_ARGS)
             )
             page = await browser.new_page(viewport={"width": DISPLAY[0], "height": DISPLAY[1]})
-            port = _free_port()
+            port = free_port()
             config = write_config(folder / "vitrine.toml", boards.ports, port)
             progress("daemon start, then the player's first paint")
             proc, ready_at = await _start_daemon(config, folder)
