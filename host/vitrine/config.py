@@ -34,7 +34,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from vitrine.devices.lights import LightingConfig
 from vitrine.devices.touch.config import TouchConfig
@@ -51,6 +51,7 @@ from vitrine.errors import ConfigError, format_validation_error
 from vitrine.hardware import load_frame
 from vitrine.link.board import LinkSettings
 from vitrine.paths import state_dir
+from vitrine.section import Section
 
 DEFAULT_PATH = Path("/etc/vitrine/vitrine.toml")  # the config the installed service reads
 
@@ -58,13 +59,7 @@ Role = Literal["touch", "presence", "lights", "beacon"]
 PortUrl = Annotated[str, Field(min_length=1, max_length=512)]
 
 
-class _Section(BaseModel):
-    # strict: TOML has real types, so "1.5" or "yes" where a number or boolean belongs is a
-    # mistake to report, not to coerce
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class HttpConfig(_Section):
+class HttpConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
     # Other machines may drive the mirror's screen (the player's socket, calibration targets);
@@ -82,7 +77,7 @@ class HttpConfig(_Section):
         return f"http://{host}:{self.port if port is None else port}/"
 
 
-class LinkConfig(_Section):
+class LinkConfig(Section):
     heartbeat_s: float = Field(default=1.0, ge=0.1, le=10.0)
     missed_heartbeats: int = Field(default=4, ge=2, le=20)
     hello_interval_s: float = Field(default=0.25, ge=0.05, le=5.0)
@@ -102,14 +97,14 @@ class LinkConfig(_Section):
         return LinkSettings(**self.model_dump())
 
 
-class BoardsConfig(_Section):
+class BoardsConfig(Section):
     discover_usb: bool = True
     scan_interval_s: float = Field(default=2.0, ge=0.2, le=60.0)
-    ports: dict[Role, PortUrl] = {}  # role pinned to a port URL
-    extra: list[PortUrl] = []  # more port URLs to try, role learned from HELLO
+    ports: dict[Role, PortUrl] = Field(default_factory=dict)  # role pinned to a port URL
+    extra: list[PortUrl] = Field(default_factory=list)  # more URLs, role learned from HELLO
 
 
-class DataConfig(_Section):
+class DataConfig(Section):
     # "" = the service's state folder ($STATE_DIRECTORY, else /var/lib/vitrine)
     dir: str = Field(default="", max_length=4096)
 
@@ -118,7 +113,7 @@ class DataConfig(_Section):
         return Path(self.dir) if self.dir else state_dir()
 
 
-class Config(_Section):
+class Config(Section):
     http: HttpConfig = HttpConfig()
     link: LinkConfig = LinkConfig()
     boards: BoardsConfig = BoardsConfig()

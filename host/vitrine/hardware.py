@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -19,20 +17,17 @@ from pydantic import (
 
 from vitrine.errors import ConfigError, format_validation_error
 from vitrine.paths import hardware_dir
+from vitrine.section import Section
 
 Gpio = Annotated[int, Field(ge=0, le=255)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class UsbIds(_Strict):
+class UsbIds(Section):
     vid: int = Field(ge=0, le=0xFFFF)
     pid: int = Field(ge=0, le=0xFFFF)
 
 
-class LinkWiring(_Strict):
+class LinkWiring(Section):
     kind: Literal["usb-cdc", "uart"]
     id: int | None = Field(default=None, ge=0, le=3)
     tx: Gpio | None = None
@@ -48,7 +43,7 @@ class LinkWiring(_Strict):
         return self
 
 
-class LedStrip(_Strict):
+class LedStrip(Section):
     """One LED strip of a lighting board: its data pin (a name from [pins]), its length and
     the order its chips take the colours in (GRB for WS2812B, GRBW for SK6812 RGBW)."""
 
@@ -64,7 +59,7 @@ class LedStrip(_Strict):
         return value
 
 
-class BoardDescription(_Strict):
+class BoardDescription(Section):
     role: Literal["touch", "presence", "lights", "beacon"]
     name: str
     notes: str = ""
@@ -72,14 +67,14 @@ class BoardDescription(_Strict):
     module: str
     micropython_port: Literal["esp32", "rp2"]
     mpy_arch: str
-    subsystems: list[str] = []
+    subsystems: list[str] = Field(default_factory=list)
     watchdog_ms: int = Field(default=5000, ge=1000, le=8000)
     liveness_ms: int = Field(default=2000, ge=200, le=8000, validate_default=True)
     usb: UsbIds
     link: LinkWiring
-    pins: dict[str, Gpio] = {}
+    pins: dict[str, Gpio] = Field(default_factory=dict)
     frame: str | None = None  # touch role: the frame description in hardware/frames/
-    strips: list[LedStrip] = []  # lighting: the LED strips it drives, all with one colour
+    strips: list[LedStrip] = Field(default_factory=list)  # lighting: its strips, one colour
     production: bool = False  # boards flashed from it rate-limit the console and refuse `repl`
 
     @field_validator("liveness_ms")
@@ -118,7 +113,7 @@ def load_board(path: Path) -> BoardDescription:
     return board
 
 
-class FrameAxis(_Strict):
+class FrameAxis(Section):
     """One axis of beams: emitters along one bar, receivers along the opposite one."""
 
     count: int = Field(ge=8, le=256)  # a decoder / multiplexer addresses at most 256
@@ -139,25 +134,25 @@ class FrameAxis(_Strict):
         return fan
 
 
-class AxisWiring(_Strict):
+class AxisWiring(Section):
     emitter_enable: Gpio
     receiver_address: list[Gpio] = Field(min_length=1, max_length=8)
     adc: Gpio
 
 
-class FrameWiring(_Strict):
+class FrameWiring(Section):
     emitter_address: list[Gpio] = Field(min_length=1, max_length=8)
     x: AxisWiring
     y: AxisWiring
 
 
-class ScanTiming(_Strict):
+class ScanTiming(Section):
     settle_us: float = Field(gt=0, le=1000)
     conversion_us: float = Field(gt=0, le=1000)
     axes_in_parallel: bool = True
 
 
-class FrameDescription(_Strict):
+class FrameDescription(Section):
     """An IR touch frame: active area, beams per axis, wiring and scan timing."""
 
     name: str

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from vitrine.bus import EventBus
 from vitrine.link import messages as m
 from vitrine.link.board import BoardLink
 from vitrine.link.errors import CommandRejected, CommandTimeout, LinkDown
+from vitrine.section import Section
 from vitrine_fw import wire
 
 log = logging.getLogger("vitrine.lights")
@@ -46,9 +47,7 @@ class LightingResult:
     t_ns: int
 
 
-class Scene(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
+class Scene(Section):
     label: str = Field(min_length=1, max_length=40)  # what the shopper reads
     r: int = Field(ge=0, le=255)
     g: int = Field(ge=0, le=255)
@@ -66,10 +65,8 @@ DEFAULT_SCENES = {
 }
 
 
-class LightingConfig(BaseModel):
+class LightingConfig(Section):
     """[lighting]: the scenes a shopper can pick and the one a session starts and ends with."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     default_scene: str = "daylight"
     scenes: dict[str, Scene] = Field(default_factory=lambda: dict(DEFAULT_SCENES))

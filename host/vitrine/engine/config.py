@@ -51,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from vitrine.devices.lights import LightingConfig
 from vitrine.engine.context import WEATHERS, ContextConfig
 from vitrine.engine.experiments import ExperimentConfig
+from vitrine.section import Section
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Weather = Literal["sunny", "rain", "cold", "hot", "snow"]
@@ -58,13 +59,7 @@ _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 Token = Annotated[str, Field(min_length=24, max_length=256)]
 
 
-class _Section(BaseModel):
-    # The rules of vitrine.config's sections, restated here because vitrine.config imports
-    # this module for the engine's sections.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class StoreConfig(_Section):
+class StoreConfig(Section):
     """[store]: which store and mirror this is, and the fitting room it stands in."""
 
     id: str = Field(default="store-1", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
@@ -73,7 +68,7 @@ class StoreConfig(_Section):
     locale: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
 
 
-class SessionConfig(_Section):
+class SessionConfig(Section):
     """[session]: how long each phase of a shopper's session waits before it moves on."""
 
     approach_timeout_s: float = Field(default=20.0, ge=1.0, le=600.0)
@@ -84,7 +79,7 @@ class SessionConfig(_Section):
     greeting_s: float = Field(default=4.0, ge=0.0, le=60.0)
 
 
-class AssociateConfig(_Section):
+class AssociateConfig(Section):
     """[associate]: how associates sign in, and the service levels their queue is held to."""
 
     pin: str = Field(default="", pattern=r"^(\d{4,12})?$")
@@ -95,7 +90,7 @@ class AssociateConfig(_Section):
     session_hours: float = Field(default=12.0, gt=0.0, le=168.0)
 
 
-class AttractSlot(_Section):
+class AttractSlot(Section):
     """One slide of the attract loop and when it may show: days of the week, a local time
     window (start included, end excluded; a window past midnight is written start > end),
     weathers and a store event."""
@@ -143,7 +138,7 @@ class AttractSlot(_Section):
         }
 
 
-class AttractConfig(_Section):
+class AttractConfig(Section):
     """[attract]: the slides of the attract loop (`[[attract.slot]]`) and how long each shows."""
 
     cycle_s: float = Field(default=8.0, ge=1.0, le=600.0)

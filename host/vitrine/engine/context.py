@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from vitrine.section import Section
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SEASONS = ("spring", "summer", "autumn", "winter")
@@ -43,13 +45,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 Tag = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 
 
-class _Section(BaseModel):
-    # The rules of vitrine.config's sections (a test keeps them equal), restated here because
-    # vitrine.config imports this module for its [context] section.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class EventConfig(_Section):
+class EventConfig(Section):
     """A store event (a sale, a holiday, a launch): active from `start` to `end`, both days
     included; its tags join the context's tags while it runs."""
 
@@ -99,7 +95,7 @@ class EventConfig(_Section):
         return self.start_date <= day <= self.end_date
 
 
-class ContextConfig(_Section):
+class ContextConfig(Section):
     """The [context] section: the weather and season the store sets, and its events."""
 
     weather: Literal["", "sunny", "rain", "cold", "hot", "snow"] = ""

@@ -31,11 +31,12 @@ import hashlib
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from scipy import stats
 from scipy.stats.contingency import expected_freq
 
 from vitrine.engine.screens import ScreenName
+from vitrine.section import Section
 
 ALPHA = 0.05  # significance level of `results`
 MIN_EXPECTED = 5  # a 2x2 table with an expected count below this gets Fisher's exact test
@@ -46,13 +47,7 @@ ParamKey = Annotated[str, Field(min_length=1, max_length=64)]
 ParamValue = Annotated[str, Field(max_length=256)] | bool | int | float
 
 
-class _Section(BaseModel):
-    # The rules of vitrine.config's sections (a test keeps them equal), restated here because
-    # vitrine.config imports this module for its [[experiment]] tables.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class VariantConfig(_Section):
+class VariantConfig(Section):
     """One arm of an experiment: its name, its share of sessions (relative to the other
     variants' weights) and the parameters the screen reads (e.g. layout = "carousel")."""
 
@@ -61,7 +56,7 @@ class VariantConfig(_Section):
     params: dict[ParamKey, ParamValue] = Field(default_factory=dict, max_length=32)
 
 
-class ExperimentConfig(_Section):
+class ExperimentConfig(Section):
     """An experiment on one screen: the outcome that counts as a conversion, and two or more
     variants with unique names, the first being the control."""
 

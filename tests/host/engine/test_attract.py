@@ -9,7 +9,6 @@ from datetime import datetime
 import pytest
 from pydantic import ValidationError
 
-from vitrine.config import _Section
 from vitrine.engine import config as config_module
 from vitrine.engine.attract import DEFAULT_SLOT, AttractLoop, in_window, matches, matching
 from vitrine.engine.config import (
@@ -22,6 +21,7 @@ from vitrine.engine.config import (
 )
 from vitrine.engine.context import ContextConfig, EventConfig, current_context
 from vitrine.engine.experiments import ExperimentConfig
+from vitrine.section import Section
 
 SATURDAY_10 = datetime(2026, 3, 14, 10, 0)
 MONDAY_19 = datetime(2026, 3, 16, 19, 30)
@@ -116,7 +116,8 @@ def test_bad_slots_are_refused(bad: dict) -> None:
 
 def test_sections_follow_the_config_rules() -> None:
     for section in (StoreConfig, SessionConfig, AssociateConfig, AttractSlot, AttractConfig):
-        assert section.model_config == _Section.model_config
+        assert issubclass(section, Section)
+        assert section.model_config == Section.model_config
 
 
 def test_the_documented_example_is_valid() -> None:

@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from vitrine.config import _Section
 from vitrine.engine import context as context_module
 from vitrine.engine.context import (
     Context,
@@ -20,6 +19,7 @@ from vitrine.engine.context import (
     part_of_day,
     season_of,
 )
+from vitrine.section import Section
 
 SALE = {"name": "Summer sale", "start": "2025-07-01", "end": "2025-07-14", "tags": ["sale"]}
 
@@ -41,7 +41,9 @@ def test_defaults() -> None:
 
 
 def test_same_rules_as_the_daemon_config() -> None:
-    assert context_module._Section.model_config == _Section.model_config
+    for section in (context_module.ContextConfig, context_module.EventConfig):
+        assert issubclass(section, Section)
+        assert section.model_config == Section.model_config
 
 
 def test_docstring_example_is_valid() -> None:

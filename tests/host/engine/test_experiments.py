@@ -13,9 +13,9 @@ from statistics import NormalDist
 import pytest
 from pydantic import ValidationError
 
-from vitrine.config import _Section
 from vitrine.engine import experiments as experiments_module
 from vitrine.engine.experiments import ExperimentConfig, VariantConfig, assign, bucket, results
+from vitrine.section import Section
 
 Z95 = NormalDist().inv_cdf(0.975)
 
@@ -47,7 +47,9 @@ VALID = {
 
 
 def test_same_rules_as_the_daemon_config() -> None:
-    assert experiments_module._Section.model_config == _Section.model_config
+    for section in (experiments_module.ExperimentConfig, experiments_module.VariantConfig):
+        assert issubclass(section, Section)
+        assert section.model_config == Section.model_config
 
 
 def test_docstring_example_is_valid() -> None:

@@ -36,22 +36,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from vitrine.devices.touch.gestures import Thresholds
 from vitrine.devices.touch.mapping import Mapping, solve_calibration
+from vitrine.section import Section
 
 _T = Thresholds()
 XY = Annotated[list[float], Field(min_length=2, max_length=2)]
 
 
-class _Section(BaseModel):
-    # The rules of vitrine.config's sections (a test keeps them equal), restated here because
-    # vitrine.config imports this module for its [touch] section.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class GestureConfig(_Section):
+class GestureConfig(Section):
     """Gesture thresholds (see vitrine.devices.touch.gestures.Thresholds for their origin)."""
 
     tap_max_s: float = Field(default=_T.tap_max_s, ge=0.05, le=2.0)
@@ -79,12 +74,12 @@ class GestureConfig(_Section):
         return Thresholds(**self.model_dump())
 
 
-class CalibrationPoint(_Section):
+class CalibrationPoint(Section):
     frame_mm: XY
     display_px: XY
 
 
-class TouchConfig(_Section):
+class TouchConfig(Section):
     frame: str = Field(default="32in", min_length=1)  # a name in hardware/frames, or a path
     display_width_px: int = Field(default=1920, ge=64, le=16384)
     display_height_px: int = Field(default=1080, ge=64, le=16384)

@@ -8,10 +8,10 @@ import tomllib
 import pytest
 from pydantic import ValidationError
 
-from vitrine.config import _Section
 from vitrine.devices.touch import config as touch_config
 from vitrine.devices.touch.config import GestureConfig, TouchConfig
 from vitrine.devices.touch.gestures import Thresholds
+from vitrine.section import Section
 
 CALIBRATION = """
 [[touch.calibration]]
@@ -49,7 +49,9 @@ def test_defaults() -> None:
 
 
 def test_same_rules_as_the_daemon_config() -> None:
-    assert touch_config._Section.model_config == _Section.model_config
+    for section in (touch_config.TouchConfig, touch_config.GestureConfig):
+        assert issubclass(section, Section)
+        assert section.model_config == Section.model_config
 
 
 def test_gesture_config_covers_every_threshold() -> None:
