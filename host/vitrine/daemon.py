@@ -32,6 +32,7 @@ from vitrine.hardware import load_boards, usb_ids
 from vitrine.link.boards import Boards
 from vitrine.player.app import player_router
 from vitrine.service.lifecycle import first_stopped, status_line, tell_service_manager
+from vitrine.tasks import stop_task
 from vitrine.web.app import create_app
 
 log = logging.getLogger("vitrine.daemon")
@@ -158,17 +159,18 @@ class Daemon:
             for task in done:
                 task.result()
         finally:
-            systemd.cancel()  # STOPPING=1 first: systemd shows "deactivating" while we stop
-            with contextlib.suppress(asyncio.CancelledError):
-                await systemd
+            await stop_task(systemd)  # STOPPING=1 first: systemd shows "deactivating"
             server.should_exit = True
-            # the engine first (it saves the live session), the boards last
+            # the engine first (it saves the live session), the boards last; a task that
+            # failed has been raised above, one failing as it stops does not stop the rest
             for task in (engine, lights, touch, boards):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            with contextlib.suppress(asyncio.CancelledError):
-                await web
+                if task.done():
+                    continue
+                try:
+                    await stop_task(task)
+                except Exception:
+                    log.exception("%s failed while stopping", task.get_name())
+            await asyncio.wait({web})
             sock.close()
             self.store.close()
             self.catalog.close()

@@ -36,6 +36,7 @@ from typing import Any
 import serial
 
 from vitrine.bench.targets import judged
+from vitrine.tasks import stop_task
 
 TARGETS = {
     "ready_max_s": ("<=", 3.0),
@@ -172,16 +173,15 @@ async def measure_start(
         stopped = time.monotonic()
         pings = sum(1 for t, f in received if "WATCHDOG" in f and held <= t <= stopped)
         proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(proc.wait(), 20)
+        async with asyncio.timeout(20):
+            code = await proc.wait()
         exit_s = time.monotonic() - stopped
         await asyncio.sleep(0.05)  # the last datagram, if it is still on its way
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-        listener.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await listener
+        await stop_task(listener)
         sock.close()
     ready = next(f for _, f in received if "READY" in f)
     return {

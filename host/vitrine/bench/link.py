@@ -37,6 +37,7 @@ from vitrine.bus import EventBus
 from vitrine.link import BoardLink
 from vitrine.link import messages as m
 from vitrine.sim.manager import request
+from vitrine.tasks import stop_task
 from vitrine_fw import wire
 
 TARGETS = {
@@ -139,9 +140,7 @@ class _Harness:
             if self.link:
                 await self.link.close()
             if self._task:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
+                await stop_task(self._task)
         finally:
             if self.proc:
                 self.proc.terminate()

@@ -139,7 +139,8 @@ async def _run_async(trials: int, progress: Callable[[str], None]) -> dict[str, 
             finally:
                 proc.terminate()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(proc.wait(), 10)
+                    async with asyncio.timeout(10):
+                        await proc.wait()
                 if proc.returncode is None:
                     proc.kill()
                 await browser.close()

@@ -32,6 +32,7 @@ from vitrine.hardware import frame_config, load_frame
 from vitrine.sim.glass import Noise
 from vitrine.sim.scenario import PathFinger, Scenario
 from vitrine.sim.touch import Scan, replay
+from vitrine.tasks import stop_task
 
 TARGETS = {
     "rms_error_mm": ("<=", 0.5),
@@ -249,12 +250,23 @@ async def _board_up(daemon: Any, url: str) -> None:
         await daemon.boards.links[url].wait_up(20)
 
 
+async def _pointer(ws: Any, kind: str) -> None:
+    """Wait (5 s at most) for the next pointer event of this kind on the daemon's /ws."""
+    import asyncio
+    import json
+
+    async with asyncio.timeout(5):
+        while True:
+            event = json.loads(await ws.recv())
+            if event.get("type") == "pointer" and event.get("kind") == kind:
+                return
+
+
 async def _e2e(trials: int, progress: Callable[[str], None]) -> dict[str, float]:
     """A virtual touch board (`vitrine sim`, its own process) and the daemon (this process):
     time from a finger put on the simulated glass until the pointer-down event arrives in a
     WebSocket client of the daemon's /ws, as the player would get it."""
     import asyncio
-    import contextlib
     import json
     import subprocess
     import sys
@@ -288,7 +300,8 @@ async def _e2e(trials: int, progress: Callable[[str], None]) -> dict[str, float]
             daemon = Daemon(config)
             task = asyncio.create_task(daemon.run())
             try:
-                await asyncio.wait_for(daemon.ready.wait(), 20)
+                async with asyncio.timeout(20):
+                    await daemon.ready.wait()
                 await _board_up(daemon, url)
                 async with websockets.connect(f"ws://127.0.0.1:{daemon.http_port}/ws") as ws:
                     latencies = []
@@ -303,22 +316,14 @@ async def _e2e(trials: int, progress: Callable[[str], None]) -> dict[str, float]
                                 "fingers": [{"x_mm": x, "y_mm": y, "diameter_mm": 9}],
                             },
                         )
-                        while True:
-                            event = json.loads(await asyncio.wait_for(ws.recv(), 5))
-                            if event.get("type") == "pointer" and event.get("kind") == "down":
-                                break
+                        await _pointer(ws, "down")
                         latencies.append((time.monotonic() - t0) * 1000)
                         await request(state, {"op": "fingers", "role": "touch", "fingers": []})
-                        while True:
-                            event = json.loads(await asyncio.wait_for(ws.recv(), 5))
-                            if event.get("type") == "pointer" and event.get("kind") == "up":
-                                break
+                        await _pointer(ws, "up")
                         if k % 20 == 0:
                             progress(f"end to end: {k}/{trials}")
             finally:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await stop_task(task)
         finally:
             proc.terminate()
             try:

@@ -13,7 +13,6 @@ time, for up to busy_wait_s.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from dataclasses import dataclass
 
@@ -29,6 +28,7 @@ from vitrine.console.holder import busy_message
 from vitrine.link import messages as m
 from vitrine.link.board import BoardLink, LinkSettings, LinkState
 from vitrine.link.errors import CommandRejected, CommandTimeout, LinkDown, PortError
+from vitrine.tasks import stop_task
 from vitrine_fw import wire
 
 DEFAULT_DAEMON_URL = "http://127.0.0.1:8080"  # where a running daemon's API answers by default
@@ -135,9 +135,7 @@ class ConsoleClient:
         """Close the link and its port."""
         await self.link.close()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
 
     async def run(

@@ -9,7 +9,6 @@ folder across sessions), Ctrl-C clears the line, Ctrl-D or `exit` leaves.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from vitrine.console.completion import ConsoleCompleter, parse_help
 from vitrine.console.errors import ConsoleError, ConsoleRefused
 from vitrine.console.live import LiveView
 from vitrine.link import messages as m
+from vitrine.tasks import stop_task
 from vitrine_fw import wire
 
 LOCAL_COMMANDS = ("exit", "quit")
@@ -101,9 +101,7 @@ class ConsoleUI:
                 await self._loop()
             finally:
                 for task in tasks:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                    await stop_task(task)
         return 0
 
     async def _pump(self, sub: Subscription) -> None:

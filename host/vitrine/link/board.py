@@ -32,6 +32,7 @@ from vitrine.bus import EventBus
 from vitrine.link import messages as m
 from vitrine.link.errors import CommandRejected, CommandTimeout, LinkDown, PortError
 from vitrine.link.ports import open_port
+from vitrine.tasks import stop_task
 from vitrine_fw import __version__, wire
 
 log = logging.getLogger("vitrine.link")
@@ -638,16 +639,19 @@ __all__ = [
 
 @contextlib.asynccontextmanager
 async def running_link(
-    url: str, settings: LinkSettings | None = None, *, role: str | None = None
+    url: str,
+    settings: LinkSettings | None = None,
+    *,
+    role: str | None = None,
+    bus: EventBus | None = None,
 ) -> AsyncIterator[BoardLink]:
-    """One board's link, running on a bus of its own while the block lasts, then closed: for
-    tools that talk to a single board (the flash tool's HELLO wait, the doctor's probe)."""
-    link = BoardLink(url, EventBus(), settings, role=role)
+    """One board's link, running while the block lasts, then closed: for tools that talk to
+    a single board (the flash tool's HELLO wait, the doctor's probe). Its messages go to bus,
+    or to a bus of its own."""
+    link = BoardLink(url, EventBus() if bus is None else bus, settings, role=role)
     task = asyncio.create_task(link.run(), name=f"link {url}")
     try:
         yield link
     finally:
         await link.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_task(task)

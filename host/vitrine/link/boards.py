@@ -6,7 +6,6 @@ port has vanished and whose link is down is dropped until it comes back."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -15,6 +14,7 @@ from serial.tools import list_ports
 
 from vitrine.bus import EventBus
 from vitrine.link.board import BoardLink, LinkSettings, LinkState
+from vitrine.tasks import stop_task
 
 log = logging.getLogger("vitrine.link")
 
@@ -61,9 +61,7 @@ class Boards:
         link = self.links.pop(url)
         task = self._tasks.pop(url)
         await link.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_task(task)
 
     async def run(self) -> None:
         """Start the configured links and keep discovering until cancelled."""

@@ -108,7 +108,10 @@ class SocketPort:
     async def read_into(self, buf: bytearray, timeout_ms: int) -> int:
         loop = asyncio.get_running_loop()
         try:
-            n = await asyncio.wait_for(loop.sock_recv_into(self._sock, buf), timeout_ms / 1000)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            # that arrives with the data, and the simulated board then never stops
+            async with asyncio.timeout(timeout_ms / 1000):
+                n = await loop.sock_recv_into(self._sock, buf)
         except TimeoutError:
             return 0
         if n == 0:  # the cable's end closed: nothing will ever arrive; idle like a dead UART

@@ -48,6 +48,7 @@ from vitrine.sim.board import EXIT_REPL, EXIT_SOFT_RESET, EXIT_WDT
 from vitrine.sim.cable import PtyCable
 from vitrine.sim.glass import Finger, Noise
 from vitrine.sim.world import fingers_line, noise_json, read_strips
+from vitrine.tasks import stop_task
 from vitrine_fw.bootflag import REPL_MESSAGE
 
 log = logging.getLogger("vitrine.sim")
@@ -196,9 +197,7 @@ class VirtualBoard:
         self._stopping = True
         await self._kill()
         if self._watch:
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
+            await stop_task(self._watch)
         self.cable.close()
 
     # --- process lifecycle -----------------------------------------------------------------
@@ -685,9 +684,8 @@ class ControlClient:
         """Connect; raises SimError when no simulation runs there."""
         control = state_dir / "control.sock"
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_unix_connection(str(control)), timeout
-            )
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_unix_connection(str(control))
         except (OSError, TimeoutError) as err:
             raise SimError(
                 f"no simulation running in {state_dir} ({err.__class__.__name__}); "
@@ -700,7 +698,8 @@ class ControlClient:
         try:
             self._writer.write(json.dumps(payload).encode() + b"\n")
             await self._writer.drain()
-            line = await asyncio.wait_for(self._reader.readline(), timeout)
+            async with asyncio.timeout(timeout):
+                line = await self._reader.readline()
         except (OSError, TimeoutError) as err:
             raise SimError(
                 f"the simulation in {self.state_dir} stopped answering ({err.__class__.__name__})"

@@ -222,7 +222,8 @@ class ReplBoard:
         assert proc.stdin is not None
         proc.stdin.close()  # the board saves its files and exits at the end of its input
         try:
-            await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
+            async with asyncio.timeout(STOP_TIMEOUT_S):
+                await proc.wait()
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()

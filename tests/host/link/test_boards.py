@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from vitrine.bus import EventBus
-from vitrine.link.board import LinkState
+from vitrine.link.board import BoardLink, LinkState
 from vitrine.link.boards import Boards
+from vitrine.tasks import stop_task
 
 from .peers import FAST, FakeBoard
+
+
+async def heartbeats(board: FakeBoard) -> None:
+    while True:
+        board.heartbeat()
+        await asyncio.sleep(FAST.heartbeat_s)
 
 
 async def wait_for(predicate, timeout: float = 3.0) -> None:
@@ -38,6 +44,7 @@ async def test_discovered_boards_are_named_by_their_hello_role_and_dropped_when_
             scan=scan,
         )
         task = asyncio.create_task(boards.run())
+        alive = asyncio.create_task(heartbeats(presence))  # presence stays up throughout
         try:
             await wait_for(
                 lambda: boards.by_name("presence") is not None and boards.by_name("presence").is_up
@@ -54,10 +61,10 @@ async def test_discovered_boards_are_named_by_their_hello_role_and_dropped_when_
             await beacon.__aexit__()
             await wait_for(lambda: boards.by_name("beacon") is None, timeout=5)
             assert boards.by_name("presence").state == LinkState.UP
+            assert boards.by_name("presence").counters.link_losses == 0
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(alive)
+            await stop_task(task)
     assert seen_ids[0] == {(0x2E8A, 0x0005)}
     assert boards.links == {}  # everything closed on the way out
 
@@ -80,6 +87,40 @@ async def test_pinned_and_extra_ports_are_connected_without_discovery():
             assert boards.links[touch.url].expected_role == "touch"
             assert boards.links[lights.url].name == "lights"
         finally:
+            await stop_task(task)
+
+
+async def test_cancelled_while_dropping_a_board_it_stops(monkeypatch):
+    """Cancelling the boards while they drop a vanished board ends them; the cancellation
+    is not taken for the dropped link's own and swallowed (the daemon would never stop)."""
+    run = BoardLink.run
+
+    async def slow_to_stop(self):
+        try:
+            await run(self)
+        finally:
+            await asyncio.shield(asyncio.sleep(0.3))  # a port that takes its time to close
+
+    monkeypatch.setattr(BoardLink, "run", slow_to_stop)
+    async with FakeBoard(role="beacon") as beacon:
+        attached = {beacon.url}
+        boards = Boards(
+            EventBus(),
+            FAST,
+            usb_ids={(0x2E8A, 0x0005)},
+            discover_usb=True,
+            scan_interval_s=0.05,
+            scan=lambda ids: sorted(attached),
+        )
+        task = asyncio.create_task(boards.run())
+        try:
+            await wait_for(lambda: boards.by_name("beacon") is not None)
+            attached.clear()  # unplugged while its link is still connecting
+            await beacon.__aexit__()
+            await wait_for(lambda: boards.by_name("beacon") is None)  # now being dropped
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait({task}, timeout=3)
+            assert task.cancelled(), "the boards ran on after being cancelled"
+        finally:
+            await stop_task(task)
+    assert boards.links == {}
