@@ -1,5 +1,5 @@
 """Firmware logic on both runtimes: vitrine_fw.link.Link (mpy/link_scenarios.py),
-supervisor.Liveness (mpy/liveness_scenarios.py), the console service
+the supervisor (mpy/supervisor_scenarios.py), the console service
 (mpy/console_scenarios.py), its log ring (mpy/logring_scenarios.py) and the lighting
 subsystem (mpy/lights_scenarios.py).
 
@@ -11,14 +11,14 @@ reports every scenario's outcome, one test per scenario here.
 import console_scenarios
 import lights_scenarios
 import link_scenarios
-import liveness_scenarios
 import logring_scenarios
 import pytest
+import supervisor_scenarios
 from fw_scenario import scenario_names
 
 SUITES = {
     "link_scenarios": link_scenarios,
-    "liveness_scenarios": liveness_scenarios,
+    "supervisor_scenarios": supervisor_scenarios,
     "console_scenarios": console_scenarios,
     "logring_scenarios": logring_scenarios,
     "lights_scenarios": lights_scenarios,
@@ -28,7 +28,7 @@ CASES = [(suite, name) for suite, module in SUITES.items() for name in scenario_
 
 def test_scenarios_exist():
     assert len(scenario_names(vars(link_scenarios))) >= 20
-    assert len(scenario_names(vars(liveness_scenarios))) >= 5
+    assert len(scenario_names(vars(supervisor_scenarios))) >= 7
     assert len(scenario_names(vars(console_scenarios))) >= 20
     assert len(scenario_names(vars(logring_scenarios))) >= 5
     assert len(scenario_names(vars(lights_scenarios))) >= 15

@@ -354,8 +354,7 @@ class Link:
             alive()
 
     async def heartbeat_loop(self, alive):
-        """Task: the boot HELLO, then a HEARTBEAT every heartbeat_ms."""
-        self.send_hello()
+        """Task: a HEARTBEAT every heartbeat_ms (the boot HELLO went out before any task)."""
         while True:
             self.tick()
             alive()

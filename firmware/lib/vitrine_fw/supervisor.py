@@ -174,6 +174,10 @@ def build(board, cfg):
         cfg["heartbeat_ms"],
         cfg["missed_heartbeats"],
     )
+    # The boot HELLO goes out first, before link.rx can answer a HELLO the host left waiting
+    # in the input (a host that took the late announcement for a reset would shake hands
+    # twice), and only once (a restarted heartbeat task must not announce a reset).
+    link.send_hello()
     link.ring = LogRing()  # every log line, for the console's `log`
     sup = Supervisor(board, cfg, link)
     link.on(wire.REBOOT, sup.reboot)
