@@ -27,6 +27,7 @@ from vitrine.associate.auth import LOCKED_MESSAGE, AssociateAuth, AuthError
 from vitrine.bus import EventBus
 from vitrine.engine.errors import ActionError
 from vitrine.engine.events import RequestsChanged
+from vitrine.web.untrusted import decode_json
 
 COOKIE = "vitrine_associate"
 MAX_BODY_BYTES = 4096  # a sign-in or an action is a few dozen bytes
@@ -314,8 +315,8 @@ async def _listen(ws: WebSocket, send: Callable[[dict[str, Any]], Any]) -> None:
             await send(_ws_error("send JSON text messages, not binary"))
             continue
         try:
-            decoded = json.loads(text)
-        except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
+            decoded = decode_json(text)
+        except ValueError:
             await send(_ws_error('not JSON; allowed: {"type": "ping"}'))
             continue
         if isinstance(decoded, dict) and decoded == {"type": "ping"}:
@@ -348,8 +349,8 @@ async def _read_json(request: Request) -> Any:
         if len(body) > MAX_BODY_BYTES:
             raise _Refused(413, "too_large", f"the body is limited to {MAX_BODY_BYTES} bytes")
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
+        return decode_json(body)
+    except ValueError:
         raise _Refused(400, "bad_message", "the body is not valid JSON") from None
 
 

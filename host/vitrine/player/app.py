@@ -24,6 +24,7 @@ from vitrine.engine.actions import parse_action
 from vitrine.engine.errors import ActionError
 from vitrine.engine.events import ViewChanged
 from vitrine.web.clients import REMOTE_HINT, REMOTE_REFUSED, is_local
+from vitrine.web.untrusted import decode_json
 
 log = logging.getLogger(__name__)
 
@@ -231,8 +232,8 @@ class _PlayerSocket:
             await self._send(_bad_message("messages are JSON text, not binary"))
             return
         try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
+            data = decode_json(text)
+        except ValueError:
             await self._send(_bad_message('not JSON; send an object like {"type": "hello"}'))
             return
         if not isinstance(data, dict):

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from vitrine.bus import EventBus
 from vitrine.devices.touch.events import CalibrationTarget
 from vitrine.web.clients import REMOTE_HINT, is_local
+from vitrine.web.untrusted import decode_json
 
 IGNORED = "this socket only sends events; ignored"  # the answer to any other client message
 MAX_CLIENT_MESSAGE_CHARS = 4096  # longer client messages are not parsed (a target is < 400)
@@ -166,8 +167,8 @@ class _Calibration:
         if text is None or len(text) > MAX_CLIENT_MESSAGE_CHARS:
             return _error(IGNORED)
         try:
-            message = json.loads(text)
-        except (ValueError, RecursionError):
+            message = decode_json(text)
+        except ValueError:
             return _error(IGNORED)
         if not isinstance(message, dict) or message.get("type") not in (
             "calibration",
