@@ -3,35 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 
 import pytest
 
 from vitrine.bus import EventBus
 from vitrine.link import BoardLink, CommandRejected, LinkDown, LinkState
 from vitrine.link import messages as m
+from vitrine.link.board import running_link
 from vitrine_fw import wire
 
 from .peers import FAST, FakeBoard, FirmwareBoards
 
 
-@contextlib.asynccontextmanager
-async def running(link: BoardLink) -> AsyncIterator[BoardLink]:
-    task = asyncio.create_task(link.run())
-    try:
-        yield link
-    finally:
-        await link.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
 async def test_handshake_with_real_firmware_publishes_connected(firmware_board: FirmwareBoards):
     bus = EventBus()
     with bus.subscribe(m.BoardConnected) as sub:
-        async with running(BoardLink(firmware_board.url, bus, FAST)) as link:
+        async with running_link(firmware_board.url, FAST, bus=bus) as link:
             hello = await link.wait_up(5)
             event = await sub.next(m.BoardConnected, 3)
     assert event.hello == hello
@@ -45,7 +32,7 @@ async def test_handshake_with_real_firmware_publishes_connected(firmware_board: 
 
 async def test_probe_stream_arrives_typed_in_order_without_gaps(firmware_board: FirmwareBoards):
     bus = EventBus()
-    async with running(BoardLink(firmware_board.url, bus, FAST)) as link:
+    async with running_link(firmware_board.url, FAST, bus=bus) as link:
         await link.wait_up(5)
         with bus.subscribe(m.Probe) as sub:
             ack = await link.command(wire.PROBE_START, 400, 40, 48)
@@ -59,7 +46,7 @@ async def test_probe_stream_arrives_typed_in_order_without_gaps(firmware_board: 
 
 async def test_board_heartbeats_are_published_and_counters_snapshot(firmware_board):
     bus = EventBus()
-    async with running(BoardLink(firmware_board.url, bus, FAST)) as link:
+    async with running_link(firmware_board.url, FAST, bus=bus) as link:
         await link.wait_up(5)
         with bus.subscribe(m.Heartbeat) as sub:
             first = await sub.next(m.Heartbeat, 3)
@@ -73,7 +60,7 @@ async def test_board_heartbeats_are_published_and_counters_snapshot(firmware_boa
 
 
 async def test_nack_becomes_command_rejected_with_reason_and_detail(firmware_board):
-    async with running(BoardLink(firmware_board.url, EventBus(), FAST)) as link:
+    async with running_link(firmware_board.url, FAST) as link:
         await link.wait_up(5)
         with pytest.raises(CommandRejected) as info:
             await link.command(wire.PROBE_START, 5000, 1, 20)
@@ -89,7 +76,7 @@ async def test_command_while_down_raises_link_down():
 
 
 async def test_reboot_command_resets_the_board_after_ack(firmware_board):
-    async with running(BoardLink(firmware_board.url, EventBus(), FAST)) as link:
+    async with running_link(firmware_board.url, FAST) as link:
         await link.wait_up(5)
         await link.command(wire.REBOOT, 10)
         for _ in range(100):
@@ -109,7 +96,7 @@ async def test_board_on_older_schema_is_refused_with_update_advice(firmware_boar
     firmware_board.tweak = older
     bus = EventBus()
     with bus.subscribe(m.BoardRefused) as sub:
-        async with running(BoardLink(firmware_board.url, bus, FAST)) as link:
+        async with running_link(firmware_board.url, FAST, bus=bus) as link:
             refused = await sub.next(m.BoardRefused, 3)
             assert link.state == LinkState.REFUSED
     assert "update the board firmware" in refused.message
@@ -120,7 +107,7 @@ async def test_board_on_newer_schema_asks_to_update_the_host():
     async with FakeBoard(answer_hello=False) as board:
         bus = EventBus()
         with bus.subscribe(m.BoardRefused) as sub:
-            async with running(BoardLink(board.url, bus, FAST)) as link:
+            async with running_link(board.url, FAST, bus=bus) as link:
                 await board.connected.wait()
                 newer = wire.encode_payload(
                     wire.HELLO,
@@ -136,7 +123,7 @@ async def test_pinned_role_mismatch_is_refused():
     async with FakeBoard(role="beacon") as board:
         bus = EventBus()
         with bus.subscribe(m.BoardRefused) as sub:
-            async with running(BoardLink(board.url, bus, FAST, role="touch")):
+            async with running_link(board.url, FAST, role="touch", bus=bus):
                 refused = await sub.next(m.BoardRefused, 3)
     assert "configured for role touch" in refused.message
     assert "says it is beacon" in refused.message
@@ -144,7 +131,7 @@ async def test_pinned_role_mismatch_is_refused():
 
 async def test_silent_peer_gets_hello_retries_and_a_clear_error():
     board = FakeBoard(answer_hello=False)
-    async with board, running(BoardLink(board.url, EventBus(), FAST)) as link:
+    async with board, running_link(board.url, FAST) as link:
         await asyncio.sleep(FAST.handshake_patience_s + 0.3)
         assert link.state == LinkState.HANDSHAKE
         assert "no answer to HELLO" in (link.error or "")
@@ -156,7 +143,7 @@ async def test_missed_heartbeats_take_the_link_down_and_it_reconnects():
     async with FakeBoard() as board:
         bus = EventBus()
         with bus.subscribe(m.BoardLost, m.BoardConnected) as sub:
-            async with running(BoardLink(board.url, bus, FAST)) as link:
+            async with running_link(board.url, FAST, bus=bus) as link:
                 await sub.next(m.BoardConnected, 3)
                 # the fake never sends HEARTBEAT: 4 missed periods of 0.1 s
                 lost = await sub.next(m.BoardLost, 2)
@@ -168,7 +155,7 @@ async def test_missed_heartbeats_take_the_link_down_and_it_reconnects():
 
 
 async def test_host_sends_heartbeats_while_up():
-    async with FakeBoard() as board, running(BoardLink(board.url, EventBus(), FAST)) as link:
+    async with FakeBoard() as board, running_link(board.url, FAST) as link:
         await link.wait_up(3)
         for _ in range(3):
             board.heartbeat()
@@ -180,7 +167,7 @@ async def test_boot_hello_while_up_is_a_reboot_and_hands_shake_again():
     async with FakeBoard() as board:
         bus = EventBus()
         with bus.subscribe(m.BoardRebooted, m.BoardConnected) as sub:
-            async with running(BoardLink(board.url, bus, FAST)) as link:
+            async with running_link(board.url, FAST, bus=bus) as link:
                 await sub.next(m.BoardConnected, 3)
                 hellos_before = board.types_received().count(wire.HELLO)
                 board.send(
@@ -198,7 +185,7 @@ async def test_boot_hello_while_up_is_a_reboot_and_hands_shake_again():
 
 
 async def test_unknown_type_is_counted_and_nacked_when_ack_requested():
-    async with FakeBoard() as board, running(BoardLink(board.url, EventBus(), FAST)) as link:
+    async with FakeBoard() as board, running_link(board.url, FAST) as link:
         await link.wait_up(3)
         board.send_raw(wire.encode_frame(0xE7, 100, 0, b"x"))
         board.send_raw(wire.encode_frame(0xE8, 101, wire.FLAG_ACK_REQ, b""))
@@ -216,7 +203,7 @@ async def test_unknown_type_is_counted_and_nacked_when_ack_requested():
 async def test_corrupt_frames_are_counted_never_delivered_and_gaps_counted():
     async with FakeBoard() as board:
         bus = EventBus()
-        async with running(BoardLink(board.url, bus, FAST)) as link:
+        async with running_link(board.url, FAST, bus=bus) as link:
             await link.wait_up(3)
             with bus.subscribe(m.Log) as sub:
                 good = wire.encode_message(wire.LOG, 10, (20, "t", "before"))
