@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from vitrine.config import BoardsConfig, Config, HttpConfig, LinkConfig
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.hil
 class Rig:
     sim: Simulation
     daemon: Daemon
-    http: httpx.AsyncClient
+    http: httpx2.AsyncClient
 
     async def status(self) -> dict[str, Any]:
         response = await self.http.get("/api/status")
@@ -70,7 +70,7 @@ async def make_rig(
     try:
         await asyncio.wait_for(daemon.ready.wait(), 10)
         base = f"http://127.0.0.1:{daemon.http_port}"
-        async with httpx.AsyncClient(base_url=base, timeout=5) as http:
+        async with httpx2.AsyncClient(base_url=base, timeout=5) as http:
             yield Rig(sim, daemon, http)
     finally:
         task.cancel()
