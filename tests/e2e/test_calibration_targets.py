@@ -1,7 +1,7 @@
 """The touch calibration's targets on the player page in Chromium: each CalibrationTarget on the
 daemon's bus draws an opaque overlay above everything with a crosshair centred on the target's
 pixel, "Step n of 4" and the technician's text; the "over" event (and a lost connection) hides
-it; the glass's pointers go through the overlay to the page beneath."""
+it; touches on the overlay, the glass's and native ones, do not reach the page beneath."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def show(server: PlayerServer, page: Any, step: int, of: int, x: float, y: float
 
 def check_target(page: Any, step: int, of: int, x: float, y: float) -> None:
     """The crosshair centred on (x, y) within 1 px, drawn, with its words; the overlay over
-    the whole screen, opaque and taking no pointer events."""
+    the whole screen, opaque, and what a touch there would hit."""
     for part in (
         ".calibration__target",
         ".calibration__ring",
@@ -93,12 +93,12 @@ def check_target(page: Any, step: int, of: int, x: float, y: float) -> None:
                     z: Number(s.zIndex), above: Math.max(0, ...others)};
         }"""
     )
-    assert style["pointer"] == "none"
+    assert style["pointer"] == "auto"
     assert style["background"] == "rgb(0, 0, 0)"  # opaque
     assert style["z"] > style["above"]
-    # What the glass's pointer would hit is the page beneath, not the overlay.
+    # What a touch on the target hits is the overlay, not the page beneath.
     assert page.evaluate(
-        "([x, y]) => !document.elementFromPoint(x, y)?.closest('.calibration')", [x, y]
+        "([x, y]) => Boolean(document.elementFromPoint(x, y)?.closest('.calibration'))", [x, y]
     )
     # Drawn as laid out: the crosshair's lines white through the centre, black beside them
     # and between them (the screen beneath covered), the red dot in the middle.
@@ -147,20 +147,43 @@ def test_portrait(open_page: Any, player_server: PlayerServer) -> None:
     page.wait_for_function(HIDDEN)
 
 
-def test_the_glass_reaches_the_page_through_the_overlay(
+def glass_tap(server: PlayerServer, contact: int, x: float, y: float) -> None:
+    common = {"x_mm": 70.0, "y_mm": 40.0, "diameter_mm": 9.0, "board": "touch"}
+    server.publish(
+        PointerEvent(kind="down", id=contact, x=x, y=y, t_ns=1, scan=1, **common),
+        PointerEvent(kind="up", id=contact, x=x, y=y, t_ns=2, scan=2, **common),
+    )
+
+
+def test_touches_on_the_overlay_do_not_press_the_screen_beneath(
     open_page: Any, player_server: PlayerServer
 ) -> None:
+    """The attract screen goes home on a tap anywhere. With a target shown, neither the glass
+    nor a native touch there does anything on the page; once the calibration is over the very
+    same tap does."""
     page = open_page(LANDSCAPE)
+    page.wait_for_function("() => document.body.dataset.screen === 'attract'")
+    page.evaluate(
+        """() => { window.clicked = [];
+            document.addEventListener('click', (e) => window.clicked.push(
+                e.target.closest('.calibration') ? 'overlay' : 'page'), true); }"""
+    )
     show(player_server, page, 1, 4, 192.0, 108.0)
     before = page.evaluate("window.vitrine.handled.length")
-    common = {"x_mm": 70.0, "y_mm": 40.0, "diameter_mm": 9.0, "board": "touch"}
-    player_server.publish(
-        PointerEvent(kind="down", id=7, x=192.0, y=108.0, t_ns=1, scan=1, **common),
-        PointerEvent(kind="up", id=7, x=192.0, y=108.0, t_ns=2, scan=2, **common),
-    )
+    glass_tap(player_server, 7, 192.0, 108.0)
     page.wait_for_function("(n) => window.vitrine.handled.length > n", arg=before)
-    assert page.evaluate("window.vitrine.lastPointer.id") == 7
+    page.mouse.click(960, 540)  # a native touch anywhere on the overlay
+    page.wait_for_function("() => window.clicked.length === 2")
+    assert page.evaluate("window.clicked") == ["overlay", "overlay"]
     assert not page.locator(".calibration").is_hidden()  # touches do not hide it
+    assert player_server.engine is not None
+    assert player_server.engine.view()["screen"]["name"] == "attract"
+    assert page.evaluate("document.body.dataset.screen") == "attract"
+    player_server.publish(CalibrationTarget.over())
+    page.wait_for_function(HIDDEN)
+    glass_tap(player_server, 8, 192.0, 108.0)
+    page.wait_for_function("() => document.body.dataset.screen === 'home'")
+    assert page.evaluate("window.clicked")[2:] == ["page"]
 
 
 def test_a_lost_connection_hides_the_target(open_page: Any, player_server: PlayerServer) -> None:

@@ -24,7 +24,13 @@ from typing import Any
 from vitrine.bus import EventBus
 from vitrine.devices.lights import LightingCommand, LightingResult
 from vitrine.devices.presence import Presence
-from vitrine.devices.touch.events import Gesture, Pinch, PointerEvent, Rotate
+from vitrine.devices.touch.events import (
+    CalibrationTarget,
+    Gesture,
+    Pinch,
+    PointerEvent,
+    Rotate,
+)
 from vitrine.engine import actions as act_models
 from vitrine.engine.attract import AttractLoop
 from vitrine.engine.config import EngineConfig
@@ -106,6 +112,7 @@ class Engine:
         self._rec_key: tuple[Any, ...] | None = None
         self._recs: list[dict[str, Any]] = []
         self._sla: dict[str, str] = {}
+        self._calibrating = False  # a technician's touches on the targets are not a shopper's
         self._snapshot: str | None = None  # what was saved last, without the touch time
         self._snapshot_last: float | None = None
         self._snapshot_at = 0.0
@@ -189,7 +196,9 @@ class Engine:
     async def run(self) -> None:
         """Consume the bus and run the timers until cancelled; the snapshot is saved on the
         way out."""
-        sub = self.bus.subscribe(Presence, PointerEvent, Gesture, Expression, LightingResult)
+        sub = self.bus.subscribe(
+            Presence, PointerEvent, Gesture, Expression, LightingResult, CalibrationTarget
+        )
         try:
             self._send_lighting(self._clock())
             next_tick = self._clock()
@@ -238,6 +247,11 @@ class Engine:
 
     async def handle(self, event: object) -> None:
         """Take one bus event into account (run() calls this for each)."""
+        if isinstance(event, CalibrationTarget):
+            self._calibrating = event.step is not None
+            return
+        if isinstance(event, PointerEvent | Gesture) and self._calibrating:
+            return  # a technician touching calibration targets: no session, no interaction
         if isinstance(event, PointerEvent) and event.kind != "down":
             return  # moves and lifts are not interactions
         now, wall = self._clock(), self._wall()

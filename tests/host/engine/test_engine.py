@@ -16,7 +16,7 @@ import pytest
 from tests.host.engine.harness import Clock, Rig, sample_catalog
 from vitrine.devices.lights import LightingCommand, LightingResult
 from vitrine.devices.presence import Presence
-from vitrine.devices.touch.events import Pinch, PointerEvent, Swipe, Tap
+from vitrine.devices.touch.events import CalibrationTarget, Pinch, PointerEvent, Swipe, Tap
 from vitrine.engine.config import (
     AttractConfig,
     AttractSlot,
@@ -192,6 +192,30 @@ async def test_touching_while_idle_engages_without_detection(rig: Rig) -> None:
     assert (await rig.at(4.0))["screen"]["name"] == "home"
     row = rig.store.session(sid)
     assert row["approached_at"] is None and row["engaged_at"] is not None
+
+
+async def test_touches_during_a_touch_calibration_are_not_a_shoppers(rig: Rig) -> None:
+    """A technician touching the calibration targets starts no session and counts as no
+    interaction; once the calibration is over, a touch engages as usual."""
+    await rig.engine.handle(CalibrationTarget(step=1, of=4, x=192.0, y=108.0, text="touch"))
+    for event in (pointer("down"), pointer("up"), Tap(id=1, x=192.0, y=108.0, t_ns=0)):
+        await rig.engine.handle(event)
+    view = rig.engine.view()
+    assert (view["session"]["phase"], view["screen"]["name"]) == ("idle", "attract")
+    assert rig.rows("session") == [] and rig.rows("interaction") == []
+    await rig.engine.handle(CalibrationTarget.over())
+    await rig.engine.handle(pointer("down"))
+    assert rig.engine.view()["session"]["phase"] == "engaged"
+
+
+async def test_calibration_touches_do_not_keep_a_shoppers_session_alive(rig: Rig) -> None:
+    await rig.engine.handle(pointer("down"))
+    sid = rig.engine.view()["session"]["id"]
+    await rig.engine.handle(CalibrationTarget(step=2, of=4, x=1728.0, y=108.0, text="touch"))
+    assert (await rig.at(30))["session"]["phase"] == "engaged"
+    await rig.engine.handle(pointer("down"))  # a shopper's touch would restart the 45 s
+    await rig.at(20)  # 50 s after the shopper's last touch: the session has timed out
+    assert rig.store.session(sid)["end_reason"] == "timeout"
 
 
 async def test_touches_are_stored_without_positions(rig: Rig) -> None:

@@ -2,8 +2,9 @@
 // "calibration" message with a step is the last one, an opaque overlay above everything shows a
 // large crosshair centred exactly on the target's display pixel (= CSS pixel on the kiosk), a
 // pulsing ring around it, "Step 2 of 4" and what to do; the message with step null hides it.
-// The overlay takes no pointer events: the daemon reads the touches itself, and the glass's
-// pointers still reach the page beneath.
+// The overlay takes every pointer (the glass's and native ones): the daemon reads the touches
+// itself, and a technician touching a target must not press the shopper's screen beneath
+// (a corner target sits where the screens keep their buttons).
 
 import { h } from "./dom.js";
 

@@ -1,6 +1,7 @@
 // Native input on the page (a mouse, a touchscreen the browser drives itself, a keyboard in
 // development): the engine hears about it as {"type": "interaction", ...}, at most one every
-// 500 ms. The touch frame's own events never count here: the engine sees them on the bus.
+// 500 ms. The touch frame's own events never count here (the engine sees them on the bus), nor
+// touches on the calibration overlay (a technician's).
 // Also: pressed feedback for every button (glass and native alike), no context menu, no text
 // selection, and no cursor unless the URL says ?cursor=1.
 
@@ -45,6 +46,7 @@ export class Interactions {
       window.addEventListener("pointercancel", release, true);
     }
     if (isGlass(event) || !event.isTrusted) return;
+    if (event.target.closest?.(".calibration")) return; // a technician's, not a shopper's
     this.native.set(event.pointerId, {
       x0: event.clientX,
       y0: event.clientY,
