@@ -290,6 +290,25 @@ def existing_keys(conn: sqlite3.Connection, table: str, column: str, values: Ite
     return found
 
 
+def count_rows(conn: sqlite3.Connection, table: str) -> int:
+    return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def remove_absent(conn: sqlite3.Connection, table: str, keep: Iterable[tuple[Any, ...]]) -> None:
+    """Delete the rows of table whose key is not in keep (tuples in KEYS[table] order); the
+    rows that refer to them go too where the schema cascades."""
+    columns = ", ".join(KEYS[table])
+    conn.execute(f"CREATE TEMP TABLE keep AS SELECT {columns} FROM {table} WHERE 0")
+    try:
+        marks = ", ".join("?" * len(KEYS[table]))
+        conn.executemany(f"INSERT INTO temp.keep VALUES ({marks})", keep)
+        conn.execute(
+            f"DELETE FROM {table} WHERE ({columns}) NOT IN (SELECT {columns} FROM temp.keep)"
+        )
+    finally:
+        conn.execute("DROP TABLE temp.keep")
+
+
 def upsert(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> bool:
     """Insert a row, or update the columns given in values when its key is stored already
     (columns not given keep what they had). Returns True when the row was added."""

@@ -3,7 +3,8 @@ variants.csv, stock.csv, goes_with.csv, categories.csv) and JSON (one object wit
 table names as keys, each a list of objects). Every row is checked (types, ranges,
 references, duplicates) before anything is written; any problem refuses the whole import
 with every problem listed, and nothing changes. Rows whose key is stored already are
-updated (only the columns the file gives); images the products name are copied from a
+updated (only the columns the file gives); with replace, the rows of each table the import
+gives that it does not list are removed as well. Images the products name are copied from a
 `media/` folder beside the files into the catalogue's media folder."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vitrine.catalog.db import Catalog, existing_keys, upsert
+from vitrine.catalog.db import Catalog, count_rows, existing_keys, remove_absent, upsert
 from vitrine.catalog.errors import CatalogError, CatalogImportError, RowError
 from vitrine.catalog.values import (
     CATEGORY_RE,
@@ -240,22 +241,27 @@ _REFERENCES = {
 
 @dataclass(slots=True)
 class ImportReport:
-    """What an import did: rows per table (added + updated), and the images it copied into
-    the media folder or could not find."""
+    """What an import did: rows per table (added + updated; removed when it replaced tables,
+    a removed product's variants, stock and relations included), and the images it copied
+    into the media folder or could not find."""
 
     files: list[str]
+    replaced: list[str] = field(default_factory=list)  # the tables replaced, in TABLE_NAMES order
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLE_NAMES, 0))
     added: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLE_NAMES, 0))
     updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLE_NAMES, 0))
+    removed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLE_NAMES, 0))
     media_copied: list[str] = field(default_factory=list)
     media_missing: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "files": self.files,
+            "replaced": self.replaced,
             "counts": self.counts,
             "added": self.added,
             "updated": self.updated,
+            "removed": self.removed,
             "media_copied": self.media_copied,
             "media_missing": self.media_missing,
         }
@@ -263,10 +269,14 @@ class ImportReport:
     def summary(self) -> str:
         """One line per table, then the media."""
         width = max(len(t) for t in TABLE_NAMES)
-        lines = [
-            f"{t:<{width}}  {self.counts[t]:>6}  ({self.added[t]} added, {self.updated[t]} updated)"
-            for t in TABLE_NAMES
-        ]
+        lines = []
+        for t in TABLE_NAMES:
+            done = f"{self.added[t]} added, {self.updated[t]} updated"
+            if t in self.replaced or self.removed[t]:
+                done += f", {self.removed[t]} removed"
+            if t in self.replaced:
+                done += "; replaced"
+            lines.append(f"{t:<{width}}  {self.counts[t]:>6}  ({done})")
         lines.append(f"{'media':<{width}}  {len(self.media_copied):>6}  copied")
         return "\n".join(lines)
 
@@ -297,28 +307,41 @@ class _Row:
 # -- the import --------------------------------------------------------------------------
 
 
-def import_files(catalog: Catalog, paths: Sequence[Path]) -> ImportReport:
+def import_files(catalog: Catalog, paths: Sequence[Path], *, replace: bool = False) -> ImportReport:
     """Import CSV and JSON files (a folder stands for the .csv and .json files in it) into
-    the catalogue in one transaction. Raises CatalogImportError listing every problem, and
-    then nothing has changed."""
+    the catalogue in one transaction. With replace, each table the import gives (a file or a
+    JSON key for it, even with no rows) ends up holding exactly the rows the import lists:
+    the others are removed, and with a product its variants, stock and relations; tables it
+    does not give are kept. Raises CatalogImportError listing every problem, and then nothing
+    has changed."""
     errors: list[RowError] = []
     files = _expand(paths, errors)
     rows: list[_Row] = []
+    given: dict[str, str] = {}  # table -> the first file that gives it
     complete = not errors  # every row of every file read (else references are not checked)
     for path, shown in files:
         read = _read_json if path.suffix.lower() == ".json" else _read_csv
-        complete = read(path, shown, rows, errors) and complete
+        complete = read(path, shown, rows, errors, given) and complete
     if not files and not errors:
         raise CatalogImportError([RowError("(none)", None, None, "no files to import")])
-    report = ImportReport(files=[shown for _, shown in files])
+    replaced = [t for t in TABLE_NAMES if t in given] if replace else []
+    report = ImportReport(files=[shown for _, shown in files], replaced=replaced)
+    order = {shown: i for i, (_, shown) in enumerate(files)}
+
+    def refuse() -> None:
+        # by file, then by line (a JSON file's problems stay in the order found)
+        errors.sort(key=lambda e: (order.get(e.file, -1), e.line or 0))
+        raise CatalogImportError(errors)
+
     try:
         with catalog.transaction() as conn:
-            _check_rows(conn, rows, errors, references=complete)
+            _check_rows(conn, rows, errors, references=complete, replaced=set(replaced))
             if errors:
-                # by file, then by line (a JSON file's problems stay in the order found)
-                order = {shown: i for i, (_, shown) in enumerate(files)}
-                errors.sort(key=lambda e: (order.get(e.file, -1), e.line or 0))
-                raise CatalogImportError(errors)
+                refuse()
+            before = {t: count_rows(conn, SQL_TABLE[t]) for t in TABLE_NAMES}
+            for table in replaced:
+                if table != "categories":  # last: the products written below may use them
+                    remove_absent(conn, SQL_TABLE[table], _keys_of(rows, table))
             for table in TABLE_NAMES:
                 for row in rows:
                     if row.table == table:
@@ -326,10 +349,45 @@ def import_files(catalog: Catalog, paths: Sequence[Path]) -> ImportReport:
                         report.counts[table] += 1
                         report.added[table] += added
                         report.updated[table] += not added
+            if "categories" in replaced:
+                _remove_categories(conn, _keys_of(rows, "categories"), given, errors)
+                if errors:
+                    refuse()
+            for table in TABLE_NAMES:
+                after = count_rows(conn, SQL_TABLE[table])
+                report.removed[table] = before[table] + report.added[table] - after
     except sqlite3.Error as err:
         raise CatalogError(f"{catalog.path}: the import failed, nothing changed: {err}") from err
     _copy_media(catalog, rows, report)
     return report
+
+
+def _keys_of(rows: list[_Row], table: str) -> set[tuple[Any, ...]]:
+    return {tuple(r.values[n] for n in _KEYS[table]) for r in rows if r.table == table}
+
+
+def _remove_categories(
+    conn: Any, keep: set[tuple[Any, ...]], given: dict[str, str], errors: list[RowError]
+) -> None:
+    # A category still used by a product the import keeps is not removed: that is an error.
+    names = {k[0] for k in keep}
+    used: dict[str, list[str]] = {}
+    for sku, category in conn.execute("SELECT sku, category FROM product ORDER BY sku"):
+        if category not in names:
+            used.setdefault(category, []).append(sku)
+    for category, skus in sorted(used.items()):
+        shown = ", ".join(skus[:3]) + (f" and {len(skus) - 3} more" if len(skus) > 3 else "")
+        errors.append(
+            RowError(
+                given["categories"],
+                None,
+                None,
+                f"category {category!r} is not in the import but {len(skus)} product(s) still "
+                f"use it ({shown}): list it, or replace the products too",
+            )
+        )
+    if not errors:
+        remove_absent(conn, "category", keep)
 
 
 def _expand(paths: Sequence[Path], errors: list[RowError]) -> list[tuple[Path, str]]:
@@ -410,8 +468,11 @@ def _read_text(path: Path, shown: str, errors: list[RowError]) -> str | None:
     return text
 
 
-def _read_csv(path: Path, shown: str, rows: list[_Row], errors: list[RowError]) -> bool:
-    # Adds the file's rows; False when some may be missing (the file or a row unreadable).
+def _read_csv(
+    path: Path, shown: str, rows: list[_Row], errors: list[RowError], given: dict[str, str]
+) -> bool:
+    # Adds the file's rows and its table to given; False when some may be missing (the file
+    # or a row unreadable).
     text = _read_text(path, shown, errors)
     if text is None:
         return False
@@ -445,6 +506,7 @@ def _read_csv(path: Path, shown: str, rows: list[_Row], errors: list[RowError]) 
         return False
     if not _check_header(table, names, shown, header_line, errors):
         return False
+    given.setdefault(table, shown)
     complete = True
     media_from = [path.parent / "media"]
     for line, record in records[1:]:
@@ -514,8 +576,11 @@ def _check_header(
     return len(errors) == before
 
 
-def _read_json(path: Path, shown: str, rows: list[_Row], errors: list[RowError]) -> bool:
-    # Adds the file's rows; False when some may be missing (the file or an item unreadable).
+def _read_json(
+    path: Path, shown: str, rows: list[_Row], errors: list[RowError], given: dict[str, str]
+) -> bool:
+    # Adds the file's rows and its tables to given; False when some may be missing (the file
+    # or an item unreadable).
     text = _read_text(path, shown, errors)
     if text is None:
         return False
@@ -551,6 +616,7 @@ def _read_json(path: Path, shown: str, rows: list[_Row], errors: list[RowError])
             )
             complete = False
             continue
+        given.setdefault(table, shown)
         allowed = [c.name for c in COLUMNS[table]]
         for index, item in enumerate(items):
             row = _Row(table, shown, None, f"{table}[{index}]", {}, set(), media_from)
@@ -593,9 +659,12 @@ def _parse_row(row: _Row, given: dict[str, Any], errors: list[RowError]) -> None
             row.bad.add(column.name)
 
 
-def _check_rows(conn: Any, rows: list[_Row], errors: list[RowError], references: bool) -> None:
-    # Duplicates within the import, then references (to the import or to what is stored):
-    # only when every row was read, as a row that could not be read may be the one named.
+def _check_rows(
+    conn: Any, rows: list[_Row], errors: list[RowError], references: bool, replaced: set[str]
+) -> None:
+    # Duplicates within the import, then references (to the import, or to what is stored in
+    # a table it does not replace): only when every row was read, as a row that could not be
+    # read may be the one named.
     keys: dict[str, set[str]] = {t: set() for t in TABLE_NAMES}
     first: dict[tuple[str, tuple[Any, ...]], _Row] = {}
     for row in rows:
@@ -623,15 +692,20 @@ def _check_rows(conn: Any, rows: list[_Row], errors: list[RowError], references:
                 named[target].add(row.values[column])
                 checks.append((row, column, target, what))
     stored = {
-        target: existing_keys(conn, SQL_TABLE[target], _KEYS[target][0], values - keys[target])
+        target: set()
+        if target in replaced
+        else existing_keys(conn, SQL_TABLE[target], _KEYS[target][0], values - keys[target])
         for target, values in named.items()
     }
     for row, column, target, what in checks:
         value = row.values[column]
         if value not in keys[target] and value not in stored[target]:
-            errors.append(
-                row.error(column, f"no {what} {value!r} in this import or in the catalogue")
+            where = (
+                "this import, which replaces them"
+                if target in replaced
+                else ("this import or in the catalogue")
             )
+            errors.append(row.error(column, f"no {what} {value!r} in {where}"))
 
 
 def _copy_media(catalog: Catalog, rows: list[_Row], report: ImportReport) -> None:

@@ -34,6 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         ".json files in it. Exit status 2 when the import is refused.",
     )
     imp.add_argument("files", nargs="+", type=Path, metavar="FILE", help=".csv, .json or folder")
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="each table the import gives holds exactly its rows after: the others are "
+        "removed (a product with its variants, stock and relations); tables it does not "
+        "give are kept (a nightly stock.csv, a new season's products and variants)",
+    )
     imp.add_argument("--db", type=Path, help=f"the catalogue (default: {_default_db()})")
     imp.add_argument(
         "--media", type=Path, help="where the images go (default: media/ beside the catalogue)"
@@ -67,7 +74,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     media = args.media or db.parent / "media"
     with Catalog.open(db, media) as catalog:
         try:
-            report = import_files(catalog, args.files)
+            report = import_files(catalog, args.files, replace=args.replace)
         except CatalogImportError as err:
             if not args.json:
                 raise

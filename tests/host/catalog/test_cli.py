@@ -111,3 +111,23 @@ def test_show_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert capsys.readouterr().err.strip() == (
         "vitrine: --category 'hats': no such category; categories: shirts, trousers"
     )
+
+
+def test_import_replace_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    db = tmp_path / "data" / "catalog.db"
+    assert (
+        main(["catalog", "import", *map(str, write_files(tmp_path / "in", BASE)), "--db", str(db)])
+        == 0
+    )
+    capsys.readouterr()
+    stock = "variant_sku,store,location,quantity\nP1-W-M,store-1,floor,9\n"
+    feed = write_files(tmp_path / "feed", {"stock.csv": stock})
+    assert main(["catalog", "import", str(feed[0]), "--replace", "--db", str(db)]) == 0
+    said = capsys.readouterr().out
+    assert "stock            1  (0 added, 1 updated, 3 removed; replaced)" in said
+    assert "products         0  (0 added, 0 updated)" in said
+    assert main(["catalog", "import", str(feed[0]), "--replace", "--db", str(db), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["replaced"], report["removed"]["stock"]) == (["stock"], 0)
