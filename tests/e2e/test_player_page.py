@@ -19,6 +19,7 @@ from tests.e2e.conftest import (
     Screenshots,
     free_port,
 )
+from vitrine.catalog import Catalog, import_files
 from vitrine.devices.presence import Presence
 from vitrine.devices.touch.events import Pinch, PointerEvent, Swipe
 from vitrine.engine import EngineConfig, SessionConfig
@@ -483,6 +484,36 @@ def test_the_page_waits_for_a_restarted_daemon_and_comes_back_to_the_same_screen
     state = page.evaluate("window.vitrine.state")
     assert state["screen"] == {"name": "product", "category": None, "sku": product["sku"]}
     assert page.locator(".product__name").inner_text() == product["name"]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+# --- a catalogue import while the page is up -------------------------------------------------
+
+
+def test_a_stock_feed_imported_meanwhile_shows_on_the_next_visit(
+    open_page: Callable[..., Any], player_server: PlayerServer, tmp_path: Path
+) -> None:
+    server = player_server
+    product = product_of(server)
+    server.act(type="navigate", screen="product", sku=product["sku"])
+    page = open_page()
+    wait_screen(page, "product", product["sku"])
+    assert page.locator(".choice--size:not(.is-out)").count() > 0  # some size in stock
+
+    # `vitrine catalog import --replace stock.csv` from another process: all sold out
+    feed = tmp_path / "feed" / "stock.csv"
+    feed.parent.mkdir()
+    feed.write_text("variant_sku,store,location,quantity\n", encoding="utf-8")
+    with Catalog.open(server.folder / "catalog.db", server.folder / "media") as other:
+        import_files(other, [feed], replace=True)
+    page.wait_for_function("window.vitrine.state.catalog.rev === 1")
+
+    server.act(type="navigate", screen="home")
+    wait_screen(page, "home")
+    server.act(type="navigate", screen="product", sku=product["sku"])
+    wait_screen(page, "product", product["sku"])
+    assert page.locator(".choice--size").count() > 0
+    assert page.locator(".choice--size:not(.is-out)").count() == 0  # not the cached answer
     assert page.errors == []  # type: ignore[attr-defined]
 
 

@@ -84,6 +84,7 @@ class Catalog:
         self._conn = conn
         self.path = path
         self.media_dir = media_dir
+        self._commits = 0  # write transactions committed through this connection
 
     @classmethod
     def open(cls, path: Path, media_dir: Path) -> Catalog:
@@ -113,6 +114,14 @@ class Catalog:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        self._commits += 1
+
+    def version(self) -> tuple[int, int]:
+        """Changes whenever the catalogue may have changed: a commit through this connection
+        or through any other (`vitrine catalog import` while the daemon runs). Cheap enough
+        to ask every timer tick."""
+        (data_version,) = self._conn.execute("PRAGMA data_version").fetchone()
+        return data_version, self._commits
 
     # -- queries -------------------------------------------------------------------------
 

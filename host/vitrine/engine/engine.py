@@ -110,6 +110,8 @@ class Engine:
         self._light_resends = 0
         # caches
         self._rec_key: tuple[Any, ...] | None = None
+        self._catalog_version = catalog.version()
+        self.catalog_rev = 0  # + 1 each time the catalogue is seen to have changed
         self._recs: list[dict[str, Any]] = []
         self._sla: dict[str, str] = {}
         self._calibrating = False  # a technician's touches on the targets are not a shopper's
@@ -227,10 +229,16 @@ class Engine:
 
     async def tick(self) -> None:
         """Run the timers at the clock's current time: session timeouts, the help offer, the
-        attract loop, request escalation and service levels, lighting resends."""
+        attract loop, request escalation and service levels, lighting resends, and a look at
+        whether the catalogue changed."""
         now, wall = self._clock(), self._wall()
         with self._atomic():
             self._apply(self.machine.tick(now), now, wall)
+        version = self.catalog.version()
+        if version != self._catalog_version:  # imported meanwhile: recommend afresh
+            self._catalog_version = version
+            self.catalog_rev += 1
+            self._rec_key = None
         requests_changed = bool(self.desk.escalate_due(wall))
         states = self.desk.sla_states(wall)
         if states != self._sla:
@@ -605,6 +613,7 @@ class Engine:
                 for name, scene in self.config.lighting.scenes.items()
             ],
             "store": {"id": store.id, "mirror": store.mirror, "fitting_room": store.fitting_room},
+            "catalog": {"rev": self.catalog_rev},
         }
 
     def _recommendations(

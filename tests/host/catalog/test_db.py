@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from vitrine.catalog import Catalog, CatalogError
+from tests.host.catalog.conftest import write_files
+from vitrine.catalog import Catalog, CatalogError, import_files
 from vitrine.catalog.values import format_price, is_media_name, room_location, size_key
 
 
@@ -230,3 +231,18 @@ def test_value_rules() -> None:
     assert room_location(None) is None
     assert is_media_name("a-b_c.1.webp")
     assert not is_media_name("a.gif")
+
+
+def test_version_changes_with_a_commit_through_this_connection_or_another(
+    tmp_path: Path, base_catalog: Catalog
+) -> None:
+    first = base_catalog.version()
+    assert base_catalog.version() == first  # reading changes nothing
+    stock = "variant_sku,store,location,quantity\nP1-W-M,store-1,floor,8\n"
+    feed = write_files(tmp_path / "one", {"stock.csv": stock})
+    import_files(base_catalog, feed)
+    second = base_catalog.version()
+    assert second != first
+    with Catalog.open(base_catalog.path, base_catalog.media_dir) as other:
+        import_files(other, feed)
+    assert base_catalog.version() not in (first, second)

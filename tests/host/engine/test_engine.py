@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.host.engine.harness import Clock, Rig, sample_catalog
+from vitrine.catalog import Catalog, import_files
 from vitrine.devices.lights import LightingCommand, LightingResult
 from vitrine.devices.presence import Presence
 from vitrine.devices.touch.events import CalibrationTarget, Pinch, PointerEvent, Swipe, Tap
@@ -46,6 +47,7 @@ VIEW_KEYS = {
     "lighting",
     "scenes",
     "store",
+    "catalog",
 }
 LAYOUT = {
     "name": "browse-layout",
@@ -125,6 +127,7 @@ def test_the_idle_view(rig: Rig) -> None:
     assert [s["name"] for s in view["scenes"]] == ["daylight", "office", "evening", "sunset"]
     assert view["scenes"][0] == {"name": "daylight", "label": "Daylight"}
     assert view["store"] == {"id": "store-1", "mirror": "mirror-1", "fitting_room": "1"}
+    assert view["catalog"] == {"rev": 0}
 
 
 async def test_view_returns_a_copy(rig: Rig) -> None:
@@ -335,6 +338,24 @@ async def test_recommendations_on_home_product_and_look_screens(rig: Rig) -> Non
     assert view["recommendations"] == expected(rig)
     for screen in ("browse", "help", "lighting", "loyalty", "wishlist", "rating"):
         assert (await rig.act(type="navigate", screen=screen))["recommendations"] == []
+
+
+async def test_a_catalogue_import_elsewhere_is_noticed_and_recommended_afresh(
+    rig: Rig, tmp_path: Path
+) -> None:
+    view = await engaged_on_product(rig, "SH-101")
+    before = view["recommendations"]
+    assert any("goes" in " ".join(r["reasons"]).lower() for r in before)
+    # `vitrine catalog import --replace goes_with.csv` from another process meanwhile
+    feed = tmp_path / "feed" / "goes_with.csv"
+    feed.parent.mkdir()
+    feed.write_text("sku,other_sku,weight,reason\n", encoding="utf-8")
+    with Catalog.open(rig.catalog.path, rig.catalog.media_dir) as other:
+        import_files(other, [feed], replace=True)
+    view = await rig.at(0.25)
+    assert view["catalog"] == {"rev": 1}
+    assert view["recommendations"] == expected(rig, sku="SH-101") != before
+    assert (await rig.at(0.25))["catalog"] == {"rev": 1}  # nothing new: no change
 
 
 async def test_recommendations_use_the_size_last_asked_for(rig: Rig) -> None:

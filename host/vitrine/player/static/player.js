@@ -132,6 +132,8 @@ function safely(fn) {
 function onMessage(message, receivedEpochMs) {
   switch (message.type) {
     case "state":
+      // The catalogue changed (an import while the daemon runs): fetch afresh from now on.
+      if (hooks.state && message.catalog?.rev !== hooks.state.catalog?.rev) catalog.forget();
       hooks.state = message;
       render(message);
       break;
