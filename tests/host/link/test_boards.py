@@ -12,6 +12,18 @@ from vitrine.tasks import stop_task
 from .peers import FAST, FakeBoard
 
 
+def discovering(scan) -> Boards:
+    """Boards that discover RP2040 boards on USB through scan, rescanning every 50 ms."""
+    return Boards(
+        EventBus(),
+        FAST,
+        usb_ids={(0x2E8A, 0x0005)},
+        discover_usb=True,
+        scan_interval_s=0.05,
+        scan=scan,
+    )
+
+
 async def heartbeats(board: FakeBoard) -> None:
     while True:
         board.heartbeat()
@@ -35,14 +47,7 @@ async def test_discovered_boards_are_named_by_their_hello_role_and_dropped_when_
             seen_ids.append(set(ids))
             return sorted(attached)
 
-        boards = Boards(
-            EventBus(),
-            FAST,
-            usb_ids={(0x2E8A, 0x0005)},
-            discover_usb=True,
-            scan_interval_s=0.05,
-            scan=scan,
-        )
+        boards = discovering(scan)
         task = asyncio.create_task(boards.run())
         alive = asyncio.create_task(heartbeats(presence))  # presence stays up throughout
         try:
@@ -104,14 +109,7 @@ async def test_cancelled_while_dropping_a_board_it_stops(monkeypatch):
     monkeypatch.setattr(BoardLink, "run", slow_to_stop)
     async with FakeBoard(role="beacon") as beacon:
         attached = {beacon.url}
-        boards = Boards(
-            EventBus(),
-            FAST,
-            usb_ids={(0x2E8A, 0x0005)},
-            discover_usb=True,
-            scan_interval_s=0.05,
-            scan=lambda ids: sorted(attached),
-        )
+        boards = discovering(lambda ids: sorted(attached))
         task = asyncio.create_task(boards.run())
         try:
             await wait_for(lambda: boards.by_name("beacon") is not None)
