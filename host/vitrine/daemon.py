@@ -148,9 +148,11 @@ class Daemon:
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
         )
+        done: set[asyncio.Task[Any]] = set()  # what ended first; its error is raised here
         try:
             while not server.started:
                 if web.done():
+                    done = {web}
                     await web  # raises why the server could not start
                 await asyncio.sleep(0.01)
             log.info("ready: http://%s:%d/", http.host, self.http_port)
@@ -159,17 +161,16 @@ class Daemon:
             for task in done:
                 task.result()
         finally:
-            await stop_task(systemd)  # STOPPING=1 first: systemd shows "deactivating"
             server.should_exit = True
-            # the engine first (it saves the live session), the boards last; a task that
-            # failed has been raised above, one failing as it stops does not stop the rest
-            for task in (engine, lights, touch, boards):
-                if task.done():
-                    continue
+            # systemd first (STOPPING=1: it shows "deactivating" while we stop), then the
+            # engine (it saves the live session), the boards last. A task failing as it
+            # stops is logged and does not stop the rest.
+            for task in (systemd, engine, lights, touch, boards):
                 try:
                     await stop_task(task)
                 except Exception:
-                    log.exception("%s failed while stopping", task.get_name())
+                    if task not in done:
+                        log.exception("%s failed while stopping", task.get_name())
             await asyncio.wait({web})
             sock.close()
             self.store.close()
