@@ -23,6 +23,7 @@ from tests.e2e.conftest import LANDSCAPE, Screenshots, free_port
 from vitrine.config import Config
 from vitrine.devices.lights import LightingConfig
 from vitrine.hardware import load_frame
+from vitrine_fw.lights.fade import LEVELS
 
 pytestmark = pytest.mark.hil
 
@@ -259,7 +260,8 @@ def test_change_the_lighting_on_the_lights_board(
     screenshots.save(mirror, "journey-lighting-sunset")
     # The virtual lights board's strips (the real firmware's fade) reach the scene's colour.
     scene = LightingConfig().scenes["sunset"]
-    want = [round(c * scene.brightness / 255) for c in (scene.r, scene.g, scene.b, scene.w)]
+    duty = LEVELS[scene.brightness]  # perceptual brightness, on the CIE lightness curve
+    want = [(c * duty + 127) // 255 for c in (scene.r, scene.g, scene.b, scene.w)]
     deadline = time.monotonic() + 10
     while True:
         strips = demo.board("lights")["strips"]

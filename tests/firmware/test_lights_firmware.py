@@ -11,7 +11,7 @@ from fw_scenario import FakeClock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vitrine_fw.lights.fade import Fade
+from vitrine_fw.lights.fade import LEVELS, Fade
 
 CHANNELS = st.tuples(*[st.integers(0, 255)] * 5)
 
@@ -56,13 +56,32 @@ def test_fade_follows_the_line_within_one_step_and_ends_on_the_target(
     assert tuple(fade.shown) == target and not fade.running
 
 
+def cie_duty(brightness: int) -> int:
+    """The LEDs' duty for a brightness: CIE 1931 lightness L* = brightness / 255 * 100 to
+    relative luminance, times 255, rounded; at least 1 for any brightness above 0."""
+    if brightness == 0:
+        return 0
+    lightness = brightness * 100 / 255
+    y = ((lightness + 16) / 116) ** 3 if lightness > 8 else lightness / 903.3
+    return max(1, round(y * 255))
+
+
+def test_the_brightness_table_is_the_cie_lightness_curve():
+    assert len(LEVELS) == 256
+    assert list(LEVELS) == [cie_duty(b) for b in range(256)]
+    assert all(LEVELS[b] < LEVELS[b + 1] or LEVELS[b] == LEVELS[b + 1] for b in range(255))
+    # what the eye takes for half as bright is under a fifth of the light
+    assert (LEVELS[0], LEVELS[1], LEVELS[128], LEVELS[255]) == (0, 1, 47, 255)
+
+
 @settings(max_examples=300, deadline=None)
 @given(channels=CHANNELS)
-def test_pixels_are_the_channels_scaled_by_brightness_rounded(channels):
+def test_pixels_are_the_channels_scaled_by_the_brightness_duty_rounded(channels):
     fade = Fade(FakeClock(0))
     fade.begin(*channels, 0)
     fade.step()
-    r, g, b, w, level = channels
+    r, g, b, w, brightness = channels
+    level = cie_duty(brightness)
 
     def scaled(c):
         return int(Fraction(c * level, 255) + Fraction(1, 2))  # half up

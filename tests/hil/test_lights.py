@@ -20,8 +20,9 @@ from .conftest import Rig, make_rig
 
 pytestmark = pytest.mark.hil
 
-# The evening scene of the default [lighting]: r 255 g 190 b 120 w 60 at brightness 150, each
-# scaled by 150 / 255 and rounded, on the lights board's two GRBW strips.
+# The evening scene of the default [lighting]: r 255 g 190 b 120 w 60 at brightness 207, which
+# is duty 150 on the lights' CIE lightness curve: each scaled by 150 / 255 and rounded, on the
+# lights board's two GRBW strips.
 EVENING = [150, 112, 71, 35]
 
 

@@ -53,15 +53,15 @@ class Scene(Section):
     g: int = Field(ge=0, le=255)
     b: int = Field(ge=0, le=255)
     w: int = Field(default=0, ge=0, le=255)  # the strip's white channel, where it has one
-    brightness: int = Field(default=200, ge=0, le=255)
+    brightness: int = Field(default=200, ge=0, le=255)  # perceptual: 128 looks half as bright
     fade_ms: int = Field(default=800, ge=0, le=10_000)
 
 
 DEFAULT_SCENES = {
-    "daylight": Scene(label="Daylight", r=255, g=244, b=229, w=255, brightness=230),
+    "daylight": Scene(label="Daylight", r=255, g=244, b=229, w=255, brightness=245),
     "office": Scene(label="Office", r=235, g=240, b=255, w=200, brightness=255),
-    "evening": Scene(label="Evening", r=255, g=190, b=120, w=60, brightness=150),
-    "sunset": Scene(label="Sunset", r=255, g=120, b=50, w=0, brightness=170, fade_ms=1500),
+    "evening": Scene(label="Evening", r=255, g=190, b=120, w=60, brightness=207),
+    "sunset": Scene(label="Sunset", r=255, g=120, b=50, w=0, brightness=217, fade_ms=1500),
 }
 
 

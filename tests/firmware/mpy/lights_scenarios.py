@@ -141,8 +141,9 @@ def scenario_light_set_is_acknowledged_then_fades_linearly():
     ok(rig.lights.fade.running, "a fade runs")
     # A quarter of the way: r 200/4, g 100/4, b 50/4 rounded down, brightness 255/4.
     eq(rig.after(250), (50, 25, 12, 0, 63), "channels after 250 ms")
-    # Each pixel value is channel * brightness / 255, rounded: 50 * 63 / 255 = 12.35 ...
-    eq(rig.latched(16), (12, 6, 3, 0), "the GRBW strip's pixel at 250 ms")
+    # Each pixel value is channel * duty / 255, rounded, brightness 63 being duty 11 (the
+    # CIE lightness curve): 50 * 11 / 255 = 2.16, 25 -> 1.08, 12 -> 0.52
+    eq(rig.latched(16), (2, 1, 1, 0), "the GRBW strip's pixel at 250 ms")
     eq(rig.after(250), (100, 50, 25, 0, 127), "halfway")
     eq(rig.after(499), (199, 99, 49, 0, 254), "a millisecond before the end")
     eq(rig.after(1), (200, 100, 50, 0, 255), "the target, at 1000 ms")
@@ -169,8 +170,8 @@ def scenario_fade_ms_zero_applies_at_the_next_step():
     rig = Rig()
     rig.light_set((255, 190, 120, 60, 150, 0))
     eq(rig.after(0), (255, 190, 120, 60, 150), "at once")
-    # The evening scene: 255 * 150 / 255 = 150, 190 * 150 / 255 = 111.8, 120 -> 70.6, 60 -> 35.3
-    eq(rig.latched(16), (150, 112, 71, 35), "the GRBW strip")
+    # Brightness 150 is duty 68: 255 * 68 / 255 = 68, 190 -> 50.7, 120 -> 32.0, 60 -> 16.0
+    eq(rig.latched(16), (68, 51, 32, 16), "the GRBW strip")
 
 
 def scenario_a_strip_without_white_leds_gets_the_white_in_red_green_and_blue():
@@ -308,8 +309,11 @@ def scenario_console_light_refuses_bad_values():
 
 
 def scenario_fade_pixels_round_to_nearest():
+    # brightness 255 is duty 255, 150 is 68, 128 is 47, 1 is 1 (the CIE lightness curve)
     fade = Fade(FakeClock(0))
-    for c, level, want in ((255, 255, 255), (1, 128, 1), (1, 127, 0), (3, 170, 2), (0, 255, 0)):
+    cases = ((255, 255, 255), (3, 255, 3), (255, 128, 47), (128, 150, 34), (130, 150, 35),
+             (255, 1, 1), (127, 1, 0), (0, 255, 0))  # fmt: skip
+    for c, level, want in cases:
         fade.begin(c, 0, 0, 0, level, 0)
         fade.step()
         eq(fade.rgbw[0], want, f"{c} at brightness {level}")

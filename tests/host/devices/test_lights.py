@@ -25,7 +25,8 @@ from vitrine.link.boards import Boards
 from vitrine_fw import config as fw_config
 from vitrine_fw import wire
 
-# The evening scene at brightness 150: r 255 g 190 b 120 w 60 scaled by 150 / 255, rounded.
+# The evening scene at brightness 207 (duty 150 on the CIE lightness curve): r 255 g 190 b 120
+# w 60 scaled by 150 / 255, rounded.
 EVENING_PIXEL = (150, 112, 71, 35)
 
 
@@ -197,19 +198,21 @@ async def test_a_lights_board_without_lighting_firmware_is_no_device() -> None:
 
 async def test_the_last_scene_is_applied_again_when_the_board_comes_back() -> None:
     config = LightingConfig(
-        scenes={"white": Scene(label="White", r=255, g=255, b=255, w=255, fade_ms=0)},
+        scenes={
+            "white": Scene(label="White", r=255, g=255, b=255, w=255, brightness=255, fade_ms=0)
+        },
         default_scene="white",
     )
     async with lights_board() as board, host({"lights": board.url}, config) as h:
         await up(h)
         assert (await h.ask("white", "req-1")).status == "applied"
-        await wait_for(lambda: pixels(board) == (200, 200, 200, 200))
+        await wait_for(lambda: pixels(board) == (255, 255, 255, 255))
         for task in board.sup.running:  # the board hangs: no more heartbeats, so the host
             task.cancel()  # drops the link and connects again, to a fresh board, dark
         await wait_for(lambda: len(board.boards) == 2)
         again = await h.results.next(LightingResult, 5)
         assert (again.request_id, again.status) == ("req-1", "applied")
-        await wait_for(lambda: pixels(board) == (200, 200, 200, 200))
+        await wait_for(lambda: pixels(board) == (255, 255, 255, 255))
 
 
 async def test_a_board_is_found_by_the_role_in_its_hello() -> None:
