@@ -490,7 +490,7 @@ def test_the_page_waits_for_a_restarted_daemon_and_comes_back_to_the_same_screen
 # --- a catalogue import while the page is up -------------------------------------------------
 
 
-def test_a_stock_feed_imported_meanwhile_shows_on_the_next_visit(
+def test_a_stock_feed_imported_meanwhile_shows_at_once_and_on_the_next_visit(
     open_page: Callable[..., Any], player_server: PlayerServer, tmp_path: Path
 ) -> None:
     server = player_server
@@ -498,7 +498,11 @@ def test_a_stock_feed_imported_meanwhile_shows_on_the_next_visit(
     server.act(type="navigate", screen="product", sku=product["sku"])
     page = open_page()
     wait_screen(page, "product", product["sku"])
-    assert page.locator(".choice--size:not(.is-out)").count() > 0  # some size in stock
+    in_stock = page.locator(".choice--size:not(.is-out)")
+    assert in_stock.count() > 0  # some size in stock
+    size = in_stock.first.get_attribute("data-size")
+    page.locator(f'.choice--size[data-size="{size}"]').click()  # the shopper picks it
+    page.locator(".stock--in").wait_for()
 
     # `vitrine catalog import --replace stock.csv` from another process: all sold out
     feed = tmp_path / "feed" / "stock.csv"
@@ -507,6 +511,11 @@ def test_a_stock_feed_imported_meanwhile_shows_on_the_next_visit(
     with Catalog.open(server.folder / "catalog.db", server.folder / "media") as other:
         import_files(other, [feed], replace=True)
     page.wait_for_function("window.vitrine.state.catalog.rev === 1")
+    # the screen shown is brought up to date, the shopper's size still picked
+    page.locator(".stock--out").wait_for()
+    assert page.locator(".stock").inner_text() == "Out of stock in your size"
+    assert page.locator(".choice--size.is-selected").get_attribute("data-size") == size
+    assert page.locator(".choice--size:not(.is-out)").count() == 0
 
     server.act(type="navigate", screen="home")
     wait_screen(page, "home")

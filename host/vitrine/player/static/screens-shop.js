@@ -198,6 +198,11 @@ export class BrowseScreen extends Screen {
 
 // --- product --------------------------------------------------------------------------------
 
+/** [[colour name, hex]] of a product's variants, in order of first appearance. */
+function coloursOf(product) {
+  return [...new Map((product.variants ?? []).map((v) => [v.colour, v.colour_hex])).entries()];
+}
+
 export class ProductScreen extends Screen {
   constructor(ctx, state) {
     super(ctx, state, "product");
@@ -217,10 +222,23 @@ export class ProductScreen extends Screen {
     });
   }
 
+  /** The catalogue changed while this screen is up (a stock feed): the piece afresh, with the
+   * shopper's colour and size kept. A piece that is gone stays as shown; the next screen
+   * says so. */
+  refetch() {
+    this.when(this.ctx.catalog.product(this.sku), (product) => {
+      if (!product) return;
+      this.product = product;
+      this.colours = coloursOf(product);
+      this.drawChoices();
+      this.drawStock();
+    });
+  }
+
   build() {
     const p = this.product;
     const variants = p.variants ?? [];
-    const colours = [...new Map(variants.map((v) => [v.colour, v.colour_hex])).entries()];
+    const colours = coloursOf(p);
     this.colours = colours;
     const inStock = variants.find((v) => (v.stock?.store ?? 0) > 0);
     this.colour = (inStock ?? variants[0])?.colour ?? null;
@@ -430,8 +448,10 @@ export class ProductScreen extends Screen {
   }
 
   update(state) {
+    const catalogChanged = this.state?.catalog?.rev !== state.catalog?.rev;
     super.update(state);
     if (!this.product) return;
+    if (catalogChanged) this.refetch();
     this.drawStock();
     this.drawHeart();
     const recs = state.recommendations ?? [];
