@@ -1,9 +1,12 @@
-"""Opening the daemon's SQLite files the one way: WAL, foreign keys, a busy timeout, rows by
-column name, and the schema created (or checked) by its version number."""
+"""The daemon's SQLite files, opened the one way (WAL, foreign keys, a busy timeout, rows by
+column name, the schema created or checked by its version number) and written the one way
+(a transaction taken at once)."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -49,3 +52,17 @@ def open_database(
         conn.close()
         raise
     return conn
+
+
+@contextlib.contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction on a connection opened by open_database(), taken at once
+    (BEGIN IMMEDIATE, so nothing changes what it reads): committed when the block ends,
+    rolled back when it raises."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

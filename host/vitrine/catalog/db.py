@@ -13,7 +13,7 @@ from typing import Any
 
 from vitrine.catalog.errors import CatalogError
 from vitrine.catalog.values import format_price, is_media_name, room_location, size_key
-from vitrine.database import open_database
+from vitrine.database import open_database, write_transaction
 
 SCHEMA_VERSION = 1
 MAX_LIMIT = 100
@@ -106,14 +106,8 @@ class Catalog:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (taken at once, so nothing changes what it read): committed
         when the block ends, rolled back when it raises."""
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self._conn) as conn:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
         self._commits += 1
 
     def version(self) -> tuple[int, int]:

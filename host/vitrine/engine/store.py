@@ -10,14 +10,13 @@ removes every row that names them.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from vitrine.database import open_database
+from vitrine.database import open_database, write_transaction
 
 SCHEMA_VERSION = 1
 
@@ -159,20 +158,9 @@ class EventStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
     def _write(self, sql: str, args: Sequence[Any] = ()) -> int:
         # One statement in its own transaction; the number of rows it changed.
-        with self._transaction() as conn:
+        with write_transaction(self._conn) as conn:
             return conn.execute(sql, args).rowcount
 
     def _one(self, sql: str, args: Sequence[Any] = ()) -> dict[str, Any] | None:
@@ -421,7 +409,7 @@ class EventStore:
         """Remove every row naming the member, in one transaction: the member, their
         wishlist and purchases, the link from their sessions, and a snapshot holding their
         id; then the write-ahead log is checkpointed so the old pages are gone too."""
-        with self._transaction() as conn:
+        with write_transaction(self._conn) as conn:
             conn.execute("DELETE FROM wishlist WHERE loyalty_id = ?", (loyalty_id,))
             conn.execute("DELETE FROM purchase WHERE loyalty_id = ?", (loyalty_id,))
             conn.execute("DELETE FROM member WHERE loyalty_id = ?", (loyalty_id,))
