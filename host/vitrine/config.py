@@ -30,11 +30,12 @@ Example (every key is optional):
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from vitrine.devices.lights import LightingConfig
 from vitrine.devices.touch.config import TouchConfig
@@ -65,6 +66,29 @@ class HttpConfig(Section):
     # Other machines may drive the mirror's screen (the player's socket, calibration targets);
     # the associate app and the catalogue answer them either way.
     remote_control: bool = False
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
+    # networks): a client seen through one of them is known by the address it forwards, for
+    # the screen's this-machine-only rule and the associate PIN lockout. A proxy on the mirror
+    # itself is trusted by default; a header from anyone else is ignored.
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                if "/" in item:
+                    ipaddress.ip_network(item)
+                else:
+                    ipaddress.ip_address(item)
+            except ValueError as err:
+                why = f" ({err})" if "/" in item else ""
+                raise ValueError(
+                    f"{item!r} is not an IP address or network{why}: e.g. 10.0.0.5, "
+                    "10.0.0.0/24, ::1; list each proxy, as trusting every client would let "
+                    "any of them claim any address"
+                ) from None
+        return value
 
     def local_url(self, port: int | None = None) -> str:
         """The daemon's base URL for a client on this machine (a wildcard host is reached on

@@ -136,6 +136,8 @@ class Daemon:
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
+                proxy_headers=True,
+                forwarded_allow_ips=list(http.trusted_proxies),
             )
         )
         boards = asyncio.create_task(self.boards.run(), name="boards")

@@ -240,6 +240,19 @@ def test_empty_port_url_is_refused() -> None:
     assert "boards.extra.1 = ''" in error_of('[boards]\nextra = ["loop://", ""]')
 
 
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    assert parse_config("").http.trusted_proxies == ["127.0.0.1", "::1"]
+    cfg = parse_config('[http]\ntrusted_proxies = ["10.0.0.0/24", "fe80::1"]')
+    assert cfg.http.trusted_proxies == ["10.0.0.0/24", "fe80::1"]
+    assert parse_config("[http]\ntrusted_proxies = []").http.trusted_proxies == []
+    text = error_of('[http]\ntrusted_proxies = ["*"]')
+    assert text.startswith("mirror.toml: http.trusted_proxies")
+    assert "'*' is not an IP address or network" in text
+    assert "trusting every client would let any of them claim any address" in text
+    assert "has host bits set" in error_of('[http]\ntrusted_proxies = ["10.0.0.1/8"]')
+    assert "'proxy.local' is not" in error_of('[http]\ntrusted_proxies = ["proxy.local"]')
+
+
 def test_config_is_frozen() -> None:
     cfg = parse_config("")
     with pytest.raises(ValueError, match="frozen"):
