@@ -16,6 +16,7 @@ import pytest
 from vitrine.config import BoardsConfig, Config, HttpConfig, LinkConfig
 from vitrine.daemon import Daemon
 from vitrine.sim.manager import BoardOptions, Simulation
+from vitrine.tasks import stop_task
 
 pytestmark = pytest.mark.hil
 
@@ -54,29 +55,39 @@ class Rig:
 
 
 @contextlib.asynccontextmanager
+async def simulation(
+    tmp_path: Path, roles: list[str] | None, options: dict[str, BoardOptions] | None = None
+) -> AsyncIterator[Simulation]:
+    """A simulation of these boards (all roles with None) in tmp_path/sim while the block lasts."""
+    sim = Simulation(roles=roles, state_dir=tmp_path / "sim", options=options)
+    await sim.start()
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+@contextlib.asynccontextmanager
 async def make_rig(
     tmp_path: Path, roles: list[str] | None = None, options: dict[str, BoardOptions] | None = None
 ) -> AsyncIterator[Rig]:
-    sim = Simulation(roles=roles, state_dir=tmp_path / "sim", options=options)
-    await sim.start()
-    daemon = Daemon(
-        Config(
-            http=HttpConfig(port=0),
-            link=LinkConfig(),
-            boards=BoardsConfig(discover_usb=False, ports=sim.ports()),
+    async with simulation(tmp_path, roles, options) as sim:
+        daemon = Daemon(
+            Config(
+                http=HttpConfig(port=0),
+                link=LinkConfig(),
+                boards=BoardsConfig(discover_usb=False, ports=sim.ports()),
+            )
         )
-    )
-    task = asyncio.create_task(daemon.run())
-    try:
-        await asyncio.wait_for(daemon.ready.wait(), 10)
-        base = f"http://127.0.0.1:{daemon.http_port}"
-        async with httpx2.AsyncClient(base_url=base, timeout=5) as http:
-            yield Rig(sim, daemon, http)
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await sim.stop()
+        task = asyncio.create_task(daemon.run())
+        try:
+            async with asyncio.timeout(10):
+                await daemon.ready.wait()
+            base = f"http://127.0.0.1:{daemon.http_port}"
+            async with httpx2.AsyncClient(base_url=base, timeout=5) as http:
+                yield Rig(sim, daemon, http)
+        finally:
+            await stop_task(task)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ interactive console driven through tmux as a person types."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 import shutil
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from tests.hil.conftest import simulation
 from vitrine.sim.glass import Noise
 from vitrine.sim.manager import BoardOptions, Simulation
 from vitrine_fw import wire
@@ -65,18 +65,6 @@ async def read_port(path: Path, wait_s: float = 0.2) -> bytes:
             return b""
     finally:
         os.close(fd)
-
-
-@contextlib.asynccontextmanager
-async def simulation(
-    tmp_path: Path, roles: list[str], options: dict[str, BoardOptions] | None = None
-) -> AsyncIterator[Simulation]:
-    sim = Simulation(roles=roles, state_dir=tmp_path / "sim", options=options)
-    await sim.start()
-    try:
-        yield sim
-    finally:
-        await sim.stop()
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

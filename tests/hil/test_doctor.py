@@ -5,22 +5,21 @@ port held by another program and an invalid config each get their status and wha
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import shutil
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import serial
 
+from tests.hil.conftest import simulation
 from vitrine.bench.daemon import free_port, write_config
 from vitrine.firmware import build_hash
 from vitrine.paths import firmware_dir
-from vitrine.sim.manager import BoardOptions, Simulation
+from vitrine.sim.manager import BoardOptions
 from vitrine_fw import wire
 
 from .conftest import make_rig
@@ -59,18 +58,6 @@ async def doctor(
 
 def by_name(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["name"]: c for c in result["checks"]}
-
-
-@contextlib.asynccontextmanager
-async def simulation(
-    tmp_path: Path, roles: list[str], options: dict[str, BoardOptions] | None = None
-) -> AsyncIterator[Simulation]:
-    sim = Simulation(roles=roles, state_dir=tmp_path / "sim", options=options)
-    await sim.start()
-    try:
-        yield sim
-    finally:
-        await sim.stop()
 
 
 async def test_without_a_daemon_the_boards_ports_are_opened_and_match(tmp_path: Path) -> None:
