@@ -81,6 +81,19 @@ class BoardStats:
     faults: dict[str, int] = field(default_factory=dict)
 
 
+def _receive(sock: socket.socket | None) -> bytes | None:
+    """What a non-blocking socket to a board process has for us: None when nothing (yet, or
+    no socket), b"" when the other end is gone."""
+    if sock is None:
+        return None
+    try:
+        return sock.recv(65536)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
+
+
 def _number(where: str, value: Any, lo: float, hi: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise SimError(f"{where}={value!r}: allowed a number in {lo:g}..{hi:g}")
@@ -382,14 +395,9 @@ class VirtualBoard:
     def _from_world(self) -> None:
         # Lines back from the board: what its LED strips show (vitrine.sim.world).
         sock = self._world
-        if sock is None:
+        data = _receive(sock)
+        if data is None:
             return
-        try:
-            data = sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = b""
         if not data:  # the board process is gone; its reset opens a new channel
             with contextlib.suppress(Exception):
                 asyncio.get_running_loop().remove_reader(sock)
@@ -413,15 +421,9 @@ class VirtualBoard:
     # --- data between the board process and the cable ---------------------------------------
 
     def _from_board(self) -> None:
-        sock = self._sock
-        if sock is None:
+        data = _receive(self._sock)
+        if data is None:
             return
-        try:
-            data = sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = b""
         if not data:
             self._close_socket()
             return
