@@ -22,6 +22,7 @@ from vitrine.devices.lights import (
 from vitrine.hardware import board_config, load_boards
 from vitrine.link.board import BoardLink
 from vitrine.link.boards import Boards
+from vitrine.tasks import stop_task
 from vitrine_fw import config as fw_config
 from vitrine_fw import wire
 
@@ -161,33 +162,27 @@ class LightsPeer(FakeBoard):
             await asyncio.sleep(0.05)
 
 
-async def test_no_answer_fails_with_the_timeout() -> None:
-    async with (
-        LightsPeer(wire.CAP_LINK | wire.CAP_LIGHTING) as peer,
-        host({"lights": peer.url}) as h,
-    ):
+async def sunset_from_a_peer(capabilities: int) -> tuple[LightingResult, LightsPeer]:
+    """Ask for the sunset scene of a scripted lights board with these capabilities that
+    keeps its heartbeat but never answers LIGHT_SET."""
+    async with LightsPeer(capabilities) as peer, host({"lights": peer.url}) as h:
         beating = asyncio.create_task(peer.beat())
         try:
             await up(h)
-            result = await h.ask("sunset")
+            return await h.ask("sunset"), peer
         finally:
-            beating.cancel()
+            await stop_task(beating)
+
+
+async def test_no_answer_fails_with_the_timeout() -> None:
+    result, peer = await sunset_from_a_peer(wire.CAP_LINK | wire.CAP_LIGHTING)
     assert result.status == "failed"
     assert result.detail == "board lights: no answer to LIGHT_SET after 3 attempts of 100 ms"
     assert peer.types_received().count(wire.LIGHT_SET) == 3  # the link retried
 
 
 async def test_a_lights_board_without_lighting_firmware_is_no_device() -> None:
-    async with (
-        LightsPeer(wire.CAP_LINK | wire.CAP_CONSOLE) as peer,
-        host({"lights": peer.url}) as h,
-    ):
-        beating = asyncio.create_task(peer.beat())
-        try:
-            await up(h)
-            result = await h.ask("sunset")
-        finally:
-            beating.cancel()
+    result, peer = await sunset_from_a_peer(wire.CAP_LINK | wire.CAP_CONSOLE)
     assert result.status == "no_device"
     assert result.detail == (
         "the lights board runs no lighting (its firmware has link, console): "
