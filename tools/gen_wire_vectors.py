@@ -86,6 +86,8 @@ def hand_packed(typ, f):
         return _str(f["line"])
     if typ == wire.CONSOLE_READ:
         return struct.pack("<HB", f["req"], f["part"])
+    if typ == wire.LINK_TIMING:
+        return struct.pack("<HB", f["heartbeat_ms"], f["missed_heartbeats"])
     raise KeyError(typ)
 
 
@@ -283,6 +285,15 @@ MESSAGES = [
         78,
         wire.FLAG_ACK_REQ,
         {"r": 255, "g": 255, "b": 255, "w": 255, "brightness": 255, "fade_ms": 0xFFFF},
+    ),
+    (
+        # The host's default link timing, sent right after the handshake (protocol.md §7).
+        "link_timing_default",
+        wire.LINK_TIMING,
+        1,
+        wire.FLAG_ACK_REQ,
+        {"heartbeat_ms": 1000, "missed_heartbeats": 4},
+        True,
     ),
     ("console_cmd", wire.CONSOLE_CMD, 40, wire.FLAG_ACK_REQ, {"line": "selftest"}, True),
     (

@@ -53,6 +53,7 @@ from vitrine.hardware import load_frame
 from vitrine.link.board import LinkSettings
 from vitrine.paths import state_dir
 from vitrine.section import Section
+from vitrine_fw import wire
 
 DEFAULT_PATH = Path("/etc/vitrine/vitrine.toml")  # the config the installed service reads
 
@@ -102,8 +103,11 @@ class HttpConfig(Section):
 
 
 class LinkConfig(Section):
-    heartbeat_s: float = Field(default=1.0, ge=0.1, le=10.0)
-    missed_heartbeats: int = Field(default=4, ge=2, le=20)
+    # the ranges a board follows (LINK_TIMING, docs/protocol.md §7)
+    heartbeat_s: float = Field(
+        default=1.0, ge=wire.HEARTBEAT_MIN_MS / 1000, le=wire.HEARTBEAT_MAX_MS / 1000
+    )
+    missed_heartbeats: int = Field(default=4, ge=wire.MISSED_MIN, le=wire.MISSED_MAX)
     hello_interval_s: float = Field(default=0.25, ge=0.05, le=5.0)
     command_timeout_s: float = Field(default=0.25, ge=0.01, le=10.0)
     command_retries: int = Field(default=3, ge=0, le=10)

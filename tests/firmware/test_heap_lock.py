@@ -18,6 +18,7 @@ CHECKS = (
     "encode_frame_into_full",
     "crc_write_check",
     "link_send",
+    "link_send_paused",
     "probe_fill_send",
     "link_receive_stream",
 )
@@ -55,6 +56,8 @@ def test_locked_runs_did_their_work(report):
     assert values["encode_frame_into_matches"] == [True, True]
     # CRC matches binascii, is a value MicroPython would box, and a flipped byte is caught.
     assert values["crc"] == [True, True, True, False]
+    # a stream frame while the host is away: not written, no seq used, counted
+    assert values["link_send_paused"] == [0, 0, 2]
     writes, nbytes, seq, tx_frames = values["link_send"]
     assert (writes, seq, tx_frames) == (2, 2, 2)
     assert nbytes == len(wire.encode_frame(wire.PROBE, 1, 0, bytes(range(1, 65))))

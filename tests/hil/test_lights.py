@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -102,3 +103,22 @@ async def test_without_a_lights_board_a_scene_is_no_device(tmp_path: Path) -> No
             result = await result_of(results, "d1", 5)
     assert (result.scene, result.request_id) == ("daylight", "d1")
     assert (result.status, result.detail) == ("no_device", "no lights board is connected")
+
+
+async def test_a_scene_is_applied_after_the_daemons_loop_stalled(tmp_path: Path) -> None:
+    # The daemon's event loop blocks for 6 s (a stuck handler): no host HEARTBEAT reaches the
+    # board for longer than it waits (4.5 s), so it stops hearing the host. The link must not
+    # stay "up" on the host while the board refuses every command: the scene asked for after
+    # the stall is applied.
+    async with make_rig(tmp_path, roles=["lights"]) as rig:
+        await rig.wait_board("lights", lambda b: b["state"] == "up")
+        async with facade(rig) as results:
+            time.sleep(6.0)  # noqa: ASYNC251 - on purpose: blocks the loop the daemon runs in
+            rig.daemon.bus.publish(LightingCommand(scene="evening", request_id="s1", t_ns=1))
+            result = await result_of(results, "s1", 10)
+            assert (result.status, result.detail) == ("applied", None)
+            await wait_colour(rig, EVENING)
+        link = rig.daemon.boards.by_name("lights")
+        assert link is not None and link.is_up
+        assert link.counters.rehandshakes == 1
+        assert link.counters.link_losses == 0

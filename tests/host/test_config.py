@@ -15,7 +15,7 @@ from vitrine.paths import hardware_dir
 # (section, key, lowest, highest): every ranged setting of the schema.
 RANGES = [
     ("http", "port", 0, 65535),
-    ("link", "heartbeat_s", 0.1, 10.0),
+    ("link", "heartbeat_s", 0.1, 5.0),
     ("link", "missed_heartbeats", 2, 20),
     ("link", "hello_interval_s", 0.05, 5.0),
     ("link", "command_timeout_s", 0.01, 10.0),

@@ -3,6 +3,8 @@
 # valid values.
 import json
 
+from vitrine_fw import wire
+
 ROLES = ("touch", "presence", "lights", "beacon")
 LINK_KINDS = ("usb-cdc", "uart")
 MAX_PIXELS = 1000  # LEDs on one strip at most
@@ -11,8 +13,9 @@ MAX_PIXELS = 1000  # LEDs on one strip at most
 _INTS = {
     "watchdog_ms": (1000, 8000, 5000),  # RP2040's watchdog tops out at 8388 ms
     "liveness_ms": (200, 8000, 2000),  # a task silent for longer stops the watchdog feed
-    "heartbeat_ms": (100, 5000, 1000),
-    "missed_heartbeats": (2, 20, 4),
+    # until the host's LINK_TIMING says otherwise (the same ranges: wire.py)
+    "heartbeat_ms": (wire.HEARTBEAT_MIN_MS, wire.HEARTBEAT_MAX_MS, 1000),
+    "missed_heartbeats": (wire.MISSED_MIN, wire.MISSED_MAX, 4),
 }
 
 

@@ -8,15 +8,24 @@
 # else, and see its cause). The host sends HELLO as a command; the board answers ACK with its
 # own HELLO payload as the result, or NACK(schema_mismatch) saying which side to update.
 #
+# Right after the handshake the host sends LINK_TIMING with its heartbeat period and the
+# missed periods after which a side is declared gone: the board adopts both for its own
+# HEARTBEAT and for supervising the host, so the two sides agree by construction (a board
+# told values it cannot follow answers NACK(refused) naming them and the allowed range).
+#
 # Host state machine, as the board sees it:
 #
 #   host_up = False --(HELLO from host, schema matches)--> host_up = True
 #        ^                                                      |
-#        +------(no host HEARTBEAT for missed_heartbeats periods)+
+#        +------(no host HEARTBEAT for missed_heartbeats periods, plus half a period)
 #
-# While the host is not up the board answers commands with NACK(not_ready) and holds LOG
-# lines in a small backlog that is sent after the next handshake. Streams are only sent while
-# the host is up.
+# While the host is not up the board answers commands with NACK(not_ready) (which makes the
+# host shake hands again), holds LOG lines in a small backlog that is sent after the next
+# handshake, and sends nothing else but its HEARTBEAT: every other frame send() is asked for
+# (the subsystems' streams and events) is dropped and counted in tx_paused, because nobody
+# takes it and a USB-CDC or UART buffer that nobody drains would only fill up. A host that
+# comes back catches up: touch reports list every contact in each scan, and the on_up
+# callbacks resend state (the touch frame's health) after each handshake.
 
 try:
     from micropython import const
@@ -58,6 +67,7 @@ class Link:
         self.clock = clock
         self.identity = identity
         self.heartbeat_ms = heartbeat_ms
+        self.missed_heartbeats = missed_heartbeats
         self.host_timeout_ms = heartbeat_ms * missed_heartbeats + heartbeat_ms // 2
         self.schema_rev = wire.SCHEMA_REV  # the simulator may pose as an older firmware
         self.schema_hash = wire.SCHEMA_HASH
@@ -74,6 +84,7 @@ class Link:
         self._recent = [None] * _DEDUP  # (seq, type, reply frame bytes) of recent commands
         self._recent_i = 0
         self._backlog = []
+        self._on_up = []  # callbacks run after each handshake (subsystems resend their state)
         self._tick_ms = clock.ticks_ms()
         self.uptime_ms = 0  # accumulated, so it survives the ticks counter wrapping
         # Counters (reported in every HEARTBEAT).
@@ -84,7 +95,9 @@ class Link:
         self.bad_payloads = 0
         self.tx_frames = 0
         self.tx_dropped = 0
+        self.tx_paused = 0  # frames not sent because the host was not up (see above)
         self.handshakes = 0
+        self.handlers[wire.LINK_TIMING] = self.link_timing
 
     # --- registration ---------------------------------------------------------------------
 
@@ -94,6 +107,31 @@ class Link:
         For commands (kind C) the handler's return value (bytes or None) goes back in the
         ACK; raising Refused or wire.WireError answers NACK."""
         self.handlers[typ] = handler
+
+    def on_up(self, callback):
+        """Call callback() after every handshake, once the host is up again (a subsystem
+        resends the state it announced while nobody listened)."""
+        self._on_up.append(callback)
+
+    def link_timing(self, values):
+        """LINK_TIMING(heartbeat_ms, missed_heartbeats) command: follow the host's period
+        and patience; raises Refused for values outside what this firmware accepts."""
+        heartbeat_ms, missed = values
+        if not wire.HEARTBEAT_MIN_MS <= heartbeat_ms <= wire.HEARTBEAT_MAX_MS:
+            raise Refused(
+                "heartbeat_ms=%d, this board follows %d..%d"
+                % (heartbeat_ms, wire.HEARTBEAT_MIN_MS, wire.HEARTBEAT_MAX_MS)
+            )
+        if not wire.MISSED_MIN <= missed <= wire.MISSED_MAX:
+            raise Refused(
+                "missed_heartbeats=%d, this board follows %d..%d"
+                % (missed, wire.MISSED_MIN, wire.MISSED_MAX)
+            )
+        self.heartbeat_ms = heartbeat_ms
+        self.missed_heartbeats = missed
+        self.host_timeout_ms = heartbeat_ms * missed + heartbeat_ms // 2
+        # the host's silence is measured from now, in the new period
+        self.host_seen_ms = self.clock.ticks_ms()
 
     # --- receiving ------------------------------------------------------------------------
 
@@ -195,6 +233,8 @@ class Link:
         self._backlog = []
         for level, subsystem, text in backlog:
             self.send_fields(wire.LOG, level, subsystem, text)
+        for callback in self._on_up:
+            callback()
 
     def _schema_advice(self, host_rev):
         role = self.identity["role"]
@@ -245,7 +285,13 @@ class Link:
     # --- sending --------------------------------------------------------------------------
 
     def send(self, typ, payload, n, flags=0):
-        """Send payload[0:n] as a frame of type typ with the next seq. Allocates nothing."""
+        """Send payload[0:n] as a frame of type typ with the next seq; returns the seq, or -1
+        when the frame was not sent because the host is not up (only HELLO and HEARTBEAT go
+        out then). Allocates nothing."""
+        # two comparisons, not `in (...)`: MicroPython would build that tuple on every send
+        if not self.host_up and typ != wire.HEARTBEAT and typ != wire.HELLO:  # noqa: PLR1714
+            self.tx_paused += 1
+            return -1
         seq = self.seq
         self.seq = (seq + 1) & 0xFFFF
         size = wire.encode_frame_into(self.tx, typ, seq, flags, payload, n)

@@ -32,7 +32,7 @@ import struct
 from array import array
 
 PROTOCOL_VERSION = const(1)  # header byte 0; bumped on any change to framing or header
-SCHEMA_REV = const(4)  # bumped whenever the message table below changes
+SCHEMA_REV = const(5)  # bumped whenever the message table below changes
 
 HEADER_LEN = const(5)  # version, flags, seq (2), type
 CRC_LEN = const(4)
@@ -64,6 +64,7 @@ ACK = const(0x02)  # command accepted (and done); payload may carry a result
 NACK = const(0x03)  # command refused, with a reason code
 HEARTBEAT = const(0x04)  # 1 Hz both ways: uptime and the sender's error counters
 LOG = const(0x05)  # a log line from the board
+LINK_TIMING = const(0x06)  # the host's heartbeat period and patience, which the board follows
 
 TOUCH_REPORT = const(0x20)  # the contacts on the glass, one frame per scan while touched
 TOUCH_HEALTH = const(0x21)  # failed and saturated beams; sent when the set of failed beams changes
@@ -112,6 +113,7 @@ TABLE = (
         "uptime_ms:I rx_frames:I crc_errors:I framing_errors:I gaps:I unknown_types:I tx_dropped:I",
     ),
     (LOG, "LOG", "E", "level:B subsystem:s text:s"),
+    (LINK_TIMING, "LINK_TIMING", "C", "heartbeat_ms:H missed_heartbeats:B"),
     (TOUCH_REPORT, "TOUCH_REPORT", "S", "scan:H t_us:I contacts:y"),
     (TOUCH_HEALTH, "TOUCH_HEALTH", "E", "beams:H failed:H saturated:H failed_beams:y"),
     (LIGHT_SET, "LIGHT_SET", "C", "r:B g:B b:B w:B brightness:B fade_ms:H"),
@@ -213,6 +215,15 @@ CONSOLE_STATUSES = {
 }
 CONSOLE_PART = const(240)  # answer bytes per part (an ACK's result holds at most 245)
 CONSOLE_MAX_PARTS = const(40)  # parts of one answer at most (9600 bytes)
+
+# LINK_TIMING (protocol.md §7): the HEARTBEAT period both sides use, and how many periods of
+# silence (plus half a period) make a side declare the other gone. The host sends its own
+# values right after the handshake, so both sides agree by construction; a board refuses
+# values outside these ranges (its config.json takes the same ranges).
+HEARTBEAT_MIN_MS = const(100)
+HEARTBEAT_MAX_MS = const(5000)
+MISSED_MIN = const(2)
+MISSED_MAX = const(20)
 
 # Log levels carried by LOG.
 LOG_DEBUG = const(10)

@@ -2,14 +2,20 @@
 
 States:
 
-    connecting --port open--> handshake --ACK(HELLO), compatible--> up
+    connecting --port open--> handshake --ACK(HELLO), compatible, ACK(LINK_TIMING)--> up
         ^                        |  \\--NACK / incompatible HELLO--> refused (waits for a
         |                        |                                   compatible HELLO)
         +--- backoff <--- down <-+-- port lost, or no HEARTBEAT for missed_heartbeats periods
 
+The handshake ends with LINK_TIMING: the board adopts this host's heartbeat period and
+patience, so both sides supervise each other with the same numbers.
+
 While up, a HELLO frame from the board means it has just reset (boards send HELLO only at
 boot); the link reports BoardRebooted with the reset cause and shakes hands again without
-closing the port. Received messages are published on the bus as typed dataclasses.
+closing the port. It shakes hands again, too, when the board has stopped hearing this host:
+a command answered NACK(not_ready), or this host's own heartbeats paused for as long as the
+board waits for them (its event loop stalled); the command is then sent once more. Received
+messages are published on the bus as typed dataclasses.
 """
 
 from __future__ import annotations
@@ -90,6 +96,7 @@ class LinkCounters:
     link_losses: int = 0
     heartbeat_timeouts: int = 0
     reboots: int = 0  # boot HELLOs seen while up
+    rehandshakes: int = 0  # handshakes again because the board had stopped hearing this host
     commands: int = 0
     retries: int = 0
     command_timeouts: int = 0
@@ -233,12 +240,15 @@ class BoardLink:
         *values: Any,
         timeout: float | None = None,
         retries: int | None = None,
+        again: bool = True,
     ) -> m.Ack:
         """Send a command and wait for its ACK, retrying with the same seq (commands are
-        idempotent and the board answers a retry from its reply cache).
+        idempotent and the board answers a retry from its reply cache). A NACK not_ready
+        (the board no longer hears this host) makes the link shake hands again and, when
+        `again`, the command is sent once more.
 
         Raises LinkDown, CommandTimeout or CommandRejected (a NACK)."""
-        if self.state != LinkState.UP and typ != wire.HELLO:
+        if self.state != LinkState.UP and typ not in _HANDSHAKE_TYPES:
             raise LinkDown(self.name, self.state.value)
         name = wire.message_name(typ) or f"0x{typ:02x}"
         timeout = self.settings.command_timeout_s if timeout is None else timeout
@@ -269,6 +279,17 @@ class BoardLink:
                 future.cancel()
         if isinstance(reply, m.Nack):
             self.counters.nacks += 1
+            if reply.reason == wire.NACK_NOT_READY and typ not in _HANDSHAKE_TYPES and again:
+                # The board dropped this host (it heard no HEARTBEAT for too long) while this
+                # side still shows up: shake hands again, then send the command once more.
+                self._rehandshake(f"{name} answered not_ready: the board had stopped hearing us")
+                try:
+                    await self.wait_up(self.settings.handshake_patience_s)
+                except TimeoutError:
+                    raise LinkDown(self.name, self.state.value) from None
+                return await self.command(
+                    typ, *values, timeout=timeout, retries=retries, again=False
+                )
             raise CommandRejected(self.name, name, reply.reason_name, reply.detail)
         assert isinstance(reply, m.Ack)
         return reply
@@ -393,13 +414,50 @@ class BoardLink:
             else:
                 hello, problem = self._check_hello(ack)
                 if hello is not None:
-                    self._connected(hello)
-                    return
+                    try:
+                        await self._send_timing(interval)
+                    except CommandTimeout:
+                        continue  # HELLO again: the board may have reset meanwhile
+                    except CommandRejected as err:
+                        problem = (
+                            f"the {hello.role} board cannot follow this host's link timing "
+                            f"(heartbeat_s = {self.settings.heartbeat_s:g}, missed_heartbeats = "
+                            f"{self.settings.missed_heartbeats}): {err.detail}; set [link] "
+                            "within what the board follows"
+                        )
+                    except LinkDown:
+                        return
+                    else:
+                        self._connected(hello)
+                        return
             # Refused: say why, then try again when the board resets (its boot HELLO) or a
             # little later (it may have been reflashed meanwhile).
             self._refuse(problem)
             self._hello_seen.clear()
             await self._wait_any(lost, self._hello_seen, 4 * interval)
+
+    async def _send_timing(self, interval: float) -> None:
+        """Tell the board this host's heartbeat period and patience (LINK_TIMING), which it
+        follows from now on."""
+        settings = self.settings
+        await self.command(
+            wire.LINK_TIMING,
+            round(settings.heartbeat_s * 1000),
+            settings.missed_heartbeats,
+            timeout=interval,
+            retries=2,
+        )
+
+    def _rehandshake(self, reason: str) -> None:
+        # Up on this side, but not on the board's: shake hands again on the open port.
+        if self.state != LinkState.UP:
+            return
+        self.counters.rehandshakes += 1
+        self._note_error(reason)
+        log.warning("%s: handshake again on %s: %s", self.name, self.url, reason)
+        self._up.clear()
+        self._set_state(LinkState.HANDSHAKE)
+        self._hello_seen.set()
 
     def _check_hello(self, ack: m.Ack) -> tuple[m.Hello | None, str]:
         """The board's HELLO from its ACK, or None and why this host cannot use the board."""
@@ -458,14 +516,25 @@ class BoardLink:
         must be dropped, None when the board rebooted and needs a new handshake."""
         period = self.settings.heartbeat_s
         limit = period * self.settings.missed_heartbeats + period / 2
+        # The board drops this host after `limit` without its HEARTBEAT (the same numbers:
+        # LINK_TIMING); a pause of our own heartbeats that long means it has, or is about to.
+        paused_limit = period * self.settings.missed_heartbeats
         self._hello_seen.clear()
         while True:
             with contextlib.suppress(LinkDown):
                 self.send(wire.HEARTBEAT, *self._host_heartbeat())
+            sent = time.monotonic()
             await self._wait_any(lost, self._hello_seen, period)
             if lost.done():
                 return lost.result()
-            if self.state != LinkState.UP:  # a boot HELLO arrived: shake hands again
+            if self.state != LinkState.UP:  # a boot HELLO or a not_ready: shake hands again
+                return None
+            paused = time.monotonic() - sent
+            if paused > paused_limit:
+                self._rehandshake(
+                    f"this host sent no heartbeat for {paused:.1f} s (its event loop stalled): "
+                    "the board has stopped hearing us"
+                )
                 return None
             silent = time.monotonic() - self._last_heartbeat
             if silent > limit:
@@ -627,6 +696,9 @@ class BoardLink:
             self.counters.bytes_skipped += reader.bytes_skipped
         self._reader = None
 
+
+# Commands a link sends before it is up: the handshake's.
+_HANDSHAKE_TYPES = (wire.HELLO, wire.LINK_TIMING)
 
 __all__ = [
     "BoardLink",

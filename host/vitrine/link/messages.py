@@ -85,6 +85,13 @@ class Log(BoardMessage):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LinkTiming(BoardMessage):
+    TYPE: ClassVar[int] = wire.LINK_TIMING
+    heartbeat_ms: int  # the HEARTBEAT period both sides use
+    missed_heartbeats: int  # periods of silence (plus half a period) before a side is gone
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProbeStart(BoardMessage):
     TYPE: ClassVar[int] = wire.PROBE_START
     rate_hz: int
@@ -223,6 +230,7 @@ MESSAGE_CLASSES: dict[int, type[BoardMessage]] = {
         Nack,
         Heartbeat,
         Log,
+        LinkTiming,
         TouchReport,
         TouchHealth,
         LightSet,

@@ -184,11 +184,16 @@ def main():
         flags[1],
     ]
 
-    # (d) Link.send with a port that stores nothing new; also the probe stream's send.
+    # (d) Link.send with a port that stores nothing new; also the probe stream's send. First
+    # while the host is away (the frame is held back and counted), then with the host up.
     clock = FakeClock(5000)
     port = CountingPort()
     link = Link(port, clock, IDENTITY)
     payload = bytearray(range(1, 65))
+    link_send(link, payload, len(payload), None)  # warm-up
+    checks["link_send_paused"] = measure(link_send, link, payload, len(payload))
+    values["link_send_paused"] = [port.writes, link.seq, link.tx_paused]
+    link.host_up = True  # as after a handshake (section (e) shakes hands for real)
     link_send(link, payload, len(payload), None)  # warm-up
     before = port.bytes
     checks["link_send"] = measure(link_send, link, payload, len(payload))

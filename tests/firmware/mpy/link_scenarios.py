@@ -353,6 +353,90 @@ def scenario_other_protocol_version_is_nacked():
     eq(link.version_errors, 3, "version_errors")
 
 
+# --- the host's timing, and streams while the host is away ---------------------------------
+
+
+def _timing(seq, heartbeat_ms, missed):
+    return host_frame(wire.LINK_TIMING, seq, (heartbeat_ms, missed))
+
+
+def scenario_link_timing_is_followed_both_ways():
+    # The host's period and patience replace the board's own: its HEARTBEAT comes at the
+    # host's period and the host is dropped after the host's number of silent periods.
+    link, port, clock = make_link()
+    handshake(link, port, 100)
+    feed(link, _timing(101, 250, 3))
+    check_reply(only(port.take(), "ACK"), wire.ACK, 101, wire.LINK_TIMING)
+    eq((link.heartbeat_ms, link.missed_heartbeats), (250, 3), "heartbeat_ms, missed")
+    eq(link.host_timeout_ms, 250 * 3 + 125, "host_timeout_ms")
+    for _ in range(3):  # 750 ms of silence: within 3 periods plus half a period
+        clock.advance_ms(250)
+        link.tick()
+    ok(link.host_up, "up after 3 silent periods of 250 ms")
+    clock.advance_ms(250)
+    link.tick()
+    ok(not link.host_up, "down after 4 silent periods of 250 ms (1 s, not the default 4.5 s)")
+
+
+def scenario_link_timing_the_board_cannot_follow_is_refused():
+    link, port, _ = make_link()
+    handshake(link, port, 100)
+    for seq, values, part in (
+        (101, (wire.HEARTBEAT_MIN_MS - 1, 4), "heartbeat_ms=99, this board follows 100..5000"),
+        (102, (wire.HEARTBEAT_MAX_MS + 1, 4), "heartbeat_ms=5001"),
+        (103, (1000, wire.MISSED_MIN - 1), "missed_heartbeats=1, this board follows 2..20"),
+        (104, (1000, wire.MISSED_MAX + 1), "missed_heartbeats=21"),
+    ):
+        feed(link, _timing(seq, values[0], values[1]))
+        detail = check_nack(only(port.take(), "NACK"), seq, wire.LINK_TIMING, wire.NACK_REFUSED)
+        contains(detail, part, "refusal names the value and the range")
+    eq((link.heartbeat_ms, link.missed_heartbeats), (HEARTBEAT_MS, MISSED), "unchanged")
+
+
+def scenario_streams_pause_while_the_host_is_away():
+    # Before the handshake and after the host's heartbeats stop, only HEARTBEAT (and the boot
+    # HELLO) go out; streams and events are held back, counted, and use no sequence number.
+    link, port, clock = make_link()
+    payload = bytearray(16)
+    eq(link.send(wire.PROBE, payload, 9), -1, "send before the handshake")
+    eq(link.send(wire.TOUCH_HEALTH, payload, 7), -1, "event before the handshake")
+    link.tick()
+    eq([f.name for f in port.take()], ["HEARTBEAT"], "only the HEARTBEAT went out")
+    eq(link.tx_paused, 2, "tx_paused")
+    handshake(link, port, 100)
+    eq(link.send(wire.PROBE, payload, 9), 1, "send once the host is up (HEARTBEAT was seq 0)")
+    eq([f.name for f in port.take()], ["PROBE"], "the stream flows")
+    for _ in range(MISSED + 1):
+        clock.advance_ms(HEARTBEAT_MS)
+        link.tick()
+    ok(not link.host_up, "host gone")
+    port.take()
+    eq(link.send(wire.PROBE, payload, 9), -1, "send after the host went away")
+    eq(port.take(), [], "nothing written")
+    eq(link.tx_paused, 3, "tx_paused")
+
+
+def scenario_on_up_callbacks_run_after_each_handshake():
+    link, port, clock = make_link()
+    calls = []
+
+    def announce():
+        calls.append(link.host_up)
+        link.send(wire.TOUCH_HEALTH, bytearray(7), 7)
+
+    link.on_up(announce)
+    link.log(wire.LOG_WARNING, "touch", "held back")
+    feed(link, host_hello(100))
+    eq(calls, [True], "called once, with the host up")
+    names = [f.name for f in port.take()]
+    eq(names, ["ACK", "LOG", "TOUCH_HEALTH"], "ACK, then the backlog, then the callbacks")
+    for _ in range(MISSED + 1):
+        clock.advance_ms(HEARTBEAT_MS)
+        link.tick()
+    feed(link, host_hello(200))
+    eq(calls, [True, True], "called again after the next handshake")
+
+
 # --- periodic work ---------------------------------------------------------------------------
 
 
@@ -413,14 +497,17 @@ def scenario_uptime_survives_ticks_wrap():
 
 
 def scenario_short_writes_count_as_dropped():
-    link, _, _ = make_link(accept=3)
+    link, port, _ = make_link(accept=3)
+    handshake(link, port)  # its ACK is a short write too
+    before = (link.tx_frames, link.tx_dropped)
     link.send_fields(wire.LOG, wire.LOG_INFO, "t", "x")
     link.send_fields(wire.LOG, wire.LOG_INFO, "t", "y")
-    eq((link.tx_frames, link.tx_dropped), (2, 2), "tx_frames, tx_dropped")
+    eq((link.tx_frames - before[0], link.tx_dropped - before[1]), (2, 2), "tx_frames, tx_dropped")
 
 
 def scenario_send_numbers_frames():
     link, port, _ = make_link()
+    handshake(link, port)
     payload = bytearray(32)
     payload[0] = 7
     seqs = [link.send(wire.PROBE, payload, 9) for _ in range(3)]

@@ -94,12 +94,16 @@ async def serve_firmware(
 
 
 class FakeBoard:
-    """A scripted wire peer on a TCP port. It records what the host sends and answers HELLO
-    with an ACK carrying its own HELLO unless told otherwise."""
+    """A scripted wire peer on a TCP port. It records what the host sends, answers HELLO
+    with an ACK carrying its own HELLO unless told otherwise, and LINK_TIMING with an ACK (or
+    a NACK refused when given `timing_refusal`)."""
 
-    def __init__(self, role: str = "touch", answer_hello: bool = True) -> None:
+    def __init__(
+        self, role: str = "touch", answer_hello: bool = True, timing_refusal: str | None = None
+    ) -> None:
         self.role = role
         self.answer_hello = answer_hello
+        self.timing_refusal = timing_refusal
         self.received: list[tuple[int, int, int, bytes]] = []  # (flags, seq, type, payload)
         self.writers: list[asyncio.StreamWriter] = []
         self.seq = 0
@@ -146,6 +150,11 @@ class FakeBoard:
                 self.received.append((flags, seq, typ, payload))
                 if typ == wire.HELLO and flags & wire.FLAG_ACK_REQ and self.answer_hello:
                     self.reply(seq, wire.ACK, (wire.HELLO, self.hello_payload()))
+                elif typ == wire.LINK_TIMING and self.timing_refusal is not None:
+                    refusal = (wire.LINK_TIMING, wire.NACK_REFUSED, self.timing_refusal)
+                    self.reply(seq, wire.NACK, refusal)
+                elif typ == wire.LINK_TIMING:
+                    self.reply(seq, wire.ACK, (wire.LINK_TIMING, b""))
 
     def send_raw(self, data: bytes) -> None:
         for w in self.writers:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
 
 import pytest
 
@@ -231,3 +233,68 @@ async def test_closing_a_link_on_purpose_is_not_reported_as_a_loss(firmware_boar
         assert sub.drain() == []
     assert link.state == LinkState.CLOSED
     assert link.counters.link_losses == 0
+
+
+# --- both sides keep the same timing, and the host finds out when the board stopped hearing it
+
+
+async def test_the_board_follows_the_hosts_heartbeat_period(firmware_board):
+    # The board's config.json says 100 ms (it would drop a silent host after 450 ms); the
+    # host beats every 600 ms. Without LINK_TIMING the board would refuse every command.
+    slow = dataclasses.replace(FAST, heartbeat_s=0.6)
+    bus = EventBus()
+    async with running_link(firmware_board.url, slow, bus=bus) as link:
+        await link.wait_up(5)
+        board_link = firmware_board.sup.link
+        assert (board_link.heartbeat_ms, board_link.missed_heartbeats) == (600, 4)
+        with bus.subscribe(m.Heartbeat) as beats:
+            first = await beats.next(m.Heartbeat, 2)
+            second = await beats.next(m.Heartbeat, 2)
+        await asyncio.sleep(0.5)
+        ack = await link.command(wire.LIGHT_SET, 10, 20, 30, 0, 255, 0)
+    assert ack.acked_type == wire.LIGHT_SET
+    assert (second.rx_ns - first.rx_ns) / 1e9 > 0.45  # the board beats at the host's period
+    assert board_link.host_up
+    assert link.counters.rehandshakes == 0
+
+
+async def test_not_ready_makes_the_host_shake_hands_again_and_resend(firmware_board):
+    async with running_link(firmware_board.url, FAST) as link:
+        await link.wait_up(5)
+        board_link = firmware_board.sup.link
+        board_link.host_up = False  # the board stopped hearing us (heartbeats lost on the line)
+        ack = await link.command(wire.LIGHT_SET, 10, 20, 30, 0, 255, 0)
+        assert ack.acked_type == wire.LIGHT_SET
+        assert link.is_up
+    assert link.counters.rehandshakes == 1
+    assert board_link.handshakes == 2
+    assert "not_ready" in (link.error or "")
+
+
+async def test_a_host_whose_loop_stalled_shakes_hands_again_on_its_own(firmware_board):
+    async with running_link(firmware_board.url, FAST) as link:
+        await link.wait_up(5)
+        board_link = firmware_board.sup.link
+        # The board gives up on a host silent for 4 periods of 100 ms plus 50 ms. This blocks
+        # the loop both run in, so the board's own check runs only after it: let it run first.
+        time.sleep(0.8)  # noqa: ASYNC251 - on purpose: the stall under test
+        await asyncio.sleep(0)
+        for _ in range(100):
+            if link.counters.rehandshakes and link.is_up and board_link.host_up:
+                break
+            await asyncio.sleep(0.02)
+        assert link.counters.rehandshakes == 1
+        assert link.is_up and board_link.host_up
+        assert board_link.handshakes == 2
+    assert "event loop stalled" in (link.error or "")
+
+
+async def test_a_board_that_cannot_follow_the_hosts_timing_is_refused():
+    async with FakeBoard(timing_refusal="heartbeat_ms=100, this board follows 200..5000") as board:
+        bus = EventBus()
+        with bus.subscribe(m.BoardRefused) as sub:
+            async with running_link(board.url, FAST, bus=bus) as link:
+                refused = await sub.next(m.BoardRefused, 3)
+                assert link.state == LinkState.REFUSED
+    assert "cannot follow this host's link timing (heartbeat_s = 0.1" in refused.message
+    assert "heartbeat_ms=100, this board follows 200..5000" in refused.message

@@ -257,7 +257,9 @@ class Commands:
             ("bad payloads", link.bad_payloads),
             ("tx frames", link.tx_frames),
             ("tx dropped", link.tx_dropped),
+            ("tx paused", link.tx_paused),
             ("handshakes", link.handshakes),
+            ("heartbeat ms", link.heartbeat_ms),
         )
         return wire.CONSOLE_OK, "\n".join(["%-15s %d" % row for row in rows])
 

@@ -81,6 +81,12 @@ class Touch:
         self.link = link
         self.clock = board.clock
         self.pipeline = Pipeline(frame, board.ir_frame(frame), board.clock)
+        link.on_up(self.send_health)  # a host that was away has not seen it
+
+    def send_health(self):
+        """Send TOUCH_HEALTH (allocates; only when the failed set changes or a host arrives)."""
+        payload = self.health_payload()
+        self.link.send(wire.TOUCH_HEALTH, payload, len(payload))
 
     def health_payload(self):
         """TOUCH_HEALTH's payload (allocates; sent only when the failed set changes)."""
@@ -95,8 +101,7 @@ class Touch:
 
     def report_health(self):
         sc = self.pipeline.scanner
-        payload = self.health_payload()
-        self.link.send(wire.TOUCH_HEALTH, payload, len(payload))
+        self.send_health()
         if sc.failed:
             g = self.pipeline.geometry
             names = []
