@@ -175,5 +175,6 @@ class Daemon:
                         log.exception("%s failed while stopping", task.get_name())
             await asyncio.wait({web})
             sock.close()
+            self.engine.close()
             self.store.close()
             self.catalog.close()

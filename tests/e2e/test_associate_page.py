@@ -37,9 +37,9 @@ class AssociateServer(PlayerServer):
             action["variant"] = variant
 
         async def make() -> dict[str, Any]:
-            before = {r["id"] for r in engine.requests()}
+            before = {r["id"] for r in await engine.requests()}
             await engine.act(action)
-            (item,) = [r for r in engine.requests() if r["id"] not in before]
+            (item,) = [r for r in await engine.requests() if r["id"] not in before]
             return item
 
         return self.call(make)
@@ -49,7 +49,7 @@ class AssociateServer(PlayerServer):
         assert engine is not None
 
         async def read() -> list[dict[str, Any]]:
-            return engine.requests()
+            return await engine.requests()
 
         return self.call(read)
 

@@ -68,7 +68,7 @@ class AssociateEngine(Protocol):
     """The associate side of vitrine.engine.Engine. Queue items carry every stored field of
     a request plus "age_s" and "sla" ("ok" | "late" | "escalated")."""
 
-    def requests(self, open_only: bool = True) -> list[dict[str, Any]]: ...
+    async def requests(self, open_only: bool = True) -> list[dict[str, Any]]: ...
 
     async def acknowledge(self, request_id: str, associate: str) -> dict[str, Any]: ...
 
@@ -115,8 +115,8 @@ def associate_router(engine: AssociateEngine, bus: EventBus, auth: AssociateAuth
     assets = {name: static.joinpath(name).read_bytes() for name in _STATIC}
     config = auth.config
 
-    def queue() -> dict[str, Any]:
-        items = [present(item) for item in engine.requests(open_only=True)]
+    async def queue() -> dict[str, Any]:
+        items = [present(item) for item in await engine.requests(open_only=True)]
         items.sort(key=lambda i: (SLA_RANK.get(i["sla"], 3), -i["age_s"]))
         sla = {
             "ack_s": config.ack_sla_s,
@@ -210,7 +210,7 @@ def associate_router(engine: AssociateEngine, bus: EventBus, auth: AssociateAuth
         "sla": {...}}."""
         if session_of(request) is None:
             return unauthorized()
-        return JSONResponse(queue(), headers={"Cache-Control": "no-store"})
+        return JSONResponse(await queue(), headers={"Cache-Control": "no-store"})
 
     async def act(request: Request, request_id: str, action: str) -> Response:
         if session_of(request) is None:
@@ -275,7 +275,7 @@ async def _serve_queue(
     with bus.subscribe(RequestsChanged) as sub:
         listener = asyncio.create_task(_listen(ws, send))
         try:
-            await send(queue())
+            await send(await queue())
             while not listener.done():
                 getter = asyncio.ensure_future(sub.get())
                 done, _ = await asyncio.wait(
@@ -290,7 +290,7 @@ async def _serve_queue(
                     async with lock:
                         await ws.close(CLOSE_UNAUTHORIZED, "session ended")
                     break
-                await send(queue())
+                await send(await queue())
         except (WebSocketDisconnect, RuntimeError):
             pass  # the client went away mid-send
         finally:

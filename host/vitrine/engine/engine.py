@@ -4,8 +4,11 @@ associates' queue and the records in events.db.
 
 One Engine runs per mirror inside the daemon. `run()` consumes the bus and runs the timers;
 the player calls `view()` and `act()`, the associate app `requests()`, `acknowledge()` and
-`fulfil()`. Every record is written before the view that shows it is published, and the live
-session is snapshotted on each change so a restarted daemon shows the shopper the same screen.
+`fulfil()`. Each of these steps runs on the engine's own thread, one at a time
+(vitrine.engine.worker), so a database that waits never holds up the daemon's event loop.
+Every record is written before the view that shows it is published, and the live session is
+snapshotted on each change so a restarted daemon shows the shopper the same screen
+(vitrine.engine.snapshot).
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import json
 import logging
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -37,7 +39,8 @@ from vitrine.engine.config import EngineConfig
 from vitrine.engine.context import Context, current_context
 from vitrine.engine.errors import ActionError
 from vitrine.engine.events import RequestsChanged, ViewChanged
-from vitrine.engine.experiments import VariantConfig, assign, results
+from vitrine.engine.experiments import assign, results
+from vitrine.engine.live import LightingState, LiveSession
 from vitrine.engine.recommend import recommend
 from vitrine.engine.requests import RequestDesk, queue_item, view_item
 from vitrine.engine.session import (
@@ -50,16 +53,16 @@ from vitrine.engine.session import (
     SessionMachine,
     Started,
 )
+from vitrine.engine.snapshot import Snapshots, restore
 from vitrine.engine.store import EventStore
+from vitrine.engine.worker import Worker
 from vitrine.vision.events import Expression
 
 CONSENT_VERSION = "2026-11"  # the version of the loyalty consent text the player shows
-SNAPSHOT_KEY = "live"
 TICK_S = 0.25  # the timers' resolution
 FRUSTRATED_CONFIDENCE = 0.6  # an Expression "frustrated" at least this sure offers help
 RECOMMENDATION_SCREENS = ("home", "product", "look")
 RECOMMENDATIONS = 4
-SNAPSHOT_TOUCH_S = 1.0  # see _save_snapshot
 LIGHT_RESEND_S = 5.0  # a lighting command unanswered this long is sent again (twice at most)
 LIGHT_RESENDS = 2
 # Actions an ended session (rating and thank-you screens) still takes; navigating starts anew.
@@ -92,22 +95,11 @@ class Engine:
         self.attract = AttractLoop(config.attract)
         self.rev = 0
         self.requests_rev = 0
+        self._worker = Worker(bus)
         self._experiments_by_name = {e.name: e for e in config.experiments}
-        # the live session's own state (reset when it closes)
-        self._consent = False
-        self._member: str | None = None
-        self._member_view: dict[str, Any] | None = None
-        self._last_size: str | None = None
-        self._assigned: dict[str, VariantConfig] = {}
-        self._exposed: set[str] = set()
-        self._converted: set[str] = set()
-        # lighting
-        self._scene = config.lighting.default_scene
-        self._light_status = "pending"
-        self._light_detail: str | None = None
-        self._light_request = uuid.uuid4().hex
-        self._light_sent_at: float | None = None
-        self._light_resends = 0
+        self.live = LiveSession()  # the session's own state (afresh for each session)
+        self.lighting = LightingState(config.lighting.default_scene)
+        self._snapshots = Snapshots(store)
         # caches
         self._rec_key: tuple[Any, ...] | None = None
         self._catalog_version = catalog.version()
@@ -115,9 +107,6 @@ class Engine:
         self._recs: list[dict[str, Any]] = []
         self._sla: dict[str, str] = {}
         self._calibrating = False  # a technician's touches on the targets are not a shopper's
-        self._snapshot: str | None = None  # what was saved last, without the touch time
-        self._snapshot_last: float | None = None
-        self._snapshot_at = 0.0
         now, wall_now = clock(), wall()
         self.attract.restart(now)
         self._restore(now, wall_now)
@@ -136,6 +125,9 @@ class Engine:
         view it leads to. Raises ActionError; a failed action changes nothing."""
         if isinstance(action, dict):
             action = act_models.parse_action(action)
+        return await self._worker.run(self._act, action)
+
+    def _act(self, action: act_models.Action) -> dict[str, Any]:
         now, wall = self._clock(), self._wall()
         with self._atomic():
             self._apply(self.machine.tick(now), now, wall)
@@ -157,30 +149,38 @@ class Engine:
 
     # -- the associates' side -----------------------------------------------------------------
 
-    def requests(self, open_only: bool = True) -> list[dict[str, Any]]:
+    async def requests(self, open_only: bool = True) -> list[dict[str, Any]]:
         """The associates' queue, oldest first: every request field plus "age_s" and "sla"
         ("ok" | "late" | "escalated")."""
+        return await self._worker.run(self._requests, open_only)
+
+    def _requests(self, open_only: bool) -> list[dict[str, Any]]:
         return self.desk.queue(self._wall(), open_only=open_only)
 
     async def acknowledge(self, request_id: str, associate: str) -> dict[str, Any]:
         """An associate (by name, 1..40 characters) is on the way. Raises ActionError:
         not_found, conflict (not pending), bad_message (name)."""
-        now, wall = self._clock(), self._wall()
-        self.desk.acknowledge(request_id, associate, wall)
-        self._refresh(now, wall, requests_changed=True)
-        return self._queue_item(request_id, wall)
+        return await self._worker.run(self._associate, self.desk.acknowledge, request_id, associate)
 
     async def fulfil(self, request_id: str, associate: str) -> dict[str, Any]:
         """An associate brought the item or helped. Raises ActionError: not_found, conflict
         (not open), bad_message (name)."""
+        return await self._worker.run(self._associate, self.desk.fulfil, request_id, associate)
+
+    def _associate(
+        self, do: Callable[[str, str, float], Any], request_id: str, associate: str
+    ) -> dict[str, Any]:
         now, wall = self._clock(), self._wall()
-        self.desk.fulfil(request_id, associate, wall)
+        do(request_id, associate, wall)
         self._refresh(now, wall, requests_changed=True)
         return self._queue_item(request_id, wall)
 
-    def experiment_results(self, name: str) -> dict[str, Any]:
+    async def experiment_results(self, name: str) -> dict[str, Any]:
         """What a configured experiment's exposures and outcomes say so far (see
         vitrine.engine.experiments.results), with the experiment's name, screen and outcome."""
+        return await self._worker.run(self._experiment_results, name)
+
+    def _experiment_results(self, name: str) -> dict[str, Any]:
         experiment = self._experiments_by_name.get(name)
         if experiment is None:
             known = ", ".join(self._experiments_by_name) or "none configured"
@@ -202,7 +202,7 @@ class Engine:
             Presence, PointerEvent, Gesture, Expression, LightingResult, CalibrationTarget
         )
         try:
-            self._send_lighting(self._clock())
+            await self._worker.run(lambda: self._send_lighting(self._clock()))
             next_tick = self._clock()
             while True:
                 if self._clock() >= next_tick:
@@ -223,14 +223,21 @@ class Engine:
         finally:
             sub.close()
             try:
-                self._save_snapshot(self._clock(), self._wall(), force=True)
+                await self._worker.run(self._save_snapshot, self._clock(), self._wall(), True)
             except Exception:
                 log.exception("engine: could not save the live session on stop")
+
+    def close(self) -> None:
+        """End the engine's thread (after run() has stopped)."""
+        self._worker.close()
 
     async def tick(self) -> None:
         """Run the timers at the clock's current time: session timeouts, the help offer, the
         attract loop, request escalation and service levels, lighting resends, and a look at
         whether the catalogue changed."""
+        await self._worker.run(self._tick)
+
+    def _tick(self) -> None:
         now, wall = self._clock(), self._wall()
         with self._atomic():
             self._apply(self.machine.tick(now), now, wall)
@@ -243,18 +250,22 @@ class Engine:
         states = self.desk.sla_states(wall)
         if states != self._sla:
             requests_changed = True
+        light = self.lighting
         if (
-            self._light_status == "pending"
-            and self._light_sent_at is not None
-            and now - self._light_sent_at >= LIGHT_RESEND_S
-            and self._light_resends < LIGHT_RESENDS
+            light.status == "pending"
+            and light.sent_at is not None
+            and now - light.sent_at >= LIGHT_RESEND_S
+            and light.resends < LIGHT_RESENDS
         ):
-            self._light_resends += 1
+            light.resends += 1
             self._publish_lighting(now)
         self._refresh(now, wall, requests_changed=requests_changed)
 
     async def handle(self, event: object) -> None:
         """Take one bus event into account (run() calls this for each)."""
+        await self._worker.run(self._handle, event)
+
+    def _handle(self, event: object) -> None:
         if isinstance(event, CalibrationTarget):
             self._calibrating = event.step is not None
             return
@@ -276,9 +287,9 @@ class Engine:
             elif isinstance(event, Expression):
                 if event.label == "frustrated" and event.confidence >= FRUSTRATED_CONFIDENCE:
                     self._apply(self.machine.frustrated(now), now, wall)
-            elif isinstance(event, LightingResult) and event.request_id == self._light_request:
-                self._light_status = event.status
-                self._light_detail = event.detail
+            elif isinstance(event, LightingResult) and event.request_id == self.lighting.request_id:
+                self.lighting.status = event.status
+                self.lighting.detail = event.detail
         self._refresh(now, wall)
 
     # -- actions ------------------------------------------------------------------------------
@@ -308,7 +319,7 @@ class Engine:
         self._apply(self.machine.interact(now), now, wall)
         self.desk.create(self._session_id(), a.kind, a.variant, wall)
         if variant is not None:
-            self._last_size = str(variant["size"])
+            self.live.last_size = str(variant["size"])
         self._outcome("request", wall)
         return True
 
@@ -330,63 +341,66 @@ class Engine:
         return False
 
     def _do_consent(self, a: act_models.Consent, now: float, wall: float) -> bool:
-        if not a.accept and self._member is not None:
+        live = self.live
+        if not a.accept and live.member is not None:
             raise ActionError(
                 "not_allowed",
-                f"signed in as member {self._member}; to withdraw consent, use forget",
+                f"signed in as member {live.member}; to withdraw consent, use forget",
                 "accept",
             )
         self._apply(self.machine.interact(now), now, wall)
-        self._consent = a.accept
+        self.live.consent = a.accept
         target = "home"
         if a.accept:
-            target = "loyalty" if self._member is not None else "enrol"
+            target = "loyalty" if self.live.member is not None else "enrol"
         self._apply(self.machine.navigate(Screen(target), now), now, wall)
         return False
 
     def _do_enrol(self, a: act_models.Enrol, now: float, wall: float) -> bool:
-        if not self._consent or self.machine.session_id is None:
+        live = self.live
+        if not live.consent or self.machine.session_id is None:
             raise ActionError(
                 "not_allowed", "enrol: the consent must be accepted in this session first"
             )
-        if self._member is not None and self._member != a.loyalty_id:
+        if live.member is not None and live.member != a.loyalty_id:
             raise ActionError(
                 "conflict",
-                f"this session is signed in as member {self._member}; forget it first",
+                f"this session is signed in as member {live.member}; forget it first",
                 "loyalty_id",
             )
         self._apply(self.machine.interact(now), now, wall)
         session_id = self._session_id()
         self.store.enrol_member(a.loyalty_id, CONSENT_VERSION, wall)
         self.store.session_member(session_id, a.loyalty_id)
-        self._member = a.loyalty_id
+        self.live.member = a.loyalty_id
         self._load_member()
         self._apply(self.machine.navigate(Screen("loyalty"), now), now, wall)
         return False
 
     def _do_wishlist(self, a: act_models.Wishlist, now: float, wall: float) -> bool:
-        if self._member is None:
+        member = self.live.member
+        if member is None:
             raise ActionError("not_allowed", "wishlist: only for a member (enrol first)")
         if self.catalog.product(a.sku) is None:
             raise ActionError("not_found", f"product {a.sku!r} is not in the catalogue", "sku")
         self._apply(self.machine.interact(now), now, wall)
         if a.add:
-            self.store.wishlist_add(self._member, a.sku, wall)
+            self.store.wishlist_add(member, a.sku, wall)
             self._outcome("add_to_wishlist", wall)
         else:
-            self.store.wishlist_remove(self._member, a.sku)
+            self.store.wishlist_remove(member, a.sku)
         self._load_member()
         return False
 
     def _do_forget(self, a: act_models.Forget, now: float, wall: float) -> bool:
-        if self._member is None:
+        live = self.live
+        if live.member is None:
             raise ActionError("not_allowed", "forget: this session has no member signed in")
-        member = self._member
-        self.store.forget_member(member)
-        self._member = None
-        self._member_view = None
-        self._consent = False
-        self._snapshot = None
+        self.store.forget_member(live.member)
+        live.member = None
+        live.member_view = None
+        live.consent = False
+        self._snapshots.forget()
         if self.machine.phase == "engaged":
             self._apply(self.machine.navigate(Screen("home"), now), now, wall)
         else:
@@ -415,38 +429,15 @@ class Engine:
     @contextlib.contextmanager
     def _atomic(self) -> Iterator[None]:
         # A change that fails part-way (a refused action, a store that cannot write) leaves
-        # the live session as it was, so nothing shows that was not recorded.
-        machine = copy.copy(self.machine)
-        state = (
-            self._consent,
-            self._member,
-            self._member_view,
-            self._last_size,
-            self._assigned,
-            set(self._exposed),
-            set(self._converted),
-            self._scene,
-            self._light_status,
-            self._light_detail,
-            self._light_request,
-        )
+        # the live session and the lighting as they were, and publishes nothing of itself, so
+        # nothing shows or happens that was not recorded.
+        saved = (copy.copy(self.machine), copy.deepcopy(self.live), copy.copy(self.lighting))
+        mark = self._worker.mark()
         try:
             yield
         except BaseException:
-            self.machine = machine
-            (
-                self._consent,
-                self._member,
-                self._member_view,
-                self._last_size,
-                self._assigned,
-                self._exposed,
-                self._converted,
-                self._scene,
-                self._light_status,
-                self._light_detail,
-                self._light_request,
-            ) = state
+            self.machine, self.live, self.lighting = saved
+            self._worker.discard_since(mark)
             raise
 
     # -- session events -----------------------------------------------------------------------
@@ -466,7 +457,7 @@ class Engine:
                 self._outcome("engaged", wall)
             elif isinstance(event, Ended):
                 self.store.session_ended(event.session_id, event.reason, wall)
-                if self._scene != self.config.lighting.default_scene:
+                if self.lighting.scene != self.config.lighting.default_scene:
                     self._set_scene(self.config.lighting.default_scene, now)
             elif isinstance(event, Closed):
                 self._begin(None)
@@ -476,14 +467,12 @@ class Engine:
 
     def _begin(self, session_id: str | None) -> None:
         # Fresh session-bound state for a new session (or none).
-        self._consent = False
-        self._member = None
-        self._member_view = None
-        self._last_size = None
-        self._exposed = set()
-        self._converted = set()
-        self._assigned = (
-            {e.name: assign(e, session_id) for e in self.config.experiments} if session_id else {}
+        self.live = LiveSession(
+            assigned=(
+                {e.name: assign(e, session_id) for e in self.config.experiments}
+                if session_id
+                else {}
+            )
         )
 
     def _session_id(self) -> str:
@@ -508,49 +497,50 @@ class Engine:
         session_id = self.machine.session_id
         if session_id is None:
             return
+        live = self.live
         for experiment in self.config.experiments:
-            if experiment.screen == screen and experiment.name not in self._exposed:
-                variant = self._assigned[experiment.name].name
+            if experiment.screen == screen and experiment.name not in live.exposed:
+                variant = live.assigned[experiment.name].name
                 self.store.add_exposure(session_id, experiment.name, variant, wall)
-                self._exposed.add(experiment.name)
+                live.exposed.add(experiment.name)
 
     def _outcome(self, outcome: str, wall: float) -> None:
         session_id = self.machine.session_id
         if session_id is None:
             return
+        live = self.live
         for experiment in self.config.experiments:
-            if experiment.outcome == outcome and experiment.name not in self._converted:
-                variant = self._assigned[experiment.name].name
+            if experiment.outcome == outcome and experiment.name not in live.converted:
+                variant = live.assigned[experiment.name].name
                 self.store.add_outcome(session_id, experiment.name, variant, outcome, wall)
-                self._converted.add(experiment.name)
+                live.converted.add(experiment.name)
 
     def _load_member(self) -> None:
-        if self._member is None:
-            self._member_view = None
+        live = self.live
+        if live.member is None:
+            live.member_view = None
             return
-        self._member_view = {
-            "loyalty_id": self._member,
-            "wishlist": self.store.wishlist(self._member),
-            "purchases": self.store.purchases(self._member),
+        live.member_view = {
+            "loyalty_id": live.member,
+            "wishlist": self.store.wishlist(live.member),
+            "purchases": self.store.purchases(live.member),
         }
 
     # -- lighting -----------------------------------------------------------------------------
 
     def _set_scene(self, scene: str, now: float) -> None:
-        self._scene = scene
-        self._light_request = uuid.uuid4().hex
-        self._light_resends = 0
-        self._send_lighting(now)
+        self.lighting.ask(scene)
+        self._publish_lighting(now)
 
     def _send_lighting(self, now: float) -> None:
-        self._light_status = "pending"
-        self._light_detail = None
+        self.lighting.pending()
         self._publish_lighting(now)
 
     def _publish_lighting(self, now: float) -> None:
-        self._light_sent_at = now
-        self.bus.publish(
-            LightingCommand(scene=self._scene, request_id=self._light_request, t_ns=int(now * 1e9))
+        light = self.lighting
+        light.sent_at = now
+        self._worker.publish(
+            LightingCommand(scene=light.scene, request_id=light.request_id, t_ns=int(now * 1e9))
         )
 
     # -- the view -----------------------------------------------------------------------------
@@ -561,13 +551,13 @@ class Engine:
         if requests_changed:
             self._sla = self.desk.sla_states(wall)
             self.requests_rev += 1
-            self.bus.publish(RequestsChanged(rev=self.requests_rev))
+            self._worker.publish(RequestsChanged(rev=self.requests_rev))
         content = self._build(now, wall)
         if content != self._content:
             self._content = content
             self.rev += 1
             self._view = {"type": "state", "rev": self.rev, **content}
-            self.bus.publish(ViewChanged(rev=self.rev))
+            self._worker.publish(ViewChanged(rev=self.rev))
         try:
             self._save_snapshot(now, wall)
         except sqlite3.Error as err:
@@ -589,13 +579,13 @@ class Engine:
             "session": {
                 "id": machine.session_id,
                 "phase": machine.phase,
-                "member": copy.deepcopy(self._member_view),
-                "consent": self._consent,
+                "member": copy.deepcopy(self.live.member_view),
+                "consent": self.live.consent,
             },
             "screen": machine.screen.to_json(),
             "experiments": {
                 name: {"variant": v.name, "params": dict(v.params)}
-                for name, v in self._assigned.items()
+                for name, v in self.live.assigned.items()
             },
             "attract": (
                 self.attract.slot(context, now).to_json() if machine.phase == "idle" else None
@@ -604,9 +594,9 @@ class Engine:
             "requests": [view_item(r) for r in session_requests],
             "offer_help": {"reason": machine.offer_help} if machine.offer_help else None,
             "lighting": {
-                "scene": self._scene,
-                "status": self._light_status,
-                "detail": self._light_detail,
+                "scene": self.lighting.scene,
+                "status": self.lighting.status,
+                "detail": self.lighting.detail,
             },
             "scenes": [
                 {"name": name, "label": scene.label}
@@ -629,15 +619,16 @@ class Engine:
             return []
         if any(r["status"] in ("pending", "acknowledged") for r in session_requests):
             return []
-        wishlist = tuple(self._member_view["wishlist"]) if self._member_view else None
-        key = (screen.name, screen.sku, self._last_size, wishlist, context.tags)
+        member_view = self.live.member_view
+        wishlist = tuple(member_view["wishlist"]) if member_view else None
+        key = (screen.name, screen.sku, self.live.last_size, wishlist, context.tags)
         if key != self._rec_key:
             try:
                 self._recs = recommend(
                     self.catalog,
                     context,
                     sku=screen.sku if screen.name != "home" else None,
-                    size=self._last_size,
+                    size=self.live.last_size,
                     member={"wishlist": list(wishlist)} if wishlist is not None else None,
                     store=self.config.store.id,
                     limit=RECOMMENDATIONS,
@@ -655,77 +646,21 @@ class Engine:
 
     # -- snapshot and restore -----------------------------------------------------------------
 
-    def _save_snapshot(self, now: float, wall: float, *, force: bool = False) -> None:
-        # Saved whenever the live session changes; a change of the last interaction's time
-        # alone (a stream of touches) is saved at most every SNAPSHOT_TOUCH_S.
-        session = self.machine.to_snapshot(now, wall)
-        if session is None:
-            if self._snapshot != "" or force:
-                self.store.clear_snapshot(SNAPSHOT_KEY)
-                self._snapshot = ""
-            return
-        last = session.pop("last_interaction")
-        data = {
-            "session": session,
-            "member": self._member,
-            "consent": self._consent,
-            "last_size": self._last_size,
-            "lighting": {"scene": self._scene},
-            "experiments": {name: v.name for name, v in self._assigned.items()},
-            "exposed": sorted(self._exposed),
-            "converted": sorted(self._converted),
-        }
-        key = json.dumps(data, sort_keys=True)
-        session["last_interaction"] = last
-        if (
-            force
-            or key != self._snapshot
-            or (last != self._snapshot_last and now - self._snapshot_at >= SNAPSHOT_TOUCH_S)
-        ):
-            self.store.save_snapshot(SNAPSHOT_KEY, data, wall)
-            self._snapshot = key
-            self._snapshot_last = last
-            self._snapshot_at = now
+    def _save_snapshot(self, now: float, wall: float, force: bool = False) -> None:
+        self._snapshots.save(self.machine, self.live, self.lighting, now, wall, force=force)
 
     def _restore(self, now: float, wall: float) -> None:
-        # Take up the snapshot's session unless it would have timed out by now; a session
-        # that did is recorded as ended (at the snapshot's time) instead.
-        loaded = self.store.load_snapshot(SNAPSHOT_KEY)
-        if loaded is None:
+        restored = restore(self.store, self.config, now, wall)
+        if restored is None:
             return
-        data, saved_at = loaded
-        try:
-            self.machine.restore(data["session"], now, wall)
-        except (KeyError, TypeError, ValueError) as err:
-            log.warning("engine: the saved session could not be restored (%s); starting idle", err)
-            self.machine = SessionMachine(self.config.session)
-            self.store.clear_snapshot(SNAPSHOT_KEY)
-            return
-        session_id = self.machine.session_id
-        assert session_id is not None
-        events = self.machine.tick(now)
-        timed_out = any(isinstance(e, Ended | Closed) for e in events)
-        if timed_out or self.store.session(session_id) is None:
-            for event in events:
-                if isinstance(event, Ended):
-                    self.store.session_ended(event.session_id, event.reason, saved_at)
-            self.machine = SessionMachine(self.config.session)
-            self.store.clear_snapshot(SNAPSHOT_KEY)
-            log.info("engine: the saved session had timed out; starting idle")
-            return
-        self._begin(session_id)
-        member = data.get("member")
-        if isinstance(member, str) and self.store.member(member) is not None:
-            self._member = member
-            self._load_member()
-        self._consent = bool(data.get("consent")) or self._member is not None
-        size = data.get("last_size")
-        self._last_size = size if isinstance(size, str) else None
-        names = set(self._experiments_by_name)
-        self._exposed = {n for n in data.get("exposed") or () if n in names}
-        self._converted = {n for n in data.get("converted") or () if n in names}
-        scene = (data.get("lighting") or {}).get("scene")
-        if scene in self.config.lighting.scenes:
-            self._scene = scene
-        self._apply(events, now, wall)
-        log.info("engine: restored session %s on screen %s", session_id, self.machine.screen.name)
+        self.machine = restored.machine
+        self.live = restored.live
+        self._load_member()
+        if restored.scene is not None:
+            self.lighting.scene = restored.scene
+        self._apply(restored.events, now, wall)
+        log.info(
+            "engine: restored session %s on screen %s",
+            self.machine.session_id,
+            self.machine.screen.name,
+        )

@@ -64,9 +64,9 @@ class Rig:
         action: dict[str, Any] = {"type": "request", "kind": kind}
         if variant is not None:
             action["variant"] = variant
-        before = {r["id"] for r in self.engine.requests()}
+        before = {r["id"] for r in await self.engine.requests()}
         await self.engine.act(action)
-        (item,) = [r for r in self.engine.requests() if r["id"] not in before]
+        (item,) = [r for r in await self.engine.requests() if r["id"] not in before]
         return item
 
     def close(self) -> None:

@@ -26,11 +26,12 @@ from vitrine.engine.config import (
     StoreConfig,
 )
 from vitrine.engine.context import current_context
-from vitrine.engine.engine import CONSENT_VERSION, SNAPSHOT_KEY
+from vitrine.engine.engine import CONSENT_VERSION
 from vitrine.engine.errors import ActionError
 from vitrine.engine.events import RequestsChanged, ViewChanged
 from vitrine.engine.experiments import ExperimentConfig, assign
 from vitrine.engine.recommend import recommend
+from vitrine.engine.snapshot import KEY as SNAPSHOT_KEY
 from vitrine.engine.store import TABLES
 from vitrine.vision.events import Expression
 
@@ -419,7 +420,7 @@ async def test_request_lifecycle_reaches_the_page_and_the_queue(rig: Rig) -> Non
         "created_at": rig.clock.wall_now,
         "acknowledged_at": None,
     }
-    queue = rig.engine.requests()
+    queue = await rig.engine.requests()
     assert [(q["id"], q["fitting_room"], q["sla"], q["age_s"]) for q in queue] == [
         (item["id"], "1", "ok", 0.0)
     ]
@@ -439,8 +440,8 @@ async def test_request_lifecycle_reaches_the_page_and_the_queue(rig: Rig) -> Non
     done = await rig.engine.fulfil(item["id"], "Ana")
     assert (done["status"], done["fulfil_s"]) == ("fulfilled", 60.0)
     assert rig.engine.view()["requests"][0]["status"] == "fulfilled"
-    assert rig.engine.requests() == []
-    assert [r["id"] for r in rig.engine.requests(open_only=False)] == [item["id"]]
+    assert (await rig.engine.requests()) == []
+    assert [r["id"] for r in await rig.engine.requests(open_only=False)] == [item["id"]]
 
 
 async def test_associate_errors(rig: Rig) -> None:
@@ -468,7 +469,7 @@ async def test_requests_the_session_may_not_make(rig: Rig) -> None:
     await rig.act(type="request", kind="help")
     code, *_ = await error_of(rig.act(type="request", kind="colour", variant="SH-101-SKYB-M"))
     assert code == "not_allowed"
-    assert len(rig.engine.requests()) == 5
+    assert len(await rig.engine.requests()) == 5
 
 
 async def test_the_shopper_cancels_a_request(rig: Rig) -> None:
@@ -491,13 +492,13 @@ async def test_late_and_escalated_requests_reach_the_queue(rig: Rig, caplog) -> 
     assert sub.drain() == []
     await rig.at(30.5)  # 60.5 s unacknowledged
     assert len(sub.drain()) == 1
-    assert rig.engine.requests()[0]["sla"] == "late"
+    assert (await rig.engine.requests())[0]["sla"] == "late"
     await rig.engine.handle(here())  # keep the session going meanwhile
     await rig.act(type="interaction", kind="tap", screen="home")
     sub.drain()
     await rig.at(60)  # 120.5 s
     assert len(sub.drain()) == 1
-    item = rig.engine.requests()[0]
+    item = (await rig.engine.requests())[0]
     assert (item["sla"], item["escalated_at"]) == ("escalated", rig.clock.wall_now)
     await rig.at(10)
     assert sub.drain() == []
@@ -797,7 +798,7 @@ async def test_exposure_and_outcome_are_counted_once_per_session(tmp_path: Path,
     await rig.act(type="end")
     assert len(rig.rows("exposure")) == 6
     assert len(rig.rows("outcome")) == 4
-    results = rig.engine.experiment_results("browse-layout")
+    results = await rig.engine.experiment_results("browse-layout")
     assert (results["experiment"], results["screen"], results["outcome"]) == (
         "browse-layout",
         "product",
@@ -814,7 +815,7 @@ async def test_exposure_and_outcome_are_counted_once_per_session(tmp_path: Path,
 
 
 async def _results(rig: Rig, name: str) -> dict:
-    return rig.engine.experiment_results(name)
+    return await rig.engine.experiment_results(name)
 
 
 async def test_wishlist_and_rating_outcomes(tmp_path: Path, catalog) -> None:
@@ -984,7 +985,7 @@ async def test_a_refused_action_still_shows_what_the_timers_did(rig: Rig) -> Non
 async def test_a_shop_floor_mirror_has_requests_without_a_room(tmp_path: Path, catalog) -> None:
     rig = make_rig(tmp_path, catalog, store=StoreConfig(fitting_room=""))
     await rig.act(type="request", kind="help")
-    assert rig.engine.requests()[0]["fitting_room"] == ""
+    assert (await rig.engine.requests())[0]["fitting_room"] == ""
     assert rig.engine.view()["store"]["fitting_room"] == ""
     rig.store.close()
 

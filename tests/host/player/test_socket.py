@@ -49,9 +49,14 @@ def publish(rig: Rig, *events: object, wait: bool = True) -> None:
 
 
 def act_twice(rig: Rig, first: dict[str, Any], second: dict[str, Any]) -> None:
+    """Two actions whose changes reach the pages together: both run on the engine's thread
+    while the event loop is held, so their events wait in the pages' queues side by side."""
+
     async def go() -> None:
-        await rig.engine.act(first)
-        await rig.engine.act(second)
+        tasks = [asyncio.ensure_future(rig.engine.act(a)) for a in (first, second)]
+        await asyncio.sleep(0)  # both handed to the engine's thread
+        time.sleep(0.3)  # noqa: ASYNC251 - on purpose: the loop waits while both steps run
+        await asyncio.gather(*tasks)
 
     rig.client.portal.call(go)
 

@@ -85,7 +85,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             parts.app, client=("127.0.0.1", 50000), raise_server_exceptions=False
         ) as client:
             client.portal.call(parts.engine.act, {"type": "request", "kind": "help"})
-            (pending,) = parts.engine.requests()
+            (pending,) = client.portal.call(parts.engine.requests)
             login = client.post("/associate/login", json={"pin": PIN})
             assert login.status_code == 204
             token = login.cookies[COOKIE]
@@ -131,11 +131,11 @@ def nothing_changes(site: Site) -> Iterator[None]:
     the clients that sent nothing heard of no change and still answer."""
     engine = site.parts.engine
     before = fingerprint(site.data_dir)
-    rev, queue = engine.view()["rev"], engine.requests()
+    rev, queue = engine.view()["rev"], site.client.portal.call(engine.requests)
     yield
     assert fingerprint(site.data_dir) == before
     assert engine.view()["rev"] == rev
-    assert engine.requests() == queue
+    assert site.client.portal.call(engine.requests) == queue
     player, associate, events = (site.bystanders[k] for k in ("player", "associate", "events"))
     player.send_json({"type": "ping"})
     assert receive(player) == {"type": "pong"}
@@ -545,7 +545,7 @@ def test_acknowledge_and_fulfil_refuse_hostile_bodies_and_the_request_stays_pend
         headers={**site.signed_in, **headers},
     )
     assert_clean_4xx(answer, statuses=statuses)
-    assert site.parts.engine.requests()[0]["status"] == "pending"
+    assert site.client.portal.call(site.parts.engine.requests)[0]["status"] == "pending"
     assert committed.unchanged()
 
 
