@@ -144,6 +144,22 @@ def test_decode_without_errors_flag_prints_no_error_lines(
     assert all("type" in obj for obj in lines)
 
 
+def test_a_frame_over_max_frame_once_decoded_is_too_long(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # 258 COBS bytes (not too long on the wire) that decode to 257: a 248-byte payload.
+    data = bytes.fromhex("00 02 01 01 01 02 e0" + " 01" * 247 + " 05 d6 ea 7e 3f 00")
+    assert len(data) == wire.MAX_WIRE
+    assert len(wire.cobs_decode_bytes(data[1:-1])) == wire.MAX_FRAME + 1
+    after = wire.encode_message(wire.REBOOT, 1, (5,))
+    lines, summary = decode(capsys, write(tmp_path, data + after), "--errors")
+    assert lines[0] == {"error": "too_long", "offset": 1}
+    assert [obj.get("type") for obj in lines[1:]] == ["REBOOT"]
+    assert summary["frames"] == 1
+    assert summary["framing_errors"] == 1
+    assert summary["bytes_skipped"] == wire.MAX_ENCODED
+
+
 def test_decode_of_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     lines, summary = decode(capsys, write(tmp_path, b""))
     assert lines == []

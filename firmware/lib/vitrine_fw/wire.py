@@ -51,7 +51,9 @@ FRAME = const(1)  # a valid frame is in the decoder's buffer (fields on the deco
 ERR_CRC = const(-1)  # CRC mismatch
 ERR_COBS = const(-2)  # malformed COBS (a block runs past the end of the frame)
 ERR_SHORT = const(-3)  # fewer bytes than a header and a CRC
-ERR_LONG = const(-4)  # longer than MAX_ENCODED; dropped up to the next delimiter
+# ERR_LONG: more than MAX_ENCODED bytes (dropped up to the next delimiter), or more than
+# MAX_FRAME once COBS-decoded (258 COBS bytes can decode to 257).
+ERR_LONG = const(-4)
 ERR_FLAGS = const(-5)  # reserved flag bits set
 
 # ---------------------------------------------------------------------------------------------
@@ -657,6 +659,9 @@ class Decoder:
         if m < 0:
             self._bad(ERR_COBS, n)
             return
+        if m > MAX_FRAME:  # 258 COBS bytes can decode to 257: a payload over MAX_PAYLOAD
+            self._bad(ERR_LONG, n)
+            return
         if m < HEADER_LEN + CRC_LEN:
             self._bad(ERR_SHORT, n)
             return
@@ -746,6 +751,11 @@ class FrameReader:
                 self._note(start, ERR_COBS)
                 continue
             m = len(raw)
+            if m > MAX_FRAME:  # 258 COBS bytes can decode to 257: a payload over MAX_PAYLOAD
+                self.framing_errors += 1
+                self.bytes_skipped += size
+                self._note(start, ERR_LONG)
+                continue
             if m < HEADER_LEN + CRC_LEN:
                 self.framing_errors += 1
                 self.bytes_skipped += size
