@@ -501,6 +501,14 @@ def build_decode_cases():
         bytes_skipped=len(exact),
         note="MAX_ENCODED + 1 bytes between delimiters",
     )
+    case(
+        "over_long_at_the_end",
+        good + junk,
+        [good_expect],
+        framing_errors=1,
+        bytes_skipped=len(junk),
+        note="no delimiter follows: the frame is counted once it outgrows MAX_ENCODED",
+    )
     # Over-long once decoded: a 248-byte payload full of zeros is 257 bytes before COBS and
     # only 258 after (each zero costs nothing), so the encoded length alone lets it through.
     decoded_long = frame_bytes(0xE0, 0, 0, bytes(wire.MAX_PAYLOAD + 1))

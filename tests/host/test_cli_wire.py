@@ -160,6 +160,27 @@ def test_a_frame_over_max_frame_once_decoded_is_too_long(
     assert summary["bytes_skipped"] == wire.MAX_ENCODED
 
 
+@pytest.mark.parametrize("run", [wire.MAX_ENCODED + 1, 3 * _CHUNK + 5])
+def test_an_over_long_frame_at_the_end_of_input_is_a_framing_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, run: int
+) -> None:
+    good = wire.encode_message(wire.REBOOT, 1, (5,))
+    lines, summary = decode(capsys, write(tmp_path, good + b"\x01" * run), "--errors")
+    assert lines[1:] == [{"error": "too_long", "offset": len(good)}]
+    assert summary["framing_errors"] == 1
+    assert summary["bytes_skipped"] == run
+    assert summary["trailing_bytes"] == 0
+
+
+def test_an_unfinished_frame_short_enough_to_be_one_is_trailing_bytes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    lines, summary = decode(capsys, write(tmp_path, b"\x01" * wire.MAX_ENCODED), "--errors")
+    assert lines == []
+    assert summary["framing_errors"] == summary["bytes_skipped"] == 0
+    assert summary["trailing_bytes"] == wire.MAX_ENCODED
+
+
 def test_decode_of_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     lines, summary = decode(capsys, write(tmp_path, b""))
     assert lines == []

@@ -595,12 +595,13 @@ class Decoder:
     Feed it bytes; when feed() returns FRAME the frame's fields are on the decoder
     (version, flags, seq, type) and its payload is buf[HEADER_LEN:HEADER_LEN + length].
     Corrupt frames are counted, never delivered, and the decoder resynchronises at the next
-    delimiter."""
+    delimiter. A frame that outgrows MAX_ENCODED is counted as a framing error the moment it
+    does, so a stream that ends (or stalls) inside it still shows the error."""
 
     def __init__(self):
         self.buf = bytearray(MAX_ENCODED)
         self.n = 0  # bytes gathered since the last delimiter
-        self.dropping = False  # a frame grew past MAX_ENCODED: discard until the delimiter
+        self.dropping = False  # a frame grew past MAX_ENCODED (counted): discard to the delimiter
         self.result = NONE  # outcome of the last completed frame
         # The last good frame.
         self.version = 0
@@ -639,6 +640,7 @@ class Decoder:
             else:
                 if not self.dropping:
                     self.dropping = True
+                    self.framing_errors += 1
                     self.bytes_skipped += n
                 self.bytes_skipped += 1
         self.n = n
@@ -646,9 +648,8 @@ class Decoder:
 
     def _finish(self):
         n = self.n
-        if self.dropping:
+        if self.dropping:  # counted when it started
             self.dropping = False
-            self.framing_errors += 1
             self.result = ERR_LONG
             return
         if n == 0:  # idle fill between delimiters
@@ -704,8 +705,7 @@ class FrameReader:
         self._crc = crc or binascii.crc32
         self._decode_error = decode_error
         self._tail = b""
-        self._dropping = False
-        self._drop_start = 0  # stream offset of the frame being dropped
+        self._dropping = False  # inside a frame past MAX_ENCODED (counted): skip to the delimiter
         self.frames = 0
         self.crc_errors = 0
         self.framing_errors = 0
@@ -730,11 +730,9 @@ class FrameReader:
             size = len(part)
             start = pos
             pos += size + 1
-            if self._dropping:
+            if self._dropping:  # the end of a frame counted as too long when it began
                 self._dropping = False
-                self.framing_errors += 1
                 self.bytes_skipped += size
-                self._note(self._drop_start, ERR_LONG)
                 continue
             if not size:
                 continue
@@ -774,12 +772,14 @@ class FrameReader:
                 continue
             self.frames += 1
             frames.append((version, flags, seq, typ, raw[HEADER_LEN : m - CRC_LEN], start))
-        if len(tail) > MAX_ENCODED:
-            # A frame that can no longer be valid: drop what we have, keep dropping until the
-            # next delimiter, and never buffer more than MAX_ENCODED bytes.
+        if self._dropping or len(tail) > MAX_ENCODED:
+            # A frame that can no longer be valid: count it once, now (so a stream that ends
+            # inside it still shows the error), and skip its bytes as they come until the
+            # next delimiter; never buffer more than MAX_ENCODED bytes.
             if not self._dropping:
                 self._dropping = True
-                self._drop_start = pos  # where the tail, the frame being dropped, began
+                self.framing_errors += 1
+                self._note(pos, ERR_LONG)  # pos: where the tail, this frame, began
             self.bytes_skipped += len(tail)
             tail = b""
         self._tail = tail
