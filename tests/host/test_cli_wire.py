@@ -372,6 +372,10 @@ BAD_LINES = [
     ('{"type": "PROBE", "fields": {"t_us": 1, "index": 1, "pad": "0g"}}', "PROBE.pad"),
     ('{"type": "REBOOT", "fields": {"delay_ms": 65536}}', "REBOOT.delay_ms=65536"),
     ('{"type_id": 80, "payload_hex": "q"}', "payload_hex"),
+    (
+        '{"type": "CONSOLE_CMD", "fields": {"line": "\\ud800"}}',
+        "CONSOLE_CMD.line='\\ud800' is not valid Unicode text",
+    ),
 ]
 
 

@@ -163,6 +163,10 @@ def test_unknown_type_without_payload_is_an_empty_frame() -> None:
             {"type": "LOG", "fields": {"level": 1, "subsystem": 5, "text": ""}},
             "LOG.subsystem must be a string",
         ),
+        (
+            {"type": "LOG", "fields": {"level": 20, "subsystem": "ok", "text": "a\udfffb"}},
+            "LOG.text='a\\udfffb' is not valid Unicode text",
+        ),
         ({"type": "REBOOT"}, "REBOOT needs fields or payload_hex"),
         ({"type_id": 0x50, "fields": {}}, "type_id 80 is not in the table: give payload_hex"),
         ({"type_id": 0x50, "payload_hex": "xyz"}, "payload_hex: not hex"),

@@ -312,7 +312,16 @@ def encode_payload(typ, values):
             if code == "s":
                 if not isinstance(value, str):
                     raise WireError("%s.%s must be a string" % (message_name(typ), fname))
-                raw = value.encode()
+                try:
+                    raw = value.encode()
+                except UnicodeError:
+                    # CPython refuses a lone surrogate ("\ud800", which JSON can carry);
+                    # MicroPython encodes one without complaint, so only CPython gets here.
+                    raise WireError(
+                        "%s.%s=%r is not valid Unicode text: only characters that UTF-8 can"
+                        " encode are allowed (no lone surrogates)"
+                        % (message_name(typ), fname, value)
+                    )
             else:
                 if not isinstance(value, (bytes, bytearray, memoryview)):
                     raise WireError("%s.%s must be bytes" % (message_name(typ), fname))
