@@ -31,9 +31,9 @@ frame_args = st.tuples(
 chunk_sizes = st.lists(st.integers(1, 300), min_size=1, max_size=20)
 
 
-def reference_frame(typ, seq, flags, payload):
+def reference_frame(typ, seq, flags, payload, version=wire.PROTOCOL_VERSION):
     """The frame built without wire.py: struct, zlib.crc32 and the cobs package."""
-    raw = struct.pack("<BBHB", wire.PROTOCOL_VERSION, flags, seq, typ) + payload
+    raw = struct.pack("<BBHB", version, flags, seq, typ) + payload
     raw += struct.pack("<I", zlib.crc32(raw))
     return b"\x00" + cobs.cobs.encode(raw) + b"\x00"
 
@@ -91,6 +91,26 @@ def run_all(data, sizes):
 def test_encode_frame_matches_reference(args):
     typ, seq, flags, payload = args
     assert wire.encode_frame(typ, seq, flags, payload) == reference_frame(*args)
+
+
+@FAST
+@given(frame_args, st.integers(0, 0xFF))
+def test_encode_frame_of_any_protocol_version_matches_reference(args, version):
+    typ, seq, flags, payload = args
+    data = wire.encode_frame(typ, seq, flags, payload, version)
+    assert data == reference_frame(*args, version=version)
+    # The decoders deliver it as it is: the version is the link's to judge (protocol.md §2).
+    for name, (frames, counters) in run_all(data, [len(data)]).items():
+        assert frames == [(version, flags, seq, typ, payload)], name
+        assert counters == (1, 0, 0, 0), name
+
+
+def test_encode_frame_refuses_a_version_out_of_a_byte():
+    for version in (-1, 256):
+        with pytest.raises(
+            wire.WireError, match=rf"protocol version {version} out of range 0\.\.255"
+        ):
+            wire.encode_frame(wire.REBOOT, 0, 0, b"\x00\x00", version)
 
 
 @FAST

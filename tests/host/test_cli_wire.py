@@ -111,6 +111,7 @@ def test_decode_prints_frames_then_a_summary(
         "framing_errors": 4,
         "bytes_skipped": skipped,
         "bytes": len(cap.data),
+        "version_errors": 0,
         "unknown_types": 1,
         "bad_payloads": 1,
         "trailing_bytes": 3,
@@ -187,7 +188,7 @@ def test_decode_of_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     assert set(summary.values()) == {0}
     assert list(summary) == [
         "frames", "crc_errors", "framing_errors", "bytes_skipped", "bytes",
-        "unknown_types", "bad_payloads", "trailing_bytes",
+        "version_errors", "unknown_types", "bad_payloads", "trailing_bytes",
     ]  # fmt: skip
 
 
@@ -262,6 +263,7 @@ def test_a_large_capture_decodes_and_round_trips(
         "framing_errors": 0,
         "bytes_skipped": 0,
         "bytes": len(cap.data),
+        "version_errors": 0,
         "unknown_types": 0,
         "bad_payloads": 0,
         "trailing_bytes": 0,
@@ -295,6 +297,9 @@ def valid_capture() -> bytes:
         wire.encode_frame(0xE5, 77, 0, b"\x00\x00\x01"),  # unknown type
         wire.encode_frame(wire.HEARTBEAT, 78, 0, b"\x01\x02"),  # bad payload
         wire.encode_frame(0x60, 79, 0, b""),  # unknown type, empty payload
+        # Another protocol version: a HEARTBEAT's bytes, kept as they are.
+        wire.encode_frame(wire.HEARTBEAT, 80, 0, bytes(range(1, 29)), version=2),
+        wire.encode_frame(0x60, 81, wire.FLAG_ACK_REQ, b"\x00", version=0),
     ]
     return b"".join(parts)
 
@@ -309,6 +314,29 @@ def test_decode_then_encode_reproduces_the_capture(
     out = tmp_path / "again.bin"
     assert main(["wire", "encode", str(jsonl), "-o", str(out)]) == 0
     assert out.read_bytes() == data
+
+
+def test_frames_of_another_protocol_version_are_counted_and_not_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    beat = wire.encode_payload(wire.HEARTBEAT, (1, 2, 3, 4, 5, 6, 7))
+    data = (
+        wire.encode_frame(wire.HEARTBEAT, 4, 0, beat, version=2)
+        + wire.encode_message(wire.REBOOT, 5, (9,))
+        + wire.encode_frame(0x50, 6, 0, b"", version=3)
+    )
+    frames, summary = decode(capsys, write(tmp_path, data))
+    assert [(f["version"], f["type"], f["type_id"]) for f in frames] == [
+        (2, None, wire.HEARTBEAT),
+        (wire.PROTOCOL_VERSION, "REBOOT", wire.REBOOT),
+        (3, None, 0x50),
+    ]
+    assert frames[0]["fields"] is None
+    assert frames[0]["payload_hex"] == beat.hex()
+    assert "error" not in frames[0]
+    assert summary["frames"] == 3
+    assert summary["version_errors"] == 2
+    assert summary["unknown_types"] == summary["bad_payloads"] == 0
 
 
 def test_decode_then_encode_through_pipes() -> None:

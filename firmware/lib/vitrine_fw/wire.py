@@ -555,13 +555,15 @@ def cobs_decode_bytes(data):
 # --- frames ---------------------------------------------------------------------------------
 
 
-def encode_frame_into(out, typ, seq, flags, payload, n):
+def encode_frame_into(out, typ, seq, flags, payload, n, version=PROTOCOL_VERSION):
     """Build a complete wire frame (both delimiters) for payload[0:n] into out.
 
     out must hold MAX_WIRE + MAX_FRAME bytes: its tail is scratch space for the raw frame.
-    Returns the number of wire bytes at out[0:]. Allocates nothing."""
+    version is the header's protocol version (another one only to reproduce or test a
+    frame of another build). Returns the number of wire bytes at out[0:]. Allocates
+    nothing."""
     raw = MAX_WIRE  # the raw (pre-COBS) frame is assembled after the wire area
-    out[raw] = PROTOCOL_VERSION
+    out[raw] = version
     out[raw + 1] = flags
     out[raw + 2] = seq & 0xFF
     out[raw + 3] = (seq >> 8) & 0xFF
@@ -580,8 +582,13 @@ def encode_frame_into(out, typ, seq, flags, payload, n):
     return end + 1
 
 
-def encode_frame(typ, seq, flags, payload=b""):
-    """Build a complete wire frame (both delimiters) as bytes."""
+def encode_frame(typ, seq, flags, payload=b"", version=PROTOCOL_VERSION):
+    """Build a complete wire frame (both delimiters) as bytes.
+
+    version: the header's protocol version; another than this module's only to reproduce a
+    frame of another build byte for byte (vitrine wire encode) or to test a receiver."""
+    if not 0 <= version <= 0xFF:
+        raise WireError("protocol version %r out of range 0..255" % (version,))
     if len(payload) > MAX_PAYLOAD:
         raise WireError("payload is %d bytes, at most %d" % (len(payload), MAX_PAYLOAD))
     if flags & ~_FLAGS_KNOWN:
@@ -589,7 +596,7 @@ def encode_frame(typ, seq, flags, payload=b""):
     if not 0 <= typ <= 0xFF:
         raise WireError("message type %r out of range 0..255" % (typ,))
     out = bytearray(MAX_WIRE + MAX_FRAME)
-    n = encode_frame_into(out, typ, seq & 0xFFFF, flags, payload, len(payload))
+    n = encode_frame_into(out, typ, seq & 0xFFFF, flags, payload, len(payload), version)
     return bytes(out[:n])
 
 
