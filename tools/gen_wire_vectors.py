@@ -512,6 +512,26 @@ def build_decode_cases():
         bytes_skipped=len(exact),
         note="MAX_ENCODED + 1 bytes between delimiters",
     )
+    case(
+        "over_long_at_the_end",
+        good + junk,
+        [good_expect],
+        framing_errors=1,
+        bytes_skipped=len(junk),
+        note="no delimiter follows: the frame is counted once it outgrows MAX_ENCODED",
+    )
+    # Over-long once decoded: a 248-byte payload full of zeros is 257 bytes before COBS and
+    # only 258 after (each zero costs nothing), so the encoded length alone lets it through.
+    decoded_long = frame_bytes(0xE0, 0, 0, bytes(wire.MAX_PAYLOAD + 1))
+    assert len(body(decoded_long)) == wire.MAX_ENCODED
+    case(
+        "decoded_over_max_frame",
+        decoded_long + good,
+        [good_expect],
+        framing_errors=1,
+        bytes_skipped=wire.MAX_ENCODED,
+        note="258 COBS bytes decode to 257 (payload 248): too long, though not too long encoded",
+    )
     # Reserved flag bits with a valid CRC.
     reserved = frame_bytes(wire.HEARTBEAT, 3, 0x04, bytes(28))
     reserved_hi = frame_bytes(wire.HEARTBEAT, 4, 0x81, bytes(28))

@@ -31,9 +31,9 @@ frame_args = st.tuples(
 chunk_sizes = st.lists(st.integers(1, 300), min_size=1, max_size=20)
 
 
-def reference_frame(typ, seq, flags, payload):
+def reference_frame(typ, seq, flags, payload, version=wire.PROTOCOL_VERSION):
     """The frame built without wire.py: struct, zlib.crc32 and the cobs package."""
-    raw = struct.pack("<BBHB", wire.PROTOCOL_VERSION, flags, seq, typ) + payload
+    raw = struct.pack("<BBHB", version, flags, seq, typ) + payload
     raw += struct.pack("<I", zlib.crc32(raw))
     return b"\x00" + cobs.cobs.encode(raw) + b"\x00"
 
@@ -94,6 +94,26 @@ def test_encode_frame_matches_reference(args):
 
 
 @FAST
+@given(frame_args, st.integers(0, 0xFF))
+def test_encode_frame_of_any_protocol_version_matches_reference(args, version):
+    typ, seq, flags, payload = args
+    data = wire.encode_frame(typ, seq, flags, payload, version)
+    assert data == reference_frame(*args, version=version)
+    # The decoders deliver it as it is: the version is the link's to judge (protocol.md §2).
+    for name, (frames, counters) in run_all(data, [len(data)]).items():
+        assert frames == [(version, flags, seq, typ, payload)], name
+        assert counters == (1, 0, 0, 0), name
+
+
+def test_encode_frame_refuses_a_version_out_of_a_byte():
+    for version in (-1, 256):
+        with pytest.raises(
+            wire.WireError, match=rf"protocol version {version} out of range 0\.\.255"
+        ):
+            wire.encode_frame(wire.REBOOT, 0, 0, b"\x00\x00", version)
+
+
+@FAST
 @given(frame_args, chunk_sizes)
 def test_round_trip(args, sizes):
     typ, seq, flags, payload = args
@@ -110,32 +130,45 @@ def test_round_trip(args, sizes):
 @given(st.binary(max_size=4096), chunk_sizes)
 def test_random_bytes_never_raise_and_counters_hold(data, sizes):
     results = run_all(data, sizes)
-    terminated = data.split(b"\x00")[:-1]  # segments that a delimiter closed
+    *terminated, tail = data.split(b"\x00")  # segments that a delimiter closed, and the rest
     segments = sum(1 for s in terminated if s)
     for name, (frames, (n_frames, crc, framing, skipped)) in results.items():
         assert n_frames == len(frames), name
-        # Every closed, non-empty segment is either delivered or counted as exactly one error.
-        assert n_frames + crc + framing == segments, name
+        # Every closed, non-empty segment is either delivered or counted as exactly one error,
+        # and so is an unclosed one that is already too long.
+        assert n_frames + crc + framing == segments + (len(tail) > wire.MAX_ENCODED), name
         assert 0 <= skipped <= len(data) - data.count(0), name
     # The three decoders agree on everything.
     assert results["Decoder"] == results["FrameReader"] == results["FrameReader+cobs"]
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.binary(min_size=1, max_size=600))
-def test_long_runs_without_delimiter_are_bounded(data):
-    # A stream that never sends a delimiter must not grow any buffer past MAX_ENCODED.
-    body = data.replace(b"\x00", b"\x01") * 4
+@given(st.binary(min_size=1, max_size=600), st.integers(0, 3 * wire.MAX_ENCODED), chunk_sizes)
+def test_long_runs_without_delimiter_are_bounded(data, extra, sizes):
+    # A stream that never sends a delimiter must not grow any buffer past MAX_ENCODED; once it
+    # is past that, every byte of it is skipped and it is one framing error, however it was
+    # cut into chunks and wherever it stops.
+    body = (data.replace(b"\x00", b"\x01") * (wire.MAX_ENCODED + extra))[: wire.MAX_ENCODED + extra]
     dec = wire.Decoder()
     dec.feed(body, 0, len(body))
     assert dec.n <= wire.MAX_ENCODED
     assert len(dec.buf) == wire.MAX_ENCODED
-    reader = wire.FrameReader()
-    for chunk in split(body, [97]):
-        reader.feed(chunk)
+    for compiled in (False, True):
+        _, reader = run_reader(split(body, sizes), compiled)
         assert reader.pending <= wire.MAX_ENCODED
-    if len(body) > wire.MAX_ENCODED:
-        assert dec.bytes_skipped == reader.bytes_skipped == len(body)
+        if extra:
+            assert reader.pending == 0
+            assert (reader.framing_errors, reader.bytes_skipped) == (1, len(body))
+        else:
+            assert (reader.pending, reader.framing_errors, reader.bytes_skipped) == (
+                len(body),
+                0,
+                0,
+            )
+    if extra:
+        assert (dec.framing_errors, dec.bytes_skipped) == (1, len(body))
+    else:
+        assert (dec.n, dec.framing_errors, dec.bytes_skipped) == (len(body), 0, 0)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

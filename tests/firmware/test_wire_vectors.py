@@ -98,6 +98,8 @@ def test_vectors_cover_the_table_and_the_edges():
         "malformed_cobs",
         "runt_frame",
         "over_long_then_valid",
+        "over_long_at_the_end",
+        "decoded_over_max_frame",
         "reserved_flag_bits",
         "garbage_then_valid",
         "idle_fill",

@@ -111,6 +111,7 @@ def test_decode_prints_frames_then_a_summary(
         "framing_errors": 4,
         "bytes_skipped": skipped,
         "bytes": len(cap.data),
+        "version_errors": 0,
         "unknown_types": 1,
         "bad_payloads": 1,
         "trailing_bytes": 3,
@@ -144,13 +145,50 @@ def test_decode_without_errors_flag_prints_no_error_lines(
     assert all("type" in obj for obj in lines)
 
 
+def test_a_frame_over_max_frame_once_decoded_is_too_long(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # 258 COBS bytes (not too long on the wire) that decode to 257: a 248-byte payload.
+    data = bytes.fromhex("00 02 01 01 01 02 e0" + " 01" * 247 + " 05 d6 ea 7e 3f 00")
+    assert len(data) == wire.MAX_WIRE
+    assert len(wire.cobs_decode_bytes(data[1:-1])) == wire.MAX_FRAME + 1
+    after = wire.encode_message(wire.REBOOT, 1, (5,))
+    lines, summary = decode(capsys, write(tmp_path, data + after), "--errors")
+    assert lines[0] == {"error": "too_long", "offset": 1}
+    assert [obj.get("type") for obj in lines[1:]] == ["REBOOT"]
+    assert summary["frames"] == 1
+    assert summary["framing_errors"] == 1
+    assert summary["bytes_skipped"] == wire.MAX_ENCODED
+
+
+@pytest.mark.parametrize("run", [wire.MAX_ENCODED + 1, 3 * _CHUNK + 5])
+def test_an_over_long_frame_at_the_end_of_input_is_a_framing_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, run: int
+) -> None:
+    good = wire.encode_message(wire.REBOOT, 1, (5,))
+    lines, summary = decode(capsys, write(tmp_path, good + b"\x01" * run), "--errors")
+    assert lines[1:] == [{"error": "too_long", "offset": len(good)}]
+    assert summary["framing_errors"] == 1
+    assert summary["bytes_skipped"] == run
+    assert summary["trailing_bytes"] == 0
+
+
+def test_an_unfinished_frame_short_enough_to_be_one_is_trailing_bytes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    lines, summary = decode(capsys, write(tmp_path, b"\x01" * wire.MAX_ENCODED), "--errors")
+    assert lines == []
+    assert summary["framing_errors"] == summary["bytes_skipped"] == 0
+    assert summary["trailing_bytes"] == wire.MAX_ENCODED
+
+
 def test_decode_of_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     lines, summary = decode(capsys, write(tmp_path, b""))
     assert lines == []
     assert set(summary.values()) == {0}
     assert list(summary) == [
         "frames", "crc_errors", "framing_errors", "bytes_skipped", "bytes",
-        "unknown_types", "bad_payloads", "trailing_bytes",
+        "version_errors", "unknown_types", "bad_payloads", "trailing_bytes",
     ]  # fmt: skip
 
 
@@ -225,6 +263,7 @@ def test_a_large_capture_decodes_and_round_trips(
         "framing_errors": 0,
         "bytes_skipped": 0,
         "bytes": len(cap.data),
+        "version_errors": 0,
         "unknown_types": 0,
         "bad_payloads": 0,
         "trailing_bytes": 0,
@@ -258,6 +297,9 @@ def valid_capture() -> bytes:
         wire.encode_frame(0xE5, 77, 0, b"\x00\x00\x01"),  # unknown type
         wire.encode_frame(wire.HEARTBEAT, 78, 0, b"\x01\x02"),  # bad payload
         wire.encode_frame(0x60, 79, 0, b""),  # unknown type, empty payload
+        # Another protocol version: a HEARTBEAT's bytes, kept as they are.
+        wire.encode_frame(wire.HEARTBEAT, 80, 0, bytes(range(1, 29)), version=2),
+        wire.encode_frame(0x60, 81, wire.FLAG_ACK_REQ, b"\x00", version=0),
     ]
     return b"".join(parts)
 
@@ -272,6 +314,29 @@ def test_decode_then_encode_reproduces_the_capture(
     out = tmp_path / "again.bin"
     assert main(["wire", "encode", str(jsonl), "-o", str(out)]) == 0
     assert out.read_bytes() == data
+
+
+def test_frames_of_another_protocol_version_are_counted_and_not_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    beat = wire.encode_payload(wire.HEARTBEAT, (1, 2, 3, 4, 5, 6, 7))
+    data = (
+        wire.encode_frame(wire.HEARTBEAT, 4, 0, beat, version=2)
+        + wire.encode_message(wire.REBOOT, 5, (9,))
+        + wire.encode_frame(0x50, 6, 0, b"", version=3)
+    )
+    frames, summary = decode(capsys, write(tmp_path, data))
+    assert [(f["version"], f["type"], f["type_id"]) for f in frames] == [
+        (2, None, wire.HEARTBEAT),
+        (wire.PROTOCOL_VERSION, "REBOOT", wire.REBOOT),
+        (3, None, 0x50),
+    ]
+    assert frames[0]["fields"] is None
+    assert frames[0]["payload_hex"] == beat.hex()
+    assert "error" not in frames[0]
+    assert summary["frames"] == 3
+    assert summary["version_errors"] == 2
+    assert summary["unknown_types"] == summary["bad_payloads"] == 0
 
 
 def test_decode_then_encode_through_pipes() -> None:
@@ -335,6 +400,10 @@ BAD_LINES = [
     ('{"type": "PROBE", "fields": {"t_us": 1, "index": 1, "pad": "0g"}}', "PROBE.pad"),
     ('{"type": "REBOOT", "fields": {"delay_ms": 65536}}', "REBOOT.delay_ms=65536"),
     ('{"type_id": 80, "payload_hex": "q"}', "payload_hex"),
+    (
+        '{"type": "CONSOLE_CMD", "fields": {"line": "\\ud800"}}',
+        "CONSOLE_CMD.line='\\ud800' is not valid Unicode text",
+    ),
 ]
 
 

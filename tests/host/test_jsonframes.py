@@ -73,6 +73,36 @@ def test_unknown_type_has_null_type_and_fields() -> None:
     assert "error" not in obj
 
 
+def test_another_protocol_version_is_not_read_by_this_table() -> None:
+    # A HEARTBEAT-shaped frame of version 2: its type number and payload mean what version 2
+    # says, which this build does not know.
+    payload = wire.encode_payload(wire.HEARTBEAT, (1, 2, 3, 4, 5, 6, 7))
+    frame = wire.encode_frame(wire.HEARTBEAT, 9, wire.FLAG_ACK_REQ, payload, version=2)
+    obj = decode_one(frame)
+    assert obj == {
+        "offset": 1,
+        "version": 2,
+        "seq": 9,
+        "flags": ["ack_req"],
+        "type": None,
+        "type_id": wire.HEARTBEAT,
+        "fields": None,
+        "payload_hex": payload.hex(),
+    }
+    assert json_to_frame(obj, 0) == frame
+
+
+def test_encode_takes_the_version_and_defaults_to_this_builds() -> None:
+    obj = {"type_id": 0x50, "seq": 3, "payload_hex": "0102"}
+    assert decode_one(json_to_frame(obj, 0))["version"] == wire.PROTOCOL_VERSION
+    for version in (0, 2, 255):
+        frame = json_to_frame({**obj, "version": version}, 0)
+        assert wire.FrameReader().feed(frame)[0][:5] == (version, 0, 3, 0x50, b"\x01\x02")
+    # A type may be named; without payload_hex the frame is empty, whatever the type.
+    frame = json_to_frame({"type": "HEARTBEAT", "version": 7}, 0)
+    assert wire.FrameReader().feed(frame)[0][:5] == (7, 0, 0, wire.HEARTBEAT, b"")
+
+
 def test_known_type_with_bad_payload_has_null_fields_and_an_error() -> None:
     obj = decode_one(wire.encode_frame(wire.REBOOT, 3, 0, b"\x01"))
     assert obj["type"] == "REBOOT"
@@ -163,7 +193,20 @@ def test_unknown_type_without_payload_is_an_empty_frame() -> None:
             {"type": "LOG", "fields": {"level": 1, "subsystem": 5, "text": ""}},
             "LOG.subsystem must be a string",
         ),
+        (
+            {"type": "LOG", "fields": {"level": 20, "subsystem": "ok", "text": "a\udfffb"}},
+            "LOG.text='a\\udfffb' is not valid Unicode text",
+        ),
         ({"type": "REBOOT"}, "REBOOT needs fields or payload_hex"),
+        ({"type_id": 0x50, "version": 256}, "version=256: allowed integer 0..255"),
+        ({"type_id": 0x50, "version": -1}, "version=-1: allowed integer 0..255"),
+        ({"type_id": 0x50, "version": "1"}, "version='1': allowed integer 0..255"),
+        ({"type_id": 0x50, "version": True}, "version=True: allowed integer 0..255"),
+        (
+            {"type": "REBOOT", "version": 2, "fields": {"delay_ms": 1}},
+            "version=2: fields are encoded by protocol version 1's message table only; give"
+            " payload_hex",
+        ),
         ({"type_id": 0x50, "fields": {}}, "type_id 80 is not in the table: give payload_hex"),
         ({"type_id": 0x50, "payload_hex": "xyz"}, "payload_hex: not hex"),
         ({"type_id": 0x50, "payload_hex": "00" * 248}, "payload is 248 bytes, at most 247"),
@@ -208,6 +251,24 @@ def test_unknown_types_round_trip_through_json(typ: int, payload: bytes, seq: in
     frame = wire.encode_frame(typ, seq, 0, payload)
     obj = json.loads(json.dumps(decode_one(frame)))
     assert obj["type"] is None
+    assert json_to_frame(obj, 0) == frame
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    version=st.integers(0, 255).filter(lambda v: v != wire.PROTOCOL_VERSION),
+    typ=st.integers(0, 255),
+    payload=st.binary(max_size=wire.MAX_PAYLOAD),
+    seq=st.integers(0, 0xFFFF),
+    flags=st.sampled_from([0, 1, 2, 3]),
+)
+def test_other_versions_round_trip_through_json(
+    version: int, typ: int, payload: bytes, seq: int, flags: int
+) -> None:
+    frame = wire.encode_frame(typ, seq, flags, payload, version)
+    obj = json.loads(json.dumps(decode_one(frame)))
+    assert (obj["version"], obj["type"], obj["fields"]) == (version, None, None)
+    assert "error" not in obj
     assert json_to_frame(obj, 0) == frame
 
 

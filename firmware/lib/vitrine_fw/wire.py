@@ -51,7 +51,9 @@ FRAME = const(1)  # a valid frame is in the decoder's buffer (fields on the deco
 ERR_CRC = const(-1)  # CRC mismatch
 ERR_COBS = const(-2)  # malformed COBS (a block runs past the end of the frame)
 ERR_SHORT = const(-3)  # fewer bytes than a header and a CRC
-ERR_LONG = const(-4)  # longer than MAX_ENCODED; dropped up to the next delimiter
+# ERR_LONG: more than MAX_ENCODED bytes (dropped up to the next delimiter), or more than
+# MAX_FRAME once COBS-decoded (258 COBS bytes can decode to 257).
+ERR_LONG = const(-4)
 ERR_FLAGS = const(-5)  # reserved flag bits set
 
 # ---------------------------------------------------------------------------------------------
@@ -321,7 +323,16 @@ def encode_payload(typ, values):
             if code == "s":
                 if not isinstance(value, str):
                     raise WireError("%s.%s must be a string" % (message_name(typ), fname))
-                raw = value.encode()
+                try:
+                    raw = value.encode()
+                except UnicodeError:
+                    # CPython refuses a lone surrogate ("\ud800", which JSON can carry);
+                    # MicroPython encodes one without complaint, so only CPython gets here.
+                    raise WireError(
+                        "%s.%s=%r is not valid Unicode text: only characters that UTF-8 can"
+                        " encode are allowed (no lone surrogates)"
+                        % (message_name(typ), fname, value)
+                    )
             else:
                 if not isinstance(value, (bytes, bytearray, memoryview)):
                     raise WireError("%s.%s must be bytes" % (message_name(typ), fname))
@@ -555,13 +566,15 @@ def cobs_decode_bytes(data):
 # --- frames ---------------------------------------------------------------------------------
 
 
-def encode_frame_into(out, typ, seq, flags, payload, n):
+def encode_frame_into(out, typ, seq, flags, payload, n, version=PROTOCOL_VERSION):
     """Build a complete wire frame (both delimiters) for payload[0:n] into out.
 
     out must hold MAX_WIRE + MAX_FRAME bytes: its tail is scratch space for the raw frame.
-    Returns the number of wire bytes at out[0:]. Allocates nothing."""
+    version is the header's protocol version (another one only to reproduce or test a
+    frame of another build). Returns the number of wire bytes at out[0:]. Allocates
+    nothing."""
     raw = MAX_WIRE  # the raw (pre-COBS) frame is assembled after the wire area
-    out[raw] = PROTOCOL_VERSION
+    out[raw] = version
     out[raw + 1] = flags
     out[raw + 2] = seq & 0xFF
     out[raw + 3] = (seq >> 8) & 0xFF
@@ -580,8 +593,13 @@ def encode_frame_into(out, typ, seq, flags, payload, n):
     return end + 1
 
 
-def encode_frame(typ, seq, flags, payload=b""):
-    """Build a complete wire frame (both delimiters) as bytes."""
+def encode_frame(typ, seq, flags, payload=b"", version=PROTOCOL_VERSION):
+    """Build a complete wire frame (both delimiters) as bytes.
+
+    version: the header's protocol version; another than this module's only to reproduce a
+    frame of another build byte for byte (vitrine wire encode) or to test a receiver."""
+    if not 0 <= version <= 0xFF:
+        raise WireError("protocol version %r out of range 0..255" % (version,))
     if len(payload) > MAX_PAYLOAD:
         raise WireError("payload is %d bytes, at most %d" % (len(payload), MAX_PAYLOAD))
     if flags & ~_FLAGS_KNOWN:
@@ -589,7 +607,7 @@ def encode_frame(typ, seq, flags, payload=b""):
     if not 0 <= typ <= 0xFF:
         raise WireError("message type %r out of range 0..255" % (typ,))
     out = bytearray(MAX_WIRE + MAX_FRAME)
-    n = encode_frame_into(out, typ, seq & 0xFFFF, flags, payload, len(payload))
+    n = encode_frame_into(out, typ, seq & 0xFFFF, flags, payload, len(payload), version)
     return bytes(out[:n])
 
 
@@ -604,12 +622,13 @@ class Decoder:
     Feed it bytes; when feed() returns FRAME the frame's fields are on the decoder
     (version, flags, seq, type) and its payload is buf[HEADER_LEN:HEADER_LEN + length].
     Corrupt frames are counted, never delivered, and the decoder resynchronises at the next
-    delimiter."""
+    delimiter. A frame that outgrows MAX_ENCODED is counted as a framing error the moment it
+    does, so a stream that ends (or stalls) inside it still shows the error."""
 
     def __init__(self):
         self.buf = bytearray(MAX_ENCODED)
         self.n = 0  # bytes gathered since the last delimiter
-        self.dropping = False  # a frame grew past MAX_ENCODED: discard until the delimiter
+        self.dropping = False  # a frame grew past MAX_ENCODED (counted): discard to the delimiter
         self.result = NONE  # outcome of the last completed frame
         # The last good frame.
         self.version = 0
@@ -648,6 +667,7 @@ class Decoder:
             else:
                 if not self.dropping:
                     self.dropping = True
+                    self.framing_errors += 1
                     self.bytes_skipped += n
                 self.bytes_skipped += 1
         self.n = n
@@ -655,9 +675,8 @@ class Decoder:
 
     def _finish(self):
         n = self.n
-        if self.dropping:
+        if self.dropping:  # counted when it started
             self.dropping = False
-            self.framing_errors += 1
             self.result = ERR_LONG
             return
         if n == 0:  # idle fill between delimiters
@@ -667,6 +686,9 @@ class Decoder:
         m = cobs_decode_inplace(buf, n)
         if m < 0:
             self._bad(ERR_COBS, n)
+            return
+        if m > MAX_FRAME:  # 258 COBS bytes can decode to 257: a payload over MAX_PAYLOAD
+            self._bad(ERR_LONG, n)
             return
         if m < HEADER_LEN + CRC_LEN:
             self._bad(ERR_SHORT, n)
@@ -710,8 +732,7 @@ class FrameReader:
         self._crc = crc or binascii.crc32
         self._decode_error = decode_error
         self._tail = b""
-        self._dropping = False
-        self._drop_start = 0  # stream offset of the frame being dropped
+        self._dropping = False  # inside a frame past MAX_ENCODED (counted): skip to the delimiter
         self.frames = 0
         self.crc_errors = 0
         self.framing_errors = 0
@@ -736,11 +757,9 @@ class FrameReader:
             size = len(part)
             start = pos
             pos += size + 1
-            if self._dropping:
+            if self._dropping:  # the end of a frame counted as too long when it began
                 self._dropping = False
-                self.framing_errors += 1
                 self.bytes_skipped += size
-                self._note(self._drop_start, ERR_LONG)
                 continue
             if not size:
                 continue
@@ -757,6 +776,11 @@ class FrameReader:
                 self._note(start, ERR_COBS)
                 continue
             m = len(raw)
+            if m > MAX_FRAME:  # 258 COBS bytes can decode to 257: a payload over MAX_PAYLOAD
+                self.framing_errors += 1
+                self.bytes_skipped += size
+                self._note(start, ERR_LONG)
+                continue
             if m < HEADER_LEN + CRC_LEN:
                 self.framing_errors += 1
                 self.bytes_skipped += size
@@ -775,12 +799,14 @@ class FrameReader:
                 continue
             self.frames += 1
             frames.append((version, flags, seq, typ, raw[HEADER_LEN : m - CRC_LEN], start))
-        if len(tail) > MAX_ENCODED:
-            # A frame that can no longer be valid: drop what we have, keep dropping until the
-            # next delimiter, and never buffer more than MAX_ENCODED bytes.
+        if self._dropping or len(tail) > MAX_ENCODED:
+            # A frame that can no longer be valid: count it once, now (so a stream that ends
+            # inside it still shows the error), and skip its bytes as they come until the
+            # next delimiter; never buffer more than MAX_ENCODED bytes.
             if not self._dropping:
                 self._dropping = True
-                self._drop_start = pos  # where the tail, the frame being dropped, began
+                self.framing_errors += 1
+                self._note(pos, ERR_LONG)  # pos: where the tail, this frame, began
             self.bytes_skipped += len(tail)
             tail = b""
         self._tail = tail

@@ -47,15 +47,18 @@ def cmd_decode(args: argparse.Namespace) -> int:
     reader = wire.FrameReader(cobs.cobs.decode, zlib.crc32, cobs.cobs.DecodeError)
     reader.track_errors = args.errors
     out = sys.stdout
-    unknown = bad = 0
+    unknown = bad = versions = 0
     source = _open_in(args.file)
     with source:
         while chunk := source.read(_CHUNK):
             lines = []
             for frame in reader.feed(chunk):
                 obj = frame_to_json(*frame)
-                unknown += obj["type"] is None
-                bad += "error" in obj
+                if obj["version"] != wire.PROTOCOL_VERSION:
+                    versions += 1  # not read by this build's table: neither unknown nor bad
+                else:
+                    unknown += obj["type"] is None
+                    bad += "error" in obj
                 lines.append((obj["offset"], obj))
             lines += [
                 (at, {"error": ERROR_NAMES[code], "offset": at}) for at, code in reader.errors
@@ -69,6 +72,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
         "framing_errors": reader.framing_errors,
         "bytes_skipped": reader.bytes_skipped,
         "bytes": reader.offset,
+        "version_errors": versions,
         "unknown_types": unknown,
         "bad_payloads": bad,
         "trailing_bytes": reader.pending,

@@ -7,10 +7,12 @@ One object per frame:
      "payload_hex": "c8000000000040"}
 
 `bytes` fields are hex strings. A frame of a type this build does not know has
-`"type": null` and `"fields": null`; a known type whose payload does not match the table has
-`"fields": null` and an `"error"`. encode accepts the same objects (offset and version are
-ignored; fields, or else payload_hex, give the payload; lines with "summary" or "error"
-only are skipped), so decode's output can be piped back into encode.
+`"type": null` and `"fields": null`, and so has every frame of another protocol version
+(this build knows only its own version's message table); a known type whose payload does
+not match the table has `"fields": null` and an `"error"`. encode accepts the same objects
+(offset is ignored; version defaults to this build's; fields, or else payload_hex, give the
+payload; lines with "summary" or "error" only are skipped), so decode's output piped back
+into encode gives the same bytes.
 """
 
 from __future__ import annotations
@@ -36,13 +38,17 @@ class FrameJsonError(ValueError):
 def frame_to_json(
     version: int, flags: int, seq: int, typ: int, payload: bytes, offset: int
 ) -> dict[str, Any]:
-    """The JSON object of one decoded frame."""
+    """The JSON object of one decoded frame.
+
+    Only a frame of this build's protocol version is read by its message table: for another
+    version, type and fields are null and payload_hex is all there is."""
+    ours = version == wire.PROTOCOL_VERSION
     obj: dict[str, Any] = {
         "offset": offset,
         "version": version,
         "seq": seq,
         "flags": [name for bit, name in FLAG_NAMES.items() if flags & bit],
-        "type": wire.message_name(typ),
+        "type": wire.message_name(typ) if ours else None,
         "type_id": typ,
         "fields": None,
         "payload_hex": payload.hex(),
@@ -65,6 +71,13 @@ def json_to_frame(obj: Any, default_seq: int) -> bytes:
     if not isinstance(obj, dict):
         raise FrameJsonError("each line must be a JSON object")
     typ = _type_of(obj)
+    version = obj.get("version", wire.PROTOCOL_VERSION)
+    if not _is_int(version) or not 0 <= version <= 0xFF:
+        raise FrameJsonError(
+            f"version={version!r}: allowed integer 0..255 (this build speaks protocol "
+            f"version {wire.PROTOCOL_VERSION}, the default)"
+        )
+    ours = version == wire.PROTOCOL_VERSION
     seq = obj.get("seq", default_seq)
     if not _is_int(seq) or not 0 <= seq <= 0xFFFF:
         raise FrameJsonError(f"seq={seq!r}: allowed integer 0..65535")
@@ -81,6 +94,11 @@ def json_to_frame(obj: Any, default_seq: int) -> bytes:
         flags |= bit
     fields = obj.get("fields")
     if fields is not None:
+        if not ours:
+            raise FrameJsonError(
+                f"version={version}: fields are encoded by protocol version "
+                f"{wire.PROTOCOL_VERSION}'s message table only; give payload_hex instead"
+            )
         payload = _payload_from_fields(typ, fields)
     elif isinstance(obj.get("payload_hex"), str):
         try:
@@ -89,10 +107,10 @@ def json_to_frame(obj: Any, default_seq: int) -> bytes:
             raise FrameJsonError(f"payload_hex: not hex ({err})") from err
     else:
         payload = b""
-        if wire.message_name(typ) and wire.message_fields(typ):
+        if ours and wire.message_name(typ) and wire.message_fields(typ):
             raise FrameJsonError(f"{wire.message_name(typ)} needs fields or payload_hex")
     try:
-        return wire.encode_frame(typ, seq, flags, payload)
+        return wire.encode_frame(typ, seq, flags, payload, version)
     except wire.WireError as err:
         raise FrameJsonError(str(err)) from err
 
