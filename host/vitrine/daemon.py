@@ -30,6 +30,7 @@ from vitrine.errors import VitrineError
 from vitrine.firmware import build_hash
 from vitrine.hardware import load_boards, usb_ids
 from vitrine.link.boards import Boards
+from vitrine.looplag import LoopLag
 from vitrine.player.app import player_router
 from vitrine.service.lifecycle import first_stopped, status_line, tell_service_manager
 from vitrine.tasks import stop_task
@@ -52,6 +53,23 @@ def _data_dir(config: Config) -> Path:
             "(set [data] dir, or run as the service user: vitrine install-service)"
         ) from err
     return path
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The HTTP server's listening socket; raises VitrineError naming the address."""
+    try:
+        sock = socket.create_server((host, port))
+    except OSError as err:
+        raise VitrineError(
+            f"cannot serve HTTP on {host}:{port}: {err.strerror} "
+            "(another vitrine running? choose another port: [http] port, or --port)"
+        ) from err
+    # Every answer goes out at once. asyncio sets TCP_NODELAY only on sockets whose proto is
+    # IPPROTO_TCP, and create_server's is 0 (so are the connections it accepts, which inherit
+    # the option from it): without it, a response's second write waited for the client's
+    # delayed ACK, 40 ms on Linux, on every request of a kept-alive connection.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 class _Server(uvicorn.Server):
@@ -87,6 +105,7 @@ class Daemon:
         self.auth = AssociateAuth(
             config.associate, load_or_create_secret(self.data_dir / "secret.key")
         )
+        self.looplag = LoopLag()
         self.ready = asyncio.Event()
         self.http_port: int | None = None
 
@@ -106,6 +125,7 @@ class Daemon:
             "version": __version__,
             "uptime_s": round(time.monotonic() - self.started, 3),
             "host_build": self.host_build,
+            "loop": self.looplag.snapshot(),
             "boards": self.boards.snapshot(),
         }
 
@@ -116,13 +136,7 @@ class Daemon:
 
     async def run(self) -> None:
         http = self.config.http
-        try:
-            sock = socket.create_server((http.host, http.port))
-        except OSError as err:
-            raise VitrineError(
-                f"cannot serve HTTP on {http.host}:{http.port}: {err.strerror} "
-                "(another vitrine running? choose another port: [http] port, or --port)"
-            ) from err
+        sock = listen(http.host, http.port)
         self.http_port = sock.getsockname()[1]
         server = _Server(
             uvicorn.Config(
@@ -145,7 +159,8 @@ class Daemon:
         lights = asyncio.create_task(self.lights.run(), name="lights")
         engine = asyncio.create_task(self.engine.run(), name="engine")
         web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
-        tasks = (boards, touch, lights, engine, web)
+        looplag = asyncio.create_task(self.looplag.run(), name="looplag")
+        tasks = (boards, touch, lights, engine, web, looplag)
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
@@ -167,7 +182,7 @@ class Daemon:
             # systemd first (STOPPING=1: it shows "deactivating" while we stop), then the
             # engine (it saves the live session), the boards last. A task failing as it
             # stops is logged and does not stop the rest.
-            for task in (systemd, engine, lights, touch, boards):
+            for task in (systemd, looplag, engine, lights, touch, boards):
                 try:
                     await stop_task(task)
                 except Exception:

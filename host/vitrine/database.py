@@ -9,6 +9,13 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+_PRAGMAS = (
+    "busy_timeout = 5000",
+    "foreign_keys = ON",
+    "journal_mode = WAL",
+    "synchronous = NORMAL",
+)
+
 
 def open_database(
     path: Path,
@@ -18,10 +25,13 @@ def open_database(
     error: type[Exception],
     *,
     pragmas: tuple[str, ...] = (),
+    migrations: dict[int, str] | None = None,
 ) -> sqlite3.Connection:
     """The connection to the database at path (created with its folder when missing), its
     schema applied; `what` names it in errors ("catalogue", "events store"), raised as
-    `error`. A file written by a newer schema version is refused, not altered."""
+    `error`. A file written by a newer schema version is refused, not altered; one written by
+    an older version gets the schema's new tables and indexes, then `migrations[v]` (a
+    script) for each version v it lacks, in one transaction."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -29,13 +39,7 @@ def open_database(
         raise error(f"{path}: cannot open the {what}: {err}") from err
     try:
         conn.row_factory = sqlite3.Row
-        for pragma in (
-            "busy_timeout = 5000",
-            "foreign_keys = ON",
-            "journal_mode = WAL",
-            "synchronous = NORMAL",
-            *pragmas,
-        ):
+        for pragma in (*_PRAGMAS, *pragmas):
             conn.execute(f"PRAGMA {pragma}")
         found = conn.execute("PRAGMA user_version").fetchone()[0]
         if found > version:
@@ -43,8 +47,15 @@ def open_database(
                 f"{path}: {what} schema version {found} is newer than this vitrine reads "
                 f"({version}); upgrade vitrine"
             )
-        conn.executescript(schema)
-        conn.execute(f"PRAGMA user_version = {version}")
+        fresh = conn.execute("SELECT COUNT(*) FROM sqlite_schema").fetchone()[0] == 0
+        steps = [] if fresh else [v for v in sorted(migrations or {}) if found < v <= version]
+        with write_transaction(conn):
+            for statement in _statements(schema):
+                conn.execute(statement)
+            for step in steps:
+                for statement in _statements((migrations or {})[step]):
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
     except sqlite3.Error as err:
         conn.close()
         raise error(f"{path}: not a usable {what} database: {err}") from err
@@ -52,6 +63,33 @@ def open_database(
         conn.close()
         raise
     return conn
+
+
+def open_reader(path: Path, what: str, error: type[Exception]) -> sqlite3.Connection:
+    """Another connection to a database open_database() has opened, for reading from another
+    thread (in WAL mode readers never wait for each other or for the writer)."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        for pragma in (*_PRAGMAS, "query_only = ON"):
+            conn.execute(f"PRAGMA {pragma}")
+    except sqlite3.Error as err:
+        raise error(f"{path}: cannot read the {what}: {err}") from err
+    return conn
+
+
+def _statements(script: str) -> list[str]:
+    # The statements of a script, whole (a trigger's body holds semicolons of its own).
+    out, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                out.append(current.strip())
+            current = ""
+    if current.strip():
+        out.append(current.strip())
+    return out
 
 
 @contextlib.contextmanager

@@ -1,22 +1,30 @@
 """The product catalogue in SQLite (`catalog.db`): the schema, the queries the engine, the
 player and the HTTP routes read it with, and the row writes the importer makes inside one
-transaction. Prices are integer cents with an ISO 4217 currency."""
+transaction. Prices are integer cents with an ISO 4217 currency.
+
+Every query is answered from an index, whatever the catalogue's size (real ranges have 10k
+to 100k products and millions of stock rows): pages of cards walk the popularity index,
+products by tag come from product_tag (kept by triggers), stock is summed per variant through
+its primary key. `vitrine bench catalog` measures them on 100,000 products."""
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from vitrine.catalog.errors import CatalogError
 from vitrine.catalog.values import format_price, is_media_name, room_location, size_key
-from vitrine.database import open_database, write_transaction
+from vitrine.database import open_database, open_reader, write_transaction
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_LIMIT = 100
+MAX_SKUS = 500  # skus per batch look-up (cards, stock)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS category (
@@ -36,7 +44,37 @@ CREATE TABLE IF NOT EXISTS product (
     popularity INTEGER NOT NULL DEFAULT 0 CHECK (popularity >= 0),
     images TEXT NOT NULL DEFAULT '[]'
 );
-CREATE INDEX IF NOT EXISTS product_category ON product(category);
+-- pages of cards, most popular first: overall and per category
+CREATE INDEX IF NOT EXISTS product_popular ON product(popularity DESC, name, sku);
+CREATE INDEX IF NOT EXISTS product_category_popular
+    ON product(category, popularity DESC, name, sku);
+DROP INDEX IF EXISTS product_category;
+-- each product's tags, one row per tag, with its popularity: the most popular products with a
+-- tag come straight from the primary key. Kept by the triggers below (tags are checked by the
+-- importer: letters, digits, '-' and '_', so the list reads as JSON once quoted).
+CREATE TABLE IF NOT EXISTS product_tag (
+    tag TEXT NOT NULL,
+    popularity INTEGER NOT NULL,
+    sku TEXT NOT NULL,
+    PRIMARY KEY (tag, popularity DESC, sku)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS product_tag_sku ON product_tag(sku);
+CREATE TRIGGER IF NOT EXISTS product_tag_insert AFTER INSERT ON product BEGIN
+    INSERT OR IGNORE INTO product_tag (tag, popularity, sku)
+    SELECT value, NEW.popularity, NEW.sku
+    FROM json_each('["' || replace(NEW.tags, ',', '","') || '"]')
+    WHERE NEW.tags <> '' AND value <> '';
+END;
+CREATE TRIGGER IF NOT EXISTS product_tag_update AFTER UPDATE OF tags, popularity ON product BEGIN
+    DELETE FROM product_tag WHERE sku = OLD.sku;
+    INSERT OR IGNORE INTO product_tag (tag, popularity, sku)
+    SELECT value, NEW.popularity, NEW.sku
+    FROM json_each('["' || replace(NEW.tags, ',', '","') || '"]')
+    WHERE NEW.tags <> '' AND value <> '';
+END;
+CREATE TRIGGER IF NOT EXISTS product_tag_delete AFTER DELETE ON product BEGIN
+    DELETE FROM product_tag WHERE sku = OLD.sku;
+END;
 CREATE TABLE IF NOT EXISTS variant (
     sku TEXT PRIMARY KEY,
     product_sku TEXT NOT NULL REFERENCES product(sku) ON DELETE CASCADE,
@@ -63,6 +101,16 @@ CREATE TABLE IF NOT EXISTS goes_with (
 CREATE INDEX IF NOT EXISTS goes_with_other ON goes_with(other_sku);
 """
 
+# From a version-1 catalogue: the tags of the products already stored.
+MIGRATIONS = {
+    2: """
+INSERT OR IGNORE INTO product_tag (tag, popularity, sku)
+SELECT j.value, p.popularity, p.sku
+FROM product p, json_each('["' || replace(p.tags, ',', '","') || '"]') j
+WHERE p.tags <> '' AND j.value <> '';
+""",
+}
+
 # Each table's primary key, for upserts and for "is it there already" look-ups.
 KEYS: dict[str, tuple[str, ...]] = {
     "category": ("name",),
@@ -77,24 +125,50 @@ _CARD_COLUMNS = "sku, name, brand, category, price_cents, currency, tags, popula
 
 class Catalog:
     """An open catalogue: read with the query methods; written only through the importer
-    (vitrine.catalog.importer), inside `transaction()`. One connection, used from the
-    daemon's event loop (queries are short), so it may be used from another thread too."""
+    (vitrine.catalog.importer), inside `transaction()`.
+
+    The thread that opened it reads and writes through its connection; any other thread (the
+    engine's, the web server's workers) reads through a connection of its own, opened on
+    first use: in WAL mode readers never wait for one another or for a writer."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, media_dir: Path) -> None:
         self._conn = conn
         self.path = path
         self.media_dir = media_dir
         self._commits = 0  # write transactions committed through this connection
+        self._owner = threading.get_ident()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
 
     @classmethod
     def open(cls, path: Path, media_dir: Path) -> Catalog:
         """Open (or create) the catalogue at path; its images are files in media_dir."""
         path = Path(path)
-        conn = open_database(path, SCHEMA, SCHEMA_VERSION, "catalogue", CatalogError)
+        conn = open_database(
+            path, SCHEMA, SCHEMA_VERSION, "catalogue", CatalogError, migrations=MIGRATIONS
+        )
         return cls(conn, path, Path(media_dir))
 
     def close(self) -> None:
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            conn.close()
         self._conn.close()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        # The calling thread's connection (see the class docstring).
+        if threading.get_ident() == self._owner:
+            return self._conn
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = open_reader(self.path, "catalogue", CatalogError)
+            with self._readers_lock:
+                self._readers.append(conn)
+            self._local.conn = conn
+        return conn
 
     def __enter__(self) -> Catalog:
         return self
@@ -114,19 +188,53 @@ class Catalog:
         """Changes whenever the catalogue may have changed: a commit through this connection
         or through any other (`vitrine catalog import` while the daemon runs). Cheap enough
         to ask every timer tick."""
-        (data_version,) = self._conn.execute("PRAGMA data_version").fetchone()
+        (data_version,) = self._db.execute("PRAGMA data_version").fetchone()
         return data_version, self._commits
 
     # -- queries -------------------------------------------------------------------------
 
     def categories(self) -> list[dict[str, Any]]:
-        """Every category in display order: {"name", "label", "count" (products in it)}."""
-        rows = self._conn.execute(
-            "SELECT c.name, c.label, COUNT(p.sku) AS count FROM category c "
-            "LEFT JOIN product p ON p.category = c.name "
-            "GROUP BY c.name ORDER BY c.position, c.label, c.name"
+        """Every category in display order: {"name", "label", "count" (products in it),
+        "cover" (the card of its most popular product, None when empty)}. Worked out once
+        per change of the catalogue."""
+        version = self.version()
+        cached = getattr(self._local, "categories", None)
+        if cached is not None and cached[0] == version:
+            return copy.deepcopy(cached[1])
+        counts = dict(
+            self._db.execute("SELECT category, COUNT(*) FROM product GROUP BY category").fetchall()
         )
-        return [dict(r) for r in rows]
+        rows = self._db.execute(
+            "SELECT name, label FROM category ORDER BY position, label, name"
+        ).fetchall()
+        covers = {}
+        for r in rows:
+            top = self._db.execute(
+                f"SELECT {_CARD_COLUMNS} FROM product WHERE category = ? "
+                "ORDER BY popularity DESC, name, sku LIMIT 1",
+                (r["name"],),
+            ).fetchone()
+            if top is not None:
+                covers[r["name"]] = top
+        colours = self._colours([top["sku"] for top in covers.values()])
+        result = [
+            {
+                "name": r["name"],
+                "label": r["label"],
+                "count": counts.get(r["name"], 0),
+                "cover": (
+                    _card(covers[r["name"]], colours.get(covers[r["name"]]["sku"], []))
+                    if r["name"] in covers
+                    else None
+                ),
+            }
+            for r in rows
+        ]
+        self._local.categories = (version, result)
+        return copy.deepcopy(result)
+
+    def has_product(self, sku: str) -> bool:
+        return self._exists("product", (sku,))
 
     def has_category(self, name: str) -> bool:
         return self._exists("category", (name,))
@@ -140,8 +248,8 @@ class Catalog:
         if offset < 0:
             raise ValueError(f"offset must be >= 0, not {offset}")
         where, args = ("WHERE category = ?", [category]) if category else ("", [])
-        total = self._conn.execute(f"SELECT COUNT(*) FROM product {where}", args).fetchone()[0]
-        rows = self._conn.execute(
+        total = self._total(category)
+        rows = self._db.execute(
             f"SELECT {_CARD_COLUMNS} FROM product {where} "
             "ORDER BY popularity DESC, name, sku LIMIT ? OFFSET ?",
             [*args, limit, offset],
@@ -149,20 +257,87 @@ class Catalog:
         colours = self._colours([r["sku"] for r in rows])
         return {"total": total, "items": [_card(r, colours.get(r["sku"], [])) for r in rows]}
 
+    def _total(self, category: str | None) -> int:
+        # Products in a category (None: in all), kept until the catalogue changes.
+        if category is None:
+            return sum(c["count"] for c in self.categories())
+        for c in self.categories():
+            if c["name"] == category:
+                return int(c["count"])
+        return 0
+
+    def cards(self, skus: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The cards of these products by sku (unknown skus are left out)."""
+        out: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(list(dict.fromkeys(skus))):
+            marks = ", ".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT {_CARD_COLUMNS} FROM product WHERE sku IN ({marks})", chunk
+            ).fetchall()
+            colours = self._colours([r["sku"] for r in rows])
+            out.update((r["sku"], _card(r, colours.get(r["sku"], []))) for r in rows)
+        return out
+
+    def top_popularity(self) -> int:
+        """The catalogue's highest popularity (0 when empty)."""
+        row = self._db.execute(
+            "SELECT popularity FROM product ORDER BY popularity DESC LIMIT 1"
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def most_popular(self, tags: Iterable[str] = (), limit: int = 24) -> list[str]:
+        """The `limit` most popular products, and the `limit` most popular with each of the
+        tags (duplicates once): skus, from the indexes alone."""
+        found = [
+            r[0]
+            for r in self._db.execute(
+                "SELECT sku FROM product ORDER BY popularity DESC, name, sku LIMIT ?", (limit,)
+            )
+        ]
+        for tag in sorted(set(tags)):
+            found.extend(
+                r[0]
+                for r in self._db.execute(
+                    "SELECT sku FROM product_tag WHERE tag = ? "
+                    "ORDER BY popularity DESC, sku LIMIT ?",
+                    (tag, limit),
+                )
+            )
+        return list(dict.fromkeys(found))
+
+    def variant_stock(self, skus: Iterable[str], store: str) -> dict[str, list[dict[str, Any]]]:
+        """Each product's variants with their units in `store` (all locations): {product sku:
+        [{"sku", "size", "stock"}]}, in import order."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for chunk in _chunks(list(dict.fromkeys(skus))):
+            marks = ", ".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT v.product_sku, v.sku, v.size, "
+                "(SELECT COALESCE(SUM(s.quantity), 0) FROM stock s "
+                " WHERE s.variant_sku = v.sku AND s.store = ?) AS stock "
+                f"FROM variant v WHERE v.product_sku IN ({marks}) ORDER BY v.rowid",
+                [store, *chunk],
+            )
+            for r in rows:
+                out.setdefault(r["product_sku"], []).append(
+                    {"sku": r["sku"], "size": r["size"], "stock": r["stock"]}
+                )
+        return out
+
     def product(
         self, sku: str, store: str | None = None, fitting_room: str | None = None
     ) -> dict[str, Any] | None:
         """A product's card with its description, images, sizes, variants (each with its
         stock in `store`, all locations, and in `fitting_room`) and what goes with it; None
         when there is no such product. store None: stock summed over every store."""
-        row = self._conn.execute(
+        row = self._db.execute(
             f"SELECT {_CARD_COLUMNS}, description FROM product WHERE sku = ?", (sku,)
         ).fetchone()
         if row is None:
             return None
         detail = _card(row, self._colours([sku]).get(sku, []))
         room = room_location(fitting_room)
-        variants = self._conn.execute(
+        variants = self._db.execute(
             "SELECT v.sku, v.size, v.colour, v.colour_hex, v.price_cents, "
             "MIN(v.rowid) OVER (PARTITION BY v.colour) AS colour_order, "
             "(SELECT COALESCE(SUM(s.quantity), 0) FROM stock s WHERE s.variant_sku = v.sku "
@@ -200,7 +375,7 @@ class Catalog:
         """One variant with its effective price and its product's name: {"sku",
         "product_sku", "name", "size", "colour", "colour_hex", "price_cents", "currency",
         "price", "label" ("Linen Shirt, White, M")}; None when there is no such variant."""
-        row = self._conn.execute(
+        row = self._db.execute(
             "SELECT v.sku, v.product_sku, p.name, v.size, v.colour, v.colour_hex, "
             "COALESCE(v.price_cents, p.price_cents) AS price_cents, p.currency "
             "FROM variant v JOIN product p ON p.sku = v.product_sku WHERE v.sku = ?",
@@ -217,7 +392,7 @@ class Catalog:
         """What goes with a product, strongest first: [{"sku", "weight", "reason"}]. A pair
         goes both ways; when both directions were imported, the row from this product's side
         is the one given."""
-        rows = self._conn.execute(
+        rows = self._db.execute(
             "SELECT other_sku AS sku, weight, reason, 0 AS side FROM goes_with WHERE sku = ?1 "
             "UNION ALL "
             "SELECT sku, weight, reason, 1 AS side FROM goes_with WHERE other_sku = ?1 "
@@ -239,7 +414,7 @@ class Catalog:
         if location is not None:
             sql += " AND location = ?"
             args.append(location)
-        return int(self._conn.execute(sql, args).fetchone()[0])
+        return int(self._db.execute(sql, args).fetchone()[0])
 
     def media_path(self, name: str) -> Path | None:
         """The file of a media name: None for anything but a plain image file name (see
@@ -260,7 +435,7 @@ class Catalog:
         if not skus:
             return out
         marks = ", ".join("?" * len(skus))
-        rows = self._conn.execute(
+        rows = self._db.execute(
             "SELECT product_sku, colour, colour_hex, MIN(rowid) AS first FROM variant "
             f"WHERE product_sku IN ({marks}) GROUP BY product_sku, colour ORDER BY first",
             skus,
@@ -273,9 +448,7 @@ class Catalog:
 
     def _exists(self, table: str, key: tuple[Any, ...]) -> bool:
         where = " AND ".join(f"{k} = ?" for k in KEYS[table])
-        return (
-            self._conn.execute(f"SELECT 1 FROM {table} WHERE {where}", key).fetchone() is not None
-        )
+        return self._db.execute(f"SELECT 1 FROM {table} WHERE {where}", key).fetchone() is not None
 
 
 # -- writes, used by the importer inside Catalog.transaction() --------------------------------
@@ -330,6 +503,11 @@ def upsert(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> bool
         [values[c] for c in columns],
     )
     return added
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), MAX_SKUS):
+        yield items[start : start + MAX_SKUS]
 
 
 def _card(row: sqlite3.Row, colours: list[dict[str, str]]) -> dict[str, Any]:

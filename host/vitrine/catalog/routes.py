@@ -1,6 +1,10 @@
 """The catalogue over HTTP for the player and the associate app: categories, pages of
 product cards, a product's detail with stock in this mirror's store and fitting room, and
-the product images. Errors are JSON {"error": "..."} with 404 or 422."""
+the product images. Errors are JSON {"error": "..."} with 404 or 422.
+
+The routes are plain functions, which the web framework runs on its worker threads: a
+catalogue query never holds up the daemon's event loop (each worker thread reads through a
+connection of its own: vitrine.catalog.db.Catalog)."""
 
 from __future__ import annotations
 
@@ -27,12 +31,12 @@ def catalog_router(get_catalog: Callable[[], Catalog], store: str, fitting_room:
     router = APIRouter()
 
     @router.get("/api/catalog/categories")
-    async def categories() -> list[dict[str, Any]]:
+    def categories() -> list[dict[str, Any]]:
         """Every category in display order, with how many products it holds."""
         return get_catalog().categories()
 
     @router.get("/api/catalog/products", response_model=None)
-    async def products(request: Request) -> dict[str, Any] | JSONResponse:
+    def products(request: Request) -> dict[str, Any] | JSONResponse:
         """A page of product cards, most popular first: ?category=&offset=&limit= (limit
         1..100, default 24)."""
         catalog = get_catalog()
@@ -49,7 +53,7 @@ def catalog_router(get_catalog: Callable[[], Catalog], store: str, fitting_room:
         return catalog.products(category, offset=offset, limit=limit)
 
     @router.get("/api/catalog/products/{sku}", response_model=None)
-    async def product(sku: str) -> dict[str, Any] | JSONResponse:
+    def product(sku: str) -> dict[str, Any] | JSONResponse:
         """A product's card with its description, images, sizes, variants with stock in
         this store ("store") and this fitting room ("room"), and what goes with it."""
         detail = get_catalog().product(sku, store=store, fitting_room=fitting_room or None)
@@ -58,7 +62,7 @@ def catalog_router(get_catalog: Callable[[], Catalog], store: str, fitting_room:
         return detail
 
     @router.get("/media/{name:path}", response_model=None)
-    async def media(name: str) -> Response:
+    def media(name: str) -> Response:
         """A product image by its plain file name (.svg .png .jpg .jpeg .webp); 404 for
         anything else."""
         path = get_catalog().media_path(name)

@@ -52,6 +52,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--trials", type=_positive, default=200, help="taps on the virtual glass (default 200)"
     )
     player.set_defaults(handler=cmd_player)
+    catalog = which.add_parser(
+        "catalog",
+        help="the player's screens over a 100,000-product catalogue, and the loop's lag",
+    )
+    catalog.add_argument("--json", action="store_true", help="print only the JSON result")
+    catalog.add_argument(
+        "--products", type=_positive, default=100_000, help="products (default 100000)"
+    )
+    catalog.add_argument(
+        "--stock-rows", type=_positive, default=1_000_000, help="stock rows (default 1000000)"
+    )
+    catalog.add_argument(
+        "--screens", type=_positive, default=100, help="screens of each kind (default 100)"
+    )
+    catalog.set_defaults(handler=cmd_catalog)
 
 
 def _positive(text: str) -> int:
@@ -105,3 +120,16 @@ def cmd_player(args: argparse.Namespace) -> int:
     from vitrine.bench.player import run_player_bench
 
     return _report(args, "player", run_player_bench, trials=args.trials)
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from vitrine.bench.catalog import run_catalog_bench
+
+    return _report(
+        args,
+        "catalog",
+        run_catalog_bench,
+        products=args.products,
+        stock_rows=args.stock_rows,
+        screens=args.screens,
+    )

@@ -295,11 +295,9 @@ class Engine:
     # -- actions ------------------------------------------------------------------------------
 
     def _do_navigate(self, a: act_models.Navigate, now: float, wall: float) -> bool:
-        if a.sku is not None and self.catalog.product(a.sku) is None:
+        if a.sku is not None and not self.catalog.has_product(a.sku):
             raise ActionError("not_found", f"product {a.sku!r} is not in the catalogue", "sku")
-        if a.category is not None and not any(
-            c["name"] == a.category for c in self.catalog.categories()
-        ):
+        if a.category is not None and not self.catalog.has_category(a.category):
             raise ActionError(
                 "not_found", f"category {a.category!r} is not in the catalogue", "category"
             )
@@ -381,7 +379,7 @@ class Engine:
         member = self.live.member
         if member is None:
             raise ActionError("not_allowed", "wishlist: only for a member (enrol first)")
-        if self.catalog.product(a.sku) is None:
+        if not self.catalog.has_product(a.sku):
             raise ActionError("not_found", f"product {a.sku!r} is not in the catalogue", "sku")
         self._apply(self.machine.interact(now), now, wall)
         if a.add:

@@ -11,6 +11,12 @@ reason ("Goes with Linen Shirt: same linen weight", "In stock in M", "Good for r
 shown.
 
 Products out of stock at the store (every variant, every location) are never recommended.
+
+Without a product on screen the candidates come from the catalogue's indexes, never from a
+walk over it: the member's wishlist, the most popular products, and the most popular products
+carrying each of the context's tags (SHORTLIST of each). The terms that need no stock look-up
+rank them, and the best SHORTLIST are checked for stock and size.
+
 The function only reads the catalogue; the engine decides when recommendations are shown
 (none while a request is pending, help instead of products for a frustrated shopper) and
 passes a member only with the shopper's consent.
@@ -18,7 +24,7 @@ passes a member only with the shopper's consent.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Protocol
 
 from vitrine.engine.context import Context
@@ -30,10 +36,9 @@ CONTEXT_TAG_LIMIT = 2  # matching tags counted at most
 POPULARITY_WEIGHT = 1.0  # times popularity / the catalogue's highest popularity
 POPULAR_FROM = 0.5  # normalised popularity below this adds nothing
 WISHLIST_WEIGHT = 2.0  # on the member's wishlist
-SHORTLIST = 24  # without a product on screen: candidates checked for stock and size
+SHORTLIST = 24  # without a product on screen: candidates per source, and checked for stock
 ONE_SIZE = frozenset({"", "one size", "one-size", "onesize", "os", "o/s", "u", "tu"})
 ONE_SIZE_CATEGORIES = frozenset({"accessories"})
-_PAGE = 100  # products read per catalogue call when scanning the whole catalogue
 # How a context tag reads after "Good for ..."
 _TAG_PHRASE = {
     "sunny": "sunny days",
@@ -49,17 +54,15 @@ _TAG_PHRASE = {
 class CatalogReader(Protocol):
     """The part of vitrine.catalog.Catalog that recommendations read."""
 
-    def products(
-        self, category: str | None = None, offset: int = 0, limit: int = 24
-    ) -> dict[str, Any]: ...
+    def cards(self, skus: Iterable[str]) -> dict[str, dict[str, Any]]: ...
 
-    def product(
-        self, sku: str, store: str | None = None, fitting_room: str | None = None
-    ) -> dict[str, Any] | None: ...
+    def top_popularity(self) -> int: ...
+
+    def most_popular(self, tags: Iterable[str] = (), limit: int = 24) -> list[str]: ...
 
     def goes_with(self, sku: str) -> list[dict[str, Any]]: ...
 
-    def stock(self, variant_sku: str, store: str, location: str | None = None) -> int: ...
+    def variant_stock(self, skus: Iterable[str], store: str) -> dict[str, list[dict[str, Any]]]: ...
 
 
 def recommend(
@@ -85,15 +88,13 @@ def recommend(
         return []
     skip = set(exclude)
     wishlist = set((member or {}).get("wishlist") or ())
-    # Without a product on screen every product is a candidate; with one, only the most
-    # popular product is read (cards come most popular first) to normalise popularity.
-    cards = _all_cards(catalog) if sku is None else catalog.products(limit=1)["items"]
-    top = max((int(card.get("popularity") or 0) for card in cards), default=0)
+    top = catalog.top_popularity()  # popularity is normalised by the highest
 
     # Each candidate: (sku, points so far, reasons so far).
     candidates: list[tuple[str, float, list[str]]] = []
+    cards: dict[str, dict[str, Any]] = {}
     if sku is not None:
-        base = catalog.product(sku)
+        base = catalog.cards([sku]).get(sku)
         if base is None:
             return []
         skip.add(sku)
@@ -106,45 +107,41 @@ def recommend(
             reason = f"Goes with {base['name']}: {why}" if why else f"Goes with {base['name']}"
             candidates.append((other, GOES_WITH_WEIGHT * weight, [reason]))
     else:
+        wanted = max(SHORTLIST, limit * 3)
+        pool = catalog.most_popular(context.tags, wanted) + sorted(wishlist)
+        cards = catalog.cards(pool)
         shortlist = []
-        for card in cards:
+        for card in cards.values():
             if card["sku"] in skip:
                 continue
             points, _ = _cheap_terms(card, context, top, wishlist)
             shortlist.append((-points, card["sku"]))
         shortlist.sort()
-        candidates = [(s, 0.0, []) for _, s in shortlist[: max(SHORTLIST, limit * 3)]]
+        candidates = [(s, 0.0, []) for _, s in shortlist[:wanted]]
 
+    missing = [c[0] for c in candidates if c[0] not in cards]
+    cards.update(catalog.cards(missing))
+    variants = catalog.variant_stock([c[0] for c in candidates], store)
     scored = []
     for candidate, relation_points, reasons in candidates:
         points = relation_points
-        detail = catalog.product(candidate)
-        if detail is None:
+        card = cards.get(candidate)
+        if card is None:
             continue
-        stocked = [v for v in detail.get("variants") or () if catalog.stock(v["sku"], store) > 0]
+        made = variants.get(candidate, [])
+        stocked = [v for v in made if v["stock"] > 0]
         if not stocked:
             continue  # out of stock at this store: never shown
-        in_size = _in_size_reason(detail, stocked, size)
+        in_size = _in_size_reason(card, made, stocked, size)
         if in_size:
             points += IN_SIZE_WEIGHT
             reasons.append(in_size)
-        more, why = _cheap_terms(detail, context, top, wishlist)
+        more, why = _cheap_terms(card, context, top, wishlist)
         points += more
         reasons.extend(why)
         scored.append({"sku": candidate, "score": round(points, 3), "reasons": reasons})
     scored.sort(key=lambda r: (-r["score"], r["sku"]))
     return scored[:limit]
-
-
-def _all_cards(catalog: CatalogReader) -> list[dict[str, Any]]:
-    # Every product card of the catalogue, page by page.
-    cards: list[dict[str, Any]] = []
-    while True:
-        page = catalog.products(offset=len(cards), limit=_PAGE)
-        items = page["items"]
-        cards.extend(items)
-        if not items or len(cards) >= page["total"]:
-            return cards
 
 
 def _cheap_terms(
@@ -177,7 +174,10 @@ def _matching_tags(product: Mapping[str, Any], context: Context) -> list[str]:
 
 
 def _in_size_reason(
-    detail: Mapping[str, Any], stocked: list[Mapping[str, Any]], size: str | None
+    card: Mapping[str, Any],
+    made: list[Mapping[str, Any]],
+    stocked: list[Mapping[str, Any]],
+    size: str | None,
 ) -> str | None:
     # "In stock in M" when a variant in the shopper's size is in stock; "In stock, one size"
     # for a one-size product (or an accessory with no variant in that size) that is in stock.
@@ -188,9 +188,9 @@ def _in_size_reason(
         label = str(variant.get("size") or "").strip()
         if label.casefold() == wanted:
             return f"In stock in {label}"
-    sizes = {str(v.get("size") or "").strip().casefold() for v in detail.get("variants") or ()}
+    sizes = {str(v.get("size") or "").strip().casefold() for v in made}
     if wanted in sizes:
         return None  # made in the shopper's size, but sold out here
-    if sizes <= ONE_SIZE or str(detail.get("category") or "").lower() in ONE_SIZE_CATEGORIES:
+    if sizes <= ONE_SIZE or str(card.get("category") or "").lower() in ONE_SIZE_CATEGORIES:
         return "In stock, one size"
     return None

@@ -47,10 +47,22 @@ class BoardStatus(BaseModel):
     board_counters: dict[str, int] | None
 
 
+class LoopStatus(BaseModel):
+    """How late the daemon's event loop wakes (vitrine.looplag)."""
+
+    period_ms: float
+    samples: int
+    max_ms: float
+    recent_max_ms: float
+    recent_s: float
+    histogram_ms: dict[str, int]
+
+
 class Status(BaseModel):
     version: str
     uptime_s: float
     host_build: str
+    loop: LoopStatus | None = None
     boards: list[BoardStatus]
 
 

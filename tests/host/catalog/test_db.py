@@ -46,9 +46,15 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
 
 
 def test_categories_in_position_order_with_counts(base_catalog: Catalog) -> None:
-    assert base_catalog.categories() == [
+    found = base_catalog.categories()
+    assert [{k: c[k] for k in ("name", "label", "count")} for c in found] == [
         {"name": "shirts", "label": "Shirts", "count": 1},
         {"name": "trousers", "label": "Trousers", "count": 1},
+    ]
+    # each category's cover is the card of its most popular product, as the pages list it
+    assert [c["cover"] for c in found] == [
+        base_catalog.products("shirts", limit=1)["items"][0],
+        base_catalog.products("trousers", limit=1)["items"][0],
     ]
     assert base_catalog.has_category("shirts")
     assert not base_catalog.has_category("hats")

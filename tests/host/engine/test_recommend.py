@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -407,3 +407,51 @@ def write_csv(path: Path, rows: list[dict]) -> None:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+
+
+def _steps(catalog: Catalog, work: Callable[[], object]) -> int:
+    # SQLite virtual-machine steps (in hundreds) that work() makes the catalogue run.
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    catalog._db.set_progress_handler(count, 100)
+    try:
+        work()
+    finally:
+        catalog._db.set_progress_handler(None, 100)
+    return steps[0]
+
+
+def _range_of(tmp_path: Path, n: int) -> Catalog:
+    folder = tmp_path / f"range-{n}"
+    folder.mkdir()
+    tags = ("summer", "rain", "weekend", "")
+    rows = [
+        product(f"P{i:05d}", f"Piece {i}", "tops", tags[i % 4], (i * 7919) % 1000) for i in range(n)
+    ]
+    write_csv(folder / "categories.csv", [{"name": "tops", "label": "Tops"}])
+    write_csv(folder / "products.csv", rows)
+    write_csv(folder / "variants.csv", [variant(f"{r['sku']}-M", r["sku"], "M") for r in rows])
+    write_csv(folder / "stock.csv", [stock(f"{r['sku']}-M", i % 3) for i, r in enumerate(rows)])
+    return open_catalog(tmp_path / f"db-{n}", [folder])
+
+
+def test_home_recommendations_do_not_walk_the_catalogue(tmp_path: Path) -> None:
+    # Ten times the products must not mean ten times the work: the candidates come from the
+    # indexes (most popular overall and per context tag, the wishlist), never from a scan.
+    small, big = _range_of(tmp_path, 300), _range_of(tmp_path, 3000)
+    try:
+        member = {"wishlist": ["P00007"]}
+        work = [
+            _steps(c, lambda c=c: recommend(c, context(), member=member, size="M"))
+            for c in (small, big)
+        ]
+        recs = recommend(big, context(), member=member, size="M")
+    finally:
+        small.close()
+        big.close()
+    assert work[1] < 1.5 * work[0], f"VM steps: {work[0]} for 300 products, {work[1]} for 3000"
+    assert recs[0]["sku"] == "P00007" and "On your wishlist" in recs[0]["reasons"]
