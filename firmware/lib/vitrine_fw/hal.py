@@ -3,7 +3,8 @@
 # their constructors; nothing hardware is built at import time.
 #
 # The board object's interface (the hardware seam):
-#   clock                      ticks_ms(), ticks_us(), ticks_diff(a, b), ticks_add(t, delta)
+#   clock                      ticks_ms(), ticks_us(), ticks_diff(a, b), ticks_add(t, delta),
+#                              sleep_ms(ms): an awaitable pause of ms milliseconds (an int)
 #   uid() -> str               unique id of the MCU, hex
 #   reset_cause() -> int       wire.RESET_* code
 #   reset()                    soft reset; does not return
@@ -33,12 +34,14 @@ from vitrine_fw import bootflag, wire
 
 
 class Clock:
-    """MicroPython's ticks, wrapping at their port-specific period."""
+    """MicroPython's ticks, wrapping at their port-specific period, and asyncio's sleep_ms
+    (the port's own functions, bound once: calling them allocates nothing)."""
 
     ticks_ms = staticmethod(time.ticks_ms)
     ticks_us = staticmethod(time.ticks_us)
     ticks_diff = staticmethod(time.ticks_diff)
     ticks_add = staticmethod(time.ticks_add)
+    sleep_ms = staticmethod(asyncio.sleep_ms)
 
 
 class StreamPort:

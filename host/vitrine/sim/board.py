@@ -3,7 +3,8 @@ answered by models instead of silicon, so the real firmware runs unchanged under
 
 What it emulates:
 - clock: MicroPython's ticks (30-bit wrap, as on the ESP32 and RP2040 ports), from the host's
-  monotonic clock, so timestamps a virtual board puts on the wire compare with the host's.
+  monotonic clock, so timestamps a virtual board puts on the wire compare with the host's;
+  sleep_ms() is asyncio's sleep in the simulation's event loop.
 - watchdog: a real timer; when not fed in time it "resets the board" (ends the process with
   EXIT_WDT, and the simulation restarts it with reset cause wdt).
 - reset(): a soft reset (ends the process with EXIT_SOFT_RESET).
@@ -30,7 +31,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from vitrine.sim.glass import Glass
@@ -46,7 +47,7 @@ _TICKS_HALF = _TICKS_PERIOD // 2
 
 
 class SimClock:
-    """MicroPython's ticks_* functions over time.monotonic_ns()."""
+    """MicroPython's ticks_* functions over time.monotonic_ns(), and asyncio's sleep."""
 
     @staticmethod
     def ticks_ms() -> int:
@@ -66,6 +67,10 @@ class SimClock:
         if not -_TICKS_HALF < delta < _TICKS_HALF:
             raise OverflowError("ticks interval overflow")
         return (t + delta) & _TICKS_MAX
+
+    @staticmethod
+    def sleep_ms(ms: int) -> Awaitable[None]:
+        return asyncio.sleep(ms / 1000)
 
 
 class SimWatchdog:

@@ -5,6 +5,7 @@
 #
 # A scenario is a module-level function named scenario_*; it raises AssertionError to fail.
 
+import asyncio
 import binascii
 import json
 import struct
@@ -21,7 +22,8 @@ _TICKS_HALF = 0x20000000
 
 
 class FakeClock:
-    """ticks_ms/ticks_us that move only when the test says, wrapping like MicroPython's."""
+    """ticks_ms/ticks_us that move only when the test says (or a task sleeps), wrapping like
+    MicroPython's."""
 
     def __init__(self, ms=0):
         self.ms = ms
@@ -38,6 +40,11 @@ class FakeClock:
 
     def ticks_add(self, t, delta):
         return (t + delta) & _TICKS_MASK
+
+    def sleep_ms(self, ms):
+        """The sleep passes in the fake time; the task yields once."""
+        self.advance_ms(ms)
+        return asyncio.sleep(0)
 
     def advance_ms(self, ms):
         self.ms += ms
