@@ -1,5 +1,6 @@
-"""The simulated board object: the same interface as firmware/lib/vitrine_fw/hal.py's Board,
-answered by models instead of silicon, so the real firmware runs unchanged under CPython.
+"""The simulated board object: the hardware seam (firmware/lib/vitrine_fw/seam.py) that
+firmware/lib/vitrine_fw/hal.py's Board also implements, answered by models instead of silicon,
+so the real firmware runs unchanged under CPython.
 
 What it emulates:
 - clock: MicroPython's ticks (30-bit wrap, as on the ESP32 and RP2040 ports), from the host's
@@ -20,13 +21,15 @@ What it emulates:
 - the IR touch frame: `ir_frame()` answers from the glass model (vitrine.sim.glass), whose
   fingers the simulation sets.
 
-What it does not: BLE radio (not simulated yet), timing of real UART baud rates, flash
-filesystem (the firmware runs from the source tree).
+What it does not: BLE radio (not simulated yet: ble() raises OSError, as a real board without
+a radio does), timing of real UART baud rates, flash filesystem (the firmware runs from the
+source tree).
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
 import threading
@@ -35,7 +38,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from vitrine.sim.glass import Glass
-from vitrine_fw import wire
+from vitrine_fw import seam, wire
 
 EXIT_SOFT_RESET = 75  # machine.reset()
 EXIT_WDT = 76  # the watchdog expired
@@ -46,7 +49,7 @@ _TICKS_MAX = _TICKS_PERIOD - 1
 _TICKS_HALF = _TICKS_PERIOD // 2
 
 
-class SimClock:
+class SimClock(seam.BaseClock):
     """MicroPython's ticks_* functions over time.monotonic_ns(), and asyncio's sleep."""
 
     @staticmethod
@@ -102,7 +105,7 @@ class SimWatchdog:
             time.sleep(min(left, 0.05))
 
 
-class SocketPort:
+class SocketPort(seam.BasePort):
     """The protocol port over one end of a socket pair (the other end is the cable)."""
 
     def __init__(self, sock: socket.socket) -> None:
@@ -246,7 +249,7 @@ def _exit_process(code: int) -> None:
     os._exit(code)
 
 
-class SimBoard:
+class SimBoard(seam.BaseBoard):
     """A virtual board for the firmware: see the module docstring for what is emulated."""
 
     def __init__(
@@ -257,7 +260,7 @@ class SimBoard:
         link_socket: socket.socket,
         exit_process: Callable[[int], None] = _exit_process,
     ) -> None:
-        self.clock = SimClock()
+        super().__init__(SimClock())
         self._uid = uid
         self._reset_cause = reset_cause
         self._link_socket = link_socket
@@ -296,6 +299,7 @@ class SimBoard:
         return self.port
 
     def pin(self, n: int, mode: str, pull: str | None = None) -> SimPin:
+        seam.check_pin(n, mode, pull)
         pin = self.pins.get(n)
         if pin is None or pin.mode != mode:
             pin = self.pins[n] = SimPin(n, mode)
@@ -321,6 +325,10 @@ class SimBoard:
         if self.glass is None:
             self.glass = Glass(frame)
         return self.glass
+
+    def ble(self) -> Any:
+        """No radio is simulated yet: what a board without one does (OSError)."""
+        raise OSError(errno.ENODEV, "simulated board: no BLE radio (BLE is not simulated yet)")
 
 
 RESET_CAUSE_BY_NAME = {name: code for code, name in wire.RESET_CAUSES.items()}

@@ -11,7 +11,7 @@ import json
 import struct
 import sys
 
-from vitrine_fw import wire
+from vitrine_fw import seam, wire
 
 RESULT_MARK = "RESULT "
 # MicroPython's ticks wrap at 2**30 on the ports we ship. The arithmetic uses the mask, never
@@ -21,7 +21,7 @@ _TICKS_MASK = 0x3FFFFFFF
 _TICKS_HALF = 0x20000000
 
 
-class FakeClock:
+class FakeClock(seam.BaseClock):
     """ticks_ms/ticks_us that move only when the test says (or a task sleeps), wrapping like
     MicroPython's."""
 
@@ -51,7 +51,7 @@ class FakeClock:
         self.us += ms * 1000
 
 
-class FakePort:
+class FakePort(seam.BasePort):
     """A protocol port that keeps every byte written; accepts `accept` bytes per write if set."""
 
     def __init__(self, accept=None):

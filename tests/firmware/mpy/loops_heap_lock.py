@@ -26,7 +26,7 @@ from asyncio import core
 from fw_scenario import RESULT_MARK, measure
 from touch_replay import ReplayHw
 
-from vitrine_fw import hal, wire
+from vitrine_fw import hal, seam, wire
 from vitrine_fw.lights import STEP_MS, Lights
 from vitrine_fw.link import Link
 from vitrine_fw.supervisor import Liveness
@@ -64,7 +64,7 @@ def wake(queue, _b, _c, _d):
     queue.pop().coro.send(None)
 
 
-class CountingPort:
+class CountingPort(seam.BasePort):
     """A port that keeps only counts (small ints): writing stores nothing new."""
 
     def __init__(self):
@@ -96,11 +96,11 @@ class Strip:
         self.writes += 1
 
 
-class LoopBoard:
+class LoopBoard(seam.BaseBoard):
     """The real board's clock, recorded touch scans and allocation-free strips."""
 
     def __init__(self, clock, hw=None):
-        self.clock = clock
+        super().__init__(clock)
         self.hw = hw
         self.strips = []
 
