@@ -125,7 +125,7 @@ class ModuleInfo:
     classes: dict[str, ClassInfo]
     functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]]
     values: dict[str, ast.expr | None]  # module-level names assigned (or annotated)
-    imports: dict[str, str]  # local name -> "module.name" (from X import Y [as Z])
+    imports: dict[str, tuple[int, str, str]]  # from X import Y as Z: Z -> (level, X, Y)
 
 
 def _body(nodes, methods, values):
@@ -151,9 +151,9 @@ def read_module(path: Path) -> ModuleInfo:
             info = ClassInfo(node.name, path, node.lineno, [ast.unparse(b) for b in node.bases])
             _body(node.body, info.methods, info.values)
             classes[node.name] = info
-        elif isinstance(node, ast.ImportFrom) and node.module:
+        elif isinstance(node, ast.ImportFrom):
             for alias in node.names:
-                imports[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                imports[alias.asname or alias.name] = (node.level, node.module or "", alias.name)
     _body(tree.body, functions, values)
     return ModuleInfo(path, classes, functions, values, imports)
 

@@ -5,8 +5,6 @@ must be reported, so a check that stopped seeing the stubs would fail here too."
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,14 +12,7 @@ import pytest
 from vitrine.flash.fileset import role_sources
 from vitrine.hardware import load_boards
 
-ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location(
-    "firmware_typecheck", ROOT / "tools" / "firmware_typecheck.py"
-)
-assert _spec and _spec.loader
-typecheck = importlib.util.module_from_spec(_spec)
-sys.modules["firmware_typecheck"] = typecheck  # dataclasses look their module up
-_spec.loader.exec_module(typecheck)
+from .typecheck_tool import typecheck
 
 SHARED = ("lib/vitrine_fw/wire.py", "lib/vitrine_fw/link.py", "lib/vitrine_fw/supervisor.py")
 

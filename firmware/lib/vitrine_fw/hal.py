@@ -57,13 +57,15 @@ class StreamPort(seam.BasePort):
             self._on_close()
 
 
+# machine's reset causes, by name: a port has only some (the RP2040's MicroPython only
+# PWRON_RESET and WDT_RESET). No port has a brown-out cause: the ESP32's reports one as
+# PWRON_RESET (ports/esp32/modmachine.c), so wire.RESET_BROWNOUT never comes from a board today.
 _RESET_CAUSES = (
     ("PWRON_RESET", wire.RESET_POWER_ON),
     ("HARD_RESET", wire.RESET_HARD),
     ("WDT_RESET", wire.RESET_WDT),
     ("DEEPSLEEP_RESET", wire.RESET_DEEPSLEEP),
     ("SOFT_RESET", wire.RESET_SOFT),
-    ("BROWN_OUT_RESET", wire.RESET_BROWNOUT),
 )
 
 

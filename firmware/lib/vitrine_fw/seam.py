@@ -86,7 +86,10 @@ class BaseBoard:
         raise _missing(self, "reset_cause")
 
     def reset(self):
-        """Soft-reset the board; does not return on a board."""
+        """Reset the board; does not return on a board. A real board's is machine.reset(), as
+        the reset button: the next boot's reset cause is the port's HARD_RESET on the ESP32 and
+        WDT_RESET on the RP2040 (whose MicroPython resets through the watchdog); the simulator
+        reports it as a soft reset."""
         raise _missing(self, "reset")
 
     def reset_to_repl(self):

@@ -197,14 +197,15 @@ class SimI2C:
     def scan(self) -> list[int]:
         return sorted(addr for bus, addr in self._board.i2c_devices if bus == self.bus)
 
-    def readfrom_mem(self, addr: int, reg: int, n: int, addrsize: int = 8) -> bytes:
+    # addrsize is keyword-only, as on the ports (extmod/machine_i2c.c)
+    def readfrom_mem(self, addr: int, reg: int, n: int, *, addrsize: int = 8) -> bytes:
         return bytes(self._device(addr).read(reg, n))
 
-    def readfrom_mem_into(self, addr: int, reg: int, buf: bytearray, addrsize: int = 8) -> None:
+    def readfrom_mem_into(self, addr: int, reg: int, buf: bytearray, *, addrsize: int = 8) -> None:
         data = self._device(addr).read(reg, len(buf))
         buf[: len(data)] = data
 
-    def writeto_mem(self, addr: int, reg: int, data: bytes, addrsize: int = 8) -> None:
+    def writeto_mem(self, addr: int, reg: int, data: bytes, *, addrsize: int = 8) -> None:
         self._device(addr).write(reg, bytes(data))
 
 
@@ -231,8 +232,8 @@ class SimLedStrip:
     def __getitem__(self, i: int) -> tuple[int, ...]:
         return self._pixels[i]
 
-    def fill(self, pixel: Sequence[int]) -> None:
-        self._pixels = [self._pixel(pixel)] * self.n
+    def fill(self, v: Sequence[int]) -> None:  # `v`, as neopixel names it
+        self._pixels = [self._pixel(v)] * self.n
 
     def _pixel(self, pixel: Sequence[int]) -> tuple[int, ...]:
         # As neopixel does: the first len(order) values (a bytearray from the firmware too).

@@ -70,7 +70,6 @@ def scenario_reset_cause_maps_to_wire_codes():
         (machine.WDT_RESET, wire.RESET_WDT),
         (machine.DEEPSLEEP_RESET, wire.RESET_DEEPSLEEP),
         (machine.SOFT_RESET, wire.RESET_SOFT),
-        (machine.BROWN_OUT_RESET, wire.RESET_BROWNOUT),
         (99, wire.RESET_UNKNOWN),
     )
     try:
