@@ -10,7 +10,8 @@
 #
 # The parts a board hands out (pins, ADC, I2C, LED strips, the watchdog, BLE) are MicroPython's
 # own objects on a real board, checked against the port's stubs (tools/firmware_typecheck.py);
-# the simulator's stand-ins are compared with the same stubs by the seam test.
+# the simulator's stand-ins and the tests' fake `machine` modules are compared with the same
+# stubs (tests/firmware/test_fakes_follow_stubs.py).
 
 PIN_MODES = ("in", "out")
 PIN_PULLS = (None, "up", "down")
