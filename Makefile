@@ -7,10 +7,11 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 SYS_STAMP := $(VENV)/.system
+STUBS_STAMP := $(VENV)/.micropython-stubs
 
 .PHONY: setup test demo lint bench clean
 
-setup: $(SYS_STAMP) $(PY_STAMP) $(NODE_STAMP)
+setup: $(SYS_STAMP) $(PY_STAMP) $(NODE_STAMP) $(STUBS_STAMP)
 
 # Debian packages the project needs (Node.js for real MicroPython in the tests).
 $(SYS_STAMP): tools/setup-system.sh
@@ -27,6 +28,12 @@ $(NODE_STAMP): package.json package-lock.json $(SYS_STAMP)
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The MicroPython stubs the firmware is type-checked against, one folder per board port
+# (tools/micropython-stubs.txt pins them; tools/firmware_typecheck.py uses them).
+$(STUBS_STAMP): tools/micropython-stubs.txt $(PY_STAMP)
+	$(BIN)/python tools/firmware_typecheck.py --install-stubs
+	@touch $@
+
 test: setup
 	$(BIN)/python -m pytest
 
@@ -36,6 +43,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python tools/firmware_typecheck.py
 
 bench: setup
 	$(BIN)/vitrine bench link --json

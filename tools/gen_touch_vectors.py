@@ -25,7 +25,7 @@ from pathlib import Path
 from vitrine.hardware import frame_config, load_frame
 from vitrine.link.messages import unpack_contacts
 from vitrine.sim.glass import Finger, Glass, Noise
-from vitrine_fw import wire
+from vitrine_fw import seam, wire
 from vitrine_fw.touch import Pipeline
 from vitrine_fw.touch.scan import FAILED
 
@@ -85,7 +85,7 @@ class Recorder:
         self.scans.append((list(on), list(off)))
 
 
-class Clock:
+class Clock(seam.BaseClock):
     def __init__(self):
         self.us = 0
 

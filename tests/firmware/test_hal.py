@@ -11,10 +11,12 @@ import pytest
 pytestmark = pytest.mark.micropython
 
 SCENARIOS = (
+    "scenario_ble_without_a_bluetooth_module_is_an_oserror",
     "scenario_board_constructs_with_a_working_clock",
     "scenario_fake_clock_matches_hal_clock_arithmetic",
     "scenario_ir_frame_reads_each_beam_dark_then_lit_on_its_addresses",
     "scenario_led_strip_wraps_neopixel_in_the_strips_colour_order",
+    "scenario_pin_arguments_are_checked_before_anything_is_built",
     "scenario_pins_adc_i2c",
     "scenario_reset_cause_maps_to_wire_codes",
     "scenario_reset_to_repl_sets_the_boot_flag_then_resets",

@@ -1,4 +1,5 @@
-"""The allocation-free paths, under MicroPython's heap lock (script: mpy/heap_lock.py).
+"""The allocation-free paths, under MicroPython's heap lock (scripts: mpy/heap_lock.py, and
+mpy/loops_heap_lock.py for whole iterations of the subsystems' task loops).
 
 Each check ran its target with micropython.heap_lock() held, where any allocation raises
 MemoryError; the controls are code that must allocate, so a harness that stopped detecting
@@ -65,3 +66,51 @@ def test_locked_runs_did_their_work(report):
     assert values["host_up"] is True
     assert values["link_receive"] == [2, 7]  # seqs 4 and 8 lost; HELLO + 6 HEARTBEATs
     assert values["big_crc_value"] >= 1 << 30
+
+
+# --- whole iterations of the subsystems' task loops (script: mpy/loops_heap_lock.py) ----------
+
+LOOP_CHECKS = ("lights_run_iteration", "touch_run_iteration")
+LOOP_CONTROLS = ("float_sleep", "allocating_alive")
+
+
+@pytest.fixture(scope="module")
+def loops(micropython):
+    return micropython.result("loops_heap_lock.py", extra_paths=["/mpy/fake_machine"])
+
+
+def test_every_loop_check_ran(loops):
+    assert sorted(loops["checks"]) == sorted(LOOP_CHECKS)
+    assert sorted(loops["controls"]) == sorted(LOOP_CONTROLS)
+
+
+@pytest.mark.parametrize("name", LOOP_CHECKS)
+def test_loop_iteration_allocates_nothing(loops, name):
+    # One wake-up of the task: its step, what it sends, alive(), and the sleep to the next
+    # period through the board's clock (hal.Clock.sleep_ms).
+    assert loops["checks"][name] is None, f"{name} allocated: {loops['checks'][name]}"
+
+
+@pytest.mark.parametrize("name", LOOP_CONTROLS)
+def test_loop_control_allocation_is_detected(loops, name):
+    # float_sleep: the old loops' asyncio.sleep(ms / 1000); allocating_alive: an alive() that
+    # builds a list. Both run inside the locked wake-up, so both must be caught.
+    assert (loops["controls"][name] or "").startswith("MemoryError"), loops["controls"][name]
+
+
+def test_locked_lights_iterations_did_their_work(loops):
+    lights = loops["values"]["lights"]
+    # every wake-up stepped the fade, latched both strips, reported alive and slept again
+    assert lights["wakes"] == lights["strip_writes"] == lights["beats"] == lights["asleep_after"]
+    assert lights["wakes"] == 30
+    assert lights["fading"] is True
+    assert 0 <= lights["sleep_ms_max"] <= lights["step_ms"]
+
+
+def test_locked_touch_iterations_did_their_work(loops):
+    touch = loops["values"]["touch"]
+    # every step of the 32in run after the first: ten fingers landing, moving and lifting
+    assert touch["wakes"] == touch["steps_after_first"] == touch["scans_read"] - 1
+    assert touch["reports_sent"] == touch["reports_expected"] > 0
+    assert touch["beats"] == touch["asleep_after"] == touch["wakes"]
+    assert 0 <= touch["sleep_ms_max"] <= touch["period_ms"]

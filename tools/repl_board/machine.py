@@ -1,5 +1,7 @@
 # The virtual board's `machine` module: the parts of MicroPython's machine API the Vitrine
-# firmware uses, answered by the virtual board (tools/repl_board.mjs) instead of silicon.
+# firmware uses, answered by the virtual board (tools/repl_board.mjs) instead of silicon, with
+# the ESP32 port's signatures and constants (its micropython-stubs package; tests/firmware/
+# test_fakes_follow_stubs.py compares them).
 #
 #   unique_id, reset_cause, reset, soft_reset, freq, idle   as on the ESP32 port
 #   WDT(timeout=ms).feed()     a real timer in the board: not fed in time, the board resets
@@ -50,7 +52,7 @@ def idle():
 
 
 class WDT:
-    def __init__(self, id=0, timeout=5000):
+    def __init__(self, *, id=0, timeout=5000):
         _vboard.wdt(timeout)
 
     def feed(self):
@@ -67,7 +69,7 @@ class Pin:
     PULL_UP = 2
     PULL_DOWN = 1
 
-    def __init__(self, id, mode=-1, pull=-1, value=None):
+    def __init__(self, id, mode=-1, pull=-1, *, value=None):
         self.id = id
         if value is not None:
             _levels[id] = 1 if value else 0
@@ -107,8 +109,8 @@ def _frame_inputs():
 
 
 class ADC:
-    def __init__(self, pin, atten=None):
-        self.enable = _frame_inputs().get(pin.id if isinstance(pin, Pin) else pin)
+    def __init__(self, id, *, atten=None):
+        self.enable = _frame_inputs().get(id.id if isinstance(id, Pin) else id)
 
     def read_u16(self):
         if self.enable is None:
@@ -117,11 +119,30 @@ class ADC:
 
 
 class UART:
-    def __init__(self, id, baudrate=115200, **kwargs):
+    def __init__(
+        self,
+        id,
+        baudrate=9600,
+        bits=8,
+        parity=None,
+        stop=1,
+        *,
+        tx=None,
+        rx=None,
+        txbuf=None,
+        rxbuf=None,
+        timeout=None,
+        timeout_char=None,
+        invert=None,
+        flow=None,
+        rts=None,
+        cts=None,
+    ):
         self.id = id
         _vboard.kbd(-1)
 
     def write(self, buf, n=None):
+        # n: the stream protocol's max_len (py/stream.c), which the port's UART.write takes
         return sys.stdout.buffer.write(buf, len(buf) if n is None else n)
 
     def any(self):

@@ -1,26 +1,7 @@
 # The real board object: the one firmware module that touches machine, bluetooth and neopixel.
-# Drivers receive this object (or the simulator's stand-in with the same methods) through
-# their constructors; nothing hardware is built at import time.
-#
-# The board object's interface (the hardware seam):
-#   clock                      ticks_ms(), ticks_us(), ticks_diff(a, b), ticks_add(t, delta)
-#   uid() -> str               unique id of the MCU, hex
-#   reset_cause() -> int       wire.RESET_* code
-#   reset()                    soft reset; does not return
-#   reset_to_repl()            reset into MicroPython's REPL: the next boot leaves the
-#                              firmware stopped (vitrine_fw/bootflag.py); does not return
-#   watchdog(timeout_ms)       started hardware watchdog with feed()
-#   open_link(link_cfg)        the protocol port: read_into(buf, timeout_ms), write(buf, n)
-#   pin(n, mode, pull=None)    digital pin; mode "in" or "out"
-#   adc(n)                     analogue input with read_u16()
-#   i2c(bus, scl, sda, freq)   I2C bus (readfrom_mem_into, writeto_mem, scan, ...)
-#   led_strip(pin, count, order)  WS2812/SK6812 strip whose chips take the colours in `order`
-#                              ("GRB", "GRBW", ...): strip[i] = (r, g, b[, w]) or
-#                              strip.fill(pixel), then strip.write()
-#   ble()                      the active bluetooth.BLE object
-#   ir_frame(frame)            the IR touch frame's scanner: read(on, off) fills two
-#                              array('H') with every beam's reading lit and dark, in the beam
-#                              order of vitrine_fw.touch.geometry
+# Drivers receive this object (or the simulator's, or a test's fake) through their
+# constructors; nothing hardware is built at import time. The interface every board object
+# offers, with what each member does, is vitrine_fw/seam.py; this is the board's side of it.
 
 import asyncio
 import sys
@@ -29,19 +10,30 @@ import time
 import machine
 import micropython
 
-from vitrine_fw import bootflag, wire
+from vitrine_fw import bootflag, seam, wire
 
 
-class Clock:
-    """MicroPython's ticks, wrapping at their port-specific period."""
+class Clock(seam.BaseClock):
+    """MicroPython's ticks, wrapping at their port-specific period, and asyncio's sleep_ms
+    (none of them allocates)."""
 
-    ticks_ms = staticmethod(time.ticks_ms)
-    ticks_us = staticmethod(time.ticks_us)
-    ticks_diff = staticmethod(time.ticks_diff)
-    ticks_add = staticmethod(time.ticks_add)
+    def ticks_ms(self):
+        return time.ticks_ms()
+
+    def ticks_us(self):
+        return time.ticks_us()
+
+    def ticks_diff(self, a, b):
+        return time.ticks_diff(a, b)
+
+    def ticks_add(self, t, delta):
+        return time.ticks_add(t, delta)
+
+    def sleep_ms(self, ms):
+        return asyncio.sleep_ms(ms)
 
 
-class StreamPort:
+class StreamPort(seam.BasePort):
     """The protocol port over a MicroPython stream (a UART, or USB-CDC stdio)."""
 
     def __init__(self, rx_stream, tx_stream, on_close=None):
@@ -65,13 +57,15 @@ class StreamPort:
             self._on_close()
 
 
+# machine's reset causes, by name: a port has only some (the RP2040's MicroPython only
+# PWRON_RESET and WDT_RESET). No port has a brown-out cause: the ESP32's reports one as
+# PWRON_RESET (ports/esp32/modmachine.c), so wire.RESET_BROWNOUT never comes from a board today.
 _RESET_CAUSES = (
     ("PWRON_RESET", wire.RESET_POWER_ON),
     ("HARD_RESET", wire.RESET_HARD),
     ("WDT_RESET", wire.RESET_WDT),
     ("DEEPSLEEP_RESET", wire.RESET_DEEPSLEEP),
     ("SOFT_RESET", wire.RESET_SOFT),
-    ("BROWN_OUT_RESET", wire.RESET_BROWNOUT),
 )
 
 
@@ -119,12 +113,12 @@ class IrFrame:
             enable.value(0)
 
 
-class Board:
+class Board(seam.BaseBoard):
     """The real board, built from config.json."""
 
     def __init__(self, cfg):
+        super().__init__(Clock())
         self.cfg = cfg
-        self.clock = Clock()
 
     def uid(self):
         import binascii
@@ -167,8 +161,12 @@ class Board:
         return StreamPort(sys.stdin.buffer, sys.stdout.buffer, lambda: micropython.kbd_intr(3))
 
     def pin(self, n, mode, pull=None):
-        pulls = {None: None, "up": machine.Pin.PULL_UP, "down": machine.Pin.PULL_DOWN}
-        return machine.Pin(n, machine.Pin.OUT if mode == "out" else machine.Pin.IN, pulls[pull])
+        seam.check_pin(n, mode, pull)
+        if pull == "up":
+            pull = machine.Pin.PULL_UP
+        elif pull == "down":
+            pull = machine.Pin.PULL_DOWN
+        return machine.Pin(n, machine.Pin.OUT if mode == "out" else machine.Pin.IN, pull)
 
     def adc(self, n):
         return machine.ADC(machine.Pin(n))
@@ -190,8 +188,10 @@ class Board:
         return IrFrame(frame, Geometry(frame))
 
     def ble(self):
-        import bluetooth
-
+        try:
+            import bluetooth
+        except ImportError:  # a port built without BLE (the RP2040 on a plain Pico)
+            raise OSError("no BLE on this board: its MicroPython has no bluetooth module")
         ble = bluetooth.BLE()
         ble.active(True)
         return ble

@@ -76,12 +76,17 @@ class Supervisor:
         self.running = []
         self.reset_pending = False
         self.subsystems = {}  # the role's running subsystems by name (set by build)
-        self.console = None  # the console service (set by build)
+        self.console = None  # the console service (set by build, with start_console)
 
     def add(self, name, run):
         """Register a task: run(alive) is a coroutine function that calls alive() often."""
         index = self.liveness.register(name)
         self.tasks.append((index, name, run))
+
+    def start_console(self, console):
+        """Keep the console service (its commands reach the supervisor) and run its task."""
+        self.console = console
+        self.add("console", console.run)
 
     def should_feed(self):
         """True while no task failed for good and every task reported in recently."""
@@ -192,8 +197,7 @@ def build(board, cfg):
         subsystems[name] = sub
         sup.add(name, sub.run)
     sup.subsystems = subsystems
-    sup.console = Console(board, cfg, link, sup, subsystems)
-    sup.add("console", sup.console.run)
+    sup.start_console(Console(board, cfg, link, sup, subsystems))
     link.log(
         wire.LOG_INFO,
         "supervisor",

@@ -1,9 +1,11 @@
-"""The simulated board object: the same interface as firmware/lib/vitrine_fw/hal.py's Board,
-answered by models instead of silicon, so the real firmware runs unchanged under CPython.
+"""The simulated board object: the hardware seam (firmware/lib/vitrine_fw/seam.py) that
+firmware/lib/vitrine_fw/hal.py's Board also implements, answered by models instead of silicon,
+so the real firmware runs unchanged under CPython.
 
 What it emulates:
 - clock: MicroPython's ticks (30-bit wrap, as on the ESP32 and RP2040 ports), from the host's
-  monotonic clock, so timestamps a virtual board puts on the wire compare with the host's.
+  monotonic clock, so timestamps a virtual board puts on the wire compare with the host's;
+  sleep_ms() is asyncio's sleep in the simulation's event loop.
 - watchdog: a real timer; when not fed in time it "resets the board" (ends the process with
   EXIT_WDT, and the simulation restarts it with reset cause wdt).
 - reset(): a soft reset (ends the process with EXIT_SOFT_RESET).
@@ -19,22 +21,24 @@ What it emulates:
 - the IR touch frame: `ir_frame()` answers from the glass model (vitrine.sim.glass), whose
   fingers the simulation sets.
 
-What it does not: BLE radio (not simulated yet), timing of real UART baud rates, flash
-filesystem (the firmware runs from the source tree).
+What it does not: BLE radio (not simulated yet: ble() raises OSError, as a real board without
+a radio does), timing of real UART baud rates, flash filesystem (the firmware runs from the
+source tree).
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from vitrine.sim.glass import Glass
-from vitrine_fw import wire
+from vitrine_fw import seam, wire
 
 EXIT_SOFT_RESET = 75  # machine.reset()
 EXIT_WDT = 76  # the watchdog expired
@@ -45,8 +49,8 @@ _TICKS_MAX = _TICKS_PERIOD - 1
 _TICKS_HALF = _TICKS_PERIOD // 2
 
 
-class SimClock:
-    """MicroPython's ticks_* functions over time.monotonic_ns()."""
+class SimClock(seam.BaseClock):
+    """MicroPython's ticks_* functions over time.monotonic_ns(), and asyncio's sleep."""
 
     @staticmethod
     def ticks_ms() -> int:
@@ -66,6 +70,10 @@ class SimClock:
         if not -_TICKS_HALF < delta < _TICKS_HALF:
             raise OverflowError("ticks interval overflow")
         return (t + delta) & _TICKS_MAX
+
+    @staticmethod
+    def sleep_ms(ms: int) -> Awaitable[None]:
+        return asyncio.sleep(ms / 1000)
 
 
 class SimWatchdog:
@@ -97,7 +105,7 @@ class SimWatchdog:
             time.sleep(min(left, 0.05))
 
 
-class SocketPort:
+class SocketPort(seam.BasePort):
     """The protocol port over one end of a socket pair (the other end is the cable)."""
 
     def __init__(self, sock: socket.socket) -> None:
@@ -189,14 +197,15 @@ class SimI2C:
     def scan(self) -> list[int]:
         return sorted(addr for bus, addr in self._board.i2c_devices if bus == self.bus)
 
-    def readfrom_mem(self, addr: int, reg: int, n: int, addrsize: int = 8) -> bytes:
+    # addrsize is keyword-only, as on the ports (extmod/machine_i2c.c)
+    def readfrom_mem(self, addr: int, reg: int, n: int, *, addrsize: int = 8) -> bytes:
         return bytes(self._device(addr).read(reg, n))
 
-    def readfrom_mem_into(self, addr: int, reg: int, buf: bytearray, addrsize: int = 8) -> None:
+    def readfrom_mem_into(self, addr: int, reg: int, buf: bytearray, *, addrsize: int = 8) -> None:
         data = self._device(addr).read(reg, len(buf))
         buf[: len(data)] = data
 
-    def writeto_mem(self, addr: int, reg: int, data: bytes, addrsize: int = 8) -> None:
+    def writeto_mem(self, addr: int, reg: int, data: bytes, *, addrsize: int = 8) -> None:
         self._device(addr).write(reg, bytes(data))
 
 
@@ -223,8 +232,8 @@ class SimLedStrip:
     def __getitem__(self, i: int) -> tuple[int, ...]:
         return self._pixels[i]
 
-    def fill(self, pixel: Sequence[int]) -> None:
-        self._pixels = [self._pixel(pixel)] * self.n
+    def fill(self, v: Sequence[int]) -> None:  # `v`, as neopixel names it
+        self._pixels = [self._pixel(v)] * self.n
 
     def _pixel(self, pixel: Sequence[int]) -> tuple[int, ...]:
         # As neopixel does: the first len(order) values (a bytearray from the firmware too).
@@ -241,7 +250,7 @@ def _exit_process(code: int) -> None:
     os._exit(code)
 
 
-class SimBoard:
+class SimBoard(seam.BaseBoard):
     """A virtual board for the firmware: see the module docstring for what is emulated."""
 
     def __init__(
@@ -252,7 +261,7 @@ class SimBoard:
         link_socket: socket.socket,
         exit_process: Callable[[int], None] = _exit_process,
     ) -> None:
-        self.clock = SimClock()
+        super().__init__(SimClock())
         self._uid = uid
         self._reset_cause = reset_cause
         self._link_socket = link_socket
@@ -291,6 +300,7 @@ class SimBoard:
         return self.port
 
     def pin(self, n: int, mode: str, pull: str | None = None) -> SimPin:
+        seam.check_pin(n, mode, pull)
         pin = self.pins.get(n)
         if pin is None or pin.mode != mode:
             pin = self.pins[n] = SimPin(n, mode)
@@ -316,6 +326,10 @@ class SimBoard:
         if self.glass is None:
             self.glass = Glass(frame)
         return self.glass
+
+    def ble(self) -> Any:
+        """No radio is simulated yet: what a board without one does (OSError)."""
+        raise OSError(errno.ENODEV, "simulated board: no BLE radio (BLE is not simulated yet)")
 
 
 RESET_CAUSE_BY_NAME = {name: code for code, name in wire.RESET_CAUSES.items()}

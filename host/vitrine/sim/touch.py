@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from vitrine.link.messages import Contact, unpack_contacts
 from vitrine.sim.glass import Finger, Glass
 from vitrine.sim.scenario import Scenario
-from vitrine_fw import wire
+from vitrine_fw import seam, wire
 from vitrine_fw.touch import PERIOD_MS, Pipeline
 
 
-class VirtualClock:
+class VirtualClock(seam.BaseClock):
     """MicroPython's ticks over a time the replay sets."""
 
     def __init__(self) -> None:

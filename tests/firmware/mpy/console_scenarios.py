@@ -6,7 +6,7 @@
 
 from fw_scenario import FakeClock, FakePort, contains, eq, feed, host_frame, ok, run_all
 
-from vitrine_fw import config, supervisor, wire
+from vitrine_fw import config, seam, supervisor, wire
 from vitrine_fw.console import MAX_ANSWER, RATE_BURST, RATE_INTERVAL_MS, Console
 from vitrine_fw.touch.geometry import Geometry
 
@@ -44,11 +44,11 @@ class FakeIr:
                 on[b] = DARK + LIT
 
 
-class FakeBoard:
+class FakeBoard(seam.BaseBoard):
     """The board seam, with the link port kept for the test to read."""
 
     def __init__(self, dead=(), saturated=()):
-        self.clock = FakeClock(1000)
+        super().__init__(FakeClock(1000))
         self.port = FakePort()
         self.resets = []  # "soft" / "repl", in call order
         self.dead = dead

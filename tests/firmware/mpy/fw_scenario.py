@@ -5,12 +5,13 @@
 #
 # A scenario is a module-level function named scenario_*; it raises AssertionError to fail.
 
+import asyncio
 import binascii
 import json
 import struct
 import sys
 
-from vitrine_fw import wire
+from vitrine_fw import seam, wire
 
 RESULT_MARK = "RESULT "
 # MicroPython's ticks wrap at 2**30 on the ports we ship. The arithmetic uses the mask, never
@@ -20,8 +21,9 @@ _TICKS_MASK = 0x3FFFFFFF
 _TICKS_HALF = 0x20000000
 
 
-class FakeClock:
-    """ticks_ms/ticks_us that move only when the test says, wrapping like MicroPython's."""
+class FakeClock(seam.BaseClock):
+    """ticks_ms/ticks_us that move only when the test says (or a task sleeps), wrapping like
+    MicroPython's."""
 
     def __init__(self, ms=0):
         self.ms = ms
@@ -39,12 +41,17 @@ class FakeClock:
     def ticks_add(self, t, delta):
         return (t + delta) & _TICKS_MASK
 
+    def sleep_ms(self, ms):
+        """The sleep passes in the fake time; the task yields once."""
+        self.advance_ms(ms)
+        return asyncio.sleep(0)
+
     def advance_ms(self, ms):
         self.ms += ms
         self.us += ms * 1000
 
 
-class FakePort:
+class FakePort(seam.BasePort):
     """A protocol port that keeps every byte written; accepts `accept` bytes per write if set."""
 
     def __init__(self, accept=None):

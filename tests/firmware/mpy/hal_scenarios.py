@@ -14,7 +14,7 @@ import json
 import sys
 
 import machine
-from fw_scenario import FakeClock, eq, ok, run_all
+from fw_scenario import FakeClock, contains, eq, ok, run_all
 
 NOTES = {}
 
@@ -70,7 +70,6 @@ def scenario_reset_cause_maps_to_wire_codes():
         (machine.WDT_RESET, wire.RESET_WDT),
         (machine.DEEPSLEEP_RESET, wire.RESET_DEEPSLEEP),
         (machine.SOFT_RESET, wire.RESET_SOFT),
-        (machine.BROWN_OUT_RESET, wire.RESET_BROWNOUT),
         (99, wire.RESET_UNKNOWN),
     )
     try:
@@ -156,6 +155,31 @@ def scenario_pins_adc_i2c():
     eq((adc.pin.id, adc.read_u16()), (26, 0x1234), "ADC on pin 26")
     bus = board.i2c(0, 9, 8)
     eq((bus.id, bus.scl.id, bus.sda.id, bus.freq), (0, 9, 8, 400000), "I2C bus")
+
+
+def scenario_pin_arguments_are_checked_before_anything_is_built():
+    board = new_board()
+    before = len(machine.built)
+    for mode, pull, part in (("input", None, "mode='input'"), ("in", "UP", "pull='UP'")):
+        try:
+            board.pin(6, mode, pull)
+        except ValueError as err:
+            contains(str(err), "pin 6: " + part, "the error names the pin and the value")
+            contains(str(err), "allowed", "the error says what is allowed")
+        else:
+            raise AssertionError(f"pin(6, {mode!r}, {pull!r}) was accepted")
+    eq(len(machine.built), before, "pins built")
+
+
+def scenario_ble_without_a_bluetooth_module_is_an_oserror():
+    # The fake layer has no `bluetooth` (nor has the WebAssembly port): a port built without
+    # BLE, as MicroPython for the plain Raspberry Pi Pico is.
+    try:
+        new_board().ble()
+    except OSError as err:
+        contains(str(err), "no BLE on this board", "the error")
+    else:
+        raise AssertionError("ble() returned on a port without bluetooth")
 
 
 def scenario_led_strip_wraps_neopixel_in_the_strips_colour_order():

@@ -16,7 +16,7 @@ import struct
 
 from fw_scenario import RESULT_MARK, FakeClock, measure
 
-from vitrine_fw import wire
+from vitrine_fw import seam, wire
 from vitrine_fw.link import Link
 from vitrine_fw.probe import Probe
 
@@ -94,7 +94,7 @@ def big_crc(data, out, _c, _d):
     out[0] = binascii.crc32(data)
 
 
-class CountingPort:
+class CountingPort(seam.BasePort):
     """A port whose write() keeps only a byte count (a small int): nothing new is stored."""
 
     def __init__(self):

@@ -14,6 +14,7 @@ import json
 
 from fw_scenario import RESULT_MARK, FakeClock, measure
 
+from vitrine_fw import seam
 from vitrine_fw.lights import Lights
 
 STEPS = 60  # 20 ms each: a 1000 ms fade and a little more
@@ -40,12 +41,12 @@ class AllocatingStrip(Strip):
         self.buf = bytearray(self.buf)  # a new buffer: must raise under the lock
 
 
-class Board:
+class Board(seam.BaseBoard):
     def __init__(self, strip_class):
-        self.clock = FakeClock(1000)
+        super().__init__(FakeClock(1000))
         self.strip_class = strip_class
 
-    def led_strip(self, pin, count, order):
+    def led_strip(self, pin, count, order="GRB"):
         return self.strip_class(pin, count, order)
 
 

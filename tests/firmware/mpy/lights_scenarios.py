@@ -7,7 +7,7 @@
 
 from fw_scenario import FakeClock, FakePort, contains, eq, feed, host_frame, ok, run_all
 
-from vitrine_fw import config, supervisor, wire
+from vitrine_fw import config, seam, supervisor, wire
 from vitrine_fw.lights.fade import Fade
 
 STRIPS = [
@@ -37,11 +37,11 @@ class FakeStrip:
         self.writes += 1
 
 
-class FakeBoard:
+class FakeBoard(seam.BaseBoard):
     """The board seam: a clock the test moves, a port it reads, strips it inspects."""
 
     def __init__(self, broken=()):
-        self.clock = FakeClock(1000)
+        super().__init__(FakeClock(1000))
         self.port = FakePort()
         self.strips = {}
         self.broken = broken  # pins whose strip cannot be set up
@@ -55,7 +55,7 @@ class FakeBoard:
     def open_link(self, link_cfg):
         return self.port
 
-    def led_strip(self, pin, count, order):
+    def led_strip(self, pin, count, order="GRB"):
         if pin in self.broken:
             raise OSError(19)
         strip = self.strips[pin] = FakeStrip(pin, count, order)

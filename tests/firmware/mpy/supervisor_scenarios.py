@@ -4,7 +4,7 @@
 
 from fw_scenario import FakeClock, FakePort, eq, feed, host_frame, run_all
 
-from vitrine_fw import config, supervisor, wire
+from vitrine_fw import config, seam, supervisor, wire
 from vitrine_fw.supervisor import Liveness
 
 LIMIT_MS = 2000
@@ -70,11 +70,11 @@ def scenario_across_ticks_wrap():
 # --- boot ------------------------------------------------------------------------------------
 
 
-class BareBoard:
+class BareBoard(seam.BaseBoard):
     """The board seam with nothing but the link port."""
 
     def __init__(self):
-        self.clock = FakeClock(1000)
+        super().__init__(FakeClock(1000))
         self.port = FakePort()
 
     def uid(self):

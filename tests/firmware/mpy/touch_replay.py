@@ -5,6 +5,7 @@
 
 from array import array
 
+from vitrine_fw import seam
 from vitrine_fw.touch import Pipeline
 
 _TICKS_MASK = 0x3FFFFFFF
@@ -42,7 +43,7 @@ class ReplayHw:
         self.reads += 1
 
 
-class ReplayClock:
+class ReplayClock(seam.BaseClock):
     """ticks_us/ticks_ms at the time the replay sets (us), wrapping like MicroPython's."""
 
     def __init__(self):

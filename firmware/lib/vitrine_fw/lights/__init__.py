@@ -15,8 +15,6 @@ except ImportError:
         return x
 
 
-import asyncio
-
 from vitrine_fw import wire
 from vitrine_fw.lights.fade import BRIGHTNESS, Fade
 from vitrine_fw.link import Refused
@@ -96,8 +94,9 @@ class Lights:
             t0 = clock.ticks_ms()
             self.tick()
             alive()
+            # the rest of the step, in whole ms: a sleep in seconds would allocate its float
             spent = clock.ticks_diff(clock.ticks_ms(), t0)
-            await asyncio.sleep((STEP_MS - spent if spent < STEP_MS else 0) / 1000)
+            await clock.sleep_ms(STEP_MS - spent if spent < STEP_MS else 0)
 
     # --- the console's hooks (vitrine_fw.console) -------------------------------------------
 

@@ -16,7 +16,6 @@ except ImportError:
         return x
 
 
-import asyncio
 import struct
 
 from vitrine_fw import wire
@@ -141,5 +140,6 @@ class Touch:
             if pipe.scanner.changed:
                 self.report_health()
             alive()
+            # the rest of the period, in whole ms: a sleep in seconds would allocate its float
             spent = clock.ticks_diff(clock.ticks_ms(), t0)
-            await asyncio.sleep((PERIOD_MS - spent if spent < PERIOD_MS else 0) / 1000)
+            await clock.sleep_ms(PERIOD_MS - spent if spent < PERIOD_MS else 0)

@@ -1,14 +1,14 @@
-# A fake `machine` module for the HAL tests under MicroPython: the same names as a board's,
-# recording what the HAL builds. Only tests/firmware/mpy/hal_scenarios.py puts this folder on
-# sys.path. The reset-cause constants deliberately differ from wire.RESET_* so that a HAL
-# passing machine's value through unmapped is caught.
+# A fake `machine` module for the HAL tests under MicroPython: the ESP32 port's names,
+# signatures and constants (its micropython-stubs package; tests/firmware/
+# test_fakes_follow_stubs.py compares them), recording what the HAL builds. Only the HAL tests
+# put this folder on sys.path. The reset-cause constants deliberately differ from the port's
+# and from wire.RESET_*, so that a HAL passing machine's value through unmapped is caught.
 
 PWRON_RESET = 11
 HARD_RESET = 12
 WDT_RESET = 13
 DEEPSLEEP_RESET = 14
 SOFT_RESET = 15
-BROWN_OUT_RESET = 16
 
 built = []  # every fake peripheral constructed, in order
 resets = []  # one entry per reset() call
@@ -35,17 +35,17 @@ class Pin:
     IN = 1
     OUT = 3
     OPEN_DRAIN = 7
-    PULL_UP = 1
-    PULL_DOWN = 2
+    PULL_UP = 2
+    PULL_DOWN = 1
 
-    def __init__(self, id, mode=-1, pull=-1, value=None):
+    def __init__(self, id, mode=-1, pull=-1, *, value=None):
         self.id = id
         self.mode = mode
         self.pull = pull
         self._value = value
         built.append(self)
 
-    def init(self, mode=-1, pull=-1, value=None):
+    def init(self, mode=-1, pull=-1, *, value=None):
         self.mode = mode
 
     def value(self, v=None):
@@ -56,7 +56,25 @@ class Pin:
 
 
 class UART:
-    def __init__(self, id, baudrate=115200, *, tx=None, rx=None, rxbuf=256, txbuf=256, **kw):
+    def __init__(
+        self,
+        id,
+        baudrate=9600,
+        bits=8,
+        parity=None,
+        stop=1,
+        *,
+        tx=None,
+        rx=None,
+        txbuf=None,
+        rxbuf=None,
+        timeout=None,
+        timeout_char=None,
+        invert=None,
+        flow=None,
+        rts=None,
+        cts=None,
+    ):
         self.id = id
         self.baudrate = baudrate
         self.tx = tx
@@ -67,6 +85,7 @@ class UART:
         built.append(self)
 
     def write(self, buf, n=None):
+        # n: the stream protocol's max_len (py/stream.c), which the port's UART.write takes
         n = len(buf) if n is None else n
         self.written.extend(bytes(buf[:n]))
         return n
@@ -85,7 +104,7 @@ class ADC:
 
 
 class I2C:
-    def __init__(self, id, scl=None, sda=None, freq=400000):
+    def __init__(self, id, *, scl=None, sda=None, freq=400000):
         self.id = id
         self.scl = scl
         self.sda = sda
@@ -97,7 +116,7 @@ class I2C:
 
 
 class WDT:
-    def __init__(self, id=0, timeout=5000):
+    def __init__(self, *, id=0, timeout=5000):
         self.timeout = timeout
         self.fed = 0
         built.append(self)

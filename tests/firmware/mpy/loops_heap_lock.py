@@ -1,0 +1,280 @@
+# Whole iterations of the subsystems' task loops (Touch.run and Lights.run) under MicroPython's
+# heap lock, where any heap allocation raises MemoryError: the step, the report it sends, the
+# supervisor's alive(), and the sleep to the next period through the real board's clock
+# (vitrine_fw.hal.Clock, whose sleep_ms is the port's asyncio.sleep_ms). MicroPython only; run
+# with mpy/fake_machine on sys.path (hal imports machine).
+#
+# How a task is run: as asyncio's loop runs it on a board (extmod/asyncio/core.py): the task's
+# sleep puts it on the task queue, the loop pops it and send()s into its coroutine, which runs
+# one iteration and sleeps again. The WebAssembly port's loop is driven by JavaScript timers (a
+# queue whose push calls into JavaScript), so a queue of our own (_asyncio.TaskQueue, as a
+# board's) stands in for the loop's while the loops run here; a locked call is one wake-up:
+# pop the task, send() once, back at the next sleep.
+#
+# Same rules as mpy/heap_lock.py: the locked region is one call inside measure(); every name it
+# stores to exists beforehand; the heap is always unlocked in `finally`; outcomes are data.
+# Controls prove the lock covers the whole iteration: a clock that sleeps in float seconds (the
+# old loops' asyncio.sleep(ms / 1000)) and an alive() that allocates must both raise.
+#
+# Prints one RESULT line: {"checks": {...}, "controls": {...}, "values": {...}}.
+
+import json
+import time
+from _asyncio import Task, TaskQueue
+from asyncio import core
+
+from fw_scenario import RESULT_MARK, measure
+from touch_replay import ReplayHw
+
+from vitrine_fw import hal, seam, wire
+from vitrine_fw.lights import STEP_MS, Lights
+from vitrine_fw.link import Link
+from vitrine_fw.supervisor import Liveness
+from vitrine_fw.touch import PERIOD_MS, Touch
+
+LIGHT_WAKES = 30
+
+
+class Stepper:
+    """One coroutine run as a task on a task queue of its own (see the comment at the top)."""
+
+    def __init__(self, coro):
+        self.saved = (core._task_queue, core.cur_task)
+        self.queue = TaskQueue()
+        self.task = Task(coro, core.__dict__)
+        core._task_queue = self.queue
+        core.cur_task = self.task  # what the loop sets before it resumes a task
+        self.queue.push(self.task)
+
+    def asleep(self):
+        """True when the task is back on the queue (it reached its next sleep)."""
+        return self.queue.peek() is self.task
+
+    def sleep_left_ms(self):
+        """How long the task asked to sleep, from now."""
+        return time.ticks_diff(self.task.ph_key, time.ticks_ms())
+
+    def close(self):
+        self.task.coro.close()
+        core._task_queue, core.cur_task = self.saved
+
+
+def wake(queue, _b, _c, _d):
+    """One wake-up of the task its last sleep queued: the locked call."""
+    queue.pop().coro.send(None)
+
+
+class CountingPort(seam.BasePort):
+    """A port that keeps only counts (small ints): writing stores nothing new."""
+
+    def __init__(self):
+        self.writes = 0
+        self.bytes = 0
+
+    def write(self, buf, n):
+        self.writes += 1
+        self.bytes += n
+        return n
+
+
+class Strip:
+    """An LED strip that copies the pixel into its buffer with an index loop, as neopixel's
+    fill does: it allocates nothing itself."""
+
+    def __init__(self, count, order):
+        self.bpp = len(order)
+        self.buf = bytearray(count * self.bpp)
+        self.writes = 0
+
+    def fill(self, pixel):
+        buf = self.buf
+        bpp = self.bpp
+        for i in range(len(buf)):
+            buf[i] = pixel[i % bpp]
+
+    def write(self):
+        self.writes += 1
+
+
+class LoopBoard(seam.BaseBoard):
+    """The real board's clock, recorded touch scans and allocation-free strips."""
+
+    def __init__(self, clock, hw=None):
+        super().__init__(clock)
+        self.hw = hw
+        self.strips = []
+
+    def ir_frame(self, frame):
+        return self.hw
+
+    def led_strip(self, pin, count, order="GRB"):
+        strip = Strip(count, order)
+        self.strips.append(strip)
+        return strip
+
+
+class FloatSleepClock(hal.Clock):
+    """The board's clock, sleeping as the loops once did: asyncio.sleep(seconds)."""
+
+    def sleep_ms(self, ms):
+        import asyncio
+
+        return asyncio.sleep(ms / 1000)
+
+
+IDENTITY = {
+    "role": "touch",
+    "fw_version": "0.1.0",
+    "build_hash": "test",
+    "uid": "00",
+    "reset_cause": 0,
+    "capabilities": 1,
+}
+STRIPS = {
+    "strips": [
+        {"pin": 16, "pixels": 60, "order": "GRBW"},
+        {"pin": 17, "pixels": 60, "order": "GRB"},
+    ]
+}
+
+
+class Alive:
+    """The supervisor's liveness for one task, as Supervisor._guard hands it to the task."""
+
+    def __init__(self, clock):
+        self.live = Liveness(clock, 2000)
+        self.index = self.live.register("task")
+        self.beats = 0
+
+    def __call__(self):
+        self.live.beat(self.index)
+        self.beats += 1
+
+
+class AllocatingAlive(Alive):
+    def __call__(self):
+        self.last = [self.beats]  # a new list: must raise under the lock
+
+
+def lights_task(clock, alive):
+    """A Lights task at its first sleep, fading over 10 s (so every step writes the strips)."""
+    board = LoopBoard(clock)
+    lights = Lights(board, STRIPS, Link(CountingPort(), clock, IDENTITY))
+    stepper = Stepper(lights.run(alive))
+    wake(stepper.queue, None, None, None)  # begin(): the strips dark, then the first sleep
+    lights.start(255, 190, 120, 60, 200, 10000)
+    wake(stepper.queue, None, None, None)  # warm-up
+    return lights, board, stepper
+
+
+def check_lights(checks, values):
+    clock = hal.Clock()
+    alive = Alive(clock)
+    lights, board, stepper = lights_task(clock, alive)
+    writes = board.strips[0].writes
+    beats = alive.beats
+    asleep = 0
+    slept_ms = []
+    first = None
+    wakes = 0
+    for _ in range(LIGHT_WAKES):
+        err = measure(wake, stepper.queue)
+        wakes += 1
+        if err is not None and first is None:
+            first = err
+        if not stepper.asleep():  # the task ended (it raised): nothing more to wake
+            break
+        asleep += 1
+        slept_ms.append(stepper.sleep_left_ms())
+    checks["lights_run_iteration"] = first
+    values["lights"] = {
+        "wakes": wakes,
+        "strip_writes": board.strips[0].writes - writes,
+        "beats": alive.beats - beats,
+        "asleep_after": asleep,
+        "sleep_ms_max": max(slept_ms) if slept_ms else None,
+        "step_ms": STEP_MS,
+        "fading": lights.fade.running,
+    }
+    stepper.close()
+
+
+def check_touch(checks, values, run):
+    n_start = len(run["start"])
+    steps = run["steps"]
+    hw = ReplayHw(run["beams"])
+    for scan in run["start"] + steps:
+        hw.add(scan["on"], scan["off"])
+    clock = hal.Clock()
+    board = LoopBoard(clock, hw)
+    port = CountingPort()
+    link = Link(port, clock, IDENTITY)
+    touch = Touch(board, {"frame": run["frame"]}, link)
+    alive = Alive(clock)
+    stepper = Stepper(touch.run(alive))
+    # start(): the baseline from the start-up scans, TOUCH_HEALTH, the first step, the first
+    # sleep; unlocked (start-up allocates).
+    wake(stepper.queue, None, None, None)
+    writes = port.writes
+    beats = alive.beats
+    asleep = 0
+    slept_ms = []
+    first = None
+    locked = 0
+    for _ in range(len(steps) - 1):  # every further step of the run, one wake each
+        err = measure(wake, stepper.queue)
+        locked += 1
+        if err is not None and first is None:
+            first = err
+        if not stepper.asleep():  # the task ended (it raised): nothing more to wake
+            break
+        asleep += 1
+        slept_ms.append(stepper.sleep_left_ms())
+    checks["touch_run_iteration"] = first
+    reported = 0
+    for step in steps[1:]:
+        if step["report_hex"]:
+            reported += 1
+    values["touch"] = {
+        "wakes": locked,
+        "steps_after_first": len(steps) - 1,
+        "scans_read": hw.next - n_start,
+        "reports_sent": port.writes - writes,
+        "reports_expected": reported,
+        "beats": alive.beats - beats,
+        "asleep_after": asleep,
+        "sleep_ms_max": max(slept_ms) if slept_ms else None,
+        "period_ms": PERIOD_MS,
+        "frame_type": wire.TOUCH_REPORT,
+    }
+    stepper.close()
+
+
+def controls_(controls):
+    clock = FloatSleepClock()
+    _, _, stepper = lights_task(clock, Alive(clock))
+    controls["float_sleep"] = measure(wake, stepper.queue)
+    stepper.close()
+    clock = hal.Clock()
+    _, _, stepper = lights_task(clock, AllocatingAlive(clock))
+    controls["allocating_alive"] = measure(wake, stepper.queue)
+    stepper.close()
+
+
+def main():
+    checks = {}
+    controls = {}
+    values = {}
+    with open("/vectors/touch.json") as f:
+        runs = json.load(f)["runs"]
+    run = None
+    for r in runs:
+        if r["name"] == "32in":
+            run = r
+    check_lights(checks, values)
+    check_touch(checks, values, run)
+    controls_(controls)
+    print(RESULT_MARK + json.dumps({"checks": checks, "controls": controls, "values": values}))
+
+
+main()
