@@ -33,9 +33,11 @@ test: setup
 demo: setup
 	$(BIN)/vitrine demo
 
+# ruff for the Python; eslint, stylelint and prettier for the pages (package.json's "lint").
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	npm run --silent lint
 
 bench: setup
 	$(BIN)/vitrine bench link --json

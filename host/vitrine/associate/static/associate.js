@@ -21,9 +21,9 @@
   let reconnectTimer = null;
   let pingTimer = null;
   let pongTimer = null;
-  let items = [];          // the last queue the server sent, with receivedAt
+  let items = []; // the last queue the server sent, with receivedAt
   let sla = { ack_s: 60, fulfil_s: 300, escalate_s: 120 };
-  let seen = null;         // ids already shown (null until the first queue arrives)
+  let seen = null; // ids already shown (null until the first queue arrives)
   const cards = new Map(); // id -> card element
   let toastTimer = null;
   let audio = null;
@@ -31,11 +31,19 @@
   // --- storage (private mode may refuse it) ---
 
   function load(key) {
-    try { return window.localStorage.getItem(key); } catch (_) { return null; }
+    try {
+      return window.localStorage.getItem(key);
+    } catch {
+      return null;
+    }
   }
 
   function store(key, value) {
-    try { window.localStorage.setItem(key, value); } catch (_) { /* kept for this visit */ }
+    try {
+      window.localStorage.setItem(key, value);
+    } catch {
+      /* kept for this visit */
+    }
   }
 
   let name = (load(NAME_KEY) || "").trim();
@@ -99,7 +107,7 @@
         return;
       }
       $("pin").select();
-    } catch (_) {
+    } catch {
       error.textContent = "Cannot reach the mirror. Check the Wi-Fi and try again.";
     } finally {
       if (loginWait === null) $("login-button").disabled = false;
@@ -130,7 +138,9 @@
   $("logout").addEventListener("click", async () => {
     try {
       await fetch("/associate/logout", { method: "POST", credentials: "same-origin" });
-    } catch (_) { /* signed out here anyway */ }
+    } catch {
+      /* signed out here anyway */
+    }
     signedOut("");
   });
 
@@ -156,7 +166,7 @@
 
   function validName(text) {
     // 1 to 40 printable characters (no control characters).
-    return text.length >= 1 && text.length <= 40 && !/[\u0000-\u001f\u007f-\u009f]/.test(text);
+    return text.length >= 1 && text.length <= 40 && !/\p{Cc}/u.test(text);
   }
 
   $("name-form").addEventListener("submit", (event) => {
@@ -203,12 +213,18 @@
       osc.connect(gain).connect(audio.destination);
       osc.start();
       osc.stop(audio.currentTime + 0.4);
-    } catch (_) { /* no sound on this device */ }
+    } catch {
+      /* no sound on this device */
+    }
   }
 
   function alertNew() {
     if (typeof navigator.vibrate === "function") {
-      try { navigator.vibrate([200, 100, 200]); } catch (_) { /* not allowed here */ }
+      try {
+        navigator.vibrate([200, 100, 200]);
+      } catch {
+        /* not allowed here */
+      }
     }
     if (sound) beep();
   }
@@ -232,7 +248,11 @@
     });
     ws.addEventListener("message", (event) => {
       let message;
-      try { message = JSON.parse(event.data); } catch (_) { return; }
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
       if (message.type === "requests" && Array.isArray(message.items)) {
         setOnline(true);
         if (message.sla) sla = message.sla;
@@ -360,7 +380,7 @@
       const age = ageOf(item);
       return { item, age, sla: slaOf(item, age) };
     });
-    rows.sort((a, b) => (SLA_RANK[a.sla] - SLA_RANK[b.sla]) || (b.age - a.age));
+    rows.sort((a, b) => SLA_RANK[a.sla] - SLA_RANK[b.sla] || b.age - a.age);
     const keep = new Set();
     rows.forEach((row, index) => {
       keep.add(row.item.id);
@@ -440,7 +460,7 @@
         return;
       }
       apply(data);
-    } catch (_) {
+    } catch {
       toast("Cannot reach the mirror. Check the Wi-Fi and try again.");
     } finally {
       button.disabled = false;
@@ -455,7 +475,8 @@
       items = items.filter((item) => item.id !== updated.id);
     } else {
       items = items.map((item) =>
-        item.id === updated.id ? Object.assign({}, item, updated, { receivedAt: now }) : item);
+        item.id === updated.id ? Object.assign({}, item, updated, { receivedAt: now }) : item,
+      );
     }
     render(null);
   }
@@ -465,7 +486,9 @@
     el.textContent = text;
     el.hidden = false;
     window.clearTimeout(toastTimer);
-    toastTimer = window.setTimeout(() => { el.hidden = true; }, 5000);
+    toastTimer = window.setTimeout(() => {
+      el.hidden = true;
+    }, 5000);
   }
 
   // --- start ---

@@ -165,8 +165,7 @@ function onStatus(connected) {
   if (!connected) {
     glass.cancelAll();
     calibration.hide(); // whoever drew the targets may be gone with the daemon
-  }
-  else if (wasConnected) catalog.forget(); // the daemon may have restarted with a new catalogue
+  } else if (wasConnected) catalog.forget(); // the daemon may have restarted with a new catalogue
   wasConnected = wasConnected || connected;
 }
 
