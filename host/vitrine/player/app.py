@@ -23,6 +23,7 @@ from vitrine.bus import EventBus, Subscription
 from vitrine.engine.actions import parse_action
 from vitrine.engine.errors import ActionError
 from vitrine.engine.events import ViewChanged
+from vitrine.tasks import stop_task
 from vitrine.web.clients import REMOTE_HINT, REMOTE_REFUSED, is_local
 from vitrine.web.untrusted import decode_json
 
@@ -32,6 +33,19 @@ MAX_MESSAGE_BYTES = 16 * 1024  # a page message larger than this closes the sock
 RATE_PER_S = 50  # page messages per second per socket; the excess is dropped
 SEND_TIMEOUT_S = 5.0  # a client that takes longer to take one message is dropped
 CLOSE_TOO_BIG = 1009
+CLOSE_INTERNAL_ERROR = 1011  # the daemon failed serving this page (logged); the page reconnects
+
+# What sending on (or closing) a socket raises once its client has gone, with uvicorn's
+# sans-I/O WebSocket protocol (what uvicorn picks with `websockets` installed) under starlette:
+# - WebSocketDisconnect: the connection is lost (uvicorn raises ClientDisconnected, an
+#   OSError, and starlette's WebSocket.send turns it into WebSocketDisconnect(1006));
+# - RuntimeError: uvicorn has closed the connection itself, because the client missed its
+#   keepalive pings or broke the protocol, and has not yet seen it go ("Unexpected ASGI
+#   message 'websocket.send', after sending 'websocket.close'"); also starlette's
+#   WebSocketDisconnected (a RuntimeError) after a close was sent.
+# tests/host/player/test_socket_errors.py provokes each against a real uvicorn. They are
+# caught around the send and close calls only: raised anywhere else they are bugs, logged.
+_CLIENT_GONE = (WebSocketDisconnect, RuntimeError)
 
 _CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -129,25 +143,29 @@ class _PlayerSocket:
     async def run(self) -> None:
         # Subscribe before the first state, so no change between the two is missed.
         with self.bus.subscribe(ViewChanged, *self.touch_types) as sub:
-            pump = reader = None
+            tasks: list[asyncio.Task[None]] = []
+            failed = False
             try:
                 await self._send_state(force=True)
-                pump = asyncio.create_task(self._pump(sub))
-                reader = asyncio.create_task(self._read())
-                await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
-                for task in (pump, reader):
-                    if task.done() and not task.cancelled() and task.exception() is not None:
-                        _log_unexpected(task.exception())
-            except (_Gone, WebSocketDisconnect, RuntimeError, OSError):
-                pass
+                tasks = [asyncio.create_task(self._pump(sub)), asyncio.create_task(self._read())]
+                # Both run until the page goes (_Gone); the first to end stops the other.
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            except _Gone:
+                pass  # the page went away, or was sent away: nothing to tell
+            except Exception as err:
+                _log_failure(err)
+                failed = True
             finally:
-                for task in (pump, reader):
-                    if task is not None and not task.done():
-                        task.cancel()
-                        with contextlib.suppress(asyncio.CancelledError, Exception):
-                            await task
-                with contextlib.suppress(Exception):
-                    await self.ws.close()
+                for task in tasks:
+                    task.cancel()
+                ended_well = [await _ended_well(task) for task in tasks]
+                failed = failed or not all(ended_well)
+                await self._close(CLOSE_INTERNAL_ERROR if failed else 1000)
+
+    async def _close(self, code: int) -> None:
+        # Closing a socket whose client has gone (or that is closed already) has nothing to do.
+        with contextlib.suppress(*_CLIENT_GONE):
+            await self.ws.close(code=code)
 
     async def _send(self, message: dict[str, Any]) -> None:
         text = json.dumps(message, separators=(",", ":"))
@@ -155,8 +173,10 @@ class _PlayerSocket:
             try:
                 async with asyncio.timeout(SEND_TIMEOUT_S):
                     await self.ws.send_text(text)
-            except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError) as err:
-                raise _Gone from err
+            except TimeoutError as err:
+                raise _Gone(f"the page took no message for {SEND_TIMEOUT_S} s") from err
+            except _CLIENT_GONE as err:
+                raise _Gone("the page went away") from err
 
     async def _send_state(self, *, force: bool = False) -> None:
         view = self.engine.view()
@@ -185,17 +205,17 @@ class _PlayerSocket:
         while True:
             message = await self.ws.receive()
             if message["type"] == "websocket.disconnect":
-                return
+                raise _Gone("the page closed the socket")
             text = message.get("text")
             data = message.get("bytes")
             size = len(data) if text is None and data is not None else _utf8_size(text or "")
             if size > MAX_MESSAGE_BYTES:
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(*_CLIENT_GONE):
                     await self.ws.close(
                         code=CLOSE_TOO_BIG,
                         reason=f"message over {MAX_MESSAGE_BYTES} bytes",
                     )
-                return
+                raise _Gone("sent away: a message too big")
             if self._admit():
                 await self._handle(text)
             elif self._tell_limited():
@@ -259,6 +279,23 @@ class _PlayerSocket:
             )
 
 
+async def _ended_well(task: asyncio.Task[None]) -> bool:
+    """Waits for a stopped pump or reader: True when it was stopped or its page went away,
+    False when a bug ended it (logged)."""
+    try:
+        await stop_task(task)
+    except _Gone:
+        pass
+    except Exception as err:
+        _log_failure(err)
+        return False
+    return True
+
+
+def _log_failure(err: Exception) -> None:
+    log.error("player socket failed: %r", err, exc_info=err)
+
+
 def _utf8_size(text: str) -> int:
     # A character is at most 4 bytes: text that short is under the cap without encoding it.
     if len(text) * 4 <= MAX_MESSAGE_BYTES:
@@ -275,11 +312,3 @@ def _error_json(err: ActionError) -> dict[str, Any]:
     if err.field is not None:
         out["field"] = err.field
     return out
-
-
-def _log_unexpected(err: BaseException | None) -> None:
-    # A client that went away (Starlette says so with RuntimeError too) is not worth a word;
-    # anything else is a bug to hear about.
-    gone = _Gone | WebSocketDisconnect | RuntimeError | OSError
-    if err is not None and not isinstance(err, gone):
-        log.error("player socket failed: %r", err)
