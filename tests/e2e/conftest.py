@@ -27,6 +27,7 @@ from vitrine.daemon import TOUCH_TYPES
 from vitrine.engine import Engine, EngineConfig, EventStore
 from vitrine.player import player_router
 from vitrine.player.chromium import CHROMIUM, HEADLESS_ARGS
+from vitrine.web.files import shared_router
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS_DIR = ROOT / "test-artifacts" / "screens"
@@ -91,10 +92,10 @@ ASSOCIATE_SECRET = bytes(range(7, 39))  # signs the associate app's session cook
 
 
 class PlayerServer:
-    """The routes the daemon serves without boards (player, associate app, catalogue) over a
-    real Engine (running on the bus), a real Catalog and a real EventStore in `folder`, served
-    by uvicorn on 127.0.0.1:port in a thread of its own. stop() and start() again serve a new
-    engine over the same files (a restarted daemon)."""
+    """The routes the daemon serves without boards (player, associate app, catalogue, the
+    pages' shared files) over a real Engine (running on the bus), a real Catalog and a real
+    EventStore in `folder`, served by uvicorn on 127.0.0.1:port in a thread of its own.
+    stop() and start() again serve a new engine over the same files (a restarted daemon)."""
 
     def __init__(self, folder: Path, port: int, config: EngineConfig | None = None) -> None:
         self.folder = folder
@@ -147,6 +148,7 @@ class PlayerServer:
         engine = Engine(bus, catalog, store, self.config)
         store_config = self.config.store
         app = FastAPI()
+        app.include_router(shared_router())
         app.include_router(
             catalog_router(lambda: catalog, store_config.id, store_config.fitting_room)
         )

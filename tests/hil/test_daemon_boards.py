@@ -34,7 +34,10 @@ async def test_status_api_lists_every_virtual_board_up(rig: Rig) -> None:
         assert "link" in board["capabilities"]
     page = await rig.http.get("/status")
     assert page.status_code == 200
-    assert "/api/status" in page.text
+    assert "/static/status.js" in page.text
+    script = await rig.http.get("/static/status.js")  # the page's script, from the daemon
+    assert script.status_code == 200
+    assert "/api/status" in script.text
     player = await rig.http.get("/")  # the kiosk's page
     assert player.status_code == 200
     assert "/player/static/player.js" in player.text

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import time
@@ -17,7 +16,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from vitrine.bus import EventBus, Subscription
 from vitrine.engine.actions import parse_action
@@ -25,6 +24,7 @@ from vitrine.engine.errors import ActionError
 from vitrine.engine.events import ViewChanged
 from vitrine.tasks import stop_task
 from vitrine.web.clients import REMOTE_HINT, REMOTE_REFUSED, is_local
+from vitrine.web.files import static_file
 from vitrine.web.untrusted import decode_json
 
 log = logging.getLogger(__name__)
@@ -46,13 +46,6 @@ CLOSE_INTERNAL_ERROR = 1011  # the daemon failed serving this page (logged); the
 # tests/host/player/test_socket_errors.py provokes each against a real uvicorn. They are
 # caught around the send and close calls only: raised anywhere else they are bugs, logged.
 _CLIENT_GONE = (WebSocketDisconnect, RuntimeError)
-
-_CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-}
 
 
 class PlayerEngine(Protocol):
@@ -82,12 +75,12 @@ def player_router(
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page(request: Request) -> Response:
         """The player page."""
-        return _static_file(static, "index.html", request)
+        return static_file(static, "index.html", request, what="player")
 
     @router.get("/player/static/{name}", include_in_schema=False)
-    async def static_file(name: str, request: Request) -> Response:
+    async def player_file(name: str, request: Request) -> Response:
         """One of the page's own files (scripts, styles, icons)."""
-        return _static_file(static, name, request)
+        return static_file(static, name, request, what="player")
 
     @router.websocket("/player/ws")
     async def socket(ws: WebSocket) -> None:
@@ -100,22 +93,6 @@ def player_router(
         await _PlayerSocket(ws, engine, bus, touch_types).run()
 
     return router
-
-
-def _static_file(static: Any, name: str, request: Request) -> Response:
-    # Only plain file names of the static folder with a known type: no paths, no dot files.
-    suffix = name[name.rfind(".") :] if "." in name else ""
-    if "/" in name or "\\" in name or name.startswith(".") or suffix not in _CONTENT_TYPES:
-        return JSONResponse({"error": f"no player file {name!r}"}, status_code=404)
-    entry = static.joinpath(name)
-    if not entry.is_file():
-        return JSONResponse({"error": f"no player file {name!r}"}, status_code=404)
-    body = entry.read_bytes()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"Cache-Control": "no-cache", "ETag": etag}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=_CONTENT_TYPES[suffix], headers=headers)
 
 
 class _Gone(Exception):

@@ -1,8 +1,8 @@
 """The HTTP application: GET /api/status (JSON), a plain status page at /status that shows the
 same, live, the event WebSocket /ws (the touch frame's pointer and gesture events out, the touch
-calibration's targets in; docs/touch.md), and the routers of the parts that serve pages (the
-player at /, the associate app, the catalogue). Served by uvicorn inside the daemon's event
-loop."""
+calibration's targets in; docs/touch.md), the browser files the pages share at /static/, and
+the routers of the parts that serve pages (the player at /, the associate app, the catalogue).
+Served by uvicorn inside the daemon's event loop."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from vitrine.bus import EventBus
 from vitrine.devices.touch.events import CalibrationTarget
 from vitrine.web.clients import REMOTE_HINT, is_local
+from vitrine.web.files import shared_router
 from vitrine.web.untrusted import decode_json
 
 IGNORED = "this socket only sends events; ignored"  # the answer to any other client message
@@ -147,6 +148,7 @@ def create_app(
                     await listener
                 calibration.end()
 
+    app.include_router(shared_router())
     for router in routers:
         app.include_router(router)
     return app

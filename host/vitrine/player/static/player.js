@@ -3,6 +3,7 @@
 // its own: it asks the engine ({"type": "navigate", ...}) and draws the state that comes
 // back, so a restarted page or daemon shows the same screen again. Protocol: docs/player.md.
 
+import { ReconnectingSocket } from "/static/reconnecting-socket.js";
 import { CalibrationTargets } from "./calibration.js";
 import { Catalog } from "./catalog.js";
 import { Chrome } from "./chrome.js";
@@ -18,7 +19,6 @@ import {
   RatingScreen,
   ThanksScreen,
 } from "./screens-visit.js";
-import { Connection } from "./socket.js";
 
 const SCREENS = {
   attract: AttractScreen,
@@ -170,7 +170,8 @@ function onStatus(connected) {
 }
 
 const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-const connection = new Connection(`${scheme}//${location.host}/player/ws`, {
+const connection = new ReconnectingSocket(`${scheme}//${location.host}/player/ws`, {
+  name: "player socket",
   onMessage,
   onStatus,
   hello: () => (typeof hooks.state?.rev === "number" ? { type: "hello", rev: hooks.state.rev } : { type: "hello" }),
