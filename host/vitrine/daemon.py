@@ -31,6 +31,7 @@ from vitrine.firmware import build_hash
 from vitrine.hardware import load_boards, usb_ids
 from vitrine.link.boards import Boards
 from vitrine.player.app import player_router
+from vitrine.player.reports import PlayerReports
 from vitrine.service.lifecycle import first_stopped, status_line, tell_service_manager
 from vitrine.tasks import stop_task
 from vitrine.web.app import create_app
@@ -87,6 +88,7 @@ class Daemon:
         self.auth = AssociateAuth(
             config.associate, load_or_create_secret(self.data_dir / "secret.key")
         )
+        self.player_reports = PlayerReports()
         self.ready = asyncio.Event()
         self.http_port: int | None = None
 
@@ -95,7 +97,11 @@ class Daemon:
         store = self.config.store
         return [
             player_router(
-                self.engine, self.bus, TOUCH_TYPES, remote_control=self.config.http.remote_control
+                self.engine,
+                self.bus,
+                TOUCH_TYPES,
+                remote_control=self.config.http.remote_control,
+                reports=self.player_reports,
             ),
             associate_router(self.engine, self.bus, self.auth),
             catalog_router(lambda: self.catalog, store.id, store.fitting_room),
@@ -107,6 +113,7 @@ class Daemon:
             "uptime_s": round(time.monotonic() - self.started, 3),
             "host_build": self.host_build,
             "boards": self.boards.snapshot(),
+            "player": self.player_reports.status(),
         }
 
     def status_line(self) -> str:

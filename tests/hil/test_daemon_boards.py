@@ -32,6 +32,7 @@ async def test_status_api_lists_every_virtual_board_up(rig: Rig) -> None:
         assert board["port"] == str(rig.sim.boards[role].path)
         assert board["counters"]["crc_errors"] == 0
         assert "link" in board["capabilities"]
+    assert status["player"] == {"unknown_messages": {}}  # no page reported any
     page = await rig.http.get("/status")
     assert page.status_code == 200
     assert "/static/status.js" in page.text

@@ -17,11 +17,13 @@ from typing import Any, Protocol
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
 from vitrine.bus import EventBus, Subscription
 from vitrine.engine.actions import parse_action
 from vitrine.engine.errors import ActionError
 from vitrine.engine.events import ViewChanged
+from vitrine.player.reports import PlayerReports, UnknownMessageReport
 from vitrine.tasks import stop_task
 from vitrine.web.clients import REMOTE_HINT, REMOTE_REFUSED, is_local
 from vitrine.web.files import static_file
@@ -62,14 +64,17 @@ def player_router(
     touch_types: tuple[type, ...],
     *,
     remote_control: bool = False,
+    reports: PlayerReports | None = None,
 ) -> APIRouter:
     """The player's routes. `engine` gives the view model and carries out actions; the
     engine's ViewChanged events on `bus` send a fresh "state" to every page, and events of
     the `touch_types` (the touch frame's pointers and gestures) go to every page as their
-    to_json(). The socket answers browsers on this machine (the kiosk) only, unless
+    to_json(). The pages' reports (messages they did not know) are counted in `reports`, for
+    /api/status. The socket answers browsers on this machine (the kiosk) only, unless
     remote_control: a shopper's session is not for other machines on the store network to
     drive."""
     router = APIRouter()
+    reports = reports if reports is not None else PlayerReports()
     static = resources.files("vitrine.player").joinpath("static")
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -90,7 +95,7 @@ def player_router(
             await ws.close(code=REMOTE_REFUSED, reason=REMOTE_HINT[:120])
             return
         await ws.accept()
-        await _PlayerSocket(ws, engine, bus, touch_types).run()
+        await _PlayerSocket(ws, engine, bus, touch_types, reports).run()
 
     return router
 
@@ -104,10 +109,16 @@ class _PlayerSocket:
     messages, sharing one send lock."""
 
     def __init__(
-        self, ws: WebSocket, engine: PlayerEngine, bus: EventBus, touch_types: tuple[type, ...]
+        self,
+        ws: WebSocket,
+        engine: PlayerEngine,
+        bus: EventBus,
+        touch_types: tuple[type, ...],
+        reports: PlayerReports,
     ) -> None:
         self.ws = ws
         self.engine = engine
+        self.reports = reports
         self.bus = bus
         self.touch_types = touch_types
         self._send_lock = asyncio.Lock()
@@ -243,6 +254,9 @@ class _PlayerSocket:
         if kind == "ping":
             await self._send({"type": "pong"})
             return
+        if kind == "unknown_message":
+            await self._unknown_message(data)
+            return
         try:
             await self.engine.act(parse_action(data))
         except ActionError as err:
@@ -253,6 +267,19 @@ class _PlayerSocket:
             log.exception("player: action %r failed", kind)
             await self._send(
                 {"type": "error", "code": "internal", "error": f"the {kind!r} action failed"}
+            )
+
+    async def _unknown_message(self, data: dict[str, Any]) -> None:
+        # The page was sent messages of a type it does not know (and wrote so to its console).
+        try:
+            report = UnknownMessageReport.model_validate(data)
+        except ValidationError as err:
+            await self._send(_refused("unknown_message", err))
+            return
+        if self.reports.unknown_message(report):
+            log.warning(
+                "player page: messages of a type it does not know: %r (counted in /api/status)",
+                report.message_type,
             )
 
 
@@ -282,6 +309,26 @@ def _utf8_size(text: str) -> int:
 
 def _bad_message(error: str) -> dict[str, Any]:
     return {"type": "error", "code": "bad_message", "error": error}
+
+
+def _refused(kind: str, err: ValidationError) -> dict[str, Any]:
+    # The first problem, naming the field, the value given and what is allowed.
+    first = err.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "missing":
+        problem = f"{field} is missing"
+    elif first["type"] == "extra_forbidden":
+        problem = f"{field} is not a field of {kind}"
+    else:
+        given = repr(first["input"])
+        given = given if len(given) <= 80 else given[:77] + "..."
+        problem = f"{field} = {given}: {first['msg']}"
+    return {
+        "type": "error",
+        "code": "bad_message",
+        "error": f"{kind} refused: {problem}",
+        "field": field,
+    }
 
 
 def _error_json(err: ActionError) -> dict[str, Any]:

@@ -48,11 +48,18 @@ class BoardStatus(BaseModel):
     board_counters: dict[str, int] | None
 
 
+class PlayerStatus(BaseModel):
+    # messages the player pages were sent and did not know, per message type
+    # (vitrine.player.reports; docs/player.md)
+    unknown_messages: dict[str, int]
+
+
 class Status(BaseModel):
     version: str
     uptime_s: float
     host_build: str
     boards: list[BoardStatus]
+    player: PlayerStatus
 
 
 class CalibrationMessage(BaseModel):
@@ -109,7 +116,8 @@ def create_app(
 
     @app.get("/api/status", response_model=Status)
     async def get_status() -> dict[str, Any]:
-        """Each board's role, firmware, link state and counters."""
+        """Each board's role, firmware, link state and counters; what the player pages
+        reported."""
         return status()
 
     @app.get("/status", response_class=HTMLResponse)

@@ -19,6 +19,7 @@ import {
   RatingScreen,
   ThanksScreen,
 } from "./screens-visit.js";
+import { UnknownMessages } from "./unknown.js";
 
 const SCREENS = {
   attract: AttractScreen,
@@ -75,6 +76,7 @@ const ctx = {
 
 const chrome = new Chrome(document.getElementById("app"), ctx);
 const glass = new Glass(hooks);
+const unknown = new UnknownMessages((message) => connection.send(message));
 const calibration = new CalibrationTargets(document.body);
 new Interactions({
   send: (message) => ctx.send(message, { user: false }),
@@ -146,7 +148,7 @@ function onMessage(message, receivedEpochMs) {
       safely(() => calibration.handle(message));
       break;
     default:
-      glass.handle(message, receivedEpochMs);
+      if (!glass.handle(message, receivedEpochMs)) unknown.note(message);
   }
 }
 

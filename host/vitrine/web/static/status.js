@@ -24,6 +24,12 @@ async function refresh() {
     document.getElementById("boards").innerHTML = s.boards.length
       ? s.boards.map(row).join("")
       : '<tr><td colspan="5">no boards yet</td></tr>';
+    const unknown = Object.entries(s.player.unknown_messages);
+    const line = document.getElementById("unknown");
+    line.hidden = unknown.length === 0;
+    line.textContent = `The player page was sent messages it does not know: ${unknown
+      .map(([type, count]) => `${type} (${count})`)
+      .join(", ")}`;
     document.getElementById("stale").style.display = "none";
   } catch {
     document.getElementById("stale").style.display = "inline";
