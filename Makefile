@@ -40,10 +40,12 @@ test: setup
 demo: setup
 	$(BIN)/vitrine demo
 
+# ruff for the Python; eslint, stylelint and prettier for the pages (package.json's "lint").
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python tools/firmware_typecheck.py
+	npm run --silent lint
 
 bench: setup
 	$(BIN)/vitrine bench link --json

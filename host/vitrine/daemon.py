@@ -32,6 +32,7 @@ from vitrine.hardware import load_boards, usb_ids
 from vitrine.link.boards import Boards
 from vitrine.looplag import LoopLag
 from vitrine.player.app import player_router
+from vitrine.player.reports import PlayerReports
 from vitrine.service.lifecycle import first_stopped, status_line, tell_service_manager
 from vitrine.tasks import stop_task
 from vitrine.web.app import create_app
@@ -106,6 +107,7 @@ class Daemon:
             config.associate, load_or_create_secret(self.data_dir / "secret.key")
         )
         self.looplag = LoopLag()
+        self.player_reports = PlayerReports()
         self.ready = asyncio.Event()
         self.http_port: int | None = None
 
@@ -114,7 +116,11 @@ class Daemon:
         store = self.config.store
         return [
             player_router(
-                self.engine, self.bus, TOUCH_TYPES, remote_control=self.config.http.remote_control
+                self.engine,
+                self.bus,
+                TOUCH_TYPES,
+                remote_control=self.config.http.remote_control,
+                reports=self.player_reports,
             ),
             associate_router(self.engine, self.bus, self.auth),
             catalog_router(lambda: self.catalog, store.id, store.fitting_room),
@@ -127,6 +133,7 @@ class Daemon:
             "host_build": self.host_build,
             "loop": self.looplag.snapshot(),
             "boards": self.boards.snapshot(),
+            "player": self.player_reports.status(),
         }
 
     def status_line(self) -> str:

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
 
+from vitrine import __version__
 from vitrine.associate import AssociateAuth, associate_router
 from vitrine.bench.daemon import free_port
 from vitrine.bus import EventBus
@@ -27,6 +27,8 @@ from vitrine.daemon import TOUCH_TYPES
 from vitrine.engine import Engine, EngineConfig, EventStore
 from vitrine.player import player_router
 from vitrine.player.chromium import CHROMIUM, HEADLESS_ARGS
+from vitrine.player.reports import PlayerReports
+from vitrine.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS_DIR = ROOT / "test-artifacts" / "screens"
@@ -91,15 +93,24 @@ ASSOCIATE_SECRET = bytes(range(7, 39))  # signs the associate app's session cook
 
 
 class PlayerServer:
-    """The routes the daemon serves without boards (player, associate app, catalogue) over a
-    real Engine (running on the bus), a real Catalog and a real EventStore in `folder`, served
-    by uvicorn on 127.0.0.1:port in a thread of its own. stop() and start() again serve a new
-    engine over the same files (a restarted daemon)."""
+    """The daemon's web app without boards (player, associate app, catalogue, the pages'
+    shared files, the status API) over a real Engine (running on the bus), a real Catalog and
+    a real EventStore in `folder`, served by uvicorn on 127.0.0.1:port in a thread of its own.
+    stop() and start() again serve a new engine over the same files (a restarted daemon).
+    `touch_types`: the bus events sent to the player's pages."""
 
-    def __init__(self, folder: Path, port: int, config: EngineConfig | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        port: int,
+        config: EngineConfig | None = None,
+        touch_types: tuple[type, ...] = TOUCH_TYPES,
+    ) -> None:
         self.folder = folder
         self.port = port
         self.config = config or EngineConfig()
+        self.touch_types = touch_types
+        self.reports = PlayerReports()
         self.url = f"http://127.0.0.1:{port}"
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread: threading.Thread | None = None
@@ -146,13 +157,13 @@ class PlayerServer:
         store = EventStore.open(self.folder / "events.db")
         engine = Engine(bus, catalog, store, self.config)
         store_config = self.config.store
-        app = FastAPI()
-        app.include_router(
-            catalog_router(lambda: catalog, store_config.id, store_config.fitting_room)
-        )
-        app.include_router(player_router(engine, bus, TOUCH_TYPES))
         auth = AssociateAuth(self.config.associate, ASSOCIATE_SECRET)
-        app.include_router(associate_router(engine, bus, auth))
+        routers = [
+            player_router(engine, bus, self.touch_types, reports=self.reports),
+            associate_router(engine, bus, auth),
+            catalog_router(lambda: catalog, store_config.id, store_config.fitting_room),
+        ]
+        app = create_app(self.status, bus, TOUCH_TYPES, routers)
         sock = socket.create_server(("127.0.0.1", self.port))
         server = _Uvicorn(
             uvicorn.Config(
@@ -180,6 +191,16 @@ class PlayerServer:
             sock.close()
             store.close()
             catalog.close()
+
+    def status(self) -> dict[str, Any]:
+        """GET /api/status: no boards, and what the player pages reported."""
+        return {
+            "version": __version__,
+            "uptime_s": 1.0,
+            "host_build": "e2e",
+            "boards": [],
+            "player": self.reports.status(),
+        }
 
     def call(self, fn: Callable[[], Coroutine[Any, Any, Any]], timeout: float = 10) -> Any:
         """Runs a coroutine on the server's loop and returns its result."""

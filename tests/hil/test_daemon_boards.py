@@ -32,9 +32,13 @@ async def test_status_api_lists_every_virtual_board_up(rig: Rig) -> None:
         assert board["port"] == str(rig.sim.boards[role].path)
         assert board["counters"]["crc_errors"] == 0
         assert "link" in board["capabilities"]
+    assert status["player"] == {"unknown_messages": {}}  # no page reported any
     page = await rig.http.get("/status")
     assert page.status_code == 200
-    assert "/api/status" in page.text
+    assert "/static/status.js" in page.text
+    script = await rig.http.get("/static/status.js")  # the page's script, from the daemon
+    assert script.status_code == 200
+    assert "/api/status" in script.text
     player = await rig.http.get("/")  # the kiosk's page
     assert player.status_code == 200
     assert "/player/static/player.js" in player.text

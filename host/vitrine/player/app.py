@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import time
@@ -17,13 +16,17 @@ from importlib import resources
 from typing import Any, Protocol
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
 from vitrine.bus import EventBus, Subscription
 from vitrine.engine.actions import parse_action
 from vitrine.engine.errors import ActionError
 from vitrine.engine.events import ViewChanged
+from vitrine.player.reports import PlayerReports, UnknownMessageReport
+from vitrine.tasks import stop_task
 from vitrine.web.clients import REMOTE_HINT, REMOTE_REFUSED, is_local
+from vitrine.web.files import static_file
 from vitrine.web.untrusted import decode_json
 
 log = logging.getLogger(__name__)
@@ -32,13 +35,19 @@ MAX_MESSAGE_BYTES = 16 * 1024  # a page message larger than this closes the sock
 RATE_PER_S = 50  # page messages per second per socket; the excess is dropped
 SEND_TIMEOUT_S = 5.0  # a client that takes longer to take one message is dropped
 CLOSE_TOO_BIG = 1009
+CLOSE_INTERNAL_ERROR = 1011  # the daemon failed serving this page (logged); the page reconnects
 
-_CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-}
+# What sending on (or closing) a socket raises once its client has gone, with uvicorn's
+# sans-I/O WebSocket protocol (what uvicorn picks with `websockets` installed) under starlette:
+# - WebSocketDisconnect: the connection is lost (uvicorn raises ClientDisconnected, an
+#   OSError, and starlette's WebSocket.send turns it into WebSocketDisconnect(1006));
+# - RuntimeError: uvicorn has closed the connection itself, because the client missed its
+#   keepalive pings or broke the protocol, and has not yet seen it go ("Unexpected ASGI
+#   message 'websocket.send', after sending 'websocket.close'"); also starlette's
+#   WebSocketDisconnected (a RuntimeError) after a close was sent.
+# tests/host/player/test_socket_errors.py provokes each against a real uvicorn. They are
+# caught around the send and close calls only: raised anywhere else they are bugs, logged.
+_CLIENT_GONE = (WebSocketDisconnect, RuntimeError)
 
 
 class PlayerEngine(Protocol):
@@ -55,25 +64,28 @@ def player_router(
     touch_types: tuple[type, ...],
     *,
     remote_control: bool = False,
+    reports: PlayerReports | None = None,
 ) -> APIRouter:
     """The player's routes. `engine` gives the view model and carries out actions; the
     engine's ViewChanged events on `bus` send a fresh "state" to every page, and events of
     the `touch_types` (the touch frame's pointers and gestures) go to every page as their
-    to_json(). The socket answers browsers on this machine (the kiosk) only, unless
+    to_json(). The pages' reports (messages they did not know) are counted in `reports`, for
+    /api/status. The socket answers browsers on this machine (the kiosk) only, unless
     remote_control: a shopper's session is not for other machines on the store network to
     drive."""
     router = APIRouter()
+    reports = reports if reports is not None else PlayerReports()
     static = resources.files("vitrine.player").joinpath("static")
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page(request: Request) -> Response:
         """The player page."""
-        return _static_file(static, "index.html", request)
+        return static_file(static, "index.html", request, what="player")
 
     @router.get("/player/static/{name}", include_in_schema=False)
-    async def static_file(name: str, request: Request) -> Response:
+    async def player_file(name: str, request: Request) -> Response:
         """One of the page's own files (scripts, styles, icons)."""
-        return _static_file(static, name, request)
+        return static_file(static, name, request, what="player")
 
     @router.websocket("/player/ws")
     async def socket(ws: WebSocket) -> None:
@@ -83,25 +95,9 @@ def player_router(
             await ws.close(code=REMOTE_REFUSED, reason=REMOTE_HINT[:120])
             return
         await ws.accept()
-        await _PlayerSocket(ws, engine, bus, touch_types).run()
+        await _PlayerSocket(ws, engine, bus, touch_types, reports).run()
 
     return router
-
-
-def _static_file(static: Any, name: str, request: Request) -> Response:
-    # Only plain file names of the static folder with a known type: no paths, no dot files.
-    suffix = name[name.rfind(".") :] if "." in name else ""
-    if "/" in name or "\\" in name or name.startswith(".") or suffix not in _CONTENT_TYPES:
-        return JSONResponse({"error": f"no player file {name!r}"}, status_code=404)
-    entry = static.joinpath(name)
-    if not entry.is_file():
-        return JSONResponse({"error": f"no player file {name!r}"}, status_code=404)
-    body = entry.read_bytes()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"Cache-Control": "no-cache", "ETag": etag}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=_CONTENT_TYPES[suffix], headers=headers)
 
 
 class _Gone(Exception):
@@ -113,10 +109,16 @@ class _PlayerSocket:
     messages, sharing one send lock."""
 
     def __init__(
-        self, ws: WebSocket, engine: PlayerEngine, bus: EventBus, touch_types: tuple[type, ...]
+        self,
+        ws: WebSocket,
+        engine: PlayerEngine,
+        bus: EventBus,
+        touch_types: tuple[type, ...],
+        reports: PlayerReports,
     ) -> None:
         self.ws = ws
         self.engine = engine
+        self.reports = reports
         self.bus = bus
         self.touch_types = touch_types
         self._send_lock = asyncio.Lock()
@@ -129,25 +131,29 @@ class _PlayerSocket:
     async def run(self) -> None:
         # Subscribe before the first state, so no change between the two is missed.
         with self.bus.subscribe(ViewChanged, *self.touch_types) as sub:
-            pump = reader = None
+            tasks: list[asyncio.Task[None]] = []
+            failed = False
             try:
                 await self._send_state(force=True)
-                pump = asyncio.create_task(self._pump(sub))
-                reader = asyncio.create_task(self._read())
-                await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
-                for task in (pump, reader):
-                    if task.done() and not task.cancelled() and task.exception() is not None:
-                        _log_unexpected(task.exception())
-            except (_Gone, WebSocketDisconnect, RuntimeError, OSError):
-                pass
+                tasks = [asyncio.create_task(self._pump(sub)), asyncio.create_task(self._read())]
+                # Both run until the page goes (_Gone); the first to end stops the other.
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            except _Gone:
+                pass  # the page went away, or was sent away: nothing to tell
+            except Exception as err:
+                _log_failure(err)
+                failed = True
             finally:
-                for task in (pump, reader):
-                    if task is not None and not task.done():
-                        task.cancel()
-                        with contextlib.suppress(asyncio.CancelledError, Exception):
-                            await task
-                with contextlib.suppress(Exception):
-                    await self.ws.close()
+                for task in tasks:
+                    task.cancel()
+                ended_well = [await _ended_well(task) for task in tasks]
+                failed = failed or not all(ended_well)
+                await self._close(CLOSE_INTERNAL_ERROR if failed else 1000)
+
+    async def _close(self, code: int) -> None:
+        # Closing a socket whose client has gone (or that is closed already) has nothing to do.
+        with contextlib.suppress(*_CLIENT_GONE):
+            await self.ws.close(code=code)
 
     async def _send(self, message: dict[str, Any]) -> None:
         text = json.dumps(message, separators=(",", ":"))
@@ -155,8 +161,10 @@ class _PlayerSocket:
             try:
                 async with asyncio.timeout(SEND_TIMEOUT_S):
                     await self.ws.send_text(text)
-            except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError) as err:
-                raise _Gone from err
+            except TimeoutError as err:
+                raise _Gone(f"the page took no message for {SEND_TIMEOUT_S} s") from err
+            except _CLIENT_GONE as err:
+                raise _Gone("the page went away") from err
 
     async def _send_state(self, *, force: bool = False) -> None:
         view = self.engine.view()
@@ -185,17 +193,17 @@ class _PlayerSocket:
         while True:
             message = await self.ws.receive()
             if message["type"] == "websocket.disconnect":
-                return
+                raise _Gone("the page closed the socket")
             text = message.get("text")
             data = message.get("bytes")
             size = len(data) if text is None and data is not None else _utf8_size(text or "")
             if size > MAX_MESSAGE_BYTES:
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(*_CLIENT_GONE):
                     await self.ws.close(
                         code=CLOSE_TOO_BIG,
                         reason=f"message over {MAX_MESSAGE_BYTES} bytes",
                     )
-                return
+                raise _Gone("sent away: a message too big")
             if self._admit():
                 await self._handle(text)
             elif self._tell_limited():
@@ -246,6 +254,9 @@ class _PlayerSocket:
         if kind == "ping":
             await self._send({"type": "pong"})
             return
+        if kind == "unknown_message":
+            await self._unknown_message(data)
+            return
         try:
             await self.engine.act(parse_action(data))
         except ActionError as err:
@@ -257,6 +268,36 @@ class _PlayerSocket:
             await self._send(
                 {"type": "error", "code": "internal", "error": f"the {kind!r} action failed"}
             )
+
+    async def _unknown_message(self, data: dict[str, Any]) -> None:
+        # The page was sent messages of a type it does not know (and wrote so to its console).
+        try:
+            report = UnknownMessageReport.model_validate(data)
+        except ValidationError as err:
+            await self._send(_refused("unknown_message", err))
+            return
+        if self.reports.unknown_message(report):
+            log.warning(
+                "player page: messages of a type it does not know: %r (counted in /api/status)",
+                report.message_type,
+            )
+
+
+async def _ended_well(task: asyncio.Task[None]) -> bool:
+    """Waits for a stopped pump or reader: True when it was stopped or its page went away,
+    False when a bug ended it (logged)."""
+    try:
+        await stop_task(task)
+    except _Gone:
+        pass
+    except Exception as err:
+        _log_failure(err)
+        return False
+    return True
+
+
+def _log_failure(err: Exception) -> None:
+    log.error("player socket failed: %r", err, exc_info=err)
 
 
 def _utf8_size(text: str) -> int:
@@ -270,16 +311,28 @@ def _bad_message(error: str) -> dict[str, Any]:
     return {"type": "error", "code": "bad_message", "error": error}
 
 
+def _refused(kind: str, err: ValidationError) -> dict[str, Any]:
+    # The first problem, naming the field, the value given and what is allowed.
+    first = err.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "missing":
+        problem = f"{field} is missing"
+    elif first["type"] == "extra_forbidden":
+        problem = f"{field} is not a field of {kind}"
+    else:
+        given = repr(first["input"])
+        given = given if len(given) <= 80 else given[:77] + "..."
+        problem = f"{field} = {given}: {first['msg']}"
+    return {
+        "type": "error",
+        "code": "bad_message",
+        "error": f"{kind} refused: {problem}",
+        "field": field,
+    }
+
+
 def _error_json(err: ActionError) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "error", "code": err.code, "error": err.message}
     if err.field is not None:
         out["field"] = err.field
     return out
-
-
-def _log_unexpected(err: BaseException | None) -> None:
-    # A client that went away (Starlette says so with RuntimeError too) is not worth a word;
-    # anything else is a bug to hear about.
-    gone = _Gone | WebSocketDisconnect | RuntimeError | OSError
-    if err is not None and not isinstance(err, gone):
-        log.error("player socket failed: %r", err)

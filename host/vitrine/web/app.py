@@ -1,8 +1,8 @@
 """The HTTP application: GET /api/status (JSON), a plain status page at /status that shows the
 same, live, the event WebSocket /ws (the touch frame's pointer and gesture events out, the touch
-calibration's targets in; docs/touch.md), and the routers of the parts that serve pages (the
-player at /, the associate app, the catalogue). Served by uvicorn inside the daemon's event
-loop."""
+calibration's targets in; docs/touch.md), the browser files the pages share at /static/, and
+the routers of the parts that serve pages (the player at /, the associate app, the catalogue).
+Served by uvicorn inside the daemon's event loop."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from vitrine.bus import EventBus
 from vitrine.devices.touch.events import CalibrationTarget
 from vitrine.web.clients import REMOTE_HINT, is_local
+from vitrine.web.files import shared_router
 from vitrine.web.untrusted import decode_json
 
 IGNORED = "this socket only sends events; ignored"  # the answer to any other client message
@@ -58,12 +59,19 @@ class LoopStatus(BaseModel):
     histogram_ms: dict[str, int]
 
 
+class PlayerStatus(BaseModel):
+    # messages the player pages were sent and did not know, per message type
+    # (vitrine.player.reports; docs/player.md)
+    unknown_messages: dict[str, int]
+
+
 class Status(BaseModel):
     version: str
     uptime_s: float
     host_build: str
     loop: LoopStatus | None = None
     boards: list[BoardStatus]
+    player: PlayerStatus
 
 
 class CalibrationMessage(BaseModel):
@@ -120,7 +128,8 @@ def create_app(
 
     @app.get("/api/status", response_model=Status)
     async def get_status() -> dict[str, Any]:
-        """Each board's role, firmware, link state and counters."""
+        """Each board's role, firmware, link state and counters; what the player pages
+        reported."""
         return status()
 
     @app.get("/status", response_class=HTMLResponse)
@@ -159,6 +168,7 @@ def create_app(
                     await listener
                 calibration.end()
 
+    app.include_router(shared_router())
     for router in routers:
         app.include_router(router)
     return app

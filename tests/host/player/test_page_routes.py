@@ -56,12 +56,3 @@ def test_the_page_loads_nothing_from_outside() -> None:
         text = entry.read_text(encoding="utf-8")
         assert not re.search(r"(?<![\w.])(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text), entry.name
         assert "@import" not in text and "fonts.googleapis" not in text, entry.name
-
-
-def test_every_module_the_page_imports_is_there() -> None:
-    names = {entry.name for entry in STATIC.iterdir()}
-    for entry in STATIC.iterdir():
-        if not entry.name.endswith(".js"):
-            continue
-        for target in re.findall(r'from\s+"\./([^"]+)"', entry.read_text(encoding="utf-8")):
-            assert target in names, f"{entry.name} imports ./{target}, which is missing"

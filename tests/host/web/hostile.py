@@ -66,7 +66,13 @@ class Parts:
 
 def status() -> dict[str, Any]:
     """A daemon status with no boards (what /api/status serves here)."""
-    return {"version": "0.0.0", "uptime_s": 1.0, "host_build": "test", "boards": []}
+    return {
+        "version": "0.0.0",
+        "uptime_s": 1.0,
+        "host_build": "test",
+        "boards": [],
+        "player": {"unknown_messages": {}},
+    }
 
 
 def build(data_dir: Path, *, remote_control: bool = False) -> Parts:

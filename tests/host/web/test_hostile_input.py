@@ -877,6 +877,35 @@ def test_player_static_traversal_and_odd_names_are_404(site: Site, name: str, en
     assert b"import " not in answer.content and b"def " not in answer.content
 
 
+@settings(max_examples=80, **FUZZ)
+@given(
+    name=st.sampled_from(
+        [
+            "../app.py",
+            "..%2Ffiles.py",
+            "%2e%2e%2f__init__.py",
+            "status.html",
+            ".hidden.js",
+            "reconnecting-socket.js/",
+            "reconnecting-socket.js%00",
+            "../../player/static/player.js",
+            "..\\app.py",
+            "nope.js",
+            "status.JS",
+        ]
+    )
+    | JUNK_TEXT.filter(bool),
+    encode=st.booleans(),
+)
+def test_shared_static_traversal_and_odd_names_are_404(site: Site, name: str, encode: bool) -> None:
+    """Only the scripts and style sheets of vitrine/web/static, by plain name."""
+    shared = resources.files("vitrine.web").joinpath("static").iterdir()
+    assume(name not in {p.name for p in shared if p.name.endswith((".js", ".css"))})
+    answer = site.client.get(f"/static/{url_path(name, raw=not encode)}")
+    assert answer.status_code == 404, (name, answer.status_code)
+    assert b"import " not in answer.content and b"def " not in answer.content
+
+
 # --- the touch events' socket ------------------------------------------------------------
 
 
@@ -928,6 +957,7 @@ def test_events_ws_answers_every_client_message_with_an_error_and_stays_open(
 ROUTES = {
     "/": "GET",
     "/player/static/player.js": "GET",
+    "/static/reconnecting-socket.js": "GET",
     "/associate/": "GET",
     "/associate/static/associate.js": "GET",
     "/associate/login": "POST",

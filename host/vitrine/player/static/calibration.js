@@ -32,7 +32,13 @@ export class CalibrationTargets {
     const of = message.of;
     const x = Number(message.x);
     const y = Number(message.y);
-    if (!Number.isInteger(step) || message.x === null || message.y === null || !Number.isFinite(x) || !Number.isFinite(y)) {
+    if (
+      !Number.isInteger(step) ||
+      message.x === null ||
+      message.y === null ||
+      !Number.isFinite(x) ||
+      !Number.isFinite(y)
+    ) {
       this.hide();
       return;
     }

@@ -46,7 +46,13 @@ export class Chrome {
     const item = (name, label, icon, onclick, active) =>
       h(
         "button.bar__item",
-        { type: "button", class: active ? "is-active" : "", dataset: { bar: name }, onclick, "aria-current": active ? "page" : null },
+        {
+          type: "button",
+          class: active ? "is-active" : "",
+          dataset: { bar: name },
+          onclick,
+          "aria-current": active ? "page" : null,
+        },
         h("span.bar__icon", { svg: icon }),
         h("span.bar__label", { text: label }),
       );
@@ -111,9 +117,17 @@ export class Chrome {
     fill(
       this.banner,
       h("span.banner__icon", { svg: icon }),
-      h("div.banner__text", null, h("p.banner__title", { text: title }), line ? h("p.banner__line", { text: line }) : null),
+      h(
+        "div.banner__text",
+        null,
+        h("p.banner__title", { text: title }),
+        line ? h("p.banner__line", { text: line }) : null,
+      ),
       shown.status === "pending"
-        ? button("Cancel", () => this.ctx.send({ type: "cancel_request", id: shown.id }), { kind: "ghost", cls: "btn--small banner__cancel" })
+        ? button("Cancel", () => this.ctx.send({ type: "cancel_request", id: shown.id }), {
+            kind: "ghost",
+            cls: "btn--small banner__cancel",
+          })
         : null,
     );
     // The screens make room for the banner (read once per change of the banner).
@@ -141,15 +155,23 @@ export class Chrome {
         h(
           "div.offer__actions",
           null,
-          button("Call an associate", () => {
-            this.hideOffer(offer);
-            this.ctx.send({ type: "request", kind: "help" });
-          }, { kind: "primary", icon: icons.person, cls: "btn--wide", attrs: { "data-offer": "call" } }),
-          button("No thanks", () => {
-            this.hideOffer(offer);
-            const screen = this.ctx.state()?.screen?.name;
-            if (screen) this.ctx.send({ type: "interaction", kind: "tap", screen }, { user: false });
-          }, { kind: "secondary", cls: "btn--wide", attrs: { "data-offer": "dismiss" } }),
+          button(
+            "Call an associate",
+            () => {
+              this.hideOffer(offer);
+              this.ctx.send({ type: "request", kind: "help" });
+            },
+            { kind: "primary", icon: icons.person, cls: "btn--wide", attrs: { "data-offer": "call" } },
+          ),
+          button(
+            "No thanks",
+            () => {
+              this.hideOffer(offer);
+              const screen = this.ctx.state()?.screen?.name;
+              if (screen) this.ctx.send({ type: "interaction", kind: "tap", screen }, { user: false });
+            },
+            { kind: "secondary", cls: "btn--wide", attrs: { "data-offer": "dismiss" } },
+          ),
         ),
       ),
     );

@@ -13,7 +13,8 @@ export function h(tag, props = null, ...children) {
       if (value === null || value === undefined || value === false) continue;
       if (key === "class") el.classList.add(...String(value).split(/\s+/).filter(Boolean));
       else if (key === "text") el.textContent = value;
-      else if (key === "svg") el.innerHTML = value; // the page's own icon markup only
+      else if (key === "svg")
+        el.innerHTML = value; // the page's own icon markup only
       else if (key === "style") Object.assign(el.style, value);
       else if (key === "dataset") Object.assign(el.dataset, value);
       else if (key.startsWith("on") && typeof value === "function") {

@@ -30,18 +30,18 @@ export class Glass {
     window.addEventListener("pointerdown", (event) => this.measure(event), { capture: true });
   }
 
-  /** One touch-frame message from the socket. */
+  /** One touch-frame message from the socket; false when it is not one. */
   handle(message, receivedEpochMs) {
     switch (message.type) {
       case "pointer":
         this.pointer(message, receivedEpochMs);
-        break;
+        return true;
       case "swipe":
         this.gesture("vitrine:swipe", message, this.at(message.x, message.y));
-        break;
+        return true;
       case "double_tap":
         this.gesture("vitrine:doubletap", message, this.at(message.x, message.y));
-        break;
+        return true;
       case "pinch": {
         if (message.phase === "begin" || !this.pinchTarget?.isConnected) {
           this.pinchTarget = this.at(message.x, message.y);
@@ -49,12 +49,16 @@ export class Glass {
         const target = this.pinchTarget;
         if (message.phase === "end") this.pinchTarget = null;
         this.gesture("vitrine:pinch", message, target);
-        break;
+        return true;
       }
+      case "tap":
+      case "long_press":
+      case "rotate":
+        // The pointers already did what a tap does; a long press opens no menu on this page
+        // and nothing turns.
+        return true;
       default:
-        // tap, long_press, rotate: the pointers already did what a tap does; a long press
-        // opens no menu on this page and nothing turns.
-        break;
+        return false;
     }
   }
 

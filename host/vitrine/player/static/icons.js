@@ -15,12 +15,8 @@ export const icons = {
     '<circle cx="24" cy="24" r="17"/><path d="M19 19a5 5 0 0 1 10 1c0 4-5 4-5 8"/>' +
       '<circle cx="24" cy="34.5" r="1.2" fill="currentColor"/>',
   ),
-  heart: svg(
-    '<path d="M24 40S7 30 7 18a9 9 0 0 1 17-4 9 9 0 0 1 17 4c0 12-17 22-17 22Z"/>',
-  ),
-  heartFilled: svg(
-    '<path d="M24 40S7 30 7 18a9 9 0 0 1 17-4 9 9 0 0 1 17 4c0 12-17 22-17 22Z" fill="currentColor"/>',
-  ),
+  heart: svg('<path d="M24 40S7 30 7 18a9 9 0 0 1 17-4 9 9 0 0 1 17 4c0 12-17 22-17 22Z"/>'),
+  heartFilled: svg('<path d="M24 40S7 30 7 18a9 9 0 0 1 17-4 9 9 0 0 1 17 4c0 12-17 22-17 22Z" fill="currentColor"/>'),
   card: svg('<rect x="6" y="11" width="36" height="26" rx="4"/><path d="M6 19h36M12 30h8"/>'),
   done: svg('<circle cx="24" cy="24" r="17"/><path d="m16 24 6 6 11-12"/>'),
   back: svg('<path d="M29 10 15 24l14 14"/>'),

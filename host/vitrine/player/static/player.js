@@ -3,6 +3,7 @@
 // its own: it asks the engine ({"type": "navigate", ...}) and draws the state that comes
 // back, so a restarted page or daemon shows the same screen again. Protocol: docs/player.md.
 
+import { ReconnectingSocket } from "/static/reconnecting-socket.js";
 import { CalibrationTargets } from "./calibration.js";
 import { Catalog } from "./catalog.js";
 import { Chrome } from "./chrome.js";
@@ -18,7 +19,7 @@ import {
   RatingScreen,
   ThanksScreen,
 } from "./screens-visit.js";
-import { Connection } from "./socket.js";
+import { UnknownMessages } from "./unknown.js";
 
 const SCREENS = {
   attract: AttractScreen,
@@ -75,6 +76,7 @@ const ctx = {
 
 const chrome = new Chrome(document.getElementById("app"), ctx);
 const glass = new Glass(hooks);
+const unknown = new UnknownMessages((message) => connection.send(message));
 const calibration = new CalibrationTargets(document.body);
 new Interactions({
   send: (message) => ctx.send(message, { user: false }),
@@ -146,7 +148,7 @@ function onMessage(message, receivedEpochMs) {
       safely(() => calibration.handle(message));
       break;
     default:
-      glass.handle(message, receivedEpochMs);
+      if (!glass.handle(message, receivedEpochMs)) unknown.note(message);
   }
 }
 
@@ -165,13 +167,13 @@ function onStatus(connected) {
   if (!connected) {
     glass.cancelAll();
     calibration.hide(); // whoever drew the targets may be gone with the daemon
-  }
-  else if (wasConnected) catalog.forget(); // the daemon may have restarted with a new catalogue
+  } else if (wasConnected) catalog.forget(); // the daemon may have restarted with a new catalogue
   wasConnected = wasConnected || connected;
 }
 
 const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-const connection = new Connection(`${scheme}//${location.host}/player/ws`, {
+const connection = new ReconnectingSocket(`${scheme}//${location.host}/player/ws`, {
+  name: "player socket",
   onMessage,
   onStatus,
   hello: () => (typeof hooks.state?.rev === "number" ? { type: "hello", rev: hooks.state.rev } : { type: "hello" }),

@@ -61,9 +61,19 @@ export function header(title, subtitle = null, back = null) {
     "header.screen__header",
     null,
     back
-      ? h("button.back", { type: "button", "aria-label": "Back", onclick: back }, h("span.back__icon", { svg: icons.back }), h("span", { text: "Back" }))
+      ? h(
+          "button.back",
+          { type: "button", "aria-label": "Back", onclick: back },
+          h("span.back__icon", { svg: icons.back }),
+          h("span", { text: "Back" }),
+        )
       : null,
-    h("div.screen__titles", null, h("h1.title", { text: title }), subtitle ? h("p.subtitle", { text: subtitle }) : null),
+    h(
+      "div.screen__titles",
+      null,
+      h("h1.title", { text: title }),
+      subtitle ? h("p.subtitle", { text: subtitle }) : null,
+    ),
   );
 }
 
@@ -91,7 +101,9 @@ export function productCard(card, { onclick = null, reasons = null, extra = null
             )
           : null,
       ),
-      reasons?.length ? h("p.card__reason", null, h("span.card__reason-icon", { svg: icons.sparkle }), reasons[0]) : null,
+      reasons?.length
+        ? h("p.card__reason", null, h("span.card__reason-icon", { svg: icons.sparkle }), reasons[0])
+        : null,
       extra,
     ),
   );
@@ -99,12 +111,24 @@ export function productCard(card, { onclick = null, reasons = null, extra = null
 
 /** A quiet line shown while a screen's data is on its way. */
 export function loading(text = "One moment…") {
-  return h("div.loading", null, h("span.loading__dot"), h("span.loading__dot"), h("span.loading__dot"), h("span.sr", { text }));
+  return h(
+    "div.loading",
+    null,
+    h("span.loading__dot"),
+    h("span.loading__dot"),
+    h("span.loading__dot"),
+    h("span.sr", { text }),
+  );
 }
 
 /** Shown when there is nothing to show: a line of text and an optional way on. */
 export function empty(text, action = null) {
-  return h("div.empty", null, h("p.empty__text", { text }), action ? button(action.label, action.onclick, { kind: "primary" }) : null);
+  return h(
+    "div.empty",
+    null,
+    h("p.empty__text", { text }),
+    action ? button(action.label, action.onclick, { kind: "primary" }) : null,
+  );
 }
 
 export { plural };

@@ -28,12 +28,25 @@ export class LoyaltyScreen extends Screen {
       fill(
         this.body,
         header("You're signed in", "Your wishlist and past purchases are with you on this mirror."),
-        h("div.consent__actions", null, button("See my wishlist", () => this.navigate("wishlist"), { kind: "primary", icon: icons.heart, cls: "btn--wide" })),
+        h(
+          "div.consent__actions",
+          null,
+          button("See my wishlist", () => this.navigate("wishlist"), {
+            kind: "primary",
+            icon: icons.heart,
+            cls: "btn--wide",
+          }),
+        ),
       );
       return;
     }
     const item = (icon, title, text) =>
-      h("li.consent__item", null, h("span.consent__icon", { svg: icon }), h("div", null, h("p.consent__item-title", { text: title }), h("p.consent__item-text", { text })));
+      h(
+        "li.consent__item",
+        null,
+        h("span.consent__icon", { svg: icon }),
+        h("div", null, h("p.consent__item-title", { text: title }), h("p.consent__item-text", { text })),
+      );
     fill(
       this.body,
       header("Use your loyalty card here?", "Save pieces you like and see what you've bought before."),
@@ -47,8 +60,17 @@ export class LoyaltyScreen extends Screen {
       h(
         "div.consent__actions",
         null,
-        button("Yes, use my card", () => this.ctx.send({ type: "consent", accept: true }), { kind: "primary", icon: icons.check, cls: "btn--wide", attrs: { "data-consent": "accept" } }),
-        button("No thanks", () => this.ctx.send({ type: "consent", accept: false }), { kind: "secondary", cls: "btn--wide", attrs: { "data-consent": "decline" } }),
+        button("Yes, use my card", () => this.ctx.send({ type: "consent", accept: true }), {
+          kind: "primary",
+          icon: icons.check,
+          cls: "btn--wide",
+          attrs: { "data-consent": "accept" },
+        }),
+        button("No thanks", () => this.ctx.send({ type: "consent", accept: false }), {
+          kind: "secondary",
+          cls: "btn--wide",
+          attrs: { "data-consent": "decline" },
+        }),
       ),
     );
   }
@@ -67,7 +89,12 @@ export class EnrolScreen extends Screen {
     this.field = h("div.keyfield", { "aria-live": "polite" });
     this.message = h("p.keyfield__message");
     this.keys = h("div.keypad");
-    this.done = button("Done", () => this.submit(), { kind: "primary", icon: icons.check, cls: "btn--wide", attrs: { "data-key": "done" } });
+    this.done = button("Done", () => this.submit(), {
+      kind: "primary",
+      icon: icons.check,
+      cls: "btn--wide",
+      attrs: { "data-key": "done" },
+    });
     this.el.append(
       header("Type your loyalty number", "It's on your card or in the app.", () => this.navigate("loyalty")),
       this.field,
@@ -80,20 +107,38 @@ export class EnrolScreen extends Screen {
   }
 
   key(label, onclick, cls = "") {
-    return h("button.key", { type: "button", class: cls, dataset: { key: label }, onclick }, label === "⌫" ? h("span.key__icon", { svg: icons.backspace, "aria-label": "Delete" }) : label);
+    return h(
+      "button.key",
+      { type: "button", class: cls, dataset: { key: label }, onclick },
+      label === "⌫" ? h("span.key__icon", { svg: icons.backspace, "aria-label": "Delete" }) : label,
+    );
   }
 
   drawKeys() {
     const type = (ch) => () => this.type(ch);
-    const toggle = this.key(this.mode === "digits" ? "ABC" : "123", () => {
-      this.mode = this.mode === "digits" ? "letters" : "digits";
-      this.drawKeys();
-    }, "key--mode");
+    const toggle = this.key(
+      this.mode === "digits" ? "ABC" : "123",
+      () => {
+        this.mode = this.mode === "digits" ? "letters" : "digits";
+        this.drawKeys();
+      },
+      "key--mode",
+    );
     if (this.mode === "digits") {
-      fill(this.keys, DIGITS.map((d) => (d === "⌫" ? this.key(d, () => this.erase(), "key--erase") : this.key(d, type(d)))), toggle);
+      fill(
+        this.keys,
+        DIGITS.map((d) => (d === "⌫" ? this.key(d, () => this.erase(), "key--erase") : this.key(d, type(d)))),
+        toggle,
+      );
       this.keys.className = "keypad keypad--digits";
     } else {
-      fill(this.keys, LETTERS.map((l) => this.key(l, type(l))), this.key("-", type("-")), this.key("⌫", () => this.erase(), "key--erase"), toggle);
+      fill(
+        this.keys,
+        LETTERS.map((l) => this.key(l, type(l))),
+        this.key("-", type("-")),
+        this.key("⌫", () => this.erase(), "key--erase"),
+        toggle,
+      );
       this.keys.className = "keypad keypad--letters";
     }
   }
@@ -112,7 +157,13 @@ export class EnrolScreen extends Screen {
   }
 
   drawField() {
-    fill(this.field, this.value ? h("span.keyfield__value", { text: this.value }) : h("span.keyfield__placeholder", { text: "Loyalty number" }), h("span.keyfield__caret"));
+    fill(
+      this.field,
+      this.value
+        ? h("span.keyfield__value", { text: this.value })
+        : h("span.keyfield__placeholder", { text: "Loyalty number" }),
+      h("span.keyfield__caret"),
+    );
     this.done.disabled = !LOYALTY_ID.test(this.value);
   }
 
@@ -126,7 +177,11 @@ export class EnrolScreen extends Screen {
 
   error(message) {
     this.message.textContent =
-      message.code === "not_found" ? "We couldn't find that number. Check it and try again." : message.code === "not_allowed" ? "Please accept the terms first." : "That number doesn't look right. Check it and try again.";
+      message.code === "not_found"
+        ? "We couldn't find that number. Check it and try again."
+        : message.code === "not_allowed"
+          ? "Please accept the terms first."
+          : "That number doesn't look right. Check it and try again.";
     return true;
   }
 }
@@ -148,7 +203,10 @@ export class WishlistScreen extends Screen {
       fill(
         this.el,
         header("Your wishlist", "Keep the pieces you like for your next visit."),
-        empty("Join with your loyalty card to keep a wishlist.", { label: "Use my loyalty card", onclick: () => this.navigate("loyalty") }),
+        empty("Join with your loyalty card to keep a wishlist.", {
+          label: "Use my loyalty card",
+          onclick: () => this.navigate("loyalty"),
+        }),
       );
       return;
     }
@@ -159,7 +217,11 @@ export class WishlistScreen extends Screen {
       header("Your wishlist", "Tap a piece to see it again."),
       this.list,
       this.purchases,
-      h("div.wish__forget", null, button("Forget me", () => this.askForget(), { kind: "danger", attrs: { "data-action": "forget" } })),
+      h(
+        "div.wish__forget",
+        null,
+        button("Forget me", () => this.askForget(), { kind: "danger", attrs: { "data-action": "forget" } }),
+      ),
     );
   }
 
@@ -196,14 +258,19 @@ export class WishlistScreen extends Screen {
     const cards = products.map((p) =>
       productCard(p, {
         onclick: () => this.navigate("product", { sku: p.sku }),
-        extra: button("Remove", (e) => {
-          e.stopPropagation();
-          this.ctx.send({ type: "wishlist", sku: p.sku, add: false });
-        }, { kind: "ghost", cls: "btn--small card__remove", attrs: { "data-remove": p.sku } }),
+        extra: button(
+          "Remove",
+          (e) => {
+            e.stopPropagation();
+            this.ctx.send({ type: "wishlist", sku: p.sku, add: false });
+          },
+          { kind: "ghost", cls: "btn--small card__remove", attrs: { "data-remove": p.sku } },
+        ),
       }),
     );
     const pages = [];
-    for (let i = 0; i < cards.length; i += perPage) pages.push(h("div.grid.grid--wish", null, cards.slice(i, i + perPage)));
+    for (let i = 0; i < cards.length; i += perPage)
+      pages.push(h("div.grid.grid--wish", null, cards.slice(i, i + perPage)));
     this.pager = new Pager({ items: pages, label: "Wishlist" });
     fill(this.list, this.pager.el);
   }
@@ -219,10 +286,18 @@ export class WishlistScreen extends Screen {
       h(
         "ul.purchases",
         null,
-        bought.slice(-4).reverse().map((b) => {
-          const p = bySku.get(b.sku);
-          return h("li.purchase", null, h("span.purchase__name", { text: p?.name ?? b.sku }), h("span.purchase__date", { text: plainDate(b.at) }));
-        }),
+        bought
+          .slice(-4)
+          .reverse()
+          .map((b) => {
+            const p = bySku.get(b.sku);
+            return h(
+              "li.purchase",
+              null,
+              h("span.purchase__name", { text: p?.name ?? b.sku }),
+              h("span.purchase__date", { text: plainDate(b.at) }),
+            );
+          }),
       ),
     );
   }
@@ -240,14 +315,20 @@ export class WishlistScreen extends Screen {
         "div.dialog__card",
         null,
         h("h2.dialog__title", { text: "Forget me?" }),
-        h("p.dialog__text", { text: "This mirror deletes what it keeps about you — your loyalty ID, your wishlist and your past purchases — and unlinks your visits. It cannot be undone." }),
+        h("p.dialog__text", {
+          text: "This mirror deletes what it keeps about you — your loyalty ID, your wishlist and your past purchases — and unlinks your visits. It cannot be undone.",
+        }),
         h(
           "div.dialog__actions",
           null,
-          button("Yes, forget me", () => {
-            close();
-            this.ctx.send({ type: "forget" });
-          }, { kind: "danger", cls: "btn--wide", attrs: { "data-action": "forget-confirm" } }),
+          button(
+            "Yes, forget me",
+            () => {
+              close();
+              this.ctx.send({ type: "forget" });
+            },
+            { kind: "danger", cls: "btn--wide", attrs: { "data-action": "forget-confirm" } },
+          ),
           button("No, keep it", close, { kind: "secondary", cls: "btn--wide" }),
         ),
       ),

@@ -12,9 +12,7 @@ const landscape = () => matchMedia("(orientation: landscape)").matches;
 
 /** The open request for a product, if any (pending or acknowledged). */
 export function openRequestFor(state, sku) {
-  return (state.requests ?? []).find(
-    (r) => r.sku === sku && (r.status === "pending" || r.status === "acknowledged"),
-  );
+  return (state.requests ?? []).find((r) => r.sku === sku && (r.status === "pending" || r.status === "acknowledged"));
 }
 
 /** Splits a list into pages of n. */
@@ -62,7 +60,10 @@ export class HomeScreen extends Screen {
     this.picksBlock = h("section.picks", null, h("h2.section-title", { text: "Picked for you" }), this.picks);
     const member = state.session?.member;
     this.el.append(
-      header(member ? "Welcome back" : "What are you looking for?", member ? "Your picks are ready below." : "Touch a category to see what's in store."),
+      header(
+        member ? "Welcome back" : "What are you looking for?",
+        member ? "Your picks are ready below." : "Touch a category to see what's in store.",
+      ),
       this.tiles,
       this.picksBlock,
     );
@@ -82,7 +83,12 @@ export class HomeScreen extends Screen {
         { type: "button", dataset: { category: c.name }, onclick: () => this.navigate("browse", { category: c.name }) },
         media,
         h("span.tile__scrim"),
-        h("span.tile__label", null, h("span.tile__name", { text: c.label ?? c.name }), h("span.tile__count", { text: plural(c.count ?? 0, "piece", "pieces") })),
+        h(
+          "span.tile__label",
+          null,
+          h("span.tile__name", { text: c.label ?? c.name }),
+          h("span.tile__count", { text: plural(c.count ?? 0, "piece", "pieces") }),
+        ),
       );
       this.when(this.ctx.catalog.firstProducts(c.name, 1), (items) => {
         if (items[0]?.image) media.append(image(items[0].image, { alt: "" }));
@@ -96,7 +102,9 @@ export class HomeScreen extends Screen {
     }
     this.pager?.destroy();
     this.pager = new Pager({
-      items: chunk(tiles, perPage).map((group) => h("div.tiles-grid", { dataset: { count: String(group.length) } }, group)),
+      items: chunk(tiles, perPage).map((group) =>
+        h("div.tiles-grid", { dataset: { count: String(group.length) } }, group),
+      ),
       label: "Categories",
     });
     fill(this.tiles, this.pager.el);
@@ -139,7 +147,12 @@ export class BrowseScreen extends Screen {
       h(
         "header.screen__header",
         null,
-        h("button.back", { type: "button", "aria-label": "Back", onclick: () => this.navigate("home") }, h("span.back__icon", { svg: icons.back }), h("span", { text: "Home" })),
+        h(
+          "button.back",
+          { type: "button", "aria-label": "Back", onclick: () => this.navigate("home") },
+          h("span.back__icon", { svg: icons.back }),
+          h("span", { text: "Home" }),
+        ),
         h("div.screen__titles", null, this.title, this.count),
       ),
       this.body,
@@ -162,7 +175,10 @@ export class BrowseScreen extends Screen {
     const items = this.items ?? [];
     if (!items.length) {
       this.count.textContent = "";
-      fill(this.body, empty("Nothing here right now.", { label: "Back to home", onclick: () => this.navigate("home") }));
+      fill(
+        this.body,
+        empty("Nothing here right now.", { label: "Back to home", onclick: () => this.navigate("home") }),
+      );
       return;
     }
     const open = (sku) => () => this.navigate("product", { sku });
@@ -181,7 +197,11 @@ export class BrowseScreen extends Screen {
         label: "Products",
         start: Math.min(start, Math.ceil(items.length / perPage) - 1),
         items: chunk(items, perPage).map((group) =>
-          h("div.grid", { dataset: { count: String(group.length) } }, group.map((card) => productCard(card, { onclick: open(card.sku) }))),
+          h(
+            "div.grid",
+            { dataset: { count: String(group.length) } },
+            group.map((card) => productCard(card, { onclick: open(card.sku) })),
+          ),
         ),
       });
     }
@@ -214,7 +234,11 @@ export class ProductScreen extends Screen {
     this.el.append(loading());
     this.when(ctx.catalog.product(this.sku), (product) => {
       if (!product) {
-        fill(this.el, header("Not found"), empty("We couldn't find that piece.", { label: "Back to home", onclick: () => this.navigate("home") }));
+        fill(
+          this.el,
+          header("Not found"),
+          empty("We couldn't find that piece.", { label: "Back to home", onclick: () => this.navigate("home") }),
+        );
         return;
       }
       this.product = product;
@@ -248,10 +272,26 @@ export class ProductScreen extends Screen {
     this.zoom = new Zoomable(image(images[0], { alt: p.name, eager: true, cls: "product__img" }), {
       onZoom: () => this.zoomHint.classList.add("is-gone"),
     });
-    this.zoomHint = h("div.zoom-hint", null, h("span.zoom-hint__icon", { svg: icons.zoom }), "Pinch or double-tap to zoom");
-    this.thumbs = images.length > 1
-      ? h("div.thumbs", null, images.map((name, i) => h("button.thumb", { type: "button", "aria-label": `Picture ${i + 1}`, onclick: () => this.showImage(i) }, image(name, { alt: "" }))))
-      : null;
+    this.zoomHint = h(
+      "div.zoom-hint",
+      null,
+      h("span.zoom-hint__icon", { svg: icons.zoom }),
+      "Pinch or double-tap to zoom",
+    );
+    this.thumbs =
+      images.length > 1
+        ? h(
+            "div.thumbs",
+            null,
+            images.map((name, i) =>
+              h(
+                "button.thumb",
+                { type: "button", "aria-label": `Picture ${i + 1}`, onclick: () => this.showImage(i) },
+                image(name, { alt: "" }),
+              ),
+            ),
+          )
+        : null;
     const back = h(
       "button.back.back--float",
       { type: "button", "aria-label": "Back", onclick: () => this.navigate("browse", { category: p.category }) },
@@ -281,7 +321,11 @@ export class ProductScreen extends Screen {
         "div.look-strip__head",
         null,
         h("h2.section-title", { text: "Complete the look" }),
-        button("See the look", () => this.navigate("look", { sku: this.sku }), { kind: "ghost", icon: icons.next, cls: "btn--small" }),
+        button("See the look", () => this.navigate("look", { sku: this.sku }), {
+          kind: "ghost",
+          icon: icons.next,
+          cls: "btn--small",
+        }),
       ),
       this.lookRow,
     );
@@ -410,22 +454,36 @@ export class ProductScreen extends Screen {
         "div.cta-status",
         null,
         h("span.cta-status__icon", { svg: on ? icons.person : icons.clock }),
-        h("span", { text: on ? `${open.associate || "An associate"} is bringing ${open.label || "it"}` : `Asked for ${open.label || "it"}` }),
+        h("span", {
+          text: on
+            ? `${open.associate || "An associate"} is bringing ${open.label || "it"}`
+            : `Asked for ${open.label || "it"}`,
+        }),
       );
     } else if (!v || (v.stock?.store ?? 0) <= 0) {
       cta = h(
         "div.cta-row",
         null,
-        button(this.size ? "Out of stock" : "Pick a size", null, { kind: "primary", cls: "btn--wide", attrs: { disabled: true } }),
-        this.size ? button("Ask an associate", () => this.ctx.send({ type: "request", kind: "help" }), { kind: "secondary" }) : null,
+        button(this.size ? "Out of stock" : "Pick a size", null, {
+          kind: "primary",
+          cls: "btn--wide",
+          attrs: { disabled: true },
+        }),
+        this.size
+          ? button("Ask an associate", () => this.ctx.send({ type: "request", kind: "help" }), { kind: "secondary" })
+          : null,
       );
     } else {
       const kind = this.changed === "colour" ? "colour" : "size";
-      cta = button(kind === "colour" ? "Bring me this colour" : "Bring me this size", () => this.ctx.send({ type: "request", kind, variant: v.sku }), {
-        kind: "primary",
-        icon: icons.hanger,
-        cls: "btn--wide btn--bring",
-      });
+      cta = button(
+        kind === "colour" ? "Bring me this colour" : "Bring me this size",
+        () => this.ctx.send({ type: "request", kind, variant: v.sku }),
+        {
+          kind: "primary",
+          icon: icons.hanger,
+          cls: "btn--wide btn--bring",
+        },
+      );
     }
     fill(this.cta, cta);
   }
@@ -433,7 +491,10 @@ export class ProductScreen extends Screen {
   drawHeart() {
     const member = this.state.session?.member;
     if (!member) {
-      fill(this.heart, button("Save", () => this.navigate("loyalty"), { kind: "ghost", icon: icons.heart, cls: "btn--small" }));
+      fill(
+        this.heart,
+        button("Save", () => this.navigate("loyalty"), { kind: "ghost", icon: icons.heart, cls: "btn--small" }),
+      );
       return;
     }
     const saved = (member.wishlist ?? []).includes(this.sku);
@@ -469,12 +530,15 @@ export class LookScreen extends Screen {
     this.hero = h("div.look__hero");
     this.grid = h("div.look__grid");
     this.el.append(
-      header("Complete the look", "Pieces that go with it, and why.", () => (this.sku ? this.navigate("product", { sku: this.sku }) : this.navigate("home"))),
+      header("Complete the look", "Pieces that go with it, and why.", () =>
+        this.sku ? this.navigate("product", { sku: this.sku }) : this.navigate("home"),
+      ),
       h("div.look", null, this.hero, h("div.look__plus", { "aria-hidden": "true", text: "+" }), this.grid),
     );
     if (this.sku) {
       this.when(ctx.catalog.product(this.sku), (p) => {
-        if (p) fill(this.hero, productCard(p, { size: "hero", onclick: () => this.navigate("product", { sku: p.sku }) }));
+        if (p)
+          fill(this.hero, productCard(p, { size: "hero", onclick: () => this.navigate("product", { sku: p.sku }) }));
       });
     }
     this.update(state);
@@ -485,7 +549,14 @@ export class LookScreen extends Screen {
     const recs = state.recommendations ?? [];
     if (!recs.length) {
       this.grid.dataset.key = "";
-      fill(this.grid, empty(openRequestFor(state, this.sku) || (state.requests ?? []).some((r) => r.status === "pending") ? "More ideas once your item is here." : "Nothing to pair right now."));
+      fill(
+        this.grid,
+        empty(
+          openRequestFor(state, this.sku) || (state.requests ?? []).some((r) => r.status === "pending")
+            ? "More ideas once your item is here."
+            : "Nothing to pair right now.",
+        ),
+      );
       return;
     }
     recommendationCards(this, recs, this.grid, { size: "look", limit: 4 });

@@ -146,7 +146,11 @@ export class LightingScreen extends Screen {
               onclick: () => this.ctx.send({ type: "light", scene: s.name }),
             },
             h("span.scene__swatch", {
-              style: { background: SCENE_LOOKS[s.name] ?? `linear-gradient(160deg, hsl(${(i * 67) % 360} 70% 80%), hsl(${(i * 67 + 30) % 360} 60% 55%))` },
+              style: {
+                background:
+                  SCENE_LOOKS[s.name] ??
+                  `linear-gradient(160deg, hsl(${(i * 67) % 360} 70% 80%), hsl(${(i * 67 + 30) % 360} 60% 55%))`,
+              },
             }),
             h("span.scene__label", { text: s.label ?? s.name }),
             h("span.scene__check", { svg: icons.check }),
@@ -156,7 +160,7 @@ export class LightingScreen extends Screen {
     }
     const label = scenes.find((s) => s.name === lighting.scene)?.label ?? lighting.scene ?? "";
     const status = lighting.status ?? "";
-    this.status.className = `light-status light-status--${status}`;
+    this.status.className = `light-status light-status--${status.replaceAll("_", "-")}`;
     const lines = {
       pending: [icons.clock, `Changing the light to ${label}…`],
       applied: [icons.check, `The light is set to ${label}`],
@@ -182,7 +186,9 @@ export class HelpScreen extends Screen {
     super.update(state);
     const room = state.store?.fitting_room;
     const where = room ? `to fitting room ${room}` : "to this mirror";
-    const open = (state.requests ?? []).find((r) => r.kind === "help" && (r.status === "pending" || r.status === "acknowledged"));
+    const open = (state.requests ?? []).find(
+      (r) => r.kind === "help" && (r.status === "pending" || r.status === "acknowledged"),
+    );
     const key = JSON.stringify([open?.id, open?.status, open?.associate, where]);
     if (key === this.key) return;
     this.key = key;
@@ -191,9 +197,15 @@ export class HelpScreen extends Screen {
       fill(
         this.body,
         h("div.help__icon", { svg: on ? icons.person : icons.clock }),
-        h("p.help__big", { text: on ? `${open.associate || "An associate"} is on the way` : "We've let the team know" }),
+        h("p.help__big", {
+          text: on ? `${open.associate || "An associate"} is on the way` : "We've let the team know",
+        }),
         h("p.help__line", { text: on ? `They're coming ${where}.` : `Someone will come ${where} shortly.` }),
-        open.status === "pending" ? button("Cancel the request", () => this.ctx.send({ type: "cancel_request", id: open.id }), { kind: "ghost" }) : null,
+        open.status === "pending"
+          ? button("Cancel the request", () => this.ctx.send({ type: "cancel_request", id: open.id }), {
+              kind: "ghost",
+            })
+          : null,
       );
       return;
     }
@@ -202,7 +214,11 @@ export class HelpScreen extends Screen {
       h("div.help__icon", { svg: icons.person }),
       h("p.help__big", { text: "A person, not a menu" }),
       h("p.help__line", { text: `Sizes, colours, alterations or a second opinion — an associate will come ${where}.` }),
-      button("Talk to a human", () => this.ctx.send({ type: "request", kind: "help" }), { kind: "primary", icon: icons.person, cls: "btn--wide btn--help" }),
+      button("Talk to a human", () => this.ctx.send({ type: "request", kind: "help" }), {
+        kind: "primary",
+        icon: icons.person,
+        cls: "btn--wide btn--help",
+      }),
     );
   }
 }
@@ -237,7 +253,12 @@ export class RatingScreen extends Screen {
         "div.nps__row",
         { role: "group" },
         Array.from({ length: 11 }, (_, n) =>
-          h("button.nps__n", { type: "button", dataset: { nps: String(n) }, text: String(n), onclick: () => this.finish(n) }),
+          h("button.nps__n", {
+            type: "button",
+            dataset: { nps: String(n) },
+            text: String(n),
+            onclick: () => this.finish(n),
+          }),
         ),
       ),
       h("div.nps__ends", null, h("span", { text: "Not likely" }), h("span", { text: "Very likely" })),

@@ -85,8 +85,7 @@ export class Zoomable {
   }
 
   apply() {
-    this.layer.style.transform =
-      `translate3d(${this.tx.toFixed(2)}px, ${this.ty.toFixed(2)}px, 0) scale(${this.scale.toFixed(4)})`;
+    this.layer.style.transform = `translate3d(${this.tx.toFixed(2)}px, ${this.ty.toFixed(2)}px, 0) scale(${this.scale.toFixed(4)})`;
     this.el.dataset.scale = this.scale.toFixed(3);
     this.el.classList.toggle("is-zoomed", this.scale > 1.01);
   }
