@@ -18,6 +18,7 @@ from vitrine.link.jsonframes import frame_to_json, json_to_frame
 from vitrine.paths import PROJECT_ROOT
 from vitrine_fw import wire
 from vitrine_fw.link import Link
+from vitrine_fw.seam import BaseClock
 
 DOC = (PROJECT_ROOT / "docs" / "protocol.md").read_text()
 EXAMPLES = re.findall(r"```wire-example\nbytes: ([0-9a-f ]+)\ndecoded: (\{.*\})\n```", DOC)
@@ -64,7 +65,7 @@ class _Port:
         return n
 
 
-class _Clock:
+class _Clock(BaseClock):
     def ticks_ms(self) -> int:
         return 0
 

@@ -209,6 +209,7 @@ def check_touch(checks, values, run):
     board = LoopBoard(clock, hw)
     port = CountingPort()
     link = Link(port, clock, IDENTITY)
+    link.host_up = True  # as after a handshake: a board sends its streams only to a host
     touch = Touch(board, {"frame": run["frame"]}, link)
     alive = Alive(clock)
     stepper = Stepper(touch.run(alive))
