@@ -2,8 +2,6 @@
 // back draws at once. forget() drops everything (the daemon may have a new catalogue after
 // it restarts).
 
-const PAGE = 100; // the API's largest page
-
 export class Catalog {
   constructor() {
     this.cache = new Map();
@@ -27,30 +25,21 @@ export class Catalog {
     return entry;
   }
 
-  /** [{name, label, count}] */
+  /** [{name, label, count, cover}]: cover is the card of the category's most popular product. */
   async categories() {
     const body = await this.get("/api/catalog/categories");
     return Array.isArray(body) ? body : (body?.items ?? body?.categories ?? []);
   }
 
-  /** Every product card of a category (all pages), or of the whole catalogue. */
-  async products(category = null) {
-    const items = [];
-    for (let offset = 0; ; offset += PAGE) {
-      const params = new URLSearchParams({ offset: String(offset), limit: String(PAGE) });
-      if (category) params.set("category", category);
-      const body = await this.get(`/api/catalog/products?${params}`);
-      const page = body?.items ?? [];
-      items.push(...page);
-      if (page.length < PAGE || items.length >= (body?.total ?? 0)) return items;
-    }
-  }
-
-  /** The first few cards of a category (for its tile on the home screen). */
-  async firstProducts(category, limit = 1) {
-    const params = new URLSearchParams({ category, offset: "0", limit: String(limit) });
+  /**
+   * One page of cards, most popular first: {total, items}. A range holds tens of thousands of
+   * products, so screens ask for what they show and fetch more as the shopper pages on.
+   */
+  async page(category = null, offset = 0, limit = 48) {
+    const params = new URLSearchParams({ offset: String(offset), limit: String(limit) });
+    if (category) params.set("category", category);
     const body = await this.get(`/api/catalog/products?${params}`);
-    return body?.items ?? [];
+    return { total: body?.total ?? 0, items: body?.items ?? [] };
   }
 
   /** A product's detail, or null when there is no such product. */

@@ -60,7 +60,8 @@ export function mediaUrl(name) {
 /** An <img> that never starts a drag or a long-press menu. */
 export function image(name, { alt = "", cls = "", eager = false } = {}) {
   const url = mediaUrl(name);
-  if (!url) return h("div.img-missing", { class: cls, "aria-hidden": "true" });
+  const missing = () => h("div.img-missing", { class: cls, "aria-hidden": "true" });
+  if (!url) return missing();
   return h("img", {
     class: cls,
     src: url,
@@ -68,6 +69,9 @@ export function image(name, { alt = "", cls = "", eager = false } = {}) {
     draggable: "false",
     decoding: "async",
     loading: eager ? "eager" : "lazy",
+    // a picture the catalogue names but the media folder lacks: the quiet placeholder, never
+    // the browser's broken-image box
+    onerror: (event) => event.currentTarget.replaceWith(missing()),
   });
 }
 

@@ -10,11 +10,16 @@ import { icons } from "./icons.js";
 const TURN_FRACTION = 0.18; // of a page's width, dragged, turns the page
 const TURN_VELOCITY = 0.45; // px/ms at release turns the page
 const DRAG_START_PX = 10;
+const MAX_DOTS = 12; // more pages than this show "3 / 40" instead of a dot each
 
 export class Pager {
-  /** items: elements, one per page (or per carousel item); onPage(index) after a turn. */
-  constructor({ items, mode = "pages", label = "", onPage = null, start = 0 }) {
+  /**
+   * items: elements, one per page (or per carousel item); onPage(index) after a turn; count: the
+   * pages there will be once every item has come (append()), when they come a batch at a time.
+   */
+  constructor({ items, mode = "pages", label = "", onPage = null, start = 0, count = null }) {
     this.items = items;
+    this.count = Math.max(count ?? 0, items.length);
     this.mode = mode;
     this.onPage = onPage;
     this.index = Math.max(0, Math.min(start, items.length - 1));
@@ -24,9 +29,7 @@ export class Pager {
     this.drag = null;
     this.suppressClick = false;
 
-    this.pages = items.map((item, i) =>
-      h("div.pager__page", { "aria-roledescription": "slide", dataset: { index: String(i) } }, item),
-    );
+    this.pages = items.map((item, i) => pageOf(item, i));
     this.track = h("div.pager__track", null, this.pages);
     this.viewport = h("div.pager__viewport", null, this.track);
     this.prevButton = h("button.pager__arrow.pager__arrow--prev", {
@@ -46,11 +49,12 @@ export class Pager {
       { "aria-hidden": "true" },
       items.map(() => h("span.pager__dot")),
     );
+    this.position = h("span.pager__position", { "aria-hidden": "true" });
     this.el = h(
       `div.pager.pager--${mode}`,
       { "aria-label": label, dataset: { page: String(this.index), pages: String(items.length) } },
       this.viewport,
-      h("div.pager__nav", null, this.prevButton, this.dots, this.nextButton),
+      h("div.pager__nav", null, this.prevButton, this.dots, this.position, this.nextButton),
     );
 
     this.viewport.addEventListener("pointerdown", (e) => this.down(e));
@@ -66,6 +70,20 @@ export class Pager {
 
   destroy() {
     this.resize.disconnect();
+  }
+
+  /** More pages after the last one (a screen that loads its items as the shopper pages on). */
+  append(items) {
+    for (const item of items) {
+      const page = pageOf(item, this.items.length);
+      this.items.push(item);
+      this.pages.push(page);
+      this.track.append(page);
+      this.dots.append(h("span.pager__dot"));
+    }
+    this.count = Math.max(this.count, this.items.length);
+    this.el.dataset.pages = String(this.items.length);
+    this.markActive();
   }
 
   layout() {
@@ -109,6 +127,10 @@ export class Pager {
     this.el.dataset.page = String(this.index);
     this.pages.forEach((page, i) => page.classList.toggle("is-active", i === this.index));
     [...this.dots.children].forEach((dot, i) => dot.classList.toggle("is-active", i === this.index));
+    const many = this.count > MAX_DOTS;
+    this.dots.hidden = many;
+    this.position.hidden = !many;
+    this.position.textContent = many ? `${this.index + 1} / ${this.count}` : "";
     this.prevButton.disabled = this.index === 0;
     this.nextButton.disabled = this.index >= this.items.length - 1;
     this.el.classList.toggle("is-single", this.items.length <= 1);
@@ -174,4 +196,8 @@ export class Pager {
     event.stopPropagation();
     this.turn(direction === "left" ? 1 : -1);
   }
+}
+
+function pageOf(item, index) {
+  return h("div.pager__page", { "aria-roledescription": "slide", dataset: { index: String(index) } }, item);
 }

@@ -9,6 +9,8 @@ import { empty, header, loading, productCard, Screen } from "./screen.js";
 import { Zoomable } from "./zoom.js";
 
 const landscape = () => matchMedia("(orientation: landscape)").matches;
+const BATCH = 48; // cards fetched at a time while browsing: whole pages of 4 and of 6
+const PREFETCH_PAGES = 2; // fetch more when the shopper is this close to the last page loaded
 
 /** The open request for a product, if any (pending or acknowledged). */
 export function openRequestFor(state, sku) {
@@ -90,9 +92,7 @@ export class HomeScreen extends Screen {
           h("span.tile__count", { text: plural(c.count ?? 0, "piece", "pieces") }),
         ),
       );
-      this.when(this.ctx.catalog.firstProducts(c.name, 1), (items) => {
-        if (items[0]?.image) media.append(image(items[0].image, { alt: "" }));
-      });
+      if (c.cover?.image) media.append(image(c.cover.image, { alt: "" }));
       return tile;
     });
     const perPage = landscape() ? 4 : 6;
@@ -162,8 +162,13 @@ export class BrowseScreen extends Screen {
       const c = categories.find((x) => x.name === this.category);
       this.title.textContent = c?.label ?? this.category ?? "Everything";
     });
-    this.when(ctx.catalog.products(this.category), (items) => {
+    // The first cards now, more as the shopper pages towards the end of what is loaded.
+    this.items = null;
+    this.total = 0;
+    this.more = null;
+    this.when(ctx.catalog.page(this.category, 0, BATCH), ({ total, items }) => {
       this.items = items;
+      this.total = total;
       this.draw();
     });
     this.listen(matchMedia("(orientation: landscape)"), "change", () => this.draw());
@@ -181,33 +186,57 @@ export class BrowseScreen extends Screen {
       );
       return;
     }
-    const open = (sku) => () => this.navigate("product", { sku });
-    const start = this.pager ? this.pager.index : 0;
+    const pages = this.pages(items);
+    const start = Math.min(this.pager ? this.pager.index : 0, pages.length - 1);
     this.pager?.destroy();
-    if (this.layout === "carousel") {
-      this.pager = new Pager({
-        mode: "carousel",
-        label: "Products",
-        start,
-        items: items.map((card) => productCard(card, { size: "hero", onclick: open(card.sku) })),
-      });
-    } else {
-      const perPage = landscape() ? 4 : 6;
-      this.pager = new Pager({
-        label: "Products",
-        start: Math.min(start, Math.ceil(items.length / perPage) - 1),
-        items: chunk(items, perPage).map((group) =>
-          h(
-            "div.grid",
-            { dataset: { count: String(group.length) } },
-            group.map((card) => productCard(card, { onclick: open(card.sku) })),
-          ),
-        ),
-      });
-    }
+    const perPage = this.layout === "carousel" ? 1 : landscape() ? 4 : 6;
+    this.pager = new Pager({
+      mode: this.layout === "carousel" ? "carousel" : "pages",
+      label: "Products",
+      start,
+      onPage: (index) => this.nearEnd(index),
+      items: pages,
+      count: Math.ceil(this.total / perPage),
+    });
     fill(this.body, this.pager.el);
-    const more = this.pager.items.length > 1 ? " · swipe to see more" : "";
-    this.count.textContent = `${plural(items.length, "piece", "pieces")}${more}`;
+    const more = this.total > (landscape() ? 4 : 6) ? " · swipe to see more" : "";
+    this.count.textContent = `${plural(this.total, "piece", "pieces")}${more}`;
+    this.nearEnd(this.pager.index);
+  }
+
+  /** The pager's pages for these cards: one card each in the carousel, a grid page else. */
+  pages(cards) {
+    const open = (sku) => () => this.navigate("product", { sku });
+    if (this.layout === "carousel") {
+      return cards.map((card) => productCard(card, { size: "hero", onclick: open(card.sku) }));
+    }
+    return chunk(cards, landscape() ? 4 : 6).map((group) =>
+      h(
+        "div.grid",
+        { dataset: { count: String(group.length) } },
+        group.map((card) => productCard(card, { onclick: open(card.sku) })),
+      ),
+    );
+  }
+
+  /** Fetch the next cards when the shopper is within PREFETCH_PAGES of the last one loaded. */
+  nearEnd(index) {
+    const loaded = this.items?.length ?? 0;
+    if (this.more || !this.pager || loaded >= this.total) return;
+    if (this.pager.items.length - 1 - index > PREFETCH_PAGES) return;
+    const pager = this.pager;
+    this.more = this.ctx.catalog.page(this.category, loaded, BATCH).then(
+      ({ items }) => {
+        this.more = null;
+        if (this.pager !== pager || !items.length || !this.alive) return;
+        this.items.push(...items);
+        pager.append(this.pages(items));
+        this.nearEnd(pager.index);
+      },
+      () => {
+        this.more = null; // try again at the next page turn
+      },
+    );
   }
 
   destroy() {

@@ -50,12 +50,11 @@ export class AttractScreen extends Screen {
       this.setImages([slot.image]);
       return;
     }
-    // No picture of its own: the slot's category (or the whole catalogue) shows itself.
-    this.when(this.ctx.catalog.products(slot?.category || null), (items) => {
+    // No picture of its own: the slot's category (or the whole catalogue) shows its most
+    // popular pieces (the first page of cards comes most popular first).
+    this.when(this.ctx.catalog.page(slot?.category || null, 0, 24), ({ items }) => {
       if (this.key !== key) return;
       const names = items
-        .slice()
-        .sort((a, b) => (b.popularity ?? 0) - (a.popularity ?? 0))
         .map((p) => p.image)
         .filter(Boolean)
         .slice(0, 8);
