@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from vitrine.errors import ConfigError
+from vitrine.errors import ConfigError, VitrineError
 
 SECRET_BYTES = 32
 MAX_FAILURES = 5  # wrong PINs from one client address within FAILURE_WINDOW_S ...
@@ -64,7 +64,7 @@ class Associate:
     expires_at: float | None
 
 
-class AuthError(Exception):
+class AuthError(VitrineError):
     """A sign-in that is refused. `status` is the HTTP status to answer with, `code` a stable
     word for the page ("wrong_pin", "too_many_attempts", "locked", "bad_message"), and
     `retry_after_s` is set for "too_many_attempts"."""

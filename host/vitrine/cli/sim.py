@@ -171,10 +171,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
             seed=args.seed,
             options=_pose_options(args.pose_schema),
         )
-        try:
-            await sim.start()
-        except SimError as err:
-            raise VitrineError(str(err)) from err
+        await sim.start()
         try:
             print(f"virtual boards (firmware build {sim.build}):", flush=True)
             for role, board in sim.boards.items():
@@ -190,10 +187,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
 def _request(args: argparse.Namespace, payload: dict) -> dict:
     from vitrine.sim.manager import request
 
-    try:
-        return asyncio.run(request(_state_dir(args), payload))
-    except SimError as err:
-        raise VitrineError(str(err)) from err
+    return asyncio.run(request(_state_dir(args), payload))
 
 
 def cmd_fault(args: argparse.Namespace) -> int:
@@ -285,13 +279,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     role = args.finger_role
 
-    async def main() -> None:
-        try:
-            await _play(scenario, args.scenario, role, args.speed, _state_dir(args))
-        except SimError as err:
-            raise VitrineError(str(err)) from err
-
-    return run_async(main)
+    return run_async(lambda: _play(scenario, args.scenario, role, args.speed, _state_dir(args)))
 
 
 def _say(text: str) -> None:

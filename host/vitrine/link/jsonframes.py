@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vitrine.errors import VitrineError
 from vitrine_fw import wire
 
 FLAG_NAMES = {wire.FLAG_ACK_REQ: "ack_req", wire.FLAG_IS_ACK: "is_ack"}
@@ -29,7 +30,7 @@ ERROR_NAMES = {
 }
 
 
-class FrameJsonError(ValueError):
+class FrameJsonError(VitrineError, ValueError):
     """A JSON frame object that cannot be encoded; the message says which key and why."""
 
 

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vitrine.errors import VitrineError
 from vitrine.firmware import build_hash
 from vitrine.hardware import BoardDescription, board_config, load_boards
 from vitrine.sim.board import EXIT_REPL, EXIT_SOFT_RESET, EXIT_WDT
@@ -61,7 +62,7 @@ DEFAULT_FINGER_DIAMETER_MM = 9.0
 OPS = ("status", "fault", "fingers", "visitor")
 
 
-class SimError(Exception):
+class SimError(VitrineError):
     """A simulation request that cannot be carried out (the message says why)."""
 
 

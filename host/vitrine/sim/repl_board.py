@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from vitrine.errors import VitrineError
 from vitrine.sim.cable import PtyCable
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,7 +38,7 @@ NODE_PACKAGE = ROOT / "node_modules" / "@micropython" / "micropython-webassembly
 STOP_TIMEOUT_S = 5.0
 
 
-class ReplBoardError(RuntimeError):
+class ReplBoardError(VitrineError):
     """The board could not be started (no Node.js, no MicroPython package) or it died."""
 
 
@@ -236,12 +237,7 @@ class ReplBoard:
 async def serve(fs_size: int | None, state: Path | None, baud: int | None = None) -> None:
     """`vitrine sim repl-board`: one board until cancelled (Ctrl-C)."""
     board = ReplBoard(fs_size=fs_size, state=state, baud=baud)
-    try:
-        await board.start()
-    except ReplBoardError as err:
-        from vitrine.errors import VitrineError
-
-        raise VitrineError(str(err)) from err
+    await board.start()
     try:
         info = board.info
         print(
