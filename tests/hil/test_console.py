@@ -21,7 +21,8 @@ import pytest_asyncio
 
 from tests.hil.conftest import simulation
 from vitrine.sim.glass import Noise
-from vitrine.sim.manager import BoardOptions, Simulation
+from vitrine.sim.manager import Simulation
+from vitrine.sim.virtual_board import BoardOptions
 from vitrine_fw import wire
 from vitrine_fw.bootflag import REPL_MESSAGE
 

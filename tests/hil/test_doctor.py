@@ -19,7 +19,7 @@ from tests.hil.conftest import simulation
 from vitrine.bench.daemon import free_port, write_config
 from vitrine.firmware import build_hash
 from vitrine.paths import firmware_dir
-from vitrine.sim.manager import BoardOptions
+from vitrine.sim.virtual_board import BoardOptions
 from vitrine_fw import wire
 
 from .conftest import make_rig

@@ -50,7 +50,7 @@ def test_the_walk_finds_the_errors_of_every_layer() -> None:
     # Guards the walk itself: a walk that found nothing would pass the test below.
     for name in (
         "vitrine.link.errors.LinkError",
-        "vitrine.sim.manager.SimError",
+        "vitrine.sim.errors.SimError",
         "vitrine.associate.auth.AuthError",
         "vitrine.catalog.errors.CatalogImportError",
         "vitrine.console.errors.ConsoleError",

@@ -76,7 +76,7 @@ async def _run_async(trials: int, progress: Callable[[str], None]) -> dict[str, 
     from playwright.async_api import async_playwright
 
     from vitrine.catalog.sample import install_sample
-    from vitrine.sim.manager import request
+    from vitrine.sim.control import request
 
     with tempfile.TemporaryDirectory(prefix="vitrine-bench-") as tmp:
         folder = Path(tmp)

@@ -277,7 +277,7 @@ async def _e2e(trials: int, progress: Callable[[str], None]) -> dict[str, float]
 
     from vitrine.config import parse_config
     from vitrine.daemon import Daemon
-    from vitrine.sim.manager import request
+    from vitrine.sim.control import request
 
     with tempfile.TemporaryDirectory(prefix="vitrine-bench-") as tmp:
         state = Path(tmp)

@@ -13,18 +13,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vitrine.errors import VitrineError
-from vitrine.sim.manager import (
+from vitrine.sim.control import (
     DEFAULT_FINGER_DIAMETER_MM,
     FAULTS,
-    BoardOptions,
-    SimError,
-    Simulation,
+    ControlClient,
     default_state_dir,
+    request,
 )
+from vitrine.sim.errors import SimError
 
 if TYPE_CHECKING:
-    from vitrine.sim.manager import ControlClient
     from vitrine.sim.scenario import Scenario
+    from vitrine.sim.virtual_board import BoardOptions
 
 PLAY_RATE_HZ = 250  # how often `sim play` sends the fingers, while they move
 
@@ -152,6 +152,8 @@ def _state_dir(args: argparse.Namespace) -> Path:
 
 
 def _pose_options(specs: list[str]) -> dict[str, BoardOptions]:
+    from vitrine.sim.virtual_board import BoardOptions
+
     options = {}
     for spec in specs:
         match = re.fullmatch(r"(\w+)=(\d+):(0x[0-9a-fA-F]+|\d+)", spec)
@@ -163,6 +165,7 @@ def _pose_options(specs: list[str]) -> dict[str, BoardOptions]:
 
 def cmd_sim(args: argparse.Namespace) -> int:
     from vitrine.cli import run_async
+    from vitrine.sim.manager import Simulation
 
     async def main() -> None:
         sim = Simulation(
@@ -185,8 +188,6 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 
 def _request(args: argparse.Namespace, payload: dict) -> dict:
-    from vitrine.sim.manager import request
-
     return asyncio.run(request(_state_dir(args), payload))
 
 
@@ -312,8 +313,6 @@ def _check_fits(scenario: Scenario, board: dict[str, Any], role: str, source: Pa
 
 
 async def _play(scenario: Scenario, source: Path, role: str, speed: float, state_dir: Path) -> None:
-    from vitrine.sim.manager import ControlClient
-
     client = await ControlClient.open(state_dir)
     try:
         boards = {b["role"]: b for b in (await client.ask({"op": "status"}))["boards"]}

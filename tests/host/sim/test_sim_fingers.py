@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from vitrine.sim.glass import Finger, Noise
-from vitrine.sim.manager import BoardOptions, Simulation, VirtualBoard
+from vitrine.sim.manager import Simulation
+from vitrine.sim.virtual_board import BoardOptions, VirtualBoard
 from vitrine.sim.world import noise_json
 
 ECHO_BOARD = Path(__file__).with_name("echo_board.py")
