@@ -24,7 +24,8 @@ import websockets
 
 from vitrine.cli.calibrate import MirrorTargets, daemon_events
 from vitrine.config import load_config
-from vitrine.devices.touch.calibrate import calibrate, targets, write_calibration
+from vitrine.config_file import write_calibration
+from vitrine.devices.touch.calibrate import calibrate, targets
 from vitrine.devices.touch.mapping import Mapping
 
 from .conftest import Rig, make_rig

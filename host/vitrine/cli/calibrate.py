@@ -89,6 +89,7 @@ def default_url(http: HttpConfig) -> str:
 
 
 def cmd_touch(args: argparse.Namespace) -> int:
+    from vitrine import config_file
     from vitrine.cli import run_async
     from vitrine.config import parse_config
     from vitrine.devices.touch import calibrate as cal
@@ -100,7 +101,7 @@ def cmd_touch(args: argparse.Namespace) -> int:
         raise VitrineError(f"--inset {args.inset:g}: allowed more than 0, at most {MAX_INSET:g}")
     if not (args.timeout > 0 and math.isfinite(args.timeout)):
         raise VitrineError(f"--timeout {args.timeout:g}: allowed a number of seconds above 0")
-    text = cal.read_config(path)
+    text = config_file.read_config(path)
     config = parse_config(text, str(path))
     url = args.url or default_url(config.http)
     touch = config.touch
@@ -144,13 +145,13 @@ def cmd_touch(args: argparse.Namespace) -> int:
             cancelled = True
             print(f"\ncalibration stopped: {path} not changed", file=sys.stderr, flush=True)
             raise
-        new_text = cal.calibrated_config(text, result.pairs, str(path))
+        new_text = config_file.calibrated_config(text, result.pairs, str(path))
         if args.dry_run:
             say(f"Dry run: {path} not changed. It would read:\n")
             sys.stdout.write(new_text)
             sys.stdout.flush()
             return
-        cal.write_config(path, new_text, expected=text)
+        config_file.write_config(path, new_text, expected=text)
         say(
             f"Wrote the calibration to {path}. Restart the daemon to use it: it reads its "
             "config only when it starts."

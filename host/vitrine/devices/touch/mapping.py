@@ -22,6 +22,7 @@ import numpy as np
 from vitrine.errors import VitrineError
 
 Point = tuple[float, float]
+Pair = tuple[Point, Point]  # a calibration pair: (frame mm, display px)
 Matrix = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
 ROTATIONS = (0, 90, 180, 270)
 
@@ -30,6 +31,7 @@ ROTATIONS = (0, 90, 180, 270)
 # side) are on one line: either way the homography would amplify measurement errors wildly.
 MIN_SEPARATION = 0.02
 MIN_FLATNESS = 0.01
+CALIBRATION_POINTS = 4  # pairs a calibration is solved from: one near each corner
 
 
 class CalibrationError(VitrineError, ValueError):
@@ -118,12 +120,14 @@ class Calibration:
         return Mapping(self.matrix)
 
 
-def solve_calibration(pairs: Sequence[tuple[Point, Point]]) -> Calibration:
+def solve_calibration(pairs: Sequence[Pair]) -> Calibration:
     """The homography through four (frame mm, display px) pairs, listed in order around the
     quadrilateral (clockwise or counter-clockwise); raises CalibrationError for duplicate,
     collinear or twisted points."""
-    if len(pairs) != 4:
-        raise CalibrationError(f"calibration needs exactly 4 point pairs, got {len(pairs)}")
+    if len(pairs) != CALIBRATION_POINTS:
+        raise CalibrationError(
+            f"calibration needs exactly {CALIBRATION_POINTS} point pairs, got {len(pairs)}"
+        )
     src = [(float(s[0]), float(s[1])) for s, _ in pairs]
     dst = [(float(d[0]), float(d[1])) for _, d in pairs]
     _check_quad(src, "frame_mm")
