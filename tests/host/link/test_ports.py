@@ -12,10 +12,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from tests.host.recorder import Recorder
 from vitrine.link.errors import LinkError, PortError
 from vitrine.link.ports import _reason, open_port
-
-from .recorder import Recorder
 
 
 @pytest.fixture
