@@ -259,7 +259,8 @@ async def test_the_command_writes_the_calibration(tmp_path: Path) -> None:
         proc = await command("--config", str(path), "--timeout", "20")
         assert proc.stdout is not None and proc.stderr is not None
         heard: list[str] = []
-        await asyncio.wait_for(technician(lines_of(proc.stdout), rig, truth, heard), 60)
+        async with asyncio.timeout(60):
+            await technician(lines_of(proc.stdout), rig, truth, heard)
         code = await proc.wait()
         err = (await proc.stderr.read()).decode()
     out = "".join(heard)
@@ -282,7 +283,8 @@ async def test_dry_run_prints_and_leaves_the_file(tmp_path: Path) -> None:
         proc = await command("--config", str(path), "--url", url, "--dry-run")
         assert proc.stdout is not None
         heard: list[str] = []
-        await asyncio.wait_for(technician(lines_of(proc.stdout), rig, truth, heard), 60)
+        async with asyncio.timeout(60):
+            await technician(lines_of(proc.stdout), rig, truth, heard)
         assert await proc.wait() == 0
     assert path.read_bytes() == before
     out = "".join(heard)
@@ -308,7 +310,8 @@ async def test_ctrl_c_leaves_the_file_and_hides_the_target(tmp_path: Path) -> No
                 break
             await asyncio.sleep(0.05)
         proc.send_signal(signal.SIGINT)
-        code = await asyncio.wait_for(proc.wait(), 20)
+        async with asyncio.timeout(20):
+            code = await proc.wait()
         err = (await proc.stderr.read()).decode()
     assert code == 130, err
     assert [e["step"] for e in seen] == [1, None]  # the first target, then hidden

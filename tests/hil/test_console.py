@@ -50,7 +50,8 @@ async def console(port: Path | str, *args: str, timeout: float = 30) -> Run:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    async with asyncio.timeout(timeout):
+        out, err = await proc.communicate()
     assert proc.returncode is not None
     return Run(proc.returncode, out.decode(), err.decode())
 

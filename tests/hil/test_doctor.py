@@ -46,7 +46,8 @@ async def doctor(
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, **(env or {})},
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    async with asyncio.timeout(60):
+        out, err = await proc.communicate()
     assert proc.returncode is not None
     assert b"Traceback" not in err, err.decode()
     result = json.loads(out)

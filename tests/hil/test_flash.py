@@ -44,7 +44,8 @@ async def mpremote(board: ReplBoard, *args: str) -> str:
     proc = await asyncio.create_subprocess_exec(
         MPREMOTE, "connect", board.port, *args, stdout=-1, stderr=-1
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    async with asyncio.timeout(30):
+        out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     return out.decode()
 
@@ -202,7 +203,8 @@ async def test_cli_flashes_with_progress_and_json() -> None:
             stdout=-1,
             stderr=-1,
         )
-        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        async with asyncio.timeout(60):
+            out, err = await proc.communicate()
         assert proc.returncode == 0, err.decode()
         report = json.loads(out)
         assert report["errors"] == {}

@@ -56,7 +56,8 @@ async def mpremote(board: ReplBoard, *args: str, timeout: float = 60) -> Result:
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        async with asyncio.timeout(timeout):
+            out, err = await proc.communicate()
     except TimeoutError:
         proc.kill()
         out, err = await proc.communicate()
@@ -230,6 +231,7 @@ async def test_stable_link_path_works_as_a_port(board: ReplBoard) -> None:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    async with asyncio.timeout(60):
+        out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     assert out.decode().strip() == "via link"

@@ -35,7 +35,8 @@ class Heard:
             self._lines.put_nowait(line.decode())
 
     async def next(self, timeout: float = 3.0) -> str:
-        return await asyncio.wait_for(self._lines.get(), timeout)
+        async with asyncio.timeout(timeout):
+            return await self._lines.get()
 
 
 def world(*fingers: tuple[float, float, float]) -> str:
