@@ -265,3 +265,28 @@ def strips_config(board: BoardDescription) -> list[dict[str, Any]]:
 def usb_ids(boards: dict[str, BoardDescription]) -> set[tuple[int, int]]:
     """The (vid, pid) pairs discovery looks for."""
     return {(b.usb.vid, b.usb.pid) for b in boards.values()}
+
+
+def uart_bauds(boards: dict[str, BoardDescription]) -> dict[str, int]:
+    """Role -> baud rate of each board reached over a UART (through a USB-serial bridge): the
+    rate its firmware runs the UART at, which the host must open the bridge at."""
+    return {
+        role: b.link.baud for role, b in boards.items() if b.link.kind == "uart" and b.link.baud
+    }
+
+
+def usb_bauds(boards: dict[str, BoardDescription]) -> dict[tuple[int, int], int]:
+    """(vid, pid) of each UART board's USB-serial bridge -> the board's baud rate, so a bridge
+    found on USB is opened at it; raises ConfigError when two descriptions name one bridge
+    with two rates (discovery could not tell which to use)."""
+    out: dict[tuple[int, int], int] = {}
+    owner: dict[tuple[int, int], str] = {}
+    for role, baud in sorted(uart_bauds(boards).items()):
+        ids = (boards[role].usb.vid, boards[role].usb.pid)
+        if out.setdefault(ids, baud) != baud:
+            raise ConfigError(
+                f"boards {owner[ids]} and {role} share the USB id {ids[0]:04x}:{ids[1]:04x} "
+                f"but name different bauds ({out[ids]} and {baud}): give both one rate"
+            )
+        owner.setdefault(ids, role)
+    return out
