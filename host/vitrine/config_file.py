@@ -43,12 +43,33 @@ def calibrated_config(text: str, pairs: Sequence[Pair], source: str = "config") 
     except tomlkit.exceptions.TOMLKitError as err:
         raise ConfigError(f"{source}: not valid TOML: {err}") from err
     rows = [([_num(f[0]), _num(f[1])], [_num(d[0]), _num(d[1])]) for f, d in pairs]
+    _put_calibration(_touch_section(doc, source), rows)
+    result = tomlkit.dumps(doc)
+    if result.endswith(newline * 2) and not text.endswith(newline * 2):
+        result = result[: -len(newline)]  # no blank line added at the end of the file
+    config = parse_config(result, f"{source} (with the new calibration)")
+    # The schema must see exactly the pairs written (not, say, a table it does not read).
+    expected = [((f[0], f[1]), (d[0], d[1])) for f, d in rows]
+    if config.touch.calibration_pairs() != expected:
+        raise ConfigError(f"{source}: could not place the calibration under [touch]")
+    return result
+
+
+def _touch_section(doc: tomlkit.TOMLDocument, source: str) -> Table | InlineTable:
+    # The document's [touch] table, made (at the end) if there is none.
     touch = doc.get("touch")
     if touch is None:
         touch = tomlkit.table()
         doc.append("touch", touch)
     if not isinstance(touch, Table | InlineTable):
         raise ConfigError(f"{source}: touch must be a table ([touch]), not {type(touch).__name__}")
+    return touch
+
+
+def _put_calibration(
+    touch: Table | InlineTable, rows: list[tuple[list[float], list[float]]]
+) -> None:
+    # The rows in place of touch's calibration, written as the rest of [touch] is.
     old = touch.get("calibration")
     if isinstance(touch, InlineTable):  # touch = { ... }: the calibration goes inline too
         array = tomlkit.array()
@@ -74,15 +95,6 @@ def calibrated_config(text: str, pairs: Sequence[Pair], source: str = "config") 
             aot.append(table)
         aot[-1].add(tomlkit.nl())  # a blank line before whatever comes next
         touch["calibration"] = aot
-    result = tomlkit.dumps(doc)
-    if result.endswith(newline * 2) and not text.endswith(newline * 2):
-        result = result[: -len(newline)]  # no blank line added at the end of the file
-    config = parse_config(result, f"{source} (with the new calibration)")
-    # The schema must see exactly the pairs written (not, say, a table it does not read).
-    expected = [((f[0], f[1]), (d[0], d[1])) for f, d in rows]
-    if config.touch.calibration_pairs() != expected:
-        raise ConfigError(f"{source}: could not place the calibration under [touch]")
-    return result
 
 
 def _tables(rows: list[tuple[list[float], list[float]]]) -> list[Table]:

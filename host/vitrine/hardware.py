@@ -113,10 +113,13 @@ def load_board(path: Path) -> BoardDescription:
     return board
 
 
+BEAMS = (8, 256)  # beams an axis may have: a decoder / multiplexer addresses at most 256
+
+
 class FrameAxis(Section):
     """One axis of beams: emitters along one bar, receivers along the opposite one."""
 
-    count: int = Field(ge=8, le=256)  # a decoder / multiplexer addresses at most 256
+    count: int = Field(ge=BEAMS[0], le=BEAMS[1])
     pitch_mm: float = Field(gt=1, le=20)
     first_mm: float = Field(ge=0)
     fan: list[int] = Field(min_length=1, max_length=7)

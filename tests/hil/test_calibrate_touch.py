@@ -35,7 +35,7 @@ pytestmark = pytest.mark.hil
 Point = tuple[float, float]
 W_MM, H_MM = 700.0, 400.0  # the 32-inch frame
 W_PX, H_PX = 1920, 1080
-NOMINAL = np.array(Mapping.nominal(W_MM, H_MM, W_PX, H_PX).matrix)
+NOMINAL = np.array(Mapping.nominal((W_MM, H_MM), (W_PX, H_PX)).matrix)
 PROMPT = re.compile(r"Touch and hold target (\d) of 4 \(([a-z-]+)\) at \(([\d.]+), ([\d.]+)\) px")
 HOLD_S = 0.4
 
@@ -205,14 +205,12 @@ async def test_calibration_through_the_daemon(
         url = f"ws://127.0.0.1:{rig.daemon.http_port}/ws"
         try:
             async with websockets.connect(url) as ws:
-                mirror = MirrorTargets(ws)
                 result = await calibrate(
                     daemon_events(ws),
                     targets(config.touch.display_width_px, config.touch.display_height_px),
                     timeout=10,
                     say=prompts.put_nowait,
-                    show=mirror.show,
-                    hide=mirror.hide,
+                    mirror=MirrorTargets(ws),
                 )
         finally:
             playing.cancel()

@@ -217,18 +217,19 @@ REFERENCES = {
 }
 
 
+# What a JSON value is called in messages, by Python type; bool before int (a bool is an int).
+_JSON_TYPES = (
+    (bool, "true/false"),
+    (float, "a decimal number"),
+    (int, "a number"),
+    (str, "text"),
+    (list, "a list"),
+    (dict, "an object"),
+)
+
+
 def json_type(value: Any) -> str:
     """What a JSON value is, in the words an error message uses ("text", "a list", ...)."""
     if value is None:
         return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, float):
-        return "a decimal number"
-    if isinstance(value, int):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
+    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), "an object")

@@ -25,6 +25,8 @@ from vitrine.catalog.db import Catalog, count_rows, remove_absent, upsert
 from vitrine.catalog.errors import CatalogError, CatalogImportError, RowError
 from vitrine.catalog.readers import Row, expand_paths, read_csv, read_json
 
+_SHOWN_SKUS = 3  # products a "category still used" problem names; the others are counted
+
 
 @dataclass(slots=True)
 class ImportReport:
@@ -137,7 +139,8 @@ def _remove_categories(
         if category not in names:
             used.setdefault(category, []).append(sku)
     for category, skus in sorted(used.items()):
-        shown = ", ".join(skus[:3]) + (f" and {len(skus) - 3} more" if len(skus) > 3 else "")
+        more = len(skus) - _SHOWN_SKUS
+        shown = ", ".join(skus[:_SHOWN_SKUS]) + (f" and {more} more" if more > 0 else "")
         errors.append(
             RowError(
                 given["categories"],

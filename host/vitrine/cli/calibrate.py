@@ -93,7 +93,6 @@ def cmd_touch(args: argparse.Namespace) -> int:
     from vitrine.cli import run_async
     from vitrine.config import parse_config
     from vitrine.devices.touch import calibrate as cal
-    from vitrine.devices.touch.mapping import Mapping
     from vitrine.hardware import load_frame
 
     path: Path = args.config
@@ -106,15 +105,7 @@ def cmd_touch(args: argparse.Namespace) -> int:
     url = args.url or default_url(config.http)
     touch = config.touch
     frame = load_frame(touch.frame)
-    nominal = Mapping.nominal(
-        frame.width_mm,
-        frame.height_mm,
-        touch.display_width_px,
-        touch.display_height_px,
-        touch.rotation,
-        touch.mirror_x,
-        touch.mirror_y,
-    )
+    nominal = touch.nominal_mapping(frame.width_mm, frame.height_mm)
     points = cal.targets(touch.display_width_px, touch.display_height_px, args.inset)
     cancelled = False
 
@@ -128,19 +119,17 @@ def cmd_touch(args: argparse.Namespace) -> int:
                     f"{touch.display_width_px} x {touch.display_height_px} px display, "
                     f"through the daemon at {url}. Ctrl-C stops without changing {path}."
                 )
-                mirror = MirrorTargets(ws)
                 try:
                     result = await cal.calibrate(
                         daemon_events(ws),
                         points,
                         timeout=args.timeout,
                         say=say,
-                        nominal=nominal,
-                        show=mirror.show,
-                        hide=mirror.hide,
+                        mirror=MirrorTargets(ws),
                     )
                 except VitrineError as err:
                     raise VitrineError(f"{err}\n{path}: not changed") from err
+                cal.report_uncalibrated(result, nominal, say)
         except asyncio.CancelledError:
             cancelled = True
             print(f"\ncalibration stopped: {path} not changed", file=sys.stderr, flush=True)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from vitrine.sim.virtual_board import BoardOptions
 
 PLAY_RATE_HZ = 250  # how often `sim play` sends the fingers, while they move
+PLAY_SPEEDS = (0.01, 100.0)  # what `sim play --speed` allows: scenario time per real time
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -275,8 +276,9 @@ def cmd_play(args: argparse.Namespace) -> int:
     from vitrine.cli import run_async
     from vitrine.sim.scenario import load_scenario
 
-    if not 0.01 <= args.speed <= 100:
-        raise VitrineError(f"sim play: --speed {args.speed:g}: allowed 0.01..100")
+    lo, hi = PLAY_SPEEDS
+    if not lo <= args.speed <= hi:
+        raise VitrineError(f"sim play: --speed {args.speed:g}: allowed {lo:g}..{hi:g}")
     scenario = load_scenario(args.scenario)
     role = args.finger_role
 

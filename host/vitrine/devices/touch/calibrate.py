@@ -8,8 +8,9 @@ the JSON objects /ws sends (see PointerEvent.to_json), in frame millimetres and 
   alone on the glass. Its position is the median over the time held, without the first and
   last TRIM_S (the finger settling and lifting).
 - calibrate(): prompts for each target in turn until it has a steady touch, then solves; with
-  show and hide, it also has the target drawn on the mirror (through the daemon's /ws, which
-  the player draws from) while it waits for its touch.
+  a mirror, it also has the target drawn on it (through the daemon's /ws, which the player
+  draws from) while it waits for its touch.
+- report_uncalibrated(): where the touches would have landed without the calibration.
 
 The result is written into the daemon's config file by vitrine.config_file.
 """
@@ -19,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from vitrine.devices.touch.mapping import (
     Calibration,
@@ -40,11 +41,19 @@ MAX_SPREAD_MM = 3.0  # positions while held may be at most this far apart
 TRIM_S = 0.05  # positions this close to the down and the up are left out (settling, lift-off)
 MIN_APART_MM = 20.0  # two targets' touches closer than this went to the same target
 
+INSET_LIMIT = 0.5  # an inset below this: at half the display's size the four targets meet
 MAX_SHOWN_TEXT = 200  # the most characters of text a target drawn on the mirror carries
+_ASK = "Touch and hold the centre of the target with one finger, still, then lift it."
 
-# show(step, of, x, y, text): draw target `step` (from 1) of `of` at display px (x, y).
-Show = Callable[[int, int, float, float, str], Awaitable[None]]
-Hide = Callable[[], Awaitable[None]]  # no target on the mirror any more
+
+class Mirror(Protocol):
+    """Where the targets are drawn (vitrine.cli.calibrate.MirrorTargets: the daemon's /ws)."""
+
+    async def show(self, step: int, of: int, x: float, y: float, text: str) -> None:
+        """Draw target `step` (from 1) of `of` at display px (x, y), with text."""
+
+    async def hide(self) -> None:
+        """No target on the mirror any more."""
 
 
 class TouchTimeout(VitrineError):
@@ -69,8 +78,10 @@ class Target:
 
 def targets(width_px: int, height_px: int, inset: float = DEFAULT_INSET) -> list[Target]:
     """The four targets, near the display's corners, in order around them from the top-left."""
-    if not 0.0 < inset < 0.5:
-        raise ValueError(f"inset {inset!r}: allowed a fraction of the display size in (0, 0.5)")
+    if not 0.0 < inset < INSET_LIMIT:
+        raise ValueError(
+            f"inset {inset!r}: allowed a fraction of the display size in (0, {INSET_LIMIT:g})"
+        )
     left, right = width_px * inset, width_px * (1.0 - inset)
     top, bottom = height_px * inset, height_px * (1.0 - inset)
     corners = [(left, top), (right, top), (right, bottom), (left, bottom)]
@@ -220,13 +231,13 @@ def _diameter(points: list[Point]) -> float:
     # The largest distance between two of the points: between two corners of their convex
     # hull (Andrew's monotone chain), which a held finger's few hundred points make short.
     unique = sorted(set(points))
-    if len(unique) < 2:
+    if len(unique) <= 1:
         return 0.0
 
     def chain(seq: Iterable[Point]) -> list[Point]:
         out: list[Point] = []
         for p in seq:
-            while len(out) >= 2 and _turn(out[-2], out[-1], p) <= 0:
+            while len(out) > 1 and _turn(out[-2], out[-1], p) <= 0:
                 out.pop()
             out.append(p)
         return out[:-1]
@@ -257,104 +268,117 @@ async def calibrate(
     *,
     timeout: float = 60.0,
     say: Callable[[str], None] = print,
-    nominal: Mapping | None = None,
-    show: Show | None = None,
-    hide: Hide | None = None,
+    mirror: Mirror | None = None,
 ) -> Result:
     """Ask for a steady touch on each target in turn (again, with the reason, until one is
     usable), then solve the calibration and report it through say(). timeout: seconds to wait
-    for a usable touch after each prompt (TouchTimeout after that). nominal: the map without
-    calibration, to show how far off the frame was. show: called with each target (and again
-    with a refused touch's reason) before its touch is waited for, to draw it on the mirror;
-    hide: called once the targets are done with, however calibrate() ends (when show was
-    called). Raises CalibrationError when the touches give no usable map, EventStreamEnded
-    when the daemon goes away."""
+    for a usable touch after each prompt (TouchTimeout after that). mirror: each target is
+    drawn on it (again with a refused touch's reason) before its touch is waited for, and
+    hidden once the targets are done with, however calibrate() ends. Raises CalibrationError
+    when the touches give no usable map, EventStreamEnded when the daemon goes away."""
     if len(points) != len(CORNERS):
         raise ValueError(f"calibration needs {len(CORNERS)} targets, got {len(points)}")
-    reader = TouchReader(events)
+    session = _Session(TouchReader(events), len(points), timeout, say, mirror)
     holds: list[Hold] = []
-    shown = False
-
-    async def draw(target: Target, text: str) -> None:
-        nonlocal shown
-        if show is not None:
-            shown = True
-            await show(target.number, len(points), target.x, target.y, _shown_text(text))
-
     try:
         for target in points:
-            holds.append(await _measure(reader, target, holds, len(points), timeout, say, draw))
+            holds.append(await session.measure(target, holds))
     finally:
-        if shown and hide is not None:
-            await hide()
+        await session.hide()
     result = Result(tuple(points), tuple(holds), _solve(points, holds))
     say(
         f"Calibration solved: the four touches map to their targets within "
         f"{result.calibration.residual_px:.2f} px."
     )
-    if nominal is not None:
-        say("Without calibration the touches would have landed at:")
-        worst = 0.0
-        for target, hold in zip(points, holds, strict=True):
-            x, y = nominal.map(*hold.frame_mm)
-            off = math.dist((x, y), target.display_px)
-            worst = max(worst, off)
-            say(
-                f"  target {target.number} ({target.name}): ({x:.1f}, {y:.1f}) px, "
-                f"{off:.1f} px from ({target.x:g}, {target.y:g})"
-            )
-        say(f"The calibration corrects up to {worst:.1f} px at the targets.")
     return result
 
 
-async def _measure(
-    reader: TouchReader,
-    target: Target,
-    earlier: list[Hold],
-    count: int,
-    timeout: float,
-    say: Callable[[str], None],
-    show: Callable[[Target, str], Awaitable[None]],
-) -> Hold:
-    refused: str | None = None
-    while True:
+def report_uncalibrated(
+    result: Result, nominal: Mapping, say: Callable[[str], None] = print
+) -> None:
+    """Say where the touches would have landed with nominal (the frame's map without the
+    calibration), and how far that is from their targets."""
+    say("Without calibration the touches would have landed at:")
+    worst = 0.0
+    for target, hold in zip(result.targets, result.holds, strict=True):
+        x, y = nominal.map(*hold.frame_mm)
+        off = math.dist((x, y), target.display_px)
+        worst = max(worst, off)
         say(
-            f"Touch and hold target {target.number} of {count} ({target.name}) at "
-            f"({target.x:g}, {target.y:g}) px with one finger, still, for about half a "
-            "second, then lift it."
+            f"  target {target.number} ({target.name}): ({x:.1f}, {y:.1f}) px, "
+            f"{off:.1f} px from ({target.x:g}, {target.y:g})"
         )
-        if refused is None:
-            text = "Touch and hold the centre of the target with one finger, still, then lift it."
-        else:
-            text = f"Not used: {refused}. Touch and hold the target again."
-        await show(target, text)
+    say(f"The calibration corrects up to {worst:.1f} px at the targets.")
+
+
+@dataclass
+class _Session:
+    # One calibration's prompts: what is said and drawn for each target until it is touched.
+    reader: TouchReader
+    count: int  # targets
+    timeout: float  # seconds for a usable touch after each prompt
+    say: Callable[[str], None]
+    mirror: Mirror | None
+    shown: bool = False  # a target was drawn: hide() takes it away
+
+    async def show(self, target: Target, text: str) -> None:
+        if self.mirror is not None:
+            self.shown = True
+            await self.mirror.show(target.number, self.count, target.x, target.y, _shown_text(text))
+
+    async def hide(self) -> None:
+        if self.shown and self.mirror is not None:
+            await self.mirror.hide()
+
+    async def measure(self, target: Target, earlier: list[Hold]) -> Hold:
+        """The first usable touch on target: one steady finger, away from the earlier ones."""
+        refused: str | None = None
+        while True:
+            self.say(
+                f"Touch and hold target {target.number} of {self.count} ({target.name}) at "
+                f"({target.x:g}, {target.y:g}) px with one finger, still, for about half a "
+                "second, then lift it."
+            )
+            if refused is None:
+                await self.show(target, _ASK)
+            else:
+                await self.show(target, f"Not used: {refused}. Touch and hold the target again.")
+            touch = await self._hold(target)
+            if isinstance(touch, Rejected):
+                self.say(f"  Not used: {touch.reason}.")
+                refused = touch.reason
+                continue
+            refused = self._where_touched_before(target, touch, earlier)
+            if refused is None:
+                self.say(
+                    f"  Got it: ({touch.frame_mm[0]:.1f}, {touch.frame_mm[1]:.1f}) mm on the "
+                    f"frame, held {touch.held_s:.1f} s."
+                )
+                return touch
+
+    async def _hold(self, target: Target) -> Hold | Rejected:
         try:
-            async with asyncio.timeout(timeout):
-                touch = await reader.hold()
+            async with asyncio.timeout(self.timeout):
+                return await self.reader.hold()
         except TimeoutError:
             raise TouchTimeout(
                 f"no steady touch on target {target.number} ({target.name}) within "
-                f"{timeout:g} s: is the touch board connected and up (the daemon's status "
+                f"{self.timeout:g} s: is the touch board connected and up (the daemon's status "
                 "page shows it)?"
             ) from None
-        if isinstance(touch, Rejected):
-            say(f"  Not used: {touch.reason}.")
-            refused = touch.reason
-            continue
+
+    def _where_touched_before(self, target: Target, touch: Hold, earlier: list[Hold]) -> str | None:
+        # A touch where an earlier target was touched is not used: why (said, then shown with
+        # the target), or None.
         same = [n for n, h in enumerate(earlier, 1) if _apart(h, touch) < MIN_APART_MM]
         if same:
-            say(
+            self.say(
                 f"  Not used: that is where target {same[0]} was touched "
                 f"({touch.frame_mm[0]:.1f}, {touch.frame_mm[1]:.1f} mm on the frame); "
                 f"touch target {target.number}, {target.name}."
             )
-            refused = f"that is where target {same[0]} was touched"
-            continue
-        say(
-            f"  Got it: ({touch.frame_mm[0]:.1f}, {touch.frame_mm[1]:.1f}) mm on the frame, "
-            f"held {touch.held_s:.1f} s."
-        )
-        return touch
+            return f"that is where target {same[0]} was touched"
+        return None
 
 
 def _shown_text(text: str) -> str:

@@ -28,6 +28,7 @@ from vitrine.devices.touch.calibrate import (
     TouchReader,
     TouchTimeout,
     calibrate,
+    report_uncalibrated,
     targets,
 )
 from vitrine.devices.touch.mapping import CalibrationError, Mapping
@@ -36,7 +37,7 @@ from vitrine.errors import VitrineError
 Point = tuple[float, float]
 W_MM, H_MM = 700.0, 400.0
 TARGETS = targets(1920, 1080)
-NOMINAL = Mapping.nominal(W_MM, H_MM, 1920, 1080)
+NOMINAL = Mapping.nominal((W_MM, H_MM), (1920, 1080))
 
 
 # --- event sequences --------------------------------------------------------------------------
@@ -248,8 +249,9 @@ async def run_session(
 ) -> tuple[Result, list[str]]:
     said: list[str] = []
     result = await calibrate(
-        stream(events, then_wait=True), TARGETS, timeout=timeout, say=said.append, nominal=NOMINAL
+        stream(events, then_wait=True), TARGETS, timeout=timeout, say=said.append
     )
+    report_uncalibrated(result, NOMINAL, said.append)
     return result, said
 
 
@@ -368,13 +370,7 @@ class Log:
 
     async def session(self, events: list[dict[str, Any]], timeout: float = 5.0) -> Result:
         return await calibrate(
-            self.stream(events),
-            TARGETS,
-            timeout=timeout,
-            say=self.say,
-            nominal=NOMINAL,
-            show=self.show,
-            hide=self.hide,
+            self.stream(events), TARGETS, timeout=timeout, say=self.say, mirror=self
         )
 
 
@@ -431,9 +427,7 @@ async def test_the_targets_are_hidden_when_the_daemon_goes_away() -> None:
     log = Log()
     events = touch(1, frame_point(TARGETS[0].display_px), 0.0, 400.0)
     with pytest.raises(EventStreamEnded):
-        await calibrate(
-            stream(events), TARGETS, say=log.say, show=log.show, hide=log.hide, timeout=5
-        )
+        await calibrate(stream(events), TARGETS, say=log.say, mirror=log, timeout=5)
     assert log.of("show")[-1][1] == 2
     assert log.entries[-1] == ("hide",)
 
@@ -463,11 +457,7 @@ async def test_the_targets_are_hidden_before_touches_that_give_no_map_are_refuse
 async def test_nothing_to_hide_when_nothing_was_shown() -> None:
     log = Log()
     with pytest.raises(ValueError, match="4 targets"):
-        await calibrate(stream([]), TARGETS[:3], show=log.show, hide=log.hide)
-    touches = [
-        touch(n, frame_point(t.display_px), 1000.0 * n, 400.0) for n, t in enumerate(TARGETS, 1)
-    ]
-    await calibrate(stream(session(*touches)), TARGETS, say=log.say, hide=log.hide)
+        await calibrate(stream([]), TARGETS[:3], mirror=log)
     assert not log.of("show") and not log.of("hide")
 
 
