@@ -49,8 +49,10 @@ from vitrine.engine.config import (
 from vitrine.engine.context import ContextConfig
 from vitrine.engine.experiments import ExperimentConfig
 from vitrine.errors import ConfigError, format_validation_error
-from vitrine.hardware import load_frame
+from vitrine.hardware import BoardDescription, load_frame, uart_bauds, usb_bauds, usb_ids
 from vitrine.link.board import LinkSettings
+from vitrine.link.boards import BoardPorts
+from vitrine.link.ports import DEFAULT_BAUD
 from vitrine.paths import state_dir
 from vitrine.section import Section
 from vitrine_fw import wire
@@ -113,7 +115,9 @@ class LinkConfig(Section):
     command_retries: int = Field(default=3, ge=0, le=10)
     reconnect_min_s: float = Field(default=0.05, ge=0.01, le=10.0)
     reconnect_max_s: float = Field(default=1.0, ge=0.05, le=60.0)
-    baudrate: int = Field(default=921600, ge=9600, le=3_000_000)
+    # Ports whose board is not known in advance (an extra URL); a UART board pinned or found
+    # on USB is opened at its description's baud.
+    baudrate: int = Field(default=DEFAULT_BAUD, ge=9600, le=3_000_000)
 
     @model_validator(mode="after")
     def _ordered(self) -> LinkConfig:
@@ -130,6 +134,19 @@ class BoardsConfig(Section):
     scan_interval_s: float = Field(default=2.0, ge=0.2, le=60.0)
     ports: dict[Role, PortUrl] = Field(default_factory=dict)  # role pinned to a port URL
     extra: list[PortUrl] = Field(default_factory=list)  # more URLs, role learned from HELLO
+
+    def board_ports(self, descriptions: dict[str, BoardDescription]) -> BoardPorts:
+        """These ports, with what the board descriptions add: the USB ids discovery looks for
+        and the baud rate of each board reached over a UART."""
+        return BoardPorts(
+            pinned=dict(self.ports),
+            extra=list(self.extra),
+            discover_usb=self.discover_usb,
+            usb_ids=frozenset(usb_ids(descriptions)),
+            scan_interval_s=self.scan_interval_s,
+            bauds=uart_bauds(descriptions),
+            usb_bauds=usb_bauds(descriptions),
+        )
 
 
 class DataConfig(Section):

@@ -28,7 +28,7 @@ from vitrine.engine.engine import Engine
 from vitrine.engine.store import EventStore
 from vitrine.errors import VitrineError
 from vitrine.firmware import build_hash
-from vitrine.hardware import load_boards, usb_ids
+from vitrine.hardware import load_boards
 from vitrine.link.boards import Boards
 from vitrine.looplag import LoopLag
 from vitrine.player.app import player_router
@@ -89,13 +89,7 @@ class Daemon:
         self.started = time.monotonic()
         self.host_build = build_hash()
         self.boards = Boards(
-            self.bus,
-            config.link.settings(),
-            pinned=dict(config.boards.ports),
-            extra=list(config.boards.extra),
-            usb_ids=usb_ids(load_boards()),
-            discover_usb=config.boards.discover_usb,
-            scan_interval_s=config.boards.scan_interval_s,
+            self.bus, config.link.settings(), config.boards.board_ports(load_boards())
         )
         self.touch = TouchFrame.from_config(self.bus, config.touch)
         self.lights = Lights(self.bus, self.boards, config.lighting)

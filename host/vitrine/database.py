@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _PRAGMAS = (
@@ -17,21 +18,26 @@ _PRAGMAS = (
 )
 
 
-def open_database(
-    path: Path,
-    schema: str,
-    version: int,
-    what: str,
-    error: type[Exception],
-    *,
-    pragmas: tuple[str, ...] = (),
-    migrations: dict[int, str] | None = None,
-) -> sqlite3.Connection:
+@dataclass(frozen=True)
+class Schema:
+    """What a database of the daemon's is: its SQL (tables, indexes, triggers, all `IF NOT
+    EXISTS`), its version, the scripts that bring an older file up to it, its own pragmas, and
+    how errors name it ("catalogue", "events store") and with which exception."""
+
+    script: str
+    version: int
+    what: str
+    error: type[Exception]
+    pragmas: tuple[str, ...] = ()
+    migrations: Mapping[int, str] = field(default_factory=dict)  # version -> script
+
+
+def open_database(path: Path, schema: Schema) -> sqlite3.Connection:
     """The connection to the database at path (created with its folder when missing), its
-    schema applied; `what` names it in errors ("catalogue", "events store"), raised as
-    `error`. A file written by a newer schema version is refused, not altered; one written by
-    an older version gets the schema's new tables and indexes, then `migrations[v]` (a
-    script) for each version v it lacks, in one transaction."""
+    schema applied. A file written by a newer schema version is refused, not altered; one
+    written by an older version gets the schema's new tables and indexes, then
+    `schema.migrations[v]` for each version v it lacks, in one transaction."""
+    what, error, version = schema.what, schema.error, schema.version
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -39,7 +45,7 @@ def open_database(
         raise error(f"{path}: cannot open the {what}: {err}") from err
     try:
         conn.row_factory = sqlite3.Row
-        for pragma in (*_PRAGMAS, *pragmas):
+        for pragma in (*_PRAGMAS, *schema.pragmas):
             conn.execute(f"PRAGMA {pragma}")
         found = conn.execute("PRAGMA user_version").fetchone()[0]
         if found > version:
@@ -48,12 +54,12 @@ def open_database(
                 f"({version}); upgrade vitrine"
             )
         fresh = conn.execute("SELECT COUNT(*) FROM sqlite_schema").fetchone()[0] == 0
-        steps = [] if fresh else [v for v in sorted(migrations or {}) if found < v <= version]
+        steps = [] if fresh else [v for v in sorted(schema.migrations) if found < v <= version]
         with write_transaction(conn):
-            for statement in _statements(schema):
+            for statement in _statements(schema.script):
                 conn.execute(statement)
             for step in steps:
-                for statement in _statements((migrations or {})[step]):
+                for statement in _statements(schema.migrations[step]):
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version}")
     except sqlite3.Error as err:
@@ -65,16 +71,16 @@ def open_database(
     return conn
 
 
-def open_reader(path: Path, what: str, error: type[Exception]) -> sqlite3.Connection:
+def open_reader(path: Path, schema: Schema) -> sqlite3.Connection:
     """Another connection to a database open_database() has opened, for reading from another
     thread (in WAL mode readers never wait for each other or for the writer)."""
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        for pragma in (*_PRAGMAS, "query_only = ON"):
+        for pragma in (*_PRAGMAS, *schema.pragmas, "query_only = ON"):
             conn.execute(f"PRAGMA {pragma}")
     except sqlite3.Error as err:
-        raise error(f"{path}: cannot read the {what}: {err}") from err
+        raise schema.error(f"{path}: cannot read the {schema.what}: {err}") from err
     return conn
 
 

@@ -1,5 +1,10 @@
-"""Errors shown to people: configuration and input problems, each naming the thing, the value
-and what is allowed."""
+"""The one root of Vitrine's errors, and the configuration errors shown to people.
+
+Every error the host raises on purpose derives from VitrineError (as every bleak error derives
+from BleakError): the link's, the simulation's, the associate sign-in's, the catalogue's, the
+console's, the flash tool's. A subclass carries the structured fields its catchers need
+(a board name, an HTTP status, a file and line); its message names the thing, the value and
+what is allowed, so the CLI prints it as it is, without a traceback."""
 
 from __future__ import annotations
 
@@ -7,11 +12,21 @@ from pydantic import BaseModel, ValidationError
 
 
 class VitrineError(Exception):
-    """Root of the errors the CLI prints without a traceback."""
+    """Root of Vitrine's errors; the CLI prints one without a traceback."""
 
 
 class ConfigError(VitrineError):
     """A configuration file or description is invalid."""
+
+
+SHOWN_CHARS = 60  # a value quoted in an error message is cut to this many characters
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """repr(value) for an error message, cut to `limit` characters ("..." at the cut): what a
+    client sent is named, but a huge value does not make a huge answer."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def format_validation_error(

@@ -113,10 +113,13 @@ def load_board(path: Path) -> BoardDescription:
     return board
 
 
+BEAMS = (8, 256)  # beams an axis may have: a decoder / multiplexer addresses at most 256
+
+
 class FrameAxis(Section):
     """One axis of beams: emitters along one bar, receivers along the opposite one."""
 
-    count: int = Field(ge=8, le=256)  # a decoder / multiplexer addresses at most 256
+    count: int = Field(ge=BEAMS[0], le=BEAMS[1])
     pitch_mm: float = Field(gt=1, le=20)
     first_mm: float = Field(ge=0)
     fan: list[int] = Field(min_length=1, max_length=7)
@@ -265,3 +268,28 @@ def strips_config(board: BoardDescription) -> list[dict[str, Any]]:
 def usb_ids(boards: dict[str, BoardDescription]) -> set[tuple[int, int]]:
     """The (vid, pid) pairs discovery looks for."""
     return {(b.usb.vid, b.usb.pid) for b in boards.values()}
+
+
+def uart_bauds(boards: dict[str, BoardDescription]) -> dict[str, int]:
+    """Role -> baud rate of each board reached over a UART (through a USB-serial bridge): the
+    rate its firmware runs the UART at, which the host must open the bridge at."""
+    return {
+        role: b.link.baud for role, b in boards.items() if b.link.kind == "uart" and b.link.baud
+    }
+
+
+def usb_bauds(boards: dict[str, BoardDescription]) -> dict[tuple[int, int], int]:
+    """(vid, pid) of each UART board's USB-serial bridge -> the board's baud rate, so a bridge
+    found on USB is opened at it; raises ConfigError when two descriptions name one bridge
+    with two rates (discovery could not tell which to use)."""
+    out: dict[tuple[int, int], int] = {}
+    owner: dict[tuple[int, int], str] = {}
+    for role, baud in sorted(uart_bauds(boards).items()):
+        ids = (boards[role].usb.vid, boards[role].usb.pid)
+        if out.setdefault(ids, baud) != baud:
+            raise ConfigError(
+                f"boards {owner[ids]} and {role} share the USB id {ids[0]:04x}:{ids[1]:04x} "
+                f"but name different bauds ({out[ids]} and {baud}): give both one rate"
+            )
+        owner.setdefault(ids, role)
+    return out

@@ -151,6 +151,29 @@ def stub_member(chain: list[ClassInfo], name: str):
 
 def compare(fake: Signature, stubs: list[Signature], dunder: bool, gaps=()) -> list[str]:
     """What the fake's signature does that no stub overload allows."""
+    problems = _positional_problems(fake, stubs, dunder, gaps)
+    for p in fake.params:
+        if p.kind == KEYWORD:
+            matches = [s.by_keyword()[p.name] for s in stubs if p.name in s.by_keyword()]
+            if not matches and not any(s.has(VARKW) for s in stubs):
+                problems.append(f"takes keyword {p.name}")
+            for q in matches:
+                problems += _defaults(p, q)
+        elif p.kind in (VARARGS, VARKW) and not any(s.has(p.kind) for s in stubs):
+            problems.append(f"takes {p}")
+    # What the fake requires, one of the stub's forms requires too (the fake may implement one
+    # overload: UART(id, ...) and not the id-less UART() of other ports).
+    if not any(_requires_no_more(fake, s) for s in stubs):
+        required = [(j, p) for j, p in enumerate(fake.params) if _is_required(p)]
+        beyond = [p.name for j, p in required if not any(_required_in(s, fake, j) for s in stubs)]
+        names = beyond or [p.name for _, p in required]
+        problems.append(f"requires {', '.join(names)}, which the stub lets a caller leave out")
+    return sorted(set(problems))
+
+
+def _positional_problems(fake: Signature, stubs: list[Signature], dunder: bool, gaps) -> list[str]:
+    # Each positional parameter of the fake: some stub form takes it at that place (by the
+    # same name, unless the stub's is positional-only or this is a dunder), with its default.
     problems = []
     for j, p in enumerate(fake.positional()):
         if p.name in gaps:
@@ -169,23 +192,7 @@ def compare(fake: Signature, stubs: list[Signature], dunder: bool, gaps=()) -> l
         for s in stubs:
             if len(s.positional()) > j:
                 problems += _defaults(p, s.positional()[j])
-    for p in fake.params:
-        if p.kind == KEYWORD:
-            matches = [s.by_keyword()[p.name] for s in stubs if p.name in s.by_keyword()]
-            if not matches and not any(s.has(VARKW) for s in stubs):
-                problems.append(f"takes keyword {p.name}")
-            for q in matches:
-                problems += _defaults(p, q)
-        elif p.kind in (VARARGS, VARKW) and not any(s.has(p.kind) for s in stubs):
-            problems.append(f"takes {p}")
-    # What the fake requires, one of the stub's forms requires too (the fake may implement one
-    # overload: UART(id, ...) and not the id-less UART() of other ports).
-    if not any(_requires_no_more(fake, s) for s in stubs):
-        required = [(j, p) for j, p in enumerate(fake.params) if _is_required(p)]
-        beyond = [p.name for j, p in required if not any(_required_in(s, fake, j) for s in stubs)]
-        names = beyond or [p.name for _, p in required]
-        problems.append(f"requires {', '.join(names)}, which the stub lets a caller leave out")
-    return sorted(set(problems))
+    return problems
 
 
 def _is_required(p) -> bool:

@@ -15,7 +15,8 @@ import pytest
 
 from vitrine.config import BoardsConfig, Config, HttpConfig, LinkConfig
 from vitrine.daemon import Daemon
-from vitrine.sim.manager import BoardOptions, Simulation
+from vitrine.sim.manager import Simulation
+from vitrine.sim.virtual_board import BoardOptions
 from vitrine.tasks import stop_task
 
 pytestmark = pytest.mark.hil

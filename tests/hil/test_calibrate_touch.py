@@ -24,7 +24,8 @@ import websockets
 
 from vitrine.cli.calibrate import MirrorTargets, daemon_events
 from vitrine.config import load_config
-from vitrine.devices.touch.calibrate import calibrate, targets, write_calibration
+from vitrine.config_file import write_calibration
+from vitrine.devices.touch.calibrate import calibrate, targets
 from vitrine.devices.touch.mapping import Mapping
 
 from .conftest import Rig, make_rig
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.hil
 Point = tuple[float, float]
 W_MM, H_MM = 700.0, 400.0  # the 32-inch frame
 W_PX, H_PX = 1920, 1080
-NOMINAL = np.array(Mapping.nominal(W_MM, H_MM, W_PX, H_PX).matrix)
+NOMINAL = np.array(Mapping.nominal((W_MM, H_MM), (W_PX, H_PX)).matrix)
 PROMPT = re.compile(r"Touch and hold target (\d) of 4 \(([a-z-]+)\) at \(([\d.]+), ([\d.]+)\) px")
 HOLD_S = 0.4
 
@@ -204,14 +205,12 @@ async def test_calibration_through_the_daemon(
         url = f"ws://127.0.0.1:{rig.daemon.http_port}/ws"
         try:
             async with websockets.connect(url) as ws:
-                mirror = MirrorTargets(ws)
                 result = await calibrate(
                     daemon_events(ws),
                     targets(config.touch.display_width_px, config.touch.display_height_px),
                     timeout=10,
                     say=prompts.put_nowait,
-                    show=mirror.show,
-                    hide=mirror.hide,
+                    mirror=MirrorTargets(ws),
                 )
         finally:
             playing.cancel()
@@ -258,7 +257,8 @@ async def test_the_command_writes_the_calibration(tmp_path: Path) -> None:
         proc = await command("--config", str(path), "--timeout", "20")
         assert proc.stdout is not None and proc.stderr is not None
         heard: list[str] = []
-        await asyncio.wait_for(technician(lines_of(proc.stdout), rig, truth, heard), 60)
+        async with asyncio.timeout(60):
+            await technician(lines_of(proc.stdout), rig, truth, heard)
         code = await proc.wait()
         err = (await proc.stderr.read()).decode()
     out = "".join(heard)
@@ -281,7 +281,8 @@ async def test_dry_run_prints_and_leaves_the_file(tmp_path: Path) -> None:
         proc = await command("--config", str(path), "--url", url, "--dry-run")
         assert proc.stdout is not None
         heard: list[str] = []
-        await asyncio.wait_for(technician(lines_of(proc.stdout), rig, truth, heard), 60)
+        async with asyncio.timeout(60):
+            await technician(lines_of(proc.stdout), rig, truth, heard)
         assert await proc.wait() == 0
     assert path.read_bytes() == before
     out = "".join(heard)
@@ -307,7 +308,8 @@ async def test_ctrl_c_leaves_the_file_and_hides_the_target(tmp_path: Path) -> No
                 break
             await asyncio.sleep(0.05)
         proc.send_signal(signal.SIGINT)
-        code = await asyncio.wait_for(proc.wait(), 20)
+        async with asyncio.timeout(20):
+            code = await proc.wait()
         err = (await proc.stderr.read()).decode()
     assert code == 130, err
     assert [e["step"] for e in seen] == [1, None]  # the first target, then hidden

@@ -21,7 +21,8 @@ import pytest_asyncio
 
 from tests.hil.conftest import simulation
 from vitrine.sim.glass import Noise
-from vitrine.sim.manager import BoardOptions, Simulation
+from vitrine.sim.manager import Simulation
+from vitrine.sim.virtual_board import BoardOptions
 from vitrine_fw import wire
 from vitrine_fw.bootflag import REPL_MESSAGE
 
@@ -49,7 +50,8 @@ async def console(port: Path | str, *args: str, timeout: float = 30) -> Run:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    async with asyncio.timeout(timeout):
+        out, err = await proc.communicate()
     assert proc.returncode is not None
     return Run(proc.returncode, out.decode(), err.decode())
 

@@ -11,7 +11,7 @@ from vitrine.config import Config, DataConfig
 from vitrine.daemon import Daemon
 from vitrine.errors import VitrineError
 from vitrine.link import messages as m
-from vitrine.sim.manager import BoardOptions
+from vitrine.sim.virtual_board import BoardOptions
 from vitrine_fw import wire
 
 from .conftest import Rig, make_rig

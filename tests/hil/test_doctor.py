@@ -19,7 +19,7 @@ from tests.hil.conftest import simulation
 from vitrine.bench.daemon import free_port, write_config
 from vitrine.firmware import build_hash
 from vitrine.paths import firmware_dir
-from vitrine.sim.manager import BoardOptions
+from vitrine.sim.virtual_board import BoardOptions
 from vitrine_fw import wire
 
 from .conftest import make_rig
@@ -46,7 +46,8 @@ async def doctor(
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, **(env or {})},
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    async with asyncio.timeout(60):
+        out, err = await proc.communicate()
     assert proc.returncode is not None
     assert b"Traceback" not in err, err.decode()
     result = json.loads(out)

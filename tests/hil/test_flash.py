@@ -16,9 +16,9 @@ import pytest
 
 from vitrine.firmware import build_hash
 from vitrine.flash.fileset import BoardFile, FlashError, board_files
-from vitrine.flash.flash import FlashPlan, Reporter, flash_board
+from vitrine.flash.flash import FlashOptions, FlashPlan, Reporter, flash_board
 from vitrine.hardware import load_boards
-from vitrine.sim.repl_board import ReplBoard, why_unavailable
+from vitrine.sim.repl_board import ReplBoard, ReplOptions, why_unavailable
 
 pytestmark = [
     pytest.mark.hil,
@@ -36,15 +36,18 @@ def on_board(board: ReplBoard) -> dict[str, bytes]:
     return {k.lstrip("/"): base64.b64decode(v) for k, v in state.items() if not k.endswith("/")}
 
 
-async def flash(board: ReplBoard, role: str = "touch", **kwargs):
-    return await asyncio.to_thread(flash_board, board.port, role, **kwargs)
+async def flash(board: ReplBoard, role: str = "touch", reporter: Reporter | None = None, **options):
+    return await asyncio.to_thread(
+        flash_board, board.port, role, FlashOptions(**options), reporter=reporter
+    )
 
 
 async def mpremote(board: ReplBoard, *args: str) -> str:
     proc = await asyncio.create_subprocess_exec(
         MPREMOTE, "connect", board.port, *args, stdout=-1, stderr=-1
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    async with asyncio.timeout(30):
+        out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     return out.decode()
 
@@ -119,7 +122,7 @@ async def test_unplugged_mid_copy_then_a_rerun_completes() -> None:
 
 
 async def test_full_filesystem_is_refused_before_anything_is_written() -> None:
-    async with ReplBoard(fs_size=24 * 1024) as board:
+    async with ReplBoard(ReplOptions(fs_size=24 * 1024)) as board:
         with pytest.raises(FlashError, match="filesystem is full") as err:
             await flash(board)
         assert "free" in str(err.value) and "fs rm" in str(err.value)
@@ -127,7 +130,8 @@ async def test_full_filesystem_is_refused_before_anything_is_written() -> None:
 
 
 async def test_wrong_mpy_version_is_named_and_sources_still_flash() -> None:
-    async with ReplBoard(mpy=6 | 2 << 8) as board:  # a MicroPython that loads .mpy v6.2
+    older = ReplOptions(mpy=6 | 2 << 8)  # a MicroPython that loads .mpy v6.2
+    async with ReplBoard(older) as board:
         with pytest.raises(FlashError, match=r"loads \.mpy v6\.2.*emits v6\.3.*--source"):
             await flash(board)
         result = await flash(board, "lights", compiled=False)
@@ -202,7 +206,8 @@ async def test_cli_flashes_with_progress_and_json() -> None:
             stdout=-1,
             stderr=-1,
         )
-        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        async with asyncio.timeout(60):
+            out, err = await proc.communicate()
         assert proc.returncode == 0, err.decode()
         report = json.loads(out)
         assert report["errors"] == {}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from vitrine.sim.repl_board import ReplBoard, why_unavailable
+from vitrine.sim.repl_board import ReplBoard, ReplOptions, why_unavailable
 
 pytestmark = pytest.mark.hil
 
@@ -56,7 +56,8 @@ async def mpremote(board: ReplBoard, *args: str, timeout: float = 60) -> Result:
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        async with asyncio.timeout(timeout):
+            out, err = await proc.communicate()
     except TimeoutError:
         proc.kill()
         out, err = await proc.communicate()
@@ -170,7 +171,7 @@ async def test_soft_reset_keeps_files_and_clears_globals(board: ReplBoard, tmp_p
 
 
 async def test_statvfs_reports_fs_size() -> None:
-    async with ReplBoard(fs_size=64 * 1024) as board:
+    async with ReplBoard(ReplOptions(fs_size=64 * 1024)) as board:
         out = await ok(board, "exec", "import os; s = os.statvfs('/'); print(s[0] * s[2])")
         assert int(out) == 64 * 1024
         assert "65536" in await ok(board, "df")
@@ -181,7 +182,7 @@ async def test_full_filesystem_fails_the_copy(tmp_path: Path) -> None:
     src.write_bytes(payload(20 * 1024))
     small = tmp_path / "small.bin"
     small.write_bytes(payload(1024))
-    async with ReplBoard(fs_size=8 * 1024) as board:
+    async with ReplBoard(ReplOptions(fs_size=8 * 1024)) as board:
         r = await mpremote(board, "fs", "cp", str(src), ":big.bin")
         assert r.rc != 0
         assert "No space left on device" in r.out + r.err
@@ -213,7 +214,7 @@ async def test_without_raw_paste_mpremote_falls_back(tmp_path: Path) -> None:
     data = payload(3000)
     src = tmp_path / "blob.bin"
     src.write_bytes(data)
-    async with ReplBoard(raw_paste=False) as board:
+    async with ReplBoard(ReplOptions(raw_paste=False)) as board:
         assert (await ok(board, "exec", "print(6*7)")).strip() == "42"
         await ok(board, "fs", "cp", str(src), ":blob.bin")
         assert hashlib.sha256(data).hexdigest() in await ok(board, "fs", "sha256sum", ":blob.bin")
@@ -230,6 +231,7 @@ async def test_stable_link_path_works_as_a_port(board: ReplBoard) -> None:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    async with asyncio.timeout(60):
+        out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     assert out.decode().strip() == "via link"

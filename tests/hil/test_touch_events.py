@@ -21,7 +21,8 @@ SEEN: list[dict[str, Any]] = []
 
 async def _next(ws: Any, kind: str, min_x: float = 0) -> dict[str, Any]:
     while True:
-        event = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        async with asyncio.timeout(5):
+            event = json.loads(await ws.recv())
         if event.get("type") != "pointer":
             continue
         SEEN.append(event)

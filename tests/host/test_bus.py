@@ -147,7 +147,8 @@ async def test_get_without_timeout_waits_for_the_next_publish() -> None:
     await asyncio.sleep(0)
     assert not waiter.done()
     bus.publish(Child(5))
-    assert await asyncio.wait_for(waiter, 1) == Child(5)
+    async with asyncio.timeout(1):
+        assert await waiter == Child(5)
 
 
 async def test_get_nowait_on_empty_raises() -> None:

@@ -14,9 +14,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+import vitrine
+from vitrine.config import Config
 from vitrine.errors import ConfigError
 from vitrine.firmware import build_hash, firmware_files
-from vitrine.hardware import BoardDescription, board_config, load_board, load_boards, usb_ids
+from vitrine.hardware import (
+    BoardDescription,
+    board_config,
+    load_board,
+    load_boards,
+    uart_bauds,
+    usb_bauds,
+    usb_ids,
+)
+from vitrine.link.ports import DEFAULT_BAUD
 from vitrine.paths import firmware_dir, hardware_dir
 from vitrine_fw import config as fw_config
 
@@ -222,6 +233,45 @@ def test_usb_ids_are_a_set_of_pairs(tmp_path: Path) -> None:
     b = BoardDescription.model_validate(description(role="touch", usb={"vid": 1, "pid": 2}))
     c = BoardDescription.model_validate(description(role="beacon", usb={"vid": 3, "pid": 4}))
     assert usb_ids({"lights": a, "touch": b, "beacon": c}) == {(1, 2), (3, 4)}
+
+
+def test_the_host_opens_a_uart_board_at_its_descriptions_baud(tmp_path: Path) -> None:
+    # The shipped lights board runs its UART at the rate its description names; a board
+    # described with another rate is opened at that one, whatever [link] baudrate says.
+    assert uart_bauds(load_boards()) == {"lights": 921600}
+    folder = tmp_path / "boards"
+    folder.mkdir()
+    lights = (SHIPPED / "lights.toml").read_text()
+    assert "\nbaud = 921600" in lights
+    (folder / "lights.toml").write_text(lights.replace("baud = 921600", "baud = 460800"))
+    shutil.copy(SHIPPED / "touch.toml", folder)
+    ports = Config().boards.board_ports(load_boards(tmp_path))
+    assert ports.bauds == {"lights": 460800}  # touch is on native USB: no baud
+    assert ports.usb_bauds == {(0x10C4, 0xEA60): 460800}
+    assert Config().link.baudrate == DEFAULT_BAUD  # only for ports of boards not known
+
+
+def test_one_bridge_with_two_bauds_is_refused() -> None:
+    a = BoardDescription.model_validate(description())
+    link = {"kind": "uart", "id": 0, "tx": 0, "rx": 1, "baud": 115200}
+    b = BoardDescription.model_validate(description(role="beacon", link=link))
+    with pytest.raises(ConfigError) as info:
+        usb_bauds({"lights": a, "beacon": b})
+    assert str(info.value) == (
+        "boards beacon and lights share the USB id 10c4:ea60 but name different bauds "
+        "(115200 and 921600): give both one rate"
+    )
+
+
+def test_the_default_baud_is_written_once_in_the_host() -> None:
+    # LinkSettings, the config's [link] baudrate and open_port() all take link.ports'.
+    package = Path(vitrine.__file__).parent
+    written = sorted(
+        str(p.relative_to(package))
+        for p in package.rglob("*.py")
+        if re.search(r"\b921_?600\b", p.read_text())
+    )
+    assert written == ["link/ports.py"]
 
 
 # --- bad descriptions ------------------------------------------------------------------------

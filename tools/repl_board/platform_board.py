@@ -30,6 +30,7 @@ _main = [None]
 _create_task = asyncio.create_task
 _sleep = asyncio.sleep
 _sleep_ms = asyncio.sleep_ms
+_TURN_S = 0.001  # the shortest sleep: JavaScript's event loop gets a turn (see above)
 
 
 class Running(BaseException):
@@ -39,7 +40,7 @@ class Running(BaseException):
 def sleep(t):
     if _stopped[0]:
         raise SystemExit
-    return _sleep(t if t >= 0.001 else 0.001)
+    return _sleep(t if t >= _TURN_S else _TURN_S)
 
 
 def sleep_ms(t):

@@ -4,7 +4,9 @@
 from time import *  # noqa: F403
 from time import sleep_ms as _sleep_ms
 
+_US_PER_MS = 1000
+
 
 def sleep_us(us):
-    if us >= 1000:
-        _sleep_ms(us // 1000)
+    if us >= _US_PER_MS:
+        _sleep_ms(us // _US_PER_MS)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from vitrine.errors import ConfigError
+from vitrine.errors import ConfigError, VitrineError
 
 SECRET_BYTES = 32
 MAX_FAILURES = 5  # wrong PINs from one client address within FAILURE_WINDOW_S ...
@@ -64,7 +64,7 @@ class Associate:
     expires_at: float | None
 
 
-class AuthError(Exception):
+class AuthError(VitrineError):
     """A sign-in that is refused. `status` is the HTTP status to answer with, `code` a stable
     word for the page ("wrong_pin", "too_many_attempts", "locked", "bad_message"), and
     `retry_after_s` is set for "too_many_attempts"."""
@@ -202,19 +202,25 @@ class AssociateAuth:
                 via="token", session_id=_fingerprint(bearer), issued_at=0.0, expires_at=None
             )
         payload = self._open(token)
-        if payload is None:
-            return None
+        return None if payload is None else self._session(payload)
+
+    def _session(self, payload: dict) -> Associate | None:
+        # The session a signed session token's payload stands for, if it still does.
         now = self._clock()
         iat, exp, sid, via = payload["iat"], payload["exp"], payload["sid"], payload["via"]
         if not (iat - CLOCK_SKEW_S <= now < exp) or sid in self._revoked:
             return None
-        if via == "pin" and payload["k"] != self._key_of(self.config.pin.encode()):
-            return None  # the PIN changed (or was removed) since
-        if via == "token" and not any(
-            hmac.compare_digest(payload["k"], self._key_of(t)) for t in self._tokens
-        ):
-            return None  # that kiosk token is no longer configured
+        if not self._still_configured(via, payload["k"]):
+            return None
         return Associate(via=via, session_id=sid, issued_at=iat, expires_at=exp)
+
+    def _still_configured(self, via: str, key: str) -> bool:
+        # Whether the credential a session was opened with is still the configured one.
+        if via == "pin":
+            return key == self._key_of(self.config.pin.encode())  # else the PIN changed
+        if via == "token":  # else that kiosk token is no longer configured
+            return any(hmac.compare_digest(key, self._key_of(t)) for t in self._tokens)
+        return True
 
     def revoke(self, token: str | None) -> None:
         """End the session of a session token (sign-out); bearer tokens end only by leaving

@@ -37,7 +37,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -177,10 +177,12 @@ def write_config(path: Path, data_dir: Path, http_port: int) -> Path:
 class _Player:
     """What the player page does: its socket to the engine, its catalogue requests."""
 
-    def __init__(self, base: str, ws: Any, http: httpx2.AsyncClient) -> None:
+    def __init__(self, base: str, ws: Any, http: httpx2.AsyncClient, data: Path) -> None:
         self.base = base
         self.ws = ws
         self.http = http
+        self.data = data  # the daemon's data folder
+        self.before: dict[str, Any] = {}  # the daemon's status before the measured screens
         self.slots = asyncio.Semaphore(PARALLEL)
         self.states: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.last: dict[str, Any] = {}
@@ -273,9 +275,10 @@ def _peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-async def _serve(
-    folder: Path, info: dict[str, Any], screens: int, progress: Callable[[str], None]
-) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def _daemon(folder: Path) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
+    """`vitrine run` over folder/data, until it answers; its base URL and process; stopped
+    with SIGTERM, as systemd stops it."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     config = write_config(folder / "vitrine.toml", folder / "data", port)
@@ -285,52 +288,16 @@ async def _serve(
             *VITRINE, "run", "--config", str(config), stderr=log
         )
     try:
-        async with httpx2.AsyncClient(base_url=base, timeout=10) as http:
-            deadline = time.monotonic() + START_TIMEOUT_S
+        deadline = time.monotonic() + START_TIMEOUT_S
+        async with httpx2.AsyncClient(base_url=base, timeout=1) as http:
             while True:
                 if proc.returncode is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the daemon did not start: {log_path.read_text()[-2000:]}")
                 with contextlib.suppress(httpx2.HTTPError):
-                    if (await http.get("/api/status")).status_code == 200:
+                    if (await http.get("/api/status")).is_success:
                         break
                 await asyncio.sleep(0.05)
-            db = sqlite3.connect(folder / "data" / "catalog.db", isolation_level=None)
-            rng = random.Random(SEED + 1)
-
-            def bump() -> None:
-                db.execute(
-                    "UPDATE stock SET quantity = quantity + 1 WHERE rowid = ?",
-                    (rng.randrange(1, info["stock_rows"] + 1),),
-                )
-
-            headers = {"Origin": base}
-            async with websockets.connect(
-                base.replace("http", "ws") + "/player/ws", additional_headers=headers
-            ) as ws:
-                player = _Player(base, ws, http)
-                pump = asyncio.create_task(player.pump())
-                await player.state_where(lambda s: True)
-                progress("warming up")
-                counts = info["categories"]
-                for _ in range(3):
-                    await _home(player, bump)
-                    await _browse(player, rng, counts)
-                    await _product(player, rng, info["products"])
-                before = (await http.get("/api/status")).json()["loop"]
-                times: dict[str, list[float]] = {"home": [], "browse": [], "product": []}
-                recommended = []
-                for n in range(screens):
-                    if n % 10 == 0:
-                        progress(f"screens {n}/{screens} of each kind")
-                    times["home"].append(await _home(player, bump))
-                    times["browse"].append(await _browse(player, rng, counts))
-                    took, shown = await _product(player, rng, info["products"])
-                    times["product"].append(took)
-                    recommended.append(shown)
-                after = (await http.get("/api/status")).json()["loop"]
-                pump.cancel()
-            db.close()
-        rss = _peak_rss_mb(proc.pid)
+        yield base, proc
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
@@ -340,28 +307,81 @@ async def _serve(
             except TimeoutError:
                 proc.kill()
                 await proc.wait()
+
+
+async def _screens(
+    player: _Player, info: dict[str, Any], screens: int, progress: Callable[[str], None]
+) -> tuple[dict[str, list[float]], list[int]]:
+    # The three screens in turn, `screens` times (after three unmeasured rounds): their times,
+    # and how many products each product screen recommended.
+    rng = random.Random(SEED + 1)
+    with contextlib.closing(
+        sqlite3.connect(player.data / "catalog.db", isolation_level=None)
+    ) as db:
+
+        def bump() -> None:
+            db.execute(
+                "UPDATE stock SET quantity = quantity + 1 WHERE rowid = ?",
+                (rng.randrange(1, info["stock_rows"] + 1),),
+            )
+
+        counts = info["categories"]
+        times: dict[str, list[float]] = {"home": [], "browse": [], "product": []}
+        recommended = []
+        for n in range(-3, screens):
+            if n >= 0 and n % 10 == 0:
+                progress(f"screens {n}/{screens} of each kind")
+            home = await _home(player, bump)
+            browse = await _browse(player, rng, counts)
+            product, shown = await _product(player, rng, info["products"])
+            if n == -1:
+                player.before = await player.get("/api/status")
+            if n >= 0:
+                times["home"].append(home)
+                times["browse"].append(browse)
+                times["product"].append(product)
+                recommended.append(shown)
+    return times, recommended
+
+
+async def _serve(
+    folder: Path, info: dict[str, Any], screens: int, progress: Callable[[str], None]
+) -> dict[str, Any]:
+    async with (
+        _daemon(folder) as (base, proc),
+        httpx2.AsyncClient(base_url=base, timeout=10) as http,
+        websockets.connect(
+            base.replace("http", "ws") + "/player/ws", additional_headers={"Origin": base}
+        ) as ws,
+    ):
+        player = _Player(base, ws, http, folder / "data")
+        pump = asyncio.create_task(player.pump())
+        await player.state_where(lambda s: True)
+        progress("warming up")
+        times, recommended = await _screens(player, info, screens, progress)
+        before = player.before["loop"]
+        after = (await player.get("/api/status"))["loop"]
+        pump.cancel()
+        rss = _peak_rss_mb(proc.pid)
     window = {
         label: after["histogram_ms"][label] - before["histogram_ms"].get(label, 0)
         for label in after["histogram_ms"]
     }
-    over = sum(count for label, count in window.items() if _above(label, 20))
     result: dict[str, Any] = {}
     for screen, values in times.items():
         result[f"{screen}_p50_ms"] = round(percentile(values, 0.5), 2)
         result[f"{screen}_p99_ms"] = round(percentile(values, 0.99), 2)
         result[f"{screen}_max_ms"] = round(max(values), 2)
-    result.update(
-        {
-            "screens_each": screens,
-            "recommended_beside_a_product_mean": round(statistics.mean(recommended), 2),
-            "loop_wakeups": sum(window.values()),
-            "loop_wakeups_over_20ms": over,
-            "loop_worst_bucket_ms": worst_bucket(before["histogram_ms"], after["histogram_ms"]),
-            "loop_histogram_ms": window,
-            "daemon_peak_rss_mb": rss,
-        }
-    )
-    return result
+    return {
+        **result,
+        "screens_each": screens,
+        "recommended_beside_a_product_mean": round(statistics.mean(recommended), 2),
+        "loop_wakeups": sum(window.values()),
+        "loop_wakeups_over_20ms": sum(n for label, n in window.items() if _above(label, 20)),
+        "loop_worst_bucket_ms": worst_bucket(before["histogram_ms"], after["histogram_ms"]),
+        "loop_histogram_ms": window,
+        "daemon_peak_rss_mb": rss,
+    }
 
 
 def _above(label: str, limit_ms: int) -> bool:

@@ -122,56 +122,84 @@ def write_config(path: Path, ports: dict[str, str], http_port: int) -> Path:
     return path
 
 
+class _Notifications:
+    """What a daemon tells systemd, received on a datagram socket of our own (its
+    NOTIFY_SOCKET): each datagram's fields, with the time it came."""
+
+    def __init__(self, path: Path) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.setblocking(False)
+        self.received: list[tuple[float, dict[str, str]]] = []
+        self._listener = asyncio.create_task(self._listen())
+
+    async def _listen(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            data = await loop.sock_recv(self.sock, 4096)
+            fields = dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line)
+            self.received.append((time.monotonic(), fields))
+
+    def first(self, key: str) -> tuple[float, dict[str, str]] | None:
+        """The first notification with this field, and when it came."""
+        return next(((t, f) for t, f in self.received if key in f), None)
+
+    async def close(self) -> None:
+        await stop_task(self._listener)
+        self.sock.close()
+
+
+async def _wait_up(
+    proc: asyncio.subprocess.Process,
+    notes: _Notifications,
+    status_url: str,
+    roles: int,
+    deadline: float,
+) -> tuple[float, float] | None:
+    # When the API first answered and when all the boards were first up, once READY came
+    # too; None when the daemon ended or the deadline passed first.
+    api_at = boards_up_at = None
+    while boards_up_at is None or notes.first("READY") is None:
+        if proc.returncode is not None or time.monotonic() > deadline:
+            return None
+        status = await asyncio.to_thread(_status, status_url)
+        now = time.monotonic()
+        if status is not None:
+            api_at = api_at if api_at is not None else now
+            boards = status.get("boards", [])
+            if len(boards) == roles and all(b["state"] == "up" for b in boards):
+                boards_up_at = boards_up_at if boards_up_at is not None else now
+        await asyncio.sleep(POLL_S)
+    assert api_at is not None
+    return api_at, boards_up_at
+
+
 async def measure_start(
     config: Path, base_url: str, roles: int, folder: Path, hold_s: float
 ) -> dict[str, Any]:
     """One start of the daemon: the three times, watchdog pings, and how it stopped."""
-    notify_path = folder / "notify"
-    with contextlib.suppress(FileNotFoundError):
-        notify_path.unlink()
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(str(notify_path))
-    sock.setblocking(False)
-    loop = asyncio.get_running_loop()
-    received: list[tuple[float, dict[str, str]]] = []
-
-    async def listen() -> None:
-        while True:
-            data = await loop.sock_recv(sock, 4096)
-            fields = dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line)
-            received.append((time.monotonic(), fields))
-
-    env = {**os.environ, "NOTIFY_SOCKET": str(notify_path), "WATCHDOG_USEC": str(WATCHDOG_USEC)}
+    notes = _Notifications(folder / "notify")
+    env = {**os.environ, "NOTIFY_SOCKET": str(notes.path), "WATCHDOG_USEC": str(WATCHDOG_USEC)}
     env.pop("WATCHDOG_PID", None)
     log_path = folder / "daemon.log"
-    listener = asyncio.create_task(listen())
     with log_path.open("wb") as log:
         spawned = time.monotonic()
         proc = await asyncio.create_subprocess_exec(
             *VITRINE, "run", "--config", str(config), env=env, stderr=log
         )
-    api_s = boards_up_s = None
     try:
-        deadline = spawned + START_TIMEOUT_S
-        while boards_up_s is None or not any("READY" in f for _, f in received):
-            if proc.returncode is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"the daemon did not come up within {START_TIMEOUT_S:.0f} s: "
-                    f"{log_path.read_text()[-2000:]}"
-                )
-            status = await asyncio.to_thread(_status, base_url + "api/status")
-            now = time.monotonic()
-            if status is not None:
-                api_s = api_s if api_s is not None else now - spawned
-                boards = status.get("boards", [])
-                if len(boards) == roles and all(b["state"] == "up" for b in boards):
-                    boards_up_s = boards_up_s if boards_up_s is not None else now - spawned
-            await asyncio.sleep(POLL_S)
-        ready_at = next(t for t, f in received if "READY" in f)
+        up = await _wait_up(proc, notes, base_url + "api/status", roles, spawned + START_TIMEOUT_S)
+        if up is None:
+            raise RuntimeError(
+                f"the daemon did not come up within {START_TIMEOUT_S:.0f} s: "
+                f"{log_path.read_text()[-2000:]}"
+            )
         held = time.monotonic()
         await asyncio.sleep(hold_s)
         stopped = time.monotonic()
-        pings = sum(1 for t, f in received if "WATCHDOG" in f and held <= t <= stopped)
         proc.send_signal(signal.SIGTERM)
         async with asyncio.timeout(20):
             code = await proc.wait()
@@ -181,15 +209,15 @@ async def measure_start(
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-        await stop_task(listener)
-        sock.close()
-    ready = next(f for _, f in received if "READY" in f)
+        await notes.close()
+    ready_at, ready = notes.first("READY") or (0.0, {})
+    received = notes.received
     return {
         "ready_s": round(ready_at - spawned, 3),
-        "api_s": round(api_s, 3),
-        "boards_up_s": round(boards_up_s, 3),
+        "api_s": round(up[0] - spawned, 3),
+        "boards_up_s": round(up[1] - spawned, 3),
         "ready_status": ready.get("STATUS", ""),
-        "watchdog_pings": pings,
+        "watchdog_pings": sum(1 for t, f in received if "WATCHDOG" in f and held <= t <= stopped),
         "watchdog_window_s": round(stopped - held, 3),
         "stopping_sent": any("STOPPING" in f for t, f in received if t >= stopped),
         "exit_code": code,

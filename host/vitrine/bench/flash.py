@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vitrine.flash.flash import FlashResult, flash_board
-from vitrine.sim.repl_board import ReplBoard
+from vitrine.sim.repl_board import ReplBoard, ReplOptions
 
 TARGET_RATIO = 0.2  # a re-flash with nothing changed takes under 20 % of a full flash
 LINES = {"serial_115200": 115200, "pty_unpaced": None}
@@ -32,7 +32,7 @@ def _figures(r: FlashResult) -> dict[str, Any]:
 
 
 async def _line(role: str, baud: int | None) -> tuple[FlashResult, FlashResult]:
-    async with ReplBoard(baud=baud) as board:
+    async with ReplBoard(ReplOptions(baud=baud)) as board:
         full = await asyncio.to_thread(flash_board, board.port, role)
         same = await asyncio.to_thread(flash_board, board.port, role)
     return full, same

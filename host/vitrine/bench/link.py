@@ -36,7 +36,7 @@ from vitrine.bench.targets import judged, percentile
 from vitrine.bus import EventBus
 from vitrine.link import BoardLink
 from vitrine.link import messages as m
-from vitrine.sim.manager import request
+from vitrine.sim.control import request
 from vitrine.tasks import stop_task
 from vitrine_fw import wire
 

@@ -51,6 +51,7 @@ NOISE = Noise(sigma=0.01, ambient=0.2)
 MIN_SEPARATION_MM = 20.0
 MATCH_MM = 2.0
 EDGE_MM = 10.0  # finger centres stay this far inside the active area
+_SWEEP = 200  # reports the host benchmark's contacts move one way before turning back
 
 
 def _frame() -> dict[str, Any]:
@@ -220,7 +221,7 @@ def measure_host(reports: int) -> dict[str, float]:
     times = []
     for k in range(reports):
         state = wire.CONTACT_DOWN if k == 0 else wire.CONTACT_MOVE
-        step = k % 200 if k % 400 < 200 else 200 - k % 200  # back and forth, on the glass
+        step = k % _SWEEP if k % (2 * _SWEEP) < _SWEEP else _SWEEP - k % _SWEEP  # back and forth
         contacts = [
             m.Contact(i, state, 50 + 60 * i + 0.3 * step, 40 + 30 * i + 0.2 * step, 9.0)
             for i in range(10)
@@ -277,7 +278,7 @@ async def _e2e(trials: int, progress: Callable[[str], None]) -> dict[str, float]
 
     from vitrine.config import parse_config
     from vitrine.daemon import Daemon
-    from vitrine.sim.manager import request
+    from vitrine.sim.control import request
 
     with tempfile.TemporaryDirectory(prefix="vitrine-bench-") as tmp:
         state = Path(tmp)

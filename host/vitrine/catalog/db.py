@@ -20,7 +20,7 @@ from typing import Any
 
 from vitrine.catalog.errors import CatalogError
 from vitrine.catalog.values import format_price, is_media_name, room_location, size_key
-from vitrine.database import open_database, open_reader, write_transaction
+from vitrine.database import Schema, open_database, open_reader, write_transaction
 
 SCHEMA_VERSION = 2
 MAX_LIMIT = 100
@@ -123,6 +123,9 @@ KEYS: dict[str, tuple[str, ...]] = {
 _CARD_COLUMNS = "sku, name, brand, category, price_cents, currency, tags, popularity, images"
 
 
+CATALOGUE = Schema(SCHEMA, SCHEMA_VERSION, "catalogue", CatalogError, migrations=MIGRATIONS)
+
+
 class Catalog:
     """An open catalogue: read with the query methods; written only through the importer
     (vitrine.catalog.importer), inside `transaction()`.
@@ -145,10 +148,7 @@ class Catalog:
     def open(cls, path: Path, media_dir: Path) -> Catalog:
         """Open (or create) the catalogue at path; its images are files in media_dir."""
         path = Path(path)
-        conn = open_database(
-            path, SCHEMA, SCHEMA_VERSION, "catalogue", CatalogError, migrations=MIGRATIONS
-        )
-        return cls(conn, path, Path(media_dir))
+        return cls(open_database(path, CATALOGUE), path, Path(media_dir))
 
     def close(self) -> None:
         with self._readers_lock:
@@ -164,7 +164,7 @@ class Catalog:
             return self._conn
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = open_reader(self.path, "catalogue", CatalogError)
+            conn = open_reader(self.path, CATALOGUE)
             with self._readers_lock:
                 self._readers.append(conn)
             self._local.conn = conn

@@ -18,6 +18,9 @@ WIDTH, HEIGHT = 600, 800
 
 _METAL = "#b9b2a4"
 _SHIRT_WHITE = "#f1eee8"
+_HEX_DIGITS = 6  # rrggbb
+_LIGHT_LUMA = 0.55  # a colour above this luma is light: a darker outline and dark contrast
+_TURNED_STRIPES = 0.4  # the share of striped pieces whose stripes run the other way
 
 
 def draw(kind: str, colour_hex: str, pattern: str = "weave", seed: int = 0, title: str = "") -> str:
@@ -38,7 +41,7 @@ def draw(kind: str, colour_hex: str, pattern: str = "weave", seed: int = 0, titl
 
 def _rgb(colour_hex: str) -> tuple[int, int, int]:
     text = colour_hex.lstrip("#")
-    if len(text) != 6:
+    if len(text) != _HEX_DIGITS:
         raise ValueError(f"colour {colour_hex!r} is not #rrggbb")
     return (int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16))
 
@@ -73,7 +76,7 @@ class _Drawing:
     def __init__(self, rgb: tuple[int, int, int], rng: random.Random) -> None:
         self.rng = rng
         self.base = _hex(rgb)
-        light = _luma(rgb) > 0.55
+        light = _luma(rgb) > _LIGHT_LUMA
         self.outline = _mix(rgb, (0, 0, 0), 0.45 if light else 0.55)
         self.contrast = _mix(rgb, (0, 0, 0), 0.3) if light else _mix(rgb, (255, 255, 255), 0.3)
         self.deep = _mix(rgb, (0, 0, 0), 0.35)
@@ -222,7 +225,7 @@ def _stripes(svg: _Drawing, scale: float) -> str:
     # A broad stripe, a pinstripe beside it, each with its own yarn lines.
     w = 26 * scale
     band = w * svg.rng.uniform(0.25, 0.45)
-    turn = ' patternTransform="rotate(90)"' if svg.rng.random() < 0.4 else ""
+    turn = ' patternTransform="rotate(90)"' if svg.rng.random() < _TURNED_STRIPES else ""
     return (
         f'<pattern id="fabric" patternUnits="userSpaceOnUse" width="{w:.2f}" height="4"{turn}>'
         f'<rect width="{band:.2f}" height="4" fill="{svg.contrast}" fill-opacity=".75"/>'

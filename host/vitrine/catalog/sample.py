@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 STORE = "store-1"
 LOCATIONS = ("floor", "fitting-room-1", "fitting-room-2", "fitting-room-3", "fitting-room-4")
 CURRENCY = "EUR"
+# How the sample store is stocked and related (chances per draw of the seeded generator).
+_DEARER_COLOUR = 0.08  # a colour that costs 5.00 more (a limited dye, a special finish)
+_FLOOR_SOLD_OUT = 0.18  # a variant out of stock on the floor
+_LEFT_IN_ROOM = 0.1  # a variant left in a fitting room
+_ROOM_SOLD_OUT = 0.3  # of those, one whose row says 0
+_MAX_RELATIONS = 5  # "goes with" rows a product takes part in, at most
+_MIN_WEIGHT = 0.45  # weaker relations are left out
 
 CATEGORIES = (
     ("shirts", "Shirts & Tops"),
@@ -296,7 +303,7 @@ def sample_tables(seed: int = 1) -> tuple[dict[str, list[dict[str, str]]], list[
         )
         for colour in colours:
             # now and then one colour costs a little more (a limited dye, a special finish)
-            price = str(t.price * 100 + 500) if rng.random() < 0.08 else ""
+            price = str(t.price * 100 + 500) if rng.random() < _DEARER_COLOUR else ""
             for size in _sizes(t.kind):
                 vsku = f"{t.sku}-{colour.upper().replace(' ', '')[:4]}-{size.replace(' ', '')}"
                 tables["variants"].append(
@@ -351,10 +358,10 @@ def _sizes(kind: str) -> tuple[str, ...]:
 def _stock(rng: random.Random, variant_sku: str) -> list[dict[str, str]]:
     # The floor always has a row (often a zero: "out of stock in your size" happens); a
     # fitting room only holds what shoppers left there.
-    quantities = {"floor": 0 if rng.random() < 0.18 else rng.randint(1, 9)}
+    quantities = {"floor": 0 if rng.random() < _FLOOR_SOLD_OUT else rng.randint(1, 9)}
     for room in LOCATIONS[1:]:
-        if rng.random() < 0.1:
-            quantities[room] = 0 if rng.random() < 0.3 else rng.randint(1, 2)
+        if rng.random() < _LEFT_IN_ROOM:
+            quantities[room] = 0 if rng.random() < _ROOM_SOLD_OUT else rng.randint(1, 2)
     return [
         {"variant_sku": variant_sku, "store": STORE, "location": where, "quantity": str(n)}
         for where, n in quantities.items()
@@ -391,7 +398,8 @@ def _goes_with(rng: random.Random) -> list[dict[str, str]]:
     per_product: dict[str, int] = {}
     rows = []
     for weight, a, b, reason in candidates:
-        if per_product.get(a, 0) >= 5 or per_product.get(b, 0) >= 5 or weight < 0.45:
+        full = max(per_product.get(a, 0), per_product.get(b, 0)) >= _MAX_RELATIONS
+        if full or weight < _MIN_WEIGHT:
             continue
         per_product[a] = per_product.get(a, 0) + 1
         per_product[b] = per_product.get(b, 0) + 1

@@ -89,10 +89,10 @@ def default_url(http: HttpConfig) -> str:
 
 
 def cmd_touch(args: argparse.Namespace) -> int:
+    from vitrine import config_file
     from vitrine.cli import run_async
     from vitrine.config import parse_config
     from vitrine.devices.touch import calibrate as cal
-    from vitrine.devices.touch.mapping import Mapping
     from vitrine.hardware import load_frame
 
     path: Path = args.config
@@ -100,20 +100,12 @@ def cmd_touch(args: argparse.Namespace) -> int:
         raise VitrineError(f"--inset {args.inset:g}: allowed more than 0, at most {MAX_INSET:g}")
     if not (args.timeout > 0 and math.isfinite(args.timeout)):
         raise VitrineError(f"--timeout {args.timeout:g}: allowed a number of seconds above 0")
-    text = cal.read_config(path)
+    text = config_file.read_config(path)
     config = parse_config(text, str(path))
     url = args.url or default_url(config.http)
     touch = config.touch
     frame = load_frame(touch.frame)
-    nominal = Mapping.nominal(
-        frame.width_mm,
-        frame.height_mm,
-        touch.display_width_px,
-        touch.display_height_px,
-        touch.rotation,
-        touch.mirror_x,
-        touch.mirror_y,
-    )
+    nominal = touch.nominal_mapping(frame.width_mm, frame.height_mm)
     points = cal.targets(touch.display_width_px, touch.display_height_px, args.inset)
     cancelled = False
 
@@ -127,30 +119,28 @@ def cmd_touch(args: argparse.Namespace) -> int:
                     f"{touch.display_width_px} x {touch.display_height_px} px display, "
                     f"through the daemon at {url}. Ctrl-C stops without changing {path}."
                 )
-                mirror = MirrorTargets(ws)
                 try:
                     result = await cal.calibrate(
                         daemon_events(ws),
                         points,
                         timeout=args.timeout,
                         say=say,
-                        nominal=nominal,
-                        show=mirror.show,
-                        hide=mirror.hide,
+                        mirror=MirrorTargets(ws),
                     )
                 except VitrineError as err:
                     raise VitrineError(f"{err}\n{path}: not changed") from err
+                cal.report_uncalibrated(result, nominal, say)
         except asyncio.CancelledError:
             cancelled = True
             print(f"\ncalibration stopped: {path} not changed", file=sys.stderr, flush=True)
             raise
-        new_text = cal.calibrated_config(text, result.pairs, str(path))
+        new_text = config_file.calibrated_config(text, result.pairs, str(path))
         if args.dry_run:
             say(f"Dry run: {path} not changed. It would read:\n")
             sys.stdout.write(new_text)
             sys.stdout.flush()
             return
-        cal.write_config(path, new_text, expected=text)
+        config_file.write_config(path, new_text, expected=text)
         say(
             f"Wrote the calibration to {path}. Restart the daemon to use it: it reads its "
             "config only when it starts."

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from vitrine.errors import VitrineError
 
+TIMEOUTS_S = (0.05, 60.0)  # what --timeout and --connect-timeout allow, in seconds
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     from vitrine.console.client import DEFAULT_DAEMON_URL
@@ -71,15 +73,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_console(args: argparse.Namespace) -> int:
     from vitrine.cli import run_async
-    from vitrine.console.client import ConsoleClient
+    from vitrine.console.client import ConsoleClient, Waits
     from vitrine.console.script import run_script, split_lines
     from vitrine.console.tui import ConsoleUI, history_file
 
     for name in ("timeout", "connect_timeout"):
         value = getattr(args, name)
-        if not 0.05 <= value <= 60:
+        lo, hi = TIMEOUTS_S
+        if not lo <= value <= hi:
             option = "--" + name.replace("_", "-")
-            raise VitrineError(f"console: {option} {value:g}: allowed 0.05..60 seconds")
+            raise VitrineError(f"console: {option} {value:g}: allowed {lo:g}..{hi:g} seconds")
     lines = split_lines(args.execs)
     if args.execs and not lines:
         raise VitrineError("console: --exec got no command line (only spaces or ';')")
@@ -98,7 +101,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         client = ConsoleClient(
-            args.port, command_timeout_s=args.timeout, daemon_url=args.daemon_url
+            args.port, waits=Waits(command_s=args.timeout), daemon_url=args.daemon_url
         )
         await client.connect(args.connect_timeout)
         try:

@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _config(args: argparse.Namespace) -> tuple[Config, Path]:
     if args.demo:
-        from vitrine.sim.manager import default_state_dir
+        from vitrine.sim.control import default_state_dir
 
         text = resources.files("vitrine").joinpath("demo.toml").read_text()
         config = parse_config(text, "vitrine/demo.toml")

@@ -18,7 +18,7 @@ from rich.progress import (
 )
 
 from vitrine.flash.fileset import BoardFile, FlashError
-from vitrine.flash.flash import FlashPlan, FlashResult, Reporter, flash_board
+from vitrine.flash.flash import FlashOptions, FlashPlan, FlashResult, Reporter, flash_board
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -140,19 +140,15 @@ def cmd_flash(args: argparse.Namespace) -> int:
     )
     results: dict[str, FlashResult] = {}
     errors: dict[str, str] = {}
+    options = FlashOptions(
+        compiled=not args.source, dry_run=args.dry_run, hello_timeout_s=args.hello_timeout
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         reporter = BarReporter(progress)
 
         def one(port: str) -> None:
             try:
-                results[port] = flash_board(
-                    port,
-                    targets[port],
-                    compiled=not args.source,
-                    dry_run=args.dry_run,
-                    hello_timeout_s=args.hello_timeout,
-                    reporter=reporter,
-                )
+                results[port] = flash_board(port, targets[port], options, reporter=reporter)
             except FlashError as err:
                 errors[port] = str(err)
 

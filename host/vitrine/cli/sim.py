@@ -13,20 +13,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vitrine.errors import VitrineError
-from vitrine.sim.manager import (
+from vitrine.sim.control import (
     DEFAULT_FINGER_DIAMETER_MM,
     FAULTS,
-    BoardOptions,
-    SimError,
-    Simulation,
+    ControlClient,
     default_state_dir,
+    request,
 )
+from vitrine.sim.errors import SimError
 
 if TYPE_CHECKING:
-    from vitrine.sim.manager import ControlClient
     from vitrine.sim.scenario import Scenario
+    from vitrine.sim.virtual_board import BoardOptions
 
 PLAY_RATE_HZ = 250  # how often `sim play` sends the fingers, while they move
+PLAY_SPEEDS = (0.01, 100.0)  # what `sim play --speed` allows: scenario time per real time
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -152,6 +153,8 @@ def _state_dir(args: argparse.Namespace) -> Path:
 
 
 def _pose_options(specs: list[str]) -> dict[str, BoardOptions]:
+    from vitrine.sim.virtual_board import BoardOptions
+
     options = {}
     for spec in specs:
         match = re.fullmatch(r"(\w+)=(\d+):(0x[0-9a-fA-F]+|\d+)", spec)
@@ -163,6 +166,7 @@ def _pose_options(specs: list[str]) -> dict[str, BoardOptions]:
 
 def cmd_sim(args: argparse.Namespace) -> int:
     from vitrine.cli import run_async
+    from vitrine.sim.manager import Simulation
 
     async def main() -> None:
         sim = Simulation(
@@ -171,10 +175,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
             seed=args.seed,
             options=_pose_options(args.pose_schema),
         )
-        try:
-            await sim.start()
-        except SimError as err:
-            raise VitrineError(str(err)) from err
+        await sim.start()
         try:
             print(f"virtual boards (firmware build {sim.build}):", flush=True)
             for role, board in sim.boards.items():
@@ -188,12 +189,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 
 def _request(args: argparse.Namespace, payload: dict) -> dict:
-    from vitrine.sim.manager import request
-
-    try:
-        return asyncio.run(request(_state_dir(args), payload))
-    except SimError as err:
-        raise VitrineError(str(err)) from err
+    return asyncio.run(request(_state_dir(args), payload))
 
 
 def cmd_fault(args: argparse.Namespace) -> int:
@@ -280,18 +276,13 @@ def cmd_play(args: argparse.Namespace) -> int:
     from vitrine.cli import run_async
     from vitrine.sim.scenario import load_scenario
 
-    if not 0.01 <= args.speed <= 100:
-        raise VitrineError(f"sim play: --speed {args.speed:g}: allowed 0.01..100")
+    lo, hi = PLAY_SPEEDS
+    if not lo <= args.speed <= hi:
+        raise VitrineError(f"sim play: --speed {args.speed:g}: allowed {lo:g}..{hi:g}")
     scenario = load_scenario(args.scenario)
     role = args.finger_role
 
-    async def main() -> None:
-        try:
-            await _play(scenario, args.scenario, role, args.speed, _state_dir(args))
-        except SimError as err:
-            raise VitrineError(str(err)) from err
-
-    return run_async(main)
+    return run_async(lambda: _play(scenario, args.scenario, role, args.speed, _state_dir(args)))
 
 
 def _say(text: str) -> None:
@@ -324,8 +315,6 @@ def _check_fits(scenario: Scenario, board: dict[str, Any], role: str, source: Pa
 
 
 async def _play(scenario: Scenario, source: Path, role: str, speed: float, state_dir: Path) -> None:
-    from vitrine.sim.manager import ControlClient
-
     client = await ControlClient.open(state_dir)
     try:
         boards = {b["role"]: b for b in (await client.ask({"op": "status"}))["boards"]}

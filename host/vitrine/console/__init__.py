@@ -2,7 +2,7 @@
 CONSOLE_READ, docs/protocol.md §9), as an interactive terminal UI or a scripted `--exec`.
 See docs/console.md."""
 
-from vitrine.console.client import Answer, ConsoleClient
+from vitrine.console.client import Answer, ConsoleClient, Waits
 from vitrine.console.errors import (
     ConsoleError,
     ConsoleRefused,
@@ -19,4 +19,5 @@ __all__ = [
     "ConsoleTimeout",
     "ConsoleUnavailable",
     "PortBusy",
+    "Waits",
 ]

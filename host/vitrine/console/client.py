@@ -7,7 +7,7 @@ lines sent as CONSOLE_CMD, and their answers gathered part by part with CONSOLE_
 
 One command runs at a time (the board keeps only the last answer for CONSOLE_READ). A
 production board that answers NACK busy ("retry after N ms") is asked again after that
-time, for up to busy_wait_s.
+time, for up to Waits.busy_s.
 """
 
 from __future__ import annotations
@@ -34,6 +34,17 @@ from vitrine_fw import wire
 DEFAULT_DAEMON_URL = "http://127.0.0.1:8080"  # where a running daemon's API answers by default
 MAX_LINE = wire.MAX_PAYLOAD - 1  # bytes of a command line (a length byte goes before it)
 _RETRY_AFTER = re.compile(r"retry after (\d+) ms")
+_ANSWER_HEAD = 2  # bytes before an answer's text: its status and how many parts it has
+
+
+@dataclass(frozen=True)
+class Waits:
+    """How long a console waits, in seconds: for each try of a command's ACK, for a busy
+    board to take a command, and for a board to come back after a reset."""
+
+    command_s: float = 1.0
+    busy_s: float = 10.0
+    reconnect_s: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -68,17 +79,13 @@ class ConsoleClient:
         *,
         bus: EventBus | None = None,
         settings: LinkSettings | None = None,
-        command_timeout_s: float = 1.0,
-        busy_wait_s: float = 10.0,
-        reconnect_wait_s: float = 10.0,
+        waits: Waits | None = None,
         daemon_url: str = DEFAULT_DAEMON_URL,
     ) -> None:
         self.url = url
         self.bus = bus or EventBus()
         self.link = BoardLink(url, self.bus, settings or LinkSettings())
-        self.command_timeout_s = command_timeout_s
-        self.busy_wait_s = busy_wait_s
-        self.reconnect_wait_s = reconnect_wait_s
+        self.waits = waits or Waits()
         self.daemon_url = daemon_url
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -144,7 +151,7 @@ class ConsoleClient:
         """Send one command line (with --yes when confirm) and gather the whole answer.
 
         Raises ConsoleRefused (NACK), ConsoleTimeout, ConsoleUnavailable (the link is down and
-        did not come back within reconnect_wait_s) or ConsoleError (a line too long)."""
+        did not come back within waits.reconnect_s) or ConsoleError (a line too long)."""
         line = line.strip()
         if confirm and "--yes" not in line.split():
             line += " --yes"
@@ -154,12 +161,12 @@ class ConsoleClient:
         async with self._lock:
             with self.bus.subscribe(m.BoardRebooted, m.BoardLost) as resets:
                 ack = await self._command(
-                    line, self.busy_wait_s if busy_wait_s is None else busy_wait_s
+                    line, self.waits.busy_s if busy_wait_s is None else busy_wait_s
                 )
                 if ack.result[:1] == bytes((wire.CONSOLE_REBOOTING,)):
                     await self._await_reset(line, resets)
             result = ack.result
-            if len(result) < 2:
+            if len(result) < _ANSWER_HEAD:
                 raise ConsoleError(
                     f"{line}: the board's answer is {len(result)} bytes, too short for a "
                     "console answer (status and parts)"
@@ -178,7 +185,7 @@ class ConsoleClient:
             await self._wait_up(line)
             try:
                 return await self.link.command(
-                    wire.CONSOLE_CMD, line, timeout=self.command_timeout_s, retries=2
+                    wire.CONSOLE_CMD, line, timeout=self.waits.command_s, retries=2
                 )
             except CommandRejected as err:
                 retry = _RETRY_AFTER.search(err.detail) if err.reason == "busy" else None
@@ -195,18 +202,18 @@ class ConsoleClient:
     async def _await_reset(self, line: str, resets: Subscription) -> None:
         """After a command that resets the board: wait until it has reset and is up again."""
         try:
-            await resets.get(self.reconnect_wait_s)
+            await resets.get(self.waits.reconnect_s)
         except TimeoutError as err:
             raise ConsoleUnavailable(
                 f"{line}: the board said it resets, but its link showed no reset within "
-                f"{self.reconnect_wait_s:g} s"
+                f"{self.waits.reconnect_s:g} s"
             ) from err
         await self._wait_up(line)
 
     async def _read(self, line: str, req: int, part: int) -> bytes:
         try:
             ack = await self.link.command(
-                wire.CONSOLE_READ, req, part, timeout=self.command_timeout_s, retries=2
+                wire.CONSOLE_READ, req, part, timeout=self.waits.command_s, retries=2
             )
         except CommandRejected as err:
             raise ConsoleRefused(
@@ -227,12 +234,12 @@ class ConsoleClient:
         if self._task is None:
             raise ConsoleUnavailable(f"{line}: not connected to {self.url}")
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.reconnect_wait_s
+        deadline = loop.time() + self.waits.reconnect_s
         while not self.link.is_up:
             if loop.time() > deadline:
                 raise ConsoleUnavailable(
                     f"{line}: the board on {self.url} is not answering "
-                    f"({self.link.state.value} for {self.reconnect_wait_s:g} s; "
+                    f"({self.link.state.value} for {self.waits.reconnect_s:g} s; "
                     f"last problem: {self.link.error or 'none'})"
                 )
             await asyncio.sleep(0.05)

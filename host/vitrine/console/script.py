@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TextIO
 
 from vitrine.console.client import ConsoleClient
@@ -23,16 +24,25 @@ def split_lines(execs: Iterable[str]) -> list[str]:
     return [part.strip() for value in execs for part in value.split(";") if part.strip()]
 
 
+@dataclass(frozen=True)
+class Streams:
+    """Where a script's answers (out) and its problems (err) are printed."""
+
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+
+
 async def run_script(
     client: ConsoleClient,
     lines: list[str],
     *,
     yes: bool = False,
     keep_going: bool = False,
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
+    streams: Streams | None = None,
 ) -> int:
     """Run the lines on the board; returns the exit status (module docstring)."""
+    streams = streams or Streams()
+    out, err = streams.out, streams.err
     failed = False
     for n, line in enumerate(lines):
         if len(lines) > 1:

@@ -57,6 +57,7 @@ class Scene(Section):
     fade_ms: int = Field(default=800, ge=0, le=10_000)
 
 
+SCENE_NAME_CHARS = 32  # the longest scene name
 DEFAULT_SCENES = {
     "daylight": Scene(label="Daylight", r=255, g=244, b=229, w=255, brightness=245),
     "office": Scene(label="Office", r=235, g=240, b=255, w=200, brightness=255),
@@ -76,8 +77,10 @@ class LightingConfig(Section):
         if not self.scenes:
             raise ValueError("scenes: at least one scene is needed")
         for name in self.scenes:
-            if not name.replace("-", "").replace("_", "").isalnum() or len(name) > 32:
-                raise ValueError(f"scene name {name!r}: letters, digits, - and _, at most 32")
+            if not name.replace("-", "").replace("_", "").isalnum() or len(name) > SCENE_NAME_CHARS:
+                raise ValueError(
+                    f"scene name {name!r}: letters, digits, - and _, at most {SCENE_NAME_CHARS}"
+                )
         if self.default_scene not in self.scenes:
             raise ValueError(
                 f"default_scene {self.default_scene!r} is not one of the scenes "

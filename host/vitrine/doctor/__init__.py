@@ -21,7 +21,7 @@ from vitrine.doctor.system import (
     model_folders,
 )
 from vitrine.firmware import build_hash
-from vitrine.hardware import load_boards, usb_ids
+from vitrine.hardware import load_boards
 from vitrine.paths import state_dir
 
 __all__ = ["Check", "exit_code", "run_checks"]
@@ -47,7 +47,7 @@ def run_checks(
     config_check, config = check_config(config_path)
     checks = [config_check]
     checks += asyncio.run(
-        check_boards(config or Config(), build_hash(), usb_ids(load_boards()), timeout_s=timeout_s)
+        check_boards(config or Config(), build_hash(), load_boards(), timeout_s=timeout_s)
     )
     checks += [
         check_camera(),

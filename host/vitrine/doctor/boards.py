@@ -16,16 +16,16 @@ import json
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Collection
 from typing import Any
 
 from vitrine.config import Config
 from vitrine.doctor.check import Check, Status
+from vitrine.hardware import BoardDescription
 from vitrine.link.board import LinkSettings, running_link
-from vitrine.link.boards import usb_ports
+from vitrine.link.boards import Scan, UsbId, at_baud, usb_ports
 
 API_TIMEOUT_S = 1.0
-Scan = Callable[[Iterable[tuple[int, int]]], list[str]]
 
 
 def daemon_status(base_url: str, timeout_s: float = API_TIMEOUT_S) -> tuple[dict | None, str]:
@@ -107,17 +107,19 @@ def _same_port(a: str, b: str) -> bool:
 async def check_boards(
     config: Config,
     expected_build: str,
-    usb_ids: set[tuple[int, int]],
+    descriptions: dict[str, BoardDescription],
     *,
     timeout_s: float = 3.0,
     scan: Scan = usb_ports,
 ) -> list[Check]:
-    """The daemon check, then one check per board (see the module docstring)."""
+    """The daemon check, then one check per board (see the module docstring); a board is
+    opened as the daemon would, a UART one at its description's baud."""
+    ports = config.boards.board_ports(descriptions)
     url = config.http.local_url()
     status, other = await asyncio.to_thread(daemon_status, url)
-    usb = await asyncio.to_thread(scan, usb_ids)
+    usb = await asyncio.to_thread(ports.find_usb, scan)
     if status is not None:
-        return _from_daemon(status, url, expected_build, usb)
+        return _from_daemon(status, url, expected_build, list(usb))
     checks = [
         Check(
             "daemon",
@@ -126,16 +128,20 @@ async def check_boards(
             "start it (systemctl start vitrine); meanwhile the boards were checked directly",
         )
     ]
-    candidates: dict[str, str | None] = {port: role for role, port in config.boards.ports.items()}
-    for port in [*config.boards.extra, *usb]:
+    # port -> (role, baud): pinned ports by role, then extra URLs, then USB finds
+    candidates = {port: (role, ports.bauds.get(role)) for role, port in ports.pinned.items()}
+    for port, baud in [*((extra, None) for extra in ports.extra), *usb.items()]:
         if not any(_same_port(port, known) for known in candidates):
-            candidates[port] = None
+            candidates[port] = (None, baud)
     if not candidates:
-        checks.append(_no_boards(usb_ids))
+        checks.append(_no_boards(ports.usb_ids))
         return checks
     settings = config.link.settings()
     snapshots = await asyncio.gather(
-        *(probe(port, role, settings, timeout_s) for port, role in candidates.items())
+        *(
+            probe(port, role, at_baud(settings, baud), timeout_s)
+            for port, (role, baud) in candidates.items()
+        )
     )
     checks += [board_check(s, expected_build) for s in snapshots]
     return checks
@@ -175,7 +181,7 @@ def _from_daemon(
     return checks
 
 
-def _no_boards(usb_ids: set[tuple[int, int]]) -> Check:
+def _no_boards(usb_ids: Collection[UsbId]) -> Check:
     ids = ", ".join(f"{vid:04x}:{pid:04x}" for vid, pid in sorted(usb_ids))
     return Check(
         "boards",

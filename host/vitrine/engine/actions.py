@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from vitrine.engine.errors import ActionError
 from vitrine.engine.screens import NavScreen, ScreenName
+from vitrine.errors import shown
 
 InteractionKind = Literal["tap", "swipe", "pinch", "scroll", "key"]
 RequestKind = Literal["size", "colour", "help"]
@@ -172,11 +173,8 @@ def _bad_message(kind: str, err: ValidationError) -> ActionError:
         )
     if problem["type"] == "missing":
         return ActionError("bad_message", f"{kind}: {where}: required, missing", field)
-    value = problem.get("input")
-    shown = repr(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return ActionError("bad_message", f"{kind}: {where} = {shown}: {problem['msg']}", field)
+    given = shown(problem.get("input"))
+    return ActionError("bad_message", f"{kind}: {where} = {given}: {problem['msg']}", field)
 
 
 def _model_of(kind: str) -> type[BaseModel] | None:

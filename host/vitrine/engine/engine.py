@@ -80,16 +80,15 @@ class Engine:
         catalog: Any,
         store: EventStore,
         config: EngineConfig,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        wall: Callable[[], float] = time.time,
+        clocks: tuple[Callable[[], float], Callable[[], float]] = (time.monotonic, time.time),
     ) -> None:
+        """clocks: the monotonic clock the timers run on, and the wall clock the records keep
+        (seconds; tests move both by hand)."""
         self.bus = bus
         self.catalog = catalog
         self.store = store
         self.config = config
-        self._clock = clock
-        self._wall = wall
+        self._clock, self._wall = clocks
         self.machine = SessionMachine(config.session)
         self.desk = RequestDesk(store, catalog, config.associate, config.store.fitting_room)
         self.attract = AttractLoop(config.attract)
@@ -107,7 +106,7 @@ class Engine:
         self._recs: list[dict[str, Any]] = []
         self._sla: dict[str, str] = {}
         self._calibrating = False  # a technician's touches on the targets are not a shopper's
-        now, wall_now = clock(), wall()
+        now, wall_now = self._clock(), self._wall()
         self.attract.restart(now)
         self._restore(now, wall_now)
         self._content = self._build(now, wall_now)
@@ -645,7 +644,7 @@ class Engine:
     # -- snapshot and restore -----------------------------------------------------------------
 
     def _save_snapshot(self, now: float, wall: float, force: bool = False) -> None:
-        self._snapshots.save(self.machine, self.live, self.lighting, now, wall, force=force)
+        self._snapshots.save(self, now, wall, force=force)
 
     def _restore(self, now: float, wall: float) -> None:
         restored = restore(self.store, self.config, now, wall)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from vitrine.errors import VitrineError
+
 ErrorCode = Literal["bad_message", "not_found", "not_allowed", "conflict"]
 ERROR_CODES: tuple[ErrorCode, ...] = ("bad_message", "not_found", "not_allowed", "conflict")
 
 
-class ActionError(Exception):
+class ActionError(VitrineError):
     """An action that cannot be done: bad_message (malformed or out of range), not_found (an
     unknown product, variant, request or experiment), not_allowed (not in this phase or not
     for this shopper), conflict (it clashes with what is already there)."""

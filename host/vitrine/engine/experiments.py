@@ -40,6 +40,9 @@ from vitrine.section import Section
 
 ALPHA = 0.05  # significance level of `results`
 MIN_EXPECTED = 5  # a 2x2 table with an expected count below this gets Fisher's exact test
+MIN_VARIANTS = 2  # an experiment compares a control with at least one other variant
+P_SHOWN_BELOW = 0.001  # smaller p-values read "p < 0.001"
+_COUNT_FIELDS = 3  # (variant, exposed, converted)
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]
 Outcome = Literal["request", "add_to_wishlist", "engaged", "rating"]
@@ -155,7 +158,8 @@ def _checked(counts: Sequence[Sequence[Any]]) -> list[tuple[str, int, int]]:
     # The counts as (name, exposed, converted), or a ValueError naming the bad entry.
     rows: list[tuple[str, int, int]] = []
     for index, entry in enumerate(counts):
-        if not isinstance(entry, Sequence) or isinstance(entry, str | bytes) or len(entry) != 3:
+        is_row = isinstance(entry, Sequence) and not isinstance(entry, str | bytes)
+        if not is_row or len(entry) != _COUNT_FIELDS:
             raise ValueError(f"counts[{index}] = {entry!r}: must be (variant, exposed, converted)")
         name, n, k = entry
         if not isinstance(name, str) or not name:
@@ -173,8 +177,10 @@ def _checked(counts: Sequence[Sequence[Any]]) -> list[tuple[str, int, int]]:
         if any(name == row[0] for row in rows):
             raise ValueError(f"counts[{index}]: variant {name!r} is listed twice")
         rows.append((name, n, k))
-    if len(rows) < 2:
-        raise ValueError(f"counts: {len(rows)} variant(s) given; an experiment has at least 2")
+    if len(rows) < MIN_VARIANTS:
+        raise ValueError(
+            f"counts: {len(rows)} variant(s) given; an experiment has at least {MIN_VARIANTS}"
+        )
     return rows
 
 
@@ -183,7 +189,7 @@ def _test(rows: list[tuple[str, int, int]]) -> tuple[str | None, float | None]:
     if any(n == 0 for _, n, _ in rows):
         return None, None
     table = [[k, n - k] for _, n, k in rows]
-    if len(rows) == 2:
+    if len(rows) == MIN_VARIANTS:  # a 2x2 table: Fisher's exact test where counts are small
         if (expected_freq(table) < MIN_EXPECTED).any():
             return "fisher_exact", float(stats.fisher_exact(table).pvalue)
         return "chi2", float(stats.chi2_contingency(table, correction=True).pvalue)
@@ -212,11 +218,11 @@ def _summary(
     sentence += _percent(control["rate"])
     if best["lift"] is not None:
         sentence += f" (lift {best['lift'] * 100:+.0f}%)"
-    if len(variants) > 2:
+    if len(variants) > MIN_VARIANTS:
         sentence += f" across {len(variants)} variants"
     if p_value is None:  # not reached: with exposures everywhere a test runs
         return sentence
-    shown = "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3f}"
+    shown = f"p < {P_SHOWN_BELOW:g}" if p_value < P_SHOWN_BELOW else f"p = {p_value:.3f}"
     level = f"{alpha * 100:g}%"
     verdict = f"significant at {level}" if significant else "not enough evidence yet"
     return f"{sentence}, {shown} — {verdict}"

@@ -89,49 +89,33 @@ def recommend(
     skip = set(exclude)
     wishlist = set((member or {}).get("wishlist") or ())
     top = catalog.top_popularity()  # popularity is normalised by the highest
-
-    # Each candidate: (sku, points so far, reasons so far).
-    candidates: list[tuple[str, float, list[str]]] = []
     cards: dict[str, dict[str, Any]] = {}
     if sku is not None:
         base = catalog.cards([sku]).get(sku)
         if base is None:
             return []
         skip.add(sku)
-        for relation in catalog.goes_with(sku):
-            other = relation["sku"]
-            if other in skip or any(other == c[0] for c in candidates):
-                continue
-            weight = float(relation.get("weight") or 0.0)
-            why = str(relation.get("reason") or "").strip()
-            reason = f"Goes with {base['name']}: {why}" if why else f"Goes with {base['name']}"
-            candidates.append((other, GOES_WITH_WEIGHT * weight, [reason]))
+        candidates = _going_with(catalog, base, skip)
     else:
         wanted = max(SHORTLIST, limit * 3)
-        pool = catalog.most_popular(context.tags, wanted) + sorted(wishlist)
-        cards = catalog.cards(pool)
-        shortlist = []
-        for card in cards.values():
-            if card["sku"] in skip:
-                continue
-            points, _ = _cheap_terms(card, context, top, wishlist)
-            shortlist.append((-points, card["sku"]))
-        shortlist.sort()
+        cards = catalog.cards(catalog.most_popular(context.tags, wanted) + sorted(wishlist))
+        shortlist = sorted(
+            (-_cheap_terms(card, context, top, wishlist)[0], card["sku"])
+            for card in cards.values()
+            if card["sku"] not in skip
+        )
         candidates = [(s, 0.0, []) for _, s in shortlist[:wanted]]
 
-    missing = [c[0] for c in candidates if c[0] not in cards]
-    cards.update(catalog.cards(missing))
+    cards.update(catalog.cards([c[0] for c in candidates if c[0] not in cards]))
     variants = catalog.variant_stock([c[0] for c in candidates], store)
     scored = []
     for candidate, relation_points, reasons in candidates:
-        points = relation_points
         card = cards.get(candidate)
-        if card is None:
-            continue
         made = variants.get(candidate, [])
         stocked = [v for v in made if v["stock"] > 0]
-        if not stocked:
-            continue  # out of stock at this store: never shown
+        if card is None or not stocked:
+            continue  # gone from the catalogue, or out of stock at this store: never shown
+        points = relation_points
         in_size = _in_size_reason(card, made, stocked, size)
         if in_size:
             points += IN_SIZE_WEIGHT
@@ -142,6 +126,22 @@ def recommend(
         scored.append({"sku": candidate, "score": round(points, 3), "reasons": reasons})
     scored.sort(key=lambda r: (-r["score"], r["sku"]))
     return scored[:limit]
+
+
+def _going_with(
+    catalog: CatalogReader, base: Mapping[str, Any], skip: set[str]
+) -> list[tuple[str, float, list[str]]]:
+    # The products that go with the one on screen: (sku, points, [the reason]), once each.
+    candidates: list[tuple[str, float, list[str]]] = []
+    for relation in catalog.goes_with(base["sku"]):
+        other = relation["sku"]
+        if other in skip or any(other == c[0] for c in candidates):
+            continue
+        weight = float(relation.get("weight") or 0.0)
+        why = str(relation.get("reason") or "").strip()
+        reason = f"Goes with {base['name']}: {why}" if why else f"Goes with {base['name']}"
+        candidates.append((other, GOES_WITH_WEIGHT * weight, [reason]))
+    return candidates
 
 
 def _cheap_terms(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from vitrine.engine.config import EngineConfig
 from vitrine.engine.experiments import assign
@@ -24,6 +24,14 @@ TOUCH_S = 1.0  # a change of the last interaction's time alone is saved at most 
 log = logging.getLogger("vitrine.engine")
 
 
+class LiveState(Protocol):
+    """What is saved: the engine's session machine, its memory of the session, the light."""
+
+    machine: SessionMachine
+    live: LiveSession
+    lighting: LightingState
+
+
 class Snapshots:
     """Saves the live session when it changes (see save())."""
 
@@ -33,18 +41,10 @@ class Snapshots:
         self._saved_last: float | None = None  # ... and the last interaction's time
         self._saved_at = 0.0  # monotonic time of that save
 
-    def save(
-        self,
-        machine: SessionMachine,
-        live: LiveSession,
-        lighting: LightingState,
-        now: float,
-        wall: float,
-        *,
-        force: bool = False,
-    ) -> None:
+    def save(self, state: LiveState, now: float, wall: float, *, force: bool = False) -> None:
         """Save the session if it changed; a change of the last interaction's time alone (a
         stream of touches) is saved at most every TOUCH_S. An idle mirror clears it."""
+        machine, live, lighting = state.machine, state.live, state.lighting
         session = machine.to_snapshot(now, wall)
         if session is None:
             if self._saved != "" or force:

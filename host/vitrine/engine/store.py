@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from vitrine.database import open_database, write_transaction
+from vitrine.database import Schema, open_database, write_transaction
+from vitrine.errors import VitrineError
 
 SCHEMA_VERSION = 1
 
@@ -123,8 +124,17 @@ TABLES = (
 OPEN_STATUSES = ("pending", "acknowledged")
 
 
-class StoreError(Exception):
+class StoreError(VitrineError):
     """events.db cannot be opened or is of a newer schema than this version reads."""
+
+
+EVENTS = Schema(
+    SCHEMA,
+    SCHEMA_VERSION,
+    "events store",
+    StoreError,
+    pragmas=("secure_delete = ON",),  # forgotten members leave no bytes behind
+)
 
 
 class EventStore:
@@ -139,15 +149,7 @@ class EventStore:
     def open(cls, path: Path) -> EventStore:
         """Open (or create) the events store at path."""
         path = Path(path)
-        conn = open_database(
-            path,
-            SCHEMA,
-            SCHEMA_VERSION,
-            "events store",
-            StoreError,
-            pragmas=("secure_delete = ON",),  # forgotten members leave no bytes behind
-        )
-        return cls(conn, path)
+        return cls(open_database(path, EVENTS), path)
 
     def close(self) -> None:
         self._conn.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import errno
 import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -129,7 +130,7 @@ def is_busy(port: str) -> str | None:
                     st = fd.stat()
                 except OSError:
                     continue
-                if st.st_rdev == target and (st.st_mode & 0o170000) == 0o020000:
+                if st.st_rdev == target and stat.S_ISCHR(st.st_mode):
                     name = (proc / "comm").read_text().strip()
                     return f"pid {proc.name} ({name})"
         except OSError:

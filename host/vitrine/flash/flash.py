@@ -18,6 +18,16 @@ from vitrine.link.board import running_link
 REPL_AFTER_STOP_S = 10.0  # a board the console sent to the REPL answers there within this
 
 
+@dataclass(frozen=True)
+class FlashOptions:
+    """How a board is flashed: compiled .mpy files (else the .py sources), or a dry run that
+    only reports what would change; and how long to wait for the new firmware's HELLO."""
+
+    compiled: bool = True
+    dry_run: bool = False
+    hello_timeout_s: float = 15.0
+
+
 @dataclass
 class FlashPlan:
     """What a flash does to one board."""
@@ -141,14 +151,14 @@ def check_space(port: str, plan: FlashPlan, inventory: dict, info: BoardInfo) ->
 def flash_board(
     port: str,
     role: str,
+    options: FlashOptions | None = None,
     *,
-    compiled: bool = True,
-    dry_run: bool = False,
-    hello_timeout_s: float = 15.0,
     reporter: Reporter | None = None,
     stop_firmware: Callable[[str], bool] | None = None,
 ) -> FlashResult:
     """Flash the role's firmware to the board on port; FlashError says what went wrong."""
+    options = options or FlashOptions()
+    compiled, dry_run = options.compiled, options.dry_run
     report = reporter or Reporter()
     desc = description(role)
     expected = build_hash()
@@ -198,7 +208,7 @@ def flash_board(
         session.reset()
     report.step(port, "waiting for HELLO")
     booted = time.monotonic()
-    hello = asyncio.run(wait_hello(port, role, expected, hello_timeout_s))
+    hello = asyncio.run(wait_hello(port, role, expected, options.hello_timeout_s))
     result.boot_s = time.monotonic() - booted
     result.board_uid = hello.uid
     return result

@@ -37,7 +37,7 @@ import cobs.cobs
 from vitrine.bus import EventBus
 from vitrine.link import messages as m
 from vitrine.link.errors import CommandRejected, CommandTimeout, LinkDown, PortError
-from vitrine.link.ports import open_port
+from vitrine.link.ports import DEFAULT_BAUD, open_port
 from vitrine.tasks import stop_task
 from vitrine_fw import __version__, wire
 
@@ -72,7 +72,7 @@ class LinkSettings:
     command_retries: int = 3
     reconnect_min_s: float = 0.05
     reconnect_max_s: float = 1.0
-    baudrate: int = 921600
+    baudrate: int = DEFAULT_BAUD  # a UART board's own is in its description (BoardPorts)
 
 
 @dataclass

@@ -1,9 +1,12 @@
-"""One exception root for the link; subclasses carry structured fields."""
+"""The link's errors, under one LinkError (itself a VitrineError); subclasses carry structured
+fields."""
 
 from __future__ import annotations
 
+from vitrine.errors import VitrineError
 
-class LinkError(Exception):
+
+class LinkError(VitrineError):
     """Anything that goes wrong between the host and a board."""
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vitrine.errors import VitrineError
 from vitrine_fw import wire
 
 FLAG_NAMES = {wire.FLAG_ACK_REQ: "ack_req", wire.FLAG_IS_ACK: "is_ack"}
@@ -31,7 +32,7 @@ ERROR_NAMES = {
 }
 
 
-class FrameJsonError(ValueError):
+class FrameJsonError(VitrineError, ValueError):
     """A JSON frame object that cannot be encoded; the message says which key and why."""
 
 
@@ -77,10 +78,18 @@ def json_to_frame(obj: Any, default_seq: int) -> bytes:
             f"version={version!r}: allowed integer 0..255 (this build speaks protocol "
             f"version {wire.PROTOCOL_VERSION}, the default)"
         )
-    ours = version == wire.PROTOCOL_VERSION
     seq = obj.get("seq", default_seq)
     if not _is_int(seq) or not 0 <= seq <= 0xFFFF:
         raise FrameJsonError(f"seq={seq!r}: allowed integer 0..65535")
+    flags = _flags_of(obj)
+    payload = _payload_of(obj, typ, version)
+    try:
+        return wire.encode_frame(typ, seq, flags, payload, version)
+    except wire.WireError as err:
+        raise FrameJsonError(str(err)) from err
+
+
+def _flags_of(obj: dict[str, Any]) -> int:
     flags = 0
     names = obj.get("flags", [])
     if not isinstance(names, list):
@@ -92,6 +101,12 @@ def json_to_frame(obj: Any, default_seq: int) -> bytes:
         if bit is None:
             raise FrameJsonError(f"flag {name!r}: allowed {', '.join(FLAG_NAMES.values())}")
         flags |= bit
+    return flags
+
+
+def _payload_of(obj: dict[str, Any], typ: int, version: int) -> bytes:
+    # From the fields (this protocol version's table only), else payload_hex, else empty.
+    ours = version == wire.PROTOCOL_VERSION
     fields = obj.get("fields")
     if fields is not None:
         if not ours:
@@ -99,20 +114,15 @@ def json_to_frame(obj: Any, default_seq: int) -> bytes:
                 f"version={version}: fields are encoded by protocol version "
                 f"{wire.PROTOCOL_VERSION}'s message table only; give payload_hex instead"
             )
-        payload = _payload_from_fields(typ, fields)
-    elif isinstance(obj.get("payload_hex"), str):
+        return _payload_from_fields(typ, fields)
+    if isinstance(obj.get("payload_hex"), str):
         try:
-            payload = bytes.fromhex(obj["payload_hex"])
+            return bytes.fromhex(obj["payload_hex"])
         except ValueError as err:
             raise FrameJsonError(f"payload_hex: not hex ({err})") from err
-    else:
-        payload = b""
-        if ours and wire.message_name(typ) and wire.message_fields(typ):
-            raise FrameJsonError(f"{wire.message_name(typ)} needs fields or payload_hex")
-    try:
-        return wire.encode_frame(typ, seq, flags, payload, version)
-    except wire.WireError as err:
-        raise FrameJsonError(str(err)) from err
+    if ours and wire.message_name(typ) and wire.message_fields(typ):
+        raise FrameJsonError(f"{wire.message_name(typ)} needs fields or payload_hex")
+    return b""
 
 
 def _type_of(obj: dict[str, Any]) -> int:

@@ -21,7 +21,10 @@ import serial_asyncio_fast
 
 from vitrine.link.errors import PortError
 
-DEFAULT_BAUD = 921600  # ignored by USB-CDC and pseudo-terminals; UART bridges honour it
+# The one default baud rate: LinkSettings and the config's [link] baudrate take it. USB-CDC,
+# sockets and pseudo-terminals ignore it; a USB-serial bridge runs at it, so a board behind
+# one (a UART link) is opened at the baud its description names instead (link.boards).
+DEFAULT_BAUD = 921_600
 _THREAD_READ_TIMEOUT_S = 0.05
 
 _FD_SCHEMES = ("", "file")  # plain paths

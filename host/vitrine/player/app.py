@@ -23,6 +23,7 @@ from vitrine.bus import EventBus, Subscription
 from vitrine.engine.actions import parse_action
 from vitrine.engine.errors import ActionError
 from vitrine.engine.events import ViewChanged
+from vitrine.errors import shown
 from vitrine.player.reports import PlayerReports, UnknownMessageReport
 from vitrine.tasks import stop_task
 from vitrine.web.clients import REMOTE_HINT, REMOTE_REFUSED, is_local
@@ -320,9 +321,7 @@ def _refused(kind: str, err: ValidationError) -> dict[str, Any]:
     elif first["type"] == "extra_forbidden":
         problem = f"{field} is not a field of {kind}"
     else:
-        given = repr(first["input"])
-        given = given if len(given) <= 80 else given[:77] + "..."
-        problem = f"{field} = {given}: {first['msg']}"
+        problem = f"{field} = {shown(first['input'], 80)}: {first['msg']}"
     return {
         "type": "error",
         "code": "bad_message",

@@ -47,14 +47,14 @@ async def tell_service_manager(
     status: Callable[[], str],
     problem: Callable[[], str | None] = lambda: None,
     *,
-    notifier: Notifier | None = None,
     environ: Mapping[str, str] = os.environ,
     status_every_s: float = STATUS_EVERY_S,
 ) -> None:
     """Until cancelled: READY=1 with STATUS= once `ready` is set; then STATUS= whenever
     status() changes and WATCHDOG=1 every $WATCHDOG_USEC/2 while problem() finds none;
-    STOPPING=1 when cancelled. Returns at once when systemd is not listening."""
-    notifier = notifier or Notifier.from_environment(environ)
+    STOPPING=1 when cancelled. Returns at once when systemd is not listening (environ: the
+    process environment, where systemd names its socket and the watchdog period)."""
+    notifier = Notifier.from_environment(environ)
     if not notifier.enabled:
         return
     interval_s = watchdog_interval_s(environ)

@@ -25,6 +25,7 @@ HOME_ROOTS = (Path("/home"), Path("/root"), Path("/run/user"))
 _USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")  # Debian's NAME_REGEX, without "$"
 _DISPLAY = re.compile(r"[A-Za-z0-9_.-]*:\d+(\.\d+)?")
 _PLACEHOLDER = re.compile(r"@([A-Z_]+)@")
+_MAX_PORT = 65535
 
 
 class ServiceError(VitrineError):
@@ -96,9 +97,9 @@ def _user(what: str, name: str) -> str:
 
 
 def _values(values: UnitValues) -> dict[str, str]:
-    if not 1 <= values.http_port <= 65535:
+    if not 1 <= values.http_port <= _MAX_PORT:
         raise ServiceError(
-            f"[http] port = {values.http_port}: the kiosk needs a fixed port, 1..65535 "
+            f"[http] port = {values.http_port}: the kiosk needs a fixed port, 1..{_MAX_PORT} "
             "(0, any free port, cannot be shown by a browser started separately)"
         )
     if not _DISPLAY.fullmatch(values.display):

@@ -10,7 +10,7 @@ What it emulates:
   EXIT_WDT, and the simulation restarts it with reset cause wdt).
 - reset(): a soft reset (ends the process with EXIT_SOFT_RESET).
 - reset_to_repl(): the console's `repl` (ends the process with EXIT_REPL; the simulation keeps
-  the board stopped "at the REPL" until its reset button, see vitrine.sim.manager).
+  the board stopped "at the REPL" until its reset button, see vitrine.sim.virtual_board).
 - the link port: one end of a socket pair whose other end is the simulated cable (a
   pseudo-terminal on the host); writes that do not fit are dropped, as a UART's would be.
 - Ctrl-C disabling on USB-CDC while the protocol runs (recorded in kbd_intr_disabled).

@@ -14,7 +14,7 @@ After a reset (mpremote's `reset`, machine.reset(), a watchdog) or at power-on t
 boot.py and main.py, so a flashed Vitrine firmware starts and speaks the wire protocol on the
 same pty (see tools/repl_board.mjs for what the board emulates for it).
 
-    async with ReplBoard(fs_size=64 * 1024) as board:
+    async with ReplBoard(ReplOptions(fs_size=64 * 1024)) as board:
         subprocess.run(["mpremote", "connect", board.port, "fs", "ls"])
 """
 
@@ -26,9 +26,11 @@ import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vitrine.errors import VitrineError
 from vitrine.sim.cable import PtyCable
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,7 +39,7 @@ NODE_PACKAGE = ROOT / "node_modules" / "@micropython" / "micropython-webassembly
 STOP_TIMEOUT_S = 5.0
 
 
-class ReplBoardError(RuntimeError):
+class ReplBoardError(VitrineError):
     """The board could not be started (no Node.js, no MicroPython package) or it died."""
 
 
@@ -52,27 +54,49 @@ def why_unavailable() -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class ReplOptions:
+    """What a virtual MicroPython board is like (None: tools/repl_board.mjs's default)."""
+
+    fs_size: int | None = None  # bytes of filesystem
+    heap: int | None = None  # bytes of MicroPython heap
+    raw_paste: bool = True  # False: the raw REPL refuses raw-paste mode, as older ports do
+    window: int | None = None  # raw-paste flow-control window, bytes
+    mpy: int | None = None  # fault: sys.implementation._mpy says this
+    baud: int | None = None  # pace the host's bytes as a serial line of this rate would
+
+    def args(self) -> list[str]:
+        """The board script's command-line options for these."""
+        args = []
+        for flag, value in (
+            ("--fs-size", self.fs_size),
+            ("--heap", self.heap),
+            ("--window", self.window),
+        ):
+            if value is not None:
+                args += [flag, str(value)]
+        if not self.raw_paste:
+            args.append("--no-raw-paste")
+        if self.baud:
+            args += ["--baud", str(self.baud)]
+        if self.mpy is not None:
+            args += ["--mpy", str(self.mpy)]
+        return args
+
+
 class ReplBoard:
-    """One virtual MicroPython board behind a pty; start()/stop() or `async with`."""
+    """One virtual MicroPython board behind a pty; start()/stop() or `async with`. state: the
+    file its filesystem is kept in (default: a temporary one); link_path: a stable symlink to
+    its pty (default: beside the state)."""
 
     def __init__(
         self,
+        options: ReplOptions | None = None,
         *,
-        fs_size: int | None = None,
         state: Path | None = None,
-        heap: int | None = None,
-        raw_paste: bool = True,
-        window: int | None = None,
         link_path: Path | None = None,
-        baud: int | None = None,
-        mpy: int | None = None,
     ) -> None:
-        self.fs_size = fs_size
-        self.baud = baud  # pace the host's bytes as a serial line of this rate would
-        self.mpy = mpy  # fault: sys.implementation._mpy says this
-        self.heap = heap
-        self.raw_paste = raw_paste
-        self.window = window
+        self.options = options or ReplOptions()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._given = (state, link_path)
         self._state = state
@@ -158,20 +182,7 @@ class ReplBoard:
     # -- the board process ----------------------------------------------------------------
 
     def _command(self) -> list[str]:
-        cmd = ["node", str(SCRIPT), "--state", str(self.state_path)]
-        if self.fs_size is not None:
-            cmd += ["--fs-size", str(self.fs_size)]
-        if self.heap is not None:
-            cmd += ["--heap", str(self.heap)]
-        if self.window is not None:
-            cmd += ["--window", str(self.window)]
-        if not self.raw_paste:
-            cmd.append("--no-raw-paste")
-        if self.baud:
-            cmd += ["--baud", str(self.baud)]
-        if self.mpy is not None:
-            cmd += ["--mpy", str(self.mpy)]
-        return cmd
+        return ["node", str(SCRIPT), "--state", str(self.state_path), *self.options.args()]
 
     async def _power_on(self) -> None:
         assert self.cable is not None
@@ -235,13 +246,8 @@ class ReplBoard:
 
 async def serve(fs_size: int | None, state: Path | None, baud: int | None = None) -> None:
     """`vitrine sim repl-board`: one board until cancelled (Ctrl-C)."""
-    board = ReplBoard(fs_size=fs_size, state=state, baud=baud)
-    try:
-        await board.start()
-    except ReplBoardError as err:
-        from vitrine.errors import VitrineError
-
-        raise VitrineError(str(err)) from err
+    board = ReplBoard(ReplOptions(fs_size=fs_size, baud=baud), state=state)
+    await board.start()
     try:
         info = board.info
         print(

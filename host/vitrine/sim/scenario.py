@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from vitrine.errors import ConfigError
-from vitrine.hardware import frame_config, load_frame
+from vitrine.hardware import BEAMS, frame_config, load_frame
 from vitrine.sim.glass import Finger, Noise
 
 # The fan of a frame given only by its size: two pairs of oblique beams at about these slopes
 # (receiver displacement over the beam's length), as the shipped descriptions have.
 DEFAULT_SLOPES = {"x": (0.25, 0.5), "y": (0.18, 0.28)}
+_PATH_POINT = ("t_ms", "x_mm", "y_mm")  # one point of a finger's path
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,10 @@ def frame_from_size(width_mm: float, height_mm: float, pitch_mm: float) -> dict[
     frame: dict[str, Any] = {"width_mm": float(width_mm), "height_mm": float(height_mm)}
     for axis, span, across in (("x", width_mm, height_mm), ("y", height_mm, width_mm)):
         count = int(span // pitch_mm)
-        if not 8 <= count <= 256:
+        if not BEAMS[0] <= count <= BEAMS[1]:
             raise ConfigError(
                 f"frame: {axis} axis of {span:g} mm at pitch {pitch_mm:g} mm has {count} beams,"
-                " allowed 8..256"
+                f" allowed {BEAMS[0]}..{BEAMS[1]}"
             )
         near, far = (
             min(round(slope * across / pitch_mm), count // 2 - 1) for slope in DEFAULT_SLOPES[axis]
@@ -191,7 +192,7 @@ def _parse(data: Any, base: Path | None) -> Scenario:
             raise ConfigError(f"{where}.path: allowed a non-empty list of [t_ms, x_mm, y_mm]")
         points = []
         for i, p in enumerate(path):
-            if not isinstance(p, list) or len(p) != 3:
+            if not isinstance(p, list) or len(p) != len(_PATH_POINT):
                 raise ConfigError(f"{where}.path[{i}]={p!r}: allowed [t_ms, x_mm, y_mm]")
             t = _number(f"{where}.path[{i}][0]", p[0], 0, 86_400_000)
             if points and t < points[-1][0]:

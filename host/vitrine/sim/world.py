@@ -41,6 +41,8 @@ from typing import Any, Protocol, TextIO
 from vitrine.sim.board import SimLedStrip
 from vitrine.sim.glass import Finger, Glass, Noise
 
+_FINGER = ("x_mm", "y_mm", "diameter_mm")  # a finger on the channel: a list of these
+
 
 class _HasGlass(Protocol):
     glass: Glass | None
@@ -103,7 +105,7 @@ def fingers_line(fingers: Iterable[Finger]) -> bytes:
 
 
 def _finger(item: Any) -> Finger:
-    if not isinstance(item, list) or len(item) != 3:
+    if not isinstance(item, list) or len(item) != len(_FINGER):
         raise ValueError(f"{item!r} is not [x_mm, y_mm, diameter_mm]")
     if not all(
         isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in item

@@ -186,16 +186,8 @@ class _Calibration:
     def take(self, text: str | None) -> dict[str, Any] | None:
         """A client message: published when it is a calibration message (nothing to answer),
         otherwise the error to answer it with."""
-        if text is None or len(text) > MAX_CLIENT_MESSAGE_CHARS:
-            return _error(IGNORED)
-        try:
-            message = decode_json(text)
-        except ValueError:
-            return _error(IGNORED)
-        if not isinstance(message, dict) or message.get("type") not in (
-            "calibration",
-            "calibration_done",
-        ):
+        message = _calibration_message(text)
+        if message is None:
             return _error(IGNORED)
         if not self.allowed:
             return _error(f"{message['type']} message refused: {REMOTE_HINT}")
@@ -228,6 +220,20 @@ class _Calibration:
 
 def _error(text: str) -> dict[str, Any]:
     return {"type": "error", "error": text}
+
+
+def _calibration_message(text: str | None) -> dict[str, Any] | None:
+    # A client's text as a calibration message (a JSON object of one of their types, not
+    # checked further), or None for anything else.
+    if text is None or len(text) > MAX_CLIENT_MESSAGE_CHARS:
+        return None
+    try:
+        message = decode_json(text)
+    except ValueError:
+        return None
+    if isinstance(message, dict) and message.get("type") in ("calibration", "calibration_done"):
+        return message
+    return None
 
 
 async def _listen(ws: WebSocket, calibration: _Calibration) -> None:

@@ -53,7 +53,7 @@ class Rig:
         self.bus = EventBus()
         self.store = EventStore.open(folder / "events.db")
         self.engine = Engine(
-            self.bus, catalog, self.store, self.config, clock=self.clock, wall=self.clock.wall
+            self.bus, catalog, self.store, self.config, (self.clock, self.clock.wall)
         )
         self.auth = AssociateAuth(associate, SECRET, clock=self.clock.wall)
         self.app = FastAPI()

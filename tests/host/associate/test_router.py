@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.host.associate.rig import KIOSK_TOKEN, PIN, Rig, variant_skus
 from tests.host.engine.harness import sample_catalog
-from vitrine.associate.app import COOKIE, MAX_BODY_BYTES
+from vitrine.associate.http import COOKIE, MAX_BODY_BYTES
 from vitrine.engine.config import AssociateConfig
 
 

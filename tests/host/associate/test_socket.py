@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from tests.host.associate.rig import KIOSK_TOKEN, PIN, Rig, variant_skus
-from vitrine.associate.app import COOKIE, MAX_WS_MESSAGE_BYTES
+from vitrine.associate.http import COOKIE
+from vitrine.associate.live import MAX_WS_MESSAGE_BYTES
 from vitrine.engine.events import RequestsChanged
 
 WS = "/associate/ws"

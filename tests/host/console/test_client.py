@@ -18,6 +18,7 @@ from vitrine.console import (
     ConsoleRefused,
     ConsoleUnavailable,
     PortBusy,
+    Waits,
 )
 from vitrine.console.client import MAX_LINE
 from vitrine.link.board import LinkSettings
@@ -175,7 +176,7 @@ async def test_a_reboot_that_shows_no_reset_on_the_link_is_reported(
     # In this process the firmware's reset only records its exit code: the link stays up.
     async with (
         board_factory("touch") as board,
-        ConsoleClient(board.url, reconnect_wait_s=0.5) as console,
+        ConsoleClient(board.url, waits=Waits(reconnect_s=0.5)) as console,
     ):
         with pytest.raises(ConsoleUnavailable, match=r"showed no reset within 0\.5 s"):
             await console.run("reboot --yes")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from vitrine.console import ConsoleClient
-from vitrine.console.script import run_script, split_lines
+from vitrine.console.script import Streams, run_script, split_lines
 from vitrine.sim.glass import Noise
 
 from .conftest import BoardFactory
@@ -15,7 +15,7 @@ from .conftest import BoardFactory
 async def script(url: str, lines: list[str], **kwargs: bool) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     async with ConsoleClient(url) as console:
-        code = await run_script(console, lines, out=out, err=err, **kwargs)
+        code = await run_script(console, lines, streams=Streams(out, err), **kwargs)
     return code, out.getvalue(), err.getvalue()
 
 

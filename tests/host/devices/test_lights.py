@@ -21,7 +21,7 @@ from vitrine.devices.lights import (
 )
 from vitrine.hardware import board_config, load_boards
 from vitrine.link.board import BoardLink
-from vitrine.link.boards import Boards
+from vitrine.link.boards import BoardPorts, Boards
 from vitrine.tasks import stop_task
 from vitrine_fw import config as fw_config
 from vitrine_fw import wire
@@ -66,7 +66,7 @@ async def host(
 ) -> AsyncIterator[Host]:
     """The daemon's side: the boards, the facade running, a subscription to its results."""
     bus = EventBus()
-    boards = Boards(bus, FAST, pinned=pinned)
+    boards = Boards(bus, FAST, BoardPorts(pinned=pinned or {}))
     lights = Lights(bus, boards, config or LightingConfig())
     tasks = [asyncio.create_task(boards.run()), asyncio.create_task(lights.run())]
     try:

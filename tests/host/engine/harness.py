@@ -71,8 +71,7 @@ class Rig:
             self.catalog,
             self.store,
             self.config,
-            clock=self.clock,
-            wall=self.clock.wall,
+            (self.clock, self.clock.wall),
         )
 
     def restart(self) -> Engine:

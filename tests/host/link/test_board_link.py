@@ -229,7 +229,8 @@ async def test_closing_a_link_on_purpose_is_not_reported_as_a_loss(firmware_boar
         task = asyncio.create_task(link.run())
         await link.wait_up(5)
         await link.close()
-        await asyncio.wait_for(task, 2)
+        async with asyncio.timeout(2):
+            await task
         assert sub.drain() == []
     assert link.state == LinkState.CLOSED
     assert link.counters.link_losses == 0

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import pty
+import select
+import termios
+import tty
+from collections.abc import Iterator
 
 from vitrine.bus import EventBus
 from vitrine.link.board import BoardLink, LinkState
-from vitrine.link.boards import Boards
+from vitrine.link.boards import BoardPorts, Boards
+from vitrine.link.ports import DEFAULT_BAUD
 from vitrine.tasks import stop_task
 
 from .peers import FAST, FakeBoard
@@ -17,9 +25,7 @@ def discovering(scan) -> Boards:
     return Boards(
         EventBus(),
         FAST,
-        usb_ids={(0x2E8A, 0x0005)},
-        discover_usb=True,
-        scan_interval_s=0.05,
+        BoardPorts(usb_ids={(0x2E8A, 0x0005)}, discover_usb=True, scan_interval_s=0.05),
         scan=scan,
     )
 
@@ -79,9 +85,7 @@ async def test_pinned_and_extra_ports_are_connected_without_discovery():
         boards = Boards(
             EventBus(),
             FAST,
-            pinned={"touch": touch.url},
-            extra=[lights.url],
-            discover_usb=False,
+            BoardPorts(pinned={"touch": touch.url}, extra=[lights.url], discover_usb=False),
             scan=lambda ids: (_ for _ in ()).throw(AssertionError("scanned")),
         )
         task = asyncio.create_task(boards.run())
@@ -122,3 +126,67 @@ async def test_cancelled_while_dropping_a_board_it_stops(monkeypatch):
         finally:
             await stop_task(task)
     assert boards.links == {}
+
+
+@contextlib.contextmanager
+def bridge() -> Iterator[tuple[str, int, int]]:
+    """A pseudo-terminal standing in for a serial port: its path (what the host opens), the
+    port side's fd (kept open to read the line settings the host made) and the board side's."""
+    board, port = pty.openpty()
+    tty.setraw(port)
+    try:
+        yield os.ttyname(port), port, board
+    finally:
+        os.close(port)
+        os.close(board)
+
+
+def line_baud(fd: int) -> int:
+    """The baud rate a serial line is set to."""
+    speeds = {getattr(termios, f"B{n}"): n for n in (9600, 38400, 115200, 460800, 921600)}
+    return speeds[termios.tcgetattr(fd)[5]]
+
+
+def heard(board: int) -> bool:
+    """Whether the host has written to this line (its HELLO), i.e. opened and set it up."""
+    return bool(select.select([board], [], [], 0)[0])
+
+
+async def test_a_uart_board_is_opened_at_its_descriptions_baud_the_others_at_the_default():
+    with bridge() as (lights, lights_fd, lights_board), bridge() as (touch, touch_fd, touch_board):
+        boards = Boards(
+            EventBus(),
+            FAST,
+            BoardPorts(pinned={"lights": lights, "touch": touch}, bauds={"lights": 460800}),
+        )
+        task = asyncio.create_task(boards.run())
+        try:
+            await wait_for(lambda: heard(lights_board) and heard(touch_board))
+            assert line_baud(lights_fd) == 460800
+            assert line_baud(touch_fd) == FAST.baudrate == DEFAULT_BAUD
+        finally:
+            await stop_task(task)
+
+
+async def test_a_bridge_found_on_usb_is_opened_at_its_boards_baud():
+    cp2102, rp2040 = (0x10C4, 0xEA60), (0x2E8A, 0x0005)
+    with bridge() as (uart, uart_fd, uart_board), bridge() as (native, native_fd, native_board):
+        attached = {cp2102: uart, rp2040: native}
+        boards = Boards(
+            EventBus(),
+            FAST,
+            BoardPorts(
+                discover_usb=True,
+                usb_ids={cp2102, rp2040},
+                usb_bauds={cp2102: 115200},
+                scan_interval_s=0.05,
+            ),
+            scan=lambda ids: sorted(attached[i] for i in ids),
+        )
+        task = asyncio.create_task(boards.run())
+        try:
+            await wait_for(lambda: heard(uart_board) and heard(native_board))
+            assert line_baud(uart_fd) == 115200
+            assert line_baud(native_fd) == DEFAULT_BAUD
+        finally:
+            await stop_task(task)

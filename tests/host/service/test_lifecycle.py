@@ -93,7 +93,8 @@ async def test_a_blocked_event_loop_sends_no_pings(path_listener: Listener) -> N
 
 async def test_without_systemd_it_returns_at_once() -> None:
     ready = asyncio.Event()
-    await asyncio.wait_for(tell_service_manager(ready, lambda: "", environ={}), 1)
+    async with asyncio.timeout(1):
+        await tell_service_manager(ready, lambda: "", environ={})
 
 
 async def test_first_stopped_names_the_task_and_its_error() -> None:

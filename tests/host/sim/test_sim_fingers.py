@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from vitrine.sim.glass import Finger, Noise
-from vitrine.sim.manager import BoardOptions, Simulation, VirtualBoard
+from vitrine.sim.manager import Simulation
+from vitrine.sim.virtual_board import BoardOptions, VirtualBoard
 from vitrine.sim.world import noise_json
 
 ECHO_BOARD = Path(__file__).with_name("echo_board.py")
@@ -34,7 +35,8 @@ class Heard:
             self._lines.put_nowait(line.decode())
 
     async def next(self, timeout: float = 3.0) -> str:
-        return await asyncio.wait_for(self._lines.get(), timeout)
+        async with asyncio.timeout(timeout):
+            return await self._lines.get()
 
 
 def world(*fingers: tuple[float, float, float]) -> str:

@@ -5,22 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from vitrine.firmware import build_hash
+from vitrine.sim.control import FAULTS, ControlClient, request
+from vitrine.sim.errors import SimError
 from vitrine.sim.glass import Finger
-from vitrine.sim.manager import (
-    FAULTS,
-    ControlClient,
-    SimError,
-    Simulation,
-    default_state_dir,
-    request,
-)
+from vitrine.sim.manager import Simulation
 
 ROLES = ["beacon", "lights", "presence", "touch"]
 
@@ -176,22 +170,6 @@ async def test_replug_and_unplug_move_the_cable(sim: Simulation, tmp_path: Path)
     assert status["presence"]["bytes_to_host"] == 32
 
 
-async def test_request_without_a_simulation_says_how_to_start_one(tmp_path: Path) -> None:
-    with pytest.raises(SimError) as info:
-        await request(tmp_path, {"op": "status"}, timeout=1)
-    text = str(info.value)
-    assert text.startswith(f"no simulation running in {tmp_path} (")
-    assert text.endswith("start one with: vitrine sim")
-
-
-async def test_request_to_a_stale_control_socket(tmp_path: Path) -> None:
-    stale = socket.socket(socket.AF_UNIX)
-    stale.bind(str(tmp_path / "control.sock"))  # a socket file nobody listens on
-    stale.close()
-    with pytest.raises(SimError, match="start one with: vitrine sim"):
-        await request(tmp_path, {"op": "status"}, timeout=1)
-
-
 async def test_requests_over_the_control_socket(sim: Simulation, tmp_path: Path) -> None:
     # The control socket's handler, served without starting any board process.
     server = await asyncio.start_unix_server(sim._serve, path=str(sim.control_path))
@@ -209,19 +187,6 @@ async def test_requests_over_the_control_socket(sim: Simulation, tmp_path: Path)
         server.close()
         with contextlib.suppress(Exception):
             await server.wait_closed()
-
-
-async def test_a_simulation_that_hangs_up_is_a_clear_error(tmp_path: Path) -> None:
-    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readline()
-        writer.close()
-
-    server = await asyncio.start_unix_server(hang_up, path=str(tmp_path / "control.sock"))
-    try:
-        with pytest.raises(SimError, match="hung up without answering"):
-            await request(tmp_path, {"op": "status"}, timeout=2)
-    finally:
-        server.close()
 
 
 def fingers(*items: object) -> dict:
@@ -321,13 +286,3 @@ async def test_many_requests_on_one_connection(sim: Simulation, tmp_path: Path) 
         server.close()
         with contextlib.suppress(Exception):
             await server.wait_closed()
-
-
-def test_default_state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("VITRINE_SIM_DIR", str(tmp_path / "sim"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
-    assert default_state_dir() == tmp_path / "sim"
-    monkeypatch.delenv("VITRINE_SIM_DIR")
-    assert default_state_dir() == tmp_path / "run" / "vitrine-sim"
-    monkeypatch.delenv("XDG_RUNTIME_DIR")
-    assert str(default_state_dir()).startswith("/tmp/vitrine-sim-")

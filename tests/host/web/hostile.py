@@ -89,7 +89,7 @@ def build(data_dir: Path, *, remote_control: bool = False) -> Parts:
     bus = EventBus()
     catalog = Catalog.open(data_dir / "catalog.db", media)
     store = EventStore.open(data_dir / "events.db")
-    engine = Engine(bus, catalog, store, config.engine(), clock=clock, wall=clock.wall)
+    engine = Engine(bus, catalog, store, config.engine(), (clock, clock.wall))
     auth = AssociateAuth(config.associate, load_or_create_secret(data_dir / "secret.key"))
     routers = [
         player_router(engine, bus, TOUCH_TYPES, remote_control=remote_control),

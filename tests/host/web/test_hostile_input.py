@@ -43,7 +43,9 @@ from tests.host.web.hostile import (
     not_json,
     unknown_type_action,
 )
-from vitrine.associate.app import MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES, NAME_CHARS
+from vitrine.associate.api import NAME_CHARS
+from vitrine.associate.http import MAX_BODY_BYTES
+from vitrine.associate.live import MAX_WS_MESSAGE_BYTES
 from vitrine.devices.touch.events import PointerEvent
 from vitrine.player.app import MAX_MESSAGE_BYTES
 

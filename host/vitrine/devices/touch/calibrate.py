@@ -8,39 +8,31 @@ the JSON objects /ws sends (see PointerEvent.to_json), in frame millimetres and 
   alone on the glass. Its position is the median over the time held, without the first and
   last TRIM_S (the finger settling and lifting).
 - calibrate(): prompts for each target in turn until it has a steady touch, then solves; with
-  show and hide, it also has the target drawn on the mirror (through the daemon's /ws, which
-  the player draws from) while it waits for its touch.
-- calibrated_config() and write_config(): the config text with the new [[touch.calibration]]
-  (everything else in it kept: comments, sections, key order), validated before it is written
-  in place of the old file in one step.
+  a mirror, it also has the target drawn on it (through the daemon's /ws, which the player
+  draws from) while it waits for its touch.
+- report_uncalibrated(): where the touches would have landed without the calibration.
+
+The result is written into the daemon's config file by vitrine.config_file.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import math
-import os
-import stat
-import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-import tomlkit
-import tomlkit.exceptions
-from tomlkit.items import AoT, InlineTable, Table
+from typing import Any, Protocol
 
 from vitrine.devices.touch.mapping import (
     Calibration,
     CalibrationError,
     Mapping,
+    Pair,
     Point,
     solve_calibration,
 )
-from vitrine.errors import ConfigError, VitrineError
+from vitrine.errors import VitrineError
 
 CORNERS = ("top-left", "top-right", "bottom-right", "bottom-left")  # around the quadrilateral
 DEFAULT_INSET = 0.1  # targets this fraction of the display's width/height in from its corners
@@ -49,12 +41,19 @@ MAX_SPREAD_MM = 3.0  # positions while held may be at most this far apart
 TRIM_S = 0.05  # positions this close to the down and the up are left out (settling, lift-off)
 MIN_APART_MM = 20.0  # two targets' touches closer than this went to the same target
 
+INSET_LIMIT = 0.5  # an inset below this: at half the display's size the four targets meet
 MAX_SHOWN_TEXT = 200  # the most characters of text a target drawn on the mirror carries
+_ASK = "Touch and hold the centre of the target with one finger, still, then lift it."
 
-Pair = tuple[Point, Point]  # (frame mm, display px)
-# show(step, of, x, y, text): draw target `step` (from 1) of `of` at display px (x, y).
-Show = Callable[[int, int, float, float, str], Awaitable[None]]
-Hide = Callable[[], Awaitable[None]]  # no target on the mirror any more
+
+class Mirror(Protocol):
+    """Where the targets are drawn (vitrine.cli.calibrate.MirrorTargets: the daemon's /ws)."""
+
+    async def show(self, step: int, of: int, x: float, y: float, text: str) -> None:
+        """Draw target `step` (from 1) of `of` at display px (x, y), with text."""
+
+    async def hide(self) -> None:
+        """No target on the mirror any more."""
 
 
 class TouchTimeout(VitrineError):
@@ -79,8 +78,10 @@ class Target:
 
 def targets(width_px: int, height_px: int, inset: float = DEFAULT_INSET) -> list[Target]:
     """The four targets, near the display's corners, in order around them from the top-left."""
-    if not 0.0 < inset < 0.5:
-        raise ValueError(f"inset {inset!r}: allowed a fraction of the display size in (0, 0.5)")
+    if not 0.0 < inset < INSET_LIMIT:
+        raise ValueError(
+            f"inset {inset!r}: allowed a fraction of the display size in (0, {INSET_LIMIT:g})"
+        )
     left, right = width_px * inset, width_px * (1.0 - inset)
     top, bottom = height_px * inset, height_px * (1.0 - inset)
     corners = [(left, top), (right, top), (right, bottom), (left, bottom)]
@@ -230,13 +231,13 @@ def _diameter(points: list[Point]) -> float:
     # The largest distance between two of the points: between two corners of their convex
     # hull (Andrew's monotone chain), which a held finger's few hundred points make short.
     unique = sorted(set(points))
-    if len(unique) < 2:
+    if len(unique) <= 1:
         return 0.0
 
     def chain(seq: Iterable[Point]) -> list[Point]:
         out: list[Point] = []
         for p in seq:
-            while len(out) >= 2 and _turn(out[-2], out[-1], p) <= 0:
+            while len(out) > 1 and _turn(out[-2], out[-1], p) <= 0:
                 out.pop()
             out.append(p)
         return out[:-1]
@@ -267,104 +268,117 @@ async def calibrate(
     *,
     timeout: float = 60.0,
     say: Callable[[str], None] = print,
-    nominal: Mapping | None = None,
-    show: Show | None = None,
-    hide: Hide | None = None,
+    mirror: Mirror | None = None,
 ) -> Result:
     """Ask for a steady touch on each target in turn (again, with the reason, until one is
     usable), then solve the calibration and report it through say(). timeout: seconds to wait
-    for a usable touch after each prompt (TouchTimeout after that). nominal: the map without
-    calibration, to show how far off the frame was. show: called with each target (and again
-    with a refused touch's reason) before its touch is waited for, to draw it on the mirror;
-    hide: called once the targets are done with, however calibrate() ends (when show was
-    called). Raises CalibrationError when the touches give no usable map, EventStreamEnded
-    when the daemon goes away."""
+    for a usable touch after each prompt (TouchTimeout after that). mirror: each target is
+    drawn on it (again with a refused touch's reason) before its touch is waited for, and
+    hidden once the targets are done with, however calibrate() ends. Raises CalibrationError
+    when the touches give no usable map, EventStreamEnded when the daemon goes away."""
     if len(points) != len(CORNERS):
         raise ValueError(f"calibration needs {len(CORNERS)} targets, got {len(points)}")
-    reader = TouchReader(events)
+    session = _Session(TouchReader(events), len(points), timeout, say, mirror)
     holds: list[Hold] = []
-    shown = False
-
-    async def draw(target: Target, text: str) -> None:
-        nonlocal shown
-        if show is not None:
-            shown = True
-            await show(target.number, len(points), target.x, target.y, _shown_text(text))
-
     try:
         for target in points:
-            holds.append(await _measure(reader, target, holds, len(points), timeout, say, draw))
+            holds.append(await session.measure(target, holds))
     finally:
-        if shown and hide is not None:
-            await hide()
+        await session.hide()
     result = Result(tuple(points), tuple(holds), _solve(points, holds))
     say(
         f"Calibration solved: the four touches map to their targets within "
         f"{result.calibration.residual_px:.2f} px."
     )
-    if nominal is not None:
-        say("Without calibration the touches would have landed at:")
-        worst = 0.0
-        for target, hold in zip(points, holds, strict=True):
-            x, y = nominal.map(*hold.frame_mm)
-            off = math.dist((x, y), target.display_px)
-            worst = max(worst, off)
-            say(
-                f"  target {target.number} ({target.name}): ({x:.1f}, {y:.1f}) px, "
-                f"{off:.1f} px from ({target.x:g}, {target.y:g})"
-            )
-        say(f"The calibration corrects up to {worst:.1f} px at the targets.")
     return result
 
 
-async def _measure(
-    reader: TouchReader,
-    target: Target,
-    earlier: list[Hold],
-    count: int,
-    timeout: float,
-    say: Callable[[str], None],
-    show: Callable[[Target, str], Awaitable[None]],
-) -> Hold:
-    refused: str | None = None
-    while True:
+def report_uncalibrated(
+    result: Result, nominal: Mapping, say: Callable[[str], None] = print
+) -> None:
+    """Say where the touches would have landed with nominal (the frame's map without the
+    calibration), and how far that is from their targets."""
+    say("Without calibration the touches would have landed at:")
+    worst = 0.0
+    for target, hold in zip(result.targets, result.holds, strict=True):
+        x, y = nominal.map(*hold.frame_mm)
+        off = math.dist((x, y), target.display_px)
+        worst = max(worst, off)
         say(
-            f"Touch and hold target {target.number} of {count} ({target.name}) at "
-            f"({target.x:g}, {target.y:g}) px with one finger, still, for about half a "
-            "second, then lift it."
+            f"  target {target.number} ({target.name}): ({x:.1f}, {y:.1f}) px, "
+            f"{off:.1f} px from ({target.x:g}, {target.y:g})"
         )
-        if refused is None:
-            text = "Touch and hold the centre of the target with one finger, still, then lift it."
-        else:
-            text = f"Not used: {refused}. Touch and hold the target again."
-        await show(target, text)
+    say(f"The calibration corrects up to {worst:.1f} px at the targets.")
+
+
+@dataclass
+class _Session:
+    # One calibration's prompts: what is said and drawn for each target until it is touched.
+    reader: TouchReader
+    count: int  # targets
+    timeout: float  # seconds for a usable touch after each prompt
+    say: Callable[[str], None]
+    mirror: Mirror | None
+    shown: bool = False  # a target was drawn: hide() takes it away
+
+    async def show(self, target: Target, text: str) -> None:
+        if self.mirror is not None:
+            self.shown = True
+            await self.mirror.show(target.number, self.count, target.x, target.y, _shown_text(text))
+
+    async def hide(self) -> None:
+        if self.shown and self.mirror is not None:
+            await self.mirror.hide()
+
+    async def measure(self, target: Target, earlier: list[Hold]) -> Hold:
+        """The first usable touch on target: one steady finger, away from the earlier ones."""
+        refused: str | None = None
+        while True:
+            self.say(
+                f"Touch and hold target {target.number} of {self.count} ({target.name}) at "
+                f"({target.x:g}, {target.y:g}) px with one finger, still, for about half a "
+                "second, then lift it."
+            )
+            if refused is None:
+                await self.show(target, _ASK)
+            else:
+                await self.show(target, f"Not used: {refused}. Touch and hold the target again.")
+            touch = await self._hold(target)
+            if isinstance(touch, Rejected):
+                self.say(f"  Not used: {touch.reason}.")
+                refused = touch.reason
+                continue
+            refused = self._where_touched_before(target, touch, earlier)
+            if refused is None:
+                self.say(
+                    f"  Got it: ({touch.frame_mm[0]:.1f}, {touch.frame_mm[1]:.1f}) mm on the "
+                    f"frame, held {touch.held_s:.1f} s."
+                )
+                return touch
+
+    async def _hold(self, target: Target) -> Hold | Rejected:
         try:
-            async with asyncio.timeout(timeout):
-                touch = await reader.hold()
+            async with asyncio.timeout(self.timeout):
+                return await self.reader.hold()
         except TimeoutError:
             raise TouchTimeout(
                 f"no steady touch on target {target.number} ({target.name}) within "
-                f"{timeout:g} s: is the touch board connected and up (the daemon's status "
+                f"{self.timeout:g} s: is the touch board connected and up (the daemon's status "
                 "page shows it)?"
             ) from None
-        if isinstance(touch, Rejected):
-            say(f"  Not used: {touch.reason}.")
-            refused = touch.reason
-            continue
+
+    def _where_touched_before(self, target: Target, touch: Hold, earlier: list[Hold]) -> str | None:
+        # A touch where an earlier target was touched is not used: why (said, then shown with
+        # the target), or None.
         same = [n for n, h in enumerate(earlier, 1) if _apart(h, touch) < MIN_APART_MM]
         if same:
-            say(
+            self.say(
                 f"  Not used: that is where target {same[0]} was touched "
                 f"({touch.frame_mm[0]:.1f}, {touch.frame_mm[1]:.1f} mm on the frame); "
                 f"touch target {target.number}, {target.name}."
             )
-            refused = f"that is where target {same[0]} was touched"
-            continue
-        say(
-            f"  Got it: ({touch.frame_mm[0]:.1f}, {touch.frame_mm[1]:.1f}) mm on the frame, "
-            f"held {touch.held_s:.1f} s."
-        )
-        return touch
+            return f"that is where target {same[0]} was touched"
+        return None
 
 
 def _shown_text(text: str) -> str:
@@ -385,148 +399,3 @@ def _solve(points: Sequence[Target], holds: Sequence[Hold]) -> Calibration:
         )
     except CalibrationError as err:
         raise CalibrationError(f"the four touches give no usable calibration: {err}") from err
-
-
-# --- the config file ----------------------------------------------------------------------------
-
-
-def calibrated_config(text: str, pairs: Sequence[Pair], source: str = "config") -> str:
-    """The config text with its touch calibration replaced by pairs: a [[touch.calibration]]
-    table each (a [touch] section is made if there is none); comments, other sections and
-    key order stay as they were. Raises ConfigError when the text is not TOML or the result
-    is not a valid config (vitrine.config.parse_config); source names the file in messages."""
-    from vitrine.config import parse_config
-
-    if len(pairs) != len(CORNERS):
-        raise ValueError(f"calibration needs {len(CORNERS)} pairs, got {len(pairs)}")
-    newline = "\r\n" if "\r\n" in text else "\n"
-    if text and not text.endswith("\n"):
-        text += newline  # so that a table added at the end starts on a line of its own
-    try:
-        doc = tomlkit.parse(text)
-    except tomlkit.exceptions.TOMLKitError as err:
-        raise ConfigError(f"{source}: not valid TOML: {err}") from err
-    rows = [([_num(f[0]), _num(f[1])], [_num(d[0]), _num(d[1])]) for f, d in pairs]
-    touch = doc.get("touch")
-    if touch is None:
-        touch = tomlkit.table()
-        doc.append("touch", touch)
-    if not isinstance(touch, Table | InlineTable):
-        raise ConfigError(f"{source}: touch must be a table ([touch]), not {type(touch).__name__}")
-    old = touch.get("calibration")
-    if isinstance(touch, InlineTable):  # touch = { ... }: the calibration goes inline too
-        array = tomlkit.array()
-        for frame_mm, display_px in rows:
-            inline = tomlkit.inline_table()
-            inline.update({"frame_mm": frame_mm, "display_px": display_px})
-            array.append(inline)
-        touch["calibration"] = array
-    elif isinstance(old, AoT):
-        # New tables where the old ones were: after the comments before them, and before
-        # whatever followed them; a blank line after each, as tomlkit writes new ones.
-        count = len(old)
-        for table in _tables(rows):
-            table.add(tomlkit.nl())
-            old.append(table)
-        for _ in range(count):
-            del old[0]
-    else:
-        if old is not None:
-            del touch["calibration"]
-        aot = tomlkit.aot()
-        for table in _tables(rows):
-            aot.append(table)
-        aot[-1].add(tomlkit.nl())  # a blank line before whatever comes next
-        touch["calibration"] = aot
-    result = tomlkit.dumps(doc)
-    if result.endswith(newline * 2) and not text.endswith(newline * 2):
-        result = result[: -len(newline)]  # no blank line added at the end of the file
-    config = parse_config(result, f"{source} (with the new calibration)")
-    # The schema must see exactly the pairs written (not, say, a table it does not read).
-    expected = [((f[0], f[1]), (d[0], d[1])) for f, d in rows]
-    if config.touch.calibration_pairs() != expected:
-        raise ConfigError(f"{source}: could not place the calibration under [touch]")
-    return result
-
-
-def _tables(rows: list[tuple[list[float], list[float]]]) -> list[Table]:
-    tables = []
-    for frame_mm, display_px in rows:
-        table = tomlkit.table()
-        table.update({"frame_mm": frame_mm, "display_px": display_px})
-        tables.append(table)
-    return tables
-
-
-def _num(value: float) -> float:
-    value = float(value)
-    if not math.isfinite(value):
-        raise ConfigError(f"calibration value {value!r}: allowed a finite number")
-    return round(value, 2) + 0.0  # + 0.0: no -0.0 in the file
-
-
-def read_config(path: Path) -> str:
-    """The config file's text, exactly (line endings too); raises ConfigError naming it."""
-    try:
-        return path.read_bytes().decode("utf-8")
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read: {err.strerror}") from err
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"{path}: not UTF-8 text ({err})") from err
-
-
-def write_calibration(path: Path, pairs: Sequence[Pair]) -> str:
-    """Put the calibration into the config file (calibrated_config, then write_config);
-    returns the new text. Raises ConfigError, and leaves the file as it was, when the file
-    cannot be read or the result would not be a valid config."""
-    text = read_config(path)
-    new_text = calibrated_config(text, pairs, str(path))
-    write_config(path, new_text, expected=text)
-    return new_text
-
-
-def write_config(path: Path, text: str, *, expected: str | None = None) -> None:
-    """Replace the config file's content with text in one step: a temporary file next to it,
-    with its mode (and owner, where allowed), renamed over it; a symlink's target is
-    replaced, not the link. The text must be a valid config, and the file must still hold
-    expected when that is given; otherwise ConfigError, and nothing is written."""
-    from vitrine.config import parse_config
-
-    parse_config(text, f"{path} (new version)")
-    real = path.resolve()
-    try:
-        current = real.read_bytes().decode("utf-8")
-        st = real.stat()
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: cannot read: {getattr(err, 'strerror', err)}") from err
-    if expected is not None and current != expected:
-        raise ConfigError(
-            f"{path}: changed while calibrating, so nothing was written; calibrate again"
-        )
-    try:
-        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
-    except OSError as err:
-        raise ConfigError(
-            f"{path}: cannot write a new version next to it in {real.parent}: {err.strerror}"
-        ) from err
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        with contextlib.suppress(OSError):
-            os.chown(tmp, st.st_uid, st.st_gid)
-        os.replace(tmp, real)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(err, OSError):
-            raise ConfigError(f"{path}: cannot write: {err.strerror}") from err
-        raise
-    with contextlib.suppress(OSError):  # the rename itself survives a power cut
-        dir_fd = os.open(real.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)

@@ -107,11 +107,14 @@ class TouchConfig(Section):
         """The calibrated map if there is a calibration, else the nominal one."""
         if self.calibration is not None:
             return solve_calibration(self.calibration_pairs()).mapping()
+        return self.nominal_mapping(width_mm, height_mm)
+
+    def nominal_mapping(self, width_mm: float, height_mm: float) -> Mapping:
+        """The map without calibration: the frame's active area (mm) stretched over the
+        display, turned and mirrored as configured."""
         return Mapping.nominal(
-            width_mm,
-            height_mm,
-            self.display_width_px,
-            self.display_height_px,
+            (width_mm, height_mm),
+            (self.display_width_px, self.display_height_px),
             self.rotation,
             self.mirror_x,
             self.mirror_y,

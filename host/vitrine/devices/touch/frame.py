@@ -82,29 +82,23 @@ class TouchFrame:
         t_ns = report.rx_ns
         t = t_ns * 1e-9
         self._last_rx_ns = t_ns
-        board = report.board
-        scan = report.scan
+        board, scan = report.board, report.scan
         rec = self.recognizer
         (a, b, c), (d, e, f), (g, h, i) = self._matrix
-        w_px = self._w
-        h_px = self._h
+        w_px, h_px = self._w, self._h
         prev = self._contacts
         now: dict[int, PointerEvent] = {}
         gone: list[int] = []  # lifted in this report
-        seen = 0  # contacts of prev in this report
         out: list[TouchEvent] = []
         for contact in report.contacts:
             cid = contact.id
-            x_mm = contact.x_mm
-            y_mm = contact.y_mm
+            x_mm, y_mm = contact.x_mm, contact.y_mm
             q = g * x_mm + h * y_mm + i
             x = (a * x_mm + b * y_mm + c) / q
             y = (d * x_mm + e * y_mm + f) / q
             x = 0.0 if x < 0.0 else w_px if x > w_px else x
             y = 0.0 if y < 0.0 else h_px if y > h_px else y
             old = prev.get(cid)
-            if old is not None:
-                seen += 1
             state = contact.state
             if state == _UP:
                 if old is None or cid in now:
@@ -144,13 +138,25 @@ class TouchFrame:
                 continue
             out += (rec.down if kind == "down" else rec.move)(cid, x, y, t)
             now[cid] = ev
-        if seen != len(prev):
-            for cid, old in prev.items():
-                if cid not in now and cid not in gone:  # absent from the report: lifted
-                    out.append(self._up_of(old, t_ns))
-                    out += rec.up(cid, old.x, old.y, t)
+        if prev:
+            out += self._lifted(prev, now, gone, t_ns)
         self._contacts = now
         out += rec.flush()
+        return out
+
+    def _lifted(
+        self,
+        before: dict[int, PointerEvent],
+        now: dict[int, PointerEvent],
+        gone: list[int],
+        t_ns: int,
+    ) -> list[TouchEvent]:
+        # The contacts down before a report and absent from it: lifted without an up.
+        out: list[TouchEvent] = []
+        for cid, old in before.items():
+            if cid not in now and cid not in gone:
+                out.append(self._up_of(old, t_ns))
+                out += self.recognizer.up(cid, old.x, old.y, t_ns * 1e-9)
         return out
 
     def tick(self, t_ns: int) -> list[TouchEvent]:

@@ -40,6 +40,9 @@ from vitrine.devices.touch.events import (
     Tap,
 )
 
+_PAIR_CONTACTS = 2  # contacts a pinch or a rotation follows
+_NO_SPAN_S2 = 1e-12  # velocity samples whose times vary by less than this (s^2) span no time
+
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
@@ -177,7 +180,7 @@ class GestureRecognizer:
             self._double = False
             self._last_tap = None
         pointers[pid] = _Pointer(pid, x, y, t)
-        if self._pair is None and len(pointers) >= 2:
+        if self._pair is None and len(pointers) >= _PAIR_CONTACTS:
             self._form_pair()
         return out
 
@@ -215,7 +218,7 @@ class GestureRecognizer:
         if pair is not None and (p is pair.a or p is pair.b):
             _measure(pair)  # the end carries the final values
             out += self._end_pair(t)
-            if len(self._pointers) >= 2:
+            if len(self._pointers) >= _PAIR_CONTACTS:
                 self._form_pair()
         if not self._multi:
             self._long_due = None
@@ -348,7 +351,7 @@ def _measure(pair: _Pair) -> None:
 def _velocity(samples: deque[tuple[float, float, float]]) -> tuple[float, float]:
     # Least-squares slope of x(t) and y(t); (0, 0) when the samples span no time.
     n = len(samples)
-    if n < 2:
+    if n <= 1:
         return 0.0, 0.0
     mt = sum(s[0] for s in samples) / n
     mx = sum(s[1] for s in samples) / n
@@ -359,6 +362,6 @@ def _velocity(samples: deque[tuple[float, float, float]]) -> tuple[float, float]
         stt += dt * dt
         stx += dt * (x - mx)
         sty += dt * (y - my)
-    if stt < 1e-12:
+    if stt < _NO_SPAN_S2:
         return 0.0, 0.0
     return stx / stt, sty / stt

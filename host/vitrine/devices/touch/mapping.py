@@ -22,6 +22,7 @@ import numpy as np
 from vitrine.errors import VitrineError
 
 Point = tuple[float, float]
+Pair = tuple[Point, Point]  # a calibration pair: (frame mm, display px)
 Matrix = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
 ROTATIONS = (0, 90, 180, 270)
 
@@ -30,6 +31,9 @@ ROTATIONS = (0, 90, 180, 270)
 # side) are on one line: either way the homography would amplify measurement errors wildly.
 MIN_SEPARATION = 0.02
 MIN_FLATNESS = 0.01
+CALIBRATION_POINTS = 4  # pairs a calibration is solved from: one near each corner
+_SIZE = 3  # a projective map's matrix is 3 x 3
+_SINGULAR = 1e-12  # a matrix whose determinant is smaller than this has no inverse
 
 
 class CalibrationError(VitrineError, ValueError):
@@ -43,9 +47,9 @@ class Mapping:
 
     def __init__(self, matrix: Sequence[Sequence[float]]) -> None:
         m = [[float(v) for v in row] for row in matrix]
-        if len(m) != 3 or any(len(row) != 3 for row in m):
+        if len(m) != _SIZE or any(len(row) != _SIZE for row in m):
             raise ValueError("a mapping matrix is 3x3")
-        if abs(np.linalg.det(np.array(m))) < 1e-12:
+        if abs(np.linalg.det(np.array(m))) < _SINGULAR:
             raise ValueError("a mapping matrix must be invertible")
         (self._a, self._b, self._c), (self._d, self._e, self._f), (self._g, self._h, self._i) = m
 
@@ -69,18 +73,18 @@ class Mapping:
     @classmethod
     def nominal(
         cls,
-        width_mm: float,
-        height_mm: float,
-        width_px: int,
-        height_px: int,
+        frame_mm: tuple[float, float],
+        display_px: tuple[int, int],
         rotation: int = 0,
         mirror_x: bool = False,
         mirror_y: bool = False,
     ) -> Mapping:
-        """The frame's active area stretched over the picture. rotation: how far the frame is
-        turned clockwise relative to the display, in degrees (90: the frame's origin corner is
-        at the display's top-right and its x axis points down the display). mirror_x/mirror_y
-        flip the result left-right/top-bottom."""
+        """The frame's active area (width, height in mm) stretched over the picture (width,
+        height in px). rotation: how far the frame is turned clockwise relative to the
+        display, in degrees (90: the frame's origin corner is at the display's top-right and
+        its x axis points down the display). mirror_x/mirror_y flip the result
+        left-right/top-bottom."""
+        (width_mm, height_mm), (width_px, height_px) = frame_mm, display_px
         if rotation not in ROTATIONS:
             raise ValueError(f"rotation must be one of {ROTATIONS}, not {rotation!r}")
         if min(width_mm, height_mm, width_px, height_px) <= 0:
@@ -118,12 +122,14 @@ class Calibration:
         return Mapping(self.matrix)
 
 
-def solve_calibration(pairs: Sequence[tuple[Point, Point]]) -> Calibration:
+def solve_calibration(pairs: Sequence[Pair]) -> Calibration:
     """The homography through four (frame mm, display px) pairs, listed in order around the
     quadrilateral (clockwise or counter-clockwise); raises CalibrationError for duplicate,
     collinear or twisted points."""
-    if len(pairs) != 4:
-        raise CalibrationError(f"calibration needs exactly 4 point pairs, got {len(pairs)}")
+    if len(pairs) != CALIBRATION_POINTS:
+        raise CalibrationError(
+            f"calibration needs exactly {CALIBRATION_POINTS} point pairs, got {len(pairs)}"
+        )
     src = [(float(s[0]), float(s[1])) for s, _ in pairs]
     dst = [(float(d[0]), float(d[1])) for _, d in pairs]
     _check_quad(src, "frame_mm")
@@ -183,9 +189,9 @@ def _check_quad(points: list[Point], name: str) -> None:
             )
     turns = [_cross(points[n], points[(n + 1) % 4], points[(n + 2) % 4]) > 0 for n in range(4)]
     left = sum(turns)
-    if left in (0, 4):
+    if left in (0, CALIBRATION_POINTS):  # all one way round: convex
         return
-    if left == 2:
+    if left * 2 == CALIBRATION_POINTS:  # half each way: a bow-tie
         raise CalibrationError(
             f"{name} points are in a twisted order (edges {_edges(turns)} cross): "
             "list the four corners in order around the quadrilateral"

@@ -6,11 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 import random
 import re
-import stat
-import tomllib
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,7 @@ import pytest
 
 from vitrine.cli import main
 from vitrine.cli.calibrate import MirrorTargets, default_url
-from vitrine.config import HttpConfig, load_config, parse_config
+from vitrine.config import HttpConfig
 from vitrine.devices.touch.calibrate import (
     CORNERS,
     MAX_SHOWN_TEXT,
@@ -31,18 +28,16 @@ from vitrine.devices.touch.calibrate import (
     TouchReader,
     TouchTimeout,
     calibrate,
-    calibrated_config,
+    report_uncalibrated,
     targets,
-    write_calibration,
-    write_config,
 )
-from vitrine.devices.touch.mapping import CalibrationError, Mapping, solve_calibration
-from vitrine.errors import ConfigError, VitrineError
+from vitrine.devices.touch.mapping import CalibrationError, Mapping
+from vitrine.errors import VitrineError
 
 Point = tuple[float, float]
 W_MM, H_MM = 700.0, 400.0
 TARGETS = targets(1920, 1080)
-NOMINAL = Mapping.nominal(W_MM, H_MM, 1920, 1080)
+NOMINAL = Mapping.nominal((W_MM, H_MM), (1920, 1080))
 
 
 # --- event sequences --------------------------------------------------------------------------
@@ -254,8 +249,9 @@ async def run_session(
 ) -> tuple[Result, list[str]]:
     said: list[str] = []
     result = await calibrate(
-        stream(events, then_wait=True), TARGETS, timeout=timeout, say=said.append, nominal=NOMINAL
+        stream(events, then_wait=True), TARGETS, timeout=timeout, say=said.append
     )
+    report_uncalibrated(result, NOMINAL, said.append)
     return result, said
 
 
@@ -374,13 +370,7 @@ class Log:
 
     async def session(self, events: list[dict[str, Any]], timeout: float = 5.0) -> Result:
         return await calibrate(
-            self.stream(events),
-            TARGETS,
-            timeout=timeout,
-            say=self.say,
-            nominal=NOMINAL,
-            show=self.show,
-            hide=self.hide,
+            self.stream(events), TARGETS, timeout=timeout, say=self.say, mirror=self
         )
 
 
@@ -437,9 +427,7 @@ async def test_the_targets_are_hidden_when_the_daemon_goes_away() -> None:
     log = Log()
     events = touch(1, frame_point(TARGETS[0].display_px), 0.0, 400.0)
     with pytest.raises(EventStreamEnded):
-        await calibrate(
-            stream(events), TARGETS, say=log.say, show=log.show, hide=log.hide, timeout=5
-        )
+        await calibrate(stream(events), TARGETS, say=log.say, mirror=log, timeout=5)
     assert log.of("show")[-1][1] == 2
     assert log.entries[-1] == ("hide",)
 
@@ -469,11 +457,7 @@ async def test_the_targets_are_hidden_before_touches_that_give_no_map_are_refuse
 async def test_nothing_to_hide_when_nothing_was_shown() -> None:
     log = Log()
     with pytest.raises(ValueError, match="4 targets"):
-        await calibrate(stream([]), TARGETS[:3], show=log.show, hide=log.hide)
-    touches = [
-        touch(n, frame_point(t.display_px), 1000.0 * n, 400.0) for n, t in enumerate(TARGETS, 1)
-    ]
-    await calibrate(stream(session(*touches)), TARGETS, say=log.say, hide=log.hide)
+        await calibrate(stream([]), TARGETS[:3], mirror=log)
     assert not log.of("show") and not log.of("hide")
 
 
@@ -513,185 +497,6 @@ async def test_the_command_goes_on_when_a_target_cannot_be_sent() -> None:
     assert ws.sent == []
 
 
-# --- the config file -------------------------------------------------------------------------
-
-PAIRS = [
-    ((25.31, 14.8), (192.0, 108.0)),
-    ((675.02, 19.5), (1728.0, 108.0)),
-    ((671.5, 380.25), (1728.0, 972.0)),
-    ((28.0, 376.0), (192.0, 972.0)),
-]
-NEW_CALIBRATION = """\
-[[touch.calibration]]
-frame_mm = [25.31, 14.8]
-display_px = [192.0, 108.0]
-
-[[touch.calibration]]
-frame_mm = [675.02, 19.5]
-display_px = [1728.0, 108.0]
-
-[[touch.calibration]]
-frame_mm = [671.5, 380.25]
-display_px = [1728.0, 972.0]
-
-[[touch.calibration]]
-frame_mm = [28.0, 376.0]
-display_px = [192.0, 972.0]
-"""
-HEAD = """\
-# Mirror 7, shop floor by the entrance.
-[http]
-host = "127.0.0.1"  # the player runs on this machine
-port = 8080
-
-[touch]
-frame = "32in"            # the frame model
-display_width_px = 1920
-display_height_px = 1080
-rotation = 0
-
-[touch.gestures]
-long_press_s = 0.6  # slower for the window display
-
-# Measured when the mirror was installed.
-"""
-OLD_CALIBRATION = """\
-[[touch.calibration]]
-frame_mm = [0.0, 0.0]
-display_px = [0.0, 0.0]
-[[touch.calibration]]
-frame_mm = [700.0, 0.0]
-display_px = [1920.0, 0.0]
-[[touch.calibration]]
-frame_mm = [700.0, 400.0]
-display_px = [1920.0, 1080.0]
-[[touch.calibration]]
-frame_mm = [0.0, 400.0]
-display_px = [0.0, 1080.0]
-"""
-TAIL = """
-[link]
-heartbeat_s = 1.0  # keep in step with the boards
-"""
-
-
-def test_rewrite_replaces_the_calibration_and_keeps_everything_else() -> None:
-    text = calibrated_config(HEAD + OLD_CALIBRATION + TAIL, PAIRS)
-    assert text == HEAD + NEW_CALIBRATION + TAIL
-    config = parse_config(text)
-    assert config.touch.calibration_pairs() == PAIRS
-    assert config.touch.gestures.long_press_s == 0.6
-
-
-def test_rewrite_without_a_calibration_before() -> None:
-    original = HEAD + TAIL
-    text = calibrated_config(original, PAIRS)
-    assert text == HEAD + "\n" + NEW_CALIBRATION + TAIL
-    assert parse_config(text).touch.calibration_pairs() == PAIRS
-
-
-@pytest.mark.parametrize(
-    "original",
-    [
-        "# just the port\n[http]\nport = 8081  # not 8080\n",
-        "# just the port\n[http]\nport = 8081  # not 8080",  # no newline at the end
-    ],
-)
-def test_rewrite_creates_the_touch_section(original: str) -> None:
-    text = calibrated_config(original, PAIRS)
-    assert text == original.rstrip("\n") + "\n\n" + NEW_CALIBRATION
-    config = parse_config(text)
-    assert config.http.port == 8081
-    assert config.touch.calibration_pairs() == PAIRS
-
-
-def test_rewrite_of_an_empty_file() -> None:
-    assert parse_config(calibrated_config("", PAIRS)).touch.calibration_pairs() == PAIRS
-
-
-def test_rewrite_of_an_inline_touch_table() -> None:
-    text = calibrated_config('touch = { frame = "32in" }  # inline\n', PAIRS)
-    assert text.endswith("  # inline\n")
-    assert tomllib.loads(text)["touch"]["frame"] == "32in"
-    assert parse_config(text).touch.calibration_pairs() == PAIRS
-
-
-def test_rewrite_refuses_what_would_not_validate() -> None:
-    collinear = [((x, 50.0), d) for (_, d), x in zip(PAIRS, (10.0, 20.0, 30.0, 40.0), strict=True)]
-    with pytest.raises(ConfigError, match=r"with the new calibration.*on one line"):
-        calibrated_config(HEAD + TAIL, collinear)
-    with pytest.raises(ConfigError, match=r"http.port = 99999"):
-        calibrated_config("[http]\nport = 99999\n", PAIRS)
-    with pytest.raises(ConfigError, match="not valid TOML"):
-        calibrated_config("[http\n", PAIRS)
-    with pytest.raises(ConfigError, match="touch must be a table"):
-        calibrated_config("touch = 3\n", PAIRS)
-
-
-def _files(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
-
-
-def test_write_keeps_the_mode_and_leaves_no_temporary_file(tmp_path: Path) -> None:
-    path = tmp_path / "vitrine.toml"
-    path.write_text(HEAD + OLD_CALIBRATION + TAIL)
-    path.chmod(0o640)
-    text = write_calibration(path, PAIRS)
-    assert path.read_text() == text == HEAD + NEW_CALIBRATION + TAIL
-    assert stat.S_IMODE(path.stat().st_mode) == 0o640
-    assert _files(tmp_path) == ["vitrine.toml"]
-    config = load_config(path)
-    expected = solve_calibration(PAIRS).mapping()
-    assert config.touch.mapping(W_MM, H_MM).matrix == expected.matrix
-
-
-def test_write_replaces_a_symlinks_target(tmp_path: Path) -> None:
-    (tmp_path / "etc").mkdir()
-    real = tmp_path / "etc" / "vitrine.toml"
-    real.write_text(HEAD + TAIL)
-    link = tmp_path / "vitrine.toml"
-    link.symlink_to(real)
-    write_calibration(link, PAIRS)
-    assert link.is_symlink()
-    assert load_config(real).touch.calibration_pairs() == PAIRS
-
-
-@pytest.mark.parametrize(
-    ("original", "pairs", "message"),
-    [
-        (HEAD + OLD_CALIBRATION + TAIL, [(p[0], PAIRS[0][1]) for p in PAIRS], "coincide"),
-        ("[http]\nport = 99999  # wrong\n", PAIRS, "http.port"),
-        ("[touch]\ndisplay_width_px = 'wide'\n", PAIRS, "display_width_px"),
-    ],
-)
-def test_write_refuses_and_leaves_the_file_byte_identical(
-    tmp_path: Path, original: str, pairs: list[Any], message: str
-) -> None:
-    path = tmp_path / "vitrine.toml"
-    path.write_bytes(original.encode())
-    before = os.stat(path)
-    with pytest.raises(ConfigError, match=message):
-        write_calibration(path, pairs)
-    assert path.read_bytes() == original.encode()
-    assert os.stat(path).st_ino == before.st_ino
-    assert _files(tmp_path) == ["vitrine.toml"]
-
-
-def test_write_refuses_a_file_changed_meanwhile(tmp_path: Path) -> None:
-    path = tmp_path / "vitrine.toml"
-    path.write_text(HEAD + TAIL)
-    new_text = calibrated_config(HEAD + TAIL, PAIRS)
-    path.write_text(HEAD + TAIL + "# edited by hand\n")
-    with pytest.raises(ConfigError, match="changed while calibrating"):
-        write_config(path, new_text, expected=HEAD + TAIL)
-    assert path.read_text() == HEAD + TAIL + "# edited by hand\n"
-
-
-def test_write_of_a_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"missing.toml: cannot read: No such file"):
-        write_calibration(tmp_path / "missing.toml", PAIRS)
-
-
 # --- the command, before it reaches the daemon -------------------------------------------------
 
 
@@ -718,7 +523,7 @@ def test_command_errors_before_connecting(
 ) -> None:
     config = tmp_path / ("missing.toml" if not args else "vitrine.toml")
     if args:
-        config.write_text(HEAD + TAIL)
+        config.write_text('[touch]\nframe = "32in"\n')
     assert main(["calibrate", "touch", "--config", str(config), *args]) == 2
     assert message in capsys.readouterr().err
 

@@ -18,7 +18,7 @@ CORNERS_MM = [(0.0, 0.0), (W_MM, 0.0), (W_MM, H_MM), (0.0, H_MM)]  # TL, TR, BR,
 
 def nominal(rotation: int = 0, mirror_x: bool = False, mirror_y: bool = False) -> Mapping:
     w, h = (W_PX, H_PX) if rotation in (0, 180) else (H_PX, W_PX)
-    return Mapping.nominal(W_MM, H_MM, w, h, rotation, mirror_x, mirror_y)
+    return Mapping.nominal((W_MM, H_MM), (w, h), rotation, mirror_x, mirror_y)
 
 
 def close(p: tuple[float, float], q: tuple[float, float], tol: float = 1e-6) -> bool:
@@ -67,7 +67,7 @@ def test_nominal_scales_each_axis() -> None:
 
 def test_nominal_refuses_other_rotations() -> None:
     with pytest.raises(ValueError, match="rotation must be one of"):
-        Mapping.nominal(W_MM, H_MM, W_PX, H_PX, 45)
+        Mapping.nominal((W_MM, H_MM), (W_PX, H_PX), 45)
 
 
 def keystone(x: float, y: float) -> tuple[float, float]:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.host.strategies import table_messages
 from vitrine.link.jsonframes import (
     ERROR_NAMES,
     FLAG_NAMES,
@@ -17,8 +18,6 @@ from vitrine.link.jsonframes import (
     json_to_frame,
 )
 from vitrine_fw import wire
-
-from .strategies import table_messages
 
 
 def decode_one(data: bytes) -> dict[str, Any]:

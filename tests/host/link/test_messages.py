@@ -8,10 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.host.strategies import table_messages
 from vitrine.link import messages as m
 from vitrine_fw import wire
-
-from .strategies import table_messages
 
 ORIGIN = ("board", "seq", "rx_ns")
 

@@ -12,10 +12,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from tests.host.recorder import Recorder
 from vitrine.link.errors import LinkError, PortError
 from vitrine.link.ports import _reason, open_port
-
-from .recorder import Recorder
 
 
 @pytest.fixture
@@ -44,7 +43,8 @@ async def test_loop_url_echoes_through_the_protocol() -> None:
     proto = Recorder()
     transport = await open_port("loop://", lambda: proto)
     try:
-        await asyncio.wait_for(proto.made.wait(), 1)
+        async with asyncio.timeout(1):
+            await proto.made.wait()
         transport.write(b"\x00hello\x00")
         transport.write(bytes(range(1, 256)))
         got = await proto.wait_for(7 + 255)
@@ -53,7 +53,8 @@ async def test_loop_url_echoes_through_the_protocol() -> None:
     finally:
         transport.close()
     assert transport.is_closing()
-    await asyncio.wait_for(proto.lost.wait(), 1)
+    async with asyncio.timeout(1):
+        await proto.lost.wait()
     assert proto.lost_with is None
     transport.write(b"after close")  # ignored, no error
     await asyncio.sleep(0.1)
@@ -96,7 +97,8 @@ async def test_pty_opened_twice_is_busy(pty_pair: tuple[int, str]) -> None:
         assert path in str(info.value)
     finally:
         first.close()
-    await asyncio.wait_for(proto.lost.wait(), 1)
+    async with asyncio.timeout(1):
+        await proto.lost.wait()
     second = await open_port(path, Recorder)  # free again once the first has closed
     second.close()
 
@@ -132,7 +134,8 @@ async def test_socket_url_exchanges_bytes(echo_server: tuple[str, list[bytes]]) 
         assert b"".join(received) == b"ping"
     finally:
         transport.close()
-    await asyncio.wait_for(proto.lost.wait(), 1)
+    async with asyncio.timeout(1):
+        await proto.lost.wait()
 
 
 async def test_socket_url_with_nobody_listening_is_refused() -> None:
@@ -170,14 +173,16 @@ def test_reasons_say_what_to_do(err: BaseException, start: str) -> None:
 async def test_thread_transport_reports_a_failing_port() -> None:
     proto = Recorder()
     transport = await open_port("loop://", lambda: proto)
-    await asyncio.wait_for(proto.made.wait(), 1)
+    async with asyncio.timeout(1):
+        await proto.made.wait()
     port = transport.serial  # type: ignore[attr-defined]
 
     def broken(*args: object) -> bytes:
         raise OSError("device reports readiness to read but returned no data")
 
     port.read = broken
-    await asyncio.wait_for(proto.lost.wait(), 2)
+    async with asyncio.timeout(2):
+        await proto.lost.wait()
     assert isinstance(proto.lost_with, OSError)
     assert transport.is_closing()
     with contextlib.suppress(Exception):

@@ -1,0 +1,55 @@
+"""Signing in with the store PIN, and signing out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from vitrine.associate.auth import AssociateAuth, AuthError
+from vitrine.associate.http import COOKIE, Refused, error, parse, read_json, same_origin, set_cookie
+
+
+class LoginBody(BaseModel):
+    """POST /associate/login: {"pin": "2468"}."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    pin: str = Field(min_length=1, max_length=64)
+
+
+def signin_routes(auth: AssociateAuth) -> APIRouter:
+    """POST /associate/login and /associate/logout."""
+    router = APIRouter()
+
+    @router.post("/associate/login", status_code=204)
+    async def login(request: Request) -> Response:
+        """Sign in with {"pin": "..."}: 204 and a session cookie; 401 wrong PIN; 429 with
+        Retry-After after 5 wrong PINs in a minute from one address; 403 when locked."""
+        try:
+            same_origin(request)
+            body = parse(LoginBody, await read_json(request))
+            client = request.client.host if request.client else "unknown"
+            token = auth.check_pin(body.pin, client)
+        except Refused as err:
+            return err.response()
+        except AuthError as err:
+            headers = {"Retry-After": str(err.retry_after_s)} if err.retry_after_s else None
+            return error(err.status, err.code, err.message, headers=headers)
+        response = Response(status_code=204)
+        set_cookie(response, request, token, auth.session_s)
+        return response
+
+    @router.post("/associate/logout", status_code=204)
+    async def logout(request: Request) -> Response:
+        """Sign out: the session ends and the cookie is cleared; 403 from another site."""
+        try:
+            same_origin(request)
+        except Refused as err:
+            return err.response()
+        auth.revoke(request.cookies.get(COOKIE))
+        response = Response(status_code=204)
+        response.delete_cookie(COOKIE, path="/associate", httponly=True, samesite="strict")
+        return response
+
+    return router

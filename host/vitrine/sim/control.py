@@ -1,0 +1,95 @@
+"""A running simulation's control socket, from the client's side: where it is, what it
+accepts, and ControlClient / request() to ask it. The benchmarks and `vitrine sim`'s
+sub-commands import this alone; the simulation that answers is vitrine.sim.manager.
+
+One JSON request per line, each answered with one JSON line ({"ok": true, ...} or
+{"ok": false, "error": "..."}); a connection may carry many (docs/simulator.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from vitrine.sim.errors import SimError
+
+CONTROL_SOCKET = "control.sock"  # in the state folder
+OPS = ("status", "fault", "fingers", "visitor")
+FAULTS = ("unplug", "replug", "reboot", "garbage", "stall")
+MAX_GARBAGE_BYTES = 100_000_000  # the most random bytes one `garbage` fault sends
+MAX_FINGERS = 20
+FINGER_DIAMETER_MM = (1.0, 60.0)
+DEFAULT_FINGER_DIAMETER_MM = 9.0
+
+
+def default_state_dir() -> Path:
+    """$VITRINE_SIM_DIR, else $XDG_RUNTIME_DIR/vitrine-sim, else /tmp/vitrine-sim-UID."""
+    if "VITRINE_SIM_DIR" in os.environ:
+        return Path(os.environ["VITRINE_SIM_DIR"])
+    if "XDG_RUNTIME_DIR" in os.environ:
+        return Path(os.environ["XDG_RUNTIME_DIR"]) / "vitrine-sim"
+    return Path(f"/tmp/vitrine-sim-{os.getuid()}")
+
+
+def control_path(state_dir: Path) -> Path:
+    """The control socket of the simulation whose state folder is state_dir."""
+    return state_dir / CONTROL_SOCKET
+
+
+class ControlClient:
+    """A connection to a running simulation's control socket, for one request or many."""
+
+    def __init__(
+        self, state_dir: Path, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.state_dir = state_dir
+        self._reader = reader
+        self._writer = writer
+
+    @classmethod
+    async def open(cls, state_dir: Path, timeout: float = 5.0) -> ControlClient:
+        """Connect; raises SimError when no simulation runs there."""
+        control = control_path(state_dir)
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_unix_connection(str(control))
+        except (OSError, TimeoutError) as err:
+            raise SimError(
+                f"no simulation running in {state_dir} ({err.__class__.__name__}); "
+                "start one with: vitrine sim"
+            ) from err
+        return cls(state_dir, reader, writer)
+
+    async def ask(self, payload: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
+        """One request and its reply; raises SimError when it failed or nobody answered."""
+        try:
+            self._writer.write(json.dumps(payload).encode() + b"\n")
+            await self._writer.drain()
+            async with asyncio.timeout(timeout):
+                line = await self._reader.readline()
+        except (OSError, TimeoutError) as err:
+            raise SimError(
+                f"the simulation in {self.state_dir} stopped answering ({err.__class__.__name__})"
+            ) from err
+        try:
+            reply = json.loads(line)
+        except ValueError as err:
+            raise SimError(f"the simulation in {self.state_dir} hung up without answering") from err
+        if not reply.get("ok"):
+            raise SimError(reply.get("error", "request failed"))
+        return reply
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+async def request(state_dir: Path, payload: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
+    """Send one control request to a running simulation; raises SimError when none runs."""
+    client = await ControlClient.open(state_dir, timeout)
+    try:
+        return await client.ask(payload, timeout)
+    finally:
+        client.close()

@@ -1,0 +1,507 @@
+"""One virtual board: the real firmware in its own process behind a pseudo-terminal, its
+world channel, and the faults injected into it (vitrine.sim.manager runs a set of them).
+
+The board process is started by `vitrine.sim.boot` and talks through a socket pair to this
+process, which owns the pty (the "cable"). A reset — soft, watchdog, or the reset button —
+ends the board process; it is started again with the right reset cause, as a board's boot ROM
+would. A board on native USB (`link.kind = "usb-cdc"`) also drops off the bus while it resets,
+so its pty goes away and comes back, as /dev/ttyACM0 does.
+
+Faults: unplug, replug, reboot (reset button), garbage N (N random bytes toward the host,
+between frames), stall (the firmware hangs; the watchdog resets the board).
+
+The console's `repl` resets a board into MicroPython's REPL, with the firmware stopped: the
+board process ends (EXIT_REPL), it is not started again, and the cable carries what main.py
+prints at such a boot, then a REPL prompt; bytes from the host are dropped (this board does
+not speak the REPL: `vitrine sim repl-board` does). `status` says `"at_repl": true`; the reset
+button (`fault ROLE reboot`) starts the firmware again.
+
+The world in front of the board reaches it through a second socket pair, the world channel:
+one JSON object per line (vitrine.sim.world). For a board with a touch frame, the fingers on
+its glass; they stay on the glass across resets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import os
+import random
+import signal
+import socket
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vitrine.hardware import BoardDescription, board_config
+from vitrine.sim.board import EXIT_REPL, EXIT_SOFT_RESET, EXIT_WDT
+from vitrine.sim.cable import PtyCable
+from vitrine.sim.control import (
+    DEFAULT_FINGER_DIAMETER_MM,
+    FAULTS,
+    FINGER_DIAMETER_MM,
+    MAX_FINGERS,
+    MAX_GARBAGE_BYTES,
+)
+from vitrine.sim.errors import SimError
+from vitrine.sim.glass import Finger, Noise
+from vitrine.sim.world import fingers_line, noise_json, read_strips
+from vitrine.tasks import stop_task
+from vitrine_fw.bootflag import REPL_MESSAGE
+
+log = logging.getLogger("vitrine.sim")
+
+_USB_REENUMERATE_S = 0.2  # how long a native-USB board is off the bus while it resets
+
+
+@dataclass
+class BoardOptions:
+    """Per-board simulation options."""
+
+    pose_schema: str | None = None  # "REV:HASH": pose as firmware from another message table
+    noise: Noise | None = None  # the touch glass' imperfections (default: Noise())
+    production: bool | None = None  # config.json's "production" (default: the description's)
+
+
+@dataclass
+class BoardStats:
+    boots: int = 0
+    resets: dict[str, int] = field(default_factory=dict)
+    faults: dict[str, int] = field(default_factory=dict)
+
+
+def _receive(sock: socket.socket | None) -> bytes | None:
+    """What a non-blocking socket to a board process has for us: None when nothing (yet, or
+    no socket), b"" when the other end is gone."""
+    if sock is None:
+        return None
+    try:
+        return sock.recv(65536)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
+
+
+def check_number(where: str, value: Any, lo: float, hi: float) -> float:
+    """value as a float when it is a finite number in lo..hi; raises SimError naming where."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise SimError(f"{where}={value!r}: allowed a number in {lo:g}..{hi:g}")
+    if not lo <= value <= hi:
+        raise SimError(f"{where}={value!r}: allowed {lo:g}..{hi:g}")
+    return float(value)
+
+
+def check_fingers(
+    fingers: Iterable[Finger | Mapping[str, Any]], width_mm: float, height_mm: float
+) -> tuple[Finger, ...]:
+    """Fingers for a frame of that size, as Finger objects or {"x_mm", "y_mm", "diameter_mm"}
+    mappings (diameter 9 mm unless given); raises SimError naming the field, value, allowed."""
+    if isinstance(fingers, (str, bytes, Mapping)) or not isinstance(fingers, Iterable):
+        raise SimError(
+            f"fingers={fingers!r}: allowed a list of {{x_mm, y_mm, diameter_mm}} objects"
+        )
+    items = list(fingers)
+    if len(items) > MAX_FINGERS:
+        raise SimError(f"fingers: {len(items)} given, allowed at most {MAX_FINGERS}")
+    out = []
+    keys = ("x_mm", "y_mm", "diameter_mm")
+    for n, item in enumerate(items):
+        where = f"fingers[{n}]"
+        raw = dataclasses.asdict(item) if isinstance(item, Finger) else item
+        if not isinstance(raw, Mapping):
+            raise SimError(f"{where}={raw!r}: allowed an object with keys {', '.join(keys)}")
+        unknown = sorted(set(raw) - set(keys), key=str)
+        if unknown:
+            raise SimError(f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(keys)}")
+        for key in ("x_mm", "y_mm"):
+            if key not in raw:
+                raise SimError(f"{where}.{key}: missing")
+        out.append(
+            Finger(
+                check_number(f"{where}.x_mm", raw["x_mm"], 0, width_mm),
+                check_number(f"{where}.y_mm", raw["y_mm"], 0, height_mm),
+                check_number(
+                    f"{where}.diameter_mm",
+                    raw.get("diameter_mm", DEFAULT_FINGER_DIAMETER_MM),
+                    *FINGER_DIAMETER_MM,
+                ),
+            )
+        )
+    return tuple(out)
+
+
+class VirtualBoard:
+    """One virtual board: its process, its cable, its world channel, its faults."""
+
+    # The board's power-on: the process started (and restarted after each reset) for it.
+    boot_command: tuple[str, ...] = (sys.executable, "-m", "vitrine.sim.boot")
+
+    def __init__(
+        self,
+        description: BoardDescription,
+        state_dir: Path,
+        build: str,
+        seed: int,
+        options: BoardOptions | None = None,
+    ) -> None:
+        self.description = description
+        self.role = description.role
+        self.options = options or BoardOptions()
+        self.config = board_config(description, build, production=self.options.production)
+        self.uid = hashlib.sha256(f"vitrine-sim-{self.role}-{seed}".encode()).hexdigest()[:16]
+        self.cable = PtyCable(state_dir / self.role)
+        self.cable.on_host_data = self._from_host
+        self.stats = BoardStats()
+        self._rng = random.Random(seed)
+        self._proc: asyncio.subprocess.Process | None = None
+        self._sock: socket.socket | None = None
+        self._world: socket.socket | None = None  # our end of the world channel
+        self._world_partial = b""  # the rest of a line the channel took only part of
+        self._world_next: bytes | None = None  # the newest line, waiting for the channel
+        self._fingers: tuple[Finger, ...] = ()
+        self._world_rx = b""  # the start of a line from the board
+        # What the board's LED strips show (vitrine.sim.world): dark until its firmware says
+        # otherwise; a reset keeps the last frame latched, as the LEDs do.
+        self._strips: list[dict[str, Any]] = [
+            {**strip, "colour": [0] * len(strip["order"]), "uniform": True, "writes": 0}
+            for strip in self.config.get("strips", [])
+        ]
+        self._epoch = time.monotonic()  # power-on, for the glass' drift
+        self._next_cause = "power_on"
+        self._stopping = False
+        self.at_repl = False  # stopped at the REPL by the console's `repl`, until a reset
+        self._watch: asyncio.Task[None] | None = None
+        self.stderr_tail: list[str] = []
+
+    @property
+    def usb(self) -> bool:
+        return self.description.link.kind == "usb-cdc"
+
+    @property
+    def path(self) -> Path:
+        return self.cable.link_path
+
+    @property
+    def frame(self) -> dict[str, Any] | None:
+        """The touch frame's config entry, for a board that has one."""
+        return self.config.get("frame")
+
+    @property
+    def fingers(self) -> tuple[Finger, ...]:
+        """The fingers on the glass now (they stay there across resets)."""
+        return self._fingers
+
+    async def start(self) -> None:
+        self.cable.plug()
+        await self._spawn()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        await self._kill()
+        if self._watch:
+            await stop_task(self._watch)
+        self.cable.close()
+
+    # --- process lifecycle -----------------------------------------------------------------
+
+    async def _spawn(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        world, world_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        args = [
+            *self.boot_command,
+            "--config",
+            json.dumps(self.config),
+            "--uid",
+            self.uid,
+            "--reset-cause",
+            self._next_cause,
+            "--link-fd",
+            str(theirs.fileno()),
+            "--parent-pid",
+            str(os.getpid()),
+            "--world-fd",
+            str(world_theirs.fileno()),
+            "--glass-epoch",
+            repr(self._epoch),
+        ]
+        if self.options.pose_schema:
+            args += ["--pose-schema", self.options.pose_schema]
+        if self.options.noise is not None:
+            args += ["--noise", noise_json(self.options.noise)]
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                *args,
+                pass_fds=[theirs.fileno(), world_theirs.fileno()],
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,  # the terminal's and the group's signals are not for boards
+            )
+        except BaseException:
+            for sock in (ours, world):
+                sock.close()
+            raise
+        finally:
+            theirs.close()
+            world_theirs.close()
+        ours.setblocking(False)
+        self._sock = ours
+        asyncio.get_running_loop().add_reader(ours, self._from_board)
+        world.setblocking(False)
+        self._world = world
+        self._world_partial, self._world_next = b"", None
+        self._world_rx = b""
+        asyncio.get_running_loop().add_reader(world, self._from_world)
+        if self._fingers:  # the fingers are still on the glass after a reset
+            self._send_world(fingers_line(self._fingers))
+        self.stats.boots += 1
+        self.stats.resets[self._next_cause] = self.stats.resets.get(self._next_cause, 0) + 1
+        self._next_cause = "soft"
+        self._watch = asyncio.create_task(self._watch_process(self._proc))
+
+    async def _watch_process(self, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stderr is not None
+        async for line in proc.stderr:
+            text = line.decode(errors="replace").rstrip()
+            self.stderr_tail = [*self.stderr_tail[-40:], text]
+            log.debug("%s: %s", self.role, text)
+        code = await proc.wait()
+        self._close_socket()
+        self._close_world()
+        if self._stopping or proc is not self._proc:
+            return
+        if code == EXIT_REPL:
+            await self._stop_at_repl()
+            return
+        if code == EXIT_WDT:
+            cause = "wdt"
+        elif code == EXIT_SOFT_RESET:
+            cause = "soft"
+        elif code == -signal.SIGKILL and self._next_cause == "hard":
+            cause = "hard"
+        elif code < 0:
+            # Killed by a signal this simulation did not send: the machine is shutting down
+            # (or someone pulled the plug by hand). A board without power stays off.
+            log.warning("%s: switched off from outside (signal %d)", self.role, -code)
+            return
+        else:  # a crash: main.py's last-resort handler resets the board
+            cause = "soft"
+            log.error("%s: firmware exited with %s", self.role, code)
+        self._next_cause = cause
+        log.info("%s: reset (%s)", self.role, cause)
+        await self._boot()
+
+    async def _boot(self) -> None:
+        """Start the firmware after a reset; a native-USB board re-enumerates meanwhile."""
+        if self.usb and self.cable.plugged:
+            self.cable.unplug()
+            await self._spawn()
+            await asyncio.sleep(_USB_REENUMERATE_S)
+            if not self.cable.plugged and not self._stopping:
+                self.cable.plug()
+        else:
+            await self._spawn()
+
+    async def _stop_at_repl(self) -> None:
+        """The board reset into the REPL: no firmware until the next reset (module docstring)."""
+        self.at_repl = True
+        log.info("%s: at the REPL (the console's repl); the reset button restarts it", self.role)
+        if self.usb and self.cable.plugged:
+            self.cable.unplug()
+            await asyncio.sleep(_USB_REENUMERATE_S)
+            if not self.cable.plugged and not self._stopping:
+                self.cable.plug()
+        self.cable.to_host(REPL_MESSAGE.encode() + b"\r\n>>> ")
+
+    async def _kill(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+        self._close_socket()
+        self._close_world()
+
+    def _close_socket(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self._sock)
+            self._sock.close()
+            self._sock = None
+
+    def _close_world(self) -> None:
+        if self._world is not None:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_writer(self._world)
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self._world)
+            self._world.close()
+            self._world = None
+        self._world_partial, self._world_next = b"", None
+
+    # --- the world in front of the board ----------------------------------------------------
+
+    def set_fingers(self, fingers: Iterable[Finger | Mapping[str, Any]]) -> tuple[Finger, ...]:
+        """Put exactly these fingers on the board's glass (an empty set lifts them all); they
+        stay there across resets until the next call. Returns them, checked."""
+        frame = self.frame
+        if frame is None:
+            raise SimError(
+                f"{self.role} has no touch frame; fingers go on a board whose description "
+                "names a frame (the touch role)"
+            )
+        self._fingers = check_fingers(fingers, frame["width_mm"], frame["height_mm"])
+        self._send_world(fingers_line(self._fingers))
+        return self._fingers
+
+    def _send_world(self, line: bytes) -> None:
+        # Every line is the whole state, so only the newest one waiting matters: a line the
+        # channel took only part of is finished first, then the newest; older ones are dropped.
+        self._world_next = line
+        self._flush_world()
+
+    def _flush_world(self) -> None:
+        sock = self._world
+        if sock is None:
+            return  # the board is off or resetting; _spawn sends the fingers again
+        while True:
+            if not self._world_partial:
+                if self._world_next is None:
+                    break
+                self._world_partial, self._world_next = self._world_next, None
+            try:
+                sent = sock.send(self._world_partial)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:  # the board process is gone: its reset will send the state again
+                self._close_world()
+                return
+            self._world_partial = self._world_partial[sent:]
+            if self._world_partial:  # the channel is full: go on when it takes more
+                asyncio.get_running_loop().add_writer(sock, self._flush_world)
+                return
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_writer(sock)
+
+    def _from_world(self) -> None:
+        # Lines back from the board: what its LED strips show (vitrine.sim.world).
+        sock = self._world
+        data = _receive(sock)
+        if data is None:
+            return
+        if not data:  # the board process is gone; its reset opens a new channel
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(sock)
+            return
+        *lines, self._world_rx = (self._world_rx + data).split(b"\n")
+        if len(self._world_rx) > 1 << 20:  # no line is that long: drop it
+            self._world_rx = b""
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                self._strips = read_strips(line)
+            except ValueError as err:
+                log.debug("%s: world: ignored %r: %s", self.role, line[:120], err)
+
+    @property
+    def strips(self) -> list[dict[str, Any]]:
+        """What the board's LED strips show now (see vitrine.sim.world for the keys)."""
+        return self._strips
+
+    # --- data between the board process and the cable ---------------------------------------
+
+    def _from_board(self) -> None:
+        data = _receive(self._sock)
+        if data is None:
+            return
+        if not data:
+            self._close_socket()
+            return
+        self.cable.to_host(data)
+
+    def _from_host(self, data: bytes) -> None:
+        sock = self._sock
+        if sock is None:
+            return  # the board is resetting: bytes on the line are lost
+        with contextlib.suppress(BlockingIOError, BrokenPipeError, ConnectionResetError):
+            sock.send(data)
+
+    # --- faults ------------------------------------------------------------------------------
+
+    async def fault(self, kind: str, arg: int | None = None) -> dict[str, Any]:
+        """Inject a fault; returns a description of what was done."""
+        if kind not in FAULTS:
+            raise SimError(f"unknown fault {kind!r}; allowed: {', '.join(FAULTS)}")
+        done = await self._inject(kind, arg)
+        self.stats.faults[kind] = self.stats.faults.get(kind, 0) + 1  # only faults carried out
+        return done
+
+    async def _inject(self, kind: str, arg: int | None) -> dict[str, Any]:
+        if kind == "unplug":
+            if not self.cable.plugged:
+                raise SimError(f"{self.role} is already unplugged")
+            self.cable.unplug()
+            return {"done": "unplugged"}
+        if kind == "replug":
+            if self.cable.plugged:
+                raise SimError(f"{self.role} is already plugged in")
+            self.cable.plug()
+            return {"done": "plugged", "tty": self.cable.tty_path}
+        if kind == "reboot":
+            self._next_cause = "hard"
+            proc = self._proc
+            if proc is not None and proc.returncode is None:
+                proc.kill()
+            elif self.at_repl:  # nothing runs: the button boots the firmware again
+                self.at_repl = False
+                await self._boot()
+            return {"done": "reset button pressed"}
+        if kind == "garbage":
+            if arg is None or not 1 <= arg <= MAX_GARBAGE_BYTES:
+                raise SimError(f"garbage needs a byte count N, 1..{MAX_GARBAGE_BYTES}")
+            if not self.cable.plugged:
+                raise SimError(f"{self.role} is unplugged")
+            self.cable.to_host(self._rng.randbytes(arg))
+            return {"done": f"{arg} random bytes sent toward the host"}
+        # stall
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            raise SimError(f"{self.role} is not running")
+        proc.send_signal(signal.SIGUSR1)
+        watchdog_s = self.description.watchdog_ms / 1000
+        return {"done": f"firmware hung; the watchdog resets it within {watchdog_s:.1f} s"}
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "path": str(self.path),
+            "tty": self.cable.tty_path,
+            "plugged": self.cable.plugged,
+            "pid": self._proc.pid if self._proc and self._proc.returncode is None else None,
+            "at_repl": self.at_repl,
+            "link": self.description.link.kind,
+            "boots": self.stats.boots,
+            "resets": self.stats.resets,
+            "faults": self.stats.faults,
+            "bytes_to_host": self.cable.to_host_bytes,
+            "bytes_from_host": self.cable.from_host_bytes,
+            "bytes_dropped": self.cable.dropped_bytes,
+            "stderr_tail": self.stderr_tail[-5:],  # the firmware's last words, after a crash
+            **({"strips": self._strips} if self._strips else {}),
+            **(
+                {
+                    "frame_mm": [self.frame["width_mm"], self.frame["height_mm"]],
+                    "fingers": [dataclasses.asdict(f) for f in self._fingers],
+                }
+                if self.frame is not None
+                else {}
+            ),
+        }
