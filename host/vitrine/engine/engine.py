@@ -54,7 +54,7 @@ from vitrine.engine.session import (
     Started,
 )
 from vitrine.engine.snapshot import Snapshots, restore
-from vitrine.engine.store import EventStore
+from vitrine.engine.store import OPEN_STATUSES, EventStore
 from vitrine.engine.worker import Worker
 from vitrine.vision.events import Expression
 
@@ -544,7 +544,13 @@ class Engine:
 
     def _refresh(self, now: float, wall: float, *, requests_changed: bool = False) -> None:
         # Publish what changed: the queue, the view (rev + 1 when its content differs), and
-        # the snapshot.
+        # the snapshot. First, whether the shopper now waits for an associate.
+        session_id = self.machine.session_id
+        waiting = session_id is not None and any(
+            r["status"] in OPEN_STATUSES
+            for r in self.store.requests(open_only=True, session_id=session_id)
+        )
+        self._apply(self.machine.set_waiting(waiting, now), now, wall)
         if requests_changed:
             self._sla = self.desk.sla_states(wall)
             self.requests_rev += 1

@@ -13,7 +13,10 @@ and show:
 - engaged: the screens the shopper navigates to. It ends after engaged_idle_s without
   interaction (timeout), when nobody is detected and nothing is touched for absent_grace_s
   (left), or when the shopper ends it (ended_by_shopper). stall_s without interaction offers
-  help; the next interaction withdraws the offer.
+  help; the next interaction withdraws the offer. While the shopper waits for an associate
+  (a request of theirs is open: set_waiting), neither the idle timeout nor the help offer
+  runs: they are changing in the fitting room or waiting as the screen told them to, and a
+  "Need a hand?" over "Sam is on the way" would ask them to call someone already coming.
 - ended: "rating" until the shopper rates or rating_s passes, then "thanks" for THANKS_S,
   then idle. Navigating from here starts a new session.
 """
@@ -114,6 +117,7 @@ class SessionMachine:
         self.offer_help: HelpReason | None = None
         self.end_reason: EndReason | None = None
         self.rated = False
+        self.waiting = False  # a request of the shopper's is open (set_waiting)
         # None: no presence source has said anything (a touch-only mirror)
         self.present: bool | None = None
         self.started_at = 0.0
@@ -200,10 +204,26 @@ class SessionMachine:
         self.thanks_since = now
         return events + self._show(Screen("thanks"), now)
 
-    def frustrated(self, now: float) -> list[Event]:
-        """Vision saw frustration: offer help (engaged only, and once until withdrawn)."""
+    def set_waiting(self, waiting: bool, now: float) -> list[Event]:
+        """Whether the shopper now waits for an associate (a request of theirs is open). While
+        they wait, no idle timeout and no help offer; an offer shown is withdrawn; when the
+        wait ends (the associate came, or the request was cancelled) the idle time counts
+        afresh from now."""
         events = self.tick(now)
-        if self.phase == "engaged" and self.offer_help is None:
+        if waiting == self.waiting:
+            return events
+        self.waiting = waiting
+        if waiting:
+            return events + self._clear_help()
+        if self.phase == "engaged":
+            self.last_interaction = now
+        return events
+
+    def frustrated(self, now: float) -> list[Event]:
+        """Vision saw frustration: offer help (engaged only, not while the shopper waits for
+        an associate already, and once until withdrawn)."""
+        events = self.tick(now)
+        if self.phase == "engaged" and self.offer_help is None and not self.waiting:
             self.offer_help = "frustrated"
             events.append(HelpChanged("frustrated"))
         return events
@@ -234,12 +254,16 @@ class SessionMachine:
                 (self.phase_since + cfg.approach_timeout_s, lambda t: self._finish("timeout", t))
             )
         elif self.phase == "engaged":
-            due.append(
-                (self.last_interaction + cfg.engaged_idle_s, lambda t: self._finish("timeout", t))
-            )
+            if not self.waiting:
+                due.append(
+                    (
+                        self.last_interaction + cfg.engaged_idle_s,
+                        lambda t: self._finish("timeout", t),
+                    )
+                )
             if self.greeting_until is not None:
                 due.append((self.greeting_until, self._greeted))
-            if self.offer_help is None and self.present is not False:
+            if self.offer_help is None and self.present is not False and not self.waiting:
                 quiet = max(self.last_interaction, self.screen_since)
                 due.append((quiet + cfg.stall_s, self._stalled))
         elif self.phase == "ended":
@@ -279,6 +303,7 @@ class SessionMachine:
         self.phase = phase
         self.started_at = self.phase_since = self.last_interaction = now
         self.offer_help = None
+        self.waiting = False
         self.end_reason = None
         self.rated = False
         self.thanks_since = None

@@ -398,6 +398,35 @@ async def test_a_stalled_shopper_is_offered_help(rig: Rig) -> None:
     assert view["offer_help"] is None
 
 
+async def test_a_shopper_waiting_for_an_associate_is_neither_offered_help_nor_timed_out(
+    rig: Rig,
+) -> None:
+    await engaged_on_product(rig)
+    await rig.act(type="request", kind="size", variant="SH-101-WHIT-M")
+    # changing in the fitting room: no touch for minutes while "on the way" shows
+    view = await rig.at(30.0)
+    assert (view["offer_help"], view["session"]["phase"]) == (None, "engaged")
+    await rig.engine.handle(frustrated(0.9))
+    assert rig.engine.view()["offer_help"] is None  # they asked already
+    view = await rig.at(600.0)
+    assert (view["offer_help"], view["session"]["phase"]) == (None, "engaged")
+    # the associate brings the size: the idle time counts afresh from then
+    (item,) = await rig.engine.requests()
+    await rig.engine.fulfil(item["id"], "Sam")
+    assert (await rig.at(29.9))["offer_help"] is None
+    assert (await rig.at(0.1))["offer_help"] == {"reason": "stalled"}
+    assert (await rig.at(14.9))["session"]["phase"] == "engaged"
+    assert (await rig.at(0.1))["session"]["phase"] == "ended"
+
+
+async def test_asking_for_an_associate_withdraws_the_help_offer(rig: Rig) -> None:
+    await engaged_on_product(rig)
+    assert (await rig.at(30.0))["offer_help"] == {"reason": "stalled"}
+    view = await rig.act(type="request", kind="help")
+    assert view["offer_help"] is None
+    assert [r["status"] for r in view["requests"]] == ["pending"]
+
+
 # -- requests ---------------------------------------------------------------------------------
 
 
@@ -877,6 +906,9 @@ async def test_a_restart_keeps_the_shoppers_screen(tmp_path: Path, catalog) -> N
     await rig.act(type="enrol", loyalty_id="M-2001")
     await rig.act(type="navigate", screen="product", sku="SH-101")
     await rig.act(type="request", kind="size", variant="SH-101-WHIT-M")
+    (request,) = rig.engine.view()["requests"]
+    # cancelled: a shopper who waits for an associate is not timed out (tested below)
+    await rig.act(type="cancel_request", id=request["id"])
     await rig.act(type="light", scene="evening")
     before = rig.engine.view()
     rig.clock.advance(10)  # the daemon restarts; 10 s pass
