@@ -43,6 +43,7 @@ from vitrine.engine.config import (
     AssociateConfig,
     AttractConfig,
     EngineConfig,
+    RetentionConfig,
     SessionConfig,
     StoreConfig,
 )
@@ -171,6 +172,7 @@ class Config(Section):
     attract: AttractConfig = AttractConfig()
     experiment: list[ExperimentConfig] = Field(default=[], max_length=32)  # [[experiment]]
     lighting: LightingConfig = LightingConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     @model_validator(mode="after")
     def _unique_experiments(self) -> Config:
@@ -190,6 +192,7 @@ class Config(Section):
             attract=self.attract,
             experiments=list(self.experiment),
             lighting=self.lighting,
+            retention=self.retention,
         )
 
 

@@ -145,6 +145,18 @@ class AttractConfig(Section):
     slot: list[AttractSlot] = Field(default_factory=list, max_length=64)
 
 
+class RetentionConfig(Section):
+    """[retention]: how long events.db keeps each kind of record, so a mirror's storage never
+    fills from it (pruned every hour, the space given back to the file system)."""
+
+    interactions_days: int = Field(default=90, ge=1, le=3650)
+    interactions_max_rows: int = Field(default=1_000_000, ge=1000, le=100_000_000)
+    # sessions, with their requests, ratings, experiment exposures and outcomes
+    sessions_days: int = Field(default=730, ge=1, le=3650)
+    # a loyalty member neither enrolled nor seen for this long is forgotten, as "forget me"
+    members_inactive_days: int = Field(default=730, ge=30, le=3650)
+
+
 class EngineConfig(BaseModel):
     """Every section the engine reads, in one object."""
 
@@ -157,6 +169,7 @@ class EngineConfig(BaseModel):
     attract: AttractConfig = Field(default_factory=AttractConfig)
     experiments: list[ExperimentConfig] = Field(default_factory=list, max_length=32)
     lighting: LightingConfig = Field(default_factory=LightingConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
     @model_validator(mode="after")
     def _unique_experiments(self) -> EngineConfig:

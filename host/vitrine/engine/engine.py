@@ -54,7 +54,7 @@ from vitrine.engine.session import (
     Started,
 )
 from vitrine.engine.snapshot import Snapshots, restore
-from vitrine.engine.store import OPEN_STATUSES, EventStore
+from vitrine.engine.store import OPEN_STATUSES, EventStore, Pruned
 from vitrine.engine.worker import Worker
 from vitrine.vision.events import Expression
 
@@ -63,6 +63,11 @@ TICK_S = 0.25  # the timers' resolution
 FRUSTRATED_CONFIDENCE = 0.6  # an Expression "frustrated" at least this sure offers help
 RECOMMENDATION_SCREENS = ("home", "product", "look")
 RECOMMENDATIONS = 4
+INTERACTION_RUN_S = 2.0  # the same interaction again within this is counted on its row
+INTERACTION_ROWS_PER_S = 5.0  # rows a session may add, sustained (no shopper taps faster)
+INTERACTION_ROWS_BURST = 50.0  # ... and at once
+PRUNE_FIRST_S = 60.0  # the first pruning of events.db after start
+PRUNE_EVERY_S = 3600.0  # ... and then this often
 LIGHT_RESEND_S = 5.0  # a lighting command unanswered this long is sent again (twice at most)
 LIGHT_RESENDS = 2
 # Actions an ended session (rating and thank-you screens) still takes; navigating starts anew.
@@ -203,7 +208,11 @@ class Engine:
         try:
             await self._worker.run(lambda: self._send_lighting(self._clock()))
             next_tick = self._clock()
+            next_prune = next_tick + PRUNE_FIRST_S
             while True:
+                if self._clock() >= next_prune:
+                    await self.prune()
+                    next_prune = self._clock() + PRUNE_EVERY_S
                 if self._clock() >= next_tick:
                     try:
                         await self.tick()
@@ -225,6 +234,38 @@ class Engine:
                 await self._worker.run(self._save_snapshot, self._clock(), self._wall(), True)
             except Exception:
                 log.exception("engine: could not save the live session on stop")
+
+    async def prune(self) -> Pruned:
+        """Remove from events.db what [retention] no longer keeps, a batch per step (a
+        shopper's action waits for one batch at most), then give the space back; what was
+        removed in all."""
+        total = Pruned()
+        try:
+            while True:
+                pruned = await self._worker.run(self._prune_batch)
+                total.interactions += pruned.interactions
+                total.sessions += pruned.sessions
+                total.members += pruned.members
+                if not pruned.more:
+                    break
+            pages = await self._worker.run(self.store.reclaim)
+        except sqlite3.Error as err:
+            log.warning("engine: could not prune events.db (%s); will try again", err)
+            return total
+        if total.interactions or total.sessions or total.members or pages:
+            log.info(
+                "engine: retention removed %d interactions, %d sessions, %d inactive members; "
+                "%d pages given back; events.db is %.1f MB",
+                total.interactions,
+                total.sessions,
+                total.members,
+                pages,
+                self.store.size_bytes() / 1e6,
+            )
+        return total
+
+    def _prune_batch(self) -> Pruned:
+        return self.store.prune(self.config.retention, self._wall(), keep=self.machine.session_id)
 
     def close(self) -> None:
         """End the engine's thread (after run() has stopped)."""
@@ -487,8 +528,29 @@ class Engine:
     def _record_interaction(
         self, kind: str, screen: str, wall: float, detail: str | None = None
     ) -> None:
-        if self.machine.session_id is not None:
-            self.store.add_interaction(self.machine.session_id, kind, screen, wall, detail)
+        # A run of the same interaction is one row with a count; distinct ones take a row each
+        # within the session's budget (a page or a client flooding the engine adds counts, not
+        # rows: the events store, and the SD card under it, do not grow with it).
+        session_id = self.machine.session_id
+        if session_id is None:
+            return
+        w = self.live.writes
+        key = (kind, screen, detail)
+        if w.row is not None and w.key == key and wall - w.at <= INTERACTION_RUN_S:
+            self.store.interaction_again(w.row, wall)
+            w.at = wall
+            return
+        tokens = INTERACTION_ROWS_BURST if w.tokens is None else w.tokens
+        tokens = min(INTERACTION_ROWS_BURST, tokens + (wall - w.tokens_at) * INTERACTION_ROWS_PER_S)
+        w.tokens_at = wall
+        if tokens < 1:
+            w.tokens = tokens
+            w.row = None  # what follows is no longer a run of the last row written
+            self.store.interaction_dropped(session_id)
+            return
+        w.tokens = tokens - 1
+        w.row = self.store.add_interaction(session_id, kind, screen, wall, detail)
+        w.key, w.at = key, wall
 
     def _expose(self, screen: str, wall: float) -> None:
         session_id = self.machine.session_id

@@ -12,6 +12,18 @@ from vitrine.engine.experiments import VariantConfig
 
 
 @dataclass
+class InteractionWrites:
+    """How the session's interactions are being written: the last row (a run of the same
+    interaction is counted on it) and the write budget (a token bucket, refilled with time)."""
+
+    row: int | None = None  # the last interaction row written
+    key: tuple[str, str, str | None] | None = None  # its (kind, screen, detail)
+    at: float = 0.0  # wall clock of its last occurrence
+    tokens: float | None = None  # rows the session may still add now (None: a full bucket)
+    tokens_at: float = 0.0  # wall clock the tokens were counted at
+
+
+@dataclass
 class LiveSession:
     """What the engine keeps of the session on the glass, besides its state machine."""
 
@@ -22,6 +34,7 @@ class LiveSession:
     assigned: dict[str, VariantConfig] = field(default_factory=dict)  # experiment -> variant
     exposed: set[str] = field(default_factory=set)  # experiments whose screen was shown
     converted: set[str] = field(default_factory=set)  # experiments whose outcome was reached
+    writes: InteractionWrites = field(default_factory=InteractionWrites)
 
 
 @dataclass

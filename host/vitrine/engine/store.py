@@ -6,6 +6,10 @@ picks up again.
 Every write is one short transaction, made before the engine shows its effect. Times are wall
 clock (seconds since the epoch). No touch positions are stored, and forgetting a member
 removes every row that names them.
+
+Nothing grows without bound: a run of the same interaction is one row with a count, and
+prune() removes what is older than [retention] says (and interactions beyond a row limit),
+giving the space back to the file system (the file is in incremental auto-vacuum mode).
 """
 
 from __future__ import annotations
@@ -13,13 +17,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from vitrine.database import Schema, open_database, write_transaction
 from vitrine.errors import VitrineError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS session (
@@ -31,17 +36,22 @@ CREATE TABLE IF NOT EXISTS session (
     ended_at REAL,
     end_reason TEXT CHECK (end_reason IN ('timeout', 'left', 'ended_by_shopper')),
     member TEXT,
-    phase TEXT NOT NULL CHECK (phase IN ('approached', 'engaged', 'ended'))
+    phase TEXT NOT NULL CHECK (phase IN ('approached', 'engaged', 'ended')),
+    interactions_dropped INTEGER NOT NULL DEFAULT 0  -- over the write budget: counted only
 );
 CREATE INDEX IF NOT EXISTS session_started ON session(started_at);
+CREATE INDEX IF NOT EXISTS session_member ON session(member);
 CREATE TABLE IF NOT EXISTS interaction (
     session TEXT NOT NULL REFERENCES session(id),
     at REAL NOT NULL,
     kind TEXT NOT NULL,
     screen TEXT NOT NULL,
-    detail TEXT
+    detail TEXT,
+    count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1),  -- the same again, within seconds
+    last_at REAL  -- the last of them (NULL: just the one)
 );
 CREATE INDEX IF NOT EXISTS interaction_session ON interaction(session);
+CREATE INDEX IF NOT EXISTS interaction_at ON interaction(at);
 CREATE TABLE IF NOT EXISTS request (
     id TEXT PRIMARY KEY,
     session TEXT NOT NULL REFERENCES session(id),
@@ -109,6 +119,19 @@ CREATE TABLE IF NOT EXISTS snapshot (
 );
 """
 
+# From version 1: a run of interactions is counted on one row; the write budget's overflow is
+# counted on the session.
+MIGRATIONS = {
+    2: """
+ALTER TABLE session ADD COLUMN interactions_dropped INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE interaction ADD COLUMN count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1);
+ALTER TABLE interaction ADD COLUMN last_at REAL;
+""",
+}
+DAY_S = 86400.0
+PRUNE_BATCH = 2000  # rows deleted per transaction (the engine's steps stay short)
+PRUNE_MEMBERS = 50  # inactive members forgotten per prune()
+
 TABLES = (
     "session",
     "interaction",
@@ -122,6 +145,26 @@ TABLES = (
     "snapshot",
 )
 OPEN_STATUSES = ("pending", "acknowledged")
+INCREMENTAL = 2  # PRAGMA auto_vacuum's value for incremental
+
+
+class RetentionRules(Protocol):
+    """What prune() keeps ([retention]: vitrine.engine.config.RetentionConfig)."""
+
+    interactions_days: int
+    interactions_max_rows: int
+    sessions_days: int
+    members_inactive_days: int
+
+
+@dataclass
+class Pruned:
+    """What one prune() removed, and whether more is left to remove."""
+
+    interactions: int = 0
+    sessions: int = 0
+    members: int = 0
+    more: bool = False
 
 
 class StoreError(VitrineError):
@@ -133,7 +176,11 @@ EVENTS = Schema(
     SCHEMA_VERSION,
     "events store",
     StoreError,
-    pragmas=("secure_delete = ON",),  # forgotten members leave no bytes behind
+    pragmas=(
+        "secure_delete = ON",  # forgotten members leave no bytes behind
+        "auto_vacuum = INCREMENTAL",  # pruned pages can go back to the file system
+    ),
+    migrations=MIGRATIONS,
 )
 
 
@@ -149,7 +196,16 @@ class EventStore:
     def open(cls, path: Path) -> EventStore:
         """Open (or create) the events store at path."""
         path = Path(path)
-        return cls(open_database(path, EVENTS), path)
+        conn = open_database(path, EVENTS)
+        if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != INCREMENTAL:
+            # A file made before auto-vacuum was asked for: rebuilt once, so that pruning can
+            # give space back from now on.
+            try:
+                conn.execute("VACUUM")
+            except sqlite3.Error as err:
+                conn.close()
+                raise StoreError(f"{path}: cannot rebuild the events store: {err}") from err
+        return cls(conn, path)
 
     def close(self) -> None:
         self._conn.close()
@@ -214,11 +270,28 @@ class EventStore:
 
     def add_interaction(
         self, session_id: str, kind: str, screen: str, at: float, detail: str | None = None
-    ) -> None:
-        """The shopper touched, gestured, typed or navigated (kind) on a screen."""
+    ) -> int:
+        """The shopper touched, gestured, typed or navigated (kind) on a screen; the row's id
+        (for again())."""
+        with write_transaction(self._conn) as conn:
+            cursor = conn.execute(
+                "INSERT INTO interaction (session, at, kind, screen, detail) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (session_id, at, kind, screen, detail),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def interaction_again(self, row_id: int, at: float) -> None:
+        """The interaction of that row happened once more, at `at`."""
         self._write(
-            "INSERT INTO interaction (session, at, kind, screen, detail) VALUES (?, ?, ?, ?, ?)",
-            (session_id, at, kind, screen, detail),
+            "UPDATE interaction SET count = count + 1, last_at = ? WHERE rowid = ?", (at, row_id)
+        )
+
+    def interaction_dropped(self, session_id: str) -> None:
+        """An interaction over the session's write budget: counted, not stored."""
+        self._write(
+            "UPDATE session SET interactions_dropped = interactions_dropped + 1 WHERE id = ?",
+            (session_id,),
         )
 
     def interactions(self, session_id: str) -> list[dict[str, Any]]:
@@ -411,13 +484,16 @@ class EventStore:
         """Remove every row naming the member, in one transaction: the member, their
         wishlist and purchases, the link from their sessions, and a snapshot holding their
         id; then the write-ahead log is checkpointed so the old pages are gone too."""
+        self._forget(loyalty_id)
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _forget(self, loyalty_id: str) -> None:
         with write_transaction(self._conn) as conn:
             conn.execute("DELETE FROM wishlist WHERE loyalty_id = ?", (loyalty_id,))
             conn.execute("DELETE FROM purchase WHERE loyalty_id = ?", (loyalty_id,))
             conn.execute("DELETE FROM member WHERE loyalty_id = ?", (loyalty_id,))
             conn.execute("UPDATE session SET member = NULL WHERE member = ?", (loyalty_id,))
             conn.execute("DELETE FROM snapshot WHERE instr(json, ?) > 0", (loyalty_id,))
-        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- the live session, for a restart ------------------------------------------------------
 
@@ -441,3 +517,73 @@ class EventStore:
 
     def clear_snapshot(self, key: str) -> None:
         self._write("DELETE FROM snapshot WHERE key = ?", (key,))
+
+    # -- retention ----------------------------------------------------------------------------
+
+    def prune(self, rules: RetentionRules, now: float, *, keep: str | None = None) -> Pruned:
+        """One batch (at most PRUNE_BATCH rows of a kind, one transaction each) of what the
+        rules no longer keep at `now` (wall clock); `keep` is a session never removed (the
+        live one). Call again while the result says more is left."""
+        pruned = Pruned()
+        with write_transaction(self._conn) as conn:
+            pruned.interactions = conn.execute(
+                "DELETE FROM interaction WHERE rowid IN (SELECT rowid FROM interaction "
+                "WHERE at < ? LIMIT ?)",
+                (now - rules.interactions_days * DAY_S, PRUNE_BATCH),
+            ).rowcount
+            (rows,) = conn.execute("SELECT COUNT(*) FROM interaction").fetchone()
+            over = min(PRUNE_BATCH, rows - rules.interactions_max_rows)
+            if over > 0:
+                pruned.interactions += conn.execute(
+                    "DELETE FROM interaction WHERE rowid IN (SELECT rowid FROM interaction "
+                    "ORDER BY at LIMIT ?)",
+                    (over,),
+                ).rowcount
+        with write_transaction(self._conn) as conn:
+            old = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM session WHERE started_at < ? AND id IS NOT ? LIMIT ?",
+                    (now - rules.sessions_days * DAY_S, keep, PRUNE_BATCH // 4),
+                )
+            ]
+            marks = ", ".join("?" * len(old))
+            for table in ("interaction", "request", "exposure", "outcome", "rating"):
+                conn.execute(f"DELETE FROM {table} WHERE session IN ({marks})", old)
+            pruned.sessions = conn.execute(
+                f"DELETE FROM session WHERE id IN ({marks})", old
+            ).rowcount
+        cutoff = now - rules.members_inactive_days * DAY_S
+        gone = [
+            row[0]
+            for row in self._conn.execute(
+                "SELECT m.loyalty_id FROM member m WHERE m.consent_at < ?1 AND NOT EXISTS "
+                "(SELECT 1 FROM session s WHERE s.member = m.loyalty_id AND s.started_at >= ?1) "
+                "LIMIT ?",
+                (cutoff, PRUNE_MEMBERS),
+            )
+        ]
+        for loyalty_id in gone:
+            self._forget(loyalty_id)
+        pruned.members = len(gone)
+        pruned.more = (
+            pruned.interactions >= PRUNE_BATCH
+            or pruned.sessions >= PRUNE_BATCH // 4
+            or len(gone) == PRUNE_MEMBERS
+        )
+        return pruned
+
+    def reclaim(self) -> int:
+        """Give the free pages back to the file system; how many there were."""
+        (free,) = self._conn.execute("PRAGMA freelist_count").fetchone()
+        if free:
+            # executescript steps the pragma to its end: execute() steps it once, and each
+            # step gives back one page
+            self._conn.executescript("PRAGMA incremental_vacuum;")
+        return int(free)
+
+    def size_bytes(self) -> int:
+        """The database's size in bytes (pages in use and free, without the WAL)."""
+        (pages,) = self._conn.execute("PRAGMA page_count").fetchone()
+        (size,) = self._conn.execute("PRAGMA page_size").fetchone()
+        return int(pages) * int(size)

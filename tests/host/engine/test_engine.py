@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.host.engine.harness import Clock, Rig, sample_catalog
+from tests.host.engine.harness import Clock, Rig
 from vitrine.catalog import Catalog, import_files
 from vitrine.devices.lights import LightingCommand, LightingResult
 from vitrine.devices.presence import Presence
@@ -65,20 +65,6 @@ WELCOME = {
     "outcome": "engaged",
     "variants": [{"name": "plain"}, {"name": "warm", "params": {"wave": True}}],
 }
-
-
-@pytest.fixture
-def catalog(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory):
-    c = sample_catalog(tmp_path, tmp_path_factory.getbasetemp() / "engine-sample")
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def rig(tmp_path: Path, catalog):
-    r = Rig(tmp_path, catalog)
-    yield r
-    r.store.close()
 
 
 def make_rig(tmp_path: Path, catalog, **sections) -> Rig:
@@ -236,15 +222,15 @@ async def test_touches_are_stored_without_positions(rig: Rig) -> None:
         await rig.engine.handle(Pinch(phase=phase, scale=1.5, x=812.5, y=431.25, t_ns=0))
     sid = rig.engine.view()["session"]["id"]
     rows = rig.store.interactions(sid)
-    assert [(r["kind"], r["screen"]) for r in rows] == [
-        ("pointer", "attract"),
-        ("tap", "greeting"),
-        ("swipe", "home"),
-        ("pinch", "home"),
-        ("pinch", "home"),
+    # the pinch's begin and end, at once: one row, counted twice
+    assert [(r["kind"], r["screen"], r["count"]) for r in rows] == [
+        ("pointer", "attract", 1),
+        ("tap", "greeting", 1),
+        ("swipe", "home", 1),
+        ("pinch", "home", 2),
     ]
     columns = rig.rows("interaction")[0].keys()
-    assert set(columns) == {"session", "at", "kind", "screen", "detail"}
+    assert set(columns) == {"session", "at", "kind", "screen", "detail", "count", "last_at"}
     text = json.dumps(rig.rows("interaction"))
     assert "812" not in text and "431" not in text
 

@@ -68,6 +68,7 @@ def test_session_lifecycle(store: EventStore) -> None:
         "end_reason": "timeout",
         "member": "M-1234",
         "phase": "ended",
+        "interactions_dropped": 0,
     }
     assert store.session("nope") is None
 
@@ -88,7 +89,7 @@ def test_interactions_keep_kind_screen_and_detail_only(store: EventStore) -> Non
         ("tap", "home", None),
         ("navigate", "product", '{"sku": "SH-101"}'),
     ]
-    assert set(rows[0]) == {"session", "at", "kind", "screen", "detail"}
+    assert set(rows[0]) == {"session", "at", "kind", "screen", "detail", "count", "last_at"}
 
 
 def test_an_interaction_needs_its_session(store: EventStore) -> None:
