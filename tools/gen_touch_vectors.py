@@ -1,38 +1,44 @@
-"""Write tests/vectors/touch.json: recorded IR-frame scans and the TOUCH_REPORTs they give.
+"""Write tests/vectors/touch.json: recorded IR-frame scan passes and the TOUCH_REPORTs they give.
 
     .venv/bin/python tools/gen_touch_vectors.py [--check]
 
-Each run is one frame switched on with nothing on the glass (the scans Scanner.start()
-averages for its first baseline), then a sequence of steps with fingers on the glass, moving a
-little from scan to scan. The readings come from the glass model (vitrine.sim.glass, numpy), so
-MicroPython, which has no numpy, gets them as recorded lists of ADC counts; the expected output
-of every step is the TOUCH_REPORT payload the firmware's Pipeline produced on CPython from the
-same readings, with the clock at the step's t_us ("" when step() had nothing to report).
+Each run is one frame switched on with nothing on the glass (the firmware's START_SCANS full
+scans, its baseline), then a sequence of steps with fingers on the glass, moving a little from
+scan to scan. Every step is one live Pipeline.step(): a pass over the straight beams, then a
+pass over the oblique beams the firmware chose from it. The readings come from the glass model
+(vitrine.sim.glass, numpy) through the simulator's board (vitrine.sim.board.SimIrFrame), so
+MicroPython, which has no numpy, gets every pass as recorded rows (beam, dark, lit, t: u16 each,
+packed little-endian and base64-encoded); the expected output of every step is the
+TOUCH_REPORT payload the firmware's Pipeline produced on CPython from the same readings ("" when
+step() had nothing to report).
 
-tests/firmware/test_touch_firmware.py replays the readings through Pipeline on CPython and on
-MicroPython (tests/firmware/mpy/touch_replay.py) and compares both with these payloads. When the
-firmware's touch code changes its output on purpose, run this again.
+tests/firmware/test_touch_firmware.py replays the passes through Pipeline.step() on CPython and
+on MicroPython (tests/firmware/mpy/touch_replay.py: it checks that each pass the firmware asks
+for reads the recorded beams) and compares both with these payloads. When the firmware's touch
+code changes its output on purpose, run this again.
 
 --check regenerates in memory and exits 1 when the committed file differs (the readings depend
 on numpy's random streams, so this is for a given numpy; the replay tests are what matter).
 """
 
 import argparse
+import base64
 import json
+import struct
 import sys
 from pathlib import Path
 
 from vitrine.hardware import frame_config, load_frame
 from vitrine.link.messages import unpack_contacts
-from vitrine.sim.glass import Finger, Glass, Noise
-from vitrine_fw import seam, wire
+from vitrine.sim.board import SimIrFrame
+from vitrine.sim.glass import Conditions, Finger, Glass
+from vitrine.sim.touch import GAP_US, VirtualClock
+from vitrine_fw import wire
 from vitrine_fw.touch import Pipeline
-from vitrine_fw.touch.scan import FAILED
+from vitrine_fw.touch.scan import FAILED, START_SCANS
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "vectors" / "touch.json"
 
-PERIOD_US = 5000  # one scan every 5 ms (vitrine_fw.touch.PERIOD_MS)
-START_SCANS = 8  # what Scanner.start() reads
 HEADER = 7  # TOUCH_REPORT: scan u16, t_us u32, contacts length u8
 
 # Ten fingers spread over the glass, as fractions of its width and height (no three on a
@@ -50,13 +56,13 @@ FINGERS = [
     (0.92, 0.57, 10.0, (-1.1, 0.2)),
 ]
 
-# (name, frame, noise, seed, [(fingers on the glass, scans)...], one finger over the dead
-# emitter (x mm) or None).
+# (name, frame, conditions, seed, [(fingers on the glass, scans)...], one finger over the
+# dead emitter (x mm) or None).
 RUNS = [
     (
         "32in",
         "32in",
-        {"sigma": 0.01, "ambient": 0.2},
+        {"ambient": 0.2},
         1,
         [(0, 2), (1, 3), (2, 3), (5, 3), (10, 6), (0, 3)],
         None,
@@ -64,40 +70,38 @@ RUNS = [
     (
         "32in_dead_x17",
         "32in",
-        {"sigma": 0.01, "ambient": 0.2, "dead": {"x": [17]}},
+        {"ambient": 0.2, "dead": {"x": [17]}},
         2,
         [(0, 1), (2, 4), (0, 3)],
         2.5 + 17 * 5.0,  # the centre of straight x beam 17: its emitter is dead
     ),
-    ("55in", "55in", {"sigma": 0.01, "ambient": 0.2}, 3, [(0, 1), (10, 6), (0, 3)], None),
+    ("55in", "55in", {"ambient": 0.2}, 3, [(0, 1), (10, 6), (0, 3)], None),
 ]
 
 
+def pack(readings, i0, i1):
+    """Rows i0..i1-1 of a plan.Readings as base64 of little-endian u16 quadruples."""
+    raw = b"".join(
+        struct.pack("<4H", readings.beam[i], readings.dark[i], readings.lit[i], readings.t_us[i])
+        for i in range(i0, i1)
+    )
+    return base64.b64encode(raw).decode()
+
+
 class Recorder:
-    """The board seam over the glass model, keeping a copy of every scan it reads."""
+    """The board seam over the simulator's board, keeping a copy of every pass it reads."""
 
-    def __init__(self, glass):
-        self.glass = glass
-        self.scans = []
+    def __init__(self, ir):
+        self.ir = ir
+        self.passes = []
 
-    def read(self, on, off):
-        self.glass.read(on, off)
-        self.scans.append((list(on), list(off)))
+    def start(self, plan):
+        self.ir.start(plan)
 
-
-class Clock(seam.BaseClock):
-    def __init__(self):
-        self.us = 0
-
-    def ticks_us(self):
-        return self.us & 0x3FFFFFFF
-
-    def ticks_ms(self):
-        return (self.us // 1000) & 0x3FFFFFFF
-
-    @staticmethod
-    def ticks_diff(a, b):
-        return ((a - b + 0x20000000) & 0x3FFFFFFF) - 0x20000000
+    def finish(self, plan, readings):
+        i0 = readings.n
+        self.ir.finish(plan, readings)
+        self.passes.append({"t0": readings.t0, "rows": pack(readings, i0, readings.n)})
 
 
 def fingers_at(frame, count, scan, over_dead):
@@ -111,24 +115,25 @@ def fingers_at(frame, count, scan, over_dead):
     return out
 
 
-def build_run(name, frame_name, noise, seed, phases, over_dead):
+def build_run(name, frame_name, conditions, seed, phases, over_dead):
     frame = frame_config(load_frame(frame_name))
-    glass = Glass(frame, Noise(**noise), seed)
-    hw = Recorder(glass)
-    clock = Clock()
+    glass = Glass(frame, Conditions(**conditions), seed)
+    clock = VirtualClock()
+    ir = SimIrFrame(glass, frame, lambda: clock.us, gap_us=GAP_US)
+    hw = Recorder(ir)
     pipe = Pipeline(frame, hw, clock)
     pipe.start()
-    start = [{"on": on, "off": off} for on, off in hw.scans]
-    assert len(start) == START_SCANS
+    baseline = hw.passes
+    assert len(baseline) == START_SCANS
+    hw.passes = []
     steps = []
     k = 0
     for count, scans in phases:
         for _ in range(scans):
             fingers = fingers_at(frame, count, k, over_dead)
             glass.set_fingers(fingers)
-            clock.us = (START_SCANS + k) * PERIOD_US
+            clock.us = ir.busy_until_us
             size = pipe.step()
-            on, off = hw.scans[-1]
             report = bytes(pipe.report[:size])
             contacts = unpack_contacts(report[HEADER:]) if size else ()
             touches = sum(c.state != wire.CONTACT_UP for c in contacts)
@@ -136,25 +141,24 @@ def build_run(name, frame_name, noise, seed, phases, over_dead):
                 print(f"{name} step {k}: {touches} touches for {count} fingers", file=sys.stderr)
             steps.append(
                 {
-                    "t_us": clock.us,
                     "fingers": [[f.x_mm, f.y_mm, f.diameter_mm] for f in fingers],
-                    "on": on,
-                    "off": off,
+                    "passes": hw.passes,
                     "report_hex": report.hex(),
                     "touches": touches,
                 }
             )
+            hw.passes = []
             k += 1
     failed = [b for b in range(pipe.scanner.n) if pipe.scanner.state[b] & FAILED]
     return {
         "name": name,
         "frame_name": frame_name,
         "frame": frame,
-        "noise": noise,
+        "conditions": conditions,
         "seed": seed,
         "beams": pipe.geometry.beams,
         "failed_beams": failed,
-        "start": start,
+        "baseline": baseline,
         "steps": steps,
     }
 
@@ -162,13 +166,14 @@ def build_run(name, frame_name, noise, seed, phases, over_dead):
 def build():
     return {
         "about": (
-            "Recorded IR-frame scans (ADC counts, beam order, emitter on and off) and the"
-            " TOUCH_REPORT payload (hex) the firmware's Pipeline gives for each step on CPython,"
-            " written by tools/gen_touch_vectors.py. start: the scans Scanner.start() reads;"
-            " steps: one Pipeline.step() each, the clock at t_us; fingers: what was on the"
-            " glass (x mm, y mm, diameter mm); touches: contacts reported that are not UP."
+            "Recorded IR-frame scan passes and the TOUCH_REPORT payload (hex) the firmware's"
+            " Pipeline gives for each step on CPython, written by tools/gen_touch_vectors.py."
+            " A pass: t0 (ticks_us of the scan's first pass) and rows, base64 of little-endian"
+            " u16 (beam, dark, lit, µs after t0) per reading. baseline: the START_SCANS full"
+            " scans Pipeline.start() reads; steps: one Pipeline.step() each, with its passes"
+            " in order; fingers: what was on the glass (x mm, y mm, diameter mm); touches:"
+            " contacts reported that are not UP."
         ),
-        "period_us": PERIOD_US,
         "runs": [build_run(*run) for run in RUNS],
     }
 

@@ -233,8 +233,8 @@ MESSAGES = [
         True,
     ),
     (
-        # Two contacts, 7 bytes each (protocol.md §8): id 3 down at (220.5, 80.25) mm, 9 mm;
-        # id 1 moving at (512, 301.5) mm, 10.5 mm.
+        # Two contacts, 9 bytes each (protocol.md §8): id 3 down at (220.5, 80.25) mm, a
+        # finger 9 mm across; id 1 moving at (512, 301.5) mm, a palm 60 x 45 mm.
         "touch_report_two",
         wire.TOUCH_REPORT,
         812,
@@ -242,8 +242,8 @@ MESSAGES = [
         {
             "scan": 4211,
             "t_us": 123456789,
-            "contacts": struct.pack("<BBHHB", 3, 1, 7056, 2568, 36).hex()
-            + struct.pack("<BBHHB", 1, 0, 16384, 9648, 42).hex(),
+            "contacts": struct.pack("<BBHHBBB", 3, 1, 7056, 2568, 18, 18, 0).hex()
+            + struct.pack("<BBHHBBB", 1, 0, 16384, 9648, 120, 90, 1).hex(),
         },
         True,
     ),
@@ -257,7 +257,31 @@ MESSAGES = [
             "beams": 890,
             "failed": 2,
             "saturated": 0,
+            "blinded": 0,
             "failed_beams": struct.pack("<2H", 17, 612).hex(),
+        },
+    ),
+    (
+        # The x bar in sunlight: 31 of its beams saturated in the last scan.
+        "touch_health_x_blinded",
+        wire.TOUCH_HEALTH,
+        6,
+        0,
+        {"beams": 1476, "failed": 0, "saturated": 31, "blinded": 1, "failed_beams": ""},
+    ),
+    (
+        # Two readings of a recording's scan 7 (protocol.md §8): beam 0 and beam 243.
+        "touch_raw_two_rows",
+        wire.TOUCH_RAW,
+        90,
+        0,
+        {
+            "scan": 7,
+            "t_us": 5000123,
+            "count": 380,
+            "first": 0,
+            "rows": struct.pack("<4H", 0, 82, 2130, 9).hex()
+            + struct.pack("<4H", 243, 91, 2077, 3315).hex(),
         },
     ),
     (

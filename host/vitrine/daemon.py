@@ -128,6 +128,7 @@ class Daemon:
             "loop": self.looplag.snapshot(),
             "boards": self.boards.snapshot(),
             "player": self.player_reports.status(),
+            "touch": self.touch.status(),
         }
 
     def status_line(self) -> str:

@@ -148,15 +148,75 @@ class FrameWiring(Section):
     x: AxisWiring
     y: AxisWiring
 
+    @model_validator(mode="after")
+    def _one_run_of_pins(self) -> FrameWiring:
+        # The PIO program (vitrine_fw/hal.py, PioFrame) sets them with one `out pins`: the
+        # emitter address, the receiver address (one for both axes' multiplexers), the x and
+        # the y emitter enable, on consecutive GPIOs in that order.
+        if self.x.receiver_address != self.y.receiver_address:
+            raise ValueError("x and y must share one receiver_address (one PIO write sets it)")
+        pins = [
+            *self.emitter_address,
+            *self.x.receiver_address,
+            self.x.emitter_enable,
+            self.y.emitter_enable,
+        ]
+        first = pins[0]
+        if pins != list(range(first, first + len(pins))):
+            raise ValueError(
+                "emitter_address, receiver_address, x.emitter_enable, y.emitter_enable must be "
+                f"consecutive GPIOs in that order (the PIO sets them in one write), got {pins}"
+            )
+        return self
+
+
+class EmitterPart(Section):
+    """The emitters' part: its emission profile's half angle and its rise time, with the
+    datasheet they come from."""
+
+    part: str
+    half_angle_deg: float = Field(gt=2, le=80)
+    rise_ns: float = Field(gt=0, le=10_000)
+    source: str = Field(min_length=1)
+
+
+class ReceiverPart(Section):
+    """The receivers' part: its acceptance half angle, rise and fall times and dark current,
+    with the datasheet they come from."""
+
+    part: str
+    half_angle_deg: float = Field(gt=2, le=85)
+    rise_us: float = Field(gt=0, le=100)
+    fall_us: float = Field(gt=0, le=100)
+    dark_current_na: float = Field(ge=0, le=10_000)
+    source: str = Field(min_length=1)
+
+
+class FrameOptics(Section):
+    """Where the parts sit and what they are (the glass model is built from this)."""
+
+    bar_gap_mm: float = Field(ge=0, le=50)
+    emitter_aperture_mm: float = Field(gt=0, le=20)
+    receiver_aperture_mm: float = Field(gt=0, le=20)
+    straight_level: float = Field(gt=0.05, le=0.9)
+    saturation: float = Field(gt=0.5, le=1.0)
+    emitter: EmitterPart
+    receiver: ReceiverPart
+
 
 class ScanTiming(Section):
-    settle_us: float = Field(gt=0, le=1000)
-    conversion_us: float = Field(gt=0, le=1000)
-    axes_in_parallel: bool = True
+    """What each operation of a scan costs (hardware/README.md, Scan timing)."""
+
+    pio_mhz: int = Field(ge=10, le=400)  # whole MHz: the PIO counts its waits in cycles
+    adc_bits: int = Field(ge=8, le=16)
+    adc_conversion_us: float = Field(gt=0, le=100)
+    mux_settle_us: float = Field(ge=0, le=100)
+    led_on_settle_us: float = Field(gt=0, le=200)
+    led_off_settle_us: float = Field(ge=0, le=200)
 
 
 class FrameDescription(Section):
-    """An IR touch frame: active area, beams per axis, wiring and scan timing."""
+    """An IR touch frame: active area, beams per axis, optics, wiring and scan timing."""
 
     name: str
     notes: str = ""
@@ -164,6 +224,7 @@ class FrameDescription(Section):
     height_mm: float = Field(gt=50, le=3000)
     x: FrameAxis
     y: FrameAxis
+    optics: FrameOptics
     wiring: FrameWiring
     timing: ScanTiming
 
@@ -189,17 +250,6 @@ class FrameDescription(Section):
     def beams(self) -> int:
         """Beams scanned per frame: every emitter against every receiver of its fan."""
         return sum(a.count - abs(k) for a in (self.x, self.y) for k in a.fan)
-
-    def scan_time_us(self) -> float:
-        """One full scan in the timing model: per emitter, its fan's receivers read dark, the
-        emitter switched on, the same receivers read lit; every switch waits settle_us."""
-        per_axis = []
-        for a in (self.x, self.y):
-            reads = sum(a.count - abs(k) for k in a.fan)
-            per_axis.append(
-                a.count * 2 * self.timing.settle_us + 2 * reads * self.timing.conversion_us
-            )
-        return max(per_axis) if self.timing.axes_in_parallel else sum(per_axis)
 
 
 def load_frame(name_or_path: str | Path, folder: Path | None = None) -> FrameDescription:

@@ -3,8 +3,9 @@ packages tools/firmware_typecheck.py checks the firmware against), for what they
 
 The fakes: the HAL tests' `machine` and `neopixel` (tests/firmware/mpy/fake_machine/) and the
 virtual board's `machine`, `time` and `micropython` additions (tools/repl_board/), which model
-the ESP32 port; and the simulator's pins, ADC, I2C, LED strip and watchdog, which stand in for
-both ports' and are compared with both (their constructors left out: the board builds them).
+the ESP32 port; both places' `rp2` (the touch board's PIO and DMA), which model the rp2 port;
+and the simulator's pins, ADC, I2C, LED strip and watchdog, which stand in for both ports' and
+are compared with both (their constructors left out: the board builds them).
 
 For every function and method a fake defines: each parameter is one the stub has (by name, or
 by position where the stub's is positional-only, which MicroPython cannot write), it requires
@@ -43,8 +44,10 @@ REPL_MACHINE = "tools/repl_board/machine.py"
 FAKES = (
     (FAKE_MACHINE, "machine", "esp32"),
     ("tests/firmware/mpy/fake_machine/neopixel.py", "neopixel", "esp32"),
+    ("tests/firmware/mpy/fake_machine/rp2.py", "rp2", "rp2"),
     (REPL_MACHINE, "machine", "esp32"),
     ("tools/repl_board/time_board.py", "time", "esp32"),
+    ("tools/repl_board/rp2.py", "rp2", "rp2"),
     ("tools/repl_board/micropython_board.py", "micropython", "esp32"),
 )
 SIM = "host/vitrine/sim/board.py"
@@ -64,6 +67,9 @@ TEST_HOOKS = {
         "built": "every fake peripheral constructed, for the HAL tests to inspect",
         "resets": "one entry per reset() call (a real board never returns from reset())",
         "set_reset_cause": "the HAL tests set the cause reset_cause() returns",
+    },
+    "tests/firmware/mpy/fake_machine/rp2.py": {
+        "built": "every fake state machine and DMA channel constructed, for the HAL tests",
     },
 }
 

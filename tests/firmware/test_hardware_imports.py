@@ -1,4 +1,4 @@
-"""Only vitrine_fw/hal.py may touch the hardware modules (machine, bluetooth, neopixel) or
+"""Only vitrine_fw/hal.py may touch the hardware modules (machine, bluetooth, neopixel, rp2) or
 micropython.kbd_intr; every other firmware file must run in the simulator under CPython.
 
 Parsed with ast, so imports inside functions count and comments or strings do not."""
@@ -10,7 +10,7 @@ import pytest
 
 FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
 HAL = FIRMWARE / "lib" / "vitrine_fw" / "hal.py"
-HARDWARE = {"machine", "bluetooth", "neopixel"}
+HARDWARE = {"machine", "bluetooth", "neopixel", "rp2"}
 SOURCES = sorted(FIRMWARE.rglob("*.py"))
 
 

@@ -110,7 +110,8 @@ def test_locked_lights_iterations_did_their_work(loops):
 def test_locked_touch_iterations_did_their_work(loops):
     touch = loops["values"]["touch"]
     # every step of the 32in run after the first: ten fingers landing, moving and lifting
-    assert touch["wakes"] == touch["steps_after_first"] == touch["scans_read"] - 1
+    assert touch["wakes"] == touch["steps_after_first"]
+    assert touch["passes_read"] == touch["passes_expected"] > 0
     assert touch["reports_sent"] == touch["reports_expected"] > 0
     assert touch["beats"] == touch["asleep_after"] == touch["wakes"]
     assert 0 <= touch["sleep_ms_max"] <= touch["period_ms"]

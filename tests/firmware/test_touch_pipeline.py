@@ -1,5 +1,6 @@
-"""The firmware's touch pipeline (scan -> detect -> track) under CPython, fed by the glass
-model through the board seam: positions, multi-touch, ids, ghosts, failed beams."""
+"""The firmware's touch pipeline (plan -> scan -> detect -> track) under CPython, fed by the
+glass model through the simulator's scanner (the board seam's start/finish): positions,
+multi-touch, ids, palms, ghosts, failed beams, blinded bars, drift."""
 
 from __future__ import annotations
 
@@ -8,26 +9,40 @@ import math
 import pytest
 
 from vitrine.hardware import frame_config, load_frame
-from vitrine.link.messages import unpack_contacts
-from vitrine.sim.glass import Finger, Glass, Noise
+from vitrine.link.messages import Contact, unpack_contacts
+from vitrine.sim.board import SimIrFrame
+from vitrine.sim.glass import BarLight, Conditions, Finger, Glass
 from vitrine.sim.touch import VirtualClock
 from vitrine_fw import wire
 from vitrine_fw.touch import Pipeline
 from vitrine_fw.touch.scan import FAILED, UNKNOWN
 
 FRAME = frame_config(load_frame("32in"))
+GAP_US = 1000
 
 
-def make(noise: Noise | None = None, seed: int = 1, period_ms: int = 5) -> tuple[Glass, Pipeline]:
-    glass = Glass(FRAME, noise or Noise(sigma=0.01, ambient=0.2), seed)
-    pipe = Pipeline(FRAME, glass, VirtualClock(), period_ms)
-    pipe.start()
-    return glass, pipe
+class Rig:
+    """A frame's glass, its simulated scanner and the firmware's pipeline on one clock."""
+
+    def __init__(self, conditions: Conditions | None, seed: int, gap_us: int) -> None:
+        self.clock = VirtualClock()
+        self.glass = Glass(FRAME, conditions or Conditions(), seed)
+        self.ir = SimIrFrame(self.glass, FRAME, lambda: self.clock.us, gap_us=gap_us)
+        self.pipe = Pipeline(FRAME, self.ir, self.clock)
+        self.pipe.start()
+
+    def step(self) -> list[Contact]:
+        size = self.pipe.step()
+        self.clock.us = self.ir.busy_until_us
+        self.glass.t_s = self.clock.us / 1e6
+        return list(unpack_contacts(bytes(self.pipe.report[7:size]))) if size else []
+
+    def touches(self) -> list[Contact]:
+        return [c for c in self.step() if c.state != wire.CONTACT_UP]
 
 
-def step(pipe: Pipeline) -> list:
-    size = pipe.step()
-    return list(unpack_contacts(bytes(pipe.report[7:size]))) if size else []
+def make(conditions: Conditions | None = None, seed: int = 1, gap_us: int = GAP_US) -> Rig:
+    return Rig(conditions, seed, gap_us)
 
 
 @pytest.mark.parametrize(
@@ -35,36 +50,39 @@ def step(pipe: Pipeline) -> list:
     [(100.0, 80.0, 9.0), (351.3, 200.7, 8.0), (12.0, 390.0, 12.0), (688.0, 11.0, 10.0)],
 )
 def test_a_single_finger_is_found_to_a_fraction_of_the_pitch(x: float, y: float, d: float) -> None:
-    glass, pipe = make()
-    glass.set_fingers([Finger(x, y, d)])
-    (contact,) = step(pipe)
-    assert contact.state == wire.CONTACT_DOWN  # reported in the very first scan
-    assert math.hypot(contact.x_mm - x, contact.y_mm - y) < 0.5
-    assert contact.diameter_mm == pytest.approx(d, abs=1.0)
+    rig = make()
+    rig.glass.set_fingers([Finger(x, y, d)])
+    contacts = [c for _ in range(3) for c in rig.step()]
+    assert contacts[0].state == wire.CONTACT_DOWN  # reported within the first scans
+    last = contacts[-1]
+    assert math.hypot(last.x_mm - x, last.y_mm - y) < 1.0  # a fifth of the 5 mm pitch
+    assert last.diameter_mm == pytest.approx(d, abs=2.0)
+    assert last.kind_name == "finger"
 
 
 def test_a_contact_keeps_its_id_while_it_moves_and_is_reported_up_once() -> None:
-    glass, pipe = make()
+    rig = make()
     ids = set()
     states = []
     for k in range(40):
-        glass.set_fingers([Finger(100 + 3 * k, 100 + k, 9)])
-        (c,) = step(pipe)
-        ids.add(c.id)
-        states.append(c.state)
-    glass.set_fingers([])
-    lifted = [c for _ in range(3) for c in step(pipe)]
+        rig.glass.set_fingers([Finger(100 + 3 * k, 100 + k, 9)])
+        for c in rig.step():
+            ids.add(c.id)
+            states.append(c.state)
+    rig.glass.set_fingers([])
+    lifted = [c for _ in range(4) for c in rig.step()]
     assert len(ids) == 1
     assert states[0] == wire.CONTACT_DOWN and set(states[1:]) == {wire.CONTACT_MOVE}
     assert [c.state for c in lifted].count(wire.CONTACT_UP) == 1
-    assert step(pipe) == []  # nothing more to say once all is up
+    assert rig.step() == []  # nothing more to say once all is up
 
 
 def test_ten_fingers_are_all_found_without_ghosts() -> None:
-    glass, pipe = make()
+    rig = make()
     fingers = [Finger(60 + 65 * i, 60 + (i * 137) % 280, 10) for i in range(10)]
-    glass.set_fingers(fingers)
-    contacts = step(pipe)
+    rig.glass.set_fingers(fingers)
+    for _ in range(4):
+        contacts = rig.touches()
     assert len(contacts) == 10
     assert len({c.id for c in contacts}) == 10
     for f in fingers:
@@ -73,59 +91,104 @@ def test_ten_fingers_are_all_found_without_ghosts() -> None:
 
 def test_two_fingers_side_by_side_on_one_axis_are_told_apart() -> None:
     # Same x (one merged x shadow), different y: the oblique beams place each one.
-    glass, pipe = make()
-    glass.set_fingers([Finger(300, 100, 10), Finger(306, 250, 10)])
-    contacts = sorted(step(pipe), key=lambda c: c.y_mm)
+    rig = make()
+    rig.glass.set_fingers([Finger(300, 100, 10), Finger(306, 250, 10)])
+    for _ in range(4):
+        contacts = sorted(rig.touches(), key=lambda c: c.y_mm)
     assert [(round(c.x_mm), round(c.y_mm)) for c in contacts] == [(300, 100), (306, 250)]
 
 
+def test_a_palm_is_reported_as_a_palm_with_its_size() -> None:
+    rig = make()
+    rig.glass.set_fingers([Finger(300, 200, 60)])
+    for _ in range(8):
+        contacts = rig.touches()
+    (palm,) = contacts
+    assert palm.kind_name == "palm"
+    assert math.hypot(palm.x_mm - 300, palm.y_mm - 200) < 5.0
+    assert palm.w_mm == pytest.approx(60, abs=8) and palm.h_mm == pytest.approx(60, abs=8)
+
+
 @pytest.mark.parametrize(
-    "noise",
+    "conditions",
     [
-        Noise(sigma=0.01, ambient=0.2),
-        Noise(sigma=0.01, ambient=0.5, dead={"x": [17, 90], "y": [40]}),
-        Noise(sigma=0.03, ambient=1.0),  # much of the frame saturated
+        Conditions(ambient=0.2),
+        Conditions(ambient=0.5, dead={"x": [17, 90], "y": [40]}),
+        Conditions(
+            ambient=0.3, light={"top": BarLight(ambient=1.2, flicker_hz=100, flicker_depth=0.3)}
+        ),
+        Conditions(sigma=0.03, ambient=0.6, light={"right": BarLight(ambient=0.1, ramp_to=1.0)}),
     ],
-    ids=["clean", "dead-beams-strong-light", "saturated"],
+    ids=["clean", "dead-emitters-strong-light", "sunlit-flickering-bar", "noisy-ramp"],
 )
-def test_an_untouched_frame_reports_nothing(noise: Noise) -> None:
-    _, pipe = make(noise)
-    assert not any(step(pipe) for _ in range(400))
+def test_an_untouched_frame_reports_nothing(conditions: Conditions) -> None:
+    rig = make(conditions)
+    assert not any(rig.step() for _ in range(300))
 
 
 def test_dead_emitters_are_failed_at_start_and_cost_no_touch() -> None:
-    glass, pipe = make(Noise(sigma=0.01, ambient=0.2, dead={"x": [17]}))
+    rig = make(Conditions(dead={"x": [17]}))
+    pipe = rig.pipe
     g = pipe.geometry
     dead = {b for b in range(g.beams) if pipe.scanner.state[b] & FAILED}
     expected = {
         b for b in range(g.beams) if g.fam_axis[g.beam_family[b]] == 0 and g.beam_emitter[b] == 17
     }
     assert dead == expected
-    glass.set_fingers([Finger(2.5 + 17 * 5, 200, 9)])  # right on the dead straight beam
-    (contact,) = step(pipe)
+    rig.glass.set_fingers([Finger(2.5 + 17 * 5, 200, 9)])  # right on the dead straight beam
+    for _ in range(3):
+        contacts = rig.touches()
+    (contact,) = contacts
     assert math.hypot(contact.x_mm - 87.5, contact.y_mm - 200) < 2.5  # local loss of resolution
 
 
 def test_a_beam_blocked_far_longer_than_a_touch_is_failed_then_recovers() -> None:
-    # 50 ms scans: 30 s of blocking is 600 scans.
-    glass, pipe = make(period_ms=50)
-    sc = pipe.scanner
-    glass.set_fingers([Finger(200, 200, 9)])
-    reports = [step(pipe) for _ in range(610)]
-    assert reports[0] and reports[500]  # a long press is still a touch
+    # The limits are the firmware's in scans (30 s and 2 s at 100 scans a second); shortened
+    # here so that the test runs in seconds: the mechanism is the same.
+    rig = make()
+    sc = rig.pipe.scanner
+    sc.fail_scans = 60
+    sc.recover_scans = 20
+    rig.glass.set_fingers([Finger(200, 200, 9)])
+    reports = [rig.touches() for _ in range(70)]
+    assert reports[1] and reports[50]  # a long press is still a touch
     assert sc.failed > 0 and not reports[-1]  # ... until its beams are failed: no touch stays
     assert all(sc.att[b] == UNKNOWN for b in range(sc.n) if sc.state[b] & FAILED)
-    glass.set_fingers([])  # the obstruction is gone: beams come back after 2 s clear
-    for _ in range(45):
-        step(pipe)
+    rig.glass.set_fingers([])  # the obstruction is gone: beams come back after a while clear
+    for _ in range(25):
+        rig.step()
+    straight = {rig.pipe.geometry.straight[0], rig.pipe.geometry.straight[1]}
+    g = rig.pipe.geometry
+    # the straight beams, read every scan, are back; oblique ones far from any finger are
+    # read in the full scans only (one in 128), and come back with the next ones clear
+    assert not any(sc.state[b] & FAILED for b in range(sc.n) if g.beam_family[b] in straight)
+    for _ in range(4 * 128):
+        rig.step()
     assert sc.failed == 0
 
 
 def test_the_baseline_follows_a_slow_drift_without_phantoms() -> None:
-    glass, pipe = make(Noise(sigma=0.01, ambient=0.2, drift_per_min=-0.3), period_ms=50)
-    for k in range(600):  # 30 s in which the beams lose 15% of their light
-        glass.t_s = k * 0.05
-        assert step(pipe) == []
-    glass.set_fingers([Finger(420, 150, 9)])
-    (c,) = step(pipe)
-    assert math.hypot(c.x_mm - 420, c.y_mm - 150) < 0.5
+    # 50 ms between scans: 30 s in which the beams lose 15% of their light
+    rig = make(Conditions(drift_per_min=-0.3), gap_us=50_000)
+    for _ in range(600):
+        assert rig.step() == []
+    rig.glass.set_fingers([Finger(420, 150, 9)])
+    for _ in range(3):
+        contacts = rig.touches()
+    (c,) = contacts
+    assert math.hypot(c.x_mm - 420, c.y_mm - 150) < 1.0
+
+
+def test_a_bar_in_full_sunlight_is_reported_blinded_and_reports_no_touch() -> None:
+    rig = make()
+    sc = rig.pipe.scanner
+    assert sc.blinded == 0
+    rig.glass.conditions = Conditions(light={"top": BarLight(ambient=3.0)})  # the x receivers
+    rig.glass.set_fingers([Finger(200, 200, 9)])
+    reports = [rig.step() for _ in range(40)]
+    assert sc.blinded == 1  # x
+    assert not any(reports[25:])
+    rig.glass.conditions = Conditions()
+    for _ in range(40):
+        rig.step()
+    assert sc.blinded == 0

@@ -35,6 +35,7 @@ pytestmark = pytest.mark.hil
 Point = tuple[float, float]
 W_MM, H_MM = 700.0, 400.0  # the 32-inch frame
 W_PX, H_PX = 1920, 1080
+PX_PER_MM = W_PX / W_MM
 NOMINAL = np.array(Mapping.nominal((W_MM, H_MM), (W_PX, H_PX)).matrix)
 PROMPT = re.compile(r"Touch and hold target (\d) of 4 \(([a-z-]+)\) at \(([\d.]+), ([\d.]+)\) px")
 HOLD_S = 0.4
@@ -179,8 +180,12 @@ def check_written(path: Path, h_true: np.ndarray) -> None:
     ]
     mapping = config.touch.mapping(W_MM, H_MM)
     grid = [(x, y) for x in (20.0, 200.0, 350.0, 520.0, 680.0) for y in (15.0, 200.0, 385.0)]
+    # Each target is where the frame saw the finger: within the touch's own accuracy (single
+    # points up to about 1 mm off: a 5 mm pitch leaves an edge between two beams open), and
+    # four of them carried out to the frame's corners. 1 mm is 2.7 px on this display.
+    errors = {p: math.dist(mapping.map(*p), apply(h_true, p)) for p in grid}
     for p in grid:
-        assert math.dist(mapping.map(*p), apply(h_true, p)) < 1.0, p
+        assert errors[p] < 2.0 * PX_PER_MM, p
 
 
 @pytest.mark.parametrize(

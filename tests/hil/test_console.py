@@ -20,7 +20,7 @@ import pytest
 import pytest_asyncio
 
 from tests.hil.conftest import simulation
-from vitrine.sim.glass import Noise
+from vitrine.sim.glass import Conditions
 from vitrine.sim.manager import Simulation
 from vitrine.sim.virtual_board import BoardOptions
 from vitrine_fw import wire
@@ -175,7 +175,7 @@ async def test_a_state_changing_command_needs_yes(sim: Simulation) -> None:
 
 
 async def test_a_dead_emitter_fails_the_selftest_with_exit_1(tmp_path: Path) -> None:
-    options = {"touch": BoardOptions(noise=Noise(dead={"x": [17]}))}
+    options = {"touch": BoardOptions(noise=Conditions(dead={"x": [17]}))}
     async with simulation(tmp_path, ["touch"], options) as dead:
         run = await console(dead.boards["touch"].path, "-e", "selftest")
         beams = await console(dead.boards["touch"].path, "-e", "beams")

@@ -34,6 +34,7 @@ def field_value(code: str) -> st.SearchStrategy[Any]:
 _RECORDS = {
     (wire.TOUCH_REPORT, "contacts"): wire.CONTACT_SIZE,
     (wire.TOUCH_HEALTH, "failed_beams"): 2,
+    (wire.TOUCH_RAW, "rows"): wire.RAW_ROW,
 }
 
 

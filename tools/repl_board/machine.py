@@ -10,7 +10,9 @@
 #   ADC(Pin(n)).read_u16()     an idle IR touch frame: when n is a receiver multiplexer's output
 #                              in /config.json's frame wiring, it reads "lit" (about 52000)
 #                              while that axis's emitters are enabled and "dark" (about 1500)
-#                              otherwise; any other input reads 0
+#                              otherwise; any other input reads 0 (the touch board's scans go
+#                              through its PIO and DMA instead: this folder's rp2.py)
+#   mem32[address] = value     kept, and read back, per address (no register does anything)
 #   UART(id, ...)              the board's one port (as on a board whose USB-serial bridge is
 #                              wired to the UART): reads what the host writes, writes to the
 #                              host; while one is open, Ctrl-C on the port is data
@@ -60,6 +62,7 @@ class WDT:
 
 
 _levels = {}
+mem32 = {}
 
 
 class Pin:

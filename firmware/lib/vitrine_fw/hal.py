@@ -3,9 +3,18 @@
 # constructors; nothing hardware is built at import time. The interface every board object
 # offers, with what each member does, is vitrine_fw/seam.py; this is the board's side of it.
 
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
+
 import asyncio
 import sys
 import time
+from array import array
 
 import machine
 import micropython
@@ -67,50 +76,6 @@ _RESET_CAUSES = (
     ("DEEPSLEEP_RESET", wire.RESET_DEEPSLEEP),
     ("SOFT_RESET", wire.RESET_SOFT),
 )
-
-
-class IrFrame:
-    """The touch frame's bars through their decoders, multiplexers and ADC inputs (the
-    "wiring" of the frame description). Beams are read one after another: per beam, the
-    emitter and receiver addresses are set, the receiver is read dark, the emitter switched
-    on, and after the settling time read lit."""
-
-    def __init__(self, frame, geometry):
-        wiring = frame["wiring"]
-        out = machine.Pin.OUT
-        self.g = geometry
-        self.settle_us = int(frame.get("timing", {}).get("settle_us", 5)) + 1
-        self.emitter = [machine.Pin(n, out, value=0) for n in wiring["emitter_address"]]
-        self.enable = []
-        self.receiver = []
-        self.adc = []
-        for key in ("x", "y"):
-            axis = wiring[key]
-            self.enable.append(machine.Pin(axis["emitter_enable"], out, value=0))
-            self.receiver.append([machine.Pin(n, out, value=0) for n in axis["receiver_address"]])
-            self.adc.append(machine.ADC(machine.Pin(axis["adc"])))
-
-    def read(self, on, off):
-        g = self.g
-        emitter = self.emitter
-        sleep_us = time.sleep_us
-        for b in range(g.beams):
-            axis = g.fam_axis[g.beam_family[b]]
-            e = g.beam_emitter[b]
-            r = g.beam_receiver[b]
-            for i in range(len(emitter)):
-                emitter[i].value((e >> i) & 1)
-            pins = self.receiver[axis]
-            for i in range(len(pins)):
-                pins[i].value((r >> i) & 1)
-            adc = self.adc[axis]
-            enable = self.enable[axis]
-            sleep_us(self.settle_us)
-            off[b] = adc.read_u16()
-            enable.value(1)
-            sleep_us(self.settle_us)
-            on[b] = adc.read_u16()
-            enable.value(0)
 
 
 class Board(seam.BaseBoard):
@@ -183,9 +148,8 @@ class Board(seam.BaseBoard):
         return strip
 
     def ir_frame(self, frame):
-        from vitrine_fw.touch.geometry import Geometry
-
-        return IrFrame(frame, Geometry(frame))
+        # The touch board's scanner: the RP2350's PIO, DMA and ADC (PioFrame, below).
+        return PioFrame(frame)
 
     def ble(self):
         try:
@@ -195,3 +159,132 @@ class Board(seam.BaseBoard):
         ble = bluetooth.BLE()
         ble.active(True)
         return ble
+
+
+# --- the touch frame (the touch board: an RP2350, hardware/boards/touch.toml) -----------------
+#
+# A pass of a scan plan (vitrine_fw.touch.plan.Plan) runs without the CPU:
+#
+#   ops DMA  --words-->  PIO state machine  --pins-->  emitter decoders, receiver multiplexers
+#                           |  (a conversion's ADC CS word, pushed when the mux has settled)
+#                           v
+#   trigger DMA  --CS: EN | START_ONCE | AINSEL-->  ADC  --FIFO-->  results DMA  -->  RAM
+#
+# The program and its words: vitrine_fw/touch/pio.py (every wait a count of the state
+# machine's cycles from the frame's "timing", so that a pass lasts what plan.Plan computes for
+# it: the report rate is derived from these operations, hardware/README.md, Scan timing).
+#
+# Register addresses and DMA request numbers: RP2350 datasheet (ADC chapter: CS at 0x00, FCS
+# at 0x08, FIFO at 0x0c of ADC_BASE 0x400a0000; CS bits EN 0, START_ONCE 2, AINSEL 12..15;
+# FCS bits EN 0, DREQ_EN 3, THRESH 24..27) and pico-sdk's hardware/regs/dreq.h for RP2350
+# (DREQ_PIO0_TX0 0, DREQ_PIO0_RX0 4, DREQ_ADC 48).
+
+_ADC_CS = const(0x400A0000)
+_ADC_FCS = const(0x400A0008)
+_ADC_FIFO = const(0x400A000C)
+_CS_EN = const(0x1)
+_CS_START_ONCE = const(0x4)
+_FCS_EN = const(0x1)
+_FCS_DREQ_EN = const(0x8)
+_FCS_THRESH_1 = const(0x1000000)
+_DREQ_PIO0_TX0 = const(0)
+_DREQ_PIO0_RX0 = const(4)
+_DREQ_ADC = const(48)
+_FIRST_ADC_GPIO = const(26)  # ADC input n is GPIO 26 + n on the RP2350A (Pico 2)
+
+
+class PioFrame:
+    """The touch frame's scanner on the RP2350's PIO, DMA and ADC: start(plan) and
+    finish(plan, readings) (the seam, vitrine_fw/touch/__init__.py)."""
+
+    def __init__(self, frame):
+        import rp2  # the rp2 port's (the touch board's); no other board builds a frame
+
+        from vitrine_fw.touch import pio
+        from vitrine_fw.touch.geometry import Geometry
+        from vitrine_fw.touch.plan import Timing
+
+        self.pio = pio
+        g = Geometry(frame)
+        timing = Timing(frame["timing"])
+        self.mhz = timing.mhz
+        wiring = frame["wiring"]
+        # The ADC inputs: built as machine.ADC, which sets up their pads and powers the ADC.
+        self.adc = [machine.ADC(machine.Pin(wiring[key]["adc"])) for key in ("x", "y")]
+        cs = [
+            _CS_EN | _CS_START_ONCE | ((wiring[key]["adc"] - _FIRST_ADC_GPIO) << 12)
+            for key in ("x", "y")
+        ]
+        self.builder = pio.Words(g, timing, cs)
+        machine.mem32[_ADC_FCS] = _FCS_EN | _FCS_DREQ_EN | _FCS_THRESH_1
+        program = rp2.asm_pio(
+            out_init=[rp2.PIO.OUT_LOW] * pio.PINS,
+            out_shiftdir=rp2.PIO.SHIFT_RIGHT,
+            in_shiftdir=rp2.PIO.SHIFT_RIGHT,
+        )(pio.scan_program)
+        self.sm = rp2.StateMachine(
+            0,
+            program,
+            freq=timing.mhz * 1000000,
+            out_base=machine.Pin(wiring["emitter_address"][0]),
+        )
+        self.sm.active(1)
+        n = g.beams
+        self.words = array("I", bytes(4 * 6 * n))  # a changing plan's words (4 a beam, 2 a step)
+        self.results = array("H", bytes(4 * n))  # dark and lit per reading, in the words' order
+        self.ops = rp2.DMA()
+        self.trigger = rp2.DMA()
+        self.dma = rp2.DMA()
+        self.static = []  # (plan, words, count) of the fixed plans
+        self.t_start = 0  # ticks_us when the running pass started
+
+    def _words(self, plan):
+        # (words, count): built once for a fixed plan (the straight pass, the full scan) and
+        # kept, built afresh into self.words for the others.
+        if plan.fixed:
+            for entry in self.static:
+                if entry[0] is plan:
+                    return entry[1], entry[2]
+            words = array("I", bytes(4 * (4 * plan.n + 2 * plan.n_steps)))
+            count = self.builder.build(plan, words)
+            self.static.append((plan, words, count))
+            return words, count
+        return self.words, self.builder.build(plan, self.words)
+
+    def start(self, plan):
+        """Begin a pass: its words go to the state machine, its results to self.results."""
+        words, count = self._words(plan)
+        n_conv = 2 * plan.n
+        self.dma.config(
+            read=_ADC_FIFO,
+            write=self.results,
+            count=n_conv,
+            ctrl=self.dma.pack_ctrl(size=1, inc_read=False, treq_sel=_DREQ_ADC),
+            trigger=True,
+        )
+        self.trigger.config(
+            read=self.sm,
+            write=_ADC_CS,
+            count=n_conv,
+            ctrl=self.trigger.pack_ctrl(inc_read=False, inc_write=False, treq_sel=_DREQ_PIO0_RX0),
+            trigger=True,
+        )
+        self.t_start = time.ticks_us()
+        self.ops.config(
+            read=words,
+            write=self.sm,
+            count=count,
+            ctrl=self.ops.pack_ctrl(inc_write=False, treq_sel=_DREQ_PIO0_TX0),
+            trigger=True,
+        )
+
+    def finish(self, plan, readings):
+        """Wait for the pass to end; append its readings (the first pass of a scan sets t0)."""
+        while self.dma.active():
+            pass
+        if readings.n == 0:
+            readings.t0 = self.t_start
+            offset = 0
+        else:
+            offset = time.ticks_diff(self.t_start, readings.t0)
+        self.pio.collect(plan, self.results, readings, offset, self.mhz)

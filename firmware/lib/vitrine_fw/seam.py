@@ -126,8 +126,10 @@ class BaseBoard:
         raise _missing(self, "led_strip")
 
     def ir_frame(self, frame):
-        """The IR touch frame's scanner: read(on, off) fills two array('H') with every beam's
-        reading lit and dark, in the beam order of vitrine_fw.touch.geometry."""
+        """The IR touch frame's scanner: start(plan) begins one pass of a scan plan
+        (vitrine_fw.touch.plan.Plan) and returns at once; finish(plan, readings) waits for it
+        and appends each beam's receiver readings, dark and lit, with when the lit one was
+        taken (plan.Readings; the first pass of a scan sets readings.t0)."""
         raise _missing(self, "ir_frame")
 
     def ble(self):

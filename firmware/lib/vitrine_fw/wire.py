@@ -32,7 +32,7 @@ import struct
 from array import array
 
 PROTOCOL_VERSION = const(1)  # header byte 0; bumped on any change to framing or header
-SCHEMA_REV = const(5)  # bumped whenever the message table below changes
+SCHEMA_REV = const(6)  # bumped whenever the message table below changes
 
 HEADER_LEN = const(5)  # version, flags, seq (2), type
 CRC_LEN = const(4)
@@ -69,7 +69,10 @@ LOG = const(0x05)  # a log line from the board
 LINK_TIMING = const(0x06)  # the host's heartbeat period and patience, which the board follows
 
 TOUCH_REPORT = const(0x20)  # the contacts on the glass, one frame per scan while touched
-TOUCH_HEALTH = const(0x21)  # failed and saturated beams; sent when the set of failed beams changes
+TOUCH_HEALTH = const(
+    0x21
+)  # failed and saturated beams; sent when failed beams or blinded bars change
+TOUCH_RAW = const(0x22)  # one scan's raw readings, while the console records a capture
 
 LIGHT_SET = const(0x80)  # fade the LED strips to a colour and brightness
 
@@ -117,7 +120,13 @@ TABLE = (
     (LOG, "LOG", "E", "level:B subsystem:s text:s"),
     (LINK_TIMING, "LINK_TIMING", "C", "heartbeat_ms:H missed_heartbeats:B"),
     (TOUCH_REPORT, "TOUCH_REPORT", "S", "scan:H t_us:I contacts:y"),
-    (TOUCH_HEALTH, "TOUCH_HEALTH", "E", "beams:H failed:H saturated:H failed_beams:y"),
+    (
+        TOUCH_HEALTH,
+        "TOUCH_HEALTH",
+        "E",
+        "beams:H failed:H saturated:H blinded:B failed_beams:y",
+    ),
+    (TOUCH_RAW, "TOUCH_RAW", "S", "scan:H t_us:I count:H first:H rows:y"),
     (LIGHT_SET, "LIGHT_SET", "C", "r:B g:B b:B w:B brightness:B fade_ms:H"),
     (CONSOLE_CMD, "CONSOLE_CMD", "C", "line:s"),
     (CONSOLE_READ, "CONSOLE_READ", "C", "req:H part:B"),
@@ -183,16 +192,29 @@ CAPABILITIES = {
 }
 
 # TOUCH_REPORT.contacts: CONTACT_SIZE bytes per contact,
-#   id u8 | state u8 | x u16 LE | y u16 LE | diameter u8
-# x and y in 1/32 mm from the top-left corner of the frame's active area, diameter in 1/4 mm.
+#   id u8 | state u8 | x u16 LE | y u16 LE | w u8 | h u8 | kind u8
+# x and y in 1/32 mm from the top-left corner of the frame's active area, w and h the
+# contact's extent along x and y in 1/2 mm (255: 127.5 mm or more), kind CONTACT_FINGER or
+# CONTACT_PALM (a palm, a sleeve or anything larger than a finger: never a pointer).
 # A contact is reported CONTACT_DOWN in its first report, CONTACT_MOVE while it stays, and
 # CONTACT_UP once, at its last position, when it has lifted. An id is unique among the current
-# contacts from down to up. TOUCH_HEALTH.failed_beams: u16 LE beam indices.
-CONTACT_SIZE = const(7)
+# contacts from down to up. TOUCH_HEALTH.failed_beams: u16 LE beam indices; blinded: a bit per
+# axis whose receivers are saturated (1 x, 2 y).
+CONTACT_SIZE = const(9)
 CONTACT_MOVE = const(0)
 CONTACT_DOWN = const(1)
 CONTACT_UP = const(2)
+CONTACT_FINGER = const(0)
+CONTACT_PALM = const(1)
 MAX_CONTACTS = const(20)  # per report: 10 touching plus 10 lifting in the same scan
+
+# TOUCH_RAW.rows (protocol.md §8): RAW_ROW bytes per reading,
+#   beam u16 LE | dark u16 LE | lit u16 LE | t u16 LE
+# the beam's index (the frame's beam order), its receiver's ADC counts read dark and lit, and
+# when the lit one was taken in µs after t_us, the scan's first reading. A scan's `count`
+# readings come in frames of at most RAW_ROWS, `first` the index of a frame's first row.
+RAW_ROW = const(8)
+RAW_ROWS = const(29)
 
 # LIGHT_SET (protocol.md §10): every pixel of the board's strips fades from what it shows to
 # (r, g, b, w) scaled by brightness / 255, over fade_ms (0: at once), at most LIGHT_MAX_FADE_MS.

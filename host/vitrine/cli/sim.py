@@ -291,7 +291,7 @@ def _say(text: str) -> None:
 
 def _check_fits(scenario: Scenario, board: dict[str, Any], role: str, source: Path) -> None:
     """Refuse a scenario whose fingers leave the board's glass; note what is not played."""
-    from vitrine.sim.glass import Noise
+    from vitrine.sim.glass import Conditions
 
     width, height = board["frame_mm"]
     frame = scenario.frame
@@ -307,7 +307,7 @@ def _check_fits(scenario: Scenario, board: dict[str, Any], role: str, source: Pa
                     f"{source}: finger {f.id} is at ({x:g}, {y:g}) mm at {t:g} ms, outside "
                     f"{role}'s {width:g} x {height:g} mm glass"
                 )
-    if scenario.noise != Noise():
+    if scenario.noise != Conditions():
         _say(
             "note: the scenario's noise is not played; the board's glass keeps the noise it "
             "started with"

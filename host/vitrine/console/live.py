@@ -142,8 +142,14 @@ class LiveView:
             summary = f"{self.health.beams} beams: {self.health.failed} failed"
         else:
             summary = "beams: waiting for the first map"
-        touching = ", ".join(f"#{c.id} ({c.x_mm:.0f}, {c.y_mm:.0f})" for c in self.contacts)
+        touching = ", ".join(
+            f"#{c.id} ({c.x_mm:.0f}, {c.y_mm:.0f})" + (" palm" if c.is_palm else "")
+            for c in self.contacts
+        )
         out = [f"{summary} | contacts {len(self.contacts)}" + (f": {touching}" if touching else "")]
+        if self.health is not None and self.health.blinded:
+            axes = " and ".join(self.health.blinded_axes)
+            out.append(f"{axes} bar blinded: its receivers are saturated (strong light on them)")
         if beam_map is not None:
             for name, chars in beam_map.families.items():
                 out.append(f"{name:<4} |{squeeze(chars, width - 7)}|")

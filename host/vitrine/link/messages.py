@@ -121,15 +121,33 @@ class Contact:
     state: int  # wire.CONTACT_DOWN / CONTACT_MOVE / CONTACT_UP
     x_mm: float
     y_mm: float
-    diameter_mm: float
+    w_mm: float  # its extent along x and y
+    h_mm: float
+    kind: int = wire.CONTACT_FINGER  # or wire.CONTACT_PALM: never a pointer
 
     @property
     def state_name(self) -> str:
         return _CONTACT_STATES.get(self.state, f"code {self.state}")
 
+    @property
+    def kind_name(self) -> str:
+        return CONTACT_KINDS.get(self.kind, f"code {self.kind}")
+
+    @property
+    def is_palm(self) -> bool:
+        """A palm, a sleeve or anything larger than a finger (or of a kind this host does not
+        know): never a pointer."""
+        return self.kind != wire.CONTACT_FINGER
+
+    @property
+    def diameter_mm(self) -> float:
+        """The contact's size as one diameter: the mean of its extents."""
+        return (self.w_mm + self.h_mm) / 2
+
 
 _CONTACT_STATES = {wire.CONTACT_DOWN: "down", wire.CONTACT_MOVE: "move", wire.CONTACT_UP: "up"}
-_CONTACT = struct.Struct("<BBHHB")
+CONTACT_KINDS = {wire.CONTACT_FINGER: "finger", wire.CONTACT_PALM: "palm"}
+_CONTACT = struct.Struct("<BBHHBBB")
 assert _CONTACT.size == wire.CONTACT_SIZE
 
 
@@ -140,16 +158,23 @@ def unpack_contacts(raw: bytes) -> tuple[Contact, ...]:
             f"TOUCH_REPORT.contacts is {len(raw)} bytes, not a multiple of {wire.CONTACT_SIZE}"
         )
     return tuple(
-        Contact(cid, state, x / 32, y / 32, d / 4)
-        for cid, state, x, y, d in _CONTACT.iter_unpack(raw)
+        Contact(cid, state, x / 32, y / 32, w / 2, h / 2, kind)
+        for cid, state, x, y, w, h, kind in _CONTACT.iter_unpack(raw)
     )
 
 
 def pack_contacts(contacts: list[Contact] | tuple[Contact, ...]) -> bytes:
-    """The inverse of unpack_contacts (positions rounded to the wire's 1/32 mm)."""
+    """The inverse of unpack_contacts (positions rounded to the wire's 1/32 mm, sizes to its
+    1/2 mm, at most 127.5 mm)."""
     return b"".join(
         _CONTACT.pack(
-            c.id, c.state, round(c.x_mm * 32), round(c.y_mm * 32), round(c.diameter_mm * 4)
+            c.id,
+            c.state,
+            round(c.x_mm * 32),
+            round(c.y_mm * 32),
+            min(255, round(c.w_mm * 2)),
+            min(255, round(c.h_mm * 2)),
+            c.kind,
         )
         for c in contacts
     )
@@ -179,7 +204,13 @@ class TouchHealth(BoardMessage):
     beams: int
     failed: int
     saturated: int
+    blinded: int  # a bit per axis whose receivers are saturated: 1 x, 2 y
     failed_beams: tuple[int, ...]
+
+    @property
+    def blinded_axes(self) -> tuple[str, ...]:
+        """The blinded axes' names ("x", "y")."""
+        return tuple(a for i, a in enumerate("xy") if self.blinded & (1 << i))
 
     @staticmethod
     def convert(values: dict[str, object]) -> dict[str, object]:
@@ -195,6 +226,36 @@ class TouchHealth(BoardMessage):
         beams = values["failed_beams"]
         assert isinstance(beams, tuple)
         values["failed_beams"] = struct.pack(f"<{len(beams)}H", *beams)
+        return values
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TouchRaw(BoardMessage):
+    """Part of one scan's raw readings (a capture being recorded: protocol.md §8)."""
+
+    TYPE: ClassVar[int] = wire.TOUCH_RAW
+    scan: int  # the recording's scan counter (wraps at 65536)
+    t_us: int  # the board's ticks_us at the scan's first reading
+    count: int  # the scan's readings in all
+    first: int  # the index of this frame's first row
+    rows: tuple[tuple[int, int, int, int], ...]  # (beam, dark, lit, t after t_us in µs)
+
+    @staticmethod
+    def convert(values: dict[str, object]) -> dict[str, object]:
+        raw = values["rows"]
+        assert isinstance(raw, bytes)
+        if len(raw) % wire.RAW_ROW:
+            raise wire.WireError(
+                f"TOUCH_RAW.rows is {len(raw)} bytes, not a multiple of {wire.RAW_ROW}"
+            )
+        values["rows"] = tuple(struct.iter_unpack("<HHHH", raw))
+        return values
+
+    @staticmethod
+    def revert(values: dict[str, object]) -> dict[str, object]:
+        rows = values["rows"]
+        assert isinstance(rows, tuple)
+        values["rows"] = b"".join(struct.pack("<HHHH", *row) for row in rows)
         return values
 
 
@@ -233,6 +294,7 @@ MESSAGE_CLASSES: dict[int, type[BoardMessage]] = {
         LinkTiming,
         TouchReport,
         TouchHealth,
+        TouchRaw,
         LightSet,
         ConsoleCmd,
         ConsoleRead,

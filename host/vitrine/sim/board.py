@@ -18,8 +18,9 @@ What it emulates:
   (an ADC channel reads from a source function, an I2C address answers from a device object);
   every frame a strip latches goes to `on_strip_write`, which the simulation's world channel
   carries back (vitrine.sim.world), so `vitrine sim status` shows the light.
-- the IR touch frame: `ir_frame()` answers from the glass model (vitrine.sim.glass), whose
-  fingers the simulation sets.
+- the IR touch frame: `ir_frame()` is a SimIrFrame: it runs the firmware's scan plans against
+  the glass model (vitrine.sim.glass, whose fingers the simulation sets), each reading at the
+  moment the plan's timing puts it (the frame's costs, as the board's PIO waits them).
 
 What it does not: BLE radio (not simulated yet: ble() raises OSError, as a real board without
 a radio does), timing of real UART baud rates, flash filesystem (the firmware runs from the
@@ -37,8 +38,11 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
-from vitrine.sim.glass import Glass
+import numpy as np
+
+from vitrine.sim.glass import Glass, Requests
 from vitrine_fw import seam, wire
+from vitrine_fw.touch.geometry import Geometry
 
 EXIT_SOFT_RESET = 75  # machine.reset()
 EXIT_WDT = 76  # the watchdog expired
@@ -246,6 +250,85 @@ class SimLedStrip:
             self.on_write(self)
 
 
+class SimIrFrame:
+    """The touch frame's scanner over the glass model: the seam's start(plan) and
+    finish(plan, readings) (vitrine_fw/touch/__init__.py). A pass starts when asked, or when
+    the one before has ended and `gap_us` more have passed (the firmware's work in between,
+    on a virtual clock that does not move by itself); its readings are the glass's at the
+    moments the plan gives."""
+
+    def __init__(
+        self, glass: Glass, frame: dict[str, Any], now_us: Callable[[], int], gap_us: int = 0
+    ) -> None:
+        self.glass = glass
+        self.geometry = Geometry(frame)
+        self.now_us = now_us
+        self.gap_us = gap_us
+        self.start_us = 0
+        self.scan_start_us = 0  # when the first pass of the scan being read started
+        self.busy_until_us = -(1 << 62)
+        self.passes = 0
+        # the emitter on at the end of the last pass (its light still fades): axis, index,
+        # on, off (s)
+        self._last = (-1, -1, 0.0, 0.0)
+
+    def start(self, plan: Any) -> None:
+        self.start_us = max(self.now_us(), self.busy_until_us + self.gap_us)
+        self.busy_until_us = self.start_us + plan.timing.us(plan.length_c)
+        self.passes += 1
+
+    def finish(self, plan: Any, readings: Any) -> None:
+        n = plan.n
+        if readings.n == 0:
+            readings.t0 = self.start_us & _TICKS_MAX
+            self.scan_start_us = self.start_us
+            offset_us = 0
+        else:
+            offset_us = SimClock.ticks_diff(self.start_us & _TICKS_MAX, readings.t0)
+        if n == 0:
+            return
+        g = self.geometry
+        steps = plan.n_steps
+        counts = np.frombuffer(plan.step_count, dtype=np.uint16)[:steps].astype(np.int64)
+        step_of = np.repeat(np.arange(steps), counts)
+        axis = np.frombuffer(plan.step_axis, dtype=np.uint8)[:steps].astype(np.int64)
+        emitter = np.frombuffer(plan.step_emitter, dtype=np.uint16)[:steps].astype(np.int64)
+        s_per_cycle = 1e-6 / plan.timing.mhz
+        on = np.frombuffer(plan.step_on_c, dtype=np.uint32)[:steps] * s_per_cycle
+        off = np.frombuffer(plan.step_off_c, dtype=np.uint32)[:steps] * s_per_cycle
+        beam = np.frombuffer(plan.beam, dtype=np.uint16)[:n].astype(np.int64)
+        receiver = np.frombuffer(g.beam_receiver, dtype=np.uint16)[beam].astype(np.int64)
+        t0 = self.start_us * 1e-6
+        last_axis, last_index, last_on, last_off = self._last
+        prev_axis = np.concatenate([[last_axis], axis[:-1]])[step_of]
+        prev_index = np.concatenate([[last_index], emitter[:-1]])[step_of]
+        prev_on = np.concatenate([[last_on], t0 + on[:-1]])[step_of]
+        prev_off = np.concatenate([[last_off], t0 + off[:-1]])[step_of]
+        req = Requests(
+            e_axis=axis[step_of],
+            e_index=emitter[step_of],
+            r_index=receiver,
+            t_on=t0 + on[step_of],
+            t_dark=t0 + np.frombuffer(plan.dark_c, dtype=np.uint32)[:n] * s_per_cycle,
+            t_lit=t0 + np.frombuffer(plan.lit_c, dtype=np.uint32)[:n] * s_per_cycle,
+            prev_axis=prev_axis,
+            prev_index=prev_index,
+            prev_on=prev_on,
+            prev_off=prev_off,
+        )
+        self._last = (int(axis[-1]), int(emitter[-1]), t0 + on[-1], t0 + off[-1])
+        dark, lit = self.glass.sample(req)
+        i = readings.n
+        t_us = offset_us + np.frombuffer(plan.lit_c, dtype=np.uint32)[:n] // plan.timing.mhz
+        t_us = np.minimum(t_us, 65535)
+        np.frombuffer(readings.beam, dtype=np.uint16)[i : i + n] = beam
+        np.frombuffer(readings.dark, dtype=np.uint16)[i : i + n] = dark
+        np.frombuffer(readings.lit, dtype=np.uint16)[i : i + n] = lit
+        np.frombuffer(readings.t_us, dtype=np.uint16)[i : i + n] = t_us
+        readings.n = i + n
+        readings.end_us = max(readings.end_us, int(t_us.max()))
+
+
 def _exit_process(code: int) -> None:
     os._exit(code)
 
@@ -321,11 +404,11 @@ class SimBoard(seam.BaseBoard):
         if self.on_strip_write is not None:
             self.on_strip_write(strip)
 
-    def ir_frame(self, frame: dict[str, Any]) -> Glass:
-        """The touch frame's scanner: read(on, off) fills one scan (see docs/firmware.md)."""
+    def ir_frame(self, frame: dict[str, Any]) -> SimIrFrame:
+        """The touch frame's scanner over the board's glass (see SimIrFrame)."""
         if self.glass is None:
             self.glass = Glass(frame)
-        return self.glass
+        return SimIrFrame(self.glass, frame, lambda: time.monotonic_ns() // 1000)
 
     def ble(self) -> Any:
         """No radio is simulated yet: what a board without one does (OSError)."""

@@ -36,7 +36,7 @@ import time
 import traceback
 
 from vitrine.sim.board import RESET_CAUSE_BY_NAME, SimBoard
-from vitrine.sim.glass import Noise
+from vitrine.sim.glass import Conditions
 from vitrine.sim.world import StripReporter, attach_glass, noise_from_json, read_world
 from vitrine_fw import config as fw_config
 from vitrine_fw import supervisor, wire
@@ -54,7 +54,7 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def _noise(text: str) -> Noise:
+def _noise(text: str) -> Conditions:
     try:
         return noise_from_json(text)
     except ValueError as err:

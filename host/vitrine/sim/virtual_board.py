@@ -52,7 +52,7 @@ from vitrine.sim.control import (
     MAX_GARBAGE_BYTES,
 )
 from vitrine.sim.errors import SimError
-from vitrine.sim.glass import Finger, Noise
+from vitrine.sim.glass import Conditions, Finger
 from vitrine.sim.world import fingers_line, noise_json, read_strips
 from vitrine.tasks import stop_task
 from vitrine_fw.bootflag import REPL_MESSAGE
@@ -67,7 +67,7 @@ class BoardOptions:
     """Per-board simulation options."""
 
     pose_schema: str | None = None  # "REV:HASH": pose as firmware from another message table
-    noise: Noise | None = None  # the touch glass' imperfections (default: Noise())
+    noise: Conditions | None = None  # the touch glass' conditions (default: Conditions())
     production: bool | None = None  # config.json's "production" (default: the description's)
 
 

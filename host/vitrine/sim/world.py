@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol, TextIO
 
 from vitrine.sim.board import SimLedStrip
-from vitrine.sim.glass import Finger, Glass, Noise
+from vitrine.sim.glass import BarLight, Conditions, Dirt, Finger, Glass
 
 _FINGER = ("x_mm", "y_mm", "diameter_mm")  # a finger on the channel: a list of these
 
@@ -51,13 +51,13 @@ class _HasGlass(Protocol):
 class BoardGlass(Glass):
     """The glass of a running virtual board: its drift follows the machine's clock."""
 
-    def __init__(self, frame: dict, noise: Noise | None, seed: int, epoch: float) -> None:
+    def __init__(self, frame: dict, noise: Conditions | None, seed: int, epoch: float) -> None:
         super().__init__(frame, noise, seed)
         self.epoch = epoch  # power-on, on the monotonic clock
 
-    def read(self, on, off) -> None:  # on, off: the firmware's array("H") buffers
+    def sample(self, req):  # type: ignore[no-untyped-def] - Glass.sample's, timed by the clock
         self.t_s = max(0.0, time.monotonic() - self.epoch)
-        super().read(on, off)
+        return super().sample(req)
 
 
 def glass_seed(uid: str) -> int:
@@ -69,7 +69,7 @@ def attach_glass(
     board: _HasGlass,
     cfg: dict[str, Any],
     uid: str,
-    noise: Noise | None = None,
+    noise: Conditions | None = None,
     epoch: float | None = None,
 ) -> None:
     """Give a board with a frame in its config its glass (a board without one gets none)."""
@@ -78,12 +78,13 @@ def attach_glass(
         board.glass = BoardGlass(cfg["frame"], noise, glass_seed(uid), epoch)
 
 
-def noise_json(noise: Noise) -> str:
-    """A board's noise as the simulation passes it to the board process (--noise)."""
+def noise_json(noise: Conditions) -> str:
+    """A board's glass conditions as the simulation passes them to the board process
+    (--noise)."""
     return json.dumps(dataclasses.asdict(noise), separators=(",", ":"))
 
 
-def noise_from_json(text: str) -> Noise:
+def noise_from_json(text: str) -> Conditions:
     """The inverse of noise_json (fields left out keep their defaults); raises ValueError."""
     try:
         data = json.loads(text)
@@ -91,11 +92,18 @@ def noise_from_json(text: str) -> Noise:
         raise ValueError(f"not JSON ({err})") from err
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
-    fields = {f.name for f in dataclasses.fields(Noise)}
+    fields = {f.name for f in dataclasses.fields(Conditions)}
     unknown = sorted(set(data) - fields)
     if unknown:
         raise ValueError(f"unknown key {unknown[0]!r}; allowed: {', '.join(sorted(fields))}")
-    return Noise(**data)
+    try:
+        if "light" in data:
+            data["light"] = {bar: BarLight(**v) for bar, v in data["light"].items()}
+        if "dirt" in data:
+            data["dirt"] = tuple(Dirt(**d) for d in data["dirt"])
+    except (TypeError, AttributeError) as err:
+        raise ValueError(f"light or dirt: {err}") from err
+    return Conditions(**data)
 
 
 def fingers_line(fingers: Iterable[Finger]) -> bytes:

@@ -65,6 +65,19 @@ class PlayerStatus(BaseModel):
     unknown_messages: dict[str, int]
 
 
+class TouchStatus(BaseModel):
+    """The touch frame's health as its board last reported it (TOUCH_HEALTH; docs/touch.md),
+    or nothing yet."""
+
+    board: str
+    reported: bool  # a TOUCH_HEALTH has come
+    beams: int | None = None
+    failed: int | None = None
+    saturated: int | None = None
+    blinded: list[str] = []  # the axes whose bar is blinded: "x", "y"
+    problems: list[str] = []  # e.g. "x bar blinded: its receivers are saturated"
+
+
 class Status(BaseModel):
     version: str
     uptime_s: float
@@ -72,6 +85,7 @@ class Status(BaseModel):
     loop: LoopStatus | None = None
     boards: list[BoardStatus]
     player: PlayerStatus
+    touch: TouchStatus | None = None
 
 
 class CalibrationMessage(BaseModel):

@@ -16,10 +16,18 @@ FRAME = {
     "height_mm": 40.0,
     "x": {"count": 16, "pitch_mm": 5.0, "first_mm": 2.5, "fan": [0, -3, 3]},
     "y": {"count": 8, "pitch_mm": 5.0, "first_mm": 2.5, "fan": [0, -2, 2]},
+    "timing": {
+        "pio_mhz": 150,
+        "adc_bits": 12,
+        "adc_conversion_us": 2.0,
+        "mux_settle_us": 0.75,
+        "led_on_settle_us": 3.0,
+        "led_off_settle_us": 6.0,
+    },
 }
 BEAMS = 62  # x: 16 + 13 + 13, y: 8 + 6 + 6
-DARK = 600  # ADC counts with the emitter off
-LIT = 40000  # counts a clear beam adds with its emitter on
+DARK = 60  # ADC counts with the emitter off (a 12-bit ADC)
+LIT = 2000  # counts a clear beam adds with its emitter on
 
 
 class FakeIr:
@@ -31,17 +39,21 @@ class FakeIr:
         self.dead = dead  # ("x", emitter index) pairs
         self.saturated = saturated  # beam indices
 
-    def read(self, on, off):
+    def start(self, plan):
+        pass
+
+    def finish(self, plan, readings):
         g = self.g
-        for b in range(g.beams):
+        for i in range(plan.n):
+            b = plan.beam[i]
             axis = "xy"[g.fam_axis[g.beam_family[b]]]
-            off[b] = DARK
             if (axis, g.beam_emitter[b]) in self.dead:
-                on[b] = DARK + 50
+                lit = DARK + 5
             elif b in self.saturated:
-                on[b] = 65535
+                lit = 4095
             else:
-                on[b] = DARK + LIT
+                lit = DARK + LIT
+            readings.add(b, DARK, lit, plan.lit_c[i] // plan.timing.mhz)
 
 
 class FakeBoard(seam.BaseBoard):
@@ -184,7 +196,7 @@ def scenario_help_lists_every_command_in_its_grammar():
         ok(name in names, name + " is listed")
     for line in lines[1:]:
         ok(line.startswith("  ") and "  " in line.strip(), "two spaces around the args: " + line)
-    contains(text, "beams [straight|x+0|x-3|x+3|y+0|y-2|y+2]", "the frame's own families")
+    contains(text, "beams [straight|x+0|x-3|x+3|y+0|y-2|y+2|--record] [N] [--yes]", "the families")
     contains(text, "log [debug|info|warning|error]", "log's levels")
     contains(text, "reboot [--yes]", "reboot's confirmation")
 
@@ -386,7 +398,7 @@ def scenario_beams_of_one_family_lists_its_levels():
     rig = Rig(dead=(("y", 1),))
     lines = rig.whole("beams y+0")[1].split("\n")
     eq(len(lines), 2 + 8, "a header, a legend and 8 beams")
-    beam0 = ["0", "y0->0", str(DARK + LIT), str(DARK), str(LIT), "0", "clear"]
+    beam0 = ["0", "y0->0", str(DARK + LIT), str(DARK), str(LIT), "0", "0", "clear"]
     eq(lines[2].split(), beam0, "beam 0")
     eq(lines[3].split()[-1], "failed", "beam 1, of the dead emitter")
 

@@ -210,60 +210,117 @@ SMALL_FRAME = {
     "x": {"count": 10, "pitch_mm": 10.0, "first_mm": 5.0, "fan": [0, -3, 3]},
     "y": {"count": 8, "pitch_mm": 7.5, "first_mm": 3.75, "fan": [0, 2]},
     "wiring": {
-        "emitter_address": [30, 31, 32, 33],
-        "x": {"emitter_enable": 21, "receiver_address": [40, 41, 42, 43], "adc": 1},
-        "y": {"emitter_enable": 14, "receiver_address": [44, 45, 46, 47], "adc": 2},
+        "emitter_address": [2, 3, 4, 5, 6, 7, 8, 9],
+        "x": {"emitter_enable": 18, "receiver_address": list(range(10, 18)), "adc": 26},
+        "y": {"emitter_enable": 19, "receiver_address": list(range(10, 18)), "adc": 27},
     },
-    "timing": {"settle_us": 2.0, "conversion_us": 1.0, "axes_in_parallel": True},
+    "timing": {
+        "pio_mhz": 150,
+        "adc_bits": 12,
+        "adc_conversion_us": 2.0,
+        "mux_settle_us": 0.75,
+        "led_on_settle_us": 3.0,
+        "led_off_settle_us": 6.0,
+    },
 }
 
 
-def scenario_ir_frame_reads_each_beam_dark_then_lit_on_its_addresses():
-    # The fake ADC answers with what the wires select at the moment of the conversion:
-    # 50000 + emitter address * 100 + receiver address when the axis' emitter is enabled,
-    # 1000 + receiver address otherwise; the reading tells which beam was really selected.
-    from array import array
+def scenario_pio_frame_runs_a_pass_on_the_pio_dma_and_adc():
+    # The scanner's set-up (ADC FIFO, state machine, the three DMA channels) and one pass: the
+    # fake hardware answers each conversion with the pins of the word before its CS word
+    # (emitter, receiver, enable), and every reading must come back on its beam.
+    import rp2
 
     from vitrine_fw.touch.geometry import Geometry
+    from vitrine_fw.touch.plan import Plan, Readings, Timing
 
     board = new_board()
     frame = board.ir_frame(SMALL_FRAME)
-    pins = {}
-    for p in machine.built:
-        if isinstance(p, machine.Pin):
-            pins[p.id] = p
-
-    def address(ids):
-        v = 0
-        for i in range(len(ids)):
-            v |= (pins[ids[i]].value() or 0) << i
-        return v
-
-    wiring = SMALL_FRAME["wiring"]
-
-    def reading(adc):
-        axis = wiring["x"] if adc.pin.id == 1 else wiring["y"]
-        r = address(axis["receiver_address"])
-        if pins[axis["emitter_enable"]].value():
-            return 50000 + address(wiring["emitter_address"]) * 100 + r
-        return 1000 + r
+    eq(machine.mem32.get(0x400A0008), 0x1000009, "ADC FCS: EN, DREQ_EN, THRESH 1")
+    sm = frame.sm
+    eq(sm.freq, 150000000, "state machine clock")
+    eq(sm.out_base.id, 2, "out pins from the first emitter address line")
+    ok(sm.active(), "state machine running")
+    program = sm.program
+    eq(len(program["settings"]["out_init"]), 18, "18 out pins, all low at start")
+    eq(program["settings"]["out_shiftdir"], rp2.PIO.SHIFT_RIGHT, "words read from bit 0")
+    ops = [i.op for i in program["program"]]
+    eq(ops, ["pull", "out", "out", "out", "jmp", "jmp", "pull", "mov", "push", "set", "jmp"],
+       "the program")  # fmt: skip
+    eq(program["labels"]["<wrap>"], len(ops) - 1, "wraps after its last instruction")
+    eq(program["program"][5].args, ("not_x", "top"), "a word without a conversion: next word")
+    eq(program["labels"]["top"], program["labels"]["<wrap_target>"], "... from the top")
 
     g = Geometry(SMALL_FRAME)
-    on = array("H", bytes(2 * g.beams))
-    off = array("H", bytes(2 * g.beams))
-    plain = machine.ADC.read_u16
-    machine.ADC.read_u16 = reading
-    try:
-        frame.read(on, off)
-    finally:
-        machine.ADC.read_u16 = plain
-    for b in range(g.beams):
-        e = g.beam_emitter[b]
-        r = g.beam_receiver[b]
-        eq(off[b], 1000 + r, f"dark reading of beam {b}")
-        eq(on[b], 50000 + e * 100 + r, f"lit reading of beam {b} (emitter {e} -> {r})")
-    for axis in ("x", "y"):
-        eq(pins[wiring[axis]["emitter_enable"]].value(), 0, "emitters off after the scan")
+    timing = Timing(SMALL_FRAME["timing"])
+    for kind in ("straight", "full", "fans"):
+        plan = Plan(g, timing)
+        if kind == "straight":
+            plan.straight()
+        elif kind == "full":
+            plan.full()
+        else:
+            fan = [
+                b
+                for b in range(g.beams)
+                if g.beam_emitter[b] == 4 and g.fam_axis[g.beam_family[b]] == 1
+            ]
+            plan.step(1, 4, fan, 0, len(fan))
+            plan.done()
+        frame.start(plan)
+        feed = frame.ops.configs[-1]
+        words = feed["read"]
+        n_words = 4 * plan.n + 2 * plan.n_steps
+        eq(
+            (feed["write"] is sm, feed["count"]),
+            (True, n_words),
+            kind + ": words to the state machine",
+        )
+        eq(
+            (feed["ctrl"]["inc_write"], feed["ctrl"]["treq_sel"]),
+            (False, 0),
+            "paced by its TX FIFO",
+        )
+        trig = frame.trigger.configs[-1]
+        eq((trig["read"] is sm, trig["write"], trig["count"]), (True, 0x400A0000, 2 * plan.n),
+           "CS words from the RX FIFO to the ADC's CS")  # fmt: skip
+        eq(trig["ctrl"]["treq_sel"], 4, "paced by the RX FIFO")
+        res = frame.dma.configs[-1]
+        eq((res["read"], res["write"] is frame.results, res["count"]),
+           (0x400A000C, True, 2 * plan.n), "the ADC's FIFO to the results")  # fmt: skip
+        eq((res["ctrl"]["size"], res["ctrl"]["inc_read"], res["ctrl"]["treq_sel"]), (1, False, 48),
+           "16-bit results paced by the ADC")  # fmt: skip
+        # the hardware: each conversion reads what the pins select
+        k = 0
+        i = 0
+        while i < n_words:
+            w = words[i]
+            if w >> 31:
+                cs = words[i + 1]
+                ok(cs & 5 == 5, "CS: EN | START_ONCE")
+                frame.results[k] = (((w >> 16) & 3) << 10) | ((w & 0xFF) << 5) | ((w >> 8) & 0xFF)
+                frame.results[k] |= ((cs >> 12) & 1) << 13  # the input converted
+                k += 1
+                i += 2
+            else:
+                i += 1
+        eq(k, 2 * plan.n, "a conversion per reading, dark and lit")
+        frame.dma.busy = False
+        readings = Readings(plan.n)
+        frame.finish(plan, readings)
+        eq(readings.n, plan.n, "readings")
+        for j in range(plan.n):
+            b = readings.beam[j]
+            axis = g.fam_axis[g.beam_family[b]]
+            where = (g.beam_emitter[b] << 5) | g.beam_receiver[b] | (axis << 13)
+            eq(readings.dark[j], where, f"dark reading of beam {b}")
+            eq(readings.lit[j], where | (1 << (10 + axis)), f"lit reading of beam {b}")
+    plan = Plan(g, timing)
+    plan.straight()
+    frame.start(plan)
+    first = frame.ops.configs[-1]["read"]
+    frame.start(plan)
+    ok(frame.ops.configs[-1]["read"] is first, "a fixed plan's words are built once")
 
 
 def scenario_fake_clock_matches_hal_clock_arithmetic():

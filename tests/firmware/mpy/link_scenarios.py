@@ -399,7 +399,7 @@ def scenario_streams_pause_while_the_host_is_away():
     link, port, clock = make_link()
     payload = bytearray(16)
     eq(link.send(wire.PROBE, payload, 9), -1, "send before the handshake")
-    eq(link.send(wire.TOUCH_HEALTH, payload, 7), -1, "event before the handshake")
+    eq(link.send(wire.TOUCH_HEALTH, payload, 8), -1, "event before the handshake")
     link.tick()
     eq([f.name for f in port.take()], ["HEARTBEAT"], "only the HEARTBEAT went out")
     eq(link.tx_paused, 2, "tx_paused")
@@ -422,7 +422,7 @@ def scenario_on_up_callbacks_run_after_each_handshake():
 
     def announce():
         calls.append(link.host_up)
-        link.send(wire.TOUCH_HEALTH, bytearray(7), 7)
+        link.send(wire.TOUCH_HEALTH, bytearray(8), 8)
 
     link.on_up(announce)
     link.log(wire.LOG_WARNING, "touch", "held back")

@@ -24,7 +24,7 @@ from _asyncio import Task, TaskQueue
 from asyncio import core
 
 from fw_scenario import RESULT_MARK, measure
-from touch_replay import ReplayHw
+from touch_replay import first_pass, load_hw
 
 from vitrine_fw import hal, seam, wire
 from vitrine_fw.lights import STEP_MS, Lights
@@ -200,11 +200,8 @@ def check_lights(checks, values):
 
 
 def check_touch(checks, values, run):
-    n_start = len(run["start"])
     steps = run["steps"]
-    hw = ReplayHw(run["beams"])
-    for scan in run["start"] + steps:
-        hw.add(scan["on"], scan["off"])
+    hw = load_hw(run)
     clock = hal.Clock()
     board = LoopBoard(clock, hw)
     port = CountingPort()
@@ -239,7 +236,8 @@ def check_touch(checks, values, run):
     values["touch"] = {
         "wakes": locked,
         "steps_after_first": len(steps) - 1,
-        "scans_read": hw.next - n_start,
+        "passes_read": hw.passes - first_pass(run, 1),
+        "passes_expected": first_pass(run, len(steps)) - first_pass(run, 1),
         "reports_sent": port.writes - writes,
         "reports_expected": reported,
         "beats": alive.beats - beats,

@@ -1,17 +1,18 @@
 # The touch Pipeline's scan -> detect -> report loop under MicroPython's heap lock, where any
-# heap allocation raises MemoryError, on the recorded scans of /vectors/touch.json (the board
-# seam copies them with an index loop, so it allocates nothing itself). MicroPython only.
+# heap allocation raises MemoryError, on the recorded scan passes of /vectors/touch.json (the
+# board seam copies them with an index loop, so it allocates nothing itself). MicroPython only.
 #
 # Per run of the vectors:
 # - "steps": after start() and the run's steps up to its busiest phase (the most fingers),
 #   plus two warm-up steps, LOCKED_STEPS more steps in one locked call, the replay going
-#   round that phase's scans;
+#   round that phase's last scan;
 # - "all_steps": a fresh pipeline, start()ed unlocked, then every step of the run in one locked
 #   call (fingers landing, moving, lifting), each report copied out into a preallocated
 #   buffer, so the test can compare what was computed under the lock with CPython's payloads;
-# - "stages": the same busy steps split into the stages of step() (scan, predict, the
-#   detector's shadows, candidates (verified as made), select and refine, update, the header's
-#   pack_into), each locked on its own: where an allocation is, when there is one;
+# - "stages": the same busy steps split into the stages of step() (the first pass, the
+#   scanner's update, choosing and reading the second pass, predict, the detector's shadows,
+#   align, candidates (verified as made), select and refine, update, the header's pack_into),
+#   each locked on its own: where an allocation is, when there is one;
 # - "timing": microseconds for TIMED_STEPS unlocked steps of the busiest phase.
 # Controls prove the lock is on where the checks run: an allocation after step() inside the
 # locked call, and a pipeline whose board seam allocates, must both raise.
@@ -27,28 +28,26 @@ import time
 from array import array
 
 from fw_scenario import RESULT_MARK, measure
-from touch_replay import load
+from touch_replay import first_pass, load
 
 LOCKED_STEPS = 20
 TIMED_STEPS = 50
 _HEADER = 7
-_MAX_REPORT = 7 + 20 * 7  # header + wire.MAX_CONTACTS contacts
+_CONTACT = 9  # wire.CONTACT_SIZE
+_MAX_REPORT = 7 + 20 * 9  # header + wire.MAX_CONTACTS contacts
 
 # --- locked targets (four positional arguments each) ------------------------------------------
 
 
 def steps(pipe, clock, n, sizes):
     for i in range(n):
-        clock.us += 5000
         sizes[i] = pipe.step()
 
 
-def all_steps(pipe, t_us, out, sizes):
+def all_steps(pipe, _t, out, sizes):
     # Every step of the run, its report copied to out[k * _MAX_REPORT:].
-    clock = pipe.clock
     report = pipe.report
     for k in range(len(sizes)):
-        clock.us = t_us[k]
         size = pipe.step()
         sizes[k] = size
         base = k * _MAX_REPORT
@@ -56,20 +55,43 @@ def all_steps(pipe, t_us, out, sizes):
             out[base + i] = report[i]
 
 
-def st_scan(pipe, _b, _c, _d):
-    pipe.scanner.scan()
+def st_read(pipe, _b, _c, _d):
+    pipe.readings.clear()
+    pipe.read_scan()
+
+
+def st_choose(pipe, _b, _c, _d):
+    pipe._choose()
+
+
+def st_start(pipe, _b, _c, _d):
+    pipe.hw.start(pipe.next)
+    pipe.ahead = True
+
+
+def st_end_scan(pipe, _b, _c, _d):
+    pipe.scanner.end_scan()
 
 
 def st_predict(pipe, _b, _c, _d):
-    pipe.tracker.predict()
+    r = pipe.readings
+    pipe.tracker.predict((r.t0 + (r.end_us >> 1)) & 0x3FFFFFFF)
 
 
 def st_shadows(pipe, _b, _c, _d):
-    pipe.detector.shadows(pipe.scanner.att)
+    sc = pipe.scanner
+    det = pipe.detector
+    det.begin(sc.att, sc.thr, sc.t_us, pipe.readings.end_us >> 1)
+    det.shadows(0, det.nf)
+
+
+def st_align(pipe, _b, _c, _d):
+    tr = pipe.tracker
+    pipe.detector.align(tr.px, tr.py, tr.pvx, tr.pvy, tr.n_pred)
 
 
 def st_candidates(pipe, _b, _c, _d):
-    pipe.detector.candidates(pipe.scanner.att)
+    pipe.detector.candidates()
 
 
 def st_select(pipe, _b, _c, _d):
@@ -78,30 +100,37 @@ def st_select(pipe, _b, _c, _d):
 
 
 def st_refine(pipe, _b, _c, _d):
-    pipe.detector.refine()
-
-
-def st_update(pipe, _b, _c, _d):
     det = pipe.detector
-    pipe.tracker.update(det.t_x, det.t_y, det.t_d, det.n_t)
+    det.refine()
+    if det.unexplained():
+        det.refine()
 
 
-def st_report(pipe, clock, _c, _d):
-    # The tail of Pipeline.step(): the scan counter and the report's header.
+def st_track(pipe, _b, _c, _d):
+    det = pipe.detector
+    pipe.tracker.update(det.t_x, det.t_y, det.t_w, det.t_h, det.t_kind, det.t_solid, det.n_t)
+
+
+def st_report(pipe, _b, _c, _d):
+    # The tail of Pipeline._conclude(): the scan counter and the report's header.
     pipe.scans = (pipe.scans + 1) & 0xFFFF
     struct.pack_into(
-        "<HIB", pipe.report, 0, pipe.scans, clock.ticks_us() & 0x3FFFFFFF, pipe.tracker.size - 7
+        "<HIB", pipe.report, 0, pipe.scans, pipe.tracker.now, pipe.tracker.size - _HEADER
     )
 
 
 STAGES = (
-    ("scanner.scan", st_scan),
+    ("read_scan", st_read),
+    ("choose the next scan's passes", st_choose),
+    ("start the next scan", st_start),
+    ("scanner.end_scan", st_end_scan),
     ("tracker.predict", st_predict),
     ("detector.shadows", st_shadows),
+    ("detector.align", st_align),
     ("detector.candidates", st_candidates),
     ("detector.select", st_select),
     ("detector.refine", st_refine),
-    ("tracker.update", st_update),
+    ("tracker.update", st_track),
     ("report.pack_into", st_report),
 )
 
@@ -110,24 +139,25 @@ STAGES = (
 
 
 def step_then_allocate(pipe, clock, _c, _d):
-    clock.us += 5000
     pipe.step()
     bytearray(4)
 
 
 class AllocatingHw:
-    """A board seam that builds a list per read: a pipeline over it must trip the lock."""
+    """A board seam that builds a list per pass: a pipeline over it must trip the lock."""
 
     def __init__(self, hw):
         self.hw = hw
 
-    def read(self, on, off):
-        self.hw.read(on, off)
-        self.last = [on[0], off[0]]
+    def start(self, plan):
+        self.hw.start(plan)
+
+    def finish(self, plan, readings):
+        self.hw.finish(plan, readings)
+        self.last = [readings.n, plan.n]
 
 
 def one_step(pipe, clock, _c, _d):
-    clock.us += 5000
     pipe.step()
 
 
@@ -159,25 +189,26 @@ def busiest(run):
 
 def contacts(report, size):
     """[id, state] of each contact in a report."""
-    return [[report[o], report[o + 1]] for o in range(_HEADER, size, 7)]
+    return [[report[o], report[o + 1]] for o in range(_HEADER, size, _CONTACT)]
 
 
 def check_run(run, controls):
     fingers, first, last = busiest(run)
-    n_start = len(run["start"])
     checks = {}
     stages = {}
     values = {"fingers": fingers, "busy_steps": [first, last]}
 
     pipe, hw, clock = load(run)
     pipe.start()
-    for k in range(last + 1):
-        clock.us = run["steps"][k]["t_us"]
+    for _ in range(last + 1):
         pipe.step()
-    hw.loop_from = n_start + first
-    hw.end = n_start + last + 1
+    # From here the passes go round the busy phase's last step's: the pipeline sees the same
+    # scan again and again, so it asks for the same passes.
+    hw.loop_from = first_pass(run, last)
+    hw.end = first_pass(run, last + 1)
+    hw.next = hw.end  # the next pass asked for (the one started ahead) is the loop's first
     warm = array_h(2)
-    steps(pipe, clock, 2, warm)  # warm-up; the first read wraps round to the phase's start
+    steps(pipe, clock, 2, warm)
     sizes = array_h(LOCKED_STEPS)
     checks["steps"] = measure(steps, pipe, clock, LOCKED_STEPS, sizes)
     values["steps_sizes"] = list(sizes)
@@ -188,7 +219,6 @@ def check_run(run, controls):
     for name, _ in STAGES:
         stages[name] = None
     for _ in range(3):
-        clock.us += 5000
         for name, fn in STAGES:
             err = measure(fn, pipe, clock)
             if err is not None and stages[name] is None:
@@ -198,7 +228,6 @@ def check_run(run, controls):
     # Timing, unlocked.
     t0 = time.ticks_us()
     for _ in range(TIMED_STEPS):
-        clock.us += 5000
         pipe.step()
     spent = time.ticks_diff(time.ticks_us(), t0)
     timing = {"steps": TIMED_STEPS, "us": spent, "beams": pipe.geometry.beams}
@@ -207,23 +236,23 @@ def check_run(run, controls):
     # Controls (on the busy pipeline).
     if controls is not None:
         controls["step_then_allocate"] = measure(step_then_allocate, pipe, clock)
-        real = pipe.scanner.hw
-        pipe.scanner.hw = AllocatingHw(real)
+        real = pipe.hw
+        pipe.hw = AllocatingHw(real)
         controls["allocating_board_seam"] = measure(one_step, pipe, clock)
-        pipe.scanner.hw = real
+        pipe.hw = real
         controls["new_bytes"] = measure(new_bytes)
 
     # Every step of the run, locked from the first.
     pipe, hw, clock = load(run)
     pipe.start()
     n = len(run["steps"])
-    t_us = array("i", [s["t_us"] for s in run["steps"]])
     out = bytearray(n * _MAX_REPORT)
     sizes = array_h(n)
-    checks["all_steps"] = measure(all_steps, pipe, t_us, out, sizes)
+    checks["all_steps"] = measure(all_steps, pipe, None, out, sizes)
     values["all_steps_reports"] = [
         bytes(out[k * _MAX_REPORT : k * _MAX_REPORT + sizes[k]]).hex() for k in range(n)
     ]
+    values["mismatches"] = hw.mismatches
     return {"checks": checks, "stages": stages, "values": values, "timing": timing}
 
 

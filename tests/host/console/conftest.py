@@ -11,7 +11,7 @@ import pytest
 
 from tests.host.link.peers import FirmwareBoards, serve_firmware
 from vitrine.hardware import board_config, load_boards
-from vitrine.sim.glass import Noise
+from vitrine.sim.glass import Conditions
 from vitrine.sim.world import attach_glass
 from vitrine_fw import config as fw_config
 
@@ -20,7 +20,7 @@ BoardFactory = Callable[..., contextlib.AbstractAsyncContextManager[FirmwareBoar
 
 @contextlib.asynccontextmanager
 async def in_process_board(
-    role: str = "touch", *, production: bool = False, noise: Noise | None = None
+    role: str = "touch", *, production: bool = False, noise: Conditions | None = None
 ) -> AsyncIterator[FirmwareBoards]:
     """A board of that role's description, accepting one connection at a time."""
     cfg = fw_config.check(board_config(load_boards()[role], "consoletest", production=production))

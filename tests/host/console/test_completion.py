@@ -33,7 +33,22 @@ def test_help_of_a_touch_board_gives_every_command_and_the_frames_families(touch
         "counters", "log", "reset-cause", "calibrate", "reboot", "repl",
     ]  # fmt: skip
     assert specs["beams"].args == (
-        ("straight", "x+0", "x-20", "x+20", "x-40", "x+40", "y+0", "y-25", "y+25", "y-39", "y+39"),
+        (
+            "straight",
+            "x+0",
+            "x-20",
+            "x+20",
+            "x-40",
+            "x+40",
+            "y+0",
+            "y-25",
+            "y+25",
+            "y-39",
+            "y+39",
+            "--record",
+        ),
+        (),  # N, the scans to record: a value
+        ("--yes",),
     )
     assert specs["log"].args == (("debug", "info", "warning", "error"),)
     # R G B [W] [BRIGHTNESS]: values the board does not list

@@ -71,8 +71,8 @@ async def test_a_board_without_a_frame_says_so(board_factory: BoardFactory) -> N
 
 def test_a_lifted_contact_leaves_the_live_area() -> None:
     live = LiveView(ConsoleClient("socket://127.0.0.1:9"))  # never connected: fed by hand
-    down = m.Contact(3, wire.CONTACT_DOWN, 10.0, 20.0, 9.0)
-    up = m.Contact(3, wire.CONTACT_UP, 10.0, 20.0, 9.0)
+    down = m.Contact(3, wire.CONTACT_DOWN, 10.0, 20.0, 9.0, 9.0)
+    up = m.Contact(3, wire.CONTACT_UP, 10.0, 20.0, 9.0, 9.0)
     live.feed(m.TouchReport(board="touch", seq=1, rx_ns=0, scan=1, t_us=0, contacts=(down,)))
     assert live.contacts == (down,)
     live.feed(m.TouchReport(board="touch", seq=2, rx_ns=0, scan=2, t_us=0, contacts=(up,)))

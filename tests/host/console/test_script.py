@@ -7,7 +7,7 @@ import io
 
 from vitrine.console import ConsoleClient
 from vitrine.console.script import Streams, run_script, split_lines
-from vitrine.sim.glass import Noise
+from vitrine.sim.glass import Conditions
 
 from .conftest import BoardFactory
 
@@ -40,7 +40,7 @@ async def test_lines_that_succeed_exit_0_with_their_answers(board_factory: Board
 
 
 async def test_a_failing_selftest_exits_1(board_factory: BoardFactory) -> None:
-    async with board_factory("touch", noise=Noise(dead={"x": [17]})) as board:
+    async with board_factory("touch", noise=Conditions(dead={"x": [17]})) as board:
         code, out, err = await script(board.url, ["selftest", "status"])
     assert code == 1
     assert "dead emitters: x17" in out

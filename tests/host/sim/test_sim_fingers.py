@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from vitrine.sim.glass import Finger, Noise
+from vitrine.sim.glass import Conditions, Finger
 from vitrine.sim.manager import Simulation
 from vitrine.sim.virtual_board import BoardOptions, VirtualBoard
 from vitrine.sim.world import noise_json
@@ -49,7 +49,7 @@ Echo = tuple[Simulation, dict[str, Heard]]
 @pytest.fixture
 async def echo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Echo]:
     monkeypatch.setattr(VirtualBoard, "boot_command", (sys.executable, str(ECHO_BOARD)))
-    options = {"touch": BoardOptions(noise=Noise(sigma=0.03, dead={"x": [5]}))}
+    options = {"touch": BoardOptions(noise=Conditions(sigma=0.03, dead={"x": [5]}))}
     simulation = Simulation(roles=["touch", "lights"], state_dir=tmp_path, options=options)
     heard = {role: Heard() for role in simulation.boards}
     for role, board in simulation.boards.items():
@@ -65,7 +65,7 @@ async def test_fingers_reach_the_board_and_stay_on_the_glass_across_resets(echo:
     touch = sim.boards["touch"]
     touch.set_fingers([Finger(100, 200, 9)])  # before power-on: the board gets them at boot
     await sim.start()
-    noise = noise_json(Noise(sigma=0.03, dead={"x": [5]}))
+    noise = noise_json(Conditions(sigma=0.03, dead={"x": [5]}))
     assert await heard["touch"].next() == f"boot power_on {noise}"
     assert await heard["touch"].next() == world((100.0, 200.0, 9.0))
     assert await heard["lights"].next() == "boot power_on -"

@@ -9,7 +9,6 @@ import math
 import socket
 import threading
 import time
-from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ import pytest
 
 from vitrine.hardware import frame_config, load_frame
 from vitrine.sim.board import SimLedStrip
-from vitrine.sim.glass import Finger, Glass, Noise
+from vitrine.sim.glass import BarLight, Conditions, Dirt, Finger, Glass
 from vitrine.sim.world import (
     BoardGlass,
     StripReporter,
@@ -88,10 +87,10 @@ def test_fingers_lines_set_the_glass_and_replace_each_other(channel: Channel) ->
 
 def test_fingers_block_beams_of_the_glass(channel: Channel) -> None:
     ours, board, _, _ = channel
-    assert board.glass.transmission().min() == 1.0
+    assert board.glass.straight_transmission().min() == 1.0
     ours.sendall(fingers_line([Finger(350.0, 200.0, 9.0)]))
     wait_for(lambda: board.glass.fingers != ())
-    assert board.glass.transmission().min() == 0.0  # a straight beam under the finger is dark
+    assert board.glass.straight_transmission().min() == 0.0  # a straight beam under it is dark
 
 
 BAD_LINES = [
@@ -145,17 +144,18 @@ def test_attach_glass_only_for_a_board_with_a_frame() -> None:
     attach_glass(plain, {"role": "lights"}, "abc")
     assert plain.glass is None
     touch = Board()
-    attach_glass(touch, {"role": "touch", "frame": FRAME}, "abc", Noise(sigma=0.05))
+    attach_glass(touch, {"role": "touch", "frame": FRAME}, "abc", Conditions(sigma=0.05))
     assert isinstance(touch.glass, BoardGlass)
-    assert touch.glass.noise == Noise(sigma=0.05)
-    assert touch.glass.geometry.beams == load_frame("32in").beams()
+    assert touch.glass.conditions == Conditions(sigma=0.05)
+    assert touch.glass.frame == FRAME
 
 
 def _clear_levels(uid: str) -> list[float]:
     board = Board()
-    attach_glass(board, {"frame": FRAME}, uid, Noise(sigma=0.0))
+    attach_glass(board, {"frame": FRAME}, uid, Conditions(sigma=0.0))
     assert board.glass is not None
-    return board.glass.levels()[0].tolist()
+    dark, lit = board.glass.scan_straight()
+    return (lit - dark).tolist()
 
 
 def test_the_same_board_gets_the_same_glass_at_every_boot() -> None:
@@ -165,17 +165,13 @@ def test_the_same_board_gets_the_same_glass_at_every_boot() -> None:
     assert _clear_levels("0123abce") != first
 
 
-def _scan(glass: Glass) -> array:
-    on, off = (
-        array("H", bytes(2 * glass.geometry.beams)),
-        array("H", bytes(2 * glass.geometry.beams)),
-    )
-    glass.read(on, off)
-    return on
+def _scan(glass: Glass) -> list[int]:
+    dark, lit = glass.scan_straight()
+    return (lit - dark).tolist()
 
 
 def test_drift_follows_the_clock_from_power_on() -> None:
-    noise = Noise(sigma=0.0, drift_per_min=-0.1)
+    noise = Conditions(sigma=0.0, drift_per_min=-0.1)
     aged, fresh = Board(), Board()
     attach_glass(aged, {"frame": FRAME}, "abc", noise, epoch=time.monotonic() - 120)
     attach_glass(fresh, {"frame": FRAME}, "abc", noise)
@@ -191,10 +187,21 @@ def test_drift_follows_the_clock_from_power_on() -> None:
 
 
 def test_noise_travels_to_the_board_process_intact() -> None:
-    noise = Noise(0.02, 0.3, {"x": [3, 7]}, {"y": [1]}, 0.01)
+    noise = Conditions(
+        sigma=0.02,
+        ambient=0.3,
+        dead={"x": [3, 7]},
+        dirty={"y": [1]},
+        drift_per_min=0.01,
+        light={"top": BarLight(0.5, 0.9, 100.0, 0.3)},
+        dirt=(Dirt("bottom", 10.0, 60.0, 0.4),),
+        aperture_mm=2.5,
+    )
     assert noise_from_json(noise_json(noise)) == noise
-    assert noise_from_json('{"sigma": 0.05}') == Noise(sigma=0.05)
-    with pytest.raises(ValueError, match="unknown key 'gain'; allowed: ambient, dead"):
+    assert noise_from_json('{"sigma": 0.05}') == Conditions(sigma=0.05)
+    with pytest.raises(
+        ValueError, match="unknown key 'gain'; allowed: adc_bits, ambient, aperture"
+    ):
         noise_from_json('{"gain": 2}')
     with pytest.raises(ValueError, match="not a JSON object"):
         noise_from_json("[]")

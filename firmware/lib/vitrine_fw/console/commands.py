@@ -47,6 +47,7 @@ _CAUSE_MEANING = {
 
 _HELP_COLUMN = 30  # help's descriptions start after this many characters at most
 _LIGHT_FADE_MS = 500  # the console's `light` fades over this long
+_RECORD_MAX = 100000  # scans one `beams --record` may ask for
 
 
 class Commands:
@@ -65,8 +66,8 @@ class Commands:
             ("version", "", "firmware version, build and wire schema", self.version),
             (
                 "beams",
-                "[straight|FAMILY]",
-                "the touch frame's beam map, or one family's levels",
+                "[straight|FAMILY|--record] [N] [--yes]",
+                "the beam map, one family's levels, or record N scans (a capture)",
                 self.beams,
             ),
             ("touches", "", "the contacts on the glass now", self.touches),
@@ -136,7 +137,8 @@ class Commands:
         for name, usual, what, _ in self.table:
             spec = usual
             if name == "beams" and "touch" in self.subs:
-                spec = "[straight|" + "|".join(self.subs["touch"].diag().families()) + "]"
+                families = "|".join(self.subs["touch"].diag().families())
+                spec = "[straight|" + families + "|--record] [N] [--yes]"
             rows.append((name + (" " + spec if spec else ""), what))
         # Descriptions line up after the usual width; a longer left side (beams, with the
         # frame's families) is followed by two spaces only.
@@ -188,10 +190,27 @@ class Commands:
         return wire.CONSOLE_OK, "\n".join(lines)
 
     def beams(self, args, yes):
+        if args and args[0] == "--record":
+            return self.record(args[1:], yes)
         if len(args) > 1:
             raise Refused("beams takes at most one argument: straight or a family, e.g. x+0")
         diag = self._sub("touch", "no touch frame on this board").diag()
         return wire.CONSOLE_OK, diag.beams(args[0] if args else "")
+
+    def record(self, args, yes):
+        if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= _RECORD_MAX:
+            raise Refused(
+                "beams --record takes N, the scans to record after the baseline's: 1..%d, "
+                "got %r" % (_RECORD_MAX, " ".join(args))
+            )
+        diag = self._sub("touch", "no touch frame on this board").diag()
+        if not yes:
+            return self._confirm(
+                "this takes the touch frame's baseline afresh (nothing may touch the glass) "
+                "and streams its scans as TOUCH_RAW",
+                "beams --record " + args[0],
+            )
+        return wire.CONSOLE_OK, diag.record(int(args[0]))
 
     def touches(self, args, yes):
         self._no_args("touches", args)

@@ -1,26 +1,48 @@
-# From beam attenuations to touch points, in four steps:
+# From beam attenuations to touch points, in five steps:
 #
-# 1. Shadows: in every family of parallel beams, runs of beams attenuated by more than 10%,
-#    with sub-beam edges from the analogue attenuation of the run's end beams and their
-#    neighbours (each beam's tile is one pitch wide, so a partly covered end beam says how far
-#    into it the shadow reaches). Unknown beams inside a run are bridged.
-# 2. Candidates: every straight x shadow against every straight y shadow. A shadow wider than
-#    one finger may hold several: its candidates then come from the oblique families' shadows
-#    and from a finger's reach inside either end.
+# 1. Shadows: in every family of parallel beams, runs of beams attenuated by more than their
+#    threshold (scan.py), each with its outer edges, when it was seen and how dark it is.
+#    Unknown beams inside a run are bridged; a run next to unknown beams or the family's end
+#    is open (its edge may lie unseen there).
+#
+#    Edges. A beam is a bundle of rays between an emitter's and a receiver's apertures; along
+#    its bar it covers a band about one aperture wide, centred on the beam, so an edge moving
+#    across the bar ramps the beam from clear to dark over about an aperture, then leaves it
+#    dark until the next beam's band (apertures are usually narrower than the pitch). The
+#    ramp's width and shape are not assumed known: an end beam partly dark (a) and its outer
+#    neighbour clear put the edge on the end beam's ramp, at a fraction a of a typical ramp
+#    (_RAMP, 70% of the pitch) from its inner side; an end beam wholly dark puts it in the gap
+#    to the next beam, whose middle is the best guess whatever the ramp; an outer neighbour
+#    also partly dark means a ramp wider than the pitch, whose width the two beams measure.
+#    The families cut the glass at different phases, so the fit in step 5 averages what one
+#    family's pitch leaves open.
+#
+#    Motion. Beams are read one after another: a finger moving at 1.5 m/s moves several
+#    millimetres between the first and the last beam of a scan. Each shadow is moved to the
+#    scan's report time T with the velocity of the tracked contact it belongs to, so that
+#    every family says where the finger is at the same moment.
+# 2. Candidates: every straight x shadow against every straight y shadow. A shadow wider
+#    than one finger may hold several: its candidates then come from the oblique families'
+#    shadows and from a finger's reach inside either end. Two straight shadows both wider
+#    than any finger are one large object (a palm, a sleeve): one candidate of kind palm.
 # 3. Ghost rejection: a candidate must lie inside a shadow of every family whose beam through
 #    it has a valid reading (checked as it is made, so only valid ones take room). Of those, a
 #    greedy cover keeps the fewest candidates that explain every shadow (a candidate that
 #    alone explains a shadow first; ties go to the candidate near a tracked contact), so
-#    ghosts that hide in real shadows are dropped. Open shadows (at a family's end or next to
-#    unreadable beams: a finger outside the family may cast them) are evidence only, never a
-#    reason to keep a candidate. After refinement, a shadow that reaches well beyond every
-#    touch inside it holds one more finger, hidden by the others everywhere else.
-# 4. Refinement: each touch first takes x and y from the one shadow that gives each with the
+#    ghosts that hide in real shadows are dropped. Open shadows are evidence only, never a
+#    reason to keep a candidate. When the straight shadows could pair up more than one way, a
+#    finger candidate also needs _CONFIRM oblique families that saw it in a shadow; without
+#    them (the oblique beams there not read yet, saturated or failed) it is not reported,
+#    rather than maybe a ghost.
+# 4. After refinement, a shadow that reaches well beyond every touch inside it holds one more
+#    finger, hidden by the others everywhere else.
+# 5. Refinement: each finger first takes x and y from the one shadow that gives each with the
 #    least error (its own shadow before the outer edge of a shared one), then moves to the
 #    weighted least-squares fit of every shadow that says where it is: the centre of each
-#    shadow it explains alone, the outer edge (less one radius) of each it shares. Two oblique
-#    families at different angles fix a point together, which no single family can; a shadow
-#    that disagrees with the others by more than 1 mm is dropped from the fit.
+#    shadow it explains alone, the outer edge (less one radius) of each it shares; a family's
+#    weight follows how noisy its beams are. Two oblique families at different angles fix a
+#    point together, which no single family can; a shadow that disagrees with the others by
+#    more than 2.5 mm is dropped from the fit. A palm keeps the middle of its straight shadows.
 #
 # Integer arithmetic on preallocated arrays only: nothing is allocated per scan.
 
@@ -38,25 +60,33 @@ from vitrine_fw.touch.geometry import AXIS_X
 from vitrine_fw.touch.scan import UNKNOWN
 
 MAX_TOUCHES = const(10)
+KIND_FINGER = const(0)
+KIND_PALM = const(1)
 _MAX_SHADOWS = const(128)
 _MAX_CANDIDATES = const(160)
 _MAX_SPLIT = const(12)  # candidates along one wide shadow
 
-_SHADOW = const(102)  # attenuation (Q10) above which a beam is in a shadow
 _PEAK = const(358)  # a shadow's deepest beam must be attenuated by 35% (a finger blocks >= 1)
+_PART = const(82)  # 8%: an outer neighbour darker than this is on the edge's ramp too
+_RAMP = const(717)  # 70% of the pitch: the ramp width assumed when one beam cannot tell it
+_FULL = const(922)  # 90%: an end beam darker than this is taken as wholly in the shadow ...
 _HIGH = const(870)  # 85%: a beam this dark is well inside a finger's shadow
 _LOW = const(614)  # 60%: a dip below this between two such beams parts two fingers
-_MIN_WIDTH = const(192)  # 6 mm: narrower shadows (one dead beam, a hair) are no touch
+_MIN_WIDTH = const(128)  # 4 mm: narrower shadows (one noisy beam, a hair) are no touch
 _WIDE = const(384)  # 12 mm: a wider straight shadow may hold more than one finger
+_PALM = const(768)  # 24 mm: straight shadows both wider than this are a palm (or a sleeve)
 _TOL = const(48)  # 1.5 mm slack when a candidate is checked against a shadow
 _SAME = const(64)  # 2 mm: split candidates closer than this are one
 _NEAR = const(256)  # 8 mm: a candidate this close to a tracked contact is preferred
+_BELONGS = const(320)  # 10 mm: a shadow this close to a contact's predicted one is its
 _DEFAULT_D = const(288)  # 9 mm, when no shadow gives a touch's size
 _APART = const(256)  # 8 mm: two fingers' centres are at least this far apart
 _GAP = const(96)  # 3 mm: a shadow reaching this far beyond its touches holds one more
 _FIT_STEP = const(512)  # 16 mm: the largest residual one fit step takes in
-_OUTLIER = const(32)  # 1 mm: a shadow's centre this far off the fit is dropped from it
-_MIN_DET = const(4096)  # a fit whose normal matrix is flatter than this keeps step 4's point
+_OUTLIER = const(80)  # 2.5 mm: a shadow's centre this far off the fit is dropped from it
+_MIN_DET = const(4096)  # a fit whose normal matrix is flatter than this keeps step 5's point
+_CONFIRM = const(2)  # oblique families that must see a finger (straight shadows pair two ways)
+_QUANT2 = const(92)  # (0.3 mm)**2 in (1/32 mm)**2: a family's edge error from its pitch alone
 
 
 class Detector:
@@ -71,6 +101,8 @@ class Detector:
         self.sh_r = array("i", bytes(4 * _MAX_SHADOWS))
         self.sh_f = bytearray(_MAX_SHADOWS)
         self.sh_open = bytearray(_MAX_SHADOWS)  # edges on unknown beams: 1 left, 2 right
+        self.sh_t = array("H", bytes(2 * _MAX_SHADOWS))  # when its middle beam was read, µs
+        self.sh_peak = array("h", bytes(2 * _MAX_SHADOWS))  # its darkest beam, Q10
         self.sh_cover = array("H", bytes(2 * _MAX_SHADOWS))
         self.sh_done = bytearray(_MAX_SHADOWS)
         self.n_sh = 0
@@ -79,9 +111,14 @@ class Detector:
         self.c_x = array("i", bytes(4 * _MAX_CANDIDATES))
         self.c_y = array("i", bytes(4 * _MAX_CANDIDATES))
         self.c_d = array("i", bytes(4 * _MAX_CANDIDATES))
+        self.c_kind = bytearray(_MAX_CANDIDATES)
+        self.c_sx = bytearray(_MAX_CANDIDATES)  # its straight x and y shadows
+        self.c_sy = bytearray(_MAX_CANDIDATES)
         self.centre = 0  # result of _centre
         self.c_match = bytearray(_MAX_CANDIDATES * nf)  # shadow index + 1, 0: no evidence
         self.c_ok = bytearray(_MAX_CANDIDATES)  # 0 rejected, 1 valid, 2 selected
+        self.c_oblique = bytearray(_MAX_CANDIDATES)  # oblique families that saw it
+        self.c_seen = bytearray(_MAX_CANDIDATES)  # families that saw it in a shadow
         self.sel = array("H", bytes(2 * _MAX_CANDIDATES))  # the selected ones, for refine
         self.n_sel = 0
         self.n_c = 0
@@ -89,8 +126,12 @@ class Detector:
         self.ys = array("i", bytes(4 * _MAX_SPLIT))
         self.t_x = array("i", bytes(4 * MAX_TOUCHES))
         self.t_y = array("i", bytes(4 * MAX_TOUCHES))
-        self.t_d = array("i", bytes(4 * MAX_TOUCHES))
+        self.t_w = array("i", bytes(4 * MAX_TOUCHES))  # extent along x and y, Q5
+        self.t_h = array("i", bytes(4 * MAX_TOUCHES))
+        self.t_kind = bytearray(MAX_TOUCHES)
+        self.t_solid = array("h", bytes(2 * MAX_TOUCHES))  # its straight shadows' darkness
         self.n_t = 0
+        self.ambiguous = False  # the straight shadows may pair up more than one way
         # How much a family's error grows when it gives x (given y) or y (given x), Q10;
         # 0 where it cannot. A straight family gives only its own coordinate.
         self.x_factor = array("i", bytes(4 * nf))
@@ -98,33 +139,63 @@ class Detector:
         # How a family's coordinate u changes with x and with y, Q10 (the fit's gradients).
         self.du_dx = array("i", bytes(4 * nf))
         self.du_dy = array("i", bytes(4 * nf))
+        self.weight = bytearray(nf)  # the fit's weight of a family's shadows, 1..16
         for f in range(nf):
             shift = abs(g.fam_shift[f])
             sec = g.fam_sec[f]
+            self.weight[f] = 16
             if g.fam_axis[f] == AXIS_X:
+                span = g.span[0]
                 self.x_factor[f] = sec
-                self.y_factor[f] = g.height * sec // shift if shift else 0
+                self.y_factor[f] = span * sec // shift if shift else 0
                 self.du_dx[f] = 1024
-                self.du_dy[f] = g.fam_shift[f] * 1024 // g.height
+                self.du_dy[f] = g.fam_shift[f] * 1024 // span
             else:
+                span = g.span[1]
                 self.y_factor[f] = sec
-                self.x_factor[f] = g.width * sec // shift if shift else 0
-                self.du_dx[f] = -g.fam_shift[f] * 1024 // g.width
+                self.x_factor[f] = span * sec // shift if shift else 0
+                self.du_dx[f] = -g.fam_shift[f] * 1024 // span
                 self.du_dy[f] = 1024
+        # Inputs of one detect() call (begin() gives the scanner's own arrays).
+        self.att = array("h")
+        self.thr = array("h")
+        self.t_us = array("H")
+        self.report_us = 0
+
+    def set_weights(self, scanner):
+        """The fit's family weights from the beams' noise (after a baseline): a family's
+        weight falls as its edges' noise grows past what its pitch alone leaves open."""
+        g = self.g
+        for f in range(self.nf):
+            start = g.fam_start[f]
+            total = 0
+            n = 0
+            for j in range(g.fam_len[f]):
+                b = start + j
+                if not scanner.state[b]:
+                    total += scanner.noise[b] * 1024 // scanner.base[b]
+                    n += 1
+            rel = total // n if n else 1024  # the family's typical noise, Q10 of its level
+            # its edges' noise in 1/32 mm: a ramp of _RAMP pitches moves that much per unit
+            e = rel * _RAMP // 1024 * g.fam_pitch[f] // 1024
+            w = 16 * _QUANT2 // (_QUANT2 + e * e)
+            self.weight[f] = w if w > 1 else 1
 
     # --- 1. shadows ---------------------------------------------------------------------------
 
-    def shadows(self, att):
+    def shadows(self, first, last):
+        """The shadows of families first..last-1 (att, thr from the last detect() inputs)."""
         g = self.g
-        self.n_sh = 0
-        for f in range(self.nf):
+        att = self.att
+        thr = self.thr
+        for f in range(first, last):
             self.fam_sh0[f] = self.n_sh
             start = g.fam_start[f]
             m = g.fam_len[f]
             j = 0
             while j < m:
                 a = att[start + j]
-                if a == UNKNOWN or a < _SHADOW:
+                if a == UNKNOWN or a < thr[start + j]:
                     j += 1
                     continue
                 lo = j
@@ -136,7 +207,7 @@ class Detector:
                     if a == UNKNOWN:
                         k += 1
                         continue
-                    if a < _SHADOW:
+                    if a < thr[start + k]:
                         break
                     if k > hi + 1:
                         peak = 1024  # bridged an unknown beam: assume it was blocked
@@ -146,37 +217,39 @@ class Detector:
                     k += 1
                 j = k
                 if peak >= _PEAK:
-                    self._run(att, f, lo, hi)
+                    self._run(f, lo, hi, peak)
             self.fam_shn[f] = self.n_sh - self.fam_sh0[f]
 
-    def _run(self, att, f, lo, hi):
+    def _run(self, f, lo, hi, peak):
         # One run of shadowed beams lo..hi of family f: its outer edges from the end beams
         # and their outer neighbours (next to unknown beams or the family's end the shadow
         # may go on unseen: it is widened over them and marked open, no use for positions but
         # still evidence), then split where the attenuation dips between two fingers.
+        att = self.att
+        thr = self.thr
         start = self.g.fam_start[f]
         m = self.g.fam_len[f]
         opened = (1 if lo == 0 else 0) | (2 if hi == m - 1 else 0)
         a_lo = att[start + lo]
         b_lo = att[start + lo - 1] if lo > 0 else 0
+        if lo > 0 and b_lo != UNKNOWN and b_lo < thr[start + lo - 1] >> 1:
+            b_lo = 0  # within the neighbour's noise: no sign of the edge there
         if b_lo == UNKNOWN:
             opened |= 1
-            b_lo = 1024
+            b_lo = 0
             while lo > 0 and att[start + lo - 1] == UNKNOWN:
                 lo -= 1
                 a_lo = 1024
-        elif b_lo < -_SHADOW:
-            b_lo = 0
         a_hi = att[start + hi]
         b_hi = att[start + hi + 1] if hi + 1 < m else 0
+        if hi + 1 < m and b_hi != UNKNOWN and b_hi < thr[start + hi + 1] >> 1:
+            b_hi = 0
         if b_hi == UNKNOWN:
             opened |= 2
-            b_hi = 1024
+            b_hi = 0
             while hi + 1 < m and att[start + hi + 1] == UNKNOWN:
                 hi += 1
                 a_hi = 1024
-        elif b_hi < -_SHADOW:
-            b_hi = 0
         # Valleys: beams below _HIGH between two beams at or above it, the lowest below _LOW.
         piece = lo
         a_piece = a_lo
@@ -213,6 +286,7 @@ class Detector:
                 if a < low:
                     low = a
         self._add(f, piece, a_piece, b_piece, hi, a_hi, b_hi, opened)
+        self.sh_peak[self.n_sh - 1] = peak if peak < 1024 else 1024
 
     def _add(self, f, lo, a_lo, b_lo, hi, a_hi, b_hi, opened):
         # A shadow over beams lo..hi of family f; a_* the end beams' attenuation (the part
@@ -223,19 +297,51 @@ class Detector:
             return
         p = g.fam_pitch[f]
         first = g.fam_first[f]
-        if a_lo > 1024:
-            a_lo = 1024
-        if a_hi > 1024:
-            a_hi = 1024
-        left = first + lo * p + p // 2 - ((a_lo + b_lo) * p >> 10)
-        right = first + hi * p - p // 2 + ((a_hi + b_hi) * p >> 10)
+        left = first + lo * p - (_edge(a_lo, b_lo) * p >> 10)
+        right = first + hi * p + (_edge(a_hi, b_hi) * p >> 10)
         if right - left < (_MIN_WIDTH * g.fam_sec[f] >> 10) and not opened:
             return
+        start = g.fam_start[f]
+        mid = (lo + hi) >> 1
+        while mid > lo and self.att[start + mid] == UNKNOWN:
+            mid -= 1
         self.sh_l[n] = left
         self.sh_r[n] = right
         self.sh_f[n] = f
         self.sh_open[n] = opened
+        self.sh_t[n] = self.t_us[start + mid]
+        self.sh_peak[n] = 1024
         self.n_sh = n + 1
+
+    def align(self, px, py, vx, vy, n_pred):
+        """Move each shadow to the report time with the velocity of the contact it belongs to:
+        px, py its predicted position at the report time, vx, vy its velocity (Q5 per 65536
+        µs), for n_pred contacts."""
+        g = self.g
+        report = self.report_us
+        for s in range(self.n_sh):
+            f = self.sh_f[s]
+            dt = self.sh_t[s] - report
+            best = -1
+            best_d = _BELONGS
+            mid = (self.sh_l[s] + self.sh_r[s]) >> 1
+            half = (self.sh_r[s] - self.sh_l[s]) >> 1
+            for i in range(n_pred):
+                # the contact's u in this family when the shadow was seen
+                u = g.u(f, px[i] + (vx[i] * dt >> 16), py[i] + (vy[i] * dt >> 16))
+                d = u - mid
+                if d < 0:
+                    d = -d
+                d -= half
+                if d < best_d:
+                    best_d = d
+                    best = i
+            if best < 0:
+                continue
+            move = (self.du_dx[f] * vx[best] + self.du_dy[f] * vy[best]) >> 10
+            shift = move * dt >> 16  # how far the shadow moved from the report time
+            self.sh_l[s] -= shift
+            self.sh_r[s] -= shift
 
     # --- 2. candidates -----------------------------------------------------------------------
 
@@ -244,13 +350,16 @@ class Detector:
         coordinate `centre`, given the point's other coordinate."""
         g = self.g
         shift = g.fam_shift[f]
+        gap = g.gap
         if g.fam_axis[f] == AXIS_X:
+            span = g.span[0]
             if x_axis:
-                return centre + shift * (g.height - y) // g.height
-            return g.height - (x - centre) * g.height // shift
+                return centre + shift * (g.height + gap - y) // span
+            return g.height + gap - (x - centre) * span // shift
+        span = g.span[1]
         if x_axis:
-            return (y - centre) * g.width // shift
-        return centre + shift * x // g.width
+            return (y - centre) * span // shift - gap
+        return centre + shift * (x + gap) // span
 
     def _split(self, out, s, across, x_axis):
         # Positions along the wide straight shadow s where a shadow of another family crosses
@@ -285,53 +394,82 @@ class Detector:
                 n += 1
         return n
 
-    def candidates(self, att):
+    def candidates(self):
         g = self.g
         fx = g.straight[0]
         fy = g.straight[1]
         n_c = 0
         xs = self.xs
         ys = self.ys
-        for sx in range(self.fam_sh0[fx], self.fam_sh0[fx] + self.fam_shn[fx]):
+        nx_sh = self.fam_shn[fx]
+        ny_sh = self.fam_shn[fy]
+        self.ambiguous = nx_sh > 1 or ny_sh > 1
+        for sx in range(self.fam_sh0[fx], self.fam_sh0[fx] + nx_sh):
             cx = (self.sh_l[sx] + self.sh_r[sx]) >> 1
-            for sy in range(self.fam_sh0[fy], self.fam_sh0[fy] + self.fam_shn[fy]):
+            wx = self.sh_r[sx] - self.sh_l[sx]
+            for sy in range(self.fam_sh0[fy], self.fam_sh0[fy] + ny_sh):
                 cy = (self.sh_l[sy] + self.sh_r[sy]) >> 1
-                if self.sh_r[sx] - self.sh_l[sx] > _WIDE:
+                wy = self.sh_r[sy] - self.sh_l[sy]
+                if wx > _PALM and wy > _PALM and n_c < _MAX_CANDIDATES:
+                    # maybe one large object: no splitting (its shadows are not a disc's)
+                    self.c_x[n_c] = cx
+                    self.c_y[n_c] = cy
+                    self.c_kind[n_c] = KIND_PALM
+                    self.c_sx[n_c] = sx
+                    self.c_sy[n_c] = sy
+                    if self._verify(n_c):
+                        n_c += 1
+                        continue
+                if wx > _WIDE:
                     nx = self._split(xs, sx, cy, True)
                 else:
                     xs[0] = cx
                     nx = 1
-                if self.sh_r[sy] - self.sh_l[sy] > _WIDE:
+                if wy > _WIDE:
                     ny = self._split(ys, sy, cx, False)
                 else:
                     ys[0] = cy
                     ny = 1
+                if nx > 1 or ny > 1:
+                    self.ambiguous = True
                 for i in range(nx):
                     for k in range(ny):
                         if n_c < _MAX_CANDIDATES:
                             self.c_x[n_c] = xs[i]
                             self.c_y[n_c] = ys[k]
-                            if self._verify(att, n_c):
+                            self.c_kind[n_c] = KIND_FINGER
+                            self.c_sx[n_c] = sx
+                            self.c_sy[n_c] = sy
+                            if self._verify(n_c):
                                 n_c += 1  # only valid candidates are kept
         self.n_c = n_c
 
     # --- 3. ghost rejection ------------------------------------------------------------------
 
-    def _verify(self, att, c):
-        # Whether candidate c lies in a shadow of every family whose beam through it reads
-        # validly; notes which shadow (c_match) and marks it valid (c_ok) if so.
+    def _verify(self, c):
+        # Whether candidate c is consistent with every family whose beams at it read validly:
+        # it lies in one of the family's shadows (noted in c_match), or the beams on either
+        # side of it are dimmed at least to their threshold (a small finger's shadow there
+        # may be too faint or narrow to count as one: no evidence either way). A family whose
+        # beams there are clear refutes it: a ghost. Notes how many oblique families saw it
+        # and marks it valid (c_ok) if none refuted it.
         g = self.g
         nf = self.nf
         match = self.c_match
+        att = self.att
+        thr = self.thr
         x = self.c_x[c]
         y = self.c_y[c]
         for f in range(nf):
             match[c * nf + f] = 0
         self.c_ok[c] = 0
+        oblique = 0
+        seen = 0
         for f in range(nf):
             u = g.u(f, x, y)
             j = g.beam_at(f, u)
-            if j < 0 or att[g.fam_start[f] + j] == UNKNOWN:
+            start = g.fam_start[f]
+            if j < 0 or att[start + j] == UNKNOWN:
                 continue  # no beam, or no valid reading: no evidence either way
             found = 0
             s0 = self.fam_sh0[f]
@@ -343,8 +481,31 @@ class Detector:
                     found = s + 1
                     break
             if not found:
-                return False
+                if not g.fam_shift[f]:
+                    return False  # outside its own straight shadows: a split gone astray
+                # the beam nearest it and the next one on its side
+                k = j + 1 if u > g.beam_u(f, j) else j - 1
+                a = att[start + j]
+                if a < thr[start + j] and (
+                    k < 0
+                    or k >= g.fam_len[f]
+                    or att[start + k] == UNKNOWN
+                    or att[start + k] < thr[start + k]
+                ):
+                    return False
+                continue
+            if self.c_kind[c] == KIND_PALM and (
+                self.sh_r[found - 1] - self.sh_l[found - 1] < _PALM * g.fam_sec[f] >> 10
+            ):
+                return False  # a large object is large in every family: fingers side by side
             match[c * nf + f] = found
+            seen += 1
+            if g.fam_shift[f]:
+                oblique += 1
+        if self.c_kind[c] == KIND_PALM and oblique < 2:
+            return False  # too little of it seen to tell it from fingers side by side
+        self.c_oblique[c] = oblique
+        self.c_seen[c] = seen
         self.c_ok[c] = 1
         return True
 
@@ -372,6 +533,16 @@ class Detector:
     def select(self, prior_x, prior_y, n_prior):
         nf = self.nf
         match = self.c_match
+        if self.ambiguous:
+            # The straight shadows pair up more than one way: a finger needs two oblique
+            # families' word for it.
+            for c in range(self.n_c):
+                if (
+                    self.c_ok[c] == 1
+                    and self.c_kind[c] == KIND_FINGER
+                    and (self.c_oblique[c] < _CONFIRM)
+                ):
+                    self.c_ok[c] = 0
         self._count_covers()
         # A candidate that alone explains some shadow is needed.
         for c in range(self.n_c):
@@ -381,11 +552,11 @@ class Detector:
                     if s and self.sh_cover[s - 1] == 1 and not self.sh_open[s - 1]:
                         self._take(c)
                         break
-        # Then the fewest others that explain what is left.
+        # Then the fewest others that explain what is left: the most shadows explained
+        # first, then one near a tracked contact, then the most families that saw it.
         while True:
             best = -1
-            best_gain = 0
-            best_near = 0
+            best_score = 0
             for c in range(self.n_c):
                 if self.c_ok[c] != 1:
                     continue
@@ -402,15 +573,15 @@ class Detector:
                     dy = self.c_y[c] - prior_y[i]
                     if -_NEAR < dx < _NEAR and -_NEAR < dy < _NEAR:
                         near = 1
-                if near > best_near or (near == best_near and gain > best_gain):
+                score = (gain << 8) + (near << 6) + self.c_seen[c]
+                if score > best_score:
                     best = c
-                    best_gain = gain
-                    best_near = near
+                    best_score = score
             if best < 0:
                 break
             self._take(best)
 
-    # --- 4. refinement -----------------------------------------------------------------------
+    # --- 5. refinement -----------------------------------------------------------------------
 
     def _centre(self, c, f, s, d):
         # Family f's coordinate of touch c's centre from shadow s, and how trustworthy that is
@@ -469,24 +640,35 @@ class Detector:
         return value
 
     def _diameter(self, c):
-        # The narrowest closed shadow of touch c, across its beams: a shadow it shares with
-        # another finger is wider than its own, never narrower.
+        # The mean width of the closed shadows that touch c has to itself, across its beams
+        # (one it shares with another finger is wider than its own), or _DEFAULT_D when it has
+        # none.
         g = self.g
         nf = self.nf
-        d = 1 << 20
+        sel = self.sel
+        total = 0
+        n = 0
         for f in range(nf):
             s = self.c_match[c * nf + f]
-            if s and not self.sh_open[s - 1]:
-                w = ((self.sh_r[s - 1] - self.sh_l[s - 1]) << 10) // g.fam_sec[f]
-                if w < d:
-                    d = w
-        return d if d < 1 << 20 else _DEFAULT_D
+            if not s or self.sh_open[s - 1]:
+                continue
+            shared = False
+            for i in range(self.n_sel):
+                o = sel[i]
+                if o != c and self.c_match[o * nf + f] == s:
+                    shared = True
+                    break
+            if shared:
+                continue
+            total += ((self.sh_r[s - 1] - self.sh_l[s - 1]) << 10) // g.fam_sec[f]
+            n += 1
+        return total // n if n else _DEFAULT_D
 
     def _fit(self, c):
         # One Gauss-Newton step of touch c towards the weighted least-squares point of its
         # shadows (u is linear in x and y, so one step lands unless the weights change), then
         # again without the worst shadow if one is an outlier. Scaled so that every product
-        # stays a small int: weights <= 4, gradients <= 1024, residuals <= _FIT_STEP.
+        # stays a small int: weights <= 64, gradients <= 1024, residuals <= _FIT_STEP.
         g = self.g
         nf = self.nf
         d = self.c_d[c]
@@ -517,14 +699,14 @@ class Detector:
                     r = _FIT_STEP
                 elif r < -_FIT_STEP:
                     r = -_FIT_STEP
-                w = 4 if q == 2 else 1
+                w = self.weight[f] * (4 if q == 2 else 1)
                 gx = self.du_dx[f]
                 gy = self.du_dy[f]
-                a += w * gx * gx >> 12
-                b += w * gx * gy >> 12
-                cc += w * gy * gy >> 12
-                rx += w * gx * r >> 10
-                ry += w * gy * r >> 10
+                a += w * gx * gx >> 16
+                b += w * gx * gy >> 16
+                cc += w * gy * gy >> 16
+                rx += w * gx * r >> 14
+                ry += w * gy * r >> 14
                 n += 1
             det = a * cc - b * b
             if det < _MIN_DET:
@@ -551,7 +733,7 @@ class Detector:
                 self.c_d[c] = self._diameter(c)
         for _ in range(2):
             for c in range(self.n_c):
-                if self.c_ok[c] != 2:
+                if self.c_ok[c] != 2 or self.c_kind[c] != KIND_FINGER:
                     continue
                 d = self.c_d[c]
                 v = self._coordinate(c, d, True)
@@ -562,15 +744,29 @@ class Detector:
                     self.c_y[c] = v
         for _ in range(2):
             for i in range(n_sel):
-                self._fit(self.sel[i])
+                c = self.sel[i]
+                if self.c_kind[c] == KIND_FINGER:
+                    self._fit(c)
         n_t = 0
         for c in range(self.n_c):
             if self.c_ok[c] == 2 and n_t < MAX_TOUCHES:
                 self.t_x[n_t] = self.c_x[c]
                 self.t_y[n_t] = self.c_y[c]
-                self.t_d[n_t] = self.c_d[c]
+                sx = self.c_sx[c]
+                sy = self.c_sy[c]
+                if self.c_kind[c] == KIND_PALM:
+                    self.t_w[n_t] = self.sh_r[sx] - self.sh_l[sx]
+                    self.t_h[n_t] = self.sh_r[sy] - self.sh_l[sy]
+                else:
+                    self.t_w[n_t] = self.c_d[c]
+                    self.t_h[n_t] = self.c_d[c]
+                self.t_kind[n_t] = self.c_kind[c]
+                p = self.sh_peak[sx]
+                self.t_solid[n_t] = p if p < self.sh_peak[sy] else self.sh_peak[sy]
                 n_t += 1
         self.n_t = n_t
+
+    # --- 4. a finger hidden by the others ------------------------------------------------------
 
     def _reach(self, c, f):
         # How far touch c's shadow reaches on either side of its centre in family f, Q5.
@@ -598,17 +794,20 @@ class Detector:
             f = self.sh_f[s]
             lo = 1 << 29
             hi = -lo
+            palm = False
             for i in range(self.n_sel):
                 c = self.sel[i]
                 if match[c * nf + f] == s + 1:
+                    if self.c_kind[c] == KIND_PALM:
+                        palm = True
                     u = g.u(f, self.c_x[c], self.c_y[c])
                     r = self._reach(c, f)
                     if u - r < lo:
                         lo = u - r
                     if u + r > hi:
                         hi = u + r
-            if hi < lo:
-                continue  # nothing selected in it: no valid candidate explains it at all
+            if hi < lo or palm:
+                continue  # nothing selected in it, or a palm (whose shadow is no disc's)
             gap = _GAP * g.fam_sec[f] >> 10
             for side in range(2):
                 if side == 0:
@@ -623,6 +822,8 @@ class Detector:
                 best_e = gap
                 for c in range(self.n_c):
                     if self.c_ok[c] != 1 or match[c * nf + f] != s + 1:
+                        continue
+                    if self.ambiguous and self.c_oblique[c] < _CONFIRM:
                         continue
                     u = g.u(f, self.c_x[c], self.c_y[c])
                     e = (u - (_DEFAULT_D * g.fam_sec[f] >> 11)) - end
@@ -640,12 +841,45 @@ class Detector:
                     taken += 1
         return taken
 
-    def detect(self, att, prior_x, prior_y, n_prior):
-        """Touches of one scan into t_x, t_y, t_d (Q5 mm), n_t of them."""
-        self.shadows(att)
-        self.candidates(att)
-        self.select(prior_x, prior_y, n_prior)
+    # --- all of it -----------------------------------------------------------------------------
+
+    def begin(self, att, thr, t_us, report_us):
+        """Inputs of a scan: the scanner's attenuations, thresholds and reading times (µs after
+        the scan's start), and the report time the touches are placed at."""
+        self.att = att
+        self.thr = thr
+        self.t_us = t_us
+        self.report_us = report_us
+        self.n_sh = 0
+
+    def detect(self, px, py, vx, vy, n_pred):
+        """Touches of one scan into t_x, t_y, t_w, t_h (Q5 mm), t_kind, n_t of them, given the
+        tracked contacts' predicted positions at the report time and their velocities."""
+        self.n_sh = 0
+        self.shadows(0, self.nf)
+        self.align(px, py, vx, vy, n_pred)
+        self.candidates()
+        self.select(px, py, n_pred)
         self.refine()
         if self.unexplained():
             self.refine()
         return self.n_t
+
+
+def _edge(a, b):
+    """How far beyond its end beam's centre a shadow's edge lies, Q10 of the pitch, from the
+    end beam's attenuation a and its outer neighbour's b (see the module comment)."""
+    if a > 1024:
+        a = 1024
+    if b >= _PART and a > b:
+        # the ramp reaches the neighbour too: it is wider than the pitch, and the two beams'
+        # difference measures it (one pitch over a - b)
+        ramp = (1024 << 10) // (a - b)
+        if ramp > 2048:
+            ramp = 2048
+        return ramp * (a - 512) >> 10
+    if a <= _FULL:
+        return _RAMP * (a - 512) >> 10
+    # nearly or wholly dark: from the ramp's end towards the middle of the gap
+    at = _RAMP * (_FULL - 512) >> 10
+    return at + (512 - at) * (a - _FULL) // (1024 - _FULL)

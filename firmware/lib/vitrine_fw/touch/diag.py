@@ -3,15 +3,17 @@
 #
 # Everything here answers a person, on request, so it allocates freely (strings, one scan's
 # arrays); nothing of it runs on the scan loop. It reads what the touch pipeline keeps:
-#   scanner.on/off  the last scan's ADC readings, lit and dark, per beam
-#   scanner.base    each beam's clear level (lit - dark), Q3
-#   scanner.att     each beam's attenuation, Q10 (UNKNOWN: no valid reading this scan)
-#   scanner.state   FAILED bit per beam; scanner.failed / saturated: counts
-#   tracker         the contacts on the glass (id, x, y, diameter in Q5 mm)
+#   scanner.lit/dark  each beam's last ADC readings, lit and dark
+#   scanner.base      each beam's clear level (lit - dark), Q3; scanner.noise its spread
+#   scanner.last_att  each beam's attenuation at its last reading, Q10 (UNKNOWN: saturated or
+#                     never read; an adaptive scan reads oblique beams only near shadows, and
+#                     all of them once in a while)
+#   scanner.state     FAILED bit per beam; scanner.failed / saturated: counts; blinded: axes
+#   tracker           the contacts on the glass (id, x, y, extent in Q5 mm, kind)
 #
 # Beam map characters (one per beam, in beam order within a family):
-#   .  clear (attenuated less than 10%)     -  dimmed (10-50%)     #  blocked (50% or more)
-#   x  failed (excluded until it reads clear again)     !  saturated (strong light)
+#   .  clear (attenuated less than its threshold)    -  dimmed (up to 50%)    #  blocked
+#   x  failed (excluded until it reads clear again)    !  saturated (strong light)
 #   ?  no reading yet
 # Map lines read `FAMILY START CHARS`: the family (axis and receiver offset, e.g. x+0 for the
 # straight vertical beams, y-25 for an oblique family), the index of the first beam on the
@@ -28,7 +30,9 @@ except ImportError:
 from array import array
 
 from vitrine_fw.link import Refused
-from vitrine_fw.touch.scan import BLOCKED, DEAD_SIGNAL, FAILED, SATURATED, UNKNOWN
+from vitrine_fw.touch import blinded_names
+from vitrine_fw.touch.plan import Readings
+from vitrine_fw.touch.scan import FAILED, UNKNOWN
 
 MAP_WIDTH = const(64)  # beams per map line
 _HALF = const(512)  # attenuation of a half-blocked beam, Q10
@@ -49,18 +53,21 @@ def beam_name(g, b):
     return "%s%d->%d" % (axis, g.beam_emitter[b], g.beam_receiver[b])
 
 
+def saturated(sc, b):
+    """Whether the beam's receiver was (nearly) saturated at its last reading."""
+    return sc.lit[b] >= sc.near or sc.dark[b] + (sc.base[b] >> 3) >= sc.near
+
+
 def beam_char(sc, b):
     """The beam's character in the map (see the module comment)."""
     if sc.state[b] & FAILED:
         return "x"
-    if sc.on[b] >= SATURATED:
-        return "!"
-    a = sc.att[b]
+    a = sc.last_att[b]
     if a == UNKNOWN:
-        return "?"
+        return "!" if saturated(sc, b) and sc.lit[b] else "?"
     if a >= _HALF:
         return "#"
-    if a >= BLOCKED:
+    if a >= sc.thr[b]:
         return "-"
     return "."
 
@@ -85,14 +92,30 @@ class TouchDiag:
         return [family_name(self.g, f) for f in range(self.g.families)]
 
     def blocked(self):
-        """Beams attenuated by 10% or more in the last scan (failed ones not counted)."""
+        """Beams in a shadow in the last scan (failed ones not counted)."""
         sc = self.pipe.scanner
         n = 0
         for b in range(sc.n):
-            a = sc.att[b]
-            if a != UNKNOWN and a >= BLOCKED and not sc.state[b] & FAILED:
+            a = sc.last_att[b]
+            if a != UNKNOWN and a >= sc.thr[b] and not sc.state[b] & FAILED:
                 n += 1
         return n
+
+    def health(self):
+        """One line: failed and saturated beams, and the blinded bars if any."""
+        sc = self.pipe.scanner
+        text = "%d beams in %d families: %d failed, %d saturated, %d blocked" % (
+            sc.n,
+            self.g.families,
+            sc.failed,
+            sc.saturated,
+            self.blocked(),
+        )
+        if sc.blinded:
+            text += "; %s bar blinded (its receivers saturated: strong light on them)" % (
+                blinded_names(sc.blinded)
+            )
+        return text
 
     def beams(self, which):
         """`beams [straight|FAMILY]`: the map of every family (or of the straight ones), or
@@ -105,8 +128,7 @@ class TouchDiag:
             raise Refused("beams: no family %r; allowed: straight, %s" % (which, ", ".join(names)))
         sc = self.pipe.scanner
         lines = [
-            "%d beams in %d families: %d failed, %d saturated, %d blocked"
-            % (sc.n, g.families, sc.failed, sc.saturated, self.blocked()),
+            self.health(),
             "map: . clear  - dimmed  # blocked  x failed  ! saturated  ? no reading",
         ]
         fams = range(g.families) if which == "" else g.straight
@@ -131,28 +153,44 @@ class TouchDiag:
         lines = [
             "%s: %d beams; lit and dark: ADC counts; base: clear level (lit - dark); att: %%"
             % (family_name(g, f), g.fam_len[f]),
-            "   #  beam          lit   dark   base   att  state",
+            "   #  beam          lit   dark   base  noise   att  state",
         ]
         for j in range(g.fam_len[f]):
             b = g.fam_start[f] + j
-            a = sc.att[b]
+            a = sc.last_att[b]
             att = "   -" if a == UNKNOWN else "%4d" % (a * 100 // 1024)
             state = _STATE_NAMES[_MAP_CHARS.index(beam_char(sc, b))]
             lines.append(
-                "%4d  %-10s %6d %6d %6d  %s  %s"
-                % (j, beam_name(g, b), sc.on[b], sc.off[b], sc.base[b] >> 3, att, state)
+                "%4d  %-10s %6d %6d %6d %6d  %s  %s"
+                % (
+                    j,
+                    beam_name(g, b),
+                    sc.lit[b],
+                    sc.dark[b],
+                    sc.base[b] >> 3,
+                    sc.noise[b] >> 3,
+                    att,
+                    state,
+                )
             )
         return "\n".join(lines)
 
     def touches(self):
-        """The contacts on the glass now: id, position and diameter in mm."""
+        """The contacts on the glass now: id, position, size in mm, and kind."""
         tr = self.pipe.tracker
         lines = []
         for i in range(len(tr.id)):
-            if tr.id[i] >= 0:
+            if tr.id[i] >= 0 and tr.shown[i]:
                 lines.append(
-                    "#%d  x %.2f mm  y %.2f mm  diameter %.1f mm"
-                    % (tr.id[i], tr.x[i] / 32, tr.y[i] / 32, tr.d[i] / 32)
+                    "#%d  x %.2f mm  y %.2f mm  %.1f x %.1f mm  %s"
+                    % (
+                        tr.id[i],
+                        tr.x[i] / 32,
+                        tr.y[i] / 32,
+                        tr.w[i] / 32,
+                        tr.h[i] / 32,
+                        "palm" if tr.kind[i] else "finger",
+                    )
                 )
         if not lines:
             return "no contacts on the glass"
@@ -164,9 +202,21 @@ class TouchDiag:
         is dark is dead. Anything on the glass darkens beams too, so the glass must be clear."""
         g = self.g
         n = g.beams
+        pipe = self.pipe
+        sc = pipe.scanner
         on = array("H", bytes(2 * n))
         off = array("H", bytes(2 * n))
-        self.pipe.scanner.hw.read(on, off)
+        fresh = Readings(n)
+        if pipe.ahead:  # the hardware is busy with the next scan's first pass: let it end
+            pipe.hw.finish(pipe.first, fresh)
+            pipe.ahead = False
+            fresh.clear()
+        pipe.hw.start(pipe.full)
+        pipe.hw.finish(pipe.full, fresh)
+        for i in range(fresh.n):
+            on[fresh.beam[i]] = fresh.lit[i]
+            off[fresh.beam[i]] = fresh.dark[i]
+        dead = sc.dead
         dark = []
         saturated = []
         # Per axis and index: beams of each emitter and receiver, and how many read dark.
@@ -180,9 +230,9 @@ class TouchDiag:
             r = g.beam_receiver[b]
             e_all[axis][e] += 1
             r_all[axis][r] += 1
-            if on[b] >= SATURATED:
+            if on[b] >= sc.near:
                 saturated.append(b)
-            elif on[b] - off[b] < DEAD_SIGNAL:
+            elif on[b] - off[b] < dead:
                 dark.append(b)
                 e_dark[axis][e] += 1
                 r_dark[axis][r] += 1
@@ -224,10 +274,30 @@ class TouchDiag:
                 % (active, "" if active == 1 else "s")
             )
         sc = self.pipe.scanner
-        sc.start()
-        self.touch.report_health()
+        self.touch.restart()
         text = "calibrated: %d beams re-baselined from a fresh average" % sc.n
         if sc.failed:
             failed = [b for b in range(sc.n) if sc.state[b] & FAILED]
             text += "; %d failed (dark): %s" % (sc.failed, _names(self.g, failed))
         return text
+
+    def record(self, scans):
+        """`beams --record N`: have the touch task record a capture (vitrine_fw.touch.record);
+        refused while anything touches the glass (the capture's first scans must show it
+        clear). The answer's last line is `frame ` and the frame as JSON, for the host."""
+        import json
+
+        from vitrine_fw.touch.scan import START_SCANS
+
+        active = self.pipe.tracker.active
+        if active:
+            raise Refused(
+                "beams --record: %d contact%s on the glass; lift every finger and try again"
+                % (active, "" if active == 1 else "s")
+            )
+        self.touch.record(scans)
+        return (
+            "recording %d scans after %d with nothing on the glass (keep it clear until "
+            "they are done): %d scans as TOUCH_RAW\nframe %s"
+            % (scans, START_SCANS, scans + START_SCANS, json.dumps(self.touch.frame))
+        )

@@ -4,17 +4,20 @@
 #
 # Units: positions in 1/32 mm (Q5), attenuation in 1/1024 (Q10).
 #
-# Beams: the x axis has emitters along the bottom bar (y = height) and receivers along the top
-# bar (y = 0); the y axis has emitters along the left bar (x = 0) and receivers along the right
-# bar (x = width). Emitter i of an axis is scanned against receiver i + k for every offset k of
-# the axis' fan; all beams of one (axis, k) form a family of parallel beams. Beams are stored
-# family after family, the straight family (k = 0) of each axis first, emitters in order.
+# Beams: the x axis has emitters along the bottom bar and receivers along the top bar; the y
+# axis has emitters along the left bar and receivers along the right bar. The parts sit
+# `bar_gap_mm` (frame "optics", 0 when not given) outside the active area: an x emitter at
+# (first + e*pitch, height + gap), an x receiver at (first + r*pitch, -gap), a y emitter at
+# (-gap, first + e*pitch), a y receiver at (width + gap, first + r*pitch). Emitter i of an axis
+# is scanned against receiver i + k for every offset k of the axis' fan; all beams of one
+# (axis, k) form a family of parallel beams. Beams are stored family after family, the
+# straight family (k = 0) of each axis first, emitters in order.
 #
-# A family's coordinate u of a point is where the family's beam through that point leaves its
-# emitter bar: for the straight x family u = x, for x family k u = x - k*pitch*(H - y)/H, for y
-# family k u = y - k*pitch*x/W. Every family tiles its bar: beam j covers u in
-# [u_j - pitch/2, u_j + pitch/2], so a finger of radius r shadows the u interval
-# [u_c - r*sec, u_c + r*sec] where sec = 1/cos of the family's angle.
+# A family's coordinate u of a point is where the family's beam through that point meets its
+# emitter bar: for x family k, u = x - k*pitch*(height + gap - y)/(height + 2*gap); for y
+# family k, u = y - k*pitch*(x + gap)/(width + 2*gap) (the straight families: u = x, u = y).
+# Beam j of a family sits at u_j = first + (e0 + j)*pitch; a finger of radius r shadows the u
+# interval [u_c - r*sec, u_c + r*sec], sec = 1/cos of the family's angle.
 
 try:
     from micropython import const
@@ -48,6 +51,10 @@ class Geometry:
     def __init__(self, frame):
         self.width = int(frame["width_mm"] * Q)
         self.height = int(frame["height_mm"] * Q)
+        self.gap = int(frame.get("optics", {}).get("bar_gap_mm", 0) * Q)
+        # Each axis' beam length between the bars, and the far bar's distance from the
+        # emitter bar to the active area's near edge: x beams run over height + 2 gaps.
+        self.span = array("i", (self.height + 2 * self.gap, self.width + 2 * self.gap))
         fam_axis = []
         fam_k = []
         fam_start = []
@@ -59,12 +66,17 @@ class Geometry:
         fam_sec = []  # 1/cos of the family's angle, Q10
         beams = 0
         self.counts = []
-        for axis, key, span in ((AXIS_X, "x", self.height), (AXIS_Y, "y", self.width)):
+        self.pitch = []
+        self.first = []
+        for axis, key in ((AXIS_X, "x"), (AXIS_Y, "y")):
             spec = frame[key]
             n = spec["count"]
             pitch = int(spec["pitch_mm"] * Q)
             first = int(spec["first_mm"] * Q)
+            span = self.span[axis]
             self.counts.append(n)
+            self.pitch.append(pitch)
+            self.first.append(first)
             # The straight family first, then by angle, negative before positive (an explicit
             # order: MicroPython's sort is not stable).
             fan = sorted(spec["fan"], key=lambda k: 2 * abs(k) + (k > 0))
@@ -111,12 +123,13 @@ class Geometry:
         shift = self.fam_shift[f]
         if shift == 0:
             return x if self.fam_axis[f] == AXIS_X else y
+        gap = self.gap
         if self.fam_axis[f] == AXIS_X:
-            return x - shift * (self.height - y) // self.height
-        return y - shift * x // self.width
+            return x - shift * (self.height + gap - y) // self.span[0]
+        return y - shift * (x + gap) // self.span[1]
 
     def beam_at(self, f, u):
-        """Index (within family f) of the beam whose tile holds u, or -1 outside the family."""
+        """Index (within family f) of the beam nearest u, or -1 outside the family."""
         pitch = self.fam_pitch[f]
         j = (u - self.fam_first[f] + pitch // 2) // pitch
         if 0 <= j < self.fam_len[f]:
@@ -124,5 +137,16 @@ class Geometry:
         return -1
 
     def beam_u(self, f, j):
-        """Coordinate u of beam j of family f (the centre of its tile), Q5."""
+        """Coordinate u of beam j of family f, Q5."""
         return self.fam_first[f] + j * self.fam_pitch[f]
+
+    def beam_index(self, axis, emitter, receiver):
+        """The beam from `emitter` to `receiver` of an axis, or -1 when the fan has none."""
+        k = receiver - emitter
+        for f in range(self.families):
+            if self.fam_axis[f] == axis and self.fam_k[f] == k:
+                j = emitter - self.fam_e0[f]
+                if 0 <= j < self.fam_len[f]:
+                    return self.fam_start[f] + j
+                return -1
+        return -1

@@ -9,6 +9,10 @@ Contacts are never left stuck down: each report lists every current contact, so 
 from a report has lifted (its up was in a lost frame) and gets an up; when reports stop for
 release_after_s with contacts down, or the board is lost or reboots, every contact gets an up
 and gestures in progress end without recognising anything new.
+
+Palms (a contact of kind palm: a hand, a sleeve, anything larger than a finger) are no
+pointers: they give no pointer event, no gesture and nothing on uinput. A finger contact that
+becomes a palm (the hand came down after it) ends as its pointer went up.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from vitrine.devices.touch.config import TouchConfig
 from vitrine.devices.touch.events import PointerEvent, PointerKind, TouchEvent
 from vitrine.devices.touch.gestures import GestureRecognizer
 from vitrine.devices.touch.uinput import UInputTouch, UinputUnavailable, open_uinput
-from vitrine.link.messages import BoardLost, BoardRebooted, TouchReport
+from vitrine.link.messages import BoardLost, BoardRebooted, TouchHealth, TouchReport
 from vitrine_fw import wire
 
 log = logging.getLogger("vitrine.touch")
@@ -59,6 +63,7 @@ class TouchFrame:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_ns = 0
         self.uinput: UInputTouch | None = None
+        self.health: TouchHealth | None = None  # the board's last TOUCH_HEALTH
 
     @classmethod
     def from_config(cls, bus: EventBus, config: TouchConfig, *, board: str = "touch") -> TouchFrame:
@@ -67,6 +72,27 @@ class TouchFrame:
 
         frame = load_frame(config.frame)
         return cls(bus, config, frame.width_mm, frame.height_mm, board=board)
+
+    def status(self) -> dict[str, object]:
+        """The frame's health for the daemon's status (/api/status "touch")."""
+        h = self.health
+        if h is None:
+            return {"board": self.board, "reported": False}
+        problems = [
+            f"{axis} bar blinded: its receivers are saturated (strong light on them)"
+            for axis in h.blinded_axes
+        ]
+        if h.failed:
+            problems.append(f"{h.failed} of {h.beams} beams failed (excluded)")
+        return {
+            "board": self.board,
+            "reported": True,
+            "beams": h.beams,
+            "failed": h.failed,
+            "saturated": h.saturated,
+            "blinded": list(h.blinded_axes),
+            "problems": problems,
+        }
 
     @property
     def contacts(self) -> dict[int, PointerEvent]:
@@ -92,6 +118,8 @@ class TouchFrame:
         out: list[TouchEvent] = []
         for contact in report.contacts:
             cid = contact.id
+            if contact.is_palm:
+                continue  # no pointer; one it was (a finger before) is lifted below
             x_mm, y_mm = contact.x_mm, contact.y_mm
             q = g * x_mm + h * y_mm + i
             x = (a * x_mm + b * y_mm + c) / q
@@ -198,10 +226,14 @@ class TouchFrame:
                 self.uinput = open_uinput(cfg.display_width_px, cfg.display_height_px)
             except UinputUnavailable as err:
                 log.warning("%s; continuing without it", err)
-        sub = self.bus.subscribe(TouchReport, BoardLost, BoardRebooted)
+        sub = self.bus.subscribe(TouchReport, TouchHealth, BoardLost, BoardRebooted)
         try:
             while True:
                 msg = await sub.get()
+                if isinstance(msg, TouchHealth):
+                    if msg.board == self.board:
+                        self.health = msg
+                    continue
                 if isinstance(msg, TouchReport):
                     events = self.handle(msg)
                 elif msg.board == self.board:

@@ -30,6 +30,10 @@ async function refresh() {
     line.textContent = `The player page was sent messages it does not know: ${unknown
       .map(([type, count]) => `${type} (${count})`)
       .join(", ")}`;
+    const problems = s.touch ? s.touch.problems || [] : [];
+    const touch = document.getElementById("touch");
+    touch.hidden = problems.length === 0;
+    touch.textContent = `Touch frame: ${problems.join("; ")}`;
     document.getElementById("stale").style.display = "none";
   } catch {
     document.getElementById("stale").style.display = "inline";

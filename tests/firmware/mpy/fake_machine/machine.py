@@ -11,6 +11,7 @@ DEEPSLEEP_RESET = 14
 SOFT_RESET = 15
 
 built = []  # every fake peripheral constructed, in order
+mem32 = {}  # the words written to registers, by address
 resets = []  # one entry per reset() call
 _state = {"reset_cause": PWRON_RESET, "unique_id": b"\xe6\x61\x41\x03\xe7\x45\x2d\x2f"}
 

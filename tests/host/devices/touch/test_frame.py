@@ -23,15 +23,22 @@ T0 = 50_000 * MS
 def report(
     t_ms: float, *contacts: tuple[int, int, float, float], board: str = "touch", scan: int = 0
 ) -> TouchReport:
-    """contacts: (id, state, x_mm, y_mm), 9 mm across."""
+    """contacts: (id, state, x_mm, y_mm), fingers 9 mm across; (id, state, x_mm, y_mm,
+    size_mm) a palm that size."""
     return TouchReport(
         board=board,
         seq=scan,
         rx_ns=T0 + round(t_ms * MS),
         scan=scan,
         t_us=round(t_ms * 1000),
-        contacts=tuple(Contact(cid, st, x, y, 9.0) for cid, st, x, y in contacts),
+        contacts=tuple(_contact(*c) for c in contacts),
     )
+
+
+def _contact(cid: int, st: int, x: float, y: float, palm_mm: float | None = None) -> Contact:
+    if palm_mm is None:
+        return Contact(cid, st, x, y, 9.0, 9.0)
+    return Contact(cid, st, x, y, palm_mm, palm_mm, wire.CONTACT_PALM)
 
 
 def frame(bus: EventBus | None = None, **config: object) -> TouchFrame:
@@ -342,3 +349,29 @@ async def test_run_without_uinput_where_it_is_unavailable(
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+def test_a_palm_is_no_pointer_and_no_gesture() -> None:
+    # A palm comes down, stays, and lifts within a tap's time: nothing on the bus.
+    f = frame()
+    events = f.handle(report(0, (1, DOWN, 300.0, 200.0, 60.0)))
+    events += f.handle(report(50, (1, MOVE, 301.0, 201.0, 60.0)))
+    events += f.handle(report(100, (1, UP, 301.0, 201.0, 60.0)))
+    assert events == []
+    assert f.contacts == {}
+
+
+def test_a_finger_beside_a_palm_is_a_pointer_and_taps() -> None:
+    f = frame()
+    events = f.handle(report(0, (1, DOWN, 300.0, 200.0, 60.0), (2, DOWN, 100.0, 100.0)))
+    events += f.handle(report(60, (1, MOVE, 300.0, 200.0, 60.0), (2, UP, 100.0, 100.0)))
+    assert pointers(events) == [("down", 2), ("up", 2)]
+    assert [e.id for e in events if isinstance(e, Tap)] == [2]
+
+
+def test_a_finger_that_becomes_a_palm_ends_its_pointer() -> None:
+    f = frame()
+    events = f.handle(report(0, (5, DOWN, 300.0, 200.0)))
+    events += f.handle(report(10, (5, MOVE, 300.0, 200.0, 45.0)))
+    assert pointers(events) == [("down", 5), ("up", 5)]
+    assert f.contacts == {}

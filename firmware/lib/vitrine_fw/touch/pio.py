@@ -1,0 +1,113 @@
+# The touch frame's PIO program and the words it runs: how a scan plan (plan.Plan) becomes
+# what the RP2350's PIO state machine does, cycle by cycle. vitrine_fw.hal.PioFrame loads the
+# program and feeds it the words by DMA; tests/firmware/test_scan_timing.py runs the same
+# program and words on a PIO emulator and checks every moment plan.Plan gives.
+#
+# One word: bits 0..17 the pins (emitter address 0..7, receiver address 8..15, x enable 16,
+# y enable 17), 18..30 a wait in cycles, 31 "a conversion follows" (the next word is then the
+# ADC's CS word, which the program pushes for the trigger DMA to write to the ADC). From a
+# word's first cycle (its pull):
+#
+#   a word without a conversion (an emitter on or off): the pins change at cycle 1 and the
+#     next word starts at OP_CYCLES + wait;
+#   a reading: the pins change at cycle 1, the conversion starts (the push) at
+#     1 + MUX_OVERHEAD + wait, and the next word starts CONVERT_CYCLES after that, its pins
+#     at cycle 1 of it: the multiplexer settles MUX_OVERHEAD + wait cycles, the ADC converts
+#     CONVERT_CYCLES before anything changes.
+#
+# The ADC's DMA request and the trigger channel add a few system cycles between the push and
+# the conversion's start, the same for every reading.
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
+
+PINS = const(18)  # emitter address (8), receiver address (8), x enable, y enable
+WAIT_MAX = const(8191)  # 13 bits of wait
+OP_CYCLES = const(6)  # pull, 3 x out, the wait loop's exit, jmp
+MUX_OVERHEAD = const(7)  # a reading's cycles from its pins to its push, besides the wait
+# From a conversion's push to the next word's pins: set (1 + 9), 32 loops of 9, pull, out.
+# 300 cycles: 2.0 µs at 150 MHz, the RP2350 ADC's 96 cycles of its 48 MHz clock.
+CONVERT_CYCLES = const(300)
+_CONVERT = const(1 << 31)
+_X_ENABLE = const(1 << 16)
+
+
+def scan_program():
+    # In MicroPython's PIO assembler language: rp2.asm_pio runs this with its instructions
+    # and operands put in the function's globals (only the rp2 port has the assembler).
+    wrap_target()  # noqa: F821 PIO
+    label("top")  # noqa: F821 PIO
+    pull(block)  # noqa: F821 PIO
+    out(pins, 18)  # noqa: F821 PIO
+    out(y, 13)  # noqa: F821 PIO
+    out(x, 1)  # noqa: F821 PIO
+    label("wait")  # noqa: F821 PIO
+    jmp(y_dec, "wait")  # noqa: F821 PIO
+    jmp(not_x, "top")  # noqa: F821 PIO
+    pull(block)  # noqa: F821 PIO
+    mov(isr, osr)  # noqa: F821 PIO
+    push(block)  # noqa: F821 PIO
+    set(y, 31)[9]  # noqa: F821 PIO
+    label("conv")  # noqa: F821 PIO
+    jmp(y_dec, "conv")[8]  # noqa: F821 PIO
+    wrap()  # noqa: F821 PIO
+
+
+class Words:
+    """Builds the state machine's words for plans of one frame: `cs` is the ADC's CS word per
+    axis (which input to convert), the waits from the plan's Timing."""
+
+    def __init__(self, geometry, timing, cs):
+        self.g = geometry
+        self.cs = cs
+        self.read = ((timing.mux_c - MUX_OVERHEAD) << 18) | _CONVERT
+        self.on = (timing.on_c - OP_CYCLES) << 18
+        self.off = (timing.off_c - OP_CYCLES) << 18
+
+    def build(self, plan, words):
+        """The words for a plan into `words` (4 a beam, 2 a step); returns how many."""
+        g = self.g
+        receiver = g.beam_receiver
+        beam = plan.beam
+        read = self.read
+        w = 0
+        for s in range(plan.n_steps):
+            axis = plan.step_axis[s]
+            e = plan.step_emitter[s]
+            cs = self.cs[axis]
+            first = plan.step_first[s]
+            last = first + plan.step_count[s]
+            enable = _X_ENABLE << axis
+            for i in range(first, last):  # dark: the emitter addressed, off
+                words[w] = e | (receiver[beam[i]] << 8) | read
+                words[w + 1] = cs
+                w += 2
+            words[w] = e | enable | self.on
+            w += 1
+            for i in range(first, last):  # lit
+                words[w] = e | (receiver[beam[i]] << 8) | enable | read
+                words[w + 1] = cs
+                w += 2
+            words[w] = e | self.off
+            w += 1
+        return w
+
+
+def collect(plan, results, readings, offset_us, mhz):
+    """Append a finished pass's readings: `results` holds its conversions in the words' order
+    (per step its dark readings, then its lit ones); their times are offset_us after the
+    scan's t0 plus the plan's moments."""
+    k = 0
+    for s in range(plan.n_steps):
+        first = plan.step_first[s]
+        count = plan.step_count[s]
+        for i in range(first, first + count):
+            j = k + i - first
+            t_us = offset_us + plan.lit_c[i] // mhz
+            readings.add(plan.beam[i], results[j], results[j + count], t_us)
+        k += 2 * count
