@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         flash,
         service,
         sim,
+        touch,
         wire,
     )
 
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     daemon.register(sub)
     sim.register(sub)
+    touch.register(sub)
     wire.register(sub)
     bench.register(sub)
     calibrate.register(sub)

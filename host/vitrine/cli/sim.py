@@ -125,6 +125,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     replay.add_argument(
         "--json", action="store_true", help='one JSON line per scan: {"t_ms", "touches"}'
     )
+    replay.add_argument(
+        "--capture",
+        type=Path,
+        metavar="OUT",
+        help="also write the scans' raw readings to OUT as a capture (docs/touch.md), the "
+        "baseline's first: `vitrine touch replay OUT` gives the same contacts",
+    )
     replay.set_defaults(handler=cmd_touch)
     repl = actions.add_parser(
         "repl-board",
@@ -256,19 +263,42 @@ def cmd_repl_board(args: argparse.Namespace) -> int:
 def cmd_touch(args: argparse.Namespace) -> int:
     import json
 
+    from vitrine.capture.format import header_line, scan_line
     from vitrine.sim.scenario import load_scenario
-    from vitrine.sim.touch import replay
+    from vitrine.sim.touch import ScanReadings, replay
+    from vitrine_fw.touch.geometry import Geometry
 
     scenario = load_scenario(args.scenario)
-    for scan in replay(scenario):
-        line = scan.json()
-        if args.json:
-            print(json.dumps(line, separators=(",", ":")))
-        else:
-            touches = "  ".join(
-                f"#{t['id']} ({t['x_mm']:.2f}, {t['y_mm']:.2f})" for t in line["touches"]
-            )
-            print(f"{line['t_ms']:9.1f} ms  {touches or '-'}")
+    out = None
+    capture = None
+    if args.capture is not None:
+        try:
+            out = args.capture.open("w", encoding="utf-8")
+        except OSError as err:
+            raise VitrineError(f"sim touch: --capture {args.capture}: {err.strerror}") from err
+        frame = scenario.frame
+        out.write(header_line(frame, frame["timing"]["adc_bits"]) + "\n")
+        g = Geometry(frame)
+
+        def capture(scan: ScanReadings) -> None:
+            assert out is not None
+            out.write(scan_line(g, scan.t0_us, scan.rows) + "\n")
+
+    try:
+        for scan in replay(scenario, capture=capture):
+            line = scan.json()
+            if args.json:
+                print(json.dumps(line, separators=(",", ":")))
+            else:
+                touches = "  ".join(
+                    f"#{t['id']} ({t['x_mm']:.2f}, {t['y_mm']:.2f})"
+                    + (" palm" if t["kind"] == "palm" else "")
+                    for t in line["touches"]
+                )
+                print(f"{line['t_ms']:9.1f} ms  {touches or '-'}")
+    finally:
+        if out is not None:
+            out.close()
     return 0
 
 
