@@ -1,69 +1,110 @@
-"""`vitrine bench touch`: the touch frame's numbers.
+"""`vitrine bench touch`: the touch frame's numbers, on the 32-inch and the 55-inch frame.
 
 Accuracy and robustness come from replays of generated scenarios through the firmware's own
-pipeline (vitrine.sim.touch) on the 32-inch frame description, 5 mm pitch, fixed seeds:
-- single touch: fingers of 8-12 mm moving along random straight paths at 20-300 mm/s;
-  error of every reported position against the finger's true centre at that scan.
-- exact set: 2, 5 and 10 fingers held and moving slowly, centres at least 20 mm apart (the
-  width of a fingertip plus a gap: fingers of one hand spread, or of two shoppers); a scan
-  counts when the reported touches are exactly as many as the fingers and each finger has its
-  own touch within 2 mm.
-- ghosts: 10,000 scans with nothing on the glass, clean; and with 3 dead emitters and strong
-  ambient light (half the beam level: the brightest receivers saturate).
-- id switches: fingers that never cross keep their id from down to up.
-Every scenario has noise sigma 1% and ambient light 20% unless said otherwise.
+pipeline (vitrine.sim.touch) against the physical glass model (vitrine.sim.glass), built from
+each frame's description (hardware/frames: parts, apertures, bar gap) in MODEL's conditions:
+3 mm apertures, placement sigma 0.2 mm, tilt sigma 1 degree, gain spread 12 %, additive noise
+1.5 % of a straight beam's level in ADC counts, the frame's 12-bit ADC. Every figure's JSON
+entry carries the model's parameters it was measured with ("model"). Fixed seeds.
 
-Timing: the report rate of the 55-inch frame in its scan-timing model (hardware/frames), and
-the host's processing from a TOUCH_REPORT's bytes to the player's pointer event.
+- single touch: one finger of 6-20 mm along a random straight path at 20-300 mm/s, coming
+  down and lifting over 20-50 ms; error of every reported finger position against the finger's
+  true centre at the report's moment, while it is wholly down.
+- exact set: 2, 5 and 10 fingers of 8-14 mm held and moving slowly, centres at least 20 mm
+  apart; a scan counts when the reported touches are exactly as many as the fingers and each
+  finger has its own touch within 2 mm. ID switches: a finger's touch id changing.
+- ghosts: a reported touch further than GHOST_MM from everything on the glass; idle (nothing
+  on the glass), with 1-10 fingers down under uniform ambient light 0.6 (of a straight beam's
+  level), and with one bar in sunlight (SUN).
+- palms (40-80 mm) and sleeves (a trail of 30-40 mm discs) dragged across the glass: scans
+  with a finger-kind touch (a pointer) reported.
+- fast swipe: a 9 mm finger at 1.5 m/s; scans while it is down without a touch within
+  LOST_MM of it, or whose touch changed its id.
+
+Report rate (55-inch frame): per scan, the scan's hardware passes (their lengths from the
+frame's timing, hardware/README.md) plus the firmware's compute for that scan measured under
+real MicroPython (the WebAssembly build in Node.js: a proxy for the board's MCU; see
+hardware/README.md), counted one after the other (the overlap the firmware has is not
+counted). With 2 and with 10 fingers moving.
+
+Then the host's processing from a TOUCH_REPORT's bytes to the player's pointer event, and end
+to end on virtual hardware.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import random
+import shutil
+import struct
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from vitrine.bench.targets import judged
 from vitrine.hardware import frame_config, load_frame
-from vitrine.sim.glass import Noise
+from vitrine.sim.glass import BarLight, Conditions
 from vitrine.sim.scenario import PathFinger, Scenario
 from vitrine.sim.touch import Scan, replay
 from vitrine.tasks import stop_task
 
-TARGETS = {
+FRAMES = ("32in", "55in")
+TARGETS_PER_FRAME = {
     "rms_error_mm": ("<=", 0.5),
     "p95_error_mm": ("<=", 1.0),
     "exact_set_rate_2": (">=", 0.999),
     "exact_set_rate_5": (">=", 0.99),
-    "exact_set_rate_10": (">=", 0.97),
+    "exact_set_rate_10": (">=", 0.95),
     "ghosts_per_10k_idle": ("==", 0),
-    "ghosts_per_10k_idle_degraded": ("==", 0),
+    "ghosts_per_10k_ambient": ("==", 0),
+    "ghosts_per_10k_sunlight": ("==", 0),
+    "palm_pointer_scans": ("==", 0),
+    "sleeve_pointer_scans": ("==", 0),
     "id_switches": ("==", 0),
-    "report_rate_hz": (">=", 120),
+    "swipe_lost_rate": ("<=", 0.01),
+}
+TARGETS = {
+    "report_rate_hz_2": (">=", 100),
+    "report_rate_hz_10": (">=", 60),
     "host_p99_ms": ("<=", 2.0),
     "e2e_p99_ms": ("<=", 25.0),
 }
-NOISE = Noise(sigma=0.01, ambient=0.2)
+MODEL = Conditions()  # the glass's defaults are the issue's realistic parameters
+AMBIENT = Conditions(ambient=0.6)
+SUN = Conditions(light={"right": BarLight(ambient=1.2, ramp_to=0.6)})  # sun across one bar
 MIN_SEPARATION_MM = 20.0
 MATCH_MM = 2.0
-EDGE_MM = 10.0  # finger centres stay this far inside the active area
+GHOST_MM = 15.0  # a touch this far from everything on the glass is a ghost
+LOST_MM = 10.0
+EDGE_MM = 12.0  # finger centres stay this far inside the active area
 _SWEEP = 200  # reports the host benchmark's contacts move one way before turning back
+ROOT = Path(__file__).resolve().parents[3]
 
 
-def _frame() -> dict[str, Any]:
-    return frame_config(load_frame("32in"))
+def _frame(name: str) -> dict[str, Any]:
+    return frame_config(load_frame(name))
+
+
+@dataclass(frozen=True)
+class Draw:
+    """What random fingers are drawn from: speed (mm/s), diameter (mm), approach and lift
+    (ms), each a (low, high) range."""
+
+    speed: tuple[float, float]
+    size: tuple[float, float]
+    approach: tuple[float, float] = (0.0, 0.0)
 
 
 def _random_paths(
-    rng: random.Random,
-    frame: dict[str, Any],
-    n: int,
-    duration_ms: float,
-    speed: tuple[float, float],
+    rng: random.Random, frame: dict[str, Any], n: int, duration_ms: float, draw: Draw
 ) -> list[PathFinger]:
     """n fingers on straight paths that stay MIN_SEPARATION_MM apart the whole time."""
     w, h = frame["width_mm"], frame["height_mm"]
@@ -72,12 +113,19 @@ def _random_paths(
         for i in range(n):
             x0 = rng.uniform(EDGE_MM, w - EDGE_MM)
             y0 = rng.uniform(EDGE_MM, h - EDGE_MM)
-            v = rng.uniform(*speed) * duration_ms / 1000
+            v = rng.uniform(*draw.speed) * duration_ms / 1000
             a = rng.uniform(0, 2 * math.pi)
             x1 = min(max(x0 + v * math.cos(a), EDGE_MM), w - EDGE_MM)
             y1 = min(max(y0 + v * math.sin(a), EDGE_MM), h - EDGE_MM)
+            ramp = rng.uniform(*draw.approach)
             fingers.append(
-                PathFinger(i + 1, rng.uniform(8, 12), ((0.0, x0, y0), (duration_ms, x1, y1)))
+                PathFinger(
+                    i + 1,
+                    rng.uniform(*draw.size),
+                    ((0.0, x0, y0), (duration_ms, x1, y1)),
+                    approach_ms=ramp,
+                    lift_ms=ramp,
+                )
             )
         if _apart(fingers, duration_ms):
             return fingers
@@ -88,15 +136,14 @@ def _apart(fingers: list[PathFinger], duration_ms: float) -> bool:
         pts = [f.at(t) for f in fingers]
         for i in range(len(pts)):
             for j in range(i):
-                if math.dist(pts[i], pts[j]) < MIN_SEPARATION_MM:
+                a, b = pts[i], pts[j]
+                if a is not None and b is not None and math.dist(a, b) < MIN_SEPARATION_MM:
                     return False
     return True
 
 
-def _scenario(
-    fingers: list[PathFinger], duration_ms: float, seed: int, noise: Noise = NOISE
-) -> Scenario:
-    return Scenario(_frame(), noise, duration_ms, tuple(fingers), seed)
+def _fingers(scan: Scan) -> list[Any]:
+    return [c for c in scan.touches if not c.is_palm]
 
 
 def _match(scan: Scan) -> dict[int, int] | None:
@@ -106,43 +153,65 @@ def _match(scan: Scan) -> dict[int, int] | None:
         return None
     pairs = {}
     free = list(touches)
-    for fid, finger in scan.truth:
+    for truth in scan.truth:
         best = min(
-            free, key=lambda c: math.hypot(c.x_mm - finger.x_mm, c.y_mm - finger.y_mm), default=None
+            free, key=lambda c: math.hypot(c.x_mm - truth.x_mm, c.y_mm - truth.y_mm), default=None
         )
-        if best is None or math.hypot(best.x_mm - finger.x_mm, best.y_mm - finger.y_mm) > MATCH_MM:
+        if best is None or math.hypot(best.x_mm - truth.x_mm, best.y_mm - truth.y_mm) > MATCH_MM:
             return None
         free.remove(best)
-        pairs[fid] = best.id
+        pairs[truth.id] = best.id
     return pairs
 
 
-def measure_single(scenarios: int, seed: int) -> dict[str, float]:
+def _ghosts(scan: Scan) -> int:
+    """Touches further than GHOST_MM from the edge of everything on the glass."""
+    return sum(
+        1
+        for c in scan.touches
+        if all(
+            math.hypot(c.x_mm - t.x_mm, c.y_mm - t.y_mm) > GHOST_MM + t.diameter_mm / 2
+            for t in scan.truth
+        )
+    )
+
+
+def measure_single(name: str, scenarios: int, seed: int) -> dict[str, float]:
+    frame = _frame(name)
     rng = random.Random(seed)
     errors = []
+    missed = down = 0
     for k in range(scenarios):
-        fingers = _random_paths(rng, _frame(), 1, 500.0, (20, 300))
-        for scan in replay(_scenario(fingers, 500.0, seed + k)):
-            if scan.truth and scan.touches:
-                f = scan.truth[0][1]
-                c = min(scan.touches, key=lambda c: math.hypot(c.x_mm - f.x_mm, c.y_mm - f.y_mm))
-                errors.append(math.hypot(c.x_mm - f.x_mm, c.y_mm - f.y_mm))
+        fingers = _random_paths(rng, frame, 1, 500.0, Draw((20, 300), (6, 20), (20, 50)))
+        for scan in replay(Scenario(frame, MODEL, 500.0, tuple(fingers), seed + k)):
+            if not scan.truth or not scan.truth[0].down:
+                continue
+            down += 1
+            f = scan.truth[0]
+            touches = _fingers(scan)
+            if not touches:
+                missed += 1
+                continue
+            c = min(touches, key=lambda c: math.hypot(c.x_mm - f.x_mm, c.y_mm - f.y_mm))
+            errors.append(math.hypot(c.x_mm - f.x_mm, c.y_mm - f.y_mm))
     e = np.array(errors)
     return {
         "rms_error_mm": round(float(np.sqrt(np.mean(e**2))), 3),
         "p95_error_mm": round(float(np.percentile(e, 95)), 3),
         "max_error_mm": round(float(e.max()), 3),
-        "single_scans": len(errors),
+        "single_missed_rate": round(missed / max(down, 1), 5),
+        "single_scans": down,
     }
 
 
-def measure_sets(n: int, scenarios: int, seed: int) -> dict[str, float]:
+def measure_sets(name: str, n: int, scenarios: int, seed: int) -> dict[str, float]:
+    frame = _frame(name)
     rng = random.Random(seed * 1000 + n)
     exact = total = switches = 0
     for k in range(scenarios):
-        fingers = _random_paths(rng, _frame(), n, 400.0, (0, 100))
+        fingers = _random_paths(rng, frame, n, 400.0, Draw((0, 100), (8, 14)))
         ids: dict[int, int] = {}
-        for scan in replay(_scenario(fingers, 400.0, seed + 7919 * n + k)):
+        for scan in replay(Scenario(frame, MODEL, 400.0, tuple(fingers), seed + 7919 * n + k)):
             total += 1
             pairs = _match(scan)
             if pairs is None:
@@ -159,32 +228,263 @@ def measure_sets(n: int, scenarios: int, seed: int) -> dict[str, float]:
     }
 
 
-def measure_ghosts(scans: int, seed: int, noise: Noise) -> int:
-    """Scans with a touch reported while nothing is on the glass, per 10,000."""
-    ghosts = sum(1 for scan in replay(_scenario([], scans * 5.0, seed, noise)) if scan.touches)
-    return round(ghosts * 10_000 / scans, 3)
+def measure_ghosts(
+    name: str, scans: int, seed: int, conditions: Conditions, fingers: int = 0
+) -> float:
+    """Ghost touches per 10,000 scans, with `fingers` fingers (1 to that many) held still."""
+    frame = _frame(name)
+    rng = random.Random(seed)
+    ghosts = total = 0
+    per = 60 if fingers else scans  # scans per scenario
+    k = 0
+    while total < scans:
+        n = rng.randint(1, fingers) if fingers else 0
+        placed = _random_paths(rng, frame, n, per * 8.0, Draw((0, 20), (8, 14))) if n else []
+        scenario = Scenario(frame, conditions, per * 8.0, tuple(placed), seed + k)
+        for scan in replay(scenario):
+            total += 1
+            ghosts += _ghosts(scan)
+        k += 1
+    return round(ghosts * 10_000 / total, 3)
+
+
+def measure_large(name: str, kind: str, scenarios: int, seed: int) -> int:
+    """Scans with a pointer (a finger-kind touch) while a palm or a sleeve is dragged."""
+    frame = _frame(name)
+    rng = random.Random(seed)
+    w, h = frame["width_mm"], frame["height_mm"]
+    pointers = 0
+    for k in range(scenarios):
+        d = rng.uniform(40, 80) if kind == "palm" else rng.uniform(30, 40)
+        m = 60.0 + (60 if kind == "sleeve" else 0)
+        x0, y0 = rng.uniform(m, w - m), rng.uniform(m, h - m)
+        a = rng.uniform(0, 2 * math.pi)
+        x1 = min(max(x0 + 150 * math.cos(a), m), w - m)
+        y1 = min(max(y0 + 150 * math.sin(a), m), h - m)
+        thing = PathFinger(
+            1,
+            d,
+            ((0.0, x0, y0), (400.0, x1, y1)),
+            kind=kind,
+            approach_ms=40.0,
+            lift_ms=40.0,
+            length_mm=80.0 if kind == "sleeve" else 0.0,
+            discs=5 if kind == "sleeve" else 1,
+        )
+        for scan in replay(Scenario(frame, MODEL, 450.0, (thing,), seed + k)):
+            pointers += 1 if _fingers(scan) else 0
+    return pointers
+
+
+def measure_swipe(name: str, scenarios: int, seed: int, speed_mm_s: float = 1500.0) -> float:
+    """Share of the scans with a fast finger wholly down where it is lost."""
+    frame = _frame(name)
+    rng = random.Random(seed)
+    w, h = frame["width_mm"], frame["height_mm"]
+    lost = down = 0
+    for k in range(scenarios):
+        y = rng.uniform(EDGE_MM + 20, h - EDGE_MM - 20)
+        span = w - 2 * EDGE_MM - 40
+        ms = span / speed_mm_s * 1000
+        x0, x1 = (
+            (EDGE_MM + 20, w - EDGE_MM - 20) if k % 2 == 0 else (w - EDGE_MM - 20, EDGE_MM + 20)
+        )
+        dy = rng.uniform(-0.2, 0.2) * span
+        finger = PathFinger(
+            1,
+            9.0,
+            ((0.0, x0, y), (ms, x1, min(max(y + dy, 20), h - 20))),
+            approach_ms=20,
+            lift_ms=20,
+        )
+        last_id = None
+        for scan in replay(Scenario(frame, MODEL, ms, (finger,), seed + k)):
+            if not scan.truth or not scan.truth[0].down:
+                continue
+            down += 1
+            f = scan.truth[0]
+            near = [
+                c for c in _fingers(scan) if math.hypot(c.x_mm - f.x_mm, c.y_mm - f.y_mm) <= LOST_MM
+            ]
+            if not near or (last_id is not None and near[0].id != last_id):
+                lost += 1
+            if near:
+                last_id = near[0].id
+    return round(lost / max(down, 1), 5)
+
+
+# --- the report rate ----------------------------------------------------------------------
+
+
+class _Recorder:
+    """The board seam between a pipeline and the simulator's board: passes on every call and
+    keeps each pass's readings (the passes a board would hand the firmware) and length."""
+
+    def __init__(self, ir: Any) -> None:
+        self.ir = ir
+        self.passes: list[dict[str, Any]] = []
+        self.lengths_us: list[int] = []
+
+    def start(self, plan: Any) -> None:
+        self.ir.start(plan)
+
+    def finish(self, plan: Any, readings: Any) -> None:
+        n0 = readings.n
+        self.ir.finish(plan, readings)
+        flat = []
+        for i in range(n0, readings.n):
+            flat += [readings.beam[i], readings.dark[i], readings.lit[i], readings.t_us[i]]
+        rows = base64.b64encode(struct.pack(f"<{len(flat)}H", *flat)).decode()
+        self.passes.append({"t0": readings.t0, "rows": rows})
+        self.lengths_us.append(plan.timing.us(plan.length_c))
+
+
+def _recorded_run(name: str, n: int, steps: int, seed: int) -> tuple[dict[str, Any], list[int]]:
+    """A simulated board's passes for `steps` scans with n fingers moving (the run the
+    MicroPython measurement replays), and each scan's hardware time in µs."""
+    from vitrine.sim.board import SimIrFrame
+    from vitrine.sim.glass import Glass
+    from vitrine.sim.touch import GAP_US, VirtualClock
+    from vitrine_fw.touch import Pipeline
+
+    frame = _frame(name)
+    rng = random.Random(seed)
+    fingers = _random_paths(rng, frame, n, 10_000.0, Draw((20, 100), (8, 14)))
+    scenario = Scenario(frame, MODEL, 10_000.0, tuple(fingers), seed)
+    glass = Glass(frame, MODEL, seed)
+    clock = VirtualClock()
+    ir = SimIrFrame(glass, frame, lambda: clock.us, gap_us=GAP_US)
+    hw = _Recorder(ir)
+    pipe = Pipeline(frame, hw, clock)
+    glass.scene = lambda t_s: scenario.discs(t_s - 0.2)  # fingers down 200 ms in
+    pipe.start()
+    baseline = list(hw.passes)
+    hw.passes.clear()
+    hw.lengths_us.clear()
+    clock.us = ir.busy_until_us
+    out_steps = []
+    scan_us = []
+    warmup = 0
+    while clock.us < 250_000:  # until the fingers are down and tracked
+        pipe.step()
+        clock.us = ir.busy_until_us
+        out_steps.append(list(hw.passes))
+        hw.passes.clear()
+        hw.lengths_us.clear()
+        warmup += 1
+    for _ in range(steps):
+        pipe.step()
+        clock.us = ir.busy_until_us
+        out_steps.append(list(hw.passes))
+        scan_us.append(sum(hw.lengths_us))
+        hw.passes.clear()
+        hw.lengths_us.clear()
+    run = {"frame": frame, "baseline": baseline, "steps": out_steps, "warmup": warmup}
+    return run, scan_us
+
+
+def _micropython_compute(run: dict[str, Any]) -> dict[str, Any]:
+    """Pipeline.step()'s time per scan under MicroPython (tools/touch_compute.py)."""
+    node = shutil.which("node")
+    package = ROOT / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
+    if node is None or not package.is_dir():
+        raise RuntimeError(
+            "the report rate needs real MicroPython: node and node_modules (run make setup)"
+        )
+    with tempfile.TemporaryDirectory(prefix="vitrine-bench-touch-") as tmp:
+        (Path(tmp) / "run.json").write_text(json.dumps(run), encoding="utf-8")
+        proc = subprocess.run(
+            [
+                node,
+                str(ROOT / "tools" / "micropython.mjs"),
+                "--heap",
+                str(64 * 1024 * 1024),
+                "--mount",
+                f"/lib={ROOT / 'firmware' / 'lib'}",
+                "--mount",
+                f"/run={tmp}",
+                "--path",
+                "/lib",
+                str(ROOT / "tools" / "touch_compute.py"),
+                "/run/run.json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+    if proc.returncode != 0:
+        raise RuntimeError(f"tools/touch_compute.py failed under MicroPython:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure_rate(name: str, n: int, steps: int, seed: int) -> dict[str, Any]:
+    """The report rate with n fingers: hardware passes plus MicroPython compute per scan."""
+    run, scan_us = _recorded_run(name, n, steps, seed)
+    timing = _micropython_compute(run)
+    compute_us = timing["us"] / timing["steps"]
+    hw_us = float(np.mean(scan_us))
+    return {
+        f"report_rate_hz_{n}": round(1e6 / (hw_us + compute_us), 1),
+        f"scan_hw_us_{n}": round(hw_us, 1),
+        f"scan_hw_hz_{n}": round(1e6 / hw_us, 1),
+        f"compute_us_{n}": round(compute_us, 1),
+        f"rate_steps_{n}": timing["steps"],
+        f"rate_mismatched_passes_{n}": timing["mismatches"],
+    }
+
+
+def _frame_figures(
+    name: str, scale: float, seed: int, progress: Callable[[str], None]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"model": MODEL.describe(_frame(name))}
+    progress(f"{name}: single touch accuracy")
+    out.update(measure_single(name, max(8, int(100 * scale)), seed))
+    switches = 0
+    for n in (2, 5, 10):
+        progress(f"{name}: exact set, {n} fingers")
+        r = measure_sets(name, n, max(5, int(60 * scale)), seed)
+        switches += r.pop(f"id_switches_{n}")
+        out.update(r)
+    out["id_switches"] = switches
+    idle = max(2000, int(10_000 * scale))
+    progress(f"{name}: ghosts, {idle} idle scans")
+    out["ghosts_per_10k_idle"] = measure_ghosts(name, idle, seed, MODEL)
+    busy = max(600, int(3000 * scale))
+    progress(f"{name}: ghosts, {busy} scans, 1-10 fingers, ambient 0.6")
+    out["ghosts_per_10k_ambient"] = measure_ghosts(name, busy, seed + 1, AMBIENT, 10)
+    out["model_ambient"] = AMBIENT.describe(_frame(name))
+    progress(f"{name}: ghosts, {busy} scans, 1-10 fingers, one bar in sunlight")
+    out["ghosts_per_10k_sunlight"] = measure_ghosts(name, busy, seed + 2, SUN, 10)
+    out["model_sunlight"] = SUN.describe(_frame(name))
+    progress(f"{name}: palms and sleeves")
+    out["palm_pointer_scans"] = measure_large(name, "palm", max(5, int(40 * scale)), seed)
+    out["sleeve_pointer_scans"] = measure_large(name, "sleeve", max(5, int(40 * scale)), seed)
+    progress(f"{name}: fast swipes at 1.5 m/s")
+    out["swipe_lost_rate"] = measure_swipe(name, max(6, int(40 * scale)), seed)
+    return out
 
 
 def run_touch_bench(quick: bool = False, progress: Callable[[str], None] = print) -> dict[str, Any]:
     seed = 20261124
     scale = 0.2 if quick else 1.0
-    result: dict[str, Any] = {"seed": seed, "frame": "32in", "noise_sigma": NOISE.sigma}
+    result: dict[str, Any] = {"seed": seed}
     t0 = time.monotonic()
-    progress("single touch accuracy")
-    result.update(measure_single(max(10, int(200 * scale)), seed))
-    switches = 0
-    for n, count in ((2, 100), (5, 100), (10, 100)):
-        progress(f"exact set, {n} fingers")
-        r = measure_sets(n, max(5, int(count * scale)), seed)
-        switches += r.pop(f"id_switches_{n}")
-        result.update(r)
-    result["id_switches"] = switches
-    idle = max(2000, int(10_000 * scale))
-    progress(f"ghosts, {idle} idle scans")
-    result["ghosts_per_10k_idle"] = measure_ghosts(idle, seed, NOISE)
-    degraded = Noise(sigma=0.01, ambient=0.5, dead={"x": [17, 90], "y": [40]})
-    progress(f"ghosts, {idle} idle scans, 3 dead emitters, strong ambient light")
-    result["ghosts_per_10k_idle_degraded"] = measure_ghosts(idle, seed + 1, degraded)
+    checks: dict[str, Any] = {}
+    for name in FRAMES:
+        figures = _frame_figures(name, scale, seed, progress)
+        result[name] = figures
+        for key, c in judged(figures, TARGETS_PER_FRAME)["checks"].items():
+            checks[f"{name}.{key}"] = c
+    for n in (2, 10):
+        progress(f"report rate, 55in, {n} fingers (compute under MicroPython)")
+        result.update(measure_rate("55in", n, 40 if quick else 150, seed + n))
+    result["report_rate_model"] = MODEL.describe(_frame("55in"))
+    result["report_rate_note"] = (
+        "hardware passes from the frame's timing plus Pipeline.step() measured under "
+        "MicroPython's WebAssembly build in Node.js (a proxy for the board's MCU), counted "
+        "one after the other"
+    )
     progress("host processing, 10 contacts per report")
     result.update(measure_host(2000 if quick else 20000))
     trials = 20 if quick else 200
@@ -192,11 +492,11 @@ def run_touch_bench(quick: bool = False, progress: Callable[[str], None] = print
     import asyncio
 
     result.update(asyncio.run(_e2e(trials, progress)))
-    big = load_frame("55in")
-    result["scan_time_ms_55in"] = round(big.scan_time_us() / 1000, 3)
-    result["report_rate_hz"] = round(1e6 / big.scan_time_us(), 1)
     result["elapsed_s"] = round(time.monotonic() - t0, 1)
-    result.update(judged(result, TARGETS))
+    top = judged(result, TARGETS)
+    checks.update(top["checks"])
+    result["checks"] = checks
+    result["pass"] = all(c["pass"] for c in checks.values())
     return result
 
 
@@ -223,7 +523,7 @@ def measure_host(reports: int) -> dict[str, float]:
         state = wire.CONTACT_DOWN if k == 0 else wire.CONTACT_MOVE
         step = k % _SWEEP if k % (2 * _SWEEP) < _SWEEP else _SWEEP - k % _SWEEP  # back and forth
         contacts = [
-            m.Contact(i, state, 50 + 60 * i + 0.3 * step, 40 + 30 * i + 0.2 * step, 9.0)
+            m.Contact(i, state, 50 + 60 * i + 0.3 * step, 40 + 30 * i + 0.2 * step, 9.0, 9.0)
             for i in range(10)
         ]
         data = wire.encode_message(

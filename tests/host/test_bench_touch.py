@@ -1,0 +1,58 @@
+"""The touch benchmark's measurements on a few scenarios: each gives its figures, judged by
+the firmware's behaviour on the glass model, and the report rate's MicroPython replay takes
+the same passes the simulated board gave."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import pytest
+
+from vitrine.bench import touch as bench
+
+
+def test_single_touch_errors_are_measured_while_the_finger_is_down() -> None:
+    r = bench.measure_single("32in", 2, 11)
+    assert r["single_scans"] > 20
+    assert 0 < r["rms_error_mm"] <= r["max_error_mm"]
+    assert r["p95_error_mm"] <= r["max_error_mm"]
+
+
+def test_an_exact_set_needs_every_finger_within_2_mm() -> None:
+    r = bench.measure_sets("32in", 2, 2, 11)
+    assert r["scans_2"] > 20
+    assert 0 <= r["exact_set_rate_2"] <= 1
+
+
+def test_a_ghost_is_a_touch_far_from_everything_on_the_glass() -> None:
+    from vitrine.link.messages import Contact
+    from vitrine.sim.scenario import Truth
+    from vitrine.sim.touch import Scan
+    from vitrine_fw import wire
+
+    truth = (Truth(1, "finger", 100.0, 100.0, 10.0, True),)
+    near = Contact(0, wire.CONTACT_MOVE, 104.0, 100.0, 9.0, 9.0)
+    far = Contact(1, wire.CONTACT_MOVE, 100.0, 100.0 + bench.GHOST_MM + 6, 9.0, 9.0)
+    assert bench._ghosts(Scan(1.0, (near,), truth)) == 0
+    assert bench._ghosts(Scan(1.0, (near, far), truth)) == 1
+
+
+def test_the_model_is_described_beside_the_figures() -> None:
+    model = bench.MODEL.describe(bench._frame("55in"))
+    assert model["apertures_mm"] == [3.0, 3.0]
+    assert model["placement_sigma_mm"] == 0.2
+    assert model["noise_of_straight_level"] == 0.015
+    assert model["adc_bits"] == 12
+
+
+@pytest.mark.micropython
+def test_the_report_rate_replays_the_boards_passes_under_micropython() -> None:
+    package = bench.ROOT / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
+    if shutil.which("node") is None or not package.is_dir():
+        pytest.skip("real MicroPython unavailable: node or node_modules missing (make setup)")
+    r = bench.measure_rate("55in", 2, 6, 5)
+    assert r["rate_mismatched_passes_2"] == 0  # MicroPython asked for the same passes
+    assert r["compute_us_2"] > 0
+    hw = r["scan_hw_us_2"]
+    assert math.isclose(r["report_rate_hz_2"], 1e6 / (hw + r["compute_us_2"]), rel_tol=0.01)
