@@ -192,3 +192,21 @@ def test_a_bar_in_full_sunlight_is_reported_blinded_and_reports_no_touch() -> No
     for _ in range(40):
         rig.step()
     assert sc.blinded == 0
+
+
+def test_a_new_baseline_while_running_leaves_the_frame_finding_fingers() -> None:
+    # A capture's recording takes the baseline afresh on a running frame (`beams --record`):
+    # every beam the last live scan read must be read again after it, not held as read.
+    rig = make()
+    rig.glass.set_fingers([Finger(150.0, 120.0, 10.0)])
+    assert [rig.touches() for _ in range(3)][-1]
+    rig.glass.set_fingers([])
+    for _ in range(5):
+        rig.step()
+    rig.pipe.begin_baseline()
+    while rig.pipe.baselining:
+        rig.step()
+    rig.glass.set_fingers([Finger(200.0, 150.0, 10.0)])
+    found = [rig.touches() for _ in range(3)][-1]
+    assert len(found) == 1
+    assert math.hypot(found[0].x_mm - 200.0, found[0].y_mm - 150.0) < 1.0

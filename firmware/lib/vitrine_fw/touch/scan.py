@@ -127,6 +127,7 @@ class Scanner:
         self.n_last = 0
         for b in range(self.n):
             self.count[b] = 0
+            self.read[b] = 0  # a live scan before a new baseline read it; begin_scan won't clear it
             self.when[b] = self.scan_no
             self.att[b] = UNKNOWN
             m = self.seen[b]
