@@ -5,6 +5,9 @@ Exit status: 0 when every line succeeded; 1 when one failed: the board reported 
 (e.g. selftest FAIL), refused the line (NACK: an unknown command, a bad argument, not on this
 board, busy for too long), did not answer, or the line changes state and --yes was not given.
 The run stops at the first failure unless keep_going.
+
+`beams --record FILE --scans N` is the host's: it has the board record a capture
+(vitrine.console.record) and writes it to FILE.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TextIO
 
 from vitrine.console.client import ConsoleClient
 from vitrine.console.errors import ConsoleError
+from vitrine.console.record import is_record, parse_record, record_capture
 from vitrine_fw import wire
 
 
@@ -30,6 +34,18 @@ class Streams:
 
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
+
+
+async def _record(client: ConsoleClient, line: str, streams: Streams) -> bool:
+    """`beams --record FILE --scans N`; whether the capture was written whole."""
+    try:
+        path, scans = parse_record(line)
+        written = await record_capture(client, path, scans)
+    except ConsoleError as problem:
+        print(f"vitrine console: {problem}", file=streams.err, flush=True)
+        return False
+    print(f"recorded {written} scans to {path}", file=streams.out, flush=True)
+    return True
 
 
 async def run_script(
@@ -47,6 +63,11 @@ async def run_script(
     for n, line in enumerate(lines):
         if len(lines) > 1:
             print(f"> {line}", file=out, flush=True)
+        if is_record(line):  # the host's own line: the board's `beams --record N`, to a file
+            failed = not await _record(client, line, streams) or failed
+            if failed and not keep_going:
+                break
+            continue
         try:
             answer = await client.run(line, confirm=yes)
         except ConsoleError as problem:
