@@ -210,3 +210,25 @@ def test_a_new_baseline_while_running_leaves_the_frame_finding_fingers() -> None
     found = [rig.touches() for _ in range(3)][-1]
     assert len(found) == 1
     assert math.hypot(found[0].x_mm - 200.0, found[0].y_mm - 150.0) < 1.0
+
+
+def test_a_sleeve_dragged_and_lifted_gives_no_finger() -> None:
+    # A sleeve (a trail of large discs) breaks into finger-sized shadows as it lifts: they are
+    # pieces of a palm, not a flurry of taps.
+    from vitrine.sim.scenario import PathFinger, Scenario
+    from vitrine.sim.touch import replay
+
+    sleeve = PathFinger(
+        1,
+        35.0,
+        ((0.0, 200.0, 200.0), (400.0, 350.0, 200.0)),
+        kind="sleeve",
+        approach_ms=40.0,
+        lift_ms=40.0,
+        length_mm=80.0,
+        discs=5,
+    )
+    scans = list(replay(Scenario(FRAME, Conditions(), 450.0, (sleeve,), 1)))
+    assert any(c.kind_name == "palm" for scan in scans for c in scan.touches)
+    fingers = [(scan.t_ms, c) for scan in scans for c in scan.touches if not c.is_palm]
+    assert fingers == []

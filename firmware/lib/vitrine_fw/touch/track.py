@@ -9,7 +9,10 @@
 # lands at once, a few scans later when the beams see it come down (its shadow grows over
 # 20-50 ms). Until then it is pending and not reported, so a palm or a sleeve is never first
 # reported as the finger-sized shadow it casts on its way down. Its kind (finger or palm) is
-# decided then, and a contact that is once a palm stays one until it lifts.
+# decided then, and a contact that is once a palm stays one until it lifts. A new touch that
+# appears within the largest extent a palm on the glass has had (give or take _PALM_MARGIN) is
+# a palm too: a hand or a sleeve breaks into finger-sized shadows as it lifts or turns, and
+# those pieces are no pointers.
 #
 # Velocities come from the positions at the scans' report times; the detector uses them to
 # bring every shadow of a moving finger to the same moment.
@@ -36,6 +39,7 @@ _GATE = const(1600)  # 50 mm: farther than this from its prediction is another f
 _SOLID = const(819)  # 80%: a touch whose straight shadows are this dark is down
 _PENDING_MAX = const(6)  # ... and one seen this many scans is down however faint
 _FREE = const(-1)
+_PALM_MARGIN = const(256)  # 8 mm beyond a palm's largest extent, its pieces are still its
 _LONG_US = const(50000)  # positions older than this are not moved on by their velocity
 _VMAX = const(12000)  # velocities are kept within 5.7 m/s (Q5 per 65536 µs)
 _TICKS_MASK = const(0x3FFFFFFF)
@@ -62,6 +66,8 @@ class Tracker:
         self.w = array("i", bytes(4 * _SLOTS))
         self.h = array("i", bytes(4 * _SLOTS))
         self.kind = bytearray(_SLOTS)
+        self.w_max = array("i", bytes(4 * _SLOTS))  # the largest extent seen (Q5 mm)
+        self.h_max = array("i", bytes(4 * _SLOTS))
         self.seen = bytearray(_SLOTS)  # scans seen while pending
         self.miss = bytearray(_SLOTS)
         self.fresh = bytearray(_SLOTS)  # matched or new in this scan
@@ -136,6 +142,25 @@ class Tracker:
             self.id[i] = self._new_id()
             self._emit(i, wire.CONTACT_DOWN)
 
+    def _in_palm(self, x, y):
+        # Whether (x, y) lies within the largest extent of a palm on the glass, give or take
+        # _PALM_MARGIN.
+        for i in range(_SLOTS):
+            if self.id[i] == _FREE or self.kind[i] != KIND_PALM:
+                continue
+            dx = x - self.x[i]
+            dy = y - self.y[i]
+            if dx < 0:
+                dx = -dx
+            if dy < 0:
+                dy = -dy
+            if (
+                dx <= (self.w_max[i] >> 1) + _PALM_MARGIN
+                and dy <= (self.h_max[i] >> 1) + _PALM_MARGIN
+            ):
+                return True
+        return False
+
     def update(self, tx, ty, tw, th, kind, solid, n):
         """Match this scan's n touches (Q5 mm at the report time given to predict()) and fill
         the report payload (self.size)."""
@@ -201,6 +226,10 @@ class Tracker:
             self.t[bi] = now
             self.w[bi] = tw[bk]
             self.h[bi] = th[bk]
+            if tw[bk] > self.w_max[bi]:
+                self.w_max[bi] = tw[bk]
+            if th[bk] > self.h_max[bi]:
+                self.h_max[bi] = th[bk]
             if kind[bk] == KIND_PALM:
                 self.kind[bi] = KIND_PALM
             self.miss[bi] = 0
@@ -243,7 +272,9 @@ class Tracker:
                     self.vy[i] = 0
                     self.w[i] = tw[k]
                     self.h[i] = th[k]
-                    self.kind[i] = kind[k]
+                    self.w_max[i] = tw[k]
+                    self.h_max[i] = th[k]
+                    self.kind[i] = KIND_PALM if self._in_palm(tx[k], ty[k]) else kind[k]
                     self.miss[i] = 0
                     self.fresh[i] = 1
                     self._show(i, solid[k])
