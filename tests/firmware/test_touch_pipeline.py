@@ -232,3 +232,29 @@ def test_a_sleeve_dragged_and_lifted_gives_no_finger() -> None:
     assert any(c.kind_name == "palm" for scan in scans for c in scan.touches)
     fingers = [(scan.t_ms, c) for scan in scans for c in scan.touches if not c.is_palm]
     assert fingers == []
+
+
+def test_a_finger_swiping_at_1_5_m_s_is_tracked_every_scan() -> None:
+    # Its x, y and oblique shadows are seen up to a centimetre apart (beams are read one after
+    # another): alone on the glass, it is found from its straight shadows and then tracked.
+    from vitrine.sim.scenario import PathFinger, Scenario
+    from vitrine.sim.touch import replay
+
+    finger = PathFinger(
+        1, 9.0, ((0.0, 40.0, 200.0), (400.0, 640.0, 230.0)), approach_ms=20.0, lift_ms=20.0
+    )
+    ids = set()
+    errors = []
+    for scan in replay(Scenario(FRAME, Conditions(), 400.0, (finger,), 3)):
+        if not scan.truth or not scan.truth[0].down:
+            continue
+        t = scan.truth[0]
+        near = [c for c in scan.touches if math.hypot(c.x_mm - t.x_mm, c.y_mm - t.y_mm) < 10.0]
+        assert near, f"lost at {scan.t_ms:.1f} ms"  # the benchmark's "lost": none within 10 mm
+        ids.update(c.id for c in near)
+        errors.append(math.hypot(near[0].x_mm - t.x_mm, near[0].y_mm - t.y_mm))
+    assert len(errors) > 25
+    assert len(ids) == 1
+    # the first scans place it where its straight shadows were seen; once it has a velocity,
+    # where it is at the report time
+    assert max(errors[3:]) < 3.0

@@ -132,6 +132,7 @@ class Detector:
         self.t_solid = array("h", bytes(2 * MAX_TOUCHES))  # its straight shadows' darkness
         self.n_t = 0
         self.ambiguous = False  # the straight shadows may pair up more than one way
+        self.single = False  # one straight shadow each way (candidates())
         # How much a family's error grows when it gives x (given y) or y (given x), Q10;
         # 0 where it cannot. A straight family gives only its own coordinate.
         self.x_factor = array("i", bytes(4 * nf))
@@ -404,6 +405,7 @@ class Detector:
         nx_sh = self.fam_shn[fx]
         ny_sh = self.fam_shn[fy]
         self.ambiguous = nx_sh > 1 or ny_sh > 1
+        self.single = nx_sh == 1 and ny_sh == 1  # one straight shadow each way
         for sx in range(self.fam_sh0[fx], self.fam_sh0[fx] + nx_sh):
             cx = (self.sh_l[sx] + self.sh_r[sx]) >> 1
             wx = self.sh_r[sx] - self.sh_l[sx]
@@ -483,6 +485,11 @@ class Detector:
             if not found:
                 if not g.fam_shift[f]:
                     return False  # outside its own straight shadows: a split gone astray
+                if self.single and not self.ambiguous and self.c_kind[c] == KIND_FINGER:
+                    # One straight shadow each way pair up one way only: no ghost to rule
+                    # out. The oblique beams here may have been read before or after the
+                    # finger passed (a fast swipe moves it a centimetre within a scan).
+                    continue
                 # the beam nearest it and the next one on its side
                 k = j + 1 if u > g.beam_u(f, j) else j - 1
                 a = att[start + j]
