@@ -3,7 +3,7 @@
 # on sys.path and the bench's recorded run mounted at /run:
 #
 #   node tools/micropython.mjs --mount /lib=firmware/lib --mount /run=DIR --path /lib \
-#       tools/touch_compute.py /run/run.json
+#       tools/touch_compute.py /run/run.json [--untimed]
 #
 # run.json: {"frame": {...}, "baseline": [PASS, ...], "steps": [[PASS, ...], ...], "warmup": W}
 # (the first W steps are stepped through untimed: the fingers coming down) where a
@@ -12,7 +12,9 @@
 # again, instantly, so Pipeline.step() costs only the firmware's own work (and the copying of
 # the readings a board's pio.collect does too). Prints one JSON line: {"steps", "us",
 # "mismatches"} (mismatches: passes whose beams are not those the plan asked for; 0 when the
-# pipeline took the same decisions as on the bench's CPython).
+# pipeline took the same decisions as on the bench's CPython). With --untimed it stops before
+# the timed steps: the bench takes the difference of the two runs' CPU time (Node's), which a
+# loaded machine does not inflate as it does the wall-clock ticks.
 #
 # The same seam as tests/firmware/mpy/touch_replay.py's ReplayHw, kept here so that the bench
 # depends on nothing under tests/.
@@ -92,6 +94,8 @@ def main(path):
     for _ in range(run["warmup"]):
         pipe.step()
     steps = len(run["steps"]) - run["warmup"]
+    if sys.argv[2:] == ["--untimed"]:
+        steps = 0  # the same run without the timed steps: the caller's CPU-time reference
     t0 = time.ticks_us()
     for _ in range(steps):
         pipe.step()

@@ -53,6 +53,7 @@ def test_the_report_rate_replays_the_boards_passes_under_micropython() -> None:
         pytest.skip("real MicroPython unavailable: node or node_modules missing (make setup)")
     r = bench.measure_rate("55in", 2, 6, 5)
     assert r["rate_mismatched_passes_2"] == 0  # MicroPython asked for the same passes
+    assert r["rate_touches_2"] == 2  # both fingers were on the glass, and seen
     assert r["compute_us_2"] > 0
     hw = r["scan_hw_us_2"]
     assert math.isclose(r["report_rate_hz_2"], 1e6 / (hw + r["compute_us_2"]), rel_tol=0.01)

@@ -25,7 +25,9 @@ Report rate (55-inch frame): per scan, the scan's hardware passes (their lengths
 frame's timing, hardware/README.md) plus the firmware's compute for that scan measured under
 real MicroPython (the WebAssembly build in Node.js: a proxy for the board's MCU; see
 hardware/README.md), counted one after the other (the overlap the firmware has is not
-counted). With 2 and with 10 fingers moving.
+counted). With 2 and with 10 fingers moving. The compute is Node's CPU time for the timed
+steps (the run's less the same run's without them), which a loaded machine inflates less than
+the wall clock (also given, compute_wall_us).
 
 Then the host's processing from a TOUCH_REPORT's bytes to the player's pointer event, and end
 to end on virtual hardware.
@@ -37,6 +39,7 @@ import base64
 import json
 import math
 import random
+import resource
 import shutil
 import struct
 import subprocess
@@ -87,6 +90,8 @@ LOST_MM = 10.0
 EDGE_MM = 12.0  # finger centres stay this far inside the active area
 _SWEEP = 200  # reports the host benchmark's contacts move one way before turning back
 ROOT = Path(__file__).resolve().parents[3]
+_LAND_S = 0.02  # the report rate's fingers land this long after the baseline
+_TIMED_FROM_US = 150_000  # ... and its timed scans begin this long after it: down, tracked
 
 
 def _frame(name: str) -> dict[str, Any]:
@@ -339,9 +344,12 @@ class _Recorder:
         self.lengths_us.append(plan.timing.us(plan.length_c))
 
 
-def _recorded_run(name: str, n: int, steps: int, seed: int) -> tuple[dict[str, Any], list[int]]:
+def _recorded_run(
+    name: str, n: int, steps: int, seed: int
+) -> tuple[dict[str, Any], list[int], float]:
     """A simulated board's passes for `steps` scans with n fingers moving (the run the
-    MicroPython measurement replays), and each scan's hardware time in µs."""
+    MicroPython measurement replays), each scan's hardware time in µs, and the contacts the
+    pipeline had on the glass, on average over those scans."""
     from vitrine.sim.board import SimIrFrame
     from vitrine.sim.glass import Glass
     from vitrine.sim.touch import GAP_US, VirtualClock
@@ -356,35 +364,48 @@ def _recorded_run(name: str, n: int, steps: int, seed: int) -> tuple[dict[str, A
     ir = SimIrFrame(glass, frame, lambda: clock.us, gap_us=GAP_US)
     hw = _Recorder(ir)
     pipe = Pipeline(frame, hw, clock)
-    glass.scene = lambda t_s: scenario.discs(t_s - 0.2)  # fingers down 200 ms in
-    pipe.start()
+    pipe.start()  # the baseline, nothing on the glass
     baseline = list(hw.passes)
     hw.passes.clear()
     hw.lengths_us.clear()
     clock.us = ir.busy_until_us
+    land_s = clock.us / 1e6 + _LAND_S
+    glass.scene = lambda t_s: scenario.discs(t_s - land_s)
+    timed_from = clock.us + _TIMED_FROM_US
     out_steps = []
     scan_us = []
     warmup = 0
-    while clock.us < 250_000:  # until the fingers are down and tracked
+    while clock.us < timed_from:  # until the fingers are down and tracked
         pipe.step()
         clock.us = ir.busy_until_us
         out_steps.append(list(hw.passes))
         hw.passes.clear()
         hw.lengths_us.clear()
         warmup += 1
+    active = 0
     for _ in range(steps):
         pipe.step()
         clock.us = ir.busy_until_us
+        active += pipe.tracker.active
         out_steps.append(list(hw.passes))
         scan_us.append(sum(hw.lengths_us))
         hw.passes.clear()
         hw.lengths_us.clear()
     run = {"frame": frame, "baseline": baseline, "steps": out_steps, "warmup": warmup}
-    return run, scan_us
+    return run, scan_us, active / max(steps, 1)
 
 
 def _micropython_compute(run: dict[str, Any]) -> dict[str, Any]:
-    """Pipeline.step()'s time per scan under MicroPython (tools/touch_compute.py)."""
+    """Pipeline.step()'s time under MicroPython (tools/touch_compute.py): {"steps", "us" (the
+    script's own ticks), "cpu_us" (Node's CPU time for the timed steps: the run's less the
+    same run's without them), "mismatches"}."""
+    first = _run_compute(run, timed=True)
+    reference = _run_compute(run, timed=False)
+    first["cpu_us"] = max(0.0, first["cpu_s"] - reference["cpu_s"]) * 1e6
+    return first
+
+
+def _run_compute(run: dict[str, Any], *, timed: bool) -> dict[str, Any]:
     node = shutil.which("node")
     package = ROOT / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
     if node is None or not package.is_dir():
@@ -393,6 +414,7 @@ def _micropython_compute(run: dict[str, Any]) -> dict[str, Any]:
         )
     with tempfile.TemporaryDirectory(prefix="vitrine-bench-touch-") as tmp:
         (Path(tmp) / "run.json").write_text(json.dumps(run), encoding="utf-8")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.run(
             [
                 node,
@@ -407,29 +429,35 @@ def _micropython_compute(run: dict[str, Any]) -> dict[str, Any]:
                 "/lib",
                 str(ROOT / "tools" / "touch_compute.py"),
                 "/run/run.json",
+                *([] if timed else ["--untimed"]),
             ],
             capture_output=True,
             text=True,
             timeout=900,
             check=False,
         )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"tools/touch_compute.py failed under MicroPython:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return out
 
 
 def measure_rate(name: str, n: int, steps: int, seed: int) -> dict[str, Any]:
     """The report rate with n fingers: hardware passes plus MicroPython compute per scan."""
-    run, scan_us = _recorded_run(name, n, steps, seed)
+    run, scan_us, touches = _recorded_run(name, n, steps, seed)
     timing = _micropython_compute(run)
-    compute_us = timing["us"] / timing["steps"]
+    compute_us = timing["cpu_us"] / timing["steps"]
     hw_us = float(np.mean(scan_us))
     return {
         f"report_rate_hz_{n}": round(1e6 / (hw_us + compute_us), 1),
         f"scan_hw_us_{n}": round(hw_us, 1),
         f"scan_hw_hz_{n}": round(1e6 / hw_us, 1),
         f"compute_us_{n}": round(compute_us, 1),
+        f"compute_wall_us_{n}": round(timing["us"] / timing["steps"], 1),
         f"rate_steps_{n}": timing["steps"],
+        f"rate_touches_{n}": round(touches, 2),  # contacts on the glass, mean over the steps
         f"rate_mismatched_passes_{n}": timing["mismatches"],
     }
 
