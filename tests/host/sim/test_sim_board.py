@@ -133,18 +133,20 @@ def test_watchdog_expires_when_not_fed() -> None:
 
 
 def test_watchdog_fed_in_time_does_not_expire_then_expires_when_feeding_stops() -> None:
+    # A timeout well above how late a loaded machine wakes a sleeper (the test suite runs
+    # beside other work), fed every 20 ms for three timeouts.
     expired = Expiries()
-    wdt = SimWatchdog(100, expired)
-    end = time.monotonic() + 0.4  # four timeouts
+    wdt = SimWatchdog(400, expired)
+    end = time.monotonic() + 1.2
     while time.monotonic() < end:
         wdt.feed()
         last_feed = time.monotonic()
         time.sleep(0.02)
     assert expired.count == 0
     assert wdt.feeds >= 10
-    assert expired.event.wait(2)
+    assert expired.event.wait(3)
     assert expired.at is not None
-    assert expired.at - last_feed >= 0.095
+    assert expired.at - last_feed >= 0.395
 
 
 # --- board -------------------------------------------------------------------------------------
