@@ -8,6 +8,7 @@ import json
 import os
 import queue
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import pytest
 import serial
+
+from vitrine.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.hil
 
@@ -240,6 +243,45 @@ def test_a_sigterm_reaching_the_boards_does_not_reset_them(sim_process) -> None:
     status = vitrine("sim", "status", "--state-dir", str(state))
     assert [b["boots"] for b in json.loads(status.stdout)] == [1, 1]
     assert board_processes(proc.pid) == boards
+
+
+def test_the_demo_prints_commands_that_run_as_printed() -> None:
+    # A newcomer's shell after `make demo` in a fresh clone: the environment's bin folder is
+    # not on PATH, the commands are copied from the banner and run in the same folder.
+    root = PROJECT_ROOT
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen(
+        [*VITRINE, "demo", "--port", "0"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        banner = read_until(proc, r"^Ctrl-C stops")
+        said = dict(line.split(": ", 1) for line in banner if line.startswith(("A ", "Products")))
+        assert said["A shopper"].startswith(".venv/bin/vitrine sim visitor approach|leave")
+        assert any(line.startswith("The vitrine command is .venv/bin/vitrine") for line in banner)
+
+        def run(command: str) -> subprocess.CompletedProcess[str]:
+            args = shlex.split(command.split("  (", maxsplit=1)[0])
+            return subprocess.run(
+                args, cwd=root, env=env, capture_output=True, text=True, timeout=60, check=False
+            )
+
+        visitor = run(said["A shopper"].replace("approach|leave", "approach"))
+        assert visitor.returncode == 0, visitor.stderr
+        assert visitor.stdout.strip() == "a visitor stands in front of the mirror"
+        products = run(said["Products"])
+        assert products.returncode == 0, products.stderr
+        assert products.stdout.splitlines()[-1] == "36 products"  # the sample store
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def test_demo_on_a_busy_http_port_says_so(tmp_path: Path) -> None:

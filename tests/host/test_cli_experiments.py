@@ -73,3 +73,19 @@ def test_unknown_experiment_and_missing_database_are_named(
     code = main(["experiments", "--config", str(config), "--data-dir", str(empty)])
     assert code == 2
     assert f"no events database at {empty / 'events.db'}" in capsys.readouterr().err
+
+
+def test_demo_reads_the_running_demos_data(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The running demo's record names its data folder (this process stands for the demo's).
+    from vitrine.cli.demo_record import write_record
+    from vitrine.sim.control import default_state_dir
+
+    default_state_dir().mkdir(parents=True, exist_ok=True)
+    write_record(default_state_dir(), "http://127.0.0.1:8080/", tmp_path / "data")
+    assert main(["experiments", "--demo", "--json"]) == 0
+    (result,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert result["experiment"] == "browse-layout"  # the demo's, in vitrine/demo.toml
+    exposed = {v["name"]: v["exposed"] for v in result["variants"]}
+    assert exposed == {"grid": 40, "carousel": 40}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import time
 from importlib import resources
 from pathlib import Path
@@ -59,6 +58,7 @@ def demo_config(port: int, ports: dict[str, str], data_dir: Path) -> Config:
 def cmd_demo(args: argparse.Namespace) -> int:
     from vitrine.catalog.sample import install_sample
     from vitrine.cli import run_async
+    from vitrine.cli.demo_record import write_record
     from vitrine.daemon import Daemon
     from vitrine.devices.presence import Presence
     from vitrine.sim.manager import Simulation
@@ -66,6 +66,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     async def main() -> None:
         sim = Simulation(roles=args.role, state_dir=args.state_dir)
         await sim.start()
+        record = None
         try:
             data_dir = args.data_dir or sim.state_dir / "data"
             install_sample(data_dir)
@@ -83,27 +84,48 @@ def cmd_demo(args: argparse.Namespace) -> int:
             )
             if task.done():
                 await task
-            base = f"http://127.0.0.1:{daemon.http_port}/"
-            state = f"--state-dir {sim.state_dir}"
-            print(
-                f"Vitrine demo: the mirror at {base}\n"
-                f"  associate app  {base}associate/  (PIN {config.associate.pin})\n"
-                f"  status         {base}status\n"
-                f"  data           {data_dir}",
-                flush=True,
-            )
-            for role, path in sim.ports().items():
-                print(f"  virtual {role:<9} {path}", flush=True)
-            print(
-                f"A shopper: vitrine sim visitor approach|leave {state}\n"
-                f"A finger:  vitrine sim finger X_MM Y_MM {state}  (--up lifts it)\n"
-                f"Faults:    vitrine sim fault ROLE unplug|replug|reboot|garbage N|stall {state}\n"
-                "Ctrl-C stops.",
-                flush=True,
-            )
-            sys.stdout.flush()
+            url = f"http://127.0.0.1:{daemon.http_port}/"
+            record = write_record(sim.state_dir, url, data_dir)
+            print(_banner(url, config, sim.state_dir, sim.ports(), data_dir), flush=True)
             await task
         finally:
+            if record is not None:
+                record.unlink(missing_ok=True)
             await sim.stop()
 
     return run_async(main)
+
+
+def _banner(
+    url: str, config: Config, state_dir: Path, ports: dict[str, str], data_dir: Path
+) -> str:
+    """What the demo prints once it is ready: its pages, its data, its virtual boards' ports,
+    and the commands that act on it, written so that they run as printed."""
+    from vitrine.cli.catalog import default_catalogue
+    from vitrine.cli.command import command_name
+
+    vitrine = command_name()
+    state = f"--state-dir {state_dir}"
+    lines = [
+        f"Vitrine demo: the mirror at {url}",
+        f"  associate app  {url}associate/  (PIN {config.associate.pin})",
+        f"  status         {url}status",
+        f"  data           {data_dir}",
+        *(f"  virtual {role:<9} {path}" for role, path in ports.items()),
+    ]
+    if vitrine != "vitrine":
+        activate = Path(vitrine).parent / "activate"
+        lines.append(
+            f"The vitrine command is {vitrine}"
+            + (f" (`. {activate}` puts it on PATH in this shell)" if activate.is_file() else "")
+        )
+    found, _ = default_catalogue()  # `vitrine catalog` finds this demo's without --db?
+    db = "" if found == (data_dir / "catalog.db").resolve() else f" --db {data_dir / 'catalog.db'}"
+    lines += [
+        f"A shopper: {vitrine} sim visitor approach|leave {state}",
+        f"A finger:  {vitrine} sim finger X_MM Y_MM {state}  (--up lifts it)",
+        f"Faults:    {vitrine} sim fault ROLE unplug|replug|reboot|garbage N|stall {state}",
+        f"Products:  {vitrine} catalog show{db}",
+        "Ctrl-C stops.",
+    ]
+    return "\n".join(lines)

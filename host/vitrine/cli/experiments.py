@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--data-dir",
         type=Path,
         help="the data folder holding events.db (default: the config's [data] dir; with "
-        "--demo, the demo's)",
+        "--demo, the running demo's, else where the demo keeps it by default)",
     )
     cmd.add_argument("names", nargs="*", metavar="NAME", help="only these experiments")
     cmd.add_argument("--json", action="store_true", help="one JSON object per experiment")
@@ -38,11 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _config(args: argparse.Namespace) -> tuple[Config, Path]:
     if args.demo:
+        from vitrine.cli.demo_record import running_demo
         from vitrine.sim.control import default_state_dir
 
         text = resources.files("vitrine").joinpath("demo.toml").read_text()
         config = parse_config(text, "vitrine/demo.toml")
-        return config, args.data_dir or default_state_dir() / "data"
+        demo = running_demo()
+        data_dir = demo.data_dir if demo is not None else default_state_dir() / "data"
+        return config, args.data_dir or data_dir
     config = load_config(args.config or DEFAULT_PATH)
     return config, args.data_dir or config.data.path()
 
