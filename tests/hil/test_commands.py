@@ -4,6 +4,7 @@ virtual port."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -11,6 +12,7 @@ import re
 import shlex
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -282,6 +284,68 @@ def test_the_demo_prints_commands_that_run_as_printed() -> None:
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def sessions(data: Path) -> int:
+    """How many sessions the events database in data holds (0 when there is none)."""
+    if not (data / "events.db").exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(f"file:{data / 'events.db'}?mode=ro", uri=True)) as db:
+        return db.execute("SELECT COUNT(*) FROM session").fetchone()[0]
+
+
+def demo_run(state: Path, *extra: str, visit: bool = False) -> tuple[list[str], str]:
+    """One run of the demo in state: its banner, what it logged, after a visitor stepped up
+    (and the session was stored) when visit; stopped with SIGTERM."""
+    proc = subprocess.Popen(
+        [*VITRINE, "demo", "--port", "0", "--state-dir", str(state), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        banner = read_until(proc, r"^Ctrl-C stops")
+        if visit:
+            assert vitrine("sim", "visitor", "approach", "--state-dir", str(state)).returncode == 0
+            data = Path(next(b for b in banner if b.startswith("  data ")).split()[-1])
+            deadline = time.monotonic() + 10
+            while sessions(data) == 0:
+                assert time.monotonic() < deadline, "the visitor's session was not stored"
+                time.sleep(0.1)
+            time.sleep(0.5)  # the live session's snapshot follows the session's row
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, log = proc.communicate(timeout=15)
+    assert proc.returncode == 0, log
+    return banner, log
+
+
+def test_each_demo_run_starts_with_no_events_and_says_so(tmp_path: Path) -> None:
+    state = tmp_path / "demo"
+    demo_run(state, visit=True)
+    assert sessions(state / "data") == 1
+    banner, log = demo_run(state)
+    events = next(line for line in banner if line.startswith("  events "))
+    assert events.split(None, 1)[1] == (
+        "new for this run (none kept from earlier runs: --data-dir DIR keeps them)"
+    )
+    assert "restored session" not in log
+    assert sessions(state / "data") == 0
+
+
+def test_a_data_dir_keeps_the_events_and_the_banner_says_a_session_goes_on(
+    tmp_path: Path,
+) -> None:
+    state, data = tmp_path / "demo", tmp_path / "store"
+    banner, _ = demo_run(state, "--data-dir", str(data), visit=True)
+    kept = f"  events         kept between runs in {data / 'events.db'}"
+    assert f"{kept}; the mirror starts idle" in banner
+    banner, log = demo_run(state, "--data-dir", str(data))
+    assert "restored session" in log
+    assert f"{kept}; the session an earlier run left goes on (approached, on screen greeting)" in (
+        banner
+    )
+    assert sessions(data) == 1
 
 
 def test_demo_on_a_busy_http_port_says_so(tmp_path: Path) -> None:
