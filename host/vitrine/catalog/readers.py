@@ -355,8 +355,8 @@ def read_json(
                 errors.append(
                     row.error(key, f"unknown field in {table}; allowed: {', '.join(allowed)}")
                 )
-            given = {k: (v.strip() if isinstance(v, str) else v) for k, v in item.items()}
-            _parse_row(row, {k: v for k, v in given.items() if k in allowed}, errors)
+            values = {k: (v.strip() if isinstance(v, str) else v) for k, v in item.items()}
+            _parse_row(row, {k: v for k, v in values.items() if k in allowed}, errors)
             rows.append(row)
     return complete
 
