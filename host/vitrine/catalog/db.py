@@ -466,6 +466,29 @@ def existing_keys(conn: sqlite3.Connection, table: str, column: str, values: Ite
     return found
 
 
+def keys_by_case(
+    conn: sqlite3.Connection, table: str, column: str, values: Iterable[str]
+) -> dict[str, list[str]]:
+    """The values stored in table.column (a key column of ASCII text, as SKUs are) that equal
+    one of values ignoring case, by the lower-case form: {"sh-101": ["SH-101"]}. One pass over
+    the table, whatever the number of values."""
+    conn.execute("CREATE TEMP TABLE wanted (low TEXT PRIMARY KEY) WITHOUT ROWID")
+    try:
+        conn.executemany(
+            "INSERT OR IGNORE INTO temp.wanted VALUES (?)", ((v.lower(),) for v in values)
+        )
+        rows = conn.execute(
+            f"SELECT w.low, t.{column} FROM {table} t "
+            f"JOIN temp.wanted w ON w.low = lower(t.{column})"
+        )
+        found: dict[str, list[str]] = {}
+        for low, value in rows:
+            found.setdefault(low, []).append(value)
+        return found
+    finally:
+        conn.execute("DROP TABLE temp.wanted")
+
+
 def count_rows(conn: sqlite3.Connection, table: str) -> int:
     return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 

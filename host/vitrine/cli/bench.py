@@ -1,4 +1,5 @@
-"""`vitrine bench ...`: benchmarks that prove the project's numbers, printing JSON."""
+"""`vitrine bench ...`: benchmarks that prove the project's numbers: a summary for people on
+stdout, or with --json only the result as JSON (one line), progress on stderr either way."""
 
 from __future__ import annotations
 
@@ -82,13 +83,15 @@ def _positive(text: str) -> int:
 def _report(
     args: argparse.Namespace, name: str, run: Callable[..., dict[str, Any]], **kw: Any
 ) -> int:
-    """Run one benchmark with progress on stderr; its JSON on stdout; exit 1 when it fails."""
+    """Run one benchmark with progress on stderr; on stdout its summary (vitrine.bench.summary),
+    or with --json only its JSON; exit 1 when it missed a target."""
+    from vitrine.bench.summary import summary
 
     def progress(text: str) -> None:
         print(f"bench {name}: {text}", file=sys.stderr, flush=True)
 
     result = run(progress=progress, **kw)
-    print(json.dumps(result, indent=None if args.json else 2))
+    print(json.dumps(result) if args.json else summary(result), flush=True)
     return 0 if result["pass"] else 1
 
 
