@@ -15,7 +15,7 @@ from typing import Any
 
 from vitrine.firmware import build_hash
 from vitrine.hardware import load_boards
-from vitrine.sim.control import OPS, control_path, default_state_dir
+from vitrine.sim.control import OPS, control_path, default_state_dir, own_state_dir
 from vitrine.sim.errors import SimError
 from vitrine.sim.virtual_board import BoardOptions, VirtualBoard, check_number
 
@@ -58,7 +58,7 @@ class Simulation:
         return control_path(self.state_dir)
 
     async def start(self) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        own_state_dir(self.state_dir)
         if await _is_running(self.control_path):
             raise SimError(
                 f"a simulation is already running in {self.state_dir}; "
