@@ -73,6 +73,9 @@ def resolve_format(name: str, stream: TextIO = sys.stderr) -> str:
     return name
 
 
+QUIET_LIBRARIES = ("httpx2", "httpx", "httpcore")  # their INFO lines: one per request
+
+
 def configure_logging(level: str, log_format: str = "auto", stream: TextIO = sys.stderr) -> str:
     """Send log records at `level` and above to stream in that format; returns the format
     used ("human" or "journal")."""
@@ -82,6 +85,8 @@ def configure_logging(level: str, log_format: str = "auto", stream: TextIO = sys
         JournalFormatter() if used == "journal" else logging.Formatter(HUMAN_FORMAT)
     )
     logging.basicConfig(level=getattr(logging, level.upper()), handlers=[handler])
+    for name in QUIET_LIBRARIES:  # a line per HTTP request a tool makes says nothing useful
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
     return used
 
 
