@@ -16,7 +16,7 @@ from fastapi import APIRouter
 
 from vitrine import __version__
 from vitrine.associate.app import associate_router
-from vitrine.associate.auth import AssociateAuth, load_or_create_secret
+from vitrine.associate.auth import AssociateAuth
 from vitrine.bus import EventBus
 from vitrine.catalog import Catalog
 from vitrine.catalog.routes import catalog_router
@@ -33,6 +33,7 @@ from vitrine.link.boards import Boards
 from vitrine.looplag import LoopLag
 from vitrine.player.app import player_router
 from vitrine.player.reports import PlayerReports
+from vitrine.secret_key import load_or_create_secret
 from vitrine.service.lifecycle import first_stopped, status_line, tell_service_manager
 from vitrine.tasks import stop_task
 from vitrine.web.app import create_app

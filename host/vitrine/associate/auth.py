@@ -4,7 +4,7 @@ no token configured, nobody gets in.
 
 A session token is `base64url(payload).base64url(HMAC-SHA256(secret, payload))`; the payload
 is compact JSON holding when it was issued, when it expires and how the holder signed in. The
-secret is the daemon's 32-byte key in <data dir>/secret.key (see load_or_create_secret).
+secret is the daemon's 32-byte key in <data dir>/secret.key (vitrine.secret_key).
 Changing the PIN, or removing a token from the configuration, ends the sessions it opened.
 """
 
@@ -12,23 +12,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import stat
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal, Protocol
 
-from vitrine.errors import ConfigError, VitrineError
+from vitrine.errors import VitrineError
+from vitrine.secret_key import SECRET_BYTES
 
-SECRET_BYTES = 32
 MAX_FAILURES = 5  # wrong PINs from one client address within FAILURE_WINDOW_S ...
 FAILURE_WINDOW_S = 60.0
 LOCKOUT_S = 60.0  # ... lock that address out this long, right PIN or not
@@ -314,52 +310,3 @@ def _unb64(text: str) -> bytes | None:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         return None
-
-
-def load_or_create_secret(path: Path) -> bytes:
-    """The daemon's secret key (32 random bytes) in `path`, created with mode 0600 (and its
-    folder) when missing. Raises ConfigError for a key that is too short or that other users
-    can read."""
-    try:
-        return _read_secret(path)
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = secrets.token_bytes(SECRET_BYTES)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return _read_secret(path)
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot create the secret key: {err.strerror}") from err
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(key)
-            out.flush()
-            os.fsync(out.fileno())
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            path.unlink()
-        raise ConfigError(f"{path}: cannot write the secret key: {err.strerror}") from err
-    return key
-
-
-def _read_secret(path: Path) -> bytes:
-    try:
-        mode = path.stat().st_mode
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read the secret key: {err.strerror}") from err
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(
-            f"{path}: the secret key is readable by other users (mode {stat.S_IMODE(mode):04o}); "
-            f"allowed: 0600 or 0400. Fix it with: chmod 600 {path}"
-        )
-    if len(data) < SECRET_BYTES:
-        raise ConfigError(
-            f"{path}: the secret key is {len(data)} bytes; it must be at least {SECRET_BYTES}. "
-            "Delete the file and the daemon writes a new one (everyone signs in again)."
-        )
-    return data

@@ -11,14 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from vitrine.associate.auth import (
-    SECRET_BYTES,
-    AssociateAuth,
-    AuthError,
-    load_or_create_secret,
-)
+from vitrine.associate.auth import AssociateAuth, AuthError
 from vitrine.engine.config import AssociateConfig
 from vitrine.errors import ConfigError
+from vitrine.secret_key import SECRET_BYTES, load_or_create_secret
 
 SECRET = bytes(range(32))
 KIOSK = "kiosk-token-0123456789abcdef"

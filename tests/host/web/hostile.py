@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from tests.host.engine.harness import Clock
 from vitrine.associate.app import associate_router
-from vitrine.associate.auth import AssociateAuth, load_or_create_secret
+from vitrine.associate.auth import AssociateAuth
 from vitrine.bus import EventBus
 from vitrine.catalog import Catalog
 from vitrine.catalog.routes import catalog_router
@@ -32,6 +32,7 @@ from vitrine.engine.config import AssociateConfig
 from vitrine.engine.engine import Engine
 from vitrine.engine.store import EventStore
 from vitrine.player.app import player_router
+from vitrine.secret_key import load_or_create_secret
 from vitrine.web.app import create_app
 
 PIN = "2468"
