@@ -7,6 +7,7 @@ Example (every key is optional):
     [http]
     host = "127.0.0.1"
     port = 8080
+    trusted_proxies = []      # reverse proxies whose X-Forwarded-For is believed
 
     [link]
     heartbeat_s = 1.0
@@ -72,9 +73,9 @@ class HttpConfig(Section):
     remote_control: bool = False
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
     # networks): a client seen through one of them is known by the address it forwards, for
-    # the screen's this-machine-only rule and the associate PIN lockout. A proxy on the mirror
-    # itself is trusted by default; a header from anyone else is ignored.
-    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # the screen's this-machine-only rule. None by default: a proxy, even one on the mirror,
+    # is believed only once the operator lists it; a header from anyone else is ignored.
+    trusted_proxies: list[str] = Field(default_factory=list)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -17,6 +17,8 @@ from fastapi import APIRouter
 from vitrine import __version__
 from vitrine.associate.app import associate_router
 from vitrine.associate.auth import AssociateAuth
+from vitrine.associate.store import FILE_NAME as AUTH_FILE
+from vitrine.associate.store import AuthStore
 from vitrine.bus import EventBus
 from vitrine.catalog import Catalog
 from vitrine.catalog.routes import catalog_router
@@ -33,6 +35,7 @@ from vitrine.link.boards import Boards
 from vitrine.looplag import LoopLag
 from vitrine.player.app import player_router
 from vitrine.player.reports import PlayerReports
+from vitrine.secret_key import FILE_NAME as SECRET_FILE
 from vitrine.secret_key import load_or_create_secret
 from vitrine.service.lifecycle import first_stopped, status_line, tell_service_manager
 from vitrine.tasks import stop_task
@@ -98,9 +101,15 @@ class Daemon:
         self.catalog = Catalog.open(self.data_dir / "catalog.db", self.data_dir / "media")
         self.store = EventStore.open(self.data_dir / "events.db")
         self.engine = Engine(self.bus, self.catalog, self.store, config.engine())
-        self.auth = AssociateAuth(
-            config.associate, load_or_create_secret(self.data_dir / "secret.key")
-        )
+        self.secret = load_or_create_secret(self.data_dir / SECRET_FILE)
+        self.auth_store = AuthStore.open(self.data_dir / AUTH_FILE)
+        self.auth = AssociateAuth(config.associate, self.secret, self.auth_store)
+        if config.associate.short_pin:
+            log.warning(
+                "[associate] pin has %d digits, kept by allow_short_pin: it can be guessed in "
+                "weeks despite the pauses after wrong PINs; set one of 6 to 12 digits",
+                len(config.associate.pin),
+            )
         self.looplag = LoopLag()
         self.player_reports = PlayerReports()
         self.ready = asyncio.Event()
@@ -129,6 +138,7 @@ class Daemon:
             "loop": self.looplag.snapshot(),
             "boards": self.boards.snapshot(),
             "player": self.player_reports.status(),
+            "associate": self.auth.status().to_json(),
         }
 
     def status_line(self) -> str:
@@ -152,7 +162,7 @@ class Daemon:
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
-                proxy_headers=True,
+                proxy_headers=bool(http.trusted_proxies),  # believed from the proxies listed only
                 forwarded_allow_ips=list(http.trusted_proxies),
             )
         )
@@ -195,3 +205,4 @@ class Daemon:
             self.engine.close()
             self.store.close()
             self.catalog.close()
+            self.auth_store.close()

@@ -1,9 +1,12 @@
 """The daemon's secret key: 32 random bytes in <data dir>/secret.key, readable by the daemon's
-user (and root) only. It signs the associate app's session tokens."""
+user (and root) only. It signs the associate app's session tokens. Each use takes a key of its
+own derived from it (derive), so no signature made for one use is valid for another."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import os
 import secrets
 import stat
@@ -13,6 +16,11 @@ from vitrine.errors import ConfigError
 
 SECRET_BYTES = 32
 FILE_NAME = "secret.key"  # in the daemon's data folder
+
+
+def derive(secret: bytes, purpose: str) -> bytes:
+    """The key for one use of the secret (HMAC-SHA256 of the purpose's name)."""
+    return hmac.new(secret, b"vitrine key for " + purpose.encode(), hashlib.sha256).digest()
 
 
 def load_or_create_secret(path: Path) -> bytes:

@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 
 from vitrine import __version__
-from vitrine.associate import AssociateAuth, associate_router
+from vitrine.associate import AssociateAuth, AuthStore, associate_router
 from vitrine.bench.daemon import free_port
 from vitrine.bus import EventBus
 from vitrine.catalog import Catalog, import_files
@@ -157,7 +157,8 @@ class PlayerServer:
         store = EventStore.open(self.folder / "events.db")
         engine = Engine(bus, catalog, store, self.config)
         store_config = self.config.store
-        auth = AssociateAuth(self.config.associate, ASSOCIATE_SECRET)
+        auth_store = AuthStore.open(self.folder / "auth.db")
+        auth = AssociateAuth(self.config.associate, ASSOCIATE_SECRET, auth_store)
         routers = [
             player_router(engine, bus, self.touch_types, reports=self.reports),
             associate_router(engine, bus, auth),
@@ -191,6 +192,7 @@ class PlayerServer:
             sock.close()
             store.close()
             catalog.close()
+            auth_store.close()
 
     def status(self) -> dict[str, Any]:
         """GET /api/status: no boards, and what the player pages reported."""

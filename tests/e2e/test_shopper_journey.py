@@ -29,7 +29,7 @@ pytestmark = pytest.mark.hil
 
 START_TIMEOUT_S = 60
 WAIT_MS = 10_000
-PIN = "2468"  # vitrine/demo.toml
+PIN = "246810"  # vitrine/demo.toml
 
 
 class Demo:

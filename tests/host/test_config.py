@@ -241,7 +241,7 @@ def test_empty_port_url_is_refused() -> None:
 
 
 def test_trusted_proxies_are_addresses_or_networks() -> None:
-    assert parse_config("").http.trusted_proxies == ["127.0.0.1", "::1"]
+    assert parse_config("").http.trusted_proxies == []  # none believed until listed
     cfg = parse_config('[http]\ntrusted_proxies = ["10.0.0.0/24", "fe80::1"]')
     assert cfg.http.trusted_proxies == ["10.0.0.0/24", "fe80::1"]
     assert parse_config("[http]\ntrusted_proxies = []").http.trusted_proxies == []
@@ -251,6 +251,17 @@ def test_trusted_proxies_are_addresses_or_networks() -> None:
     assert "trusting every client would let any of them claim any address" in text
     assert "has host bits set" in error_of('[http]\ntrusted_proxies = ["10.0.0.1/8"]')
     assert "'proxy.local' is not" in error_of('[http]\ntrusted_proxies = ["proxy.local"]')
+
+
+def test_a_pin_shorter_than_six_digits_is_refused_saying_so() -> None:
+    text = error_of('[associate]\npin = "2468"')
+    assert text.startswith("mirror.toml: associate.pin = '2468': "), text
+    assert "4 digits: allowed 6 to 12 digits" in text
+    assert "allow_short_pin = true" in text
+    assert parse_config('[associate]\npin = "246810"').associate.pin == "246810"
+    kept = parse_config('[associate]\nallow_short_pin = true\npin = "2468"').associate
+    assert kept.pin == "2468" and kept.short_pin
+    assert "3 digits" in error_of('[associate]\nallow_short_pin = true\npin = "246"')
 
 
 def test_config_is_frozen() -> None:

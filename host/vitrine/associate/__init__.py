@@ -6,6 +6,14 @@ from __future__ import annotations
 
 from vitrine.associate.app import associate_router
 from vitrine.associate.auth import Associate, AssociateAuth, AuthError
+from vitrine.associate.store import AuthStore
 from vitrine.secret_key import load_or_create_secret
 
-__all__ = ["Associate", "AssociateAuth", "AuthError", "associate_router", "load_or_create_secret"]
+__all__ = [
+    "Associate",
+    "AssociateAuth",
+    "AuthError",
+    "AuthStore",
+    "associate_router",
+    "load_or_create_secret",
+]

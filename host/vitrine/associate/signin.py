@@ -11,7 +11,7 @@ from vitrine.associate.http import COOKIE, Refused, error, parse, read_json, sam
 
 
 class LoginBody(BaseModel):
-    """POST /associate/login: {"pin": "2468"}."""
+    """POST /associate/login: {"pin": "246810"}."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -25,7 +25,8 @@ def signin_routes(auth: AssociateAuth) -> APIRouter:
     @router.post("/associate/login", status_code=204)
     async def login(request: Request) -> Response:
         """Sign in with {"pin": "..."}: 204 and a session cookie; 401 wrong PIN; 429 with
-        Retry-After after 5 wrong PINs in a minute from one address; 403 when locked."""
+        Retry-After while PIN sign-in is paused after wrong PINs on this mirror; 403 when
+        locked."""
         try:
             same_origin(request)
             body = parse(LoginBody, await read_json(request))

@@ -65,6 +65,14 @@ class PlayerStatus(BaseModel):
     unknown_messages: dict[str, int]
 
 
+class AssociateStatus(BaseModel):
+    # PIN sign-in: "open", or "paused" for paused_for_s after wrong PINs on this mirror
+    # (vitrine.associate.pin_budget); wrong_pins: those that count now
+    pin_sign_in: Literal["open", "paused"]
+    paused_for_s: int
+    wrong_pins: int
+
+
 class Status(BaseModel):
     version: str
     uptime_s: float
@@ -72,6 +80,7 @@ class Status(BaseModel):
     loop: LoopStatus | None = None
     boards: list[BoardStatus]
     player: PlayerStatus
+    associate: AssociateStatus | None = None
 
 
 class CalibrationMessage(BaseModel):

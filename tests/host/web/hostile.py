@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from tests.host.engine.harness import Clock
 from vitrine.associate.app import associate_router
 from vitrine.associate.auth import AssociateAuth
+from vitrine.associate.store import AuthStore
 from vitrine.bus import EventBus
 from vitrine.catalog import Catalog
 from vitrine.catalog.routes import catalog_router
@@ -35,7 +36,8 @@ from vitrine.player.app import player_router
 from vitrine.secret_key import load_or_create_secret
 from vitrine.web.app import create_app
 
-PIN = "2468"
+PIN = "246810"
+KIOSK_TOKEN = "kiosk-tablet-token-0123456789"
 COOKIE = "vitrine_associate"
 FOREIGN_ORIGIN = "http://evil.example"
 # A file beside the media folder that no URL may ever serve.
@@ -58,11 +60,13 @@ class Parts:
     store: EventStore
     engine: Engine
     auth: AssociateAuth
+    auth_store: AuthStore
     app: FastAPI
 
     def close(self) -> None:
         self.store.close()
         self.catalog.close()
+        self.auth_store.close()
 
 
 def status() -> dict[str, Any]:
@@ -85,20 +89,22 @@ def build(data_dir: Path, *, remote_control: bool = False) -> Parts:
     (data_dir / OUTSIDE_NAME).write_bytes(OUTSIDE_BODY)
     (media / "escape.svg").symlink_to(data_dir / OUTSIDE_NAME)
     (media / ".hidden.svg").write_bytes(OUTSIDE_BODY)
-    config = Config(associate=AssociateConfig(pin=PIN))
+    config = Config(associate=AssociateConfig(pin=PIN, tokens=[KIOSK_TOKEN]))
     clock = FrozenClock()
     bus = EventBus()
     catalog = Catalog.open(data_dir / "catalog.db", media)
     store = EventStore.open(data_dir / "events.db")
     engine = Engine(bus, catalog, store, config.engine(), (clock, clock.wall))
-    auth = AssociateAuth(config.associate, load_or_create_secret(data_dir / "secret.key"))
+    secret = load_or_create_secret(data_dir / "secret.key")
+    auth_store = AuthStore.open(data_dir / "auth.db")
+    auth = AssociateAuth(config.associate, secret, auth_store)
     routers = [
         player_router(engine, bus, TOUCH_TYPES, remote_control=remote_control),
         associate_router(engine, bus, auth),
         catalog_router(lambda: catalog, config.store.id, config.store.fitting_room),
     ]
     app = create_app(status, bus, TOUCH_TYPES, routers, remote_control=remote_control)
-    return Parts(data_dir, bus, catalog, store, engine, auth, app)
+    return Parts(data_dir, bus, catalog, store, engine, auth, auth_store, app)
 
 
 # --- what is stored ----------------------------------------------------------------------
@@ -119,11 +125,14 @@ def _tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def fingerprint(data_dir: Path) -> dict[str, Any]:
-    """Every row of every table of events.db and catalog.db, and every file of the data
-    folder (SQLite's own journal files aside) with its size and digest."""
+    """Every row of every table of events.db and catalog.db, the sessions auth.db keeps, and
+    every other file of the data folder (SQLite's own journal files aside) with its size and
+    digest. auth.db's budget of wrong PINs is left out: wrong PINs are meant to move it."""
     files = {}
     for path in sorted(data_dir.rglob("*")):
         if path.name.endswith(("-wal", "-shm", "-journal")) or path.is_dir():
+            continue
+        if path.name == "auth.db":
             continue
         rel = str(path.relative_to(data_dir))
         if path.is_symlink():
@@ -133,6 +142,7 @@ def fingerprint(data_dir: Path) -> dict[str, Any]:
     return {
         "events.db": _tables(data_dir / "events.db"),
         "catalog.db": _tables(data_dir / "catalog.db"),
+        "auth.db sessions": _tables(data_dir / "auth.db")["session"],
         "files": files,
     }
 
