@@ -7,6 +7,7 @@ Example (every key is optional):
     [http]
     host = "127.0.0.1"
     port = 8080
+    origins = []              # other origins of the kiosk's pages, e.g. "http://localhost:8080"
     trusted_proxies = []      # reverse proxies whose X-Forwarded-For is believed
 
     [link]
@@ -57,6 +58,7 @@ from vitrine.link.boards import BoardPorts
 from vitrine.link.ports import DEFAULT_BAUD
 from vitrine.paths import state_dir
 from vitrine.section import Section
+from vitrine.web.origins import normal_origin
 from vitrine_fw import wire
 
 DEFAULT_PATH = Path("/etc/vitrine/vitrine.toml")  # the config the installed service reads
@@ -71,11 +73,27 @@ class HttpConfig(Section):
     # Other machines may drive the mirror's screen (the player's socket, calibration targets);
     # the associate app and the catalogue answer them either way.
     remote_control: bool = False
+    # Origins (scheme://host[:port]) whose pages may use the mirror's sockets and the associate
+    # app's actions, besides the kiosk's own (local_url(): what the kiosk opens) and, for the
+    # associate app, the name a phone reached it by (vitrine.web.origins).
+    origins: list[str] = Field(default_factory=list, max_length=32)
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
     # networks): a client seen through one of them is known by the address it forwards, for
     # the screen's this-machine-only rule. None by default: a proxy, even one on the mirror,
     # is believed only once the operator lists it; a header from anyone else is ignored.
     trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if normal_origin(item) is None:
+                raise ValueError(
+                    f"{item!r} is not an origin: allowed scheme://host[:port] with scheme http "
+                    "or https and nothing after the port, e.g. http://localhost:8080, "
+                    "https://mirror-7.store.example"
+                )
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

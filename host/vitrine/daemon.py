@@ -39,7 +39,10 @@ from vitrine.secret_key import FILE_NAME as SECRET_FILE
 from vitrine.secret_key import load_or_create_secret
 from vitrine.service.lifecycle import first_stopped, status_line, tell_service_manager
 from vitrine.tasks import stop_task
+from vitrine.web.access import ScreenAccess
 from vitrine.web.app import create_app
+from vitrine.web.calibration_token import calibration_key
+from vitrine.web.origins import Origins
 
 log = logging.getLogger("vitrine.daemon")
 
@@ -115,18 +118,15 @@ class Daemon:
         self.ready = asyncio.Event()
         self.http_port: int | None = None
 
-    def routers(self) -> list[APIRouter]:
-        """The pages and APIs besides the status: player (at /), associate app, catalogue."""
+    def routers(self, access: ScreenAccess) -> list[APIRouter]:
+        """The pages and APIs besides the status: player (at /), associate app, catalogue;
+        `access` says who may drive the screen."""
         store = self.config.store
         return [
             player_router(
-                self.engine,
-                self.bus,
-                TOUCH_TYPES,
-                remote_control=self.config.http.remote_control,
-                reports=self.player_reports,
+                self.engine, self.bus, TOUCH_TYPES, reports=self.player_reports, access=access
             ),
-            associate_router(self.engine, self.bus, self.auth),
+            associate_router(self.engine, self.bus, self.auth, Origins(self.config.http.origins)),
             catalog_router(lambda: self.catalog, store.id, store.fitting_room),
         ]
 
@@ -150,15 +150,15 @@ class Daemon:
         http = self.config.http
         sock = listen(http.host, http.port)
         self.http_port = sock.getsockname()[1]
+        access = ScreenAccess(
+            origins=Origins.for_daemon(http, self.http_port),
+            remote_control=http.remote_control,
+            calibration_key=calibration_key(self.secret),
+        )
+        app = create_app(self.status, self.bus, TOUCH_TYPES, self.routers(access), access=access)
         server = _Server(
             uvicorn.Config(
-                create_app(
-                    self.status,
-                    self.bus,
-                    TOUCH_TYPES,
-                    self.routers(),
-                    remote_control=http.remote_control,
-                ),
+                app,
                 log_level="warning",
                 access_log=False,
                 lifespan="off",

@@ -1,6 +1,8 @@
 """The daemon's secret key: 32 random bytes in <data dir>/secret.key, readable by the daemon's
-user (and root) only. It signs the associate app's session tokens. Each use takes a key of its
-own derived from it (derive), so no signature made for one use is valid for another."""
+user (and root) only. It signs the associate app's session tokens, and the calibration tool
+proves with it that it runs on the mirror as an administrator (vitrine.web.calibration_token).
+Each use takes a key of its own derived from it (derive), so no signature made for one use is
+valid for another."""
 
 from __future__ import annotations
 

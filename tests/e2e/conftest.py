@@ -23,12 +23,15 @@ from vitrine.bus import EventBus
 from vitrine.catalog import Catalog, import_files
 from vitrine.catalog.routes import catalog_router
 from vitrine.catalog.sample import write_sample
+from vitrine.config import HttpConfig
 from vitrine.daemon import TOUCH_TYPES
 from vitrine.engine import Engine, EngineConfig, EventStore
 from vitrine.player import player_router
 from vitrine.player.chromium import CHROMIUM, HEADLESS_ARGS
 from vitrine.player.reports import PlayerReports
+from vitrine.web.access import ScreenAccess
 from vitrine.web.app import create_app
+from vitrine.web.origins import Origins
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS_DIR = ROOT / "test-artifacts" / "screens"
@@ -159,12 +162,14 @@ class PlayerServer:
         store_config = self.config.store
         auth_store = AuthStore.open(self.folder / "auth.db")
         auth = AssociateAuth(self.config.associate, ASSOCIATE_SECRET, auth_store)
+        http = HttpConfig(port=self.port)  # for the kiosk's origin
+        access = ScreenAccess(origins=Origins.for_daemon(http, self.port))
         routers = [
-            player_router(engine, bus, self.touch_types, reports=self.reports),
+            player_router(engine, bus, self.touch_types, reports=self.reports, access=access),
             associate_router(engine, bus, auth),
             catalog_router(lambda: catalog, store_config.id, store_config.fitting_room),
         ]
-        app = create_app(self.status, bus, TOUCH_TYPES, routers)
+        app = create_app(self.status, bus, TOUCH_TYPES, routers, access=access)
         sock = socket.create_server(("127.0.0.1", self.port))
         server = _Uvicorn(
             uvicorn.Config(

@@ -165,7 +165,7 @@ def test_wrong_type_is_refused_with_key_value_and_what_is_allowed(
     ("text", "key", "allowed"),
     [
         ("colour = 1", "colour", "associate, attract, boards, context, data, experiment, http"),
-        ("[http]\nhostname = 'x'", "http.hostname", "host, port"),
+        ("[http]\nhostname = 'x'", "http.hostname", "host, origins, port"),
         ("[link]\nheartbeat_ms = 1000", "link.heartbeat_ms", "baudrate, command_retries"),
         ("[boards]\nport = {}", "boards.port", "discover_usb, extra, ports, scan_interval_s"),
         ("[video]\nfps = 30", "video", "associate, attract, boards, context, data"),
@@ -251,6 +251,17 @@ def test_trusted_proxies_are_addresses_or_networks() -> None:
     assert "trusting every client would let any of them claim any address" in text
     assert "has host bits set" in error_of('[http]\ntrusted_proxies = ["10.0.0.1/8"]')
     assert "'proxy.local' is not" in error_of('[http]\ntrusted_proxies = ["proxy.local"]')
+
+
+def test_origins_are_scheme_host_and_port() -> None:
+    cfg = parse_config('[http]\norigins = ["http://localhost:8080", "https://mirror.example"]')
+    assert cfg.http.origins == ["http://localhost:8080", "https://mirror.example"]
+    assert parse_config("").http.origins == []
+    for bad in ("localhost:8080", "http://x.example/player", "ftp://x.example", "null", "*"):
+        text = error_of(f'[http]\norigins = ["{bad}"]')
+        assert text.startswith("mirror.toml: http.origins"), text
+        assert f"{bad!r} is not an origin" in text
+        assert "e.g. http://localhost:8080" in text
 
 
 def test_a_pin_shorter_than_six_digits_is_refused_saying_so() -> None:

@@ -7,12 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.host.associate.rig import KIOSK_TOKEN, PIN, Rig, variant_skus
 from tests.host.engine.harness import sample_catalog
+from vitrine.associate import associate_router
 from vitrine.associate.http import COOKIE, MAX_BODY_BYTES
 from vitrine.engine.config import AssociateConfig
+from vitrine.web.origins import Origins
 
 
 @pytest.fixture
@@ -190,10 +193,30 @@ def test_a_cross_site_post_is_refused(client: TestClient) -> None:
     )
     assert response.status_code == 403
     assert response.json()["code"] == "cross_origin"
+    assert "http://evil.example" in response.json()["error"]
     same = client.post(
         "/associate/login", json={"pin": PIN}, headers={"origin": "http://testserver"}
     )
     assert same.status_code == 204
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site", "Cross-Site"])
+def test_a_post_without_an_origin_from_another_site_is_refused(
+    client: TestClient, site: str
+) -> None:
+    """A browser that sends no Origin still says where the request comes from."""
+    response = client.post("/associate/login", json={"pin": PIN}, headers={"sec-fetch-site": site})
+    assert response.status_code == 403
+    assert response.json()["code"] == "cross_origin"
+    assert "Sec-Fetch-Site" in response.json()["error"]
+    assert "set-cookie" not in response.headers
+    for own in ("same-origin", "none"):
+        headers = {"sec-fetch-site": own}
+        assert (
+            client.post("/associate/login", json={"pin": PIN}, headers=headers).status_code == 204
+        )
+    # a program sends neither
+    assert client.post("/associate/login", json={"pin": PIN}).status_code == 204
 
 
 def test_sign_out_ends_the_session(client: TestClient) -> None:
@@ -408,5 +431,37 @@ def test_hostile_action_bodies_are_refused_and_change_nothing(
     assert signed_in.post(url, content=b'{"name": "Sam"}').status_code == 415
     evil = signed_in.post(url, json={"name": "Sam"}, headers={"origin": "https://evil.example"})
     assert evil.status_code == 403
+    (item,) = signed_in.portal.call(rig.engine.requests)
+    assert item["status"] == "pending"
+
+
+def test_a_page_of_a_configured_origin_may_act_behind_a_proxy_that_rewrites_host(
+    rig: Rig,
+) -> None:
+    """A reverse proxy that passes Host as 127.0.0.1:8080: the phones' pages come from the
+    proxy's name, which [http] origins lists."""
+    proxy_origin = "https://mirror-7.store.example"
+    behind = {"host": "127.0.0.1:8080", "origin": proxy_origin}
+    with TestClient(rig.app) as plain:
+        refused = plain.post("/associate/login", json={"pin": PIN}, headers=behind)
+        assert refused.status_code == 403
+    app = FastAPI()
+    app.include_router(associate_router(rig.engine, rig.bus, rig.auth, Origins([proxy_origin])))
+    with TestClient(app) as proxied:
+        assert (
+            proxied.post("/associate/login", json={"pin": PIN}, headers=behind).status_code == 204
+        )
+        other = {**behind, "origin": "https://evil.example"}
+        assert proxied.post("/associate/logout", headers=other).status_code == 403
+
+
+def test_an_action_from_another_site_without_an_origin_changes_nothing(
+    rig: Rig, signed_in: TestClient
+) -> None:
+    made = make_request(rig, signed_in)
+    url = f"/associate/api/requests/{made['id']}/acknowledge"
+    refused = signed_in.post(url, json={"name": "Sam"}, headers={"sec-fetch-site": "cross-site"})
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "cross_origin"
     (item,) = signed_in.portal.call(rig.engine.requests)
     assert item["status"] == "pending"

@@ -34,12 +34,17 @@ from vitrine.engine.engine import Engine
 from vitrine.engine.store import EventStore
 from vitrine.player.app import player_router
 from vitrine.secret_key import load_or_create_secret
+from vitrine.web.access import ScreenAccess
 from vitrine.web.app import create_app
+from vitrine.web.calibration_token import calibration_key
+from vitrine.web.origins import Origins
 
 PIN = "246810"
 KIOSK_TOKEN = "kiosk-tablet-token-0123456789"
 COOKIE = "vitrine_associate"
 FOREIGN_ORIGIN = "http://evil.example"
+# The kiosk's own origin here (the daemon's [http] host and port, as the kiosk opens it).
+KIOSK_ORIGIN = "http://127.0.0.1:8080"
 # A file beside the media folder that no URL may ever serve.
 OUTSIDE_NAME = "outside.svg"
 OUTSIDE_BODY = b"<svg xmlns='http://www.w3.org/2000/svg'><!-- not a product image --></svg>"
@@ -61,6 +66,7 @@ class Parts:
     engine: Engine
     auth: AssociateAuth
     auth_store: AuthStore
+    calibration_key: bytes
     app: FastAPI
 
     def close(self) -> None:
@@ -98,13 +104,20 @@ def build(data_dir: Path, *, remote_control: bool = False) -> Parts:
     secret = load_or_create_secret(data_dir / "secret.key")
     auth_store = AuthStore.open(data_dir / "auth.db")
     auth = AssociateAuth(config.associate, secret, auth_store)
+    access = ScreenAccess(
+        origins=Origins([KIOSK_ORIGIN]),
+        remote_control=remote_control,
+        calibration_key=calibration_key(secret),
+    )
     routers = [
-        player_router(engine, bus, TOUCH_TYPES, remote_control=remote_control),
+        player_router(engine, bus, TOUCH_TYPES, access=access),
         associate_router(engine, bus, auth),
         catalog_router(lambda: catalog, config.store.id, config.store.fitting_room),
     ]
-    app = create_app(status, bus, TOUCH_TYPES, routers, remote_control=remote_control)
-    return Parts(data_dir, bus, catalog, store, engine, auth, auth_store, app)
+    app = create_app(status, bus, TOUCH_TYPES, routers, access=access)
+    return Parts(
+        data_dir, bus, catalog, store, engine, auth, auth_store, calibration_key(secret), app
+    )
 
 
 # --- what is stored ----------------------------------------------------------------------

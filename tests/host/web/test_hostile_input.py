@@ -9,6 +9,7 @@ import base64
 import json
 import sqlite3
 import string
+import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -50,6 +51,7 @@ from vitrine.associate.live import MAX_WS_MESSAGE_BYTES
 from vitrine.associate.pin_budget import FREE_FAILURES
 from vitrine.devices.touch.events import PointerEvent
 from vitrine.player.app import MAX_MESSAGE_BYTES
+from vitrine.web.app import RATE_PER_S as EVENTS_RATE_PER_S
 
 ANSWER_S = 3.0  # a socket that says nothing this long after a message has gone silent
 FUZZ = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
@@ -147,6 +149,7 @@ def nothing_changes(site: Site) -> Iterator[None]:
     while (heard := receive(associate))["type"] == "requests":  # the 30 s refresh
         assert heard["items"] == [{k: v for k, v in i.items() if k != "session"} for i in queue]
     assert heard == {"type": "pong"}
+    time.sleep(1 / EVENTS_RATE_PER_S)  # within the rate /ws holds a client to
     events.send_text("ping")
     assert receive(events)["type"] == "error"
 
@@ -669,6 +672,36 @@ def test_logout_from_a_foreign_origin_is_refused_and_the_session_survives(site: 
     assert site.client.post("/associate/logout", headers=cookie).status_code == 204
 
 
+CROSS_SITES = st.sampled_from(["cross-site", "same-site", "CROSS-SITE", " cross-site"]) | (
+    JUNK_TEXT.filter(lambda t: t.strip().lower() not in ("same-origin", "none"))
+)
+
+
+@settings(max_examples=60, **FUZZ)
+@given(
+    site_header=CROSS_SITES,
+    path=st.sampled_from(["login", "logout", "acknowledge", "fulfil"]),
+)
+def test_posts_without_an_origin_from_another_site_are_refused(
+    site: Site, committed: DataVersion, site_header: str, path: str
+) -> None:
+    """No Origin, but Sec-Fetch-Site says another site (or something unknown): 403, for
+    sign-in, sign-out and the actions alike; a signed-in associate's session survives."""
+    assume(site_header.isascii() and site_header.isprintable())
+    headers = {**site.signed_in, "Sec-Fetch-Site": site_header}
+    if path == "login":
+        answer = site.client.post("/associate/login", json={"pin": PIN}, headers=headers)
+    elif path == "logout":
+        answer = site.client.post("/associate/logout", headers=headers)
+    else:
+        url = f"/associate/api/requests/{site.request_id}/{path}"
+        answer = site.client.post(url, json={"name": "Sam"}, headers=headers)
+    body = assert_clean_4xx(answer, statuses={403})
+    assert body["code"] == "cross_origin"
+    assert site.client.get("/associate/api/requests", headers=site.signed_in).status_code == 200
+    assert committed.unchanged()
+
+
 @settings(max_examples=40, **FUZZ)
 @given(token=cookie_safe(min_size=16))
 def test_the_kiosk_link_with_a_junk_token_gives_no_cookie_and_reflects_nothing(
@@ -938,10 +971,11 @@ def test_shared_static_traversal_and_odd_names_are_404(site: Site, name: str, en
 def test_events_ws_answers_every_client_message_with_an_error_and_stays_open(
     site: Site,
 ) -> None:
-    """Text, JSON or binary sent to /ws: an error each, and events still come after."""
+    """Text, JSON or binary sent to /ws (at the rate a client may send): an error each, and
+    events still come after."""
     with site.client.websocket_connect("/ws") as ws:
 
-        @settings(max_examples=150, **FUZZ)
+        @settings(max_examples=100, **FUZZ)
         @given(
             frame=JSON_VALUES.map(lambda v: ("text", json.dumps(v)))
             | not_json().map(lambda t: ("text", t))
@@ -949,6 +983,7 @@ def test_events_ws_answers_every_client_message_with_an_error_and_stays_open(
         )
         def answers(frame: tuple[str, Any]) -> None:
             kind, payload = frame
+            time.sleep(1 / EVENTS_RATE_PER_S)
             send(ws, kind, payload)
             answer = receive(ws)
             assert answer["type"] == "error" and isinstance(answer["error"], str)

@@ -1,10 +1,12 @@
-"""Hostile clients against the real daemon (uvicorn on a free port, real sockets): a sign-out
-and a daemon restart over the same files."""
+"""Hostile clients against the real daemon (uvicorn on a free port, real sockets): pages of
+other origins on the sockets, a sign-out and a daemon restart, a 10 MB message and a flood on
+/ws."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,17 +18,18 @@ from vitrine.config import BoardsConfig, Config, DataConfig, HttpConfig
 from vitrine.daemon import Daemon
 from vitrine.engine.config import AssociateConfig
 from vitrine.tasks import stop_task
+from vitrine.web.app import RATE_PER_S
 
 PIN = "246810"
 COOKIE = "vitrine_associate"
 
 
 @contextlib.asynccontextmanager
-async def daemon(data: Path) -> AsyncIterator[Daemon]:
-    """The daemon on a free port over the data folder `data`."""
+async def daemon(data: Path, **http: object) -> AsyncIterator[Daemon]:
+    """The daemon on a free port over the data folder `data`, with these [http] keys."""
     d = Daemon(
         Config(
-            http=HttpConfig(port=0),
+            http=HttpConfig(port=0, **http),  # type: ignore[arg-type]
             boards=BoardsConfig(discover_usb=False),
             associate=AssociateConfig(pin=PIN),
             data=DataConfig(dir=str(data)),
@@ -43,6 +46,61 @@ async def daemon(data: Path) -> AsyncIterator[Daemon]:
 
 def base(d: Daemon) -> str:
     return f"http://127.0.0.1:{d.http_port}"
+
+
+async def socket_answer(url: str, origin: str | None, send: dict | None = None) -> str:
+    """The first message's type on a socket, or how it was refused."""
+    try:
+        async with websockets.connect(url, origin=origin) as ws:  # type: ignore[arg-type]
+            if send is not None:
+                await ws.send(json.dumps(send))
+            async with asyncio.timeout(5):
+                return json.loads(await ws.recv())["type"]
+    except websockets.InvalidStatus as err:
+        return f"refused {err.response.status_code}"
+    except websockets.ConnectionClosed as err:
+        return f"closed {err.rcvd.code if err.rcvd else None}"
+
+
+# --- item 2: pages of other origins --------------------------------------------------------
+
+
+async def test_a_page_of_another_origin_cannot_open_the_players_socket(tmp_path: Path) -> None:
+    """A page from http://localhost:8099 opened /player/ws and created a help request; a
+    client with Origin: http://evil.example read the session. The kiosk's own origin (what
+    the kiosk unit opens, http://127.0.0.1:PORT) still gets in, and so does a program (no
+    Origin)."""
+    async with daemon(tmp_path) as d:
+        url = f"ws://127.0.0.1:{d.http_port}/player/ws"
+        for origin in (
+            "http://evil.example",
+            "http://localhost:8099",
+            f"http://localhost:{d.http_port}",  # another name of the mirror: not configured
+            f"https://127.0.0.1:{d.http_port}",
+            "null",
+        ):
+            assert await socket_answer(url, origin, {"type": "hello"}) == "refused 403", origin
+        assert await socket_answer(url, base(d), {"type": "hello"}) == "state"
+        assert await socket_answer(url, None, {"type": "hello"}) == "state"
+        assert await d.engine.requests() == []
+
+
+async def test_another_name_of_the_mirror_is_allowed_once_configured(tmp_path: Path) -> None:
+    async with daemon(tmp_path, origins=["http://localhost:8080"]) as d:
+        url = f"ws://127.0.0.1:{d.http_port}/player/ws"
+        assert await socket_answer(url, "http://localhost:8080", {"type": "hello"}) == "state"
+        assert await socket_answer(url, "http://localhost:8099", None) == "refused 403"
+
+
+async def test_a_page_of_another_origin_cannot_open_the_event_socket(tmp_path: Path) -> None:
+    """On /ws a calibration message with attacker text blacked out the player."""
+    async with daemon(tmp_path) as d:
+        url = f"ws://127.0.0.1:{d.http_port}/ws"
+        assert await socket_answer(url, "http://evil.example") == "refused 403"
+        target = {"type": "calibration", "step": 1, "of": 4, "x": 1, "y": 1, "text": "pwned"}
+        # a program on the mirror, but not the calibration tool: refused, nothing drawn
+        answer = await socket_answer(url, None, target)
+        assert answer == "error"
 
 
 # --- item 3: sign-out and a restart ----------------------------------------------------------
@@ -74,3 +132,37 @@ async def test_a_sign_out_holds_across_a_restart_of_the_daemon(tmp_path: Path) -
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await ws.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+# --- item 6: limits on /ws ---------------------------------------------------------
+
+
+async def test_a_10_mb_message_on_the_event_socket_closes_it(tmp_path: Path) -> None:
+    """/ws accepted a 10 MB message."""
+    async with daemon(tmp_path) as d:
+        url = f"ws://127.0.0.1:{d.http_port}/ws"
+        async with websockets.connect(url, max_size=None) as ws:
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await ws.send("x" * (10 * 1024 * 1024))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                async with asyncio.timeout(10):
+                    await ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+async def test_a_flood_on_the_event_socket_is_answered_at_its_rate(tmp_path: Path) -> None:
+    """/ws answered 41,000 messages in 5 s."""
+    async with daemon(tmp_path) as d:
+        url = f"ws://127.0.0.1:{d.http_port}/ws"
+        async with websockets.connect(url) as ws:
+            for _ in range(5000):
+                await ws.send("ping")
+            answers = []
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(2.0):
+                    while True:
+                        answers.append(json.loads(await ws.recv()))
+        errors = [a for a in answers if a.get("code") != "rate_limited"]
+        told = [a for a in answers if a.get("code") == "rate_limited"]
+        assert len(errors) <= 4 * RATE_PER_S, len(errors)
+        assert 1 <= len(told) <= 4, len(told)
