@@ -82,6 +82,12 @@ class HttpConfig(Section):
     # the screen's this-machine-only rule. None by default: a proxy, even one on the mirror,
     # is believed only once the operator lists it; a header from anyone else is ignored.
     trusted_proxies: list[str] = Field(default_factory=list)
+    # Limits on the HTTP server (vitrine.web.server): connections open at once (HTTP and
+    # WebSocket; beyond it a request is answered 503), how long a request's head and body may
+    # take to arrive, and how long an idle kept-alive connection stays open.
+    max_connections: int = Field(default=100, ge=8, le=10_000)
+    request_timeout_s: float = Field(default=10.0, ge=1.0, le=300.0)
+    keep_alive_s: float = Field(default=5.0, ge=1.0, le=300.0)
 
     @field_validator("origins")
     @classmethod

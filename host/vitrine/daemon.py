@@ -43,6 +43,7 @@ from vitrine.web.access import ScreenAccess
 from vitrine.web.app import create_app
 from vitrine.web.calibration_token import calibration_key
 from vitrine.web.origins import Origins
+from vitrine.web.server import server_config
 
 log = logging.getLogger("vitrine.daemon")
 
@@ -157,14 +158,7 @@ class Daemon:
         )
         app = create_app(self.status, self.bus, TOUCH_TYPES, self.routers(access), access=access)
         server = _Server(
-            uvicorn.Config(
-                app,
-                log_level="warning",
-                access_log=False,
-                lifespan="off",
-                proxy_headers=bool(http.trusted_proxies),  # believed from the proxies listed only
-                forwarded_allow_ips=list(http.trusted_proxies),
-            )
+            server_config(app, http, log_level="warning", access_log=False, lifespan="off")
         )
         boards = asyncio.create_task(self.boards.run(), name="boards")
         touch = asyncio.create_task(self.touch.run(), name="touch")

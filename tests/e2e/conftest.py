@@ -32,6 +32,7 @@ from vitrine.player.reports import PlayerReports
 from vitrine.web.access import ScreenAccess
 from vitrine.web.app import create_app
 from vitrine.web.origins import Origins
+from vitrine.web.server import server_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS_DIR = ROOT / "test-artifacts" / "screens"
@@ -162,7 +163,7 @@ class PlayerServer:
         store_config = self.config.store
         auth_store = AuthStore.open(self.folder / "auth.db")
         auth = AssociateAuth(self.config.associate, ASSOCIATE_SECRET, auth_store)
-        http = HttpConfig(port=self.port)  # for the kiosk's origin
+        http = HttpConfig(port=self.port)  # the daemon's limits, and the kiosk's origin
         access = ScreenAccess(origins=Origins.for_daemon(http, self.port))
         routers = [
             player_router(engine, bus, self.touch_types, reports=self.reports, access=access),
@@ -172,8 +173,9 @@ class PlayerServer:
         app = create_app(self.status, bus, TOUCH_TYPES, routers, access=access)
         sock = socket.create_server(("127.0.0.1", self.port))
         server = _Uvicorn(
-            uvicorn.Config(
+            server_config(
                 app,
+                http,
                 log_level="warning",
                 access_log=False,
                 lifespan="off",

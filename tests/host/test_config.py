@@ -15,6 +15,9 @@ from vitrine.paths import hardware_dir
 # (section, key, lowest, highest): every ranged setting of the schema.
 RANGES = [
     ("http", "port", 0, 65535),
+    ("http", "max_connections", 8, 10_000),
+    ("http", "request_timeout_s", 1.0, 300.0),
+    ("http", "keep_alive_s", 1.0, 300.0),
     ("link", "heartbeat_s", 0.1, 5.0),
     ("link", "missed_heartbeats", 2, 20),
     ("link", "hello_interval_s", 0.05, 5.0),
@@ -165,7 +168,7 @@ def test_wrong_type_is_refused_with_key_value_and_what_is_allowed(
     ("text", "key", "allowed"),
     [
         ("colour = 1", "colour", "associate, attract, boards, context, data, experiment, http"),
-        ("[http]\nhostname = 'x'", "http.hostname", "host, origins, port"),
+        ("[http]\nhostname = 'x'", "http.hostname", "host, keep_alive_s, max_connections"),
         ("[link]\nheartbeat_ms = 1000", "link.heartbeat_ms", "baudrate, command_retries"),
         ("[boards]\nport = {}", "boards.port", "discover_usb, extra, ports, scan_interval_s"),
         ("[video]\nfps = 30", "video", "associate, attract, boards, context, data"),

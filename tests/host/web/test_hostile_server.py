@@ -1,12 +1,15 @@
 """Hostile clients against the real daemon (uvicorn on a free port, real sockets): pages of
-other origins on the sockets, a sign-out and a daemon restart, a 10 MB message and a flood on
-/ws."""
+other origins on the sockets, a sign-out and a daemon restart, a header sent a byte at a time,
+connections held open to fill the server, a 10 MB message and a flood on /ws. What uvicorn
+does (timeouts, limits, frame sizes) shows only here, not through the in-process test client
+of test_hostile_input.py."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from vitrine.web.app import RATE_PER_S
 
 PIN = "246810"
 COOKIE = "vitrine_associate"
+REQUEST_TIMEOUT_S = 2.0  # [http] request_timeout_s here (10 by default), to keep tests short
 
 
 @contextlib.asynccontextmanager
@@ -29,7 +33,7 @@ async def daemon(data: Path, **http: object) -> AsyncIterator[Daemon]:
     """The daemon on a free port over the data folder `data`, with these [http] keys."""
     d = Daemon(
         Config(
-            http=HttpConfig(port=0, **http),  # type: ignore[arg-type]
+            http=HttpConfig(port=0, request_timeout_s=REQUEST_TIMEOUT_S, **http),  # type: ignore[arg-type]
             boards=BoardsConfig(discover_usb=False),
             associate=AssociateConfig(pin=PIN),
             data=DataConfig(dir=str(data)),
@@ -134,7 +138,104 @@ async def test_a_sign_out_holds_across_a_restart_of_the_daemon(tmp_path: Path) -
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
 
 
-# --- item 6: limits on /ws ---------------------------------------------------------
+# --- item 6: limits on the HTTP side ---------------------------------------------------------
+
+
+async def open_raw(d: Daemon) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_connection("127.0.0.1", d.http_port)
+
+
+async def closed_after(reader: asyncio.StreamReader, limit_s: float) -> float | None:
+    """Seconds until the server closed the connection (None: still open after limit_s)."""
+    start = time.monotonic()
+    try:
+        async with asyncio.timeout(limit_s):
+            while await reader.read(1024):
+                pass
+    except TimeoutError:
+        return None
+    return time.monotonic() - start
+
+
+async def test_a_half_sent_header_is_closed_within_the_request_timeout(tmp_path: Path) -> None:
+    """A half-sent header was still open after 30 s."""
+    async with daemon(tmp_path) as d:
+        reader, writer = await open_raw(d)
+        writer.write(b"GET /api/status HTTP/1.1\r\nHost: mirror\r\nX-Slow: ")
+        await writer.drain()
+        took = await closed_after(reader, REQUEST_TIMEOUT_S + 3)
+        assert took is not None and took <= REQUEST_TIMEOUT_S + 1, took
+        writer.close()
+
+
+async def test_a_header_sent_a_byte_at_a_time_is_closed_too(tmp_path: Path) -> None:
+    """Every byte in time, the whole too late: the deadline is for the whole request."""
+    async with daemon(tmp_path) as d:
+        reader, writer = await open_raw(d)
+        writer.write(b"GET /api/status HTTP/1.1\r\nHost: mirror\r\nX-Pad: ")
+        start = time.monotonic()
+        with contextlib.suppress(ConnectionError):
+            while not reader.at_eof() and time.monotonic() - start < REQUEST_TIMEOUT_S + 3:
+                writer.write(b"a")
+                await writer.drain()
+                await asyncio.sleep(0.2)
+        assert reader.at_eof()
+        assert time.monotonic() - start <= REQUEST_TIMEOUT_S + 1
+        writer.close()
+
+
+async def test_a_body_that_never_finishes_is_closed_and_a_good_request_is_answered(
+    tmp_path: Path,
+) -> None:
+    async with daemon(tmp_path) as d:
+        reader, writer = await open_raw(d)
+        writer.write(
+            b"POST /associate/login HTTP/1.1\r\nHost: mirror\r\n"
+            b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"pin": '
+        )
+        await writer.drain()
+        took = await closed_after(reader, REQUEST_TIMEOUT_S + 3)
+        assert took is not None and took <= REQUEST_TIMEOUT_S + 1, took
+        writer.close()
+        async with httpx2.AsyncClient(base_url=base(d), timeout=5) as http:
+            assert (await http.get("/api/status")).status_code == 200
+
+
+async def test_an_idle_kept_alive_connection_is_closed_after_keep_alive_s(tmp_path: Path) -> None:
+    async with daemon(tmp_path, keep_alive_s=1.0) as d:
+        reader, writer = await open_raw(d)
+        writer.write(b"GET /api/status HTTP/1.1\r\nHost: mirror\r\n\r\n")
+        await writer.drain()
+        assert (await reader.readline()).startswith(b"HTTP/1.1 200")
+        took = await closed_after(reader, 4)
+        assert took is not None and took <= 2.0, took
+        writer.close()
+
+
+async def test_connections_held_open_fill_the_server_only_until_they_time_out(
+    tmp_path: Path,
+) -> None:
+    """max_connections half-sent requests: the next request is answered 503 (and a socket
+    too), not queued forever; once the request timeout closes them, service is back."""
+    limit = 8
+    async with daemon(tmp_path, max_connections=limit) as d:
+        held = []
+        for _ in range(limit):
+            reader, writer = await open_raw(d)
+            writer.write(b"GET / HTTP/1.1\r\nHost: mirror\r\n")
+            await writer.drain()
+            held.append((reader, writer))
+        await asyncio.sleep(0.2)
+        async with httpx2.AsyncClient(base_url=base(d), timeout=5) as http:
+            assert (await http.get("/api/status")).status_code == 503
+            url = f"ws://127.0.0.1:{d.http_port}/player/ws"
+            assert await socket_answer(url, None) == "refused 503"
+            await asyncio.sleep(REQUEST_TIMEOUT_S + 0.5)
+            for reader, _ in held:
+                assert reader.at_eof() or await closed_after(reader, 1.0) is not None
+            assert (await http.get("/api/status")).status_code == 200
+        for _, writer in held:
+            writer.close()
 
 
 async def test_a_10_mb_message_on_the_event_socket_closes_it(tmp_path: Path) -> None:
