@@ -269,13 +269,21 @@ def test_origins_are_scheme_host_and_port() -> None:
 
 def test_a_pin_shorter_than_six_digits_is_refused_saying_so() -> None:
     text = error_of('[associate]\npin = "2468"')
-    assert text.startswith("mirror.toml: associate.pin = '2468': "), text
+    # the PIN is named, never shown: the error goes to the journal
+    assert text.startswith("mirror.toml: associate.pin (value not shown: a secret): "), text
+    assert "2468" not in text
     assert "4 digits: allowed 6 to 12 digits" in text
     assert "allow_short_pin = true" in text
     assert parse_config('[associate]\npin = "246810"').associate.pin == "246810"
     kept = parse_config('[associate]\nallow_short_pin = true\npin = "2468"').associate
     assert kept.pin == "2468" and kept.short_pin
     assert "3 digits" in error_of('[associate]\nallow_short_pin = true\npin = "246"')
+
+
+def test_a_bad_token_is_named_but_not_shown() -> None:
+    text = error_of('[associate]\ntokens = ["short-secret"]')
+    assert text.startswith("mirror.toml: associate.tokens.0 (value not shown: a secret): "), text
+    assert "short-secret" not in text
 
 
 def test_config_is_frozen() -> None:
