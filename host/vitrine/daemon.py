@@ -17,6 +17,7 @@ from fastapi import APIRouter
 from vitrine import __version__
 from vitrine.associate.app import associate_router
 from vitrine.associate.auth import AssociateAuth, load_or_create_secret
+from vitrine.board_fit import board_fit
 from vitrine.bus import EventBus
 from vitrine.catalog import Catalog
 from vitrine.catalog.routes import catalog_router
@@ -88,8 +89,9 @@ class Daemon:
         self.bus = bus or EventBus()
         self.started = time.monotonic()
         self.host_build = build_hash()
+        self.descriptions = load_boards()
         self.boards = Boards(
-            self.bus, config.link.settings(), config.boards.board_ports(load_boards())
+            self.bus, config.link.settings(), config.boards.board_ports(self.descriptions)
         )
         self.touch = TouchFrame.from_config(self.bus, config.touch)
         self.lights = Lights(self.bus, self.boards, config.lighting)
@@ -126,9 +128,18 @@ class Daemon:
             "uptime_s": round(time.monotonic() - self.started, 3),
             "host_build": self.host_build,
             "loop": self.looplag.snapshot(),
-            "boards": self.boards.snapshot(),
+            "boards": self.board_status(),
             "player": self.player_reports.status(),
         }
+
+    def board_status(self) -> list[dict[str, Any]]:
+        """Each link's snapshot, with what its firmware lacks of what its role needs
+        (vitrine.board_fit: the comparison `vitrine doctor` makes too)."""
+        boards = self.boards.snapshot()
+        for board in boards:
+            lacks = board_fit(board, self.descriptions)
+            board["missing_subsystems"] = lacks.to_json() if lacks else None
+        return boards
 
     def status_line(self) -> str:
         """The one-line status systemd shows: boards up, the others' states, the URL."""

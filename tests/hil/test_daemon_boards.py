@@ -33,6 +33,15 @@ async def test_status_api_lists_every_virtual_board_up(rig: Rig) -> None:
         assert board["counters"]["crc_errors"] == 0
         assert "link" in board["capabilities"]
     assert status["player"] == {"unknown_messages": {}}  # no page reported any
+    # The firmware runs no proximity or BLE subsystem yet: those two boards lack what their
+    # role needs (their selftest FAILs), and the status says so with what to do.
+    assert boards["touch"]["missing_subsystems"] is None
+    assert boards["lights"]["missing_subsystems"] is None
+    for role, subsystem in (("presence", "proximity"), ("beacon", "beacon")):
+        lacks = boards[role]["missing_subsystems"]
+        assert lacks["subsystems"] == [subsystem], role
+        assert lacks["detail"].startswith(f"its firmware runs no {subsystem} subsystem")
+        assert lacks["fix"].startswith("no reflash helps yet")
     page = await rig.http.get("/status")
     assert page.status_code == 200
     assert "/static/status.js" in page.text

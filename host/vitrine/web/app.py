@@ -27,6 +27,14 @@ IGNORED = "this socket only sends events; ignored"  # the answer to any other cl
 MAX_CLIENT_MESSAGE_CHARS = 4096  # longer client messages are not parsed (a target is < 400)
 
 
+class MissingSubsystems(BaseModel):
+    """Subsystems the board's role needs that its firmware does not run (vitrine.board_fit)."""
+
+    subsystems: list[str]
+    detail: str  # what is off because of it
+    fix: str  # what to do
+
+
 class BoardStatus(BaseModel):
     name: str
     role: str | None
@@ -46,6 +54,7 @@ class BoardStatus(BaseModel):
     last_rx_s_ago: float | None
     counters: dict[str, int]
     board_counters: dict[str, int] | None
+    missing_subsystems: MissingSubsystems | None = None
 
 
 class LoopStatus(BaseModel):

@@ -10,8 +10,12 @@ function row(b) {
     ? `${esc(b.firmware_version)} <code>${esc(b.build_hash)}</code><br>reset: ${esc(b.reset_cause)}`
     : "—";
   const err = b.last_error ? `<div class="err">${esc(b.last_error)}</div>` : "";
+  const lacks = b.missing_subsystems
+    ? `<div class="warn">Firmware lacks ${esc(b.missing_subsystems.subsystems.join(", "))}: ` +
+      `${esc(b.missing_subsystems.detail)}<div class="fix">What to do: ${esc(b.missing_subsystems.fix)}</div></div>`
+    : "";
   return (
-    `<tr><td>${esc(b.name)}</td><td class="${esc(b.state)}">${esc(b.state)} <small>(${b.state_for_s.toFixed(0)} s)</small>${err}</td>` +
+    `<tr><td>${esc(b.name)}</td><td class="${esc(b.state)}">${esc(b.state)} <small>(${b.state_for_s.toFixed(0)} s)</small>${err}${lacks}</td>` +
     `<td>${fw}</td><td><code>${esc(b.port)}</code></td><td class="counters">${counters}</td></tr>`
   );
 }
