@@ -89,12 +89,13 @@ async def test_reset_button_on_a_uart_board_is_a_reboot_without_link_loss(rig: R
         connected = await sub.next(m.BoardConnected, 10)
         lost = [e for e in sub.drain() if isinstance(e, m.BoardLost)]
     assert rebooted.board == "lights"
-    assert rebooted.hello.reset_cause == wire.RESET_HARD
-    assert connected.hello.reset_cause == wire.RESET_HARD
+    # The reset button is a power-on reset on the RP2040 (and the ESP32-S3), as on a board.
+    assert rebooted.hello.reset_cause == wire.RESET_POWER_ON
+    assert connected.hello.reset_cause == wire.RESET_POWER_ON
     assert lost == []
     board = await rig.board("lights")
     assert board["counters"]["reboots"] == 1
-    assert board["reset_cause"] == "hard"
+    assert board["reset_cause"] == "power_on"
 
 
 async def test_reset_of_a_usb_board_drops_the_port_and_comes_back(rig: Rig) -> None:
@@ -102,9 +103,9 @@ async def test_reset_of_a_usb_board_drops_the_port_and_comes_back(rig: Rig) -> N
         await rig.fault("touch", "reboot")
         await sub.next(m.BoardLost, 10)
         connected = await sub.next(m.BoardConnected, 10)
-    assert connected.hello.reset_cause_name == "hard"
+    assert connected.hello.reset_cause_name == "power_on"
     board = await rig.wait_board("touch", lambda b: b["state"] == "up")
-    assert board["reset_cause"] == "hard"
+    assert board["reset_cause"] == "power_on"
 
 
 async def test_garbage_is_counted_and_the_link_stays_up(rig: Rig) -> None:
