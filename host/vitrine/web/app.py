@@ -35,6 +35,16 @@ class MissingSubsystems(BaseModel):
     fix: str  # what to do
 
 
+class ResetStatus(BaseModel):
+    """The board's last start the link knows of (vitrine.link.resets)."""
+
+    cause: str  # from its HELLO: power_on, soft (asked for), wdt, hard, ...
+    at: float  # when it started, seconds since the epoch
+    seen: str  # "while up", "while away" (its link was down) or "before" (this host connected)
+    error: bool  # the cause is an error (the watchdog, a crash, a brown-out)
+    meaning: str
+
+
 class BoardStatus(BaseModel):
     name: str
     role: str | None
@@ -49,6 +59,7 @@ class BoardStatus(BaseModel):
     schema_hash: str | None
     uid: str | None
     reset_cause: str | None
+    last_reset: ResetStatus | None = None
     capabilities: list[str]
     board_uptime_s: float | None
     last_rx_s_ago: float | None
