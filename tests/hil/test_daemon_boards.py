@@ -121,7 +121,7 @@ async def test_reset_button_on_a_usb_board_drops_the_port_and_counts_as_a_reboot
     assert pressed - 0.5 < reset["at"] < time.time()
     # The port's going away is on record, with its time, but the link is up again.
     assert board["last_error"]
-    assert pressed - 0.5 < board["last_error_at"] < reset["at"]
+    assert pressed - 0.5 < board["last_error_at"] < time.time()
 
 
 @pytest.mark.parametrize("role", ["touch", "lights"])

@@ -202,6 +202,9 @@ class BoardLink:
         # HEARTBEAT, or before the first one the first handshake (uptime unknown); None at
         # first, and again once a boot HELLO said the board started afresh.
         self._board_clock: tuple[float, int | None] | None = None
+        # ... as it was when this session began: what its first HEARTBEAT is compared with
+        # (never a moment of the same session, which the host's own delays could blur).
+        self._before_session: tuple[float, int | None] | None = None
         self._boot_check = False  # the next HEARTBEAT tells whether the board restarted
         self._last_rx = 0.0
         self._up = asyncio.Event()
@@ -514,6 +517,7 @@ class BoardLink:
             self.counters.reconnects += 1
         self._last_heartbeat = time.monotonic()
         self._boot_check = True
+        self._before_session = self._board_clock
         if self._board_clock is None:
             self._board_clock = (self._last_heartbeat, None)
         self._set_state(LinkState.UP)
@@ -667,10 +671,11 @@ class BoardLink:
     def _on_heartbeat(self, uptime_ms: int, now_s: float) -> None:
         # The first HEARTBEAT of a session says when the board started: did it restart while
         # the link was down (its port gone while it reset), or before this host first heard it?
-        last, self._board_clock = self._board_clock, (now_s, uptime_ms)
+        self._board_clock = (now_s, uptime_ms)
         if not self._boot_check or self.hello is None:
             return
         self._boot_check = False
+        last = self._before_session
         started_at = time.time() - uptime_ms / 1000
         if last is not None and restarted_while_away(*last, now_s, uptime_ms):
             self.counters.reboots += 1

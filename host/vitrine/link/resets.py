@@ -83,7 +83,7 @@ def restarted_while_away(
     away_ms = (now_s - last_heard_s) * 1000
     if uptime_ms >= away_ms:
         return False  # it has been running since before the host last heard it
-    if last_uptime_ms is None:
-        return True  # no earlier uptime to tell a wrap by (that takes 49.7 days up)
+    if last_uptime_ms is None or last_uptime_ms + away_ms < UPTIME_WRAP_MS:
+        return True  # its uptime cannot have wrapped meanwhile
     expected_ms = (last_uptime_ms + away_ms) % UPTIME_WRAP_MS  # had it kept running
     return abs(expected_ms - uptime_ms) > WRAP_SLACK_MS

@@ -47,6 +47,8 @@ def test_a_board_up_for_longer_than_it_was_away_kept_running() -> None:
 def test_a_board_up_for_less_than_it_was_away_restarted() -> None:
     assert restarted_while_away(100.0, 60_000, 105.0, 1_500)
     assert restarted_while_away(100.0, 60_000, 100.4, 100)  # even a quick reset
+    # A board heard just after it started (30 ms up), then reset: up 100 ms half a second on.
+    assert restarted_while_away(100.0, 30, 100.5, 100)
 
 
 def test_an_uptime_that_wrapped_is_no_restart() -> None:
