@@ -36,3 +36,6 @@ def _state_directory(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     """Every daemon a test starts (in this process or a child) keeps its data in a folder of
     its own, never in /var/lib/vitrine: what systemd's StateDirectory= does on a mirror."""
     monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path_factory.mktemp("state")))
+    # ... and its runtime files (the console socket) too, as RuntimeDirectory= does, so that
+    # a test's `vitrine console` finds that daemon's socket and no other.
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(tmp_path_factory.mktemp("run")))

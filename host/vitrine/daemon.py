@@ -1,5 +1,6 @@
-"""The daemon: the event bus, the board links, the devices, the experience engine and the HTTP
-server (player, associate app, catalogue, status) in one event loop."""
+"""The daemon: the event bus, the board links, the devices, the experience engine, the HTTP
+server (player, associate app, catalogue, status) and the console socket (a technician's
+`vitrine console` to a board whose port the daemon holds) in one event loop."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from vitrine.bus import EventBus
 from vitrine.catalog import Catalog
 from vitrine.catalog.routes import catalog_router
 from vitrine.config import Config
+from vitrine.console.proxy import ConsoleProxy
 from vitrine.devices.lights import Lights
 from vitrine.devices.touch.events import CalibrationTarget, Gesture, PointerEvent
 from vitrine.devices.touch.frame import TouchFrame
@@ -93,6 +95,8 @@ class Daemon:
         self.boards = Boards(
             self.bus, config.link.settings(), config.boards.board_ports(self.descriptions)
         )
+        # `vitrine console` reaches the boards through the daemon, which holds their ports.
+        self.console = ConsoleProxy(self.boards, self.bus)
         self.touch = TouchFrame.from_config(self.bus, config.touch)
         self.lights = Lights(self.bus, self.boards, config.lighting)
         self.data_dir = _data_dir(config)
@@ -172,7 +176,8 @@ class Daemon:
         engine = asyncio.create_task(self.engine.run(), name="engine")
         web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
         looplag = asyncio.create_task(self.looplag.run(), name="looplag")
-        tasks = (boards, touch, lights, engine, web, looplag)
+        console = asyncio.create_task(self.console.run(), name="console")
+        tasks = (boards, touch, lights, engine, web, looplag, console)
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
@@ -194,7 +199,7 @@ class Daemon:
             # systemd first (STOPPING=1: it shows "deactivating" while we stop), then the
             # engine (it saves the live session), the boards last. A task failing as it
             # stops is logged and does not stop the rest.
-            for task in (systemd, looplag, engine, lights, touch, boards):
+            for task in (systemd, console, looplag, engine, lights, touch, boards):
                 try:
                     await stop_task(task)
                 except Exception:
