@@ -33,7 +33,7 @@ import random
 import socket
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -177,9 +177,13 @@ class BoardLink:
         *,
         role: str | None = None,
         name: str | None = None,
+        history: Callable[[str], BoardLink | None] | None = None,
     ) -> None:
         self.url = url
         self.bus = bus
+        # Finds, by a board's uid, the link it had on a port that has gone (vitrine.link.boards
+        # drops a discovered board's link when its port vanishes): this one goes on from it.
+        self._history = history
         self.settings = settings or LinkSettings()
         self.expected_role = role  # a config may pin a role to a port
         self.name = name or role or url
@@ -509,6 +513,10 @@ class BoardLink:
         self._set_state(LinkState.REFUSED)
 
     def _connected(self, hello: m.Hello) -> None:
+        if self.counters.connects == 0 and self._history is not None:
+            older = self._history(hello.uid)
+            if older is not None:
+                self._go_on_from(older)
         if self.expected_role is None and self.name == self.url:
             self.name = hello.role
         self.hello = hello
@@ -667,6 +675,17 @@ class BoardLink:
             self._up.clear()
             self._set_state(LinkState.HANDSHAKE)
         self._hello_seen.set()
+
+    def _go_on_from(self, older: BoardLink) -> None:
+        # The same board (its uid) on a port that came back: its counters add up, and its last
+        # problem, last reset and uptime go on, so a reset that dropped it off USB still counts.
+        log.info("%s: the board of %s, back on %s", older.name, older.url, self.url)
+        mine, theirs = asdict(self.counters), asdict(older._live_counters())
+        self.counters = LinkCounters(**{k: mine[k] + theirs[k] for k in mine})
+        if older.error_at is not None and (self.error_at is None or older.error_at > self.error_at):
+            self.error, self.error_at = older.error, older.error_at
+        self.last_reset = older.last_reset
+        self._board_clock = older._board_clock
 
     def _on_heartbeat(self, uptime_ms: int, now_s: float) -> None:
         # The first HEARTBEAT of a session says when the board started: did it restart while
