@@ -160,7 +160,9 @@ async def open_console(args: argparse.Namespace, waits: Waits) -> Console:
 
 
 def _looked(sockets: list[Path], problems: list[str]) -> str:
-    found = [p for p in sockets if p.exists()]
+    from vitrine.console.remote import might_be_there
+
+    found = [p for p in sockets if might_be_there(p)]
     if not found:
         return (
             "no daemon's console socket at "

@@ -18,7 +18,7 @@ from vitrine.bus import EventBus
 from vitrine.console import relay
 from vitrine.console.errors import ConsoleRefused, ConsoleUnavailable, NotHeld
 from vitrine.console.proxy import ConsoleProxy, ProxyError, allowed_peer
-from vitrine.console.remote import RemoteConsole, through_daemon
+from vitrine.console.remote import RemoteConsole, might_be_there, through_daemon
 from vitrine.console.session import Waits
 from vitrine.link import messages as m
 from vitrine.link.board import LinkSettings
@@ -263,3 +263,18 @@ async def test_a_folder_anyone_may_write_in_is_not_used(tmp_path: Path) -> None:
     proxy = ConsoleProxy(Boards(EventBus(), QUICK), EventBus(), folder / "console.sock")
     with pytest.raises(ProxyError, match="anyone may write in it"):
         await proxy._listen()
+
+
+def test_a_socket_in_a_folder_closed_to_this_user_is_still_tried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A technician outside the daemon's group cannot even stat /run/vitrine/console.sock; the
+    # console must try it all the same, so that connecting says who may use it.
+    closed = tmp_path / "closed" / "console.sock"
+
+    def denied(self: Path, **kwargs: object) -> os.stat_result:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    assert not might_be_there(closed)  # nothing there
+    monkeypatch.setattr(Path, "stat", denied)
+    assert might_be_there(closed)
