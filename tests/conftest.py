@@ -39,3 +39,6 @@ def _state_directory(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     folder, where a demo of theirs may be running (and the catalogue commands would find it)."""
     monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path_factory.mktemp("state")))
     monkeypatch.setenv("VITRINE_SIM_DIR", str(tmp_path_factory.mktemp("sim")))
+    # ... and its runtime files (the console socket) too, as RuntimeDirectory= does, so that
+    # a test's `vitrine console` finds that daemon's socket and no other.
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(tmp_path_factory.mktemp("run")))

@@ -1,5 +1,6 @@
-"""The daemon: the event bus, the board links, the devices, the experience engine and the HTTP
-server (player, associate app, catalogue, status) in one event loop."""
+"""The daemon: the event bus, the board links, the devices, the experience engine, the HTTP
+server (player, associate app, catalogue, status) and the console socket (a technician's
+`vitrine console` to a board whose port the daemon holds) in one event loop."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ from vitrine.associate.app import associate_router
 from vitrine.associate.auth import AssociateAuth
 from vitrine.associate.store import FILE_NAME as AUTH_FILE
 from vitrine.associate.store import AuthStore
+from vitrine.board_fit import board_fit
 from vitrine.bus import EventBus
 from vitrine.catalog import Catalog
 from vitrine.catalog.routes import catalog_router
 from vitrine.config import Config
+from vitrine.console.proxy import ConsoleProxy
 from vitrine.devices.lights import Lights
 from vitrine.devices.touch.events import CalibrationTarget, Gesture, PointerEvent
 from vitrine.devices.touch.frame import TouchFrame
@@ -96,9 +99,12 @@ class Daemon:
         self.bus = bus or EventBus()
         self.started = time.monotonic()
         self.host_build = build_hash()
+        self.descriptions = load_boards()
         self.boards = Boards(
-            self.bus, config.link.settings(), config.boards.board_ports(load_boards())
+            self.bus, config.link.settings(), config.boards.board_ports(self.descriptions)
         )
+        # `vitrine console` reaches the boards through the daemon, which holds their ports.
+        self.console = ConsoleProxy(self.boards, self.bus)
         self.touch = TouchFrame.from_config(self.bus, config.touch)
         self.lights = Lights(self.bus, self.boards, config.lighting)
         self.data_dir = _data_dir(config)
@@ -137,10 +143,19 @@ class Daemon:
             "uptime_s": round(time.monotonic() - self.started, 3),
             "host_build": self.host_build,
             "loop": self.looplag.snapshot(),
-            "boards": self.boards.snapshot(),
+            "boards": self.board_status(),
             "player": self.player_reports.status(),
             "associate": self.auth.status().to_json(),
         }
+
+    def board_status(self) -> list[dict[str, Any]]:
+        """Each link's snapshot, with what its firmware lacks of what its role needs
+        (vitrine.board_fit: the comparison `vitrine doctor` makes too)."""
+        boards = self.boards.snapshot()
+        for board in boards:
+            lacks = board_fit(board, self.descriptions)
+            board["missing_subsystems"] = lacks.to_json() if lacks else None
+        return boards
 
     def status_line(self) -> str:
         """The one-line status systemd shows: boards up, the others' states, the URL."""
@@ -166,7 +181,8 @@ class Daemon:
         engine = asyncio.create_task(self.engine.run(), name="engine")
         web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
         looplag = asyncio.create_task(self.looplag.run(), name="looplag")
-        tasks = (boards, touch, lights, engine, web, looplag)
+        console = asyncio.create_task(self.console.run(), name="console")
+        tasks = (boards, touch, lights, engine, web, looplag, console)
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
@@ -188,7 +204,7 @@ class Daemon:
             # systemd first (STOPPING=1: it shows "deactivating" while we stop), then the
             # engine (it saves the live session), the boards last. A task failing as it
             # stops is logged and does not stop the rest.
-            for task in (systemd, looplag, engine, lights, touch, boards):
+            for task in (systemd, console, looplag, engine, lights, touch, boards):
                 try:
                     await stop_task(task)
                 except Exception:

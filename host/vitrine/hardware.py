@@ -20,6 +20,9 @@ from vitrine.paths import hardware_dir
 from vitrine.section import Section
 
 Gpio = Annotated[int, Field(ge=0, le=255)]
+# The firmware subsystems a role may need: the HELLO capabilities of that name say whether a
+# board's firmware runs one (vitrine.board_fit compares the two).
+Subsystem = Literal["touch", "proximity", "beacon", "lighting"]
 
 
 class UsbIds(Section):
@@ -67,7 +70,7 @@ class BoardDescription(Section):
     module: str
     micropython_port: Literal["esp32", "rp2"]
     mpy_arch: str
-    subsystems: list[str] = Field(default_factory=list)
+    subsystems: list[Subsystem] = Field(default_factory=list)
     watchdog_ms: int = Field(default=5000, ge=1000, le=8000)
     liveness_ms: int = Field(default=2000, ge=200, le=8000, validate_default=True)
     usb: UsbIds

@@ -91,7 +91,10 @@ TOUCH_OK = [
     ("counters", r"^handshakes +\d+$"),
     ("log", r"info    supervisor: boot: role touch, reset cause power_on$"),
     ("log info", r"; at info or above: \d+$"),
-    ("reset-cause", r"^power_on: power was switched on$"),
+    (
+        "reset-cause",
+        r"^power_on: power was switched on, or the reset button \(on an ESP32 also a brown-out\)$",
+    ),
 ]
 
 
@@ -195,16 +198,18 @@ async def test_a_dead_emitter_fails_the_selftest_with_exit_1(tmp_path: Path) -> 
 
 async def test_reboot_waits_for_the_board_to_come_back(tmp_path: Path) -> None:
     async with simulation(tmp_path, ["touch", "lights"]) as s:
-        for role in ("touch", "lights"):  # native USB (re-enumerates) and a UART
+        # native USB on an ESP32 (re-enumerates), and a UART on an RP2040: their ports'
+        # machine.reset() reports hard and wdt, and the reset flag makes both say soft.
+        for role, machine_cause in (("touch", "hard"), ("lights", "wdt")):
             run = await console(s.boards[role].path, "--yes", "-e", "reboot", "-e", "reset-cause")
             assert run.code == 0, run
             assert run.out.splitlines() == [
                 "> reboot",
                 "rebooting now",
                 "> reset-cause",
-                "soft: a software reset (a reboot command, or the firmware after an error)",
+                "soft: asked for: a reboot command, vitrine flash, or the firmware after an error",
             ]
-            assert s.boards[role].stats.resets == {"power_on": 1, "soft": 1}
+            assert s.boards[role].stats.resets == {"power_on": 1, machine_cause: 1}
 
 
 async def test_repl_leaves_the_board_at_the_repl_until_a_reset(tmp_path: Path) -> None:
@@ -229,7 +234,7 @@ async def test_repl_leaves_the_board_at_the_repl_until_a_reset(tmp_path: Path) -
     assert shown == (REPL_MESSAGE + "\r\n>>> ").encode()
     assert silent.code == 2
     assert "no board came up within 1 s" in silent.err
-    assert back.code == 0 and back.out.startswith("hard:")
+    assert back.code == 0 and back.out.startswith("power_on:")  # the reset button
 
 
 # --- production boards ------------------------------------------------------------------------
@@ -252,19 +257,100 @@ async def test_a_production_board_refuses_repl_and_paces_commands(tmp_path: Path
     assert "production yes" in status.out
 
 
-# --- a port the daemon holds -------------------------------------------------------------------
+# --- a port the daemon holds: through the daemon ------------------------------------------------
 
 
-async def test_a_port_the_daemon_holds_is_busy_naming_the_daemon(tmp_path: Path) -> None:
+async def test_a_port_the_daemon_holds_is_reached_through_the_daemon(tmp_path: Path) -> None:
+    async with make_rig(tmp_path, roles=["touch", "lights"]) as rig:
+        for role in ("touch", "lights"):
+            await rig.wait_board(role, lambda b: b["state"] == "up")
+        before = await rig.board("touch")
+        run = await console(rig.sim.boards["touch"].path, "-e", "status; selftest; counters")
+        by_name = await console("lights", "-e", "light 10 20 30 --yes", "-e", "light")
+        after = await rig.board("touch")
+        sessions = rig.daemon.console.sessions
+    assert run.code == 0, run
+    assert re.search(TOUCH_OK[1][1], run.out, re.M), run.out  # status: every task ok
+    assert "selftest: PASS" in run.out
+    assert re.search(r"^handshakes +\d+$", run.out, re.M)
+    assert by_name.code == 0, by_name
+    assert re.search(
+        r"^fading to r 10 g 20 b 30 w 0, brightness 255: \d+ of 500 ms", by_name.out, re.M
+    )
+    # The daemon sent the lines over its own link, which never dropped.
+    assert after["counters"]["commands"] > before["counters"]["commands"]
+    assert after["counters"]["connects"] == 1
+    assert after["counters"]["link_losses"] == 0
+    assert sessions == 0  # each console's session ended with it
+
+
+async def test_through_the_daemon_reboot_waits_and_repl_is_refused(tmp_path: Path) -> None:
+    async with make_rig(tmp_path, roles=["touch"]) as rig:
+        await rig.wait_board("touch", lambda b: b["state"] == "up")
+        port = rig.sim.boards["touch"].path
+        asked = await console(port, "-e", "reboot")
+        run = await console(port, "--yes", "-e", "reboot", "-e", "reset-cause")
+        repl = await console(port, "--yes", "-e", "repl")
+        board = await rig.board("touch")
+        resets = rig.sim.boards["touch"].stats.resets
+    assert asked.code == 1 and "not done without confirmation" in asked.err  # the board's
+    assert run.code == 0, run
+    assert run.out.splitlines() == [
+        "> reboot",
+        "rebooting now",
+        "> reset-cause",
+        "soft: asked for: a reboot command, vitrine flash, or the firmware after an error",
+    ]
+    assert board["counters"]["reboots"] == 1
+    assert resets == {"power_on": 1, "hard": 1}  # the ESP32's own cause for machine.reset()
+    assert repl.code == 1
+    assert "repl --yes: refused: not through the daemon" in repl.err
+    assert "stop the daemon (systemctl stop vitrine)" in repl.err
+    assert rig.sim.boards["touch"].at_repl is False  # the firmware runs on
+
+
+async def test_a_production_board_paces_commands_through_the_daemon_too(tmp_path: Path) -> None:
+    production = {"touch": BoardOptions(production=True)}
+    async with make_rig(tmp_path, roles=["touch"], options=production) as rig:
+        await rig.wait_board("touch", lambda b: b["state"] == "up")
+        started = time.monotonic()
+        paced = await console(rig.sim.boards["touch"].path, "-e", ";".join(["version"] * 14))
+        took_s = time.monotonic() - started
+    assert paced.code == 0, paced
+    assert paced.out.count("> version") == 14
+    assert took_s >= 1.0  # the board's rate limit holds: 8 at once, then one every 250 ms
+
+
+async def test_a_port_held_by_a_daemon_whose_socket_is_not_found_is_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with make_rig(tmp_path, roles=["touch"]) as rig:
         await rig.wait_board("touch", lambda b: b["state"] == "up")
         daemon_url = f"http://127.0.0.1:{rig.daemon.http_port}"
+        elsewhere = tmp_path / "elsewhere" / "console.sock"
         run = await console(
-            rig.sim.boards["touch"].path, "--daemon-url", daemon_url, "-e", "status"
+            rig.sim.boards["touch"].path,
+            "--daemon-url",
+            daemon_url,
+            "--daemon-socket",
+            str(elsewhere),
+            "-e",
+            "status",
         )
     assert run.code == 2
     assert f"is busy: the Vitrine daemon ({daemon_url}) holds it for its touch board" in run.err
-    assert "Stop the daemon to use the console on this port" in run.err
+    assert f"no daemon's console socket at {elsewhere}; give it with --daemon-socket" in run.err
+
+
+async def test_an_unknown_board_name_says_what_the_daemon_has(tmp_path: Path) -> None:
+    async with make_rig(tmp_path, roles=["touch"]) as rig:
+        await rig.wait_board("touch", lambda b: b["state"] == "up")
+        run = await console("kitchen", "-e", "status")
+    assert run.code == 2
+    assert "console: kitchen: no such port, and no running daemon has a board of that name" in (
+        run.err
+    )
+    assert "the daemon has no board on kitchen; its boards: touch (" in run.err
 
 
 # --- the interactive console, as a person uses it ---------------------------------------------
@@ -355,3 +441,37 @@ async def test_the_interactive_console_as_a_person_uses_it(tmp_path: Path) -> No
         assert board.stats.resets == {"power_on": 1}
     assert history.read_text().count("selftest") == 2
     assert "reset-cause" in history.read_text()
+
+
+@pytest.mark.skipif(TMUX is None, reason="tmux is not installed (apt-get install tmux)")
+async def test_the_interactive_console_through_the_daemon(tmp_path: Path) -> None:
+    # On a mirror the daemon holds every port: the interactive console goes through it, live
+    # area included.
+    async with make_rig(tmp_path, roles=["touch"]) as rig:
+        await rig.wait_board("touch", lambda b: b["state"] == "up")
+        board = rig.sim.boards["touch"]
+        history = tmp_path / "history"
+        tmux = Tmux(f"vitrine-console-daemon-test-{os.getpid()}")
+        command = f"{sys.executable} -m vitrine console {board.path} --history {history}"
+        await tmux.start(f"{command}; echo console-exit-$?; sleep 30")
+        try:
+            screen = await tmux.wait_for(r"^touch>")
+            assert "through the daemon's console" in screen
+            await tmux.wait_for(r"^x\+0  \|\.{100,}\|$")  # the map, polled through it
+            await tmux.wait_for(r"^touch 0\.1\.0 \(\w+\)  link up  up \d+ s")  # its heartbeats
+            await tmux.wait_for(r"^host rx \d+ tx \d+ .* \| board rx \d+")  # both sides' counters
+            await tmux.keys("selftest", "Enter")
+            await tmux.wait_for(r"^selftest: PASS")
+            board.set_fingers([{"x_mm": 350, "y_mm": 200}])
+            screen = await tmux.wait_for(r"^x\+0  \|\.+#+\.+\|$")
+            assert re.search(r"contacts 1: #\d+ \(35\d, 20\d\)", screen), screen
+            await tmux.keys("repl", "Enter")
+            await tmux.wait_for(r"^refused: not through the daemon")
+            await tmux.keys("exit", "Enter")
+            await tmux.wait_for(r"^console-exit-0")
+        finally:
+            tmux.kill()
+            board.set_fingers([])
+        after = await rig.board("touch")
+    assert after["counters"]["link_losses"] == 0
+    assert board.stats.resets == {"power_on": 1}

@@ -62,9 +62,9 @@ def by_name(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 async def test_without_a_daemon_the_boards_ports_are_opened_and_match(tmp_path: Path) -> None:
-    async with simulation(tmp_path, ["touch", "lights"]) as sim:
+    async with simulation(tmp_path, ["touch", "lights", "beacon"]) as sim:
         config = write_config(tmp_path / "vitrine.toml", sim.ports(), free_port())
-        _code, result = await doctor(config)
+        code, result = await doctor(config)
     checks = by_name(result)
     assert checks["config"] == {
         "name": "config",
@@ -79,6 +79,12 @@ async def test_without_a_daemon_the_boards_ports_are_opened_and_match(tmp_path: 
         assert board["status"] == "ok", board
         assert board["detail"].startswith(f"{sim.ports()[role]}: firmware ")
         assert f"build {build_hash()} (this host's)" in board["detail"]
+    # The beacon board's firmware runs no BLE subsystem: a warning with what to do.
+    beacon = checks["board beacon"]
+    assert beacon["status"] == "warn", beacon
+    assert "(this host's); its firmware runs no beacon subsystem" in beacon["detail"]
+    assert "`vitrine flash --port " in beacon["fix"]
+    assert code == 0
 
 
 async def test_a_board_with_another_firmware_build_is_told_to_reflash(tmp_path: Path) -> None:
@@ -148,10 +154,14 @@ async def test_with_the_daemon_running_its_status_api_is_asked(tmp_path: Path) -
     assert checks["daemon"]["detail"].startswith(
         f"vitrine {after['touch']['firmware_version']} at http://127.0.0.1:{rig.daemon.http_port}/"
     )
+    assert checks["board touch"]["status"] == "ok"
+    assert checks["board touch"]["detail"].endswith("(this host's) (the daemon's link)")
+    # The presence board's firmware runs no proximity subsystem: a warning, saying so.
+    presence = checks["board presence"]
+    assert presence["status"] == "warn", presence
+    assert "(this host's) (the daemon's link); its firmware runs no proximity" in presence["detail"]
+    assert presence["fix"].startswith("no reflash helps yet")
     for role in ("touch", "presence"):
-        board = checks[f"board {role}"]
-        assert board["status"] == "ok", board
-        assert board["detail"].endswith("(this host's) (the daemon's link)")
         # The doctor did not touch the daemon's ports: its links never dropped.
         assert after[role]["counters"]["connects"] == 1
         assert after[role]["counters"]["link_losses"] == 0

@@ -92,7 +92,7 @@ async def test_a_scene_fades_the_virtual_strips_to_its_colour(tmp_path: Path) ->
             again = await result_of(results, "e1", 10)
             assert (again.request_id, again.status) == ("e1", "applied")
             await wait_colour(rig, EVENING)
-            assert rig.sim.boards["lights"].stats.resets.get("hard") == 1
+            assert rig.sim.boards["lights"].stats.resets.get("power_on") == 2  # and at start
 
 
 async def test_without_a_lights_board_a_scene_is_no_device(tmp_path: Path) -> None:

@@ -355,6 +355,7 @@ def test_missing_required_key_is_named(tmp_path: Path) -> None:
         ({"micropython_port": "stm32"}, "micropython_port = 'stm32'"),
         ({"role": "kitchen"}, "role = 'kitchen'"),
         ({"link": {"kind": "spi"}}, "link.kind = 'spi'"),
+        ({"subsystems": ["lighting", "sonar"]}, "subsystems.1 = 'sonar'"),
     ],
 )
 def test_bad_values_name_file_key_and_value(

@@ -58,8 +58,13 @@ class StreamPort(seam.BasePort):
 
 
 # machine's reset causes, by name: a port has only some (the RP2040's MicroPython only
-# PWRON_RESET and WDT_RESET). No port has a brown-out cause: the ESP32's reports one as
-# PWRON_RESET (ports/esp32/modmachine.c), so wire.RESET_BROWNOUT never comes from a board today.
+# PWRON_RESET and WDT_RESET). What each port reports (ports/esp32/modmachine.c,
+# ports/rp2/modmachine.c): the reset button is PWRON_RESET on both (the ESP32-S3's EN pin is a
+# chip power-on reset; the RP2040's RUN pin is no watchdog reboot); machine.reset() is
+# WDT_RESET on the RP2040 (it reboots through the watchdog) and HARD_RESET on the ESP32 (as a
+# panic is), so a reset the firmware asks for is told apart by bootflag's reset flag instead.
+# No port has a brown-out cause: the ESP32's reports one as PWRON_RESET, so
+# wire.RESET_BROWNOUT never comes from a board today.
 _RESET_CAUSES = (
     ("PWRON_RESET", wire.RESET_POWER_ON),
     ("HARD_RESET", wire.RESET_HARD),
@@ -114,11 +119,13 @@ class IrFrame:
 
 
 class Board(seam.BaseBoard):
-    """The real board, built from config.json."""
+    """The real board, built from config.json. reset_requested: this boot found bootflag's
+    reset flag (main.py takes it), so the reset before it was one the firmware asked for."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, reset_requested=False):
         super().__init__(Clock())
         self.cfg = cfg
+        self.reset_requested = reset_requested
 
     def uid(self):
         import binascii
@@ -126,6 +133,8 @@ class Board(seam.BaseBoard):
         return binascii.hexlify(machine.unique_id()).decode()
 
     def reset_cause(self):
+        if self.reset_requested:
+            return wire.RESET_SOFT
         cause = machine.reset_cause()
         for name, code in _RESET_CAUSES:
             if getattr(machine, name, None) == cause:
@@ -133,6 +142,7 @@ class Board(seam.BaseBoard):
         return wire.RESET_UNKNOWN
 
     def reset(self):
+        bootflag.request_reset()  # the next boot reports RESET_SOFT, whatever the port says
         machine.reset()
 
     def reset_to_repl(self):

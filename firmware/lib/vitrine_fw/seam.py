@@ -83,14 +83,16 @@ class BaseBoard:
         raise _missing(self, "uid")
 
     def reset_cause(self):
-        """Why the board last started: a wire.RESET_* code."""
+        """Why the board last started: a wire.RESET_* code; RESET_SOFT after a reset() (the
+        firmware asked for it), else what the port says (vitrine_fw/hal.py lists it)."""
         raise _missing(self, "reset_cause")
 
     def reset(self):
-        """Reset the board; does not return on a board. A real board's is machine.reset(), as
-        the reset button: the next boot's reset cause is the port's HARD_RESET on the ESP32 and
-        WDT_RESET on the RP2040 (whose MicroPython resets through the watchdog); the simulator
-        reports it as a soft reset."""
+        """Reset the board because the firmware asks to; does not return on a board. It sets
+        bootflag's reset flag, then resets as machine.reset() does, whose own cause would be
+        the port's WDT_RESET on the RP2040 (it reboots through the watchdog) and HARD_RESET on
+        the ESP32; with the flag the next boot's reset_cause() is RESET_SOFT on both (the
+        simulator does the same, vitrine.sim.board)."""
         raise _missing(self, "reset")
 
     def reset_to_repl(self):

@@ -147,13 +147,16 @@ NACK_REASONS = {
 }
 
 # Reset causes carried by HELLO.
+# What the ports report for each (vitrine_fw/hal.py): the reset button is a power-on reset on
+# both the ESP32-S3 and the RP2040; a reset the firmware asks for is soft on both (bootflag's
+# reset flag), whatever machine.reset() itself would report.
 RESET_UNKNOWN = const(0)
-RESET_POWER_ON = const(1)
-RESET_HARD = const(2)  # reset pin / button
-RESET_WDT = const(3)  # watchdog
+RESET_POWER_ON = const(1)  # power switched on, the reset button, an ESP32 brown-out
+RESET_HARD = const(2)  # ESP32: a reset the firmware did not ask for (a panic, or from the REPL)
+RESET_WDT = const(3)  # watchdog (RP2040: also a reset from the REPL, which goes through it)
 RESET_DEEPSLEEP = const(4)
-RESET_SOFT = const(5)  # machine.reset(), REBOOT command
-RESET_BROWNOUT = const(6)
+RESET_SOFT = const(5)  # asked for by the firmware: REBOOT, the console, vitrine flash, an error
+RESET_BROWNOUT = const(6)  # no port reports it today
 RESET_CAUSES = {
     RESET_UNKNOWN: "unknown",
     RESET_POWER_ON: "power_on",

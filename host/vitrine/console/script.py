@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from vitrine.console.client import ConsoleClient
 from vitrine.console.errors import ConsoleError
+from vitrine.console.session import Console
 from vitrine_fw import wire
 
 
@@ -33,7 +33,7 @@ class Streams:
 
 
 async def run_script(
-    client: ConsoleClient,
+    client: Console,
     lines: list[str],
     *,
     yes: bool = False,

@@ -8,7 +8,10 @@ What it emulates:
   sleep_ms() is asyncio's sleep in the simulation's event loop.
 - watchdog: a real timer; when not fed in time it "resets the board" (ends the process with
   EXIT_WDT, and the simulation restarts it with reset cause wdt).
-- reset(): a soft reset (ends the process with EXIT_SOFT_RESET).
+- reset(): a reset the firmware asks for: as on a board, it sets vitrine_fw.bootflag's reset
+  flag in the board's flash folder, then resets (ends the process with EXIT_SOFT_RESET); the
+  simulation boots it again with the cause the board's port gives machine.reset() (wdt on the
+  RP2040, hard on the ESP32), and the boot, finding the flag, reports soft (vitrine.sim.boot).
 - reset_to_repl(): the console's `repl` (ends the process with EXIT_REPL; the simulation keeps
   the board stopped "at the REPL" until its reset button, see vitrine.sim.virtual_board).
 - the link port: one end of a socket pair whose other end is the simulated cable (a
@@ -22,8 +25,8 @@ What it emulates:
   fingers the simulation sets.
 
 What it does not: BLE radio (not simulated yet: ble() raises OSError, as a real board without
-a radio does), timing of real UART baud rates, flash filesystem (the firmware runs from the
-source tree).
+a radio does), timing of real UART baud rates, the flash filesystem (the firmware runs from the
+source tree; only the flag files across a reset live in the board's flash folder).
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from vitrine.sim.glass import Glass
-from vitrine_fw import seam, wire
+from vitrine_fw import bootflag, seam, wire
 
 EXIT_SOFT_RESET = 75  # machine.reset()
 EXIT_WDT = 76  # the watchdog expired
@@ -260,12 +264,14 @@ class SimBoard(seam.BaseBoard):
         reset_cause: int,
         link_socket: socket.socket,
         exit_process: Callable[[int], None] = _exit_process,
+        flash_dir: Path | None = None,
     ) -> None:
         super().__init__(SimClock())
         self._uid = uid
         self._reset_cause = reset_cause
         self._link_socket = link_socket
         self._exit = exit_process
+        self.flash_dir = flash_dir  # the board's filesystem for flag files; None: none
         self.port: SocketPort | None = None
         self.wdt: SimWatchdog | None = None
         self.kbd_intr_disabled = False
@@ -283,6 +289,8 @@ class SimBoard(seam.BaseBoard):
         return self._reset_cause
 
     def reset(self) -> None:
+        if self.flash_dir is not None:
+            bootflag.request_reset(str(self.flash_dir / bootflag.RESET_FLAG))
         self._exit(EXIT_SOFT_RESET)
 
     def reset_to_repl(self) -> None:
@@ -333,3 +341,12 @@ class SimBoard(seam.BaseBoard):
 
 
 RESET_CAUSE_BY_NAME = {name: code for code, name in wire.RESET_CAUSES.items()}
+
+
+def boot_cause(machine_cause: str, flash_dir: Path | None) -> int:
+    """The reset cause a booting virtual board reports, as main.py finds it on a board: soft
+    when the reset before was one the firmware asked for (bootflag's reset flag, taken), else
+    what its port's machine.reset_cause() says (a name of RESET_CAUSE_BY_NAME)."""
+    if flash_dir is not None and bootflag.take_reset_request(str(flash_dir / bootflag.RESET_FLAG)):
+        return wire.RESET_SOFT
+    return RESET_CAUSE_BY_NAME[machine_cause]

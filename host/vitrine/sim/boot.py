@@ -3,7 +3,11 @@ board, with the simulated board object. Started (and restarted after every reset
 simulation; not a user command.
 
     python -m vitrine.sim.boot --config JSON --uid HEX --reset-cause NAME --link-fd N \
-        --parent-pid PID [--world-fd N] [--noise JSON] [--glass-epoch SECONDS]
+        --parent-pid PID [--flash-dir DIR] [--world-fd N] [--noise JSON] [--glass-epoch SECONDS]
+
+--reset-cause is what the board's port says (machine.reset_cause()); as main.py does on a
+board, the boot first takes the reset flag from the board's flash folder (--flash-dir), and a
+board that finds it reports soft: the firmware asked for that reset (vitrine_fw/bootflag.py).
 
 A board whose config has a "frame" (the touch role) gets its glass before the firmware
 starts, with the noise of --noise and a drift timed from --glass-epoch (the simulation's
@@ -34,8 +38,9 @@ import sys
 import threading
 import time
 import traceback
+from pathlib import Path
 
-from vitrine.sim.board import RESET_CAUSE_BY_NAME, SimBoard
+from vitrine.sim.board import RESET_CAUSE_BY_NAME, SimBoard, boot_cause
 from vitrine.sim.glass import Noise
 from vitrine.sim.world import StripReporter, attach_glass, noise_from_json, read_world
 from vitrine_fw import config as fw_config
@@ -69,6 +74,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--link-fd", type=int, required=True)
     parser.add_argument("--parent-pid", type=int, required=True, help="the simulation's pid")
     parser.add_argument(
+        "--flash-dir", type=Path, help="the board's filesystem, for its flag files across resets"
+    )
+    parser.add_argument(
         "--pose-schema",
         metavar="REV:HASH",
         help="pose as firmware built from another message table (tests of the refusal path)",
@@ -93,8 +101,9 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGUSR1, _hang)
     board = SimBoard(
         uid=args.uid,
-        reset_cause=RESET_CAUSE_BY_NAME[args.reset_cause],
+        reset_cause=boot_cause(args.reset_cause, args.flash_dir),
         link_socket=socket.socket(fileno=args.link_fd),
+        flash_dir=args.flash_dir,
     )
     attach_glass(board, cfg, args.uid, args.noise, args.glass_epoch)
     if args.world_fd is not None:

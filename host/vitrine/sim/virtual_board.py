@@ -2,10 +2,14 @@
 world channel, and the faults injected into it (vitrine.sim.manager runs a set of them).
 
 The board process is started by `vitrine.sim.boot` and talks through a socket pair to this
-process, which owns the pty (the "cable"). A reset — soft, watchdog, or the reset button —
-ends the board process; it is started again with the right reset cause, as a board's boot ROM
-would. A board on native USB (`link.kind = "usb-cdc"`) also drops off the bus while it resets,
-so its pty goes away and comes back, as /dev/ttyACM0 does.
+process, which owns the pty (the "cable"). A reset — one the firmware asks for, the watchdog,
+or the reset button — ends the board process; it is started again with the reset cause the
+board's MicroPython port reports for it (MACHINE_RESET_CAUSES), as a board's boot ROM would: the
+reset button is power_on on both ports, the watchdog wdt, and machine.reset() wdt on the RP2040
+(it reboots through the watchdog) but hard on the ESP32. A reset the firmware asked for leaves
+the reset flag in the board's flash folder first, so its boot reports soft, as on a board
+(vitrine_fw/bootflag.py). A board on native USB (`link.kind = "usb-cdc"`) also drops off the bus
+while it resets, so its pty goes away and comes back, as /dev/ttyACM0 does.
 
 Faults: unplug, replug, reboot (reset button), garbage N (N random bytes toward the host,
 between frames), stall (the firmware hangs; the watchdog resets the board).
@@ -55,11 +59,18 @@ from vitrine.sim.errors import SimError
 from vitrine.sim.glass import Finger, Noise
 from vitrine.sim.world import fingers_line, noise_json, read_strips
 from vitrine.tasks import stop_task
-from vitrine_fw.bootflag import REPL_MESSAGE
+from vitrine_fw.bootflag import REPL_MESSAGE, RESET_FLAG
 
 log = logging.getLogger("vitrine.sim")
 
 _USB_REENUMERATE_S = 0.2  # how long a native-USB board is off the bus while it resets
+
+# What each MicroPython port's machine.reset_cause() says after each kind of reset (see
+# vitrine_fw/hal.py for the sources): machine.reset() is the one that differs.
+MACHINE_RESET_CAUSES = {
+    "esp32": {"machine.reset": "hard", "watchdog": "wdt", "button": "power_on"},
+    "rp2": {"machine.reset": "wdt", "watchdog": "wdt", "button": "power_on"},
+}
 
 
 @dataclass
@@ -159,6 +170,9 @@ class VirtualBoard:
         self.config = board_config(description, build, production=self.options.production)
         self.uid = hashlib.sha256(f"vitrine-sim-{self.role}-{seed}".encode()).hexdigest()[:16]
         self.cable = PtyCable(state_dir / self.role)
+        # The board's filesystem, as far as it is emulated: the flag files a reset leaves.
+        self.flash_dir = state_dir / "flash" / self.role
+        self._causes = MACHINE_RESET_CAUSES[description.micropython_port]
         self.cable.on_host_data = self._from_host
         self.stats = BoardStats()
         self._rng = random.Random(seed)
@@ -177,6 +191,7 @@ class VirtualBoard:
         ]
         self._epoch = time.monotonic()  # power-on, for the glass' drift
         self._next_cause = "power_on"
+        self._button = False  # the reset button was pressed: the process's end is its reset
         self._stopping = False
         self.at_repl = False  # stopped at the REPL by the console's `repl`, until a reset
         self._watch: asyncio.Task[None] | None = None
@@ -201,6 +216,9 @@ class VirtualBoard:
         return self._fingers
 
     async def start(self) -> None:
+        # A new simulation's boards start from a clean flash: no flag of an earlier run's.
+        self.flash_dir.mkdir(parents=True, exist_ok=True)
+        (self.flash_dir / RESET_FLAG).unlink(missing_ok=True)
         self.cable.plug()
         await self._spawn()
 
@@ -228,6 +246,8 @@ class VirtualBoard:
             str(theirs.fileno()),
             "--parent-pid",
             str(os.getpid()),
+            "--flash-dir",
+            str(self.flash_dir),
             "--world-fd",
             str(world_theirs.fileno()),
             "--glass-epoch",
@@ -263,7 +283,7 @@ class VirtualBoard:
             self._send_world(fingers_line(self._fingers))
         self.stats.boots += 1
         self.stats.resets[self._next_cause] = self.stats.resets.get(self._next_cause, 0) + 1
-        self._next_cause = "soft"
+        self._next_cause = self._causes["machine.reset"]
         self._watch = asyncio.create_task(self._watch_process(self._proc))
 
     async def _watch_process(self, proc: asyncio.subprocess.Process) -> None:
@@ -280,19 +300,20 @@ class VirtualBoard:
         if code == EXIT_REPL:
             await self._stop_at_repl()
             return
+        button, self._button = self._button, False
         if code == EXIT_WDT:
-            cause = "wdt"
-        elif code == EXIT_SOFT_RESET:
-            cause = "soft"
-        elif code == -signal.SIGKILL and self._next_cause == "hard":
-            cause = "hard"
+            cause = self._causes["watchdog"]
+        elif code == EXIT_SOFT_RESET:  # machine.reset(); the firmware left the reset flag
+            cause = self._causes["machine.reset"]
+        elif code == -signal.SIGKILL and button:
+            cause = self._causes["button"]
         elif code < 0:
             # Killed by a signal this simulation did not send: the machine is shutting down
             # (or someone pulled the plug by hand). A board without power stays off.
             log.warning("%s: switched off from outside (signal %d)", self.role, -code)
             return
-        else:  # a crash: main.py's last-resort handler resets the board
-            cause = "soft"
+        else:  # the interpreter itself died: a crash the firmware could not catch (a panic)
+            cause = self._causes["machine.reset"]
             log.error("%s: firmware exited with %s", self.role, code)
         self._next_cause = cause
         log.info("%s: reset (%s)", self.role, cause)
@@ -456,12 +477,13 @@ class VirtualBoard:
             self.cable.plug()
             return {"done": "plugged", "tty": self.cable.tty_path}
         if kind == "reboot":
-            self._next_cause = "hard"
             proc = self._proc
             if proc is not None and proc.returncode is None:
+                self._button = True
                 proc.kill()
             elif self.at_repl:  # nothing runs: the button boots the firmware again
                 self.at_repl = False
+                self._next_cause = self._causes["button"]
                 await self._boot()
             return {"done": "reset button pressed"}
         if kind == "garbage":

@@ -38,6 +38,24 @@ MAX_SOCKETS = 16  # /ws clients at once (the calibration tool, a bench, a touch 
 CLOSE_TOO_BIG = 1009
 
 
+class MissingSubsystems(BaseModel):
+    """Subsystems the board's role needs that its firmware does not run (vitrine.board_fit)."""
+
+    subsystems: list[str]
+    detail: str  # what is off because of it
+    fix: str  # what to do
+
+
+class ResetStatus(BaseModel):
+    """The board's last start the link knows of (vitrine.link.resets)."""
+
+    cause: str  # from its HELLO: power_on, soft (asked for), wdt, hard, ...
+    at: float  # when it started, seconds since the epoch
+    seen: str  # "while up", "while away" (its link was down) or "before" (this host connected)
+    error: bool  # the cause is an error (the watchdog, a crash, a brown-out)
+    meaning: str
+
+
 class BoardStatus(BaseModel):
     name: str
     role: str | None
@@ -52,11 +70,13 @@ class BoardStatus(BaseModel):
     schema_hash: str | None
     uid: str | None
     reset_cause: str | None
+    last_reset: ResetStatus | None = None
     capabilities: list[str]
     board_uptime_s: float | None
     last_rx_s_ago: float | None
     counters: dict[str, int]
     board_counters: dict[str, int] | None
+    missing_subsystems: MissingSubsystems | None = None
 
 
 class LoopStatus(BaseModel):

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from vitrine.board_fit import missing_subsystems
 from vitrine.config import Config
 from vitrine.doctor.boards import board_check
 from vitrine.doctor.config import check_config
+from vitrine.hardware import load_boards
 
 
 def test_no_config_file_is_a_warning_with_the_defaults(tmp_path, monkeypatch) -> None:
@@ -94,3 +96,34 @@ def test_an_unknown_role_still_gets_a_reflash_command() -> None:
     )
     assert check.name == "board /dev/ttyACM3"
     assert check.fix == "reflash with `vitrine flash --port /dev/ttyACM3 --role ROLE`"
+
+
+DESCRIPTIONS = load_boards()
+
+
+def test_a_board_whose_firmware_lacks_what_its_role_needs_is_a_warning() -> None:
+    # The presence board's firmware runs no proximity subsystem: its selftest FAILs, so the
+    # doctor must not call it ok.
+    up = snapshot(name="presence", role="presence", capabilities=["link", "console", "probe"])
+    check = board_check(up, "aaaaaaaaaaaa", descriptions=DESCRIPTIONS)
+    lacks = missing_subsystems("presence", up["capabilities"], DESCRIPTIONS, "/dev/ttyACM0")
+    assert lacks is not None
+    assert check.status == "warn"
+    assert check.detail == (
+        f"/dev/ttyACM0: firmware 0.1.0, build aaaaaaaaaaaa (this host's); {lacks.detail}"
+    )
+    assert check.fix == lacks.fix
+
+
+def test_a_board_running_what_its_role_needs_is_ok() -> None:
+    up = snapshot(capabilities=["link", "touch", "console", "probe"])
+    check = board_check(up, "aaaaaaaaaaaa", descriptions=DESCRIPTIONS)
+    assert check.status == "ok"
+
+
+def test_another_build_lacking_a_subsystem_says_both_and_to_reflash() -> None:
+    up = snapshot(capabilities=["link", "console", "probe"], build_hash="bbbbbbbbbbbb")
+    check = board_check(up, "aaaaaaaaaaaa", descriptions=DESCRIPTIONS)
+    assert check.status == "warn"
+    assert "this host's firmware is build aaaaaaaaaaaa; its firmware runs no touch" in check.detail
+    assert check.fix == "reflash with `vitrine flash --port /dev/ttyACM0 --role touch`"

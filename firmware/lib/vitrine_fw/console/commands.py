@@ -35,13 +35,18 @@ SELFTEST = (
     ("beacon", "BLE"),
 )
 
-_CAUSE_MEANING = {
+# What each reset cause means on the ports (vitrine_fw/hal.py, wire.RESET_*); the host's
+# status says the same (vitrine.link.resets).
+CAUSE_MEANING = {
     wire.RESET_UNKNOWN: "the MCU did not say",
-    wire.RESET_POWER_ON: "power was switched on",
-    wire.RESET_HARD: "the reset pin or button",
-    wire.RESET_WDT: "the watchdog: a task stopped reporting, or the loop hung",
+    wire.RESET_POWER_ON: "power was switched on, or the reset button (on an ESP32 also a "
+    "brown-out)",
+    wire.RESET_HARD: "a reset the firmware did not ask for: a crash (panic), or machine.reset() "
+    "from the REPL",
+    wire.RESET_WDT: "the watchdog: a task stopped reporting, or the loop hung (on an RP2040 "
+    "also machine.reset() from the REPL)",
     wire.RESET_DEEPSLEEP: "woke from deep sleep",
-    wire.RESET_SOFT: "a software reset (a reboot command, or the firmware after an error)",
+    wire.RESET_SOFT: "asked for: a reboot command, vitrine flash, or the firmware after an error",
     wire.RESET_BROWNOUT: "the supply voltage dropped",
 }
 
@@ -287,7 +292,7 @@ class Commands:
         self._no_args("reset-cause", args)
         cause = self.link.identity["reset_cause"]
         name = wire.RESET_CAUSES.get(cause, "code %d" % cause)
-        return wire.CONSOLE_OK, "%s: %s" % (name, _CAUSE_MEANING.get(cause, "unknown code"))
+        return wire.CONSOLE_OK, "%s: %s" % (name, CAUSE_MEANING.get(cause, "unknown code"))
 
     def calibrate(self, args, yes):
         self._no_args("calibrate", args)
