@@ -291,7 +291,9 @@ async def test_through_the_daemon_reboot_waits_and_repl_is_refused(tmp_path: Pat
         asked = await console(port, "-e", "reboot")
         run = await console(port, "--yes", "-e", "reboot", "-e", "reset-cause")
         repl = await console(port, "--yes", "-e", "repl")
-        board = await rig.board("touch")
+        # The reboot is counted at the new session's first HEARTBEAT (its uptime says the board
+        # started again while its port was gone), which may come just after the console's answer.
+        board = await rig.wait_board("touch", lambda b: b["counters"]["reboots"] >= 1)
         resets = rig.sim.boards["touch"].stats.resets
     assert asked.code == 1 and "not done without confirmation" in asked.err  # the board's
     assert run.code == 0, run
