@@ -44,7 +44,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
 
     async def main() -> None:
-        await Daemon(config).run()
+        await Daemon(config).run(freeze_start_up=True)
 
     return run_async(main)
 
@@ -88,7 +88,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     present=present, distance_mm=distance, source="sim", t_ns=time.monotonic_ns()
                 )
             )
-            task = asyncio.create_task(daemon.run())
+            task = asyncio.create_task(daemon.run(freeze_start_up=True))
             await asyncio.wait(
                 {task, asyncio.create_task(daemon.ready.wait())},
                 return_when=asyncio.FIRST_COMPLETED,
