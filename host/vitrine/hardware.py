@@ -59,6 +59,72 @@ class LedStrip(Section):
         return value
 
 
+class TofSensor(Section):
+    """One VL53L1X of a presence board: its name, the address it is moved to, the pins of its
+    XSHUT and GPIO1 (names from [pins]; either may be absent), and where it sits on the mirror
+    and looks (for the host's fusion and the simulator's optics)."""
+
+    name: str = Field(min_length=1, max_length=16)
+    address: int = Field(default=0x29, ge=0x08, le=0x77)
+    xshut: str | None = None
+    gpio1: str | None = None
+    x_mm: float = Field(default=0.0, ge=-2000, le=2000)  # along the glass from its centre
+    height_mm: float = Field(default=1100.0, ge=0, le=2500)
+    yaw_deg: float = Field(default=0.0, ge=-80, le=80)  # turned toward +x
+    pitch_deg: float = Field(default=0.0, ge=-45, le=45)  # up
+
+
+class I2cWiring(Section):
+    bus: int = Field(default=0, ge=0, le=1)
+    scl: str
+    sda: str
+    freq_hz: int = Field(default=400_000, ge=10_000, le=1_000_000)
+
+
+class PirWiring(Section):
+    """The presence board's PIR: its output pin (a name from [pins]), the seconds after power-on
+    its output means nothing, and how long high means stuck; where it sits on the mirror."""
+
+    pin: str
+    warmup_s: int = Field(default=60, ge=0, le=300)
+    stuck_s: int = Field(default=600, ge=10, le=86400)
+    x_mm: float = Field(default=0.0, ge=-2000, le=2000)
+    height_mm: float = Field(default=1900.0, ge=0, le=2500)
+    yaw_deg: float = Field(default=0.0, ge=-80, le=80)
+
+
+class ProximitySettings(Section):
+    """[proximity] of a presence board (vitrine_fw.config checks the same on the board)."""
+
+    i2c: I2cWiring
+    distance_mode: Literal["short", "long"] = "long"
+    timing_budget_ms: int = 33
+    period_ms: int = Field(default=37, ge=19, le=10_000)
+    median: Literal[1, 3, 5] = 3
+    max_mm: int = Field(default=3000, ge=100, le=4000)
+    approach_mm: int = Field(default=1500, ge=100, le=4000)
+    present_ms: int = Field(default=1000, ge=0, le=60_000)
+    leave_ms: int = Field(default=1500, ge=100, le=60_000)
+    hysteresis_mm: int = Field(default=100, ge=0, le=1000)
+    distance_rate_hz: int = Field(default=30, ge=1, le=100)
+    pir: PirWiring | None = None
+
+    @model_validator(mode="after")
+    def _budget(self) -> ProximitySettings:
+        allowed = (15, 20, 33, 50, 100, 200, 500)[self.distance_mode == "long" :]
+        if self.timing_budget_ms not in allowed:
+            raise ValueError(
+                f"timing_budget_ms={self.timing_budget_ms}: allowed in {self.distance_mode} "
+                f"mode {', '.join(map(str, allowed))}"
+            )
+        if self.period_ms < self.timing_budget_ms + 4:
+            raise ValueError(
+                f"period_ms={self.period_ms} must be at least timing_budget_ms + 4 = "
+                f"{self.timing_budget_ms + 4}"
+            )
+        return self
+
+
 class BoardDescription(Section):
     role: Literal["touch", "presence", "lights", "beacon"]
     name: str
@@ -75,6 +141,8 @@ class BoardDescription(Section):
     pins: dict[str, Gpio] = Field(default_factory=dict)
     frame: str | None = None  # touch role: the frame description in hardware/frames/
     strips: list[LedStrip] = Field(default_factory=list)  # lighting: its strips, one colour
+    proximity: ProximitySettings | None = None  # presence: the sensors' bus and thresholds
+    tof: list[TofSensor] = Field(default_factory=list, max_length=4)  # presence: its sensors
     production: bool = False  # boards flashed from it rate-limit the console and refuse `repl`
 
     @field_validator("liveness_ms")
@@ -90,12 +158,42 @@ class BoardDescription(Section):
     @model_validator(mode="after")
     def _strip_pins_are_named(self) -> BoardDescription:
         for i, strip in enumerate(self.strips):
-            if strip.pin not in self.pins:
-                named = ", ".join(sorted(self.pins)) or "none"
-                raise ValueError(
-                    f"strips[{i}].pin={strip.pin!r} is not one of the [pins] (named: {named})"
-                )
+            self._named(f"strips[{i}].pin", strip.pin)
         return self
+
+    @model_validator(mode="after")
+    def _sensors(self) -> BoardDescription:
+        if self.tof and self.proximity is None:
+            raise ValueError("[[tof]] sensors need a [proximity] table (their bus and thresholds)")
+        if self.proximity is not None and not self.tof:
+            raise ValueError("[proximity] needs at least one [[tof]] sensor")
+        if self.proximity is not None:
+            self._named("proximity.i2c.scl", self.proximity.i2c.scl)
+            self._named("proximity.i2c.sda", self.proximity.i2c.sda)
+            if self.proximity.pir is not None:
+                self._named("proximity.pir.pin", self.proximity.pir.pin)
+        names = [t.name for t in self.tof]
+        addresses = [t.address for t in self.tof]
+        for i, sensor in enumerate(self.tof):
+            for key in ("xshut", "gpio1"):
+                pin = getattr(sensor, key)
+                if pin is not None:
+                    self._named(f"tof[{i}].{key}", pin)
+            if names.count(sensor.name) > 1:
+                raise ValueError(f"tof[{i}].name={sensor.name!r} is another sensor's too")
+            if addresses.count(sensor.address) > 1:
+                raise ValueError(f"tof[{i}].address=0x{sensor.address:02x} is another sensor's too")
+        if sum(1 for t in self.tof if t.xshut is None) > 1:
+            raise ValueError(
+                "tof: at most one sensor may lack an xshut pin (the others are held in reset "
+                "while one moves from 0x29 to its address)"
+            )
+        return self
+
+    def _named(self, key: str, pin: str) -> None:
+        if pin not in self.pins:
+            named = ", ".join(sorted(self.pins)) or "none"
+            raise ValueError(f"{key}={pin!r} is not one of the [pins] (named: {named})")
 
 
 def load_board(path: Path) -> BoardDescription:
@@ -257,7 +355,35 @@ def board_config(
         "production": board.production if production is None else production,
         **({"frame": frame_config(load_frame(board.frame))} if board.frame else {}),
         **({"strips": strips_config(board)} if board.strips else {}),
+        **({"proximity": proximity_config(board)} if board.proximity else {}),
     }
+
+
+def proximity_config(board: BoardDescription) -> dict[str, Any]:
+    """The "proximity" entry of a presence board's config.json: pins as GPIO numbers, the
+    sensors' placement kept (the simulator reads it; the firmware ignores it)."""
+    prox = board.proximity
+    assert prox is not None
+    pins = board.pins
+    out = prox.model_dump(exclude={"i2c", "pir"})
+    out["i2c"] = {
+        "bus": prox.i2c.bus,
+        "scl": pins[prox.i2c.scl],
+        "sda": pins[prox.i2c.sda],
+        "freq": prox.i2c.freq_hz,
+    }
+    out["pir"] = (
+        {**prox.pir.model_dump(), "pin": pins[prox.pir.pin]} if prox.pir is not None else None
+    )
+    out["tof"] = [
+        {
+            **t.model_dump(),
+            "xshut": pins[t.xshut] if t.xshut is not None else None,
+            "gpio1": pins[t.gpio1] if t.gpio1 is not None else None,
+        }
+        for t in board.tof
+    ]
+    return out
 
 
 def strips_config(board: BoardDescription) -> list[dict[str, Any]]:

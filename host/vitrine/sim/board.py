@@ -40,6 +40,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from vitrine.sim.glass import Glass
+from vitrine.sim.people import Stage
 from vitrine_fw import seam, wire
 
 EXIT_SOFT_RESET = 75  # machine.reset()
@@ -372,6 +373,8 @@ class SimBoard(seam.BaseBoard):
         self._irq_thread: threading.Thread | None = None
         self.on_strip_write: Callable[[SimLedStrip], None] | None = None  # see SimLedStrip
         self.glass: Glass | None = None  # set before the firmware starts, or built on demand
+        self.stage: Stage | None = None  # the people the presence board's sensors watch
+        self.parts: Any = None  # the presence board's sensors (vitrine.sim.sensors)
 
     def uid(self) -> str:
         return self._uid

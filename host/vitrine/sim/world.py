@@ -6,6 +6,9 @@ One JSON object per line, each the whole state of what it names, so a later line
 earlier one and a line lost during a reset loses nothing. Toward the board:
 
     {"fingers": [[x_mm, y_mm, diameter_mm], ...]}   # exactly these fingers on the glass
+    {"world": {...}, "epoch": s}    # the people in front of the mirror (vitrine.sim.people's
+                                    # JSON) and the monotonic time of the world's t = 0
+    {"faults": {"i2c_low": bool, "pir_stuck": bool}}   # the presence board's part faults
 
 The board side (`read_world`, a thread of the board process) reports a line it cannot use on
 stderr and goes on: nothing sent to a board stops its firmware. It ends when the simulation
@@ -40,12 +43,22 @@ from typing import Any, Protocol, TextIO
 
 from vitrine.sim.board import SimLedStrip
 from vitrine.sim.glass import Finger, Glass, Noise
+from vitrine.sim.people import Stage, World
+from vitrine.sim.sensors import PresenceParts
 
 _FINGER = ("x_mm", "y_mm", "diameter_mm")  # a finger on the channel: a list of these
 
 
 class _HasGlass(Protocol):
     glass: Glass | None
+
+
+class _Board(_HasGlass, Protocol):
+    """What the world channel acts on: the glass, the stage, the presence board's parts."""
+
+    stage: Stage | None
+    parts: PresenceParts | None
+    i2c_stuck: set[int]
 
 
 class BoardGlass(Glass):
@@ -114,7 +127,24 @@ def _finger(item: Any) -> Finger:
     return Finger(float(item[0]), float(item[1]), float(item[2]))
 
 
-def apply(board: _HasGlass, line: bytes) -> None:
+def world_line(world: World, epoch: float) -> bytes:
+    """The line that puts this world of people in front of a board (epoch: the monotonic time
+    of the world's t = 0)."""
+    return (
+        json.dumps({"world": world.to_json(), "epoch": epoch}, separators=(",", ":")).encode()
+        + b"\n"
+    )
+
+
+def faults_line(*, i2c_low: bool = False, pir_stuck: bool = False) -> bytes:
+    """The line that sets the presence board's part faults."""
+    return json.dumps({"faults": {"i2c_low": i2c_low, "pir_stuck": pir_stuck}}).encode() + b"\n"
+
+
+_KEYS = ("fingers", "world", "epoch", "faults")
+
+
+def apply(board: _Board, line: bytes) -> None:
     """Carry out one line of the world channel; raises ValueError when it cannot be used
     (and then changes nothing)."""
     try:
@@ -123,9 +153,13 @@ def apply(board: _HasGlass, line: bytes) -> None:
         raise ValueError(f"not JSON ({err})") from err
     if not isinstance(message, dict):
         raise ValueError("not a JSON object")
-    unknown = sorted(set(message) - {"fingers"})
+    unknown = sorted(set(message) - set(_KEYS))
     if unknown:
-        raise ValueError(f"unknown key {unknown[0]!r}; allowed: fingers")
+        raise ValueError(f"unknown key {unknown[0]!r}; allowed: {', '.join(_KEYS)}")
+    if "world" in message:
+        _apply_world(board, message)
+    if "faults" in message:
+        _apply_faults(board, message["faults"])
     if "fingers" in message:
         fingers = message["fingers"]
         if not isinstance(fingers, list):
@@ -135,7 +169,32 @@ def apply(board: _HasGlass, line: bytes) -> None:
         board.glass.set_fingers([_finger(item) for item in fingers])
 
 
-def read_world(sock: socket.socket, board: _HasGlass, errors: TextIO | None = None) -> None:
+def _apply_world(board: _Board, message: dict[str, Any]) -> None:
+    epoch = message.get("epoch")
+    if isinstance(epoch, bool) or not isinstance(epoch, (int, float)) or not math.isfinite(epoch):
+        raise ValueError(f"epoch={epoch!r}: allowed the monotonic time of the world's start (s)")
+    world = World.from_json(message["world"])
+    if board.stage is None:
+        raise ValueError("world: this board has no sensors that watch people")
+    board.stage.world = world  # one assignment: the sensors' threads see the whole new world
+    board.stage.epoch = float(epoch)
+
+
+def _apply_faults(board: _Board, faults: Any) -> None:
+    if not isinstance(faults, dict) or set(faults) - {"i2c_low", "pir_stuck"}:
+        raise ValueError(f"faults={faults!r}: allowed {{i2c_low: bool, pir_stuck: bool}}")
+    parts = board.parts
+    if parts is None:
+        raise ValueError("faults: this board has no presence sensors")
+    if faults.get("i2c_low"):
+        board.i2c_stuck.add(parts.bus)
+    else:
+        board.i2c_stuck.discard(parts.bus)
+    if parts.pir is not None:
+        parts.pir.stuck = bool(faults.get("pir_stuck"))
+
+
+def read_world(sock: socket.socket, board: _Board, errors: TextIO | None = None) -> None:
     """The board's end of the channel: carry out each line until the simulation closes it."""
     errors = errors or sys.stderr
     with sock, sock.makefile("rb") as lines:

@@ -1,6 +1,6 @@
-# Whole iterations of the subsystems' task loops (Touch.run and Lights.run) under MicroPython's
-# heap lock, where any heap allocation raises MemoryError: the step, the report it sends, the
-# supervisor's alive(), and the sleep to the next period through the real board's clock
+# Whole iterations of the subsystems' task loops (Touch.run, Lights.run, Proximity.run) under
+# MicroPython's heap lock, where any heap allocation raises MemoryError: the step, what it sends,
+# the supervisor's alive(), and the sleep to the next period through the real board's clock
 # (vitrine_fw.hal.Clock, whose sleep_ms is the port's asyncio.sleep_ms). MicroPython only; run
 # with mpy/fake_machine on sys.path (hal imports machine).
 #
@@ -29,10 +29,12 @@ from touch_replay import ReplayHw
 from vitrine_fw import hal, seam, wire
 from vitrine_fw.lights import STEP_MS, Lights
 from vitrine_fw.link import Link
+from vitrine_fw.proximity import Proximity
 from vitrine_fw.supervisor import Liveness
 from vitrine_fw.touch import PERIOD_MS, Touch
 
 LIGHT_WAKES = 30
+PROX_WAKES = 40
 
 
 class Stepper:
@@ -111,6 +113,160 @@ class LoopBoard(seam.BaseBoard):
         strip = Strip(count, order)
         self.strips.append(strip)
         return strip
+
+
+class Chip:
+    """A VL53L1X as a register file that allocates nothing: booted, the right model id, a
+    ranging ready whenever the test says (or at once when started, for the bring-up)."""
+
+    def __init__(self):
+        self.regs = bytearray(0x180)
+        self.regs[0x00E5] = 1
+        self.regs[0x010F] = 0xEA
+        self.regs[0x0110] = 0xCC
+        self.regs[0x00DF] = 0x25
+        self.regs[0x008C] = 80  # SPADs
+        self.address = 0x29
+        self.pending = 0
+        self.reads = 0
+
+    def complete(self, distance):
+        r = self.regs
+        r[0x89] = 9
+        r[0x96] = distance >> 8
+        r[0x97] = distance & 0xFF
+        r[0x98] = 0x14
+        self.pending = 1
+
+
+class Bus:
+    """The seam's I2C, over Chips, copying with index loops (nothing allocated)."""
+
+    def __init__(self, chips):
+        self.chips = chips
+
+    def _chip(self, addr):
+        for chip in self.chips:
+            if chip.address == addr:
+                return chip
+        raise OSError(19)
+
+    def readfrom_mem_into(self, addr, memaddr, buf, *, addrsize=8):
+        chip = self._chip(addr)
+        chip.reads += 1
+        regs = chip.regs
+        if memaddr == 0x0031:
+            regs[0x0031] = chip.pending  # active high after the configuration
+        for i in range(len(buf)):
+            buf[i] = regs[memaddr + i]
+
+    def writeto_mem(self, addr, memaddr, buf, *, addrsize=8):
+        chip = self._chip(addr)
+        if memaddr == 0x0001:
+            chip.address = buf[0]
+            return
+        if memaddr == 0x0086:
+            chip.pending = 0
+            return
+        regs = chip.regs
+        for i in range(len(buf)):
+            regs[memaddr + i] = buf[i]
+        if memaddr == 0x0087 and buf[0] == 0x40:
+            chip.pending = 1  # the bring-up's first ranging, at once
+
+
+class Pin:
+    def __init__(self):
+        self.level = 0
+
+    def value(self, v=None):
+        if v is None:
+            return self.level
+        self.level = v
+        return None
+
+
+class ProxBoard(seam.BaseBoard):
+    """The real board's clock, one allocation-free chip on its bus, a PIR pin."""
+
+    def __init__(self, clock):
+        super().__init__(clock)
+        self.chip = Chip()
+        self.pir = Pin()
+
+    def i2c(self, bus, scl, sda, freq=400000):
+        return Bus([self.chip])
+
+    def pin(self, n, mode, pull=None):
+        return self.pir if n == 15 else Pin()
+
+
+PROX = {
+    "proximity": {
+        "i2c": {"bus": 0, "scl": 5, "sda": 4, "freq": 400000},
+        "distance_mode": "long",
+        "timing_budget_ms": 33,
+        "period_ms": 37,
+        "median": 3,
+        "max_mm": 3000,
+        "approach_mm": 1500,
+        "present_ms": 0,
+        "leave_ms": 100,
+        "hysteresis_mm": 100,
+        "distance_rate_hz": 100,
+        "pir": {"pin": 15, "warmup_s": 0, "stuck_s": 600},
+        "tof": [{"name": "centre", "address": 0x30, "xshut": 6, "gpio1": None}],
+    }
+}
+
+
+def check_proximity(checks, values):
+    clock = hal.Clock()
+    board = ProxBoard(clock)
+    port = CountingPort()
+    link = Link(port, clock, IDENTITY)
+    link.host_up = True  # as after a handshake
+    prox = Proximity(board, PROX, link)
+    alive = Alive(clock)
+    stepper = Stepper(prox.run(alive))
+    # the bring-up, unlocked: XSHUT, boot, model id, address, configuration, the first ranging
+    wakes = 0
+    while prox.sensors[0].state != wire.PART_OK and wakes < 200:
+        wake(stepper.queue, None, None, None)
+        wakes += 1
+    wake(stepper.queue, None, None, None)  # the first pass of the loop, then its sleep
+    writes = port.writes
+    beats = alive.beats
+    first = None
+    asleep = 0
+    slept_ms = []
+    chip = board.chip
+    for k in range(PROX_WAKES):
+        # between wakes (unlocked): a ranging completes, someone walks up and away; the PIR
+        chip.complete(2600 - 50 * k if k < 30 else 2600)
+        board.pir.level = 1 if 10 <= k < 20 else 0
+        time.sleep_ms(12)  # real time passes (the board's clock): past DISTANCE's rate limit
+        err = measure(wake, stepper.queue)
+        if err is not None and first is None:
+            first = err
+        if not stepper.asleep():
+            break
+        asleep += 1
+        slept_ms.append(stepper.sleep_left_ms())
+    checks["proximity_run_iteration"] = first
+    values["proximity"] = {
+        "bring_up_wakes": wakes,
+        "wakes": PROX_WAKES,
+        "rangings": prox.sensors[0].rangings,
+        "frames_sent": port.writes - writes,
+        "beats": alive.beats - beats,
+        "asleep_after": asleep,
+        "sleep_ms_max": max(slept_ms) if slept_ms else None,
+        "presence": prox.presence.state,
+        "address": chip.address,
+        "state": prox.sensors[0].state,
+    }
+    stepper.close()
 
 
 class FloatSleepClock(hal.Clock):
@@ -274,6 +430,7 @@ def main():
             run = r
     check_lights(checks, values)
     check_touch(checks, values, run)
+    check_proximity(checks, values)
     controls_(controls)
     print(RESULT_MARK + json.dumps({"checks": checks, "controls": controls, "values": values}))
 
