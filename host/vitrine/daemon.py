@@ -22,6 +22,7 @@ from vitrine.catalog import Catalog
 from vitrine.catalog.routes import catalog_router
 from vitrine.config import Config
 from vitrine.devices.lights import Lights
+from vitrine.devices.presence.device import PresenceDevice
 from vitrine.devices.touch.events import CalibrationTarget, Gesture, PointerEvent
 from vitrine.devices.touch.frame import TouchFrame
 from vitrine.engine.engine import Engine
@@ -88,10 +89,12 @@ class Daemon:
         self.bus = bus or EventBus()
         self.started = time.monotonic()
         self.host_build = build_hash()
+        descriptions = load_boards()
         self.boards = Boards(
-            self.bus, config.link.settings(), config.boards.board_ports(load_boards())
+            self.bus, config.link.settings(), config.boards.board_ports(descriptions)
         )
         self.touch = TouchFrame.from_config(self.bus, config.touch)
+        self.presence = PresenceDevice.from_descriptions(self.bus, config.presence, descriptions)
         self.lights = Lights(self.bus, self.boards, config.lighting)
         self.data_dir = _data_dir(config)
         self.catalog = Catalog.open(self.data_dir / "catalog.db", self.data_dir / "media")
@@ -127,6 +130,7 @@ class Daemon:
             "host_build": self.host_build,
             "loop": self.looplag.snapshot(),
             "boards": self.boards.snapshot(),
+            "presence": self.presence.snapshot(),
             "player": self.player_reports.status(),
         }
 
@@ -157,11 +161,12 @@ class Daemon:
         )
         boards = asyncio.create_task(self.boards.run(), name="boards")
         touch = asyncio.create_task(self.touch.run(), name="touch")
+        presence = asyncio.create_task(self.presence.run(), name="presence")
         lights = asyncio.create_task(self.lights.run(), name="lights")
         engine = asyncio.create_task(self.engine.run(), name="engine")
         web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
         looplag = asyncio.create_task(self.looplag.run(), name="looplag")
-        tasks = (boards, touch, lights, engine, web, looplag)
+        tasks = (boards, touch, presence, lights, engine, web, looplag)
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
@@ -183,7 +188,7 @@ class Daemon:
             # systemd first (STOPPING=1: it shows "deactivating" while we stop), then the
             # engine (it saves the live session), the boards last. A task failing as it
             # stops is logged and does not stop the rest.
-            for task in (systemd, looplag, engine, lights, touch, boards):
+            for task in (systemd, looplag, engine, lights, presence, touch, boards):
                 try:
                     await stop_task(task)
                 except Exception:

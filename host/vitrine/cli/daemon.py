@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from importlib import resources
 from pathlib import Path
 
@@ -60,7 +59,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from vitrine.catalog.sample import install_sample
     from vitrine.cli import run_async
     from vitrine.daemon import Daemon
-    from vitrine.devices.presence import Presence
     from vitrine.sim.manager import Simulation
 
     async def main() -> None:
@@ -71,11 +69,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
             install_sample(data_dir)
             config = demo_config(args.port, sim.ports(), data_dir)
             daemon = Daemon(config)
-            sim.visitor = lambda present, distance: daemon.bus.publish(
-                Presence(
-                    present=present, distance_mm=distance, source="sim", t_ns=time.monotonic_ns()
-                )
-            )
             task = asyncio.create_task(daemon.run())
             await asyncio.wait(
                 {task, asyncio.create_task(daemon.ready.wait())},
@@ -95,7 +88,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             for role, path in sim.ports().items():
                 print(f"  virtual {role:<9} {path}", flush=True)
             print(
-                f"A shopper: vitrine sim visitor approach|leave {state}\n"
+                f"A shopper: vitrine sim visitor approach|leave {state}  (walks up past the "
+                "presence board's sensors)\n"
                 f"A finger:  vitrine sim finger X_MM Y_MM {state}  (--up lifts it)\n"
                 f"Faults:    vitrine sim fault ROLE unplug|replug|reboot|garbage N|stall {state}\n"
                 "Ctrl-C stops.",

@@ -38,7 +38,7 @@ def body(
 ) -> Person:
     """A person of that kind on that path, with a height, clothes, a phone and a face drawn
     from rng."""
-    heights, radius, warm, sway = BODIES[kind]
+    heights, radius, depth, warm, sway = BODIES[kind]
     phone = None
     face = None
     if kind == "adult":
@@ -58,6 +58,7 @@ def body(
         path=tuple(path),
         height_m=round(rng.uniform(*heights), 3),
         radius_m=radius,
+        depth_m=depth,
         nir_reflectance=round(rng.uniform(*REFLECTANCE), 3),
         stays=stays,
         sway_m=sway if warm else 0.0,

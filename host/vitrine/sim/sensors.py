@@ -18,9 +18,9 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from vitrine.sim.board import SimBoard, SimPin
+from vitrine.sim.board import I2CDevice, SimPin
 from vitrine.sim.people import Stage
 from vitrine.sim.pir import Hcsr501, PirMount, Trimmers
 from vitrine.sim.tof import Mount, Optics
@@ -40,8 +40,16 @@ def _seed(uid: str, what: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{what}-{uid}".encode()).digest()[:8], "big")
 
 
+class Wiring(Protocol):
+    """What the parts are wired to: a board's I2C devices by bus and its pins (SimBoard has
+    them, and so does the replay's board, vitrine.sim.presence_replay)."""
+
+    i2c_devices: dict[int, list[I2CDevice]]
+    pins: dict[int, SimPin]
+
+
 def attach_sensors(
-    board: SimBoard,
+    board: Wiring,
     cfg: dict[str, Any],
     uid: str,
     stage: Stage,

@@ -20,12 +20,13 @@ nearer than 40 mm is ranged correctly; the ranging error is about +/-20 mm in th
 +/-25 mm in strong ambient light. The model that meets those figures: the return signal is
 C * reflectance * coverage / d^2 (MCPS), and a target is ranged while
 
-    d <= R_dark(mode) * sqrt(reflectance * coverage / 0.88) * (budget / 100 ms) ** (1/4)
-         / sqrt(1 + ambient / A0(mode))
+    d <= R_dark(mode) * sqrt(reflectance * coverage * spads / 256 / 0.88)
+         * (budget / 100 ms) ** (1/4) / sqrt(1 + ambient / A0(mode))
 
-(the signal falls with the square of the distance; the counts needed grow with the ambient
-light's shot noise; a longer budget collects more), with A0 fitted so that 200 kcps/SPAD gives
-the datasheet's strong-light range. Beyond its mode's phase window a target aliases (short
+(the signal falls with the square of the distance and grows with the SPADs of the region of
+interest that collect it; the counts needed grow with the ambient light's shot noise; a longer
+budget collects more), with A0 fitted so that 200 kcps/SPAD gives the datasheet's
+strong-light range. Beyond its mode's phase window a target aliases (short
 mode: a bright target beyond 1.36 m wraps around) or is out of bounds (long: beyond 4 m).
 The noise grows toward the limit: sigma = 2.5 mm * (1 + ambient / 200) + 35 mm * (d / limit)^4.
 
@@ -66,15 +67,17 @@ def ambient_constant(mode: str) -> float:
 
 
 def range_limit_m(
-    mode: str, reflectance: float, coverage: float, budget_ms: float, ambient_kcps: float
+    mode: str, reflectance: float, share: float, budget_ms: float, ambient_kcps: float
 ) -> float:
-    """How far a target of that reflectance, filling that share of the view, is ranged."""
+    """How far a target of that reflectance is ranged when it fills `share` of the whole
+    16 x 16 SPAD array's view (its coverage of the region of interest, times the region's
+    share of the array)."""
     r_dark = MODES[mode][0]
-    if reflectance <= 0 or coverage <= 0:
+    if reflectance <= 0 or share <= 0:
         return 0.0
     return (
         r_dark
-        * math.sqrt(reflectance * coverage / WHITE)
+        * math.sqrt(reflectance * share / WHITE)
         * (max(budget_ms, 1.0) / 100.0) ** 0.25
         / math.sqrt(1 + ambient_kcps / ambient_constant(mode))
     )
@@ -180,7 +183,7 @@ class Optics:
             dz = math.sin(pitch)
             best: _Hit | None = None
             for person, px, py in bodies:
-                body = (px, py, person.radius_m, person.height_m)
+                body = (px, py, person.radius_m, person.depth_m, person.height_m)
                 s = _cylinder((m.x_m, m.height_m), (dx, dy, dz), body)
                 if s is not None and (best is None or s < best.distance_m):
                     best = _Hit(s, person.id, person.nir_reflectance)
@@ -222,8 +225,9 @@ class Optics:
         )
         mode = settings.mode
         for d, coverage, hit in candidates:
-            limit = range_limit_m(mode, hit.reflectance, coverage, settings.budget_ms, ambient)
-            signal = SIGNAL_MCPS_AT_1M * hit.reflectance / WHITE * coverage / max(d, 0.01) ** 2
+            share = coverage * settings.roi_x * settings.roi_y / 256
+            limit = range_limit_m(mode, hit.reflectance, share, settings.budget_ms, ambient)
+            signal = SIGNAL_MCPS_AT_1M * hit.reflectance / WHITE * share / max(d, 0.01) ** 2
             threshold = settings.min_signal_mcps * math.sqrt(100.0 / max(settings.budget_ms, 1.0))
             if d > limit or signal < threshold * (1 + ambient / ambient_constant(mode)):
                 continue
@@ -254,19 +258,22 @@ class Optics:
 def _cylinder(
     origin: tuple[float, float],
     ray: tuple[float, float, float],
-    body: tuple[float, float, float, float],
+    body: tuple[float, float, float, float, float],
 ) -> float | None:
-    """Distance along the ray (dx, dy, dz) from origin (ox, 0, oz) to an upright cylinder
-    body (cx, cy, r, h): radius r and height h standing at (cx, cy); None when it misses."""
+    """Distance along the ray (dx, dy, dz) from origin (ox, 0, oz) to an upright elliptic
+    cylinder body (cx, cy, a, b, h): half-width a along x, half-depth b along y, height h,
+    standing at (cx, cy); None when it misses. Solved as a circle of radius a after scaling y
+    by a / b (the distance along the ray is the same in both spaces)."""
     ox, oz = origin
     dx, dy, dz = ray
-    cx, cy, r, h = body
-    # |(ox + s dx - cx, s dy - cy)|^2 = r^2, solved for the nearest s > 0
-    fx, fy = ox - cx, -cy
-    a = dx * dx + dy * dy
+    cx, cy, r, depth, h = body
+    k = r / depth if depth > 0 else 1.0
+    fx, fy = ox - cx, -cy * k
+    dyk = dy * k
+    a = dx * dx + dyk * dyk
     if a < 1e-12:  # noqa: PLR2004 - looking straight up or down
         return None
-    b = 2 * (fx * dx + fy * dy)
+    b = 2 * (fx * dx + fy * dyk)
     c = fx * fx + fy * fy - r * r
     disc = b * b - 4 * a * c
     if disc < 0:
@@ -278,7 +285,7 @@ def _cylinder(
     # the ray may enter through the top (a bag seen from above)
     if dz < 0 and oz > h:
         s = (h - oz) / dz
-        px, py = ox + s * dx - cx, s * dy - cy
+        px, py = ox + s * dx - cx, (s * dy - cy) * k
         if px * px + py * py <= r * r:
             return s
     return None
