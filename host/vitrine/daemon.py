@@ -21,7 +21,7 @@ from vitrine.bus import EventBus
 from vitrine.catalog import Catalog
 from vitrine.catalog.routes import catalog_router
 from vitrine.config import Config
-from vitrine.devices.lights import Lights
+from vitrine.devices.lights import Lights, LightShown
 from vitrine.devices.presence.device import PresenceDevice
 from vitrine.devices.touch.events import CalibrationTarget, Gesture, PointerEvent
 from vitrine.devices.touch.frame import TouchFrame
@@ -42,6 +42,8 @@ log = logging.getLogger("vitrine.daemon")
 
 # What the touch frame sends the pages (and /ws), with the calibration's targets to draw.
 TOUCH_TYPES = (PointerEvent, Gesture, CalibrationTarget)
+# What the player page is sent besides its state: the touch events and the light shown.
+PLAYER_EVENTS = (*TOUCH_TYPES, LightShown)
 
 
 def _data_dir(config: Config) -> Path:
@@ -115,9 +117,10 @@ class Daemon:
             player_router(
                 self.engine,
                 self.bus,
-                TOUCH_TYPES,
+                PLAYER_EVENTS,
                 remote_control=self.config.http.remote_control,
                 reports=self.player_reports,
+                greet=lambda: [self.lights.shown.to_json()] if self.lights.shown else [],
             ),
             associate_router(self.engine, self.bus, self.auth),
             catalog_router(lambda: self.catalog, store.id, store.fitting_room),
@@ -131,6 +134,7 @@ class Daemon:
             "loop": self.looplag.snapshot(),
             "boards": self.boards.snapshot(),
             "presence": self.presence.snapshot(),
+            "lighting": self.lights.snapshot(),
             "player": self.player_reports.status(),
         }
 

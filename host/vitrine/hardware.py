@@ -44,12 +44,24 @@ class LinkWiring(Section):
 
 
 class LedStrip(Section):
-    """One LED strip of a lighting board: its data pin (a name from [pins]), its length and
-    the order its chips take the colours in (GRB for WS2812B, GRBW for SK6812 RGBW)."""
+    """One LED strip of a lighting board. Addressable (the default): its data pin (a name from
+    [pins]), its length and the order its chips take the colours in (GRB for WS2812B, GRBW for
+    SK6812 RGBW), the white LED's colour temperature (RGBW). Cct: a warm and a cool white
+    channel on two PWM pins, their colour temperatures, its LEDs and PWM frequency. Both: one
+    LED's current at full white (all its channels), which the board's budget counts."""
 
-    pin: str
-    pixels: int = Field(ge=1, le=1000)  # vitrine_fw.config.MAX_PIXELS
+    kind: Literal["addressable", "cct"] = "addressable"
+    pin: str | None = None
+    pixels: int = Field(default=1, ge=1, le=1000)  # vitrine_fw.config.MAX_PIXELS
     order: str = "GRB"
+    white_k: int = Field(default=4500, ge=1000, le=20000)
+    warm: str | None = None
+    cool: str | None = None
+    warm_k: int = Field(default=2700, ge=1000, le=20000)
+    cool_k: int = Field(default=6500, ge=1000, le=20000)
+    leds: int = Field(default=1, ge=1, le=10000)
+    pwm_hz: int = Field(default=2000, ge=1000, le=40000)  # 1 kHz and up: no visible flicker
+    led_ma: int = Field(default=60, ge=1, le=500)  # WLED counts 55 mA for a WS2812B
 
     @field_validator("order")
     @classmethod
@@ -57,6 +69,40 @@ class LedStrip(Section):
         if sorted(value) not in (sorted("RGB"), sorted("RGBW")):
             raise ValueError("must hold R, G, B (and W) once each, e.g. GRB or GRBW")
         return value
+
+    @model_validator(mode="after")
+    def _pins(self) -> LedStrip:
+        if self.kind == "addressable" and self.pin is None:
+            raise ValueError("an addressable strip needs its data pin")
+        if self.kind == "cct":
+            if self.warm is None or self.cool is None:
+                raise ValueError("a cct strip needs its warm and cool pins")
+            if self.warm_k >= self.cool_k:
+                raise ValueError(f"warm_k={self.warm_k} must be below cool_k={self.cool_k}")
+        return self
+
+    def pin_names(self) -> list[str]:
+        return [p for p in (self.pin, self.warm, self.cool) if p is not None]
+
+
+class LightingSettings(Section):
+    """[lighting] of a lights board: the supply its strips share and the safe scene."""
+
+    supply_ma: int = Field(default=4000, ge=100, le=100_000)  # the power supply's rating
+    reserve_ma: int = Field(default=300, ge=0, le=10_000)  # kept for the board itself
+    safe_kelvin: int = Field(default=4000, ge=1000, le=20_000)
+    safe_brightness: int = Field(default=180, ge=0, le=255)
+    safe_after_s: float = Field(default=30.0, ge=1.0, le=3600.0)
+
+    @model_validator(mode="after")
+    def _budget(self) -> LightingSettings:
+        if self.reserve_ma >= self.supply_ma:
+            raise ValueError(f"reserve_ma={self.reserve_ma} leaves nothing of supply_ma")
+        return self
+
+    @property
+    def budget_ma(self) -> int:
+        return self.supply_ma - self.reserve_ma
 
 
 class TofSensor(Section):
@@ -141,6 +187,7 @@ class BoardDescription(Section):
     pins: dict[str, Gpio] = Field(default_factory=dict)
     frame: str | None = None  # touch role: the frame description in hardware/frames/
     strips: list[LedStrip] = Field(default_factory=list)  # lighting: its strips, one colour
+    lighting: LightingSettings | None = None  # lighting: the supply and the safe scene
     proximity: ProximitySettings | None = None  # presence: the sensors' bus and thresholds
     tof: list[TofSensor] = Field(default_factory=list, max_length=4)  # presence: its sensors
     production: bool = False  # boards flashed from it rate-limit the console and refuse `repl`
@@ -158,7 +205,8 @@ class BoardDescription(Section):
     @model_validator(mode="after")
     def _strip_pins_are_named(self) -> BoardDescription:
         for i, strip in enumerate(self.strips):
-            self._named(f"strips[{i}].pin", strip.pin)
+            for pin in strip.pin_names():
+                self._named(f"strips[{i}].pin", pin)
         return self
 
     @model_validator(mode="after")
@@ -355,6 +403,7 @@ def board_config(
         "production": board.production if production is None else production,
         **({"frame": frame_config(load_frame(board.frame))} if board.frame else {}),
         **({"strips": strips_config(board)} if board.strips else {}),
+        **({"lighting": lighting_config(board.lighting)} if board.lighting else {}),
         **({"proximity": proximity_config(board)} if board.proximity else {}),
     }
 
@@ -387,8 +436,45 @@ def proximity_config(board: BoardDescription) -> dict[str, Any]:
 
 
 def strips_config(board: BoardDescription) -> list[dict[str, Any]]:
-    """The "strips" entry of a lighting board's config.json: each strip's GPIO, length, order."""
-    return [{"pin": board.pins[s.pin], "pixels": s.pixels, "order": s.order} for s in board.strips]
+    """The "strips" entry of a lighting board's config.json: each strip with GPIO numbers."""
+    out: list[dict[str, Any]] = []
+    for s in board.strips:
+        if s.kind == "cct":
+            assert s.warm is not None and s.cool is not None
+            out.append(
+                {
+                    "kind": "cct",
+                    "warm": board.pins[s.warm],
+                    "cool": board.pins[s.cool],
+                    "warm_k": s.warm_k,
+                    "cool_k": s.cool_k,
+                    "leds": s.leds,
+                    "led_ma": s.led_ma,
+                    "pwm_hz": s.pwm_hz,
+                }
+            )
+        else:
+            assert s.pin is not None
+            out.append(
+                {
+                    "pin": board.pins[s.pin],
+                    "pixels": s.pixels,
+                    "order": s.order,
+                    "led_ma": s.led_ma,
+                    "white_k": s.white_k,
+                }
+            )
+    return out
+
+
+def lighting_config(lighting: LightingSettings) -> dict[str, Any]:
+    """The "lighting" entry of a lights board's config.json: its budget and safe scene."""
+    return {
+        "budget_ma": lighting.budget_ma,
+        "safe_kelvin": lighting.safe_kelvin,
+        "safe_brightness": lighting.safe_brightness,
+        "safe_after_ms": round(lighting.safe_after_s * 1000),
+    }
 
 
 def usb_ids(boards: dict[str, BoardDescription]) -> set[tuple[int, int]]:

@@ -20,10 +20,11 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import LANDSCAPE, Screenshots, free_port
+from tests.host.devices.test_lights import close_to
 from vitrine.config import Config
 from vitrine.devices.lights import LightingConfig
 from vitrine.hardware import load_frame
-from vitrine_fw.lights.fade import LEVELS
+from vitrine_fw.lights import colour
 
 pytestmark = pytest.mark.hil
 
@@ -258,17 +259,29 @@ def test_change_the_lighting_on_the_lights_board(
         "window.vitrine.state.lighting.status === 'applied'"
     )
     screenshots.save(mirror, "journey-lighting-sunset")
-    # The virtual lights board's strips (the real firmware's fade) reach the scene's colour.
+    # The virtual lights board's strips (the real firmware's fade) reach the scene's colour:
+    # its colour temperature with amber mixed in, the white LED first, at its brightness.
     scene = LightingConfig().scenes["sunset"]
-    duty = LEVELS[scene.brightness]  # perceptual brightness, on the CIE lightness curve
-    want = [(c * duty + 127) // 255 for c in (scene.r, scene.g, scene.b, scene.w)]
+    want = sunset_pixel(scene.kelvin, scene.brightness, scene.amber)
     deadline = time.monotonic() + 10
     while True:
         strips = demo.board("lights")["strips"]
-        if all(s["colour"] == want and s["uniform"] for s in strips):
+        if all(close_to(tuple(s["colour"]), want) and s["uniform"] for s in strips):
             break
         assert time.monotonic() < deadline, f"the strips never showed sunset {want}: {strips}"
         time.sleep(0.1)
+
+
+def sunset_pixel(kelvin: int, brightness: int, amber: int) -> tuple[int, ...]:
+    """The light an RGBW strip of the lights board is asked for in a scene with amber (8.8 a
+    channel), by the firmware's colour arithmetic."""
+    rgb, white, out = bytearray(3), bytearray(3), bytearray(4)
+    colour.blackbody(colour.mired(kelvin) * 16, rgb)
+    colour.tint(rgb, amber)
+    colour.blackbody(colour.mired(4500) * 16, white)
+    colour.split_white(rgb, white, out)
+    level = colour.light(brightness << 8)
+    return tuple(c * level // 255 for c in out)
 
 
 def test_consent_enrol_then_forget_me(demo: Demo, mirror: Any, screenshots: Screenshots) -> None:

@@ -70,7 +70,12 @@ def test_locked_runs_did_their_work(report):
 
 # --- whole iterations of the subsystems' task loops (script: mpy/loops_heap_lock.py) ----------
 
-LOOP_CHECKS = ("lights_run_iteration", "touch_run_iteration", "proximity_run_iteration")
+LOOP_CHECKS = (
+    "lights_run_iteration",
+    "lights_scene_iteration",
+    "touch_run_iteration",
+    "proximity_run_iteration",
+)
 LOOP_CONTROLS = ("float_sleep", "allocating_alive")
 
 
@@ -126,3 +131,13 @@ def test_locked_proximity_iterations_did_their_work(loops):
     # DISTANCE at every moving ranging, PRESENCE (approach, later absent), MOTION (on, off)
     assert prox["frames_sent"] >= 30 + 2 + 2
     assert 0 <= prox["sleep_ms_max"] <= 8
+
+
+def test_locked_scene_iterations_did_their_work(loops):
+    scene = loops["values"]["scene"]
+    # a write every wake, fading and then dithering a dim light; the budget dimmed the bright
+    # part; LIGHT_STATE went out every 200 ms of the fade
+    assert scene["strip_writes"] >= 60
+    assert scene["frames_sent"] >= 2
+    assert scene["dithering"] is True
+    assert scene["current_ma"] <= 1500

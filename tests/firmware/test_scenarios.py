@@ -14,6 +14,7 @@ import link_scenarios
 import logring_scenarios
 import proximity_scenarios
 import pytest
+import scene_scenarios
 import supervisor_scenarios
 from fw_scenario import scenario_names
 
@@ -24,6 +25,7 @@ SUITES = {
     "logring_scenarios": logring_scenarios,
     "lights_scenarios": lights_scenarios,
     "proximity_scenarios": proximity_scenarios,
+    "scene_scenarios": scene_scenarios,
 }
 CASES = [(suite, name) for suite, module in SUITES.items() for name in scenario_names(vars(module))]
 
@@ -35,6 +37,7 @@ def test_scenarios_exist():
     assert len(scenario_names(vars(logring_scenarios))) >= 5
     assert len(scenario_names(vars(lights_scenarios))) >= 15
     assert len(scenario_names(vars(proximity_scenarios))) >= 14
+    assert len(scenario_names(vars(scene_scenarios))) >= 10
 
 
 @pytest.mark.parametrize(("suite", "name"), CASES)

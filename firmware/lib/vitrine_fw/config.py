@@ -73,13 +73,17 @@ def check(cfg, where="config.json"):
 def _parts(cfg, where):
     # The role's hardware: a lighting board's strips, a presence board's sensors.
     cfg["strips"] = _strips(cfg.get("strips", []), where)
+    if "lighting" in cfg:
+        cfg["lighting"] = _lighting(cfg["lighting"], where + ": lighting")
     if "proximity" in cfg:
         cfg["proximity"] = _proximity(cfg["proximity"], where + ": proximity")
 
 
 def _strips(strips, where):
-    # The LED strips of a lighting board: [{"pin": GPIO, "pixels": N, "order": "GRB"}, ...];
-    # order is the order the strip's chips take red, green, blue (and white) in.
+    # The lighting board's strips: an addressable one {"pin", "pixels", "order", "led_ma",
+    # "white_k"} (order: the order the chips take red, green, blue (and white) in), or a warm
+    # and cool white one {"kind": "cct", "warm", "cool", "warm_k", "cool_k", "leds", "led_ma",
+    # "pwm_hz"}; led_ma is one LED's current at full white.
     if not isinstance(strips, list):
         raise ValueError("%s: strips=%r, allowed: list of {pin, pixels, order}" % (where, strips))
     for i in range(len(strips)):
@@ -87,16 +91,58 @@ def _strips(strips, where):
         name = "%s: strips[%d]" % (where, i)
         if not isinstance(strip, dict):
             raise ValueError("%s=%r, allowed: {pin, pixels, order}" % (name, strip))
+        kind = strip.get("kind", "addressable")
+        if kind == "cct":
+            _cct(strip, name)
+            continue
+        if kind != "addressable":
+            raise ValueError("%s.kind=%r, allowed: addressable, cct" % (name, kind))
         for key, lo, hi in (("pin", 0, 255), ("pixels", 1, MAX_PIXELS)):
-            value = strip.get(key)
-            if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
-                raise ValueError("%s.%s=%r, allowed: integer %d..%d" % (name, key, value, lo, hi))
+            _int_in(name, key, strip.get(key), lo, hi)
+        for key, lo, hi in (("led_ma", 1, 500), ("white_k", 1000, 20000)):
+            if key in strip:
+                _int_in(name, key, strip[key], lo, hi)
         order = strip.get("order")
         if not isinstance(order, str) or sorted(order) not in (sorted("RGB"), sorted("RGBW")):
             raise ValueError(
                 "%s.order=%r, allowed: R, G, B (and W) once each, e.g. GRB or GRBW" % (name, order)
             )
     return strips
+
+
+def _cct(strip, name):
+    for key, lo, hi in (
+        ("warm", 0, 255),
+        ("cool", 0, 255),
+        ("warm_k", 1000, 20000),
+        ("cool_k", 1000, 20000),
+        ("leds", 1, 10000),
+        ("led_ma", 1, 500),
+        ("pwm_hz", 1000, 40000),  # at least 1 kHz: no flicker a camera or an eye would see
+    ):
+        _int_in(name, key, strip.get(key), lo, hi)
+    if strip["warm_k"] >= strip["cool_k"]:
+        raise ValueError(
+            "%s: warm_k=%d must be below cool_k=%d" % (name, strip["warm_k"], strip["cool_k"])
+        )
+
+
+# The lighting board's budget and safe scene: key -> (lowest, highest, default).
+_LIGHTING_INTS = {
+    "budget_ma": (0, 100000, 0),  # the strips' current at most (0: none given)
+    "safe_kelvin": (1000, 20000, 4000),  # the light shown when the host is away ...
+    "safe_brightness": (0, 255, 180),
+    "safe_after_ms": (1000, 3600000, 30000),  # ... for this long
+}
+
+
+def _lighting(lighting, where):
+    if not isinstance(lighting, dict):
+        raise ValueError("%s=%r, allowed: {budget_ma, safe_kelvin, ...}" % (where, lighting))
+    out = {}
+    for key, (lo, hi, default) in _LIGHTING_INTS.items():
+        out[key] = _int_in(where, key, lighting.get(key, default), lo, hi)
+    return out
 
 
 # The presence board's sensors (hardware/boards/presence.toml [proximity] and [[tof]]):

@@ -38,6 +38,7 @@ import traceback
 
 from vitrine.sim.board import RESET_CAUSE_BY_NAME, SimBoard
 from vitrine.sim.glass import Noise
+from vitrine.sim.lighting import attach_meter
 from vitrine.sim.people import Stage
 from vitrine.sim.sensors import attach_sensors
 from vitrine.sim.world import StripReporter, attach_glass, noise_from_json, read_world
@@ -103,10 +104,12 @@ def main(argv: list[str] | None = None) -> None:
     if "proximity" in cfg:  # nobody in front until the simulation says otherwise
         board.stage = Stage()
         board.parts = attach_sensors(board, cfg, args.uid, board.stage)
+    meter = attach_meter(board, cfg)  # what a lights board's strips draw, latch by latch
     if args.world_fd is not None:
         world = socket.socket(fileno=args.world_fd)
-        reporter = StripReporter(world, board)  # the light the board's strips give, back
+        reporter = StripReporter(world, board, meter)  # the light the strips give, back
         board.on_strip_write = reporter.changed
+        board.on_pwm = reporter.changed
         threading.Thread(target=reporter.run, name="strips", daemon=True).start()
         threading.Thread(target=read_world, args=(world, board), name="world", daemon=True).start()
     try:

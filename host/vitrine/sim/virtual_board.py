@@ -178,9 +178,19 @@ class VirtualBoard:
         # What the board's LED strips show (vitrine.sim.world): dark until its firmware says
         # otherwise; a reset keeps the last frame latched, as the LEDs do.
         self._strips: list[dict[str, Any]] = [
-            {**strip, "colour": [0] * len(strip["order"]), "uniform": True, "writes": 0}
+            {
+                "pin": strip["pin"],
+                "order": strip["order"],
+                "pixels": strip["pixels"],
+                "colour": [0] * len(strip["order"]),
+                "uniform": True,
+                "writes": 0,
+            }
             for strip in self.config.get("strips", [])
+            if strip.get("kind", "addressable") == "addressable"
         ]
+        self._pwm: list[dict[str, Any]] = []  # the PWM outputs' duties (a lights board)
+        self._meter: dict[str, Any] | None = None  # what its strips draw (vitrine.sim.lighting)
         self._epoch = time.monotonic()  # power-on, for the glass' drift
         self._next_cause = "power_on"
         self._stopping = False
@@ -453,7 +463,10 @@ class VirtualBoard:
             if not line.strip():
                 continue
             try:
-                self._strips = read_strips(line)
+                message = read_strips(line)
+                self._strips = message["strips"]
+                self._pwm = message.get("pwm", [])
+                self._meter = message.get("meter")
             except ValueError as err:
                 log.debug("%s: world: ignored %r: %s", self.role, line[:120], err)
 
@@ -461,6 +474,16 @@ class VirtualBoard:
     def strips(self) -> list[dict[str, Any]]:
         """What the board's LED strips show now (see vitrine.sim.world for the keys)."""
         return self._strips
+
+    @property
+    def pwm(self) -> list[dict[str, Any]]:
+        """The board's PWM outputs' duties now (a lights board's white strip)."""
+        return self._pwm
+
+    @property
+    def meter(self) -> dict[str, Any] | None:
+        """What a lights board's strips draw: now, at most since boot, over the budget."""
+        return self._meter
 
     # --- data between the board process and the cable ---------------------------------------
 
@@ -544,6 +567,8 @@ class VirtualBoard:
             "bytes_dropped": self.cable.dropped_bytes,
             "stderr_tail": self.stderr_tail[-5:],  # the firmware's last words, after a crash
             **({"strips": self._strips} if self._strips else {}),
+            **({"pwm": self._pwm} if self._pwm else {}),
+            **({"meter": self._meter} if self._meter else {}),
             **(
                 {
                     "frame_mm": [self.frame["width_mm"], self.frame["height_mm"]],

@@ -19,8 +19,10 @@ firmware latched a frame on an LED strip:
                  "uniform": true, "writes": 812}, ...]}
 
 `colour` is the first pixel's (r, g, b, w for a strip with white LEDs), `uniform` whether every
-pixel shows it, `writes` the frames latched since the board's boot. The reporter sends the
-newest state only, from its own thread, so the firmware never waits for the channel.
+pixel shows it, `writes` the frames latched since the board's boot. A board with PWM outputs
+adds "pwm": [{"pin", "duty", "freq"}, ...], and a lights board "meter": what its strips draw
+(vitrine.sim.lighting). The reporter sends the newest state only, from its own thread, so the
+firmware never waits for the channel.
 
 A board whose config has a "frame" (the touch role) gets its glass from `attach_glass` before
 its firmware starts: the same per-beam gains at every boot of the same board (seeded from its
@@ -41,8 +43,9 @@ import time
 from collections.abc import Iterable
 from typing import Any, Protocol, TextIO
 
-from vitrine.sim.board import SimLedStrip
+from vitrine.sim.board import SimLedStrip, SimPWM
 from vitrine.sim.glass import Finger, Glass, Noise
+from vitrine.sim.lighting import Meter
 from vitrine.sim.people import Stage, World
 from vitrine.sim.sensors import PresenceParts
 
@@ -219,6 +222,7 @@ def read_world(sock: socket.socket, board: _Board, errors: TextIO | None = None)
 
 class _HasStrips(Protocol):
     strips: dict[int, SimLedStrip]
+    pwms: dict[int, SimPWM]
 
 
 def strips_state(strips: Iterable[SimLedStrip]) -> list[dict[str, Any]]:
@@ -240,13 +244,25 @@ def strips_state(strips: Iterable[SimLedStrip]) -> list[dict[str, Any]]:
     return out
 
 
-def strips_line(strips: Iterable[SimLedStrip]) -> bytes:
-    """The line that says what these strips show."""
-    return json.dumps({"strips": strips_state(strips)}, separators=(",", ":")).encode() + b"\n"
+def strips_line(
+    strips: Iterable[SimLedStrip],
+    pwms: Iterable[SimPWM] = (),
+    meter: Meter | None = None,
+) -> bytes:
+    """The line that says what these strips show, the PWM outputs' duties and, when the board
+    has a meter, what they draw."""
+    message: dict[str, Any] = {"strips": strips_state(strips)}
+    outputs = sorted(pwms, key=lambda p: p.pin)
+    if outputs:
+        message["pwm"] = [{"pin": p.pin, "duty": p.duty_u16(), "freq": p.freq()} for p in outputs]
+    if meter is not None:
+        message["meter"] = meter.state()
+    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
 
 
-def read_strips(line: bytes) -> list[dict[str, Any]]:
-    """The strips of a line from the board; raises ValueError when it is not such a line."""
+def read_strips(line: bytes) -> dict[str, Any]:
+    """What a line from the board says of its strips ({"strips": [...], maybe "pwm" and
+    "meter"}); raises ValueError when it is not such a line."""
     try:
         message = json.loads(line)
     except ValueError as err:
@@ -256,16 +272,17 @@ def read_strips(line: bytes) -> list[dict[str, Any]]:
     strips = message["strips"]
     if not all(isinstance(s, dict) for s in strips):
         raise ValueError("strips: not a list of objects")
-    return strips
+    return message
 
 
 class StripReporter:
     """The board's end of the way back: after every latch on one of the board's strips, the
     state of them all goes to the simulation (the newest only), from a thread of its own."""
 
-    def __init__(self, sock: socket.socket, board: _HasStrips) -> None:
+    def __init__(self, sock: socket.socket, board: _HasStrips, meter: Meter | None = None) -> None:
         self._sock = sock
         self._board = board
+        self.meter = meter
         self._changed = threading.Condition()
         self._dirty = False
 
@@ -282,7 +299,8 @@ class StripReporter:
                 while not self._dirty:
                     self._changed.wait()
                 self._dirty = False
-            line = strips_line(list(self._board.strips.values()))
+            board = self._board
+            line = strips_line(list(board.strips.values()), list(board.pwms.values()), self.meter)
             try:
                 self._sock.sendall(line)
             except OSError:

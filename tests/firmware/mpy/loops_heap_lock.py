@@ -323,6 +323,82 @@ def lights_task(clock, alive):
     return lights, board, stepper
 
 
+class PwmOut:
+    """A PWM output that keeps its duty (a small int): nothing allocated."""
+
+    def __init__(self):
+        self.duty = 0
+
+    def duty_u16(self, value=None):
+        if value is None:
+            return self.duty
+        self.duty = value
+        return None
+
+
+class SceneBoard(LoopBoard):
+    def pwm(self, pin, freq_hz):
+        return PwmOut()
+
+
+SCENE_STRIPS = {
+    "strips": [
+        {"pin": 16, "pixels": 60, "order": "GRBW", "led_ma": 60},
+        {
+            "kind": "cct",
+            "warm": 18,
+            "cool": 19,
+            "warm_k": 2700,
+            "cool_k": 6500,
+            "leds": 120,
+            "led_ma": 20,
+            "pwm_hz": 2000,
+        },
+    ],
+    "lighting": {"budget_ma": 1500, "safe_kelvin": 4000, "safe_brightness": 180,
+                 "safe_after_ms": 30000},
+}  # fmt: skip
+
+
+def check_scene(checks, values):
+    """The lighting task fading a scene (mireds, lightness, dithering on the RGBW strip, PWM on
+    the white one, the budget dimming it, LIGHT_STATE every 200 ms), then holding a dim scene
+    that only dithering shows: every wake locked."""
+    clock = hal.Clock()
+    alive = Alive(clock)
+    board = SceneBoard(clock)
+    port = CountingPort()
+    link = Link(port, clock, IDENTITY)
+    link.host_up = True
+    lights = Lights(board, SCENE_STRIPS, link)
+    stepper = Stepper(lights.run(alive))
+    wake(stepper.queue, None, None, None)  # begin(), the first sleep
+    lights.start_scene(2200, 255, 0, 0)
+    wake(stepper.queue, None, None, None)
+    lights.start_scene(6500, 255, 40, 10000)  # 10 s: every wake a step
+    wake(stepper.queue, None, None, None)  # warm-up
+    first = None
+    writes = board.strips[0].writes
+    sent = port.writes
+    for k in range(2 * LIGHT_WAKES):
+        if k == LIGHT_WAKES:
+            lights.start_scene(3000, 6, 0, 0)  # dim: only dithering shows it
+            wake(stepper.queue, None, None, None)
+        err = measure(wake, stepper.queue)
+        if err is not None and first is None:
+            first = err
+        time.sleep_ms(7)  # real time passes: LIGHT_STATE's 200 ms come round
+    checks["lights_scene_iteration"] = first
+    values["scene"] = {
+        "strip_writes": board.strips[0].writes - writes,
+        "frames_sent": port.writes - sent,
+        "limited": lights.scale < 1024,
+        "current_ma": lights.current_ma,
+        "dithering": lights.strips[0].dithered(),
+    }
+    stepper.close()
+
+
 def check_lights(checks, values):
     clock = hal.Clock()
     alive = Alive(clock)
@@ -429,6 +505,7 @@ def main():
         if r["name"] == "32in":
             run = r
     check_lights(checks, values)
+    check_scene(checks, values)
     check_touch(checks, values, run)
     check_proximity(checks, values)
     controls_(controls)

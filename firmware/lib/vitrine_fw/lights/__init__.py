@@ -1,11 +1,29 @@
-# The lighting subsystem: the fitting room's LED strips, all showing one colour. LIGHT_SET
-# (protocol.md §10) is checked and acknowledged at once; the task then fades every strip from
-# the colour it shows to the new one, about 50 steps a second (fade.py does the arithmetic).
+# The lighting subsystem: the fitting room's strips, all showing one light (protocol.md §11).
 #
-# The board seam: board.led_strip(pin, count, order) returns a strip driver with fill(pixel)
-# and write(); the pixel is a bytearray of len(order) values in r, g, b(, w) order, and the
-# driver puts them on the wire in the strip's own colour order. The strips come from
-# config.json's "strips" (pin, pixels, order), made from the board's description.
+# Two ways to ask for a light:
+# - LIGHT_SCENE: a colour temperature in kelvin, a perceptual brightness and an amber tint.
+#   The fade moves the temperature linearly in mireds, the brightness linearly on the CIE
+#   lightness scale (both in fixed point, so a slow fade has thousands of steps), the amber
+#   linearly. Each strip makes the light its way (colour.py): an RGB(W) strip the black body's
+#   linear colour, the tint, and its white LED for as much of the colour as it holds; a warm
+#   and cool white strip the mix of its two whites in mireds (a temperature beyond them is the
+#   nearer one, and LIGHT_STATE says so: clamped). Addressable strips dither the fraction.
+# - LIGHT_SET: raw r, g, b, w and brightness for the colour strips, as before (fade.py); a
+#   warm/cool strip shows its brightness at the middle of its two whites.
+#
+# Every step (_STEP_MS: 100 a second) while a fade runs, or while a dim scene needs dithering:
+# the light of every strip, then the current budget: what the strips would draw (each channel's
+# light times its current at full) plus what dithering may add; when over the budget every
+# channel is scaled down together (the light dims, its colour stays), so the board never asks
+# the supply for more than it gives (no brown-out); then the strips are written.
+#
+# The safe scene: when the host link has been down for safe_after_ms (since boot, or since it
+# was lost), the lights fade to the safe scene, so a fitting room is never left dark or in a
+# party colour while the host is away; the host's next command ends it.
+#
+# LIGHT_STATE tells the host what the strips show: when a fade starts, every _STATE_MS while
+# it runs, when it ends, when the budget or the safe scene changes things, and after every
+# handshake. A step allocates nothing (its payloads are preallocated).
 
 try:
     from micropython import const
@@ -15,40 +33,122 @@ except ImportError:
         return x
 
 
+import struct
+
 from vitrine_fw import wire
+from vitrine_fw.lights import colour
 from vitrine_fw.lights.fade import BRIGHTNESS, Fade
+from vitrine_fw.lights.strips import CCT, build
 from vitrine_fw.link import Refused
 
-STEP_MS = const(20)  # one fade step: 50 a second
+STEP_MS = const(10)  # one fade step: 100 a second
+_STATE_MS = const(200)  # LIGHT_STATE while a fade runs
+_SAFE_FADE_MS = const(2000)
+_SCALE_ONE = const(1024)  # the budget's scale factor, 10-bit fixed point
+_RAW = const(0)
+_SCENE = const(1)
+
+
+class SceneFade:
+    """A scene fade: mireds (12.4 fixed point), brightness (8.8) and amber (8.8), each linear in
+    time from where the light was to the target."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.now = [0, 0, 0]  # m16, brightness 8.8, amber 8.8
+        self.start = [0, 0, 0]
+        self.target = [0, 0, 0]
+        self.t0 = 0
+        self.duration_ms = 0
+        self.running = False
+
+    def begin(self, m16, b88, a88, fade_ms):
+        for i in range(3):
+            self.start[i] = self.now[i]
+        self.target[0] = m16
+        self.target[1] = b88
+        self.target[2] = a88
+        self.t0 = self.clock.ticks_ms()
+        self.duration_ms = fade_ms
+        self.running = True
+
+    def step(self):
+        """Move to where the fade is now; True when it moved. Allocates nothing."""
+        if not self.running:
+            return False
+        clock = self.clock
+        elapsed = clock.ticks_diff(clock.ticks_ms(), self.t0)
+        duration = self.duration_ms
+        if elapsed >= duration or duration <= 0:
+            for i in range(3):
+                self.now[i] = self.target[i]
+            self.running = False
+            return True
+        if elapsed < 0:
+            elapsed = 0
+        for i in range(3):
+            s = self.start[i]
+            # at most 65280 * 10000: below 2**30, a small int on every port
+            self.now[i] = s + (self.target[i] - s) * elapsed // duration
+        return True
+
+    def remaining_ms(self):
+        if not self.running:
+            return 0
+        left = self.duration_ms - self.clock.ticks_diff(self.clock.ticks_ms(), self.t0)
+        return left if left > 0 else 0
 
 
 class Lights:
-    """The supervisor's lighting task and the LIGHT_SET command (see the module comment)."""
+    """The supervisor's lighting task and its commands (see the module comment)."""
 
     def __init__(self, board, cfg, link):
         self.link = link
         self.clock = board.clock
-        self.fade = Fade(board.clock)
+        lighting = cfg.get("lighting") or {}
+        self.budget_ma = lighting.get("budget_ma", 0)  # 0: none given
+        self.safe = (
+            lighting.get("safe_kelvin", 4000),
+            lighting.get("safe_brightness", 180),
+            lighting.get("safe_after_ms", 30000),
+        )
+        self.fade = Fade(board.clock)  # LIGHT_SET's channels
+        self.scene = SceneFade(board.clock)
+        self.mode = _RAW
         self.strips = []  # the drivers that could be set up
-        self.channels = []  # ... and their channels per pixel: 3 (RGB) or 4 (RGBW)
-        self.names = []  # ... and how people call them: "GRBW on GPIO 16, 60 pixels"
-        self.problems = []  # what went wrong setting the strips up, for the log and selftest
+        self.names = []
+        self.problems = []
         specs = cfg.get("strips", [])
         if not specs:
             self.problems.append("no LED strips in config.json (the board description names none)")
         for spec in specs:
-            name = "%s on GPIO %d, %d pixels" % (spec["order"], spec["pin"], spec["pixels"])
             try:
-                strip = board.led_strip(spec["pin"], spec["pixels"], spec["order"])
+                strip = build(board, _with_defaults(spec))
             except Exception as err:  # the board stays up on the link to say so
-                self.problems.append("strip %s: %r" % (name, err))
+                self.problems.append("strip %s: %r" % (_spec_name(spec), err))
                 continue
             self.strips.append(strip)
-            self.channels.append(len(spec["order"]))
-            self.names.append(name)
+            self.names.append(strip.name)
+        # what dithering may add (a whole step on every channel), kept out of the budget
+        self.margin_ma = 0
+        for strip in self.strips:
+            self.margin_ma += strip.channels * (strip.channel_ma // 255 + 1)
+        self.flags = 0
+        self.current_ma = 0
+        self.scale = _SCALE_ONE
+        self.lost_ms = self.clock.ticks_ms()  # the host has not been seen yet
+        self.safe_on = False
+        self.state_ms = 0
+        self.kelvin = 0
+        self.rgb = bytearray(3)
+        self.out = bytearray(4)
+        self.mid_m16 = 0
+        self._state = bytearray(10 + 3 * len(self.strips))
         link.on(wire.LIGHT_SET, self.light_set)
+        link.on(wire.LIGHT_SCENE, self.light_scene)
+        link.on_up(self.send_state)
 
-    # --- the command ------------------------------------------------------------------------
+    # --- the commands -------------------------------------------------------------------------
 
     def light_set(self, values):
         """LIGHT_SET(r, g, b, w, brightness, fade_ms): start the fade; the ACK carries nothing."""
@@ -56,36 +156,179 @@ class Lights:
 
     def start(self, r, g, b, w, brightness, fade_ms):
         """Fade to this colour; raises Refused when it cannot be shown."""
+        self._check(fade_ms)
+        if self.mode == _SCENE:  # the raw fade starts from the scene's colour
+            self._scene_channels(self.fade.shown)
+        self.mode = _RAW
+        self.safe_on = False
+        self.fade.begin(r, g, b, w, brightness, fade_ms)
+        self._state_now()
+
+    def light_scene(self, values):
+        """LIGHT_SCENE(kelvin, brightness, amber, fade_ms)."""
+        self.start_scene(values[0], values[1], values[2], values[3])
+
+    def start_scene(self, kelvin, brightness, amber, fade_ms, safe=False):
+        """Fade to a colour temperature, brightness and amber tint; raises Refused when it
+        cannot be shown."""
+        if not wire.LIGHT_MIN_KELVIN <= kelvin <= wire.LIGHT_MAX_KELVIN:
+            raise Refused(
+                "kelvin=%d, allowed %d..%d" % (kelvin, wire.LIGHT_MIN_KELVIN, wire.LIGHT_MAX_KELVIN)
+            )
+        self._check(fade_ms)
+        m16 = colour.mired(kelvin) * 16
+        if self.mode == _RAW:  # from a raw colour: its brightness, the new colour at once
+            sc = self.scene
+            sc.now[0] = m16
+            sc.now[1] = self.fade.shown[BRIGHTNESS] << 8
+            sc.now[2] = amber << 8
+        self.mode = _SCENE
+        self.safe_on = safe
+        self.kelvin = kelvin
+        self.scene.begin(m16, brightness << 8, amber << 8, fade_ms)
+        self._state_now()
+
+    def _check(self, fade_ms):
         if fade_ms > wire.LIGHT_MAX_FADE_MS:
             raise Refused("fade_ms=%d, allowed 0..%d" % (fade_ms, wire.LIGHT_MAX_FADE_MS))
         if not self.strips:
             raise Refused("no LED strip to light: " + "; ".join(self.problems))
-        self.fade.begin(r, g, b, w, brightness, fade_ms)
 
-    # --- the task ---------------------------------------------------------------------------
+    def _state_now(self):
+        self.state_ms = self.clock.ticks_add(self.clock.ticks_ms(), -_STATE_MS)
 
-    def show(self):
-        """Latch the fade's pixel on every pixel of every strip."""
-        fade = self.fade
-        for i in range(len(self.strips)):
-            strip = self.strips[i]
-            strip.fill(fade.rgbw if self.channels[i] == 4 else fade.rgb)
-            strip.write()
+    # --- the task -------------------------------------------------------------------------------
 
     def begin(self):
-        """The task's start: say what is wrong, and show the colour (dark after a reset)."""
+        """The task's start: say what is wrong, and show the light (dark after a reset)."""
         for problem in self.problems:
             self.link.log(wire.LOG_ERROR, "lighting", problem)
         self.fade.pixels()
-        self.show()
+        self._raw_values()
+        self._write()
 
     def tick(self):
-        """One step of the task: move the fade on and latch it; True when the strips were
-        written. Allocates nothing."""
-        if self.fade.step():
-            self.show()
-            return True
+        """One step: the safe scene's watch, the fade, the budget, the strips; True when the
+        strips were written. Allocates nothing."""
+        clock = self.clock
+        now = clock.ticks_ms()
+        if self.link.host_up:
+            self.lost_ms = now
+        elif not self.safe_on and clock.ticks_diff(now, self.lost_ms) >= self.safe[2]:
+            self.start_scene(self.safe[0], self.safe[1], 0, _SAFE_FADE_MS, True)
+        if self.mode == _SCENE:
+            moved = self.scene.step()
+            running = self.scene.running
+            if moved:
+                self._scene_values()
+            elif not self._dithering():
+                return False
+        else:
+            moved = self.fade.step()
+            running = self.fade.running
+            if not moved:
+                return False
+            self._raw_values()
+        self._write(moved)
+        if moved and (not running or clock.ticks_diff(now, self.state_ms) >= _STATE_MS):
+            self.state_ms = now
+            self.send_state()
+        return True
+
+    def _dithering(self):
+        for strip in self.strips:  # noqa: SIM110 - any() of a generator allocates on a board
+            if strip.dithered():
+                return True
         return False
+
+    def _scene_values(self):
+        """Every strip's light for the scene shown now (8.8 per channel)."""
+        sc = self.scene.now
+        m16 = sc[0]
+        level = colour.light(sc[1])
+        amber = sc[2] >> 8
+        rgb = self.rgb
+        out = self.out
+        flags = 0
+        for strip in self.strips:
+            v = strip.value
+            if strip.kind == CCT:
+                share = colour.cct_share(m16, strip.warm_m16, strip.cool_m16) >> 6
+                warm = level * share // 1023
+                v[0] = warm
+                v[1] = level - warm
+                if amber or colour.clamped(m16, strip.warm_m16, strip.cool_m16):
+                    flags |= wire.LIGHT_CLAMPED
+                continue
+            colour.blackbody(m16, rgb)
+            colour.tint(rgb, amber)
+            if strip.channels == 4:
+                colour.split_white(rgb, strip.white, out)
+                for c in range(4):
+                    v[c] = out[c] * level // 255
+            else:
+                for c in range(3):
+                    v[c] = rgb[c] * level // 255
+        self.flags = flags
+
+    def _raw_values(self):
+        """Every strip's light for LIGHT_SET's channels shown now."""
+        fade = self.fade
+        level = colour.LEVELS16[fade.shown[BRIGHTNESS]]
+        for strip in self.strips:
+            v = strip.value
+            if strip.kind == CCT:
+                half = level >> 1  # the middle of its two whites
+                v[0] = half
+                v[1] = level - half
+                continue
+            px = fade.rgbw if strip.channels == 4 else fade.rgb
+            for c in range(strip.channels):
+                v[c] = px[c] << 8
+        self.flags = 0
+
+    def _write(self, fresh=True):
+        """Hold the strips within the budget, then latch them (fresh: the light was computed
+        anew; otherwise it is the last one, already within the budget, dithered on)."""
+        if not fresh:
+            self._latch()
+            return
+        total = 0
+        for strip in self.strips:
+            v = strip.value
+            for c in range(strip.channels):
+                total += v[c] * strip.channel_ma // colour.FULL
+        budget = self.budget_ma - self.margin_ma
+        scale = _SCALE_ONE
+        if self.budget_ma and total > budget:
+            scale = budget * _SCALE_ONE // total if budget > 0 else 0
+        if scale < _SCALE_ONE:
+            for strip in self.strips:
+                v = strip.value
+                for c in range(strip.channels):
+                    v[c] = v[c] * scale >> 10
+            self.flags |= wire.LIGHT_LIMITED
+        if (scale < _SCALE_ONE) != (self.scale < _SCALE_ONE):
+            self._state_now()  # the limit came or went: say so at once
+        self.scale = scale
+        self._latch()
+
+    def _latch(self):
+        drawn = 0
+        for strip in self.strips:
+            strip.show()
+            drawn += strip.current_ma()
+        self.current_ma = drawn
+
+    def _scene_channels(self, channels):
+        """The raw channels closest to the scene shown (a raw fade starts from them)."""
+        sc = self.scene.now
+        colour.blackbody(sc[0], self.rgb)
+        colour.tint(self.rgb, sc[2] >> 8)
+        for c in range(3):
+            channels[c] = self.rgb[c]
+        channels[3] = 0
+        channels[BRIGHTNESS] = sc[1] >> 8
 
     async def run(self, alive):
         clock = self.clock
@@ -98,19 +341,78 @@ class Lights:
             spent = clock.ticks_diff(clock.ticks_ms(), t0)
             await clock.sleep_ms(STEP_MS - spent if spent < STEP_MS else 0)
 
+    # --- LIGHT_STATE ------------------------------------------------------------------------
+
+    def send_state(self):
+        """LIGHT_STATE now. Allocates nothing."""
+        buf = self._state
+        if self.mode == _SCENE:
+            sc = self.scene.now
+            # the scene's own figure once there (mireds round it); on the way, the mireds'
+            kelvin = colour.kelvin_of(sc[0] >> 4) if self.scene.running else self.kelvin
+            brightness = sc[1] >> 8
+            amber = sc[2] >> 8
+            fading = self.scene.running
+        else:
+            kelvin = 0
+            brightness = self.fade.shown[BRIGHTNESS]
+            amber = 0
+            fading = self.fade.running
+        flags = self.flags
+        if fading:
+            flags |= wire.LIGHT_FADING
+        if self.safe_on:
+            flags |= wire.LIGHT_SAFE
+        if self.scale < _SCALE_ONE:
+            flags |= wire.LIGHT_LIMITED
+        current = self.current_ma if self.current_ma < 0xFFFF else 0xFFFF
+        budget = self.budget_ma if self.budget_ma < 0xFFFF else 0xFFFF
+        n = len(self.strips)
+        struct.pack_into(
+            "<HBBBHHB", buf, 0, kelvin, brightness, amber, flags, current, budget, 3 * n
+        )
+        for i in range(n):
+            self.strips[i].shown(buf, 10 + 3 * i)
+        self.link.send(wire.LIGHT_STATE, buf, 10 + 3 * n)
+
     # --- the console's hooks (vitrine_fw.console) -------------------------------------------
 
     def describe(self):
-        """The colour shown, the fade running and the strips, for the console's `light`."""
-        fade = self.fade
-        lines = ["now: " + _colour(fade.shown)]
-        if fade.running:
-            lines.append(
-                "fading to %s: %d of %d ms left"
-                % (_colour(fade.target), fade.remaining_ms(), fade.duration_ms)
+        """The light shown, the fade running, the budget and the strips, for `light`."""
+        if self.mode == _SCENE:
+            sc = self.scene.now
+            lines = [
+                "now: %d K, brightness %d, amber %d"
+                % (colour.kelvin_of(sc[0] >> 4), sc[1] >> 8, sc[2] >> 8)
+            ]
+            running, left, total = (
+                self.scene.running,
+                self.scene.remaining_ms(),
+                self.scene.duration_ms,
             )
+            target = "%d K" % self.kelvin
+        else:
+            lines = ["now: " + _colour(self.fade.shown)]
+            running, left, total = (
+                self.fade.running,
+                self.fade.remaining_ms(),
+                self.fade.duration_ms,
+            )
+            target = _colour(self.fade.target)
+        if running:
+            lines.append("fading to %s: %d of %d ms left" % (target, left, total))
         else:
             lines.append("no fade running")
+        budget = "%d mA" % self.budget_ma if self.budget_ma else "none"
+        lines.append(
+            "drawing %d mA of a %s budget%s%s"
+            % (
+                self.current_ma,
+                budget,
+                " (dimmed to stay within it)" if self.scale < _SCALE_ONE else "",
+                "; the safe scene (no host)" if self.safe_on else "",
+            )
+        )
         if self.names:
             lines.append("strips: " + "; ".join(self.names))
         for problem in self.problems:
@@ -135,6 +437,22 @@ class Lights:
             "" if len(self.strips) == 1 else "s",
             "; ".join(self.names),
         )
+
+
+def _with_defaults(spec):
+    # Strips from an older config.json (or a test's): a colour strip of LEDs drawing 60 mA at
+    # full white, with a 4500 K white LED.
+    if "led_ma" in spec:
+        return spec
+    out = dict(spec)
+    out["led_ma"] = 60
+    return out
+
+
+def _spec_name(spec):
+    if spec.get("kind") == "cct":
+        return "warm/cool on GPIO %r/%r" % (spec.get("warm"), spec.get("cool"))
+    return "%s on GPIO %d, %d pixels" % (spec["order"], spec["pin"], spec["pixels"])
 
 
 def _colour(channels):
