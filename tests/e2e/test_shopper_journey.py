@@ -22,7 +22,7 @@ import pytest
 from tests.e2e.conftest import LANDSCAPE, Screenshots, free_port
 from tests.host.devices.test_lights import close_to
 from vitrine.config import Config
-from vitrine.devices.lights import LightingConfig
+from vitrine.devices.lights import LightingConfig, srgb_hex
 from vitrine.hardware import load_frame
 from vitrine_fw.lights import colour
 
@@ -270,6 +270,48 @@ def test_change_the_lighting_on_the_lights_board(
             break
         assert time.monotonic() < deadline, f"the strips never showed sunset {want}: {strips}"
         time.sleep(0.1)
+    # The lighting screen shows the light the strips have: the board's own report of its
+    # latched pixels (its white LED counted in), in sRGB, once the fade is over.
+    mirror.wait_for_function(
+        "window.vitrine.light && window.vitrine.light.kelvin === 2200 && "
+        "!window.vitrine.light.flags.includes('fading') && "
+        "document.querySelector('.light-now:not([hidden])')"
+    )
+    shown = mirror.locator(".light-now").get_attribute("data-colour")
+    board = demo.board("lights")
+    assert near_hex(shown, room_colour(board), 3), (shown, board["strips"], board["pwm"])
+    swatch = mirror.locator(".light-now__swatch").evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
+    r, g, b = (int(v) for v in re.findall(r"\d+", swatch)[:3])
+    assert near_hex(shown, f"#{r:02x}{g:02x}{b:02x}", 0)
+    assert "2200 K" in mirror.locator(".light-now__text").inner_text()
+    screenshots.save(mirror, "journey-lighting-shown")
+
+
+def room_colour(board: dict[str, Any]) -> str:
+    """The lights board's strips' mean light as a screen shows it, from what the simulation
+    says they have latched: each RGBW pixel's colour LEDs and its 4500 K white LED's own
+    colour, the white strip's 2700 K and 6500 K channels at their duties; linear, averaged,
+    then the sRGB transfer."""
+    white, warm, cool = bytearray(3), bytearray(3), bytearray(3)
+    colour.blackbody(colour.mired(4500) * 16, white)
+    colour.blackbody(colour.mired(2700) * 16, warm)
+    colour.blackbody(colour.mired(6500) * 16, cool)
+    lights = []
+    for strip in board["strips"]:
+        px = strip["colour"]
+        lights.append([min(255, px[c] + white[c] * px[3] / 255) for c in range(3)])
+    w, c = (p["duty"] / 65535 for p in board["pwm"])
+    lights.append([min(255, warm[i] * w + cool[i] * c) for i in range(3)])
+    return srgb_hex([sum(light[i] for light in lights) / len(lights) for i in range(3)])
+
+
+def near_hex(a: str | None, b: str, within: int) -> bool:
+    assert a is not None
+    pa = [int(a[i : i + 2], 16) for i in (1, 3, 5)]
+    pb = [int(b[i : i + 2], 16) for i in (1, 3, 5)]
+    return all(abs(x - y) <= within for x, y in zip(pa, pb, strict=True))
 
 
 def sunset_pixel(kelvin: int, brightness: int, amber: int) -> tuple[int, ...]:
