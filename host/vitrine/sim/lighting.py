@@ -7,6 +7,13 @@ A Meter hears every latch of the board's addressable strips and every duty writt
 outputs; after each it adds up what all the strips draw at that moment and keeps the highest,
 how many latches drew more than the budget, and when the light last started to change after
 holding still (a fade's start, for the lighting benchmark's command-to-fade latency).
+
+Holding still allows for dithering: an addressable strip showing a light between two 8-bit
+levels flickers between them frame by frame, so a strip is moving while the frames it latched
+in the last QUIET_S span more than two adjacent levels on some channel; a PWM output while its
+duty changed in that time. A fade starts when a strip moves after every strip has held still
+for QUIET_S. (A warm/cool strip's 16-bit duty shows a fade's first step; an addressable strip
+alone shows it once the fade has moved it by two levels.)
 """
 
 from __future__ import annotations
@@ -33,9 +40,9 @@ class Meter:
     over: int = 0  # latches that drew more than the budget
     latches: int = 0
     started_t: float | None = None  # the last fade's first change (the clock's time)
-    changed_t: float = 0.0
+    changed_t: float = 0.0  # the last change beyond dithering
     _draw: dict[int, float] = field(default_factory=dict)  # strip index -> mA now
-    _shown: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    _recent: dict[int, list[tuple[float, tuple[int, ...]]]] = field(default_factory=dict)
 
     def pixel_ma(self, index: int, pixel: tuple[int, ...]) -> float:
         """One pixel's current for an addressable strip of the config."""
@@ -45,22 +52,27 @@ class Meter:
     def latched(self, index: int, strip: SimLedStrip) -> None:
         """An addressable strip latched a frame."""
         draw = sum(self.pixel_ma(index, p) for p in strip.shown)
-        self._changed(index, draw, tuple(strip.shown[0]) if strip.shown else ())
+        self._changed(index, draw, tuple(strip.shown[0]) if strip.shown else (), dither=1)
 
     def duty(self, index: int, warm: SimPWM, cool: SimPWM) -> None:
         """A warm/cool strip's PWM duty changed."""
         spec = self.strips[index]
         w, c = int(warm.duty_u16() or 0), int(cool.duty_u16() or 0)
         draw = (w + c) / 65535 * spec["leds"] * spec["led_ma"] / 2
-        self._changed(index, draw, (w, c))
+        self._changed(index, draw, (w, c), dither=0)
 
-    def _changed(self, index: int, draw: float, shown: tuple[int, ...]) -> None:
+    def _changed(self, index: int, draw: float, shown: tuple[int, ...], dither: int) -> None:
         now = self.clock()
-        if shown != self._shown.get(index):
+        first = index not in self._recent
+        recent = self._recent.setdefault(index, [])
+        recent.append((now, shown))
+        while len(recent) > 2 and now - recent[1][0] > QUIET_S:  # noqa: PLR2004
+            recent.pop(0)  # the last QUIET_S, and the frame held before it
+        channels = list(zip(*(frame for _t, frame in recent), strict=True))
+        if not first and any(max(c) - min(c) > dither for c in channels):
             if now - self.changed_t >= QUIET_S:
                 self.started_t = now
             self.changed_t = now
-            self._shown[index] = shown
         self._draw[index] = draw
         self.current_ma = sum(self._draw.values())
         self.max_ma = max(self.max_ma, self.current_ma)

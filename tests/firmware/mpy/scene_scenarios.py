@@ -24,10 +24,12 @@ STRIPS = [
 
 
 class Strip:
-    def __init__(self, pin, count, order):
+    def __init__(self, pin, count, order, board):
         self.pixel = bytearray(len(order))
         self.latched = None
         self.frames = []
+        self.board = board
+        self.count = count
 
     def fill(self, pixel):
         for i in range(len(self.pixel)):
@@ -36,21 +38,32 @@ class Strip:
     def write(self):
         self.latched = tuple(self.pixel)
         self.frames.append(self.latched)
+        self.board.written()
+
+    def draw_ma(self):  # 60 mA an LED at full white, shared by its channels
+        if self.latched is None:
+            return 0
+        return sum(self.latched) * self.count * 60 / len(self.pixel) / 255
 
 
 class Pwm:
-    def __init__(self, pin, freq):
+    def __init__(self, pin, freq, board):
         self.pin = pin
         self.freq = freq
         self.duty = 0
         self.history = []
+        self.board = board
 
     def duty_u16(self, value=None):
         if value is None:
             return self.duty
         self.duty = value
         self.history.append(value)
+        self.board.written()
         return None
+
+    def draw_ma(self):  # 120 LEDs of 20 mA at full, half of them on this channel
+        return self.duty * 1200 / 65535
 
 
 class Board(seam.BaseBoard):
@@ -59,6 +72,11 @@ class Board(seam.BaseBoard):
         self.port = FakePort()
         self.strips = {}
         self.pwms = {}
+        self.draws = []  # what all the strips draw (mA) after each write to any of them
+
+    def written(self):
+        parts = list(self.strips.values()) + list(self.pwms.values())
+        self.draws.append(sum([part.draw_ma() for part in parts]))
 
     def uid(self):
         return "5ce7e5"
@@ -70,11 +88,11 @@ class Board(seam.BaseBoard):
         return self.port
 
     def led_strip(self, pin, count, order="GRB"):
-        strip = self.strips[pin] = Strip(pin, count, order)
+        strip = self.strips[pin] = Strip(pin, count, order, self)
         return strip
 
     def pwm(self, pin, freq_hz):
-        pwm = self.pwms[pin] = Pwm(pin, freq_hz)
+        pwm = self.pwms[pin] = Pwm(pin, freq_hz, self)
         return pwm
 
 
@@ -200,16 +218,45 @@ def scenario_dim_light_is_dithered_so_its_mean_is_the_16_bit_value():
 def scenario_the_current_budget_dims_every_strip_and_is_never_exceeded():
     rig = Rig(budget_ma=1000)
     rig.scene(6500, 255, fade_ms=500)
-    limited = False
+    ok(rig.lights.scene.target[1] < 255 << 8, "the fade's end dimmed to fit the budget")
     for _ in range(60):
         rig.steps(1)
         ok(rig.lights.current_ma <= 1000, "within budget: " + str(rig.lights.current_ma))
-        limited = limited or rig.lights.scale < 1024
-    ok(limited, "the budget dimmed the light")
+        ok(max(rig.board.draws) <= 1000, "after every write too: " + str(max(rig.board.draws)))
+    ok(rig.lights.current_ma > 900, "and it uses the budget: " + str(rig.lights.current_ma))
     states = rig.states()
     ok(any([s[3] & wire.LIGHT_LIMITED for s in states]), "LIGHT_STATE says limited")
     eq(states[-1][5], 1000, "and the budget")
     contains(rig.lights.describe(), "dimmed to stay within it", "the console says so")
+
+
+def scenario_a_fade_that_would_pass_the_budget_on_its_way_is_dimmed_at_its_end():
+    # from a warm light with its brightness to a cool one: the way between draws more (the
+    # RGBW strip's colour LEDs beside its white one), so the end is dimmed until all of it fits
+    rig = Rig(budget_ma=2500)
+    rig.scene(2200, 200, amber=120)
+    rig.steps(1)
+    rig.board.draws.clear()
+    rig.scene(6500, 255, fade_ms=400)
+    for _ in range(45):
+        rig.steps(1)
+    ok(max(rig.board.draws) <= 2500, "within the budget all the way")
+    eq(rig.lights.scale, 1024, "without the step's own limit")
+
+
+def scenario_between_two_frames_the_draw_never_passes_the_larger():
+    rig = Rig(budget_ma=2600)
+    rig.scene(6500, 220)  # the white strip all cool
+    rig.steps(1)
+    before = rig.lights.current_ma
+    rig.board.draws.clear()
+    rig.scene(3000, 220)  # now mostly warm: the warm channel rises, the cool falls
+    rig.steps(1)
+    after = rig.lights.current_ma
+    ok(
+        max(rig.board.draws) <= max(before, after) + 1,
+        "the falling parts first: " + str((max(rig.board.draws), before, after)),
+    )
 
 
 def scenario_a_temperature_the_whites_cannot_make_is_clamped_and_said():
@@ -257,7 +304,8 @@ def scenario_a_raw_colour_then_a_scene_and_back():
     rig.steps(1)
     eq(rig.rgbw(), (200, 100, 50, 0), "the raw colour")
     warm, cool = rig.duties()
-    ok(abs(warm - cool) <= 1 and warm > 30000, "the white strip's middle white at its brightness")
+    # the colour's brightest channel, 200 of 255, at the middle of the two whites: 2 x 25600
+    ok(abs(warm - cool) <= 1 and 25000 < warm < 26000, "the white strip's middle white, as bright")
     rig.scene(3000, 255, fade_ms=100)
     rig.steps(11)
     eq(rig.lights.scene.running, False, "the scene's fade ended")

@@ -9,13 +9,22 @@
 #   and cool white strip the mix of its two whites in mireds (a temperature beyond them is the
 #   nearer one, and LIGHT_STATE says so: clamped). Addressable strips dither the fraction.
 # - LIGHT_SET: raw r, g, b, w and brightness for the colour strips, as before (fade.py); a
-#   warm/cool strip shows its brightness at the middle of its two whites.
+#   warm/cool strip shows the colour's brightness (its brightest channel's) at the middle of
+#   its two whites, so a raw fade grows on every strip alike.
 #
-# Every step (_STEP_MS: 100 a second) while a fade runs, or while a dim scene needs dithering:
-# the light of every strip, then the current budget: what the strips would draw (each channel's
+# The current budget, first when a fade begins: when its target would draw more than the budget
+# allows (the supply's rating less what dithering may add), its brightness is lowered until it
+# fits (the colour stays; LIGHT_STATE says limited), so the fade runs between two lights within
+# the budget and moves one way, as an unlimited one does.
+#
+# Then every step (_STEP_MS: 100 a second) while a fade runs, or while a dim scene needs
+# dithering: the light of every strip, then the current budget again, as a safety net for the
+# way between the two (a fade that brightens while its colour moves toward one that draws more
+# can pass the budget between its ends): what the strips would draw (each channel's
 # light times its current at full) plus what dithering may add; when over the budget every
 # channel is scaled down together (the light dims, its colour stays), so the board never asks
-# the supply for more than it gives (no brown-out); then the strips are written.
+# the supply for more than it gives (no brown-out); then the strips are written, those whose
+# current falls first, so that between two frames the draw never passes the larger of them.
 #
 # The safe scene: when the host link has been down for safe_after_ms (since boot, or since it
 # was lost), the lights fade to the safe scene, so a fitting room is never left dark or in a
@@ -47,6 +56,7 @@ _SAFE_FADE_MS = const(2000)
 _SCALE_ONE = const(1024)  # the budget's scale factor, 10-bit fixed point
 _RAW = const(0)
 _SCENE = const(1)
+_PATH = const(8)  # the steps a scene fade's way is looked at for the budget
 
 
 class SceneFade:
@@ -136,6 +146,8 @@ class Lights:
         self.flags = 0
         self.current_ma = 0
         self.scale = _SCALE_ONE
+        self.fitted = False  # the last fade's target was dimmed to fit the budget
+        self.path_ma = [0] * _PATH  # _fit_scene's: the draw at full light along the way
         self.lost_ms = self.clock.ticks_ms()  # the host has not been seen yet
         self.safe_on = False
         self.state_ms = 0
@@ -144,6 +156,7 @@ class Lights:
         self.out = bytearray(4)
         self.mid_m16 = 0
         self._state = bytearray(10 + 3 * len(self.strips))
+        self._done = bytearray(len(self.strips))  # _latch's: written in its first pass
         link.on(wire.LIGHT_SET, self.light_set)
         link.on(wire.LIGHT_SCENE, self.light_scene)
         link.on_up(self.send_state)
@@ -161,6 +174,7 @@ class Lights:
             self._scene_channels(self.fade.shown)
         self.mode = _RAW
         self.safe_on = False
+        brightness = self._fit_raw(r, g, b, w, brightness)
         self.fade.begin(r, g, b, w, brightness, fade_ms)
         self._state_now()
 
@@ -185,7 +199,8 @@ class Lights:
         self.mode = _SCENE
         self.safe_on = safe
         self.kelvin = kelvin
-        self.scene.begin(m16, brightness << 8, amber << 8, fade_ms)
+        b88 = self._fit_scene(m16, brightness << 8, amber << 8)
+        self.scene.begin(m16, b88, amber << 8, fade_ms)
         self._state_now()
 
     def _check(self, fade_ms):
@@ -193,6 +208,96 @@ class Lights:
             raise Refused("fade_ms=%d, allowed 0..%d" % (fade_ms, wire.LIGHT_MAX_FADE_MS))
         if not self.strips:
             raise Refused("no LED strip to light: " + "; ".join(self.problems))
+
+    # --- the budget at a fade's start --------------------------------------------------------
+
+    def _full_ma(self, m16, amber):
+        """What every strip would draw (mA) showing this colour at full light."""
+        rgb = self.rgb
+        out = self.out
+        full_ma = 0
+        for strip in self.strips:
+            if strip.kind == CCT:
+                full_ma += strip.channel_ma  # its warm and cool together make the light
+                continue
+            colour.blackbody(m16, rgb)
+            colour.tint(rgb, amber)
+            if strip.channels == 4:
+                colour.split_white(rgb, strip.white, out)
+                for c in range(4):
+                    full_ma += out[c] * strip.channel_ma // 255
+            else:
+                for c in range(3):
+                    full_ma += rgb[c] * strip.channel_ma // 255
+        return full_ma
+
+    def _allowed(self, full_ma):
+        """The light (0..colour.FULL) the budget allows when the whole light at full would
+        draw full_ma."""
+        avail = self.budget_ma - self.margin_ma
+        if not self.budget_ma or full_ma <= avail:
+            return colour.FULL
+        if avail <= 0:
+            return 0
+        # in 12-bit steps: every product stays a small int on a board
+        return colour.FULL * ((avail << 12) // full_ma) >> 12
+
+    def _fit_scene(self, m16, b88, a88):
+        """The brightness (8.8) a scene fade can end at within the budget, all the way from
+        the light shown now: b88, or lower. The way is looked at in _PATH steps (a fade's
+        colour can draw more between its ends than at either)."""
+        sc = self.scene.now
+        full = self.path_ma
+        for k in range(_PATH):
+            t = k + 1
+            m = sc[0] + (m16 - sc[0]) * t // _PATH
+            a = sc[2] + (a88 - sc[2]) * t // _PATH
+            full[k] = self._full_ma(m, a >> 8)
+        self.fitted = not self._fits(b88)
+        if not self.fitted:
+            return b88
+        lo = 0  # the brightest end whose whole way fits (a darker end only lowers the way)
+        hi = b88
+        while lo < hi:
+            mid = (lo + hi + 1) >> 1
+            if self._fits(mid):
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    def _fits(self, b88):
+        """Whether a scene fade from the light shown to brightness b88 stays within the budget
+        at each of its _PATH steps (path_ma holds each step's draw at full light)."""
+        if not self.budget_ma:
+            return True
+        avail = (self.budget_ma - self.margin_ma) * (colour.FULL >> 4)
+        b0 = self.scene.now[1]
+        for k in range(_PATH):
+            b = b0 + (b88 - b0) * (k + 1) // _PATH
+            if (colour.light(b) >> 4) * self.path_ma[k] > avail:
+                return False
+        return True
+
+    def _fit_raw(self, r, g, b, w, brightness):
+        """The brightness LIGHT_SET's colour can have within the budget."""
+        top = r if r > g else g
+        top = top if top > b else b
+        top = top if top > w else w
+        full_ma = 0
+        for strip in self.strips:
+            if strip.kind == CCT:
+                full_ma += top * strip.channel_ma // 255
+            elif strip.channels == 4:
+                full_ma += (r + g + b + w) * strip.channel_ma // 255
+            else:  # the white folded into each colour (at most: each is capped at 255)
+                full_ma += (r + g + b + 3 * w) * strip.channel_ma // 255
+        allowed = self._allowed(full_ma)
+        levels = colour.LEVELS16
+        self.fitted = levels[brightness] > allowed
+        while brightness and levels[brightness] > allowed:
+            brightness -= 1
+        return brightness
 
     def _state_now(self):
         self.state_ms = self.clock.ticks_add(self.clock.ticks_ms(), -_STATE_MS)
@@ -275,12 +380,17 @@ class Lights:
         """Every strip's light for LIGHT_SET's channels shown now."""
         fade = self.fade
         level = colour.LEVELS16[fade.shown[BRIGHTNESS]]
+        top = 0  # the colour's brightest channel
+        for c in range(4):
+            if fade.shown[c] > top:
+                top = fade.shown[c]
+        white = level * top // 255
         for strip in self.strips:
             v = strip.value
             if strip.kind == CCT:
-                half = level >> 1  # the middle of its two whites
+                half = white >> 1  # the middle of its two whites
                 v[0] = half
-                v[1] = level - half
+                v[1] = white - half
                 continue
             px = fade.rgbw if strip.channels == 4 else fade.rgb
             for c in range(strip.channels):
@@ -307,6 +417,7 @@ class Lights:
                 v = strip.value
                 for c in range(strip.channels):
                     v[c] = v[c] * scale >> 10
+        if scale < _SCALE_ONE or self.fitted:
             self.flags |= wire.LIGHT_LIMITED
         if (scale < _SCALE_ONE) != (self.scale < _SCALE_ONE):
             self._state_now()  # the limit came or went: say so at once
@@ -314,9 +425,20 @@ class Lights:
         self._latch()
 
     def _latch(self):
+        # the strips whose draw falls first: each write then moves the sum toward the new frame
+        strips = self.strips
+        done = self._done
+        for i in range(len(strips)):
+            strip = strips[i]
+            done[i] = 0
+            if strip.next_ma() <= strip.current_ma():
+                strip.show()
+                done[i] = 1
         drawn = 0
-        for strip in self.strips:
-            strip.show()
+        for i in range(len(strips)):
+            strip = strips[i]
+            if not done[i]:
+                strip.show()
             drawn += strip.current_ma()
         self.current_ma = drawn
 
@@ -363,7 +485,7 @@ class Lights:
             flags |= wire.LIGHT_FADING
         if self.safe_on:
             flags |= wire.LIGHT_SAFE
-        if self.scale < _SCALE_ONE:
+        if self.scale < _SCALE_ONE or self.fitted:
             flags |= wire.LIGHT_LIMITED
         current = self.current_ma if self.current_ma < 0xFFFF else 0xFFFF
         budget = self.budget_ma if self.budget_ma < 0xFFFF else 0xFFFF
@@ -409,7 +531,7 @@ class Lights:
             % (
                 self.current_ma,
                 budget,
-                " (dimmed to stay within it)" if self.scale < _SCALE_ONE else "",
+                " (dimmed to stay within it)" if self.scale < _SCALE_ONE or self.fitted else "",
                 "; the safe scene (no host)" if self.safe_on else "",
             )
         )

@@ -90,6 +90,18 @@ class Addressable:
             total += (px[c] * self.channel_ma + 254) // 255
         return total
 
+    def next_ma(self):
+        """What the next show() will draw, rounded up (its dither taken into account)."""
+        v = self.value
+        e = self.err
+        total = 0
+        for c in range(self.channels):
+            whole = (v[c] + e[c]) >> 8
+            if whole > 255:  # noqa: PLR2004 - a byte's limit
+                whole = 255
+            total += (whole * self.channel_ma + 254) // 255
+        return total
+
     def shown(self, out, i):
         """The strip's light as linear r, g, b (0..255) into out[i..i+2]: the colour LEDs and
         the white one's own colour."""
@@ -132,16 +144,31 @@ class Cct:
 
     def show(self):
         d = self.duty
+        warm_falls = self.value[0] + (self.value[0] >> 8) <= d[0]
         for c in range(2):
             v = self.value[c]
             d[c] = v + (v >> 8)  # 8.8 to 0..65535: 65280 + 255
-        self.warm.duty_u16(d[0])
-        self.cool.duty_u16(d[1])
+        # the channel whose duty falls first: between the two writes the draw never passes
+        # the larger of before and after
+        if warm_falls:
+            self.warm.duty_u16(d[0])
+            self.cool.duty_u16(d[1])
+        else:
+            self.cool.duty_u16(d[1])
+            self.warm.duty_u16(d[0])
         self.writes += 1
 
     def current_ma(self):
         d = self.duty
         return (d[0] * self.channel_ma + 65534) // 65535 + (d[1] * self.channel_ma + 65534) // 65535
+
+    def next_ma(self):
+        """What the next show() will draw, rounded up."""
+        total = 0
+        for c in range(2):
+            v = self.value[c]
+            total += ((v + (v >> 8)) * self.channel_ma + 65534) // 65535
+        return total
 
     def shown(self, out, i):
         d = self.duty
