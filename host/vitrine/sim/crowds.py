@@ -256,7 +256,9 @@ def empty_hour(seed: int, duration_s: float = 3600.0) -> World:
     most of the hour, sunlight coming and going through the window (clouds), warm draughts and
     sun patches on the floor, and people walking by down the shop, outside the mirror's area."""
     rng = random.Random(seed)
-    people = [bag("bag", rng, rng.uniform(60.0, 300.0), duration_s - rng.uniform(60.0, 600.0))]
+    part = duration_s / 3600.0  # a shorter "hour" has its bag for as large a part of it
+    left = rng.uniform(60.0, 300.0) * part
+    people = [bag("bag", rng, left, duration_s - rng.uniform(60.0, 600.0) * part)]
     t = rng.uniform(20.0, 60.0)
     k = 0
     while t < duration_s - 30.0:

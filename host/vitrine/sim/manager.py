@@ -118,7 +118,8 @@ class Simulation:
         {"op": "fingers", "role": ROLE, "fingers": [{"x_mm", "y_mm", "diameter_mm"}, ...]},
         {"op": "visitor", "present": BOOL, "distance_mm": MM or null} or
         {"op": "world", "world": {...}, "at": S or null} (vitrine.sim.people's JSON, its t = 0
-        at the world time `at`, now when null)."""
+        at the world time `at`, now when null; the reply's monotonic_at is that moment on the
+        machine's monotonic clock, which the simulation and its clients share)."""
         op = request.get("op")
         if op == "status":
             return {"ok": True, "boards": [b.status() for b in self.boards.values()]}
@@ -174,6 +175,7 @@ class Simulation:
                 path=((now, *start), (arrive, *stop)),
                 height_m=1.72,
                 radius_m=0.22,
+                depth_m=0.13,  # an adult's (vitrine.sim.people.BODIES)
                 nir_reflectance=0.5,
                 stays=True,
                 sway_m=0.03,
@@ -209,7 +211,13 @@ class Simulation:
             raise SimError(f"world: {err}") from err
         start = self.now() if at is None else at
         self.set_world(world.shifted(start))
-        return {"ok": True, "people": len(world.people), "at": start, "done": "world set"}
+        return {
+            "ok": True,
+            "people": len(world.people),
+            "at": start,
+            "monotonic_at": self.epoch + start,  # the machine's monotonic clock at its t = 0
+            "done": "world set",
+        }
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # One request per line, each answered with one line, until the client hangs up (a

@@ -34,7 +34,7 @@ from vitrine_fw.proximity import Proximity
 
 _POLL_MS = 8  # the firmware task's pass (vitrine_fw.proximity._POLL_MS)
 _HOST_TICK_NS = 50_000_000  # the Presence device's timer
-_IDENTITY = {
+IDENTITY = {
     "role": "presence",
     "fw_version": "replay",
     "build_hash": "replay",
@@ -111,7 +111,7 @@ class ReplayBoard(seam.BaseBoard):
                 pin.handler(pin)
 
 
-class _Port(seam.BasePort):
+class Port(seam.BasePort):
     def __init__(self) -> None:
         self.frames: list[bytes] = []
         self.reader = wire.FrameReader()
@@ -164,8 +164,8 @@ class Replay:
         parts = attach_sensors(self.board, cfg, uid, self.stage, clock=self.clock.seconds)
         assert parts is not None
         self.parts: PresenceParts = parts
-        self.port = _Port()
-        self.link = Link(self.port, self.clock, dict(_IDENTITY))
+        self.port = Port()
+        self.link = Link(self.port, self.clock, dict(IDENTITY))
         self.link.host_up = True  # as after a handshake
         self.link.log = lambda level, subsystem, text: None  # type: ignore[method-assign]
         self.proximity = Proximity(self.board, cfg, self.link)
