@@ -88,6 +88,11 @@ def hand_packed(typ, f):
         return struct.pack("<HB", f["req"], f["part"])
     if typ == wire.LINK_TIMING:
         return struct.pack("<HB", f["heartbeat_ms"], f["missed_heartbeats"])
+    return _sense_packed(typ, f)
+
+
+def _sense_packed(typ, f):
+    """hand_packed's proximity and lighting messages (revision 6)."""
     if typ == wire.DISTANCE:
         return struct.pack(
             "<IBBHHHH",
