@@ -147,7 +147,7 @@ def test_the_lights_board_config_carries_its_strips_by_gpio() -> None:
             "pwm_hz": 2000,
         },
     ]
-    assert cfg["lighting"]["budget_ma"] == 5500  # noqa: PLR2004 - a 6 A supply less 500 mA
+    assert cfg["lighting"]["budget_ma"] == 5500  # a 6 A supply less 500 mA
     assert fw_config.check(dict(cfg))["strips"] == cfg["strips"]
     assert "strips" not in board_config(load_boards()["touch"], "b")
 
