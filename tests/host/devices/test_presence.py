@@ -6,6 +6,7 @@ the board's real firmware and the fusion (vitrine.sim.presence_replay)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 
 import pytest
@@ -119,6 +120,27 @@ def test_another_boards_readings_and_a_lost_board():
     f.handle(distance(0, 800, 0), 0)
     lost = m.BoardLost(board="presence", port="/dev/x", reason="unplugged")
     assert zones(f.handle(lost, MS)) == [("in_front", "none")]
+
+
+def test_a_sensor_the_description_lacks_is_named_counted_and_ignored(caplog):
+    device = PresenceDevice(EventBus(), PresenceConfig(min_dwell_s=0.0), MOUNTS, clock=lambda: 0)
+    with caplog.at_level(logging.WARNING, logger="vitrine.presence"):
+        assert device.handle(distance(5, 400, 0)) == []
+        assert device.handle(distance(5, 400, 0)) == []
+    snapshot = device.snapshot()
+    assert snapshot["zone"] == "none" and snapshot["sensors"] == {}
+    part = snapshot["health"]["tof #5"]
+    assert (part["state"], part["errors"]) == ("failed", 2)
+    assert part["detail"].startswith(
+        "sensor 5 is not in the board description's [[tof]] (sensors: 0 centre, 1 left, 2 right)"
+    )
+    assert [r.getMessage() for r in caplog.records] == [f"presence: {part['detail']}"]  # once
+    # the known sensors go on
+    assert zones(device.handle(distance(1, 800, 0))) == [("none", "in_front")]
+    # a board described without sensors says so
+    f = Fusion(PresenceConfig(), [])
+    f.handle(distance(0, 800, 0), 0)
+    assert "(sensors: none)" in f.snapshot()["health"]["tof #0"]["detail"]
 
 
 def test_the_pir_alone_makes_no_zone_but_can_hold_someone_just_seen_as_passing():

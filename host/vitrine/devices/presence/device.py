@@ -55,6 +55,8 @@ class PresenceDevice:
         events = self.fusion.handle(msg, self._clock())
         if isinstance(msg, m.ProxHealth) and msg.state == wire.PART_FAILED:
             log.warning("presence: %s failed: %s", msg.part, msg.detail)
+        elif isinstance(msg, m.Distance) and self.fusion.unknown.get(msg.sensor) == 1:
+            log.warning("presence: %s", self.fusion.health[f"tof #{msg.sensor}"].detail)
         self._publish(events)
         return events
 

@@ -87,6 +87,7 @@ class Fusion:
     pending: ZoneName | None = None  # a farther candidate waiting out its dwell
     pending_ns: int = 0
     board_verdict: int = wire.PRESENCE_ABSENT  # the board's own PRESENCE state (for status)
+    unknown: dict[int, int] = field(default_factory=dict)  # sensor index -> readings ignored
 
     @property
     def present(self) -> bool:
@@ -97,6 +98,9 @@ class Fusion:
     def handle(self, msg: object, t_ns: int) -> list[Zone | Presence]:
         """Take one message from the board (others are ignored) at host time t_ns."""
         if isinstance(msg, m.Distance) and msg.board == self.board:
+            if not 0 <= msg.sensor < len(self.mounts):
+                self._unknown(msg.sensor)
+                return []
             self.readings[msg.sensor] = Reading(msg.target_mm, msg.rx_ns, msg.status)
         elif isinstance(msg, m.Motion) and msg.board == self.board:
             self.motion = msg.state
@@ -122,6 +126,18 @@ class Fusion:
                 else:
                     self.failed.discard(index)
 
+    def _unknown(self, sensor: int) -> None:
+        """A DISTANCE from a sensor the board description does not have (its firmware's
+        config and the host's description disagree): counted, named in the health, ignored."""
+        count = self.unknown[sensor] = self.unknown.get(sensor, 0) + 1
+        known = ", ".join(f"{i} {mount.name}" for i, mount in enumerate(self.mounts)) or "none"
+        self.health[f"tof #{sensor}"] = Part(
+            wire.PART_FAILED,
+            count,
+            f"sensor {sensor} is not in the board description's [[tof]] (sensors: {known}); "
+            "its readings are ignored",
+        )
+
     def _sensor_index(self, name: str) -> int | None:
         names = [mount.name for mount in self.mounts]
         return names.index(name) if name in names else None
@@ -136,7 +152,7 @@ class Fusion:
         for index, reading in self.readings.items():
             if reading.target_mm is None or index in self.failed:
                 continue
-            if t_ns - reading.rx_ns > stale_ns or index >= len(self.mounts):
+            if t_ns - reading.rx_ns > stale_ns:
                 continue
             mount = self.mounts[index]
             yaw = math.radians(mount.yaw_deg)
