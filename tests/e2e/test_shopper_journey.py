@@ -248,7 +248,7 @@ def test_approach_browse_by_touch_pinch_and_request_a_size(
 
 
 def test_change_the_lighting_on_the_lights_board(
-    demo: Demo, mirror: Any, screenshots: Screenshots
+    demo: Demo, mirror: Any, browser: Any, screenshots: Screenshots
 ) -> None:
     start_session(demo, mirror)
     glass_tap(demo, mirror, '.bar__item[data-bar="lighting"]')
@@ -287,6 +287,21 @@ def test_change_the_lighting_on_the_lights_board(
     assert near_hex(shown, f"#{r:02x}{g:02x}{b:02x}", 0)
     assert "2200 K" in mirror.locator(".light-now__text").inner_text()
     screenshots.save(mirror, "journey-lighting-shown")
+    # The status page shows the same light from the daemon's status, and the zone the
+    # presence board's sensors put the shopper in (600 mm from the glass: in front).
+    status = browser.new_context(viewport=LANDSCAPE).new_page()
+    status.set_default_timeout(WAIT_MS)
+    status.goto(demo.url + "/status")
+    status.wait_for_function(
+        "document.getElementById('light-text').textContent.includes('2200 K') && "
+        "!document.getElementById('light-text').textContent.includes('fading')"
+    )
+    swatch = status.locator("#light-swatch").evaluate("e => getComputedStyle(e).backgroundColor")
+    r, g, b = (int(v) for v in re.findall(r"\d+", swatch)[:3])
+    assert near_hex(room_colour(demo.board("lights")), f"#{r:02x}{g:02x}{b:02x}", 3), swatch
+    assert status.locator("#presence").inner_text().startswith("Presence: in front")
+    screenshots.save(status, "journey-status-lighting")
+    status.context.close()
 
 
 def room_colour(board: dict[str, Any]) -> str:
