@@ -15,7 +15,10 @@
 # The current budget, first when a fade begins: when its target would draw more than the budget
 # allows (the supply's rating less what dithering may add), its brightness is lowered until it
 # fits (the colour stays; LIGHT_STATE says limited), so the fade runs between two lights within
-# the budget and moves one way, as an unlimited one does.
+# the budget. Such a fade must still move one way: a colour that looks brighter at the same
+# current (a cool white's green) can make the light rise at first and then fall to the dimmed
+# end, so the end is lowered further until each addressable strip's luminance (Rec. 709's
+# weights of its LEDs' light) moves one way along the fade's path.
 #
 # Then every step (_STEP_MS: 100 a second) while a fade runs, or while a dim scene needs
 # dithering: the light of every strip, then the current budget again, as a safety net for the
@@ -56,7 +59,22 @@ _SAFE_FADE_MS = const(2000)
 _SCALE_ONE = const(1024)  # the budget's scale factor, 10-bit fixed point
 _RAW = const(0)
 _SCENE = const(1)
-_PATH = const(8)  # the steps a scene fade's way is looked at for the budget
+_PATH = const(16)  # the steps a scene fade's way is looked at for the budget
+_Y_R = const(218)  # Rec. 709's luminance weights of linear r, g, b, 10-bit fixed point
+_Y_G = const(732)
+_Y_B = const(74)
+
+
+def _highest(holds, lo, hi):
+    """The highest b in lo..hi for which holds(b), given holds(lo) (a bisection: holds is
+    true up to some b and false above it)."""
+    while lo < hi:
+        mid = (lo + hi + 1) >> 1
+        if holds(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 class SceneFade:
@@ -157,6 +175,15 @@ class Lights:
         self.mid_m16 = 0
         self._state = bytearray(10 + 3 * len(self.strips))
         self._done = bytearray(len(self.strips))  # _latch's: written in its first pass
+        # _fit_scene's: each addressable strip's luminance at full light at the light shown and
+        # along the way (index 0: now), and each white LED's own luminance
+        self.path_y = []
+        self.white_y = []
+        for strip in self.strips:
+            if strip.kind != CCT:
+                self.path_y.append([0] * (_PATH + 1))
+                w = strip.white
+                self.white_y.append((_Y_R * w[0] + _Y_G * w[1] + _Y_B * w[2]) >> 8)
         link.on(wire.LIGHT_SET, self.light_set)
         link.on(wire.LIGHT_SCENE, self.light_scene)
         link.on_up(self.send_state)
@@ -244,8 +271,9 @@ class Lights:
 
     def _fit_scene(self, m16, b88, a88):
         """The brightness (8.8) a scene fade can end at within the budget, all the way from
-        the light shown now: b88, or lower. The way is looked at in _PATH steps (a fade's
-        colour can draw more between its ends than at either)."""
+        the light shown now: b88, or lower; when lowered, low enough that each strip's
+        luminance moves one way. The way is looked at in _PATH steps (a fade's colour can draw
+        more between its ends than at either)."""
         sc = self.scene.now
         full = self.path_ma
         for k in range(_PATH):
@@ -256,15 +284,58 @@ class Lights:
         self.fitted = not self._fits(b88)
         if not self.fitted:
             return b88
-        lo = 0  # the brightest end whose whole way fits (a darker end only lowers the way)
-        hi = b88
-        while lo < hi:
-            mid = (lo + hi + 1) >> 1
-            if self._fits(mid):
-                lo = mid
+        # the brightest end whose whole way fits (a darker end only lowers the way)
+        end = _highest(self._fits, 0, b88)
+        for k in range(_PATH + 1):
+            m = sc[0] + (m16 - sc[0]) * k // _PATH
+            a = sc[2] + (a88 - sc[2]) * k // _PATH
+            self._luminance(m, a >> 8, k)
+        steady = self._budget_and_steady
+        if steady(end):
+            return end
+        # a little darker still, so that the light moves one way (a few per cent does it);
+        # never below three quarters of the budget's end (then the fade keeps that end)
+        floor = end * 3 >> 2
+        if not steady(floor):
+            return end
+        return _highest(steady, floor, end)
+
+    def _luminance(self, m16, amber, k):
+        """Each addressable strip's luminance at full light showing this colour, into
+        path_y[strip][k] (linear r, g, b weighted, 8-bit fixed point)."""
+        rgb = self.rgb
+        out = self.out
+        i = 0
+        for strip in self.strips:
+            if strip.kind == CCT:
+                continue  # its luminance is its brightness: its two whites are alike
+            colour.blackbody(m16, rgb)
+            colour.tint(rgb, amber)
+            if strip.channels == 4:
+                colour.split_white(rgb, strip.white, out)
+                y = _Y_R * out[0] + _Y_G * out[1] + _Y_B * out[2] + self.white_y[i] * out[3]
             else:
-                hi = mid - 1
-        return lo
+                y = _Y_R * rgb[0] + _Y_G * rgb[1] + _Y_B * rgb[2]
+            self.path_y[i][k] = y >> 4
+            i += 1
+
+    def _budget_and_steady(self, b88):
+        """Whether a scene fade to brightness b88 fits the budget and each strip's luminance
+        moves one way along it (path_y holds each step's luminance at full light)."""
+        if not self._fits(b88):
+            return False
+        b0 = self.scene.now[1]
+        for path in self.path_y:
+            first = (colour.light(b0) >> 4) * path[0]
+            last = (colour.light(b88) >> 4) * path[_PATH]
+            up = last >= first
+            before = first
+            for k in range(1, _PATH + 1):
+                y = (colour.light(b0 + (b88 - b0) * k // _PATH) >> 4) * path[k]
+                if (y < before) if up else (y > before):
+                    return False
+                before = y
+        return True
 
     def _fits(self, b88):
         """Whether a scene fade from the light shown to brightness b88 stays within the budget
