@@ -142,7 +142,9 @@ async def test_the_presence_board_shows_its_sensors_and_passes_its_selftest(
     assert run.code == 0, run
     for name, address in (("centre", 0x30), ("left", 0x31), ("right", 0x32)):
         assert re.search(rf"^tof {name} at 0x{address:02x}: \d+ mm \(", run.out, re.M), run.out
-    assert "pir: warming up" in run.out
+    # the HC-SR501 warms up for its first minute after power-on (the simulation is shared
+    # by this module's tests: by now it may have), and nobody moves in front of it
+    assert re.search(r"^pir: (warming up|idle)$", run.out, re.M), run.out
     assert "presence: absent (nearest none)" in run.out
     assert "tof centre PASS: model id 0xeacc, one ranging:" in run.out
     assert run.out.rstrip().endswith("selftest: PASS")
