@@ -10,6 +10,7 @@
 from fw_scenario import FakeClock, FakePort, contains, eq, feed, host_frame, ok, run_all
 
 from vitrine_fw import config, seam, supervisor, wire
+from vitrine_fw.link import Refused
 from vitrine_fw.proximity import vl53l1x
 
 _ETIMEDOUT = 110
@@ -516,6 +517,15 @@ def scenario_the_console_shows_readings_and_selftests_every_sensor():
              "0x1234", "the failed sensor")  # fmt: skip
     contains(text, "pir: warming up", "the PIR")
     contains(text, "presence: approach (nearest 1187 mm)", "the verdict")
+    status, text = rig.console("prox centre")
+    eq(text, "tof centre at 0x30: 1187 mm (valid), filtered 1187 mm, signal 40000 kcps, "
+       "ambient 12 kcps/SPAD; 1 rangings", "one sensor by name")  # fmt: skip
+    try:
+        rig.console("prox nose")
+        ok(False, "an unknown sensor is refused")
+    except Refused as err:
+        eq(str(err), "prox takes at most one sensor name, got 'nose'; sensors: centre, left, "
+           "right", "naming the sensors there are")  # fmt: skip
     rig.board.chips[1].complete(9, 640)
     rig.board.chips[0].complete(9, 1190)
     status, text = rig.console("selftest")

@@ -350,10 +350,17 @@ class Proximity:
 
     # --- the console's hooks (vitrine_fw.console) -------------------------------------------
 
-    def reading(self):
-        """Every sensor's last reading and state, the PIR and the verdict, for `prox`."""
+    def names(self):
+        """The sensors' names, as the board description gives them."""
+        return [sensor.name for sensor in self.sensors]
+
+    def reading(self, name=None):
+        """Every sensor's last reading and state, the PIR and the verdict, for `prox`; with a
+        name (one of names()), that sensor's line only."""
         lines = []
         for sensor in self.sensors:
+            if name is not None and sensor.name != name:
+                continue
             head = "%s at 0x%02x" % (sensor.part, sensor.address)
             if sensor.state != wire.PART_OK:
                 state = wire.PART_STATES.get(sensor.state, "?")
@@ -375,6 +382,8 @@ class Proximity:
                     sensor.rangings,
                 )
             )
+        if name is not None:
+            return "\n".join(lines)
         pir = self.pir
         if pir is not None:
             lines.append("pir: " + wire.MOTION_STATES.get(pir.state, "?"))
