@@ -40,6 +40,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from vitrine.devices.lights import LightingConfig
+from vitrine.devices.presence.config import PresenceConfig
 from vitrine.devices.touch.config import TouchConfig
 from vitrine.engine.config import (
     AssociateConfig,
@@ -189,6 +190,7 @@ class Config(Section):
     link: LinkConfig = LinkConfig()
     boards: BoardsConfig = BoardsConfig()
     touch: TouchConfig = TouchConfig()
+    presence: PresenceConfig = PresenceConfig()
     data: DataConfig = DataConfig()
     store: StoreConfig = StoreConfig()
     session: SessionConfig = SessionConfig()

@@ -27,7 +27,8 @@ from vitrine.catalog import Catalog
 from vitrine.catalog.routes import catalog_router
 from vitrine.config import Config
 from vitrine.console.proxy import ConsoleProxy
-from vitrine.devices.lights import Lights
+from vitrine.devices.lights import Lights, LightShown
+from vitrine.devices.presence.device import PresenceDevice
 from vitrine.devices.touch.events import CalibrationTarget, Gesture, PointerEvent
 from vitrine.devices.touch.frame import TouchFrame
 from vitrine.engine.engine import Engine
@@ -53,6 +54,8 @@ log = logging.getLogger("vitrine.daemon")
 
 # What the touch frame sends the pages (and /ws), with the calibration's targets to draw.
 TOUCH_TYPES = (PointerEvent, Gesture, CalibrationTarget)
+# What the player page is sent besides its state: the touch events and the light shown.
+PLAYER_EVENTS = (*TOUCH_TYPES, LightShown)
 
 
 def _data_dir(config: Config) -> Path:
@@ -116,6 +119,9 @@ class Daemon:
         # `vitrine console` reaches the boards through the daemon, which holds their ports.
         self.console = ConsoleProxy(self.boards, self.bus)
         self.touch = TouchFrame.from_config(self.bus, config.touch)
+        self.presence = PresenceDevice.from_descriptions(
+            self.bus, config.presence, self.descriptions
+        )
         self.lights = Lights(self.bus, self.boards, config.lighting)
         self.data_dir = _data_dir(config)
         self.catalog = Catalog.open(self.data_dir / "catalog.db", self.data_dir / "media")
@@ -141,7 +147,12 @@ class Daemon:
         store = self.config.store
         return [
             player_router(
-                self.engine, self.bus, TOUCH_TYPES, reports=self.player_reports, access=access
+                self.engine,
+                self.bus,
+                PLAYER_EVENTS,
+                reports=self.player_reports,
+                access=access,
+                greet=lambda: [self.lights.shown.to_json()] if self.lights.shown else [],
             ),
             associate_router(self.engine, self.bus, self.auth, Origins(self.config.http.origins)),
             catalog_router(lambda: self.catalog, store.id, store.fitting_room),
@@ -154,6 +165,8 @@ class Daemon:
             "host_build": self.host_build,
             "loop": self.looplag.snapshot(),
             "boards": self.board_status(),
+            "presence": self.presence.snapshot(),
+            "lighting": self.lights.snapshot(),
             "player": self.player_reports.status(),
             "associate": self.auth.status().to_json(),
         }
@@ -189,12 +202,13 @@ class Daemon:
         )
         boards = asyncio.create_task(self.boards.run(), name="boards")
         touch = asyncio.create_task(self.touch.run(), name="touch")
+        presence = asyncio.create_task(self.presence.run(), name="presence")
         lights = asyncio.create_task(self.lights.run(), name="lights")
         engine = asyncio.create_task(self.engine.run(), name="engine")
         web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
         looplag = asyncio.create_task(self.looplag.run(), name="looplag")
         console = asyncio.create_task(self.console.run(), name="console")
-        tasks = (boards, touch, lights, engine, web, looplag, console)
+        tasks = (boards, touch, presence, lights, engine, web, looplag, console)
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
@@ -218,7 +232,7 @@ class Daemon:
             # systemd first (STOPPING=1: it shows "deactivating" while we stop), then the
             # engine (it saves the live session), the boards last. A task failing as it
             # stops is logged and does not stop the rest.
-            for task in (systemd, console, looplag, engine, lights, touch, boards):
+            for task in (systemd, console, looplag, engine, lights, presence, touch, boards):
                 try:
                     await stop_task(task)
                 except Exception:
