@@ -71,6 +71,19 @@ async def wait_colour(
         await asyncio.sleep(0.05)
 
 
+async def settled_white(rig: Rig, timeout: float = 5.0) -> dict[str, Any]:
+    # The lights board once its white strip's last fade step is latched: the RGBW strips come
+    # within close_to() of their colour a step or two before the fade ends.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        status = await rig.sim.handle({"op": "status"})
+        (board,) = [b for b in status["boards"] if b["role"] == "lights"]
+        if loop.time() > deadline or (board["pwm"] and board["pwm"][1]["duty"] == 0):
+            return board
+        await asyncio.sleep(0.05)
+
+
 async def test_a_scene_fades_the_virtual_strips_to_its_colour(tmp_path: Path) -> None:
     async with make_rig(tmp_path, roles=["lights"]) as rig:
         await rig.wait_board("lights", lambda b: b["state"] == "up")
@@ -87,8 +100,7 @@ async def test_a_scene_fades_the_virtual_strips_to_its_colour(tmp_path: Path) ->
             shown = await wait_colour(rig, EVENING)
             # A fade of 800 ms at 100 steps a second: many frames latched on the way.
             assert all(s["writes"] >= 60 for s in shown)
-            status = await rig.sim.handle({"op": "status"})
-            (board,) = [b for b in status["boards"] if b["role"] == "lights"]
+            board = await settled_white(rig)
             assert [p["pin"] for p in board["pwm"]] == [18, 19]  # the white strip: all warm
             assert board["pwm"][0]["duty"] > 0 and board["pwm"][1]["duty"] == 0
             assert board["pwm"][0]["freq"] >= 1000
