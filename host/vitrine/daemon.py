@@ -15,6 +15,8 @@ import uvicorn
 from fastapi import APIRouter
 
 from vitrine import __version__
+from vitrine.analytics.service import Analytics
+from vitrine.analytics.store import FILE_NAME as ANALYTICS_FILE
 from vitrine.associate.app import associate_router
 from vitrine.associate.auth import AssociateAuth
 from vitrine.associate.store import FILE_NAME as AUTH_FILE
@@ -27,7 +29,7 @@ from vitrine.devices.lights import Lights
 from vitrine.devices.touch.events import CalibrationTarget, Gesture, PointerEvent
 from vitrine.devices.touch.frame import TouchFrame
 from vitrine.engine.engine import Engine
-from vitrine.engine.store import EventStore
+from vitrine.engine.records import RecordingStore
 from vitrine.errors import VitrineError
 from vitrine.firmware import build_hash
 from vitrine.hardware import load_boards
@@ -103,8 +105,16 @@ class Daemon:
         self.lights = Lights(self.bus, self.boards, config.lighting)
         self.data_dir = _data_dir(config)
         self.catalog = Catalog.open(self.data_dir / "catalog.db", self.data_dir / "media")
-        self.store = EventStore.open(self.data_dir / "events.db")
+        # the store tells the engine's records to the bus, where analytics takes them up
+        self.store = RecordingStore.open(self.data_dir / "events.db")
         self.engine = Engine(self.bus, self.catalog, self.store, config.engine())
+        self.analytics = Analytics(
+            self.data_dir / ANALYTICS_FILE,
+            config.store.id,
+            config.store.mirror,
+            config.analytics,
+            config.fleet,
+        )
         self.secret = load_or_create_secret(self.data_dir / SECRET_FILE)
         self.auth_store = AuthStore.open(self.data_dir / AUTH_FILE)
         self.auth = AssociateAuth(config.associate, self.secret, self.auth_store)
@@ -140,6 +150,7 @@ class Daemon:
             "boards": self.boards.snapshot(),
             "player": self.player_reports.status(),
             "associate": self.auth.status().to_json(),
+            "analytics": self.analytics.status(),
         }
 
     def status_line(self) -> str:
@@ -166,7 +177,8 @@ class Daemon:
         engine = asyncio.create_task(self.engine.run(), name="engine")
         web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
         looplag = asyncio.create_task(self.looplag.run(), name="looplag")
-        tasks = (boards, touch, lights, engine, web, looplag)
+        analytics = asyncio.create_task(self.analytics.run(self.bus), name="analytics")
+        tasks = (boards, touch, lights, engine, web, looplag, analytics)
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
@@ -188,7 +200,7 @@ class Daemon:
             # systemd first (STOPPING=1: it shows "deactivating" while we stop), then the
             # engine (it saves the live session), the boards last. A task failing as it
             # stops is logged and does not stop the rest.
-            for task in (systemd, looplag, engine, lights, touch, boards):
+            for task in (systemd, looplag, engine, analytics, lights, touch, boards):
                 try:
                     await stop_task(task)
                 except Exception:
@@ -197,6 +209,7 @@ class Daemon:
             await asyncio.wait({web})
             sock.close()
             self.engine.close()
+            self.analytics.close()  # after the engine: its last records are written too
             self.store.close()
             self.catalog.close()
             self.auth_store.close()
