@@ -189,7 +189,7 @@ SALES = Fact(
     "WHERE store = :store AND at >= :lo AND at < :hi",
 )
 
-_PARAM = re.compile(r":([a-z_]+)")
+_PARAM = re.compile(r"(?<!:):([a-z_]+)")  # not a cast (::type)
 
 
 def sql_for(sql: str, style: str) -> str:

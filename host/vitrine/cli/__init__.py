@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         bench,
         calibrate,
         catalog,
+        collect,
         console,
         daemon,
         doctor,
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     experiments.register(sub)
     catalog.register(sub)
     analytics.register(sub)
+    collect.register(sub)
     return parser
 
 

@@ -1,0 +1,89 @@
+"""`vitrine collect`: the fleet's collector (vitrine.analytics.collector), MQTT in, PostgreSQL
+(or SQLite for a small fleet) out, rolling up the fleet's hours as it goes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+import time
+
+from vitrine.errors import VitrineError
+
+ROLL_S = 60.0
+ROLL_RANGE_S = (0.1, 86400.0)  # --roll-s allowed
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    cmd = sub.add_parser(
+        "collect",
+        help="the fleet's collector: mirrors' observations from MQTT into PostgreSQL",
+        description="Subscribes to <topic>/+/+/observations (shared by --group) and writes "
+        "each observation once into --db (docs/metrics.md, The fleet). The password is read "
+        "from VITRINE_MQTT_PASSWORD, not the command line.",
+    )
+    cmd.add_argument("--broker", required=True, help="mqtt://HOST[:PORT] or mqtts://HOST[:PORT]")
+    cmd.add_argument("--db", required=True, help="postgresql://USER@HOST/DB, or a SQLite file")
+    cmd.add_argument("--topic", default="vitrine", help="the mirrors' topic prefix ([fleet] topic)")
+    cmd.add_argument("--group", default="collectors", help="shared subscription group")
+    cmd.add_argument("--id", default=None, help="this collector's client id (default: host-pid)")
+    cmd.add_argument("--username", default="")
+    cmd.add_argument("--ca-file", default="", help="the broker's CA for mqtts://")
+    cmd.add_argument(
+        "--roll-s",
+        type=float,
+        default=ROLL_S,
+        help=f"how often finished hours are rolled up, in seconds (default {ROLL_S:.0f})",
+    )
+    cmd.set_defaults(handler=cmd_collect)
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from vitrine.analytics.collector import Collector
+    from vitrine.analytics.config import FleetConfig
+    from vitrine.analytics.fleetdb import FleetDb
+    from vitrine.analytics.rollup import Rules, roll
+
+    try:
+        fleet = FleetConfig(
+            broker=args.broker,
+            topic=args.topic,
+            username=args.username,
+            password=os.environ.get("VITRINE_MQTT_PASSWORD", ""),
+            ca_file=args.ca_file,
+        )
+    except ValidationError as err:
+        raise VitrineError(f"collect: {err.errors()[0]['msg']}") from None
+    lo, hi = ROLL_RANGE_S
+    if not lo <= args.roll_s <= hi:
+        raise VitrineError(f"collect: --roll-s {args.roll_s:g}: seconds must be {lo:g} to {hi:g}")
+    db = FleetDb.open(args.db)
+    client_id = args.id or f"vitrine-collector-{os.uname().nodename}-{os.getpid()}"
+    collector = Collector(args.broker, db, group=args.group, client_id=client_id, fleet=fleet)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    roller = FleetDb.open(args.db)
+
+    def rolling() -> None:
+        while not stop.wait(args.roll_s):
+            try:
+                roll(roller.db, time.time(), Rules())
+            except Exception as err:  # the next minute tries again
+                print(f"collect: roll-ups failed: {err}", flush=True)
+
+    threading.Thread(target=rolling, name="rollups", daemon=True).start()
+    try:
+        collector.run(stop.is_set)
+    finally:
+        db.close()
+        roller.close()
+    s = collector.stats
+    print(
+        f"collect: {s.messages} messages, {s.new} observations stored, {s.duplicates} "
+        f"duplicates, {s.conflicts} conflicts, {s.refused} refused"
+    )
+    return 0
