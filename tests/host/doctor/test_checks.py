@@ -94,3 +94,35 @@ def test_an_unknown_role_still_gets_a_reflash_command() -> None:
     )
     assert check.name == "board /dev/ttyACM3"
     assert check.fix == "reflash with `vitrine flash --port /dev/ttyACM3 --role ROLE`"
+
+
+def test_the_analytics_writer_state_shows_in_doctor(tmp_path: Path) -> None:
+    from vitrine.analytics.writer import ObservationWriter
+    from vitrine.doctor.boards import analytics_check
+
+    writer = ObservationWriter(tmp_path / "analytics.db", "store-1", "mirror-1")
+    writer.start()
+    try:
+        writer.observe("passer_by", 1_773_486_000.0, source="camera")
+        writer.flush()
+        ok = analytics_check(writer.status())
+    finally:
+        writer.close()
+    assert ok.status == "ok"
+    assert "1 observations written" in ok.detail
+    full = {
+        **writer.status(),
+        "state": "disk_full",
+        "detail": "database or disk is full",
+        "buffered": 120,
+        "overflowed": 7,
+    }
+    check = analytics_check(full)
+    assert check.status == "fail"
+    assert "disk_full" in check.detail
+    assert "120 of" in check.detail
+    assert "7 lost to the full buffer" in check.detail
+    assert "free space" in check.fix
+    recovered = analytics_check({**writer.status(), "overflowed": 7})
+    assert recovered.status == "warn"
+    assert "7 observations were lost" in recovered.detail
