@@ -4,7 +4,7 @@ fleet's collector). docs/metrics.md is its reference.
 
 An observation is one JSON object:
 
-    {"id": "0192b6f3-7c1a-7b3e-9a51-2f0c4d1e8a77", "kind": "look", "at": 1773486000.125,
+    {"id": "019cec00-c7fd-7666-a983-87f51680a712", "kind": "look", "at": 1773486000.125,
      "store": "store-1", "mirror": "mirror-1", "data": {"source": "camera", "track": 17,
      "seconds": 2.4}}
 
