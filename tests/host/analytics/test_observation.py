@@ -46,6 +46,8 @@ def test_an_id_whose_time_is_not_the_observations_is_refused():
         ({"kind": "teleport"}, "kind", "unknown kind; allowed: presence"),
         ({"store": "a b"}, "store", "letters, digits"),
         ({"at": "yesterday"}, "at", "seconds since the epoch"),
+        ({"at": True}, "at", "seconds since the epoch"),
+        ({"data": [["present", True]]}, "data", "must be an object"),
         ({"data": {"present": "yes", "source": "presence"}}, "data.present", "true or false"),
         ({"data": {"source": "presence"}}, "data.present", "required for presence, missing"),
         ({"data": {"present": True, "source": "presence", "x": 1}}, "data.x", "not a field"),
