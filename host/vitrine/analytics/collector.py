@@ -5,8 +5,18 @@ Exactly-once, step by step: the mirrors publish at-least-once (QoS 1 from their 
 disk); the collector takes messages with paho's manual acknowledgement and sends a message's
 PUBACK only once its observations are committed, so a collector that dies before its commit
 gets the message again (its session is persistent: the broker keeps it while it is away);
-the database keeps one row per observation id. Several collectors share the work with an
-MQTT 5 shared subscription ($share/<group>/...): the broker gives each message to one.
+the database keeps one row per observation id.
+
+By default a collector holds a plain subscription in its persistent session, which the broker
+keeps in its persistence file, so messages that arrive while the broker restarts and the
+collector is not yet back are queued for it. Several collectors can share the work with an
+MQTT 5 shared subscription ($share/<group>/..., --group): the broker gives each message to
+one. But Debian's Mosquitto 2.0.11 does not restore shared subscriptions from its
+persistence after a restart (measured: a QoS 1 message published after the restart, before
+the shared subscriber's return, is acknowledged and never delivered): what mirrors
+publish between the broker's restart and the collectors' return is acknowledged to them and
+dropped. So a group is for scaling out on a broker that restores them, or where that window
+may lose data; one collector (or one per topic prefix) is exactly-once across restarts.
 
 paho-mqtt is used directly (not aiomqtt, as on the mirror) for its manual_ack, which the
 asyncio wrapper does not offer; the collector is a process of its own and needs no event
@@ -55,7 +65,8 @@ class CollectorStats:
 
 
 def subscription(topic: str, group: str | None) -> str:
-    """The topic filter: every store and mirror under the prefix, shared by a group."""
+    """The topic filter: every store and mirror under the prefix, shared by a group if
+    given (see the module docstring)."""
     base = f"{topic}/+/+/observations"
     return f"$share/{group}/{base}" if group else base
 
@@ -68,7 +79,7 @@ class Collector:
         broker: str,
         db: FleetDb,
         *,
-        group: str | None = "collectors",
+        group: str | None = None,
         client_id: str = "vitrine-collector",
         fleet: FleetConfig | None = None,
     ) -> None:

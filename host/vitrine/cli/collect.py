@@ -19,15 +19,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmd = sub.add_parser(
         "collect",
         help="the fleet's collector: mirrors' observations from MQTT into PostgreSQL",
-        description="Subscribes to <topic>/+/+/observations (shared by --group) and writes "
+        description="Subscribes to <topic>/+/+/observations (a persistent session under a "
+        "stable client id; shared by --group) and writes "
         "each observation once into --db (docs/metrics.md, The fleet). The password is read "
         "from VITRINE_MQTT_PASSWORD, not the command line.",
     )
     cmd.add_argument("--broker", required=True, help="mqtt://HOST[:PORT] or mqtts://HOST[:PORT]")
     cmd.add_argument("--db", required=True, help="postgresql://USER@HOST/DB, or a SQLite file")
     cmd.add_argument("--topic", default="vitrine", help="the mirrors' topic prefix ([fleet] topic)")
-    cmd.add_argument("--group", default="collectors", help="shared subscription group")
-    cmd.add_argument("--id", default=None, help="this collector's client id (default: host-pid)")
+    cmd.add_argument(
+        "--group",
+        default="",
+        help="share the subscription with the collectors of this group (MQTT 5); see "
+        "docs/metrics.md for what Mosquitto 2.0 loses then across its restart",
+    )
+    cmd.add_argument(
+        "--id",
+        default=None,
+        help="this collector's client id, the same at every start: the broker keeps its "
+        "session and queues what arrives while it is away (default: vitrine-collector-HOST)",
+    )
     cmd.add_argument("--username", default="")
     cmd.add_argument("--ca-file", default="", help="the broker's CA for mqtts://")
     cmd.add_argument(
@@ -61,8 +72,10 @@ def cmd_collect(args: argparse.Namespace) -> int:
     if not lo <= args.roll_s <= hi:
         raise VitrineError(f"collect: --roll-s {args.roll_s:g}: seconds must be {lo:g} to {hi:g}")
     db = FleetDb.open(args.db)
-    client_id = args.id or f"vitrine-collector-{os.uname().nodename}-{os.getpid()}"
-    collector = Collector(args.broker, db, group=args.group, client_id=client_id, fleet=fleet)
+    client_id = args.id or f"vitrine-collector-{os.uname().nodename}"
+    collector = Collector(
+        args.broker, db, group=args.group or None, client_id=client_id, fleet=fleet
+    )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -47,14 +47,16 @@ def postgres():
 
 
 @contextlib.contextmanager
-def collecting(url: str, db_url: str, n: int = 1):
-    """n collectors sharing one subscription, in threads. Each has a name of its own: the
-    broker keeps a collector's session while it is away, and with it its share of what
-    arrives for the group."""
+def collecting(url: str, db_url: str, n: int = 1, *, shared: bool = False, name: str = ""):
+    """n collectors in threads, sharing one subscription when shared (else n must be 1).
+    Each has a client id of its own (name, or a new one): the broker keeps a collector's
+    session while it is away, and with it what arrives for it."""
     stop = threading.Event()
-    group = f"test-group-{next(_names)}"
+    group = name or f"test-collector-{next(_names)}"
     collectors = [
-        Collector(url, FleetDb.open(db_url), group=group, client_id=f"{group}-{i}")
+        Collector(
+            url, FleetDb.open(db_url), group=group if shared else None, client_id=f"{group}-{i}"
+        )
         for i in range(n)
     ]
     threads = [threading.Thread(target=c.run, args=(stop.is_set,)) for c in collectors]
@@ -158,7 +160,7 @@ def test_shared_subscription_and_redelivery_store_each_observation_once(tmp_path
         ]
         await asyncio.gather(*(_publish_until(p, lambda p=p: p.published >= 400) for p in pubs))
 
-    with collecting(broker.url, postgres.url, n=2) as collectors:
+    with collecting(broker.url, postgres.url, n=2, shared=True) as collectors:
         asyncio.run(publish_all())
         _wait(lambda: db.count() >= 1200)
         # the same again (as when a PUBACK is lost on the way back): nothing new
@@ -274,3 +276,40 @@ def test_vitrine_collect_names_a_bad_broker_url(capsys):
     assert main(["collect", "--broker", "http://x", "--db", "fleet.db"]) != 0
     err = capsys.readouterr().err
     assert "'http://x' is not a broker URL" in err
+
+
+def test_what_arrives_while_the_collector_and_the_broker_are_down_is_collected_after(
+    tmp_path, broker
+):
+    """The collector's plain subscription lives in its persistent session, which the broker
+    keeps across its own restart: a message published after the restart, before the
+    collector is back, waits for it."""
+    from paho.mqtt import publish
+
+    url = str(tmp_path / "fleet.db")
+    name = f"away-{next(_names)}"
+    lines = [make("passer_by", AT + i, "store-1", "mirror-7", source="camera") for i in range(3)]
+
+    def send(obs) -> None:
+        publish.single(
+            "vitrine/store-1/mirror-7/observations",
+            obs.line(),
+            qos=1,
+            hostname="127.0.0.1",
+            port=broker.port,
+        )
+
+    with collecting(broker.url, url, name=name) as (collector,):
+        _wait(lambda: collector.stats.connected)
+        send(lines[0])
+        _wait(lambda: collector.stats.new >= 1)
+    broker.stop()
+    broker.start()
+    send(lines[1])  # the collector is not back yet
+    with collecting(broker.url, url, name=name) as (collector,):
+        _wait(lambda: collector.stats.new >= 1)
+        send(lines[2])
+        _wait(lambda: collector.stats.new >= 2)  # noqa: PLR2004
+    db = FleetDb.open(url)
+    assert sorted(db.ids()) == sorted(o.id for o in lines)
+    db.close()
