@@ -9,7 +9,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from vitrine.analytics.rollup import Facts, Rules, summed
+from vitrine.analytics.rollup import Facts, Rules, day_start, summed
 from vitrine.analytics.sqldb import SqlDb
 from vitrine.engine.experiments import results
 
@@ -141,3 +141,48 @@ def report(
         "experiments": experiments_of(f, controls),
     }
     return out
+
+
+GRAINS = ("hour", "day", "week")
+
+
+def week_start(at: float, tz: dt.tzinfo | None = None) -> float:
+    """The first second of the (local) week, Monday, that `at` falls in."""
+    day = dt.datetime.fromtimestamp(day_start(at, tz), tz or dt.UTC)
+    monday = day - dt.timedelta(days=day.weekday())
+    return monday.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def trend(
+    db: SqlDb,
+    lo: float,
+    hi: float,
+    grain: str,
+    *,
+    store: str | None = None,
+    mirror: str | None = None,
+    tz: dt.tzinfo | None = None,
+) -> list[dict[str, Any]]:
+    """Every metric of each hour, day or week in [lo, hi) that has roll-ups, oldest first:
+    [{"start": seconds, **metrics}]. It reads the roll-ups alone (one query), so an hour shows
+    once it is rolled up (docs/metrics.md, Retention and roll-ups); report() adds the rest."""
+    if grain not in GRAINS:
+        raise ValueError(f"grain = {grain!r}: allowed: {', '.join(GRAINS)}")
+    scope = ""
+    args: dict[str, Any] = {"grain": "hour" if grain == "hour" else "day", "lo": lo, "hi": hi}
+    if store is not None:
+        scope += " AND store = :store"
+        args["store"] = store
+    if mirror is not None:
+        scope += " AND (mirror = :mirror OR mirror = '')"
+        args["mirror"] = mirror
+    rows = db.rows(
+        "SELECT start, fact, key, SUM(value) FROM rollup WHERE grain = :grain "
+        f"AND start >= :lo AND start < :hi{scope} GROUP BY start, fact, key",
+        args,
+    )
+    buckets: dict[float, dict[tuple[str, str], float]] = defaultdict(dict)
+    for start, fact, key, value in rows:
+        bucket = buckets[week_start(start, tz) if grain == "week" else float(start)]
+        bucket[(fact, key)] = bucket.get((fact, key), 0.0) + float(value)
+    return [{"start": start, **metrics_of(f)} for start, f in sorted(buckets.items())]

@@ -160,3 +160,23 @@ def test_scope_by_mirror_and_empty_periods_say_no_data(db):
     assert out["passers_by"] == 0
     assert out["shopfront_conversion"] is None
     assert out["attention_rate"] is None
+
+
+def test_trends_by_hour_day_and_week_from_the_roll_ups(db):
+    from vitrine.analytics.metrics import trend, week_start
+
+    rollup.roll(db, T + 10 * 3600, RULES)
+    hours = trend(db, T - 86400, T + 86400, "hour")
+    assert [h["start"] for h in hours if h["passers_by"]] == [T]
+    (first,) = [h for h in hours if h["start"] == T]
+    assert first["passers_by"] == 10
+    assert first["transactions"] == 2  # the store's sales (mirror '') are in its hour
+    (day,) = trend(db, T - 86400, T + 86400, "day")
+    assert day["passers_by"] == 10
+    assert day["start"] == rollup.day_start(T, None)
+    (week,) = trend(db, T - 7 * 86400, T + 7 * 86400, "week")
+    assert week["start"] == week_start(T) <= T < week_start(T) + 7 * 86400
+    assert week["passers_by"] == 10
+    assert trend(db, T, T + 3600, "hour", mirror="mirror-2")[0]["passers_by"] == 0
+    with pytest.raises(ValueError, match="grain = 'month': allowed: hour, day, week"):
+        trend(db, T, T + 1, "month")
