@@ -35,6 +35,7 @@ from vitrine.firmware import build_hash
 from vitrine.hardware import load_boards
 from vitrine.link.boards import Boards
 from vitrine.looplag import LoopLag
+from vitrine.manager import manager_router
 from vitrine.player.app import player_router
 from vitrine.player.reports import PlayerReports
 from vitrine.secret_key import FILE_NAME as SECRET_FILE
@@ -48,6 +49,7 @@ from vitrine.web.origins import Origins
 from vitrine.web.server import server_config
 
 log = logging.getLogger("vitrine.daemon")
+MANAGER_AUTH_FILE = "manager-auth.db"  # the dashboard's sessions and wrong PINs, apart
 
 # What the touch frame sends the pages (and /ws), with the calibration's targets to draw.
 TOUCH_TYPES = (PointerEvent, Gesture, CalibrationTarget)
@@ -118,6 +120,11 @@ class Daemon:
         self.secret = load_or_create_secret(self.data_dir / SECRET_FILE)
         self.auth_store = AuthStore.open(self.data_dir / AUTH_FILE)
         self.auth = AssociateAuth(config.associate, self.secret, self.auth_store)
+        # the manager's dashboard: a role of its own, its sessions and PIN budget apart
+        self.manager_store = AuthStore.open(self.data_dir / MANAGER_AUTH_FILE)
+        self.manager_auth = AssociateAuth(
+            config.manager, self.secret, self.manager_store, role="manager"
+        )
         if config.associate.short_pin:
             log.warning(
                 "[associate] pin has %d digits, kept by allow_short_pin: it can be guessed in "
@@ -139,6 +146,13 @@ class Daemon:
             ),
             associate_router(self.engine, self.bus, self.auth, Origins(self.config.http.origins)),
             catalog_router(lambda: self.catalog, store.id, store.fitting_room),
+            manager_router(
+                self.manager_auth,
+                self.analytics.reader,
+                self.analytics.rules,
+                tz=self.config.analytics.zone(),
+                origins=Origins(self.config.http.origins),
+            ),
         ]
 
     def status(self) -> dict[str, Any]:
@@ -213,3 +227,4 @@ class Daemon:
             self.store.close()
             self.catalog.close()
             self.auth_store.close()
+            self.manager_store.close()

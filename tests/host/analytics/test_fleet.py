@@ -309,7 +309,7 @@ def test_what_arrives_while_the_collector_and_the_broker_are_down_is_collected_a
     with collecting(broker.url, url, name=name) as (collector,):
         _wait(lambda: collector.stats.new >= 1)
         send(lines[2])
-        _wait(lambda: collector.stats.new >= 2)  # noqa: PLR2004
+        _wait(lambda: collector.stats.new >= 2)
     db = FleetDb.open(url)
     assert sorted(db.ids()) == sorted(o.id for o in lines)
     db.close()
