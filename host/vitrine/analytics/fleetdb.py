@@ -13,10 +13,11 @@ key is (id, at); an id's UUIDv7 time is its observation's `at` to the millisecon
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +111,26 @@ class FleetDb:
 
     def close(self) -> None:
         self.db.close()
+
+    @staticmethod
+    @contextlib.contextmanager
+    def reader(url: str) -> Iterator[SqlDb]:
+        """A reading connection to a fleet's database (the dashboard's, per request): the
+        schema is the collector's to make."""
+        if url.startswith(("postgresql://", "postgres://")):
+            import psycopg
+
+            try:
+                conn = psycopg.connect(url, autocommit=True)
+            except psycopg.Error as err:
+                raise FleetDbError(f"cannot connect to {_safe(url)}: {err}") from err
+            db: SqlDb = PostgresDb(conn)
+        else:
+            db = SqliteDb(sqlite_store.open_store_reader(Path(url.removeprefix("sqlite://"))))
+        try:
+            yield db
+        finally:
+            db.close()
 
     def write(self, batch: Sequence[Observation]) -> Written:
         """Store a batch once each (see the module docstring)."""

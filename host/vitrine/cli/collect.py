@@ -8,6 +8,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 from vitrine.errors import VitrineError
 
@@ -47,7 +48,66 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=ROLL_S,
         help=f"how often finished hours are rolled up, in seconds (default {ROLL_S:.0f})",
     )
+    cmd.add_argument(
+        "--http",
+        default="",
+        metavar="HOST:PORT",
+        help="also serve the manager's dashboard over the fleet's database here (its PIN from "
+        "VITRINE_MANAGER_PIN, a token from VITRINE_MANAGER_TOKEN)",
+    )
+    cmd.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path.home() / ".local" / "state" / "vitrine-collector",
+        help="where the dashboard keeps its secret and sign-ins",
+    )
     cmd.set_defaults(handler=cmd_collect)
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:  # noqa: PLR2004
+        raise VitrineError(f"collect: --http {text!r}: allowed: HOST:PORT, e.g. 127.0.0.1:8090")
+    return host, int(port)
+
+
+def serve_dashboard(db_url: str, address: str, state_dir: Path) -> threading.Thread:
+    """The manager's dashboard (vitrine.manager) over the fleet's database, on a thread."""
+    import uvicorn
+    from fastapi import FastAPI
+    from pydantic import ValidationError
+
+    from vitrine.analytics.config import ManagerConfig
+    from vitrine.analytics.fleetdb import FleetDb
+    from vitrine.analytics.rollup import Rules
+    from vitrine.associate.auth import AssociateAuth
+    from vitrine.associate.store import AuthStore
+    from vitrine.manager import manager_router
+    from vitrine.secret_key import load_or_create_secret
+
+    host, port = _address(address)
+    token = os.environ.get("VITRINE_MANAGER_TOKEN", "")
+    try:
+        config = ManagerConfig(
+            pin=os.environ.get("VITRINE_MANAGER_PIN", ""), tokens=[token] if token else []
+        )
+    except ValidationError as err:
+        problem = err.errors()[0]
+        raise VitrineError(
+            f"collect: VITRINE_MANAGER_{str(problem['loc'][0]).upper()}: {problem['msg']}"
+        ) from None
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secret = load_or_create_secret(state_dir / "secret.key")
+    auth = AssociateAuth(
+        config, secret, AuthStore.open(state_dir / "manager-auth.db"), role="manager"
+    )
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(manager_router(auth, lambda: FleetDb.reader(db_url), Rules()))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="dashboard", daemon=True)
+    thread.start()
+    print(f"collect: the dashboard is at http://{host}:{port}/manager/", flush=True)
+    return thread
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
@@ -72,6 +132,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
     if not lo <= args.roll_s <= hi:
         raise VitrineError(f"collect: --roll-s {args.roll_s:g}: seconds must be {lo:g} to {hi:g}")
     db = FleetDb.open(args.db)
+    if args.http:
+        serve_dashboard(args.db, args.http, args.state_dir)
     client_id = args.id or f"vitrine-collector-{os.uname().nodename}"
     collector = Collector(
         args.broker, db, group=args.group or None, client_id=client_id, fleet=fleet

@@ -212,12 +212,22 @@ def test_an_id_again_with_other_content_is_kept_out_and_counted_on_sqlite(tmp_pa
     db.close()
 
 
-def test_vitrine_collect_stores_and_rolls_up_then_stops_cleanly_on_sigterm(broker, postgres):
+def test_vitrine_collect_stores_rolls_up_serves_the_dashboard_and_stops_on_sigterm(
+    tmp_path, broker, postgres
+):
+    import datetime as dt
+    import http.cookiejar
+    import json
+    import os
     import signal
     import subprocess
     import sys
+    import urllib.error
+    import urllib.request
 
     from paho.mqtt import publish
+
+    from vitrine.bench.servers import free_port
 
     db = FleetDb.open(postgres.url)
     db.db.execute("TRUNCATE observation")
@@ -227,27 +237,29 @@ def test_vitrine_collect_stores_and_rolls_up_then_stops_cleanly_on_sigterm(broke
         make("passer_by", hour + i, "store-2", "mirror-1", source="camera").line()
         for i in range(50)
     ]
+    port = free_port()
+    command = [sys.executable, "-m", "vitrine", "collect", "--broker", broker.url]
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "vitrine",
-            "collect",
-            "--broker",
-            broker.url,
+            *command,
             "--db",
             postgres.url,
-            "--group",
+            "--id",
             f"cli-{next(_names)}",
             "--roll-s",
             "0.5",
+            "--http",
+            f"127.0.0.1:{port}",
+            "--state-dir",
+            str(tmp_path / "state"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env={**os.environ, "VITRINE_MANAGER_PIN": "13572468"},
     )
     try:
-        time.sleep(1.5)  # subscribed (a shared subscription gets only what comes after)
+        time.sleep(1.5)  # subscribed
         publish.single(
             "vitrine/store-2/mirror-1/observations",
             "\n".join(lines),
@@ -262,6 +274,27 @@ def test_vitrine_collect_stores_and_rolls_up_then_stops_cleanly_on_sigterm(broke
         )
         _wait(lambda: db.db.conn.execute(rolled, {"h": hour}).fetchall() != [])
         assert db.db.conn.execute(rolled, {"h": hour}).fetchall() == [(50.0,)]
+        # the dashboard, over PostgreSQL
+        day = dt.datetime.fromtimestamp(hour, dt.UTC).date().isoformat()
+        base = f"http://127.0.0.1:{port}"
+        web = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+            urllib.request.ProxyHandler({}),
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            web.open(f"{base}/manager/api/metrics")
+        assert refused.value.code == 401
+        login = urllib.request.Request(
+            f"{base}/manager/login",
+            data=json.dumps({"pin": "13572468"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        assert web.open(login).status == 204
+        with web.open(f"{base}/manager/api/metrics?from={day}&to={day}&grain=hour") as answer:
+            data = json.load(answer)
+        assert data["report"]["passers_by"] == 50
+        assert [b["passers_by"] for b in data["trend"]] == [50]
+        assert list(data["mirrors"]) == ["mirror-1"]
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20)
