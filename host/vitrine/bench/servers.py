@@ -51,19 +51,59 @@ def _wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 30
 
 
 class Mosquitto:
-    """A broker on 127.0.0.1:port (anonymous, persistent: a stop with SIGTERM saves what it
-    holds for persistent sessions, as a production broker does); stop() and start() again to
-    cut it and bring it back on the same port."""
+    """A broker on 127.0.0.1:port (persistent: a stop with SIGTERM saves what it holds for
+    persistent sessions, as a production broker does); stop() and start() again to cut it and
+    bring it back on the same port. Anonymous, or with `users` ({name: password}) only them;
+    with tls, TLS only, its certificate (for localhost and 127.0.0.1) self-signed in
+    `ca_file`."""
 
-    def __init__(self) -> None:
+    def __init__(self, users: dict[str, str] | None = None, *, tls: bool = False) -> None:
         if not os.path.exists(MOSQUITTO):
             raise ServerMissing(f"{MOSQUITTO} is missing: run tools/setup-system.sh (mosquitto)")
         self.folder = Path(tempfile.mkdtemp(prefix="vitrine-mosquitto-"))
         self.port = free_port()
+        self.tls = tls
+        self.ca_file = self.folder / "ca.pem"
+        extra = ""
+        if users:
+            passwords = self.folder / "passwords"
+            passwords.touch(mode=0o600)
+            for name, password in users.items():
+                subprocess.run(
+                    ["mosquitto_passwd", "-b", str(passwords), name, password], check=True
+                )
+            extra += f"allow_anonymous false\npassword_file {passwords}\n"
+        else:
+            extra += "allow_anonymous true\n"
+        if tls:
+            key = self.folder / "key.pem"
+            subprocess.run(
+                [
+                    "openssl",
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "2",
+                    "-keyout",
+                    str(key),
+                    "-out",
+                    str(self.ca_file),
+                    "-subj",
+                    "/CN=localhost",
+                    "-addext",
+                    "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                ],
+                check=True,
+                capture_output=True,
+            )
+            extra += f"cafile {self.ca_file}\ncertfile {self.ca_file}\nkeyfile {key}\n"
         self.conf = self.folder / "mosquitto.conf"
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
+            f"{extra}"
             "persistence true\n"
             f"persistence_location {self.folder}/\n"
             "max_queued_messages 0\n"  # no limit: a collector's session keeps all
@@ -71,12 +111,13 @@ class Mosquitto:
             "log_dest none\n"
         )
         if os.geteuid() == 0 and _user_exists("mosquitto"):
-            shutil.chown(self.folder, "mosquitto")  # it drops root for its own user
+            for path in [self.folder, *self.folder.iterdir()]:
+                shutil.chown(path, "mosquitto")  # it drops root for its own user
         self.proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"mqtts://localhost:{self.port}" if self.tls else f"mqtt://127.0.0.1:{self.port}"
 
     def start(self) -> Mosquitto:
         self.proc = subprocess.Popen(

@@ -47,7 +47,15 @@ def postgres():
 
 
 @contextlib.contextmanager
-def collecting(url: str, db_url: str, n: int = 1, *, shared: bool = False, name: str = ""):
+def collecting(
+    url: str,
+    db_url: str,
+    n: int = 1,
+    *,
+    shared: bool = False,
+    name: str = "",
+    fleet: FleetConfig | None = None,
+):
     """n collectors in threads, sharing one subscription when shared (else n must be 1).
     Each has a client id of its own (name, or a new one): the broker keeps a collector's
     session while it is away, and with it what arrives for it."""
@@ -55,7 +63,11 @@ def collecting(url: str, db_url: str, n: int = 1, *, shared: bool = False, name:
     group = name or f"test-collector-{next(_names)}"
     collectors = [
         Collector(
-            url, FleetDb.open(db_url), group=group if shared else None, client_id=f"{group}-{i}"
+            url,
+            FleetDb.open(db_url),
+            group=group if shared else None,
+            client_id=f"{group}-{i}",
+            fleet=fleet,
         )
         for i in range(n)
     ]
@@ -346,3 +358,57 @@ def test_what_arrives_while_the_collector_and_the_broker_are_down_is_collected_a
     db = FleetDb.open(url)
     assert sorted(db.ids()) == sorted(o.id for o in lines)
     db.close()
+
+
+def test_tls_and_credentials_let_in_only_who_they_name(tmp_path):
+    try:
+        broker = Mosquitto({"mirror-1": "mirror-secret-1", "collector": "collector-2"}, tls=True)
+    except ServerMissing as err:
+        pytest.skip(str(err))
+    url = str(tmp_path / "fleet.db")
+    ca = str(broker.ca_file)
+    with broker:
+        writers = {m: _mirror(tmp_path, m) for m in ("mirror-1", "mirror-2", "mirror-3")}
+        for w in writers.values():
+            for i in range(20):
+                w.observe("passer_by", AT + i, source="camera")
+            w.flush()
+
+        def publisher(mirror: str, password: str, ca_file: str) -> Publisher:
+            fleet = FleetConfig(
+                broker=broker.url, username="mirror-1", password=password, ca_file=ca_file
+            )
+            return Publisher(tmp_path / f"{mirror}.db", fleet, "store-1", mirror)
+
+        good = publisher("mirror-1", "mirror-secret-1", ca)
+        wrong = publisher("mirror-2", "not-the-password", ca)
+        untrusting = publisher("mirror-3", "mirror-secret-1", "")  # the system's CAs
+
+        async def run_all() -> None:
+            tasks = [asyncio.create_task(p.run()) for p in (good, wrong, untrusting)]
+            deadline = time.monotonic() + 30
+            while good.published < 20 or not (wrong.last_error and untrusting.last_error):
+                assert time.monotonic() < deadline, (good.status(), wrong.status())
+                await asyncio.sleep(0.1)
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        collector_fleet = FleetConfig(
+            broker=broker.url, username="collector", password="collector-2", ca_file=ca
+        )
+        with collecting(broker.url, url, fleet=collector_fleet) as (collector,):
+            asyncio.run(run_all())
+            _wait(lambda: collector.stats.new >= 20)
+        for w in writers.values():
+            w.close()
+    assert wrong.published == untrusting.published == 0
+    assert "authori" in wrong.last_error.lower(), wrong.last_error
+    assert "certificate" in untrusting.last_error.lower(), untrusting.last_error
+    db = FleetDb.open(url)
+    assert db.count() == 20
+    db.close()
+    for mirror in ("mirror-2", "mirror-3"):  # what could not go waits in the outbox
+        conn = sqlite3.connect(tmp_path / f"{mirror}.db")
+        assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 20
+        conn.close()
