@@ -316,7 +316,13 @@ def bench_fleet(
             stderr=subprocess.STDOUT,
             text=True,
         )
-        time.sleep(3.0)  # connected and subscribed
+        said: list[str] = []
+        threading.Thread(target=lambda: said.extend(collector.stdout), daemon=True).start()
+        deadline = time.monotonic() + 60
+        while not any("subscribed to" in line for line in said):  # its log says so
+            if time.monotonic() > deadline or collector.poll() is not None:
+                raise RuntimeError(f"vitrine collect did not subscribe: {''.join(said)}")
+            time.sleep(0.1)
         began = time.monotonic()
         fleet = _Mirrors(folder, mirrors, broker.url)
         rate, stored = _rate_until(pg.url, before // 2, began, 0)
@@ -335,7 +341,8 @@ def bench_fleet(
         check = _exactly_once(folder, mirrors, pg.url)
         fleet.close()
         collector.send_signal(signal.SIGTERM)
-        out, _ = collector.communicate(timeout=60)
+        collector.wait(60)
+        time.sleep(0.5)  # its last lines read
     return {
         "fleet_mirrors": mirrors,
         "fleet_per_s": round(rate),
@@ -346,7 +353,9 @@ def bench_fleet(
             "recorded_during_outage": during,
             "after_outage_per_s": round(after_rate),
             "after_outage_s": round(drained, 1),
-            "collector": out.strip().splitlines()[-1] if out.strip() else "",
+            "collector": next(
+                (line.strip() for line in reversed(said) if "observations stored" in line), ""
+            ),
         },
     }
 

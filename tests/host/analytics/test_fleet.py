@@ -270,8 +270,11 @@ def test_vitrine_collect_stores_rolls_up_serves_the_dashboard_and_stops_on_sigte
         text=True,
         env={**os.environ, "VITRINE_MANAGER_PIN": "13572468"},
     )
+    said: list[str] = []
+    reading = threading.Thread(target=lambda: said.extend(proc.stdout), daemon=True)
+    reading.start()
     try:
-        time.sleep(1.5)  # subscribed
+        _wait(lambda: any("subscribed to" in line for line in said))  # its log says so
         publish.single(
             "vitrine/store-2/mirror-1/observations",
             "\n".join(lines),
@@ -309,7 +312,9 @@ def test_vitrine_collect_stores_rolls_up_serves_the_dashboard_and_stops_on_sigte
         assert list(data["mirrors"]) == ["mirror-1"]
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=20)
+        proc.wait(20)
+        reading.join(10)
+    out = "".join(said)
     assert proc.returncode == 0, out
     assert "50 observations stored, 0 duplicates, 0 conflicts, 0 refused" in out
     db.close()
