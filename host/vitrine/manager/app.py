@@ -74,29 +74,30 @@ def _set_cookie(response: Response, request: Request, token: str, max_age: int) 
 
 
 def metrics_of(db: SqlDb, q: Query, rules: Rules, tz: dt.tzinfo | None) -> dict[str, Any]:
-    """What the page shows for a query: the period's report, its trend, each mirror's."""
+    """What the page shows for a query: the period's report, its trend, each mirror's (keyed
+    store/mirror: a fleet's stores may name their mirrors alike), and the stores there are."""
     scope = {"store": q.store, "mirror": q.mirror, "tz": tz}
     out = report(db, q.lo, q.hi, rules, **scope)
-    mirrors = [
-        r[0]
-        for r in db.rows(
-            "SELECT DISTINCT mirror FROM rollup WHERE mirror <> '' AND start >= :lo "
-            "AND start < :hi UNION SELECT DISTINCT mirror FROM rollup_dirty WHERE "
-            "mirror <> '' AND hour >= :lo AND hour < :hi",
-            {"lo": q.lo, "hi": q.hi},
-        )
-    ]
-    if q.mirror is not None:
-        mirrors = [m for m in mirrors if m == q.mirror]
+    pairs = db.rows(
+        "SELECT DISTINCT store, mirror FROM rollup WHERE mirror <> '' AND start >= :lo "
+        "AND start < :hi UNION SELECT DISTINCT store, mirror FROM rollup_dirty WHERE "
+        "mirror <> '' AND hour >= :lo AND hour < :hi",
+        {"lo": q.lo, "hi": q.hi},
+    )
+    stores = sorted({st for st, _ in pairs})
+    chosen = sorted(
+        (st, mi) for st, mi in pairs if q.store in (None, st) and q.mirror in (None, mi)
+    )
     return {
         "from": q.first_day,
         "to": q.last_day,
         "grain": q.grain,
+        "stores": stores,
         "report": out,
         "trend": trend(db, q.lo, q.hi, q.grain, **scope),
         "mirrors": {
-            m: report(db, q.lo, q.hi, rules, store=q.store, mirror=m, tz=tz)
-            for m in sorted(mirrors)
+            f"{st}/{mi}": report(db, q.lo, q.hi, rules, store=st, mirror=mi, tz=tz)
+            for st, mi in chosen
         },
     }
 

@@ -309,7 +309,7 @@ def test_vitrine_collect_stores_rolls_up_serves_the_dashboard_and_stops_on_sigte
             data = json.load(answer)
         assert data["report"]["passers_by"] == 50
         assert [b["passers_by"] for b in data["trend"]] == [50]
-        assert list(data["mirrors"]) == ["mirror-1"]
+        assert list(data["mirrors"]) == ["store-2/mirror-1"]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)

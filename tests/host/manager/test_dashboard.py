@@ -105,7 +105,8 @@ def test_the_metrics_are_the_reports_and_every_table_exports(rig):
     assert (r["passers_by"], r["visitors"], r["sessions"], r["visits"]) == (10, 4, 3, 3)
     assert r["engagement_rate"] == pytest.approx(0.5)
     assert [b["passers_by"] for b in data["trend"] if b["passers_by"]] == [10]
-    assert list(data["mirrors"]) == ["mirror-1"]
+    assert list(data["mirrors"]) == ["store-1/mirror-1"]
+    assert data["stores"] == ["store-1"]
     tables = {}
     for table in ("funnel", "trend", "zones", "mirrors", "experiments"):
         answer = rig.get(f"/manager/api/export.csv?from={DAY}&to={DAY}&table={table}")
@@ -116,7 +117,7 @@ def test_the_metrics_are_the_reports_and_every_table_exports(rig):
     assert ["passers_by", "10.0"] in tables["funnel"]
     assert tables["zones"][0] == ["zone", "visits", "dwell_s", "mean_dwell_s"]
     assert [row[0] for row in tables["zones"][1:]] == ["at_glass", "in_front"]
-    assert tables["mirrors"][1][:2] == ["mirror-1", "10.0"]
+    assert tables["mirrors"][1][:2] == ["store-1/mirror-1", "10.0"]
     layout = [row for row in tables["experiments"] if row[0] == "layout"]
     assert [row[1] for row in layout] == ["carousel", "grid"]
 
@@ -148,3 +149,25 @@ def test_hostile_query_strings_are_refused_naming_the_parameter(rig, query, para
         assert body["error"].startswith(f"{param}: ")
         assert words in body["error"]
     assert _count(rig.path) == before
+
+
+def test_a_fleets_stores_may_name_their_mirrors_alike(rig):
+    from vitrine.analytics.observation import make
+
+    conn = store.open_store(rig.path)
+    with write_transaction(conn):
+        store.insert(
+            conn, [make("passer_by", T + i, "store-2", "mirror-1", source="x") for i in range(3)]
+        )
+    conn.close()
+    _sign_in(rig)
+    data = rig.get(f"/manager/api/metrics?from={DAY}&to={DAY}").json()
+    assert data["stores"] == ["store-1", "store-2"]
+    assert {k: v["passers_by"] for k, v in data["mirrors"].items()} == {
+        "store-1/mirror-1": 10,
+        "store-2/mirror-1": 3,
+    }
+    assert data["report"]["passers_by"] == 13
+    only = rig.get(f"/manager/api/metrics?from={DAY}&to={DAY}&store=store-2").json()
+    assert only["report"]["passers_by"] == 3
+    assert list(only["mirrors"]) == ["store-2/mirror-1"]

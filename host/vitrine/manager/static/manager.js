@@ -71,6 +71,7 @@ function draw(id, config) {
 
 function params() {
   const p = new URLSearchParams({ from: $("from").value, to: $("to").value, grain: $("grain").value });
+  if ($("store").value) p.set("store", $("store").value);
   if ($("mirror").value) p.set("mirror", $("mirror").value);
   return p;
 }
@@ -212,14 +213,22 @@ async function load() {
   }
   notice("");
   current = data;
-  const select = $("mirror");
-  const chosen = select.value;
-  for (const m of Object.keys(data.mirrors)) {
-    if (![...select.options].some((o) => o.value === m)) select.add(new Option(m, m));
-  }
-  select.value = chosen;
+  offer($("store"), data.stores);
+  offer(
+    $("mirror"),
+    Object.keys(data.mirrors).map((key) => key.split("/")[1]),
+  );
   render(data);
   body.dataset.loaded = "yes";
+}
+
+// add the choices a select lacks, keeping what is chosen
+function offer(select, values) {
+  const chosen = select.value;
+  for (const v of values) {
+    if (![...select.options].some((o) => o.value === v)) select.add(new Option(v, v));
+  }
+  select.value = chosen;
 }
 
 function showView() {
