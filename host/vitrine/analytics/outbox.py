@@ -121,16 +121,23 @@ class Publisher:
                         pass
                     continue
                 chunks = [batch[i : i + BATCH] for i in range(0, len(batch), BATCH)]
-                await asyncio.gather(
+                results = await asyncio.gather(
                     *(
                         client.publish(
                             self.topic, "\n".join(o.line() for o in chunk).encode(), qos=1
                         )
                         for chunk in chunks
-                    )
+                    ),
+                    return_exceptions=True,
                 )
-                # every chunk acknowledged: they leave the outbox
-                await asyncio.to_thread(db.outbox_done, conn, [o.id for o in batch])
-                self.published += len(batch)
+                # each chunk the broker acknowledged leaves the outbox, even when another
+                # failed (the broker lost mid-batch): only the others are sent again
+                acked = [o.id for c, r in zip(chunks, results, strict=True) if r is None for o in c]
+                if acked:
+                    await asyncio.to_thread(db.outbox_done, conn, acked)
+                    self.published += len(acked)
+                failed = [r for r in results if isinstance(r, BaseException)]
+                if failed:
+                    raise failed[0]
         finally:
             conn.close()
