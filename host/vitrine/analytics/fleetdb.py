@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS rollup (
 );
 CREATE TABLE IF NOT EXISTS rollup_dirty (
     store TEXT NOT NULL, mirror TEXT NOT NULL, hour DOUBLE PRECISION NOT NULL,
-    PRIMARY KEY (store, mirror, hour)
+    mark BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (store, mirror, hour)
 );
 """
 COLUMNS = "id, kind, at, store, mirror, session, subject, label, value, data"
@@ -197,10 +197,12 @@ class FleetDb:
                 "(i.kind, i.store, i.mirror, i.data)"
             ).fetchall()
             conn.execute(
-                "INSERT INTO rollup_dirty (store, mirror, hour) "
-                "SELECT DISTINCT store, mirror, h FROM (SELECT store, mirror, "
+                "INSERT INTO rollup_dirty (store, mirror, hour, mark) "
+                "SELECT DISTINCT store, mirror, h, %(mark)s::bigint FROM (SELECT store, mirror, "
                 "floor(at / 3600) * 3600 AS h FROM incoming UNION ALL SELECT store, mirror, "
-                "floor(at / 3600) * 3600 - 3600 FROM incoming) x ON CONFLICT DO NOTHING"
+                "floor(at / 3600) * 3600 - 3600 FROM incoming) x "
+                "ON CONFLICT (store, mirror, hour) DO UPDATE SET mark = excluded.mark",
+                {"mark": sqlite_store.new_mark()},
             )
         for (obs_id,) in conflicts:
             log.warning(

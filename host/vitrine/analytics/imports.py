@@ -291,7 +291,4 @@ def _dirty_for_sale(conn: sqlite3.Connection, sale: Sale, window_h: float) -> No
         while h <= hour:
             marks.append((sale.store, mirror, h))
             h += HOUR_S
-    conn.executemany(
-        "INSERT INTO rollup_dirty (store, mirror, hour) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        marks,
-    )
+    db.mark_dirty(conn, marks)

@@ -66,19 +66,20 @@ def roll(db: SqlDb, now: float, rules: Rules, tz: dt.tzinfo | None = None, limit
     ended), at most `limit`; how many were done. The days they fall in are summed again."""
     ripe = now - HOUR_S - rules.params()["span"]
     dirty = db.rows(
-        "SELECT store, mirror, hour FROM rollup_dirty WHERE hour <= :ripe "
+        "SELECT store, mirror, hour, mark FROM rollup_dirty WHERE hour <= :ripe "
         "ORDER BY hour LIMIT :limit",
         {"ripe": ripe, "limit": limit},
     )
     days: set[tuple[str, str, float]] = set()
-    for store, mirror, hour in dirty:
+    for store, mirror, hour, mark in dirty:
         facts = facts_of(db, store, mirror, hour, hour + HOUR_S, rules)
         with db.transaction():
             _replace(db, "hour", hour, store, mirror, facts)
+            # cleared only if nothing marked it again since its facts were read
             db.execute(
                 "DELETE FROM rollup_dirty WHERE store = :store AND mirror = :mirror "
-                "AND hour = :hour",
-                {"store": store, "mirror": mirror, "hour": hour},
+                "AND hour = :hour AND mark = :mark",
+                {"store": store, "mirror": mirror, "hour": hour, "mark": mark},
             )
         days.add((store, mirror, day_start(hour, tz)))
     for store, mirror, start in sorted(days):

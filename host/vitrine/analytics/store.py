@@ -12,6 +12,7 @@ other content it is refused (ObservationConflict), whatever else the batch holds
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ CREATE TABLE IF NOT EXISTS rollup_dirty (  -- hours whose roll-up is to be worke
     store TEXT NOT NULL,
     mirror TEXT NOT NULL,
     hour REAL NOT NULL,
+    mark INTEGER NOT NULL DEFAULT 0,  -- new at each marking: the roll-up clears only its own
     PRIMARY KEY (store, mirror, hour)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox (  -- observations not yet acknowledged by the broker
@@ -120,6 +122,24 @@ def hours_of(batch: Iterable[Observation]) -> set[tuple[str, str, float]]:
     return out
 
 
+DIRTY = (
+    "INSERT INTO rollup_dirty (store, mirror, hour, mark) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (store, mirror, hour) DO UPDATE SET mark = excluded.mark"
+)
+
+
+def new_mark() -> int:
+    """A fresh mark for rollup_dirty: a roll-up that read an hour's facts clears the hour only
+    while its mark is the one it saw, so an observation that lands meanwhile keeps it dirty."""
+    return secrets.randbits(62)
+
+
+def mark_dirty(conn: sqlite3.Connection, hours: Iterable[tuple[str, str, float]]) -> None:
+    """Mark (store, mirror, hour)s to be rolled up again, in the caller's transaction."""
+    mark = new_mark()
+    conn.executemany(DIRTY, [(*h, mark) for h in sorted(hours)])
+
+
 @dataclass
 class Inserted:
     """What a batch did: observations new to the store, and those it had already."""
@@ -160,10 +180,7 @@ def insert(
         )
         # (a duplicate's id may be queued again: publishing it twice is what at-least-once
         # allows, and the collector keeps one)
-    conn.executemany(
-        "INSERT INTO rollup_dirty (store, mirror, hour) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        sorted(hours_of(batch)),
-    )
+    mark_dirty(conn, hours_of(batch))
     return Inserted(new, len(rows) - new)
 
 

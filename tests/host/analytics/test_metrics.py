@@ -180,3 +180,24 @@ def test_trends_by_hour_day_and_week_from_the_roll_ups(db):
     assert trend(db, T, T + 3600, "hour", mirror="mirror-2")[0]["passers_by"] == 0
     with pytest.raises(ValueError, match="grain = 'month': allowed: hour, day, week"):
         trend(db, T, T + 1, "month")
+
+
+def test_an_observation_landing_while_its_hour_is_rolled_up_is_not_lost(db, monkeypatch):
+    """Another writer marks the hour again between the roll-up's read of its facts and its
+    clearing of the mark: the hour stays to be rolled again, and reports see the newcomer."""
+    real = rollup.facts_of
+    late = make("passer_by", T + 40, "store-1", "mirror-1", source="x")
+
+    def racing(db_, store_, mirror, lo, hi, rules):
+        facts = real(db_, store_, mirror, lo, hi, rules)
+        if store_ == "store-1" and mirror == "mirror-1" and lo == T:
+            with write_transaction(db.conn):  # the writer's commit lands now
+                store.insert(db.conn, [late])
+        return facts
+
+    monkeypatch.setattr(rollup, "facts_of", racing)
+    rollup.roll(db, T + 10 * 3600, RULES)
+    monkeypatch.setattr(rollup, "facts_of", real)
+    assert report(db, T, T + 3 * 3600, RULES)["passers_by"] == 11
+    rollup.roll(db, T + 10 * 3600, RULES)
+    assert report(db, T, T + 3 * 3600, RULES)["passers_by"] == 11
