@@ -192,7 +192,7 @@ LINES = (
     ("mirror_assisted_conversion", "Mirror-assisted conversion", "%"),
     ("requests", "Associate requests", "n"),
     ("mean_fulfil_s", "Request fulfilment (mean)", "s"),
-    ("csat", "CSAT (4-5 of 5)", "%"),
+    ("csat", "CSAT (4-5 of 5)", "pct"),  # a percentage already
     ("nps", "NPS", "v"),
     ("members", "Members seen", "n"),
     ("repeat_customers", "Repeat customers", "n"),
@@ -205,6 +205,8 @@ def _value(value: Any, unit: str) -> str:
         return "no data"
     if unit == "%":
         return f"{100 * value:.1f}%"
+    if unit == "pct":
+        return f"{value:.1f}%"
     if unit == "s":
         return f"{value:.1f} s"
     if unit == "v":

@@ -201,3 +201,13 @@ def test_an_observation_landing_while_its_hour_is_rolled_up_is_not_lost(db, monk
     assert report(db, T, T + 3 * 3600, RULES)["passers_by"] == 11
     rollup.roll(db, T + 10 * 3600, RULES)
     assert report(db, T, T + 3 * 3600, RULES)["passers_by"] == 11
+
+
+def test_the_printed_report_shows_rates_and_csat_as_percentages(db):
+    from vitrine.cli.analytics import format_report
+
+    text = format_report(report(db, T, T + 3 * 3600, RULES), None)
+    lines = {line[:30].strip(): line[30:].strip() for line in text.splitlines()[1:]}
+    assert lines["Shopfront conversion"] == "40.0%"
+    assert lines["CSAT (4-5 of 5)"] == "66.7%"  # csat is a percentage already
+    assert lines["NPS"] == "+0"
