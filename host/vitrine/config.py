@@ -39,6 +39,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from vitrine.analytics.config import AnalyticsConfig, FleetConfig, ManagerConfig
 from vitrine.devices.lights import LightingConfig
 from vitrine.devices.presence.config import PresenceConfig
 from vitrine.devices.touch.config import TouchConfig
@@ -200,6 +201,9 @@ class Config(Section):
     experiment: list[ExperimentConfig] = Field(default=[], max_length=32)  # [[experiment]]
     lighting: LightingConfig = LightingConfig()
     retention: RetentionConfig = RetentionConfig()
+    analytics: AnalyticsConfig = AnalyticsConfig()
+    fleet: FleetConfig = FleetConfig()
+    manager: ManagerConfig = ManagerConfig()
 
     @model_validator(mode="after")
     def _unique_experiments(self) -> Config:

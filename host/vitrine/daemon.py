@@ -17,6 +17,8 @@ import uvicorn
 from fastapi import APIRouter
 
 from vitrine import __version__
+from vitrine.analytics.service import Analytics
+from vitrine.analytics.store import FILE_NAME as ANALYTICS_FILE
 from vitrine.associate.app import associate_router
 from vitrine.associate.auth import AssociateAuth
 from vitrine.associate.store import FILE_NAME as AUTH_FILE
@@ -32,12 +34,13 @@ from vitrine.devices.presence.device import PresenceDevice
 from vitrine.devices.touch.events import CalibrationTarget, Gesture, PointerEvent
 from vitrine.devices.touch.frame import TouchFrame
 from vitrine.engine.engine import Engine
-from vitrine.engine.store import EventStore
+from vitrine.engine.records import RecordingStore
 from vitrine.errors import VitrineError
 from vitrine.firmware import build_hash
 from vitrine.hardware import load_boards
 from vitrine.link.boards import Boards
 from vitrine.looplag import LoopLag
+from vitrine.manager import manager_router
 from vitrine.player.app import player_router
 from vitrine.player.reports import PlayerReports
 from vitrine.secret_key import FILE_NAME as SECRET_FILE
@@ -51,6 +54,7 @@ from vitrine.web.origins import Origins
 from vitrine.web.server import server_config
 
 log = logging.getLogger("vitrine.daemon")
+MANAGER_AUTH_FILE = "manager-auth.db"  # the dashboard's sessions and wrong PINs, apart
 
 # What the touch frame sends the pages (and /ws), with the calibration's targets to draw.
 TOUCH_TYPES = (PointerEvent, Gesture, CalibrationTarget)
@@ -125,11 +129,24 @@ class Daemon:
         self.lights = Lights(self.bus, self.boards, config.lighting)
         self.data_dir = _data_dir(config)
         self.catalog = Catalog.open(self.data_dir / "catalog.db", self.data_dir / "media")
-        self.store = EventStore.open(self.data_dir / "events.db")
+        # the store tells the engine's records to the bus, where analytics takes them up
+        self.store = RecordingStore.open(self.data_dir / "events.db")
         self.engine = Engine(self.bus, self.catalog, self.store, config.engine())
+        self.analytics = Analytics(
+            self.data_dir / ANALYTICS_FILE,
+            config.store.id,
+            config.store.mirror,
+            config.analytics,
+            config.fleet,
+        )
         self.secret = load_or_create_secret(self.data_dir / SECRET_FILE)
         self.auth_store = AuthStore.open(self.data_dir / AUTH_FILE)
         self.auth = AssociateAuth(config.associate, self.secret, self.auth_store)
+        # the manager's dashboard: a role of its own, its sessions and PIN budget apart
+        self.manager_store = AuthStore.open(self.data_dir / MANAGER_AUTH_FILE)
+        self.manager_auth = AssociateAuth(
+            config.manager, self.secret, self.manager_store, role="manager"
+        )
         if config.associate.short_pin:
             log.warning(
                 "[associate] pin has %d digits, kept by allow_short_pin: it can be guessed in "
@@ -156,6 +173,13 @@ class Daemon:
             ),
             associate_router(self.engine, self.bus, self.auth, Origins(self.config.http.origins)),
             catalog_router(lambda: self.catalog, store.id, store.fitting_room),
+            manager_router(
+                self.manager_auth,
+                self.analytics.reader,
+                self.analytics.rules,
+                tz=self.config.analytics.zone(),
+                origins=Origins(self.config.http.origins),
+            ),
         ]
 
     def status(self) -> dict[str, Any]:
@@ -169,6 +193,7 @@ class Daemon:
             "lighting": self.lights.snapshot(),
             "player": self.player_reports.status(),
             "associate": self.auth.status().to_json(),
+            "analytics": self.analytics.status(),
         }
 
     def board_status(self) -> list[dict[str, Any]]:
@@ -208,7 +233,8 @@ class Daemon:
         web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
         looplag = asyncio.create_task(self.looplag.run(), name="looplag")
         console = asyncio.create_task(self.console.run(), name="console")
-        tasks = (boards, touch, presence, lights, engine, web, looplag, console)
+        analytics = asyncio.create_task(self.analytics.run(self.bus), name="analytics")
+        tasks = (boards, touch, presence, lights, engine, web, looplag, console, analytics)
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
@@ -232,7 +258,8 @@ class Daemon:
             # systemd first (STOPPING=1: it shows "deactivating" while we stop), then the
             # engine (it saves the live session), the boards last. A task failing as it
             # stops is logged and does not stop the rest.
-            for task in (systemd, console, looplag, engine, lights, presence, touch, boards):
+            stopping = (systemd, console, looplag, engine, analytics, lights, presence, touch)
+            for task in (*stopping, boards):
                 try:
                     await stop_task(task)
                 except Exception:
@@ -241,6 +268,8 @@ class Daemon:
             await asyncio.wait({web})
             sock.close()
             self.engine.close()
+            self.analytics.close()  # after the engine: its last records are written too
             self.store.close()
             self.catalog.close()
             self.auth_store.close()
+            self.manager_store.close()

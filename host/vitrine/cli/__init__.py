@@ -16,9 +16,11 @@ from vitrine.logs import FORMATS, configure_logging, error_text
 
 def build_parser() -> argparse.ArgumentParser:
     from vitrine.cli import (
+        analytics,
         bench,
         calibrate,
         catalog,
+        collect,
         console,
         daemon,
         doctor,
@@ -58,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     flash.register(sub)
     experiments.register(sub)
     catalog.register(sub)
+    analytics.register(sub)
+    collect.register(sub)
     return parser
 
 
