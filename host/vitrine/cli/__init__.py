@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         doctor,
         experiments,
         flash,
+        models,
         service,
         sim,
         wire,
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     flash.register(sub)
     experiments.register(sub)
     catalog.register(sub)
+    models.register(sub)
     return parser
 
 
