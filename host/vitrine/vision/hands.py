@@ -86,8 +86,10 @@ class Hand:
         return count
 
     def upright(self) -> bool:
-        """Fingers pointing up (the middle finger's base above the wrist in the image)."""
-        return bool(self.landmarks[9][1] < self.landmarks[0][1])
+        """Fingers pointing up: from the wrist to the middle finger's base within 45 degrees
+        of straight up in the image."""
+        dx, dy = self.landmarks[9] - self.landmarks[0]
+        return bool(dy < 0 and abs(dx) <= -dy)
 
     def to_json(self) -> dict[str, Any]:
         return {
