@@ -56,6 +56,7 @@ from vitrine.link.boards import BoardPorts
 from vitrine.link.ports import DEFAULT_BAUD
 from vitrine.paths import state_dir
 from vitrine.section import Section
+from vitrine.vision.config import VisionConfig
 from vitrine_fw import wire
 
 DEFAULT_PATH = Path("/etc/vitrine/vitrine.toml")  # the config the installed service reads
@@ -173,6 +174,7 @@ class Config(Section):
     experiment: list[ExperimentConfig] = Field(default=[], max_length=32)  # [[experiment]]
     lighting: LightingConfig = LightingConfig()
     retention: RetentionConfig = RetentionConfig()
+    vision: VisionConfig = VisionConfig()
 
     @model_validator(mode="after")
     def _unique_experiments(self) -> Config:

@@ -35,6 +35,7 @@ from vitrine.player.app import player_router
 from vitrine.player.reports import PlayerReports
 from vitrine.service.lifecycle import first_stopped, status_line, tell_service_manager
 from vitrine.tasks import stop_task
+from vitrine.vision.service import VisionService
 from vitrine.web.app import create_app
 
 log = logging.getLogger("vitrine.daemon")
@@ -100,6 +101,8 @@ class Daemon:
         self.auth = AssociateAuth(
             config.associate, load_or_create_secret(self.data_dir / "secret.key")
         )
+        self.vision = VisionService(self.bus, config.vision, self.data_dir)
+        self.store.also_forget.append(self.vision.forget)
         self.looplag = LoopLag()
         self.player_reports = PlayerReports()
         self.ready = asyncio.Event()
@@ -128,6 +131,7 @@ class Daemon:
             "loop": self.looplag.snapshot(),
             "boards": self.boards.snapshot(),
             "player": self.player_reports.status(),
+            "vision": self.vision.status(),
         }
 
     def status_line(self) -> str:
@@ -161,7 +165,8 @@ class Daemon:
         engine = asyncio.create_task(self.engine.run(), name="engine")
         web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
         looplag = asyncio.create_task(self.looplag.run(), name="looplag")
-        tasks = (boards, touch, lights, engine, web, looplag)
+        vision = asyncio.create_task(self.vision.run(), name="vision")
+        tasks = (boards, touch, lights, engine, web, looplag, vision)
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
@@ -183,7 +188,7 @@ class Daemon:
             # systemd first (STOPPING=1: it shows "deactivating" while we stop), then the
             # engine (it saves the live session), the boards last. A task failing as it
             # stops is logged and does not stop the rest.
-            for task in (systemd, looplag, engine, lights, touch, boards):
+            for task in (systemd, looplag, vision, engine, lights, touch, boards):
                 try:
                     await stop_task(task)
                 except Exception:

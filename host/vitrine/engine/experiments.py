@@ -119,8 +119,8 @@ def results(counts: Sequence[Sequence[Any]], *, alpha: float = ALPHA) -> dict[st
         rate = k / n if n else None
         low = high = None
         if n:
-            interval = _stats().binomtest(k, n).proportion_ci(
-                confidence_level=0.95, method="wilson"
+            interval = (
+                _stats().binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
             )
             low, high = float(interval.low), float(interval.high)
         lift = None
