@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         models,
         service,
         sim,
+        vision,
         wire,
     )
 
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     experiments.register(sub)
     catalog.register(sub)
     models.register(sub)
+    vision.register(sub)
     return parser
 
 
