@@ -68,6 +68,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--screens", type=_positive, default=100, help="screens of each kind (default 100)"
     )
     catalog.set_defaults(handler=cmd_catalog)
+    vision = which.add_parser(
+        "vision",
+        help="the vision pipeline: frames/s, the peer detector, the photos, the synthetic "
+        "scene's truth, touch latency while it runs, memory",
+    )
+    vision.add_argument("--json", action="store_true", help="print only the JSON result")
+    vision.add_argument(
+        "--quick", action="store_true", help="shorter runs (for a smoke test; figures noisier)"
+    )
+    vision.add_argument(
+        "--threads", type=_positive, default=2, help="onnxruntime threads (default 2)"
+    )
+    vision.set_defaults(handler=cmd_vision)
 
 
 def _positive(text: str) -> int:
@@ -136,3 +149,9 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         stock_rows=args.stock_rows,
         screens=args.screens,
     )
+
+
+def cmd_vision(args: argparse.Namespace) -> int:
+    from vitrine.bench.vision import run_vision_bench
+
+    return _report(args, "vision", run_vision_bench, quick=args.quick, threads=args.threads)

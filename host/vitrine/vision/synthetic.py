@@ -81,9 +81,47 @@ def _focal() -> float:
     return (WIDTH / 2) / math.tan(math.radians(HFOV_DEG) / 2)
 
 
+@dataclass(frozen=True)
+class Lens:
+    """Where the camera is and how it looks: height_m above the floor at the mirror's centre,
+    tilted down by tilt_deg (0: straight out, the mirror's own camera; a counting camera
+    above the mirror looks down at the floor in front of it)."""
+
+    height_m: float = CAMERA_HEIGHT_M
+    tilt_deg: float = 0.0
+
+    def _camera(self, x: float, y: float, z: float) -> tuple[float, float, float]:
+        # (right, down, forward) in camera axes; the image's right is the world's -x
+        t = math.radians(self.tilt_deg)
+        dz = z - self.height_m
+        forward = y * math.cos(t) - dz * math.sin(t)
+        down = -y * math.sin(t) - dz * math.cos(t)
+        return -x, down, forward
+
+    def project(self, x: float, y: float, z: float) -> tuple[float, float]:
+        right, down, forward = self._camera(x, y, z)
+        f = _focal()
+        forward = max(forward, 1e-3)
+        return WIDTH / 2 + f * right / forward, HEIGHT / 2 + f * down / forward
+
+    def depth(self, x: float, y: float, z: float) -> float:
+        """The distance along the camera's axis (what sizes in the image divide by)."""
+        return max(self._camera(x, y, z)[2], 1e-3)
+
+    def floor_y(self, row: float) -> float:
+        """The distance from the glass of the floor seen at this image row (centre column)."""
+        t = math.radians(self.tilt_deg)
+        a = math.atan2(row - HEIGHT / 2, _focal()) + t  # below the horizontal
+        return self.height_m / math.tan(a) if a > 0 else math.inf
+
+    def half_width(self, y: float) -> float:
+        """Half the width of floor the image spans at distance y from the glass."""
+        return (WIDTH / 2) * self.depth(0.0, y, 0.0) / _focal()
+
+
 def project(x: float, y: float, z: float) -> tuple[float, float]:
-    f = _focal()
-    return WIDTH / 2 - f * x / y, HEIGHT / 2 + f * (CAMERA_HEIGHT_M - z) / y
+    """Where the mirror's own camera (Lens()) sees a point."""
+    return Lens().project(x, y, z)
 
 
 def _rng_for(key: str) -> np.random.Generator:
@@ -172,8 +210,11 @@ class SyntheticCamera:
     """Frames of a world at any time t (seconds of world time). `frame(t)` returns the BGR
     image and the truth of each person in view."""
 
-    def __init__(self, world: World, images: Path | None = None, seed: int = 0) -> None:
+    def __init__(
+        self, world: World, images: Path | None = None, seed: int = 0, lens: Lens | None = None
+    ) -> None:
         self.world = world
+        self.lens = lens or Lens()
         self.sprites = _Sprites(images or shared_dir() / "images")
         self.seed = seed
         self.background = self._room(seed)
@@ -183,10 +224,10 @@ class SyntheticCamera:
         self._noise = [rng.normal(0, 3.0, (HEIGHT, WIDTH, 3)).astype(np.int16) for _ in range(8)]
         self._frames = 0
 
-    @staticmethod
-    def _room(seed: int) -> np.ndarray:
+    def _room(self, seed: int) -> np.ndarray:
         import cv2
 
+        project = self.lens.project
         rng = np.random.default_rng(seed)
         img = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
         horizon = round(project(0, 4.5, 0)[1])
@@ -220,8 +261,8 @@ class SyntheticCamera:
         self, person: Person, x: float, y: float
     ) -> tuple[float, float, float, float] | None:
         head_z = person.height_m - 0.12
-        u, v = project(x, y, head_z)
-        size = _focal() * HEAD_WIDTH_M / y
+        u, v = self.lens.project(x, y, head_z)
+        size = _focal() * HEAD_WIDTH_M / self.lens.depth(x, y, head_z)
         box = (u - size / 2, v - size / 2, size, size)
         if box[0] < 0 or box[1] < 0 or box[0] + size > WIDTH or box[1] + size > HEIGHT:
             return None
@@ -267,33 +308,92 @@ class SyntheticCamera:
     def _bag(self, img: np.ndarray, person: Person, x: float, y: float) -> None:
         import cv2
 
-        u0, v0 = project(x - person.radius_m, y, person.height_m)
-        u1, v1 = project(x + person.radius_m, y, 0.0)
+        u0, v0 = self.lens.project(x - person.radius_m, y, person.height_m)
+        u1, v1 = self.lens.project(x + person.radius_m, y, 0.0)
         cv2.rectangle(img, (round(u1), round(v0)), (round(u0), round(v1)), (40, 60, 90), -1)
 
     def _body(self, img: np.ndarray, person: Person, x: float, y: float, t: float) -> None:
+        """A body shaped as people are (proportions of an adult scaled to the height): legs
+        with shoes, a torso narrowing to the waist, shoulders, arms with hands, a neck; the
+        clothes shaded lighter at the top, as light from the ceiling falls."""
         import cv2
 
         rng = _rng_for(person.id)
-        clothes = tuple(int(c) for c in rng.integers(30, 200, 3))
+        clothes = np.array(rng.integers(30, 200, 3), np.float32)
         trousers = tuple(int(c) for c in rng.integers(20, 90, 3))
-        h, r = person.height_m, person.radius_m
-        shoulder, hip = h * 0.82, h * 0.5
+        skin = (110, 145, 190)
+        h = person.height_m
+        k = h / 1.75  # proportions of a 1.75 m adult
+        shoulder, waist, hip, knee = h * 0.81, h * 0.62, h * 0.5, h * 0.28
         vx, vy = person.velocity(t)
-        stride = math.sin(t * 2 * math.pi * 0.9) * 0.12 if math.hypot(vx, vy) > 0.2 else 0.0  # noqa: PLR2004
-        for side, swing in ((-1, stride), (1, -stride)):  # legs
-            top = project(x + side * r * 0.45, y, hip)
-            foot = project(x + side * r * 0.45 + swing, y, 0.0)
-            width = max(2, round(_focal() * r * 0.5 / y))
-            cv2.line(img, _pt(top), _pt(foot), trousers, width)
-        a, b = project(x + r, y, shoulder), project(x - r, y, hip)
-        cv2.rectangle(img, _pt(a), _pt(b), clothes, -1)  # torso
-        for side in (-1, 1):  # arms hanging
-            top = project(x + side * r * 1.05, y, shoulder)
-            hand = project(x + side * r * 1.1, y, hip - 0.05)
-            cv2.line(img, _pt(top), _pt(hand), clothes, max(2, round(_focal() * 0.09 / y)))
-        neck_a, neck_b = project(x + 0.05, y, h - 0.2), project(x - 0.05, y, shoulder)
-        cv2.rectangle(img, _pt(neck_a), _pt(neck_b), (120, 150, 190), -1)
+        walking = math.hypot(vx, vy) > 0.2  # noqa: PLR2004
+        phase = math.sin(t * 2 * math.pi * 0.9) if walking else 0.0
+        depth = self.lens.depth(x, y, hip)
+        px = self.lens.project
+
+        def poly(points: list[tuple[float, float]], colour: tuple[int, ...]) -> None:
+            pts = np.array([_pt(px(x + a, y, z)) for a, z in points], np.int32)
+            cv2.fillPoly(img, [pts], colour, lineType=cv2.LINE_AA)
+
+        for side in (-1, 1):  # legs, swinging when walking, and shoes
+            swing = side * phase * 0.18 * k
+            poly(
+                [
+                    (side * 0.02 * k, hip),
+                    (side * 0.17 * k, hip),
+                    (side * 0.14 * k + swing / 2, knee),
+                    (side * 0.12 * k + swing, 0.06),
+                    (side * 0.04 * k + swing, 0.06),
+                    (side * 0.05 * k + swing / 2, knee),
+                ],
+                trousers,
+            )
+            poly(
+                [
+                    (side * 0.03 * k + swing, 0.07),
+                    (side * 0.13 * k + swing, 0.07),
+                    (side * 0.14 * k + swing, 0.0),
+                    (side * 0.02 * k + swing, 0.0),
+                ],
+                (30, 30, 35),
+            )
+        top = tuple(int(c) for c in np.clip(clothes * 1.15, 0, 255))
+        poly(
+            [
+                (-0.07 * k, h * 0.86),
+                (0.07 * k, h * 0.86),
+                (0.21 * k, shoulder),
+                (0.2 * k, h * 0.72),
+                (0.16 * k, waist),
+                (0.18 * k, hip - 0.03),
+                (-0.18 * k, hip - 0.03),
+                (-0.16 * k, waist),
+                (-0.2 * k, h * 0.72),
+                (-0.21 * k, shoulder),
+            ],
+            tuple(int(c) for c in clothes),
+        )
+        poly(
+            [
+                (-0.07 * k, h * 0.86),
+                (0.07 * k, h * 0.86),
+                (0.19 * k, shoulder),
+                (-0.19 * k, shoulder),
+            ],
+            top,
+        )
+        thick = max(2, round(_focal() * 0.075 * k / depth))
+        for side in (-1, 1):  # arms, swinging against the legs, with hands
+            swing = -side * phase * 0.1 * k
+            a = _pt(px(x + side * 0.2 * k, y, shoulder - 0.03))
+            elbow = _pt(px(x + side * 0.24 * k + swing / 2, y, waist + 0.02))
+            hand = _pt(px(x + side * 0.25 * k + swing, y, hip - 0.02))
+            cv2.line(img, a, elbow, top, thick, cv2.LINE_AA)
+            cv2.line(img, elbow, hand, tuple(int(c) for c in clothes), thick, cv2.LINE_AA)
+            cv2.circle(img, hand, max(1, round(thick * 0.7)), skin, -1, cv2.LINE_AA)
+        neck_a = self.lens.project(x + 0.045 * k, y, h - 0.2)
+        neck_b = self.lens.project(x - 0.045 * k, y, h * 0.85)
+        cv2.rectangle(img, _pt(neck_a), _pt(neck_b), skin, -1)
 
     def _head(self, img: np.ndarray, person: Person, x: float, y: float, yaw: float) -> None:
         import cv2
@@ -305,10 +405,12 @@ class SyntheticCamera:
         rng = _rng_for(person.id + "hair")
         hair = tuple(int(c) for c in rng.integers(10, 70, 3))
         turned = turn_head(sprite, yaw, hair)  # type: ignore[arg-type]
-        size = _focal() * HEAD_WIDTH_M * 1.35 / y  # the sprite is 1.35 face boxes wide
+        head_z = person.height_m - 0.12
+        # the sprite is 1.35 face boxes wide
+        size = _focal() * HEAD_WIDTH_M * 1.35 / self.lens.depth(x, y, head_z)
         if size < 4:  # noqa: PLR2004 - too far to draw
             return
-        u, v = project(x, y, person.height_m - 0.12)
+        u, v = self.lens.project(x, y, person.height_m - 0.12)
         s = max(4, round(size))
         small = cv2.resize(turned, (s, s), interpolation=cv2.INTER_AREA)
         a = cv2.resize(alpha, (s, s), interpolation=cv2.INTER_LINEAR)
@@ -336,7 +438,7 @@ class SyntheticCamera:
             hx = x - side * 0.04 + 0.02 * math.sin(2 * math.pi * 1.3 * t)
             hz = person.height_m * 0.8
             angle = 90.0 * side
-        scale = _focal() * HAND_M / y / sprite.shape[0]
+        scale = _focal() * HAND_M / self.lens.depth(hx, y, hz) / sprite.shape[0]
         w, h = max(2, round(sprite.shape[1] * scale)), max(2, round(sprite.shape[0] * scale))
         small = cv2.resize(sprite, (w, h), interpolation=cv2.INTER_AREA)
         a = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -344,7 +446,7 @@ class SyntheticCamera:
             m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
             small = cv2.warpAffine(small, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
             a = cv2.warpAffine(a, m, (w, h))
-        u, v = project(hx, y - 0.1, hz)
+        u, v = self.lens.project(hx, y - 0.1, hz)
         _blend(img, small, a, round(u - w / 2), round(v - h / 2))
 
 
