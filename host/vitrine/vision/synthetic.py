@@ -45,7 +45,11 @@ HEAD_WIDTH_M = 0.16  # the face photo's face box spans this
 TURN_S = 0.25
 WAVE_HZ = 2.2
 WAVE_AMPLITUDE_M = 0.08  # a wave from the wrist and elbow: 16 cm side to side
-HAND_M = 0.19  # the hand sprite's height, fingertips to wrist
+# The hand cut-out's height (curled fingers, the back of the hand, the wrist with a watch, the
+# cuff), measured on the cut-out: the hand's breadth across the knuckles spans 0.52 of its
+# height and the watch case 0.27, so an adult's 8.5-9 cm hand and a 40 mm watch make it
+# 15-17 cm tall.
+HAND_M = 0.17
 COLLAR_EVERY_S = 17.0
 COLLAR_S = 2.5
 NEAR_M = 0.25  # closer than this the camera cannot focus; nothing is drawn
@@ -75,6 +79,7 @@ class Seen:
     looking: bool
     waving: bool
     yaw_deg: float
+    hand_in_view: bool = False  # a raised hand (waving or at the collar) inside the picture
 
 
 def _focal() -> float:
@@ -254,7 +259,14 @@ class SyntheticCamera:
                 continue
             yaw = self._yaw(person, t)
             face = self._face_box(person, x, y)
-            out.append(Seen(person.id, x, y, face, person.looking(t), person.waving(t), yaw))
+            hand = self._hand_place(person, x, y, t)
+            in_view = False
+            if hand is not None:
+                u, v = self.lens.project(hand[0], hand[1], hand[2])
+                in_view = 0 <= u < WIDTH and 0 <= v < HEIGHT
+            out.append(
+                Seen(person.id, x, y, face, person.looking(t), person.waving(t), yaw, in_view)
+            )
         return out
 
     def _face_box(
@@ -422,23 +434,11 @@ class SyntheticCamera:
         if self.sprites.hand is None:
             return
         sprite, alpha = self.sprites.hand
-        rng = _rng_for(person.id + "hand")
-        side = -1.0 if rng.random() < 0.5 else 1.0  # noqa: PLR2004 - which hand
-        if person.waving(t):
-            hx = x + side * 0.28 + WAVE_AMPLITUDE_M * math.sin(2 * math.pi * WAVE_HZ * t)
-            hz = person.height_m - 0.1
-            angle = 0.0
-        else:
-            vx, vy = person.velocity(t)
-            standing = math.hypot(vx, vy) < 0.2  # noqa: PLR2004
-            phase = (t + rng.uniform(0, COLLAR_EVERY_S)) % COLLAR_EVERY_S
-            if not (standing and phase < COLLAR_S):
-                return
-            # a hand at the collar, fingers across the chest, moving a little
-            hx = x - side * 0.04 + 0.02 * math.sin(2 * math.pi * 1.3 * t)
-            hz = person.height_m * 0.8
-            angle = 90.0 * side
-        scale = _focal() * HAND_M / self.lens.depth(hx, y, hz) / sprite.shape[0]
+        place = self._hand_place(person, x, y, t)
+        if place is None:
+            return
+        hx, hy, hz, angle = place
+        scale = _focal() * HAND_M / self.lens.depth(hx, hy, hz) / sprite.shape[0]
         w, h = max(2, round(sprite.shape[1] * scale)), max(2, round(sprite.shape[0] * scale))
         small = cv2.resize(sprite, (w, h), interpolation=cv2.INTER_AREA)
         a = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -446,8 +446,28 @@ class SyntheticCamera:
             m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
             small = cv2.warpAffine(small, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
             a = cv2.warpAffine(a, m, (w, h))
-        u, v = self.lens.project(hx, y - 0.1, hz)
+        u, v = self.lens.project(hx, hy, hz)
         _blend(img, small, a, round(u - w / 2), round(v - h / 2))
+
+    @staticmethod
+    def _hand_place(
+        person: Person, x: float, y: float, t: float
+    ) -> tuple[float, float, float, float] | None:
+        """Where a raised hand is (x, y, z in metres, and its turn in degrees): beside the head
+        going side to side while the world says they wave; at the collar, fingers across, now
+        and then while they stand; None when their hands are down."""
+        rng = _rng_for(person.id + "hand")
+        side = -1.0 if rng.random() < 0.5 else 1.0  # noqa: PLR2004 - which hand
+        if person.waving(t):
+            hx = x + side * 0.28 + WAVE_AMPLITUDE_M * math.sin(2 * math.pi * WAVE_HZ * t)
+            return hx, y - 0.1, person.height_m - 0.1, 0.0
+        vx, vy = person.velocity(t)
+        standing = math.hypot(vx, vy) < 0.2  # noqa: PLR2004
+        phase = (t + rng.uniform(0, COLLAR_EVERY_S)) % COLLAR_EVERY_S
+        if not (standing and phase < COLLAR_S):
+            return None
+        hx = x - side * 0.04 + 0.02 * math.sin(2 * math.pi * 1.3 * t)
+        return hx, y - 0.1, person.height_m * 0.8, 90.0 * side
 
 
 def _pt(p: tuple[float, float]) -> tuple[int, int]:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.host.vision.conftest import IMAGES, LABELLED, needs_images, needs_models, photo
 from vitrine.sim import crowds
-from vitrine.sim.people import World
+from vitrine.sim.people import Person, World
 from vitrine.vision import events as ev
 from vitrine.vision.config import VisionConfig
 from vitrine.vision.frames import fit, read_image
@@ -124,3 +124,16 @@ def test_the_synthetic_source_plays_the_world_with_its_truth() -> None:
     frame, t = src.read()  # type: ignore[misc]
     assert frame.shape == (480, 640, 3) and t == 0.0
     assert src.read()[1] == pytest.approx(1 / 30)  # type: ignore[index]
+
+
+def test_the_truth_says_whether_a_waving_hand_is_in_the_picture() -> None:
+    # one adult waving 1.5 m out in front of the camera, one waving 0.4 m from the glass: the
+    # camera (1.55 m high, 70 degrees wide) sees the first one's raised hand, not the second's
+    far = Person("far", "adult", ((0.0, 0.0, 1.5),), 1.75, 0.25, stays=True, waves=((0, 9),))
+    near = Person("near", "adult", ((0.0, 0.3, 0.4),), 1.75, 0.25, stays=True, waves=((0, 9),))
+    idle = Person("idle", "adult", ((0.0, -0.5, 1.5),), 1.75, 0.25, stays=True)
+    camera = SyntheticCamera(World(people=(far, near, idle), duration_s=10.0))
+    seen = {s.person: s for s in camera.seen(1.0)}
+    assert seen["far"].waving and seen["far"].hand_in_view
+    assert seen["near"].waving and not seen["near"].hand_in_view
+    assert not seen["idle"].waving
