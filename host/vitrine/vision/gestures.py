@@ -70,7 +70,9 @@ class GestureRecognizer:
                 history.clear()
                 self._held = False
             return self._fire(t_s, gesture)
-        if gone:
+        if history and t_s - history[-1].t > GAP_S:
+            # back after longer than GAP_S: a new hand; a shorter miss (the detector losing
+            # the hand for a frame or two) keeps the swings already seen
             history.clear()
             self._held = False
         cx, cy = hand.centre

@@ -55,6 +55,14 @@ def test_a_wave_is_recognised_once() -> None:
     assert [g for _, g in found] == ["wave"]
 
 
+def test_a_wave_whose_hand_the_detector_loses_now_and_then_is_still_a_wave() -> None:
+    # the palm detector misses the hand on two samples in every six (0.2 s, shorter than
+    # GAP_S): the swings before and after a miss belong to the same wave
+    frames = [(300 + PALM_PX * math.sin(2 * math.pi * 2.2 * k * DT), 200) for k in range(30)]
+    lost = [None if k % 6 in (3, 4) else pos for k, pos in enumerate(frames)]
+    assert [g for _, g in run(lost)] == ["wave"]
+
+
 def test_swipes_both_ways_are_judged_when_the_sweep_is_over() -> None:
     sweep = [(100 + 45 * k, 200) for k in range(8)]  # 315 px = 8 palms in half a second
     found = run([*[(100, 200)] * 3, *sweep, *[sweep[-1]] * 5])
