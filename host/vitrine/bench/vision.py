@@ -370,12 +370,18 @@ def _wait_running(
         except OSError:
             time.sleep(0.2)
             continue
-        vision = status.get("vision", {})
-        boards = status.get("boards", [])
-        if vision.get("state") == "running" and vision.get("frames", 0) > WARM_FRAMES and boards:
+        if warm(status):
             return status
         time.sleep(0.5)
     raise RuntimeError("vision did not start running in the daemon within 120 s")
+
+
+def warm(status: dict[str, Any]) -> bool:
+    """Whether /api/status says the daemon is ready to measure: a board linked and vision
+    running with WARM_FRAMES processed (frames is null until the worker's first figures)."""
+    vision = status.get("vision") or {}
+    frames = vision.get("frames") or 0
+    return vision.get("state") == "running" and frames > WARM_FRAMES and bool(status.get("boards"))
 
 
 async def _ws_latency(
