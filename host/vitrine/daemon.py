@@ -47,6 +47,7 @@ from vitrine.secret_key import FILE_NAME as SECRET_FILE
 from vitrine.secret_key import load_or_create_secret
 from vitrine.service.lifecycle import first_stopped, status_line, tell_service_manager
 from vitrine.tasks import stop_task
+from vitrine.vision.service import VisionService
 from vitrine.web.access import ScreenAccess
 from vitrine.web.app import create_app
 from vitrine.web.calibration_token import calibration_key
@@ -153,6 +154,8 @@ class Daemon:
                 "weeks despite the pauses after wrong PINs; set one of 6 to 12 digits",
                 len(config.associate.pin),
             )
+        self.vision = VisionService(self.bus, config.vision, self.data_dir)
+        self.store.also_forget.append(self.vision.forget)
         self.looplag = LoopLag()
         self.player_reports = PlayerReports()
         self.ready = asyncio.Event()
@@ -194,6 +197,7 @@ class Daemon:
             "player": self.player_reports.status(),
             "associate": self.auth.status().to_json(),
             "analytics": self.analytics.status(),
+            "vision": self.vision.status(),
         }
 
     def board_status(self) -> list[dict[str, Any]]:
@@ -234,7 +238,8 @@ class Daemon:
         looplag = asyncio.create_task(self.looplag.run(), name="looplag")
         console = asyncio.create_task(self.console.run(), name="console")
         analytics = asyncio.create_task(self.analytics.run(self.bus), name="analytics")
-        tasks = (boards, touch, presence, lights, engine, web, looplag, console, analytics)
+        vision = asyncio.create_task(self.vision.run(), name="vision")
+        tasks = (boards, touch, presence, lights, engine, web, looplag, console, analytics, vision)
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
@@ -258,8 +263,8 @@ class Daemon:
             # systemd first (STOPPING=1: it shows "deactivating" while we stop), then the
             # engine (it saves the live session), the boards last. A task failing as it
             # stops is logged and does not stop the rest.
-            stopping = (systemd, console, looplag, engine, analytics, lights, presence, touch)
-            for task in (*stopping, boards):
+            stopping = (systemd, console, looplag, vision, engine, analytics, lights, presence)
+            for task in (*stopping, touch, boards):
                 try:
                     await stop_task(task)
                 except Exception:

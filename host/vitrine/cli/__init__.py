@@ -26,8 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
         doctor,
         experiments,
         flash,
+        models,
         service,
         sim,
+        vision,
         wire,
     )
 
@@ -62,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     catalog.register(sub)
     analytics.register(sub)
     collect.register(sub)
+    models.register(sub)
+    vision.register(sub)
     return parser
 
 

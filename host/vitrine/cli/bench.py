@@ -106,6 +106,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--outage-s", type=_positive, default=60, help="the broker outage, seconds (60)"
     )
     analytics.set_defaults(handler=cmd_analytics)
+    vision = which.add_parser(
+        "vision",
+        help="the vision pipeline: frames/s, the peer detector, the photos, the synthetic "
+        "scene's truth, touch latency while it runs, memory",
+    )
+    vision.add_argument("--json", action="store_true", help="print only the JSON result")
+    vision.add_argument(
+        "--quick", action="store_true", help="shorter runs (for a smoke test; figures noisier)"
+    )
+    vision.add_argument(
+        "--threads", type=_positive, default=2, help="onnxruntime threads (default 2)"
+    )
+    vision.set_defaults(handler=cmd_vision)
 
 
 def _positive(text: str) -> int:
@@ -206,3 +219,9 @@ def cmd_analytics(args: argparse.Namespace) -> int:
         outage_s=float(args.outage_s),
         parts=parts,
     )
+
+
+def cmd_vision(args: argparse.Namespace) -> int:
+    from vitrine.bench.vision import run_vision_bench
+
+    return _report(args, "vision", run_vision_bench, quick=args.quick, threads=args.threads)
