@@ -81,13 +81,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     analytics = which.add_parser(
         "analytics",
         help="analytics: the mirror's ingest, a busy mirror's year of dashboard queries, and "
-        "a fleet of mirrors through Mosquitto into PostgreSQL with a broker outage",
+        "a fleet of mirrors through Mosquitto into PostgreSQL with a broker outage, and a "
+        "simulated store day's metrics beside its ground truth",
     )
     analytics.add_argument("--json", action="store_true", help="print only the JSON result")
     analytics.add_argument(
         "--parts",
-        default="ingest,year,fleet",
-        help="which parts, comma-separated (default ingest,year,fleet)",
+        default="ingest,year,fleet,day",
+        help="which parts, comma-separated (default ingest,year,fleet,day)",
     )
     analytics.add_argument(
         "--ingest", type=_positive, default=200_000, help="observations ingested (200000)"
@@ -104,6 +105,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     analytics.add_argument(
         "--outage-s", type=_positive, default=60, help="the broker outage, seconds (60)"
+    )
+    analytics.add_argument("--day-seed", type=int, default=17, help="the store day's seed (17)")
+    analytics.add_argument(
+        "--day-visitors", type=_positive, default=44, help="visitors who stop at the mirror (44)"
+    )
+    analytics.add_argument(
+        "--day-passers", type=_positive, default=320, help="passers-by in the aisle (320)"
+    )
+    analytics.add_argument(
+        "--day-hours", type=_positive, default=10, help="the day's opening hours (10)"
     )
     analytics.set_defaults(handler=cmd_analytics)
     vision = which.add_parser(
@@ -195,7 +206,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     )
 
 
-ANALYTICS_PARTS = ("ingest", "year", "fleet")
+ANALYTICS_PARTS = ("ingest", "year", "fleet", "day")
 
 
 def cmd_analytics(args: argparse.Namespace) -> int:
@@ -208,6 +219,13 @@ def cmd_analytics(args: argparse.Namespace) -> int:
         raise VitrineError(
             f"--parts {args.parts!r}: allowed: {', '.join(ANALYTICS_PARTS)}, comma-separated"
         )
+    if "day" in parts:
+        from vitrine.sim.storeday import check_day
+
+        try:
+            check_day(args.day_passers, args.day_visitors, float(args.day_hours))
+        except ValueError as err:
+            raise VitrineError(f"--day-*: {err}") from None
     return _report(
         args,
         "analytics",
@@ -218,6 +236,10 @@ def cmd_analytics(args: argparse.Namespace) -> int:
         per_mirror=args.per_mirror,
         outage_s=float(args.outage_s),
         parts=parts,
+        day_seed=args.day_seed,
+        day_visitors=args.day_visitors,
+        day_passers=args.day_passers,
+        day_hours=float(args.day_hours),
     )
 
 

@@ -32,6 +32,9 @@ def test_every_part_at_a_small_scale() -> None:
         mirrors=10,
         per_mirror=200,
         outage_s=2.0,
+        day_visitors=3,
+        day_passers=20,
+        day_hours=0.5,
     )
     assert set(result["checks"]) == set(TARGETS)
     assert result["checks"]["ingest_per_s"]["value"] > 0
@@ -47,4 +50,4 @@ def test_every_part_at_a_small_scale() -> None:
 
 def test_unknown_parts_are_named(capsys) -> None:
     assert main(["bench", "analytics", "--parts", "ingest,speed"]) != 0
-    assert "--parts 'ingest,speed': allowed: ingest, year, fleet" in capsys.readouterr().err
+    assert "--parts 'ingest,speed': allowed: ingest, year, fleet, day" in capsys.readouterr().err
