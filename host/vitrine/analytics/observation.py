@@ -201,7 +201,7 @@ KINDS: dict[str, Kind] = {
         "an associate request was created, acknowledged, fulfilled (fulfil_s: from its "
         "creation), cancelled or escalated",
         session="session",
-        subject="request",
+        subject="sku",  # the product asked for, which a sale may then hold (the assisted fact)
         label="status",
         value="fulfil_s",
     ),

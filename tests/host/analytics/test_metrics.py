@@ -211,3 +211,20 @@ def test_the_printed_report_shows_rates_and_csat_as_percentages(db):
     assert lines["Shopfront conversion"] == "40.0%"
     assert lines["CSAT (4-5 of 5)"] == "66.7%"  # csat is a percentage already
     assert lines["NPS"] == "+0"
+
+
+def test_a_product_only_asked_for_and_then_bought_is_an_assisted_sale(tmp_path):
+    # Session B never showed TR-401 on a product screen; its shopper asked for another size
+    # of it, and bought it an hour later: "shown or requested" (PRODUCT.md) counts it.
+    conn = store.open_store(tmp_path / "analytics.db")
+    with write_transaction(conn):
+        store.insert(conn, _day())
+    sales = tmp_path / "pos.csv"
+    sales.write_text(
+        f"store,transaction,time,amount,items\nstore-1,T9,{T + 1402 + 3600},89.00,TR-401-NAVY-M\n"
+    )
+    import_sales(conn, sales, RULES.assisted_window_h)
+    out = report(SqliteDb(conn), T, T + 3 * 3600, RULES)
+    conn.close()
+    assert out["assisted_sessions"] == 1  # B (A's sale is not in this file)
+    assert out["mirror_assisted_conversion"] == pytest.approx(1 / 3)
