@@ -10,7 +10,8 @@ What it listens to, and what each becomes (docs/metrics.md has the table):
   how=zone), `exit` (out); Attention ending a look: `look`; MemberRecognised: `member`.
 - the engine's records (vitrine.engine.records): sessions, interactions, screens shown,
   requests, ratings, exposures and outcomes, members linked.
-- a failed LightingResult: `error`.
+- `error`: a failed LightingResult, a board's link lost or refused, a board's reset by an
+  error (the watchdog, a crash, a brown-out).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from vitrine.bus import EventBus
 from vitrine.devices.lights import LightingResult
 from vitrine.devices.presence import Presence, Zone
 from vitrine.engine import records as rec
+from vitrine.link.messages import BoardLost, BoardRebooted, BoardRefused
+from vitrine.link.resets import ERROR_CAUSES, meaning
 from vitrine.vision.events import Attention, MemberRecognised, PeopleCounted
 
 log = logging.getLogger("vitrine.analytics")
@@ -61,6 +64,9 @@ class Recorder:
             "ExperimentRecorded": self._experiment,
             "MemberLinked": self._member,
             "LightingResult": self._lighting,
+            "BoardLost": self._board_lost,
+            "BoardRefused": self._board_refused,
+            "BoardRebooted": self._board_rebooted,
         }
 
     def types(self) -> tuple[type, ...]:
@@ -72,6 +78,9 @@ class Recorder:
             Attention,
             MemberRecognised,
             LightingResult,
+            BoardLost,
+            BoardRefused,
+            BoardRebooted,
             *rec.RECORD_TYPES,
         )
 
@@ -219,3 +228,26 @@ class Recorder:
                 code="lighting_failed",
                 message=(event.detail or "the lighting board did not apply the scene")[:200],
             )
+
+    # -- boards ----------------------------------------------------------------------------
+
+    def _board_lost(self, event: BoardLost) -> None:
+        self._observe(
+            "error", source="board", code="board_lost", message=_said(event, event.reason)
+        )
+
+    def _board_refused(self, event: BoardRefused) -> None:
+        self._observe(
+            "error", source="board", code="board_refused", message=_said(event, event.message)
+        )
+
+    def _board_rebooted(self, event: BoardRebooted) -> None:
+        cause = event.hello.reset_cause_name
+        if cause in ERROR_CAUSES:  # a reset asked for (a reboot, a flash) is no error
+            text = f"reset (cause {cause}: {meaning(cause)})"
+            self._observe("error", source="board", code="board_reset", message=_said(event, text))
+
+
+def _said(event: BoardLost | BoardRefused | BoardRebooted, text: str) -> str:
+    # The board's name first: the error kind's source is a word, a board's name need not be.
+    return f"{event.board}: {text}"[:200]

@@ -14,7 +14,9 @@ from vitrine.devices.lights import LightingResult
 from vitrine.devices.presence import Presence, Zone
 from vitrine.devices.presence.events import ZoneName
 from vitrine.engine import records as rec
+from vitrine.link.messages import BoardLost, BoardRebooted, BoardRefused, Hello
 from vitrine.vision.events import Attention, MemberRecognised, PeopleCounted
+from vitrine_fw import wire
 
 S = "5" * 32
 NOW = 1_773_486_000.0
@@ -154,3 +156,29 @@ def test_a_failed_lighting_command_is_an_error():
         )
     assert [k for k, _ in writer.kinds()] == ["error"]
     assert writer.kinds()[0][1]["code"] == "lighting_failed"
+
+
+def _hello(cause: str) -> Hello:
+    code = {name: code for code, name in wire.RESET_CAUSES.items()}[cause]
+    return Hello(
+        board="lights", seq=0, rx_ns=0, schema_rev=wire.SCHEMA_REV, schema_hash=wire.SCHEMA_HASH,
+        role="lights", fw_version="0.1.0", build_hash="a" * 12, uid="u", reset_cause=code,
+        capabilities=0,
+    )  # fmt: skip
+
+
+def test_boards_lost_refused_or_reset_by_an_error_are_errors():
+    recorder, writer, _ = _recorder()
+    port = "/dev/ttyACM0"
+    recorder.handle(BoardLost(board="touch", port=port, reason="no heartbeat for 4.5 s"))
+    recorder.handle(BoardRefused(board="lights", port=port, message="update the board firmware"))
+    recorder.handle(BoardRebooted(board="lights", port=port, hello=_hello("soft")))  # asked for
+    recorder.handle(BoardRebooted(board="lights", port=port, hello=_hello("wdt")))
+    assert [(d["code"], d["source"]) for k, d in writer.kinds()] == [
+        ("board_lost", "board"),
+        ("board_refused", "board"),
+        ("board_reset", "board"),
+    ]
+    messages = [d["message"] for _, d in writer.kinds()]
+    assert messages[0] == "touch: no heartbeat for 4.5 s"
+    assert messages[2].startswith("lights: reset (cause wdt: ")
