@@ -16,6 +16,7 @@ from vitrine.logs import FORMATS, configure_logging, error_text
 
 def build_parser() -> argparse.ArgumentParser:
     from vitrine.cli import (
+        beacon,
         bench,
         calibrate,
         catalog,
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     flash.register(sub)
     experiments.register(sub)
     catalog.register(sub)
+    beacon.register(sub)
     return parser
 
 
