@@ -235,8 +235,10 @@ def test_any_bytes_are_read_without_raising(data, company):
 def test_from_parts_reads_what_an_os_stack_split():
     # bleak's AdvertisementData: manufacturer data by company id, service data by UUID text
     advert = a.from_parts(
-        {0x004C: bytes.fromhex("0215") + VENDOR_UUID.bytes + bytes.fromhex("00010002c5"),
-         0xFFFF: bytes.fromhex("5601") + b"\x22" * 16},
+        {
+            0x004C: bytes.fromhex("0215") + VENDOR_UUID.bytes + bytes.fromhex("00010002c5"),
+            0xFFFF: bytes.fromhex("5601") + b"\x22" * 16,
+        },
         {str(a.EDDYSTONE_UUID): fw.tlm_frame(0, None, 3, 4)},
     )
     assert advert.frames == [
