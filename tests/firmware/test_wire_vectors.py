@@ -199,6 +199,8 @@ def test_every_message_type_sits_in_a_subsystem_range():
             expected = "console"
         elif name.startswith("LIGHT_"):
             expected = "lighting"
+        elif name.startswith("BEACON_"):
+            expected = "beacon"
         else:
             expected = "link"
         assert subsystem == expected, name

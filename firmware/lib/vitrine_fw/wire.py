@@ -32,7 +32,7 @@ import struct
 from array import array
 
 PROTOCOL_VERSION = const(1)  # header byte 0; bumped on any change to framing or header
-SCHEMA_REV = const(5)  # bumped whenever the message table below changes
+SCHEMA_REV = const(6)  # bumped whenever the message table below changes
 
 HEADER_LEN = const(5)  # version, flags, seq (2), type
 CRC_LEN = const(4)
@@ -70,6 +70,9 @@ LINK_TIMING = const(0x06)  # the host's heartbeat period and patience, which the
 
 TOUCH_REPORT = const(0x20)  # the contacts on the glass, one frame per scan while touched
 TOUCH_HEALTH = const(0x21)  # failed and saturated beams; sent when the set of failed beams changes
+
+BEACON_SIGHTINGS = const(0x60)  # loyalty tokens the beacon board heard, with their RSSI
+BEACON_STATUS = const(0x61)  # the beacon's counters and temperature, every few seconds
 
 LIGHT_SET = const(0x80)  # fade the LED strips to a colour and brightness
 
@@ -118,6 +121,13 @@ TABLE = (
     (LINK_TIMING, "LINK_TIMING", "C", "heartbeat_ms:H missed_heartbeats:B"),
     (TOUCH_REPORT, "TOUCH_REPORT", "S", "scan:H t_us:I contacts:y"),
     (TOUCH_HEALTH, "TOUCH_HEALTH", "E", "beams:H failed:H saturated:H failed_beams:y"),
+    (BEACON_SIGHTINGS, "BEACON_SIGHTINGS", "S", "dropped:H sightings:y"),
+    (
+        BEACON_STATUS,
+        "BEACON_STATUS",
+        "S",
+        "adverts:I heard:I loyalty:I malformed:I dropped:I scan_restarts:H temp_q88:h",
+    ),
     (LIGHT_SET, "LIGHT_SET", "C", "r:B g:B b:B w:B brightness:B fade_ms:H"),
     (CONSOLE_CMD, "CONSOLE_CMD", "C", "line:s"),
     (CONSOLE_READ, "CONSOLE_READ", "C", "req:H part:B"),
@@ -196,6 +206,16 @@ CONTACT_MOVE = const(0)
 CONTACT_DOWN = const(1)
 CONTACT_UP = const(2)
 MAX_CONTACTS = const(20)  # per report: 10 touching plus 10 lifting in the same scan
+
+# BEACON_SIGHTINGS (protocol.md §13): SIGHTING_SIZE bytes per loyalty advertisement heard,
+#   age_ms u16 LE | rssi i8 | token (16 bytes)
+# age_ms: how long before the frame was written the advertisement arrived (at most 65535);
+# rssi in dBm. At most MAX_SIGHTINGS a frame; `dropped` counts those the board could not keep
+# since its last frame. BEACON_STATUS.temp_q88 is the chip's temperature in 1/256 degC,
+# TEMP_NONE without a sensor.
+SIGHTING_SIZE = const(19)
+MAX_SIGHTINGS = const(12)
+TEMP_NONE = const(-32768)
 
 # LIGHT_SET (protocol.md §10): every pixel of the board's strips fades from what it shows to
 # (r, g, b, w) scaled by brightness / 255, over fade_ms (0: at once), at most LIGHT_MAX_FADE_MS.
