@@ -62,6 +62,43 @@ class LedStrip(Section):
         return value
 
 
+class IBeaconIdentity(Section):
+    uuid: str = Field(
+        pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+        r"[0-9a-fA-F]{12}$"
+    )
+    major: int = Field(ge=0, le=0xFFFF)
+    minor: int = Field(ge=0, le=0xFFFF)
+
+
+class EddystoneUidIdentity(Section):
+    namespace: str = Field(pattern=r"^[0-9a-fA-F]{20}$")  # 10 bytes
+    instance: str = Field(pattern=r"^[0-9a-fA-F]{12}$")  # 6 bytes
+
+
+class BeaconSettings(Section):
+    """The beacon role's [beacon]: what it advertises and listens for (the firmware checks the
+    same ranges at boot: vitrine_fw.config)."""
+
+    interval_ms: int = Field(default=100, ge=20, le=10240)
+    frame_ms: int = Field(default=1000, ge=100, le=60000)
+    power_1m_dbm: int = Field(default=-59, ge=-100, le=20)
+    tlm_every: int = Field(default=10, ge=0, le=100)
+    company_id: int = Field(default=0xFFFF, ge=0, le=0xFFFF)
+    scan_interval_ms: int = Field(default=100, ge=10, le=10240)
+    scan_window_ms: int = Field(default=90, ge=10, le=10240)
+    ibeacon: IBeaconIdentity | None = None
+    eddystone_uid: EddystoneUidIdentity | None = None
+    eddystone_url: str | None = None
+
+    @model_validator(mode="after")
+    def _checked_as_the_firmware_does(self) -> BeaconSettings:
+        from vitrine_fw import config as fw_config
+
+        fw_config.check({"role": "beacon", "beacon": self.model_dump()}, "[beacon]")
+        return self
+
+
 class BoardDescription(Section):
     role: Literal["touch", "presence", "lights", "beacon"]
     name: str
@@ -78,6 +115,7 @@ class BoardDescription(Section):
     pins: dict[str, Gpio] = Field(default_factory=dict)
     frame: str | None = None  # touch role: the frame description in hardware/frames/
     strips: list[LedStrip] = Field(default_factory=list)  # lighting: its strips, one colour
+    beacon: BeaconSettings | None = None  # the beacon role's advertising and scanning
     production: bool = False  # boards flashed from it rate-limit the console and refuse `repl`
 
     @field_validator("liveness_ms")
@@ -260,6 +298,7 @@ def board_config(
         "production": board.production if production is None else production,
         **({"frame": frame_config(load_frame(board.frame))} if board.frame else {}),
         **({"strips": strips_config(board)} if board.strips else {}),
+        **({"beacon": board.beacon.model_dump()} if board.beacon else {}),
     }
 
 

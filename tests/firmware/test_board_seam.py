@@ -126,6 +126,7 @@ def test_the_bases_declare_the_seam():
         "led_strip",
         "ir_frame",
         "ble",
+        "mcu_temperature",
     }
 
 

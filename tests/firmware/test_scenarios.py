@@ -1,13 +1,14 @@
 """Firmware logic on both runtimes: vitrine_fw.link.Link (mpy/link_scenarios.py),
 the supervisor (mpy/supervisor_scenarios.py), the console service
-(mpy/console_scenarios.py), its log ring (mpy/logring_scenarios.py) and the lighting
-subsystem (mpy/lights_scenarios.py).
+(mpy/console_scenarios.py), its log ring (mpy/logring_scenarios.py), the lighting
+subsystem (mpy/lights_scenarios.py) and the beacon subsystem (mpy/beacon_scenarios.py).
 
 The scenarios are written once, in the subset both runtimes accept: CPython imports each
 file and runs every scenario as its own test; MicroPython runs the same file under Node and
 reports every scenario's outcome, one test per scenario here.
 """
 
+import beacon_scenarios
 import console_scenarios
 import lights_scenarios
 import link_scenarios
@@ -22,6 +23,7 @@ SUITES = {
     "console_scenarios": console_scenarios,
     "logring_scenarios": logring_scenarios,
     "lights_scenarios": lights_scenarios,
+    "beacon_scenarios": beacon_scenarios,
 }
 CASES = [(suite, name) for suite, module in SUITES.items() for name in scenario_names(vars(module))]
 
@@ -32,6 +34,7 @@ def test_scenarios_exist():
     assert len(scenario_names(vars(console_scenarios))) >= 20
     assert len(scenario_names(vars(logring_scenarios))) >= 5
     assert len(scenario_names(vars(lights_scenarios))) >= 15
+    assert len(scenario_names(vars(beacon_scenarios))) >= 12
 
 
 @pytest.mark.parametrize(("suite", "name"), CASES)

@@ -205,3 +205,14 @@ class Board(seam.BaseBoard):
         ble = bluetooth.BLE()
         ble.active(True)
         return ble
+
+    def mcu_temperature(self):
+        # The ESP32-S2, -S3 and -C3 have esp32.mcu_temperature() (degC; ports/esp32/
+        # modesp32.c), which the generic ESP32 stubs lack; the RP2040's port has no esp32
+        # module and reads none here.
+        try:
+            import esp32
+        except ImportError:
+            return None
+        read = getattr(esp32, "mcu_temperature", None)
+        return None if read is None else read()

@@ -29,6 +29,7 @@ _RESTART_PAUSE_MS = const(500)
 SUBSYSTEMS = {
     "touch": (wire.CAP_TOUCH, "vitrine_fw.touch", "Touch"),
     "lighting": (wire.CAP_LIGHTING, "vitrine_fw.lights", "Lights"),
+    "beacon": (wire.CAP_BEACON, "vitrine_fw.beacon", "Beacon"),
 }
 
 

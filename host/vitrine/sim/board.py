@@ -47,6 +47,7 @@ from vitrine_fw import bootflag, seam, wire
 EXIT_SOFT_RESET = 75  # machine.reset()
 EXIT_WDT = 76  # the watchdog expired
 EXIT_REPL = 77  # reset into the REPL (the console's `repl`): the firmware stays stopped
+SIM_MCU_TEMPERATURE_C = 38  # what a virtual board's mcu_temperature() reads
 
 _TICKS_PERIOD = 1 << 30
 _TICKS_MAX = _TICKS_PERIOD - 1
@@ -338,6 +339,10 @@ class SimBoard(seam.BaseBoard):
     def ble(self) -> Any:
         """No radio is simulated yet: what a board without one does (OSError)."""
         raise OSError(errno.ENODEV, "simulated board: no BLE radio (BLE is not simulated yet)")
+
+    def mcu_temperature(self) -> int | None:
+        """The chip's temperature: a board warm from running, 38 degC."""
+        return SIM_MCU_TEMPERATURE_C
 
 
 RESET_CAUSE_BY_NAME = {name: code for code, name in wire.RESET_CAUSES.items()}
