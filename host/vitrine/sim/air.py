@@ -22,6 +22,7 @@ it otherwise (the phone is carried in front, so a body turned away from a receiv
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 import random
@@ -113,6 +114,7 @@ class Air:
         self._interval: dict[str, float] = {}
         self._offset: dict[str, float] = {}
         self._foreign: dict[str, bytes] = {}
+        self._schedules: dict[str, list[float]] = {}
         for p in self.carriers:
             rng = self._rng("phone", p.id)
             self._interval[p.id] = rng.uniform(MIN_INTERVAL_S, MAX_INTERVAL_S)
@@ -145,19 +147,28 @@ class Air:
         nearby = bytes((_NEARBY_INFO, 5)) + rng.randbytes(5)
         return fw.FLAGS + fw.ad(fw.AD_MANUFACTURER, _APPLE.to_bytes(2, "little") + nearby)
 
+    def schedule(self, person: Person) -> list[float]:
+        """Every advertising event of the phone, world times, from when its carrier arrives to
+        when they leave or the world ends (made once: the same whatever the windows asked)."""
+        times = self._schedules.get(person.id)
+        if times is None:
+            rng = self._rng("events", person.id)
+            end = min(person.end_s, self.world.duration_s)
+            t = person.start_s + rng.uniform(0.0, self._interval[person.id])
+            times = []
+            while t < end:
+                times.append(t)
+                t += self._interval[person.id] + rng.uniform(0.0, ADV_DELAY_S)
+            self._schedules[person.id] = times
+        return times
+
     def _events(self, t0: float, t1: float) -> list[tuple[float, Person]]:
         """Every advertising event of every phone in [t0, t1)."""
         out: list[tuple[float, Person]] = []
         for p in self.carriers:
-            start = max(t0, p.start_s)
-            end = min(t1, p.end_s)
-            if end <= start:
-                continue
-            rng = self._rng("events", p.id, t0)
-            t = start + rng.uniform(0.0, self._interval[p.id])
-            while t < end:
-                out.append((t, p))
-                t += self._interval[p.id] + rng.uniform(0.0, ADV_DELAY_S)
+            times = self.schedule(p)
+            lo, hi = bisect.bisect_left(times, t0), bisect.bisect_left(times, t1)
+            out.extend((t, p) for t in times[lo:hi])
         out.sort(key=lambda e: e[0])
         return out
 

@@ -71,6 +71,8 @@ def test_each_phone_advertises_at_its_own_interval_within_100_to_1000_ms():
     assert len(set(intervals)) == len(intervals)
     # the events of one phone: its interval plus 0-10 ms advDelay
     times = [t for t, p in air._events(0.0, 60.0) if p is people[0]]
+    # asked window by window, the same events
+    assert times == [t for w in range(60) for t, p in air._events(w, w + 1) if p is people[0]]
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= intervals[0] and max(gaps) <= intervals[0] + 0.010
 
