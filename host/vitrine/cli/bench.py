@@ -68,6 +68,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--screens", type=_positive, default=100, help="screens of each kind (default 100)"
     )
     catalog.set_defaults(handler=cmd_catalog)
+    ble = which.add_parser(
+        "ble",
+        help="members' phones in zones in a simulated store, and a flood of bad advertisements",
+    )
+    ble.add_argument("--json", action="store_true", help="print only the JSON result")
+    ble.add_argument(
+        "--quick", action="store_true", help="fewer shoppers (for a smoke test; figures noisier)"
+    )
+    ble.add_argument("--seed", type=int, default=1, help="the store's seed (default 1)")
+    ble.set_defaults(handler=cmd_ble)
 
 
 def _positive(text: str) -> int:
@@ -136,3 +146,9 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         stock_rows=args.stock_rows,
         screens=args.screens,
     )
+
+
+def cmd_ble(args: argparse.Namespace) -> int:
+    from vitrine.bench.ble import run_ble_bench
+
+    return _report(args, "ble", run_ble_bench, quick=args.quick, seed=args.seed)
