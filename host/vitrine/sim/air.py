@@ -103,6 +103,7 @@ class Air:
         if not receivers:
             raise ValueError("air: at least one receiver is needed")
         settings = settings or AirSettings()
+        self.settings = settings
         self.world = world
         self.receivers = tuple(receivers)
         self.keys = dict(keys)

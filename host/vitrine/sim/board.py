@@ -24,29 +24,35 @@ What it emulates:
 - the IR touch frame: `ir_frame()` answers from the glass model (vitrine.sim.glass), whose
   fingers the simulation sets.
 
-What it does not: BLE radio (not simulated yet: ble() raises OSError, as a real board without
-a radio does), timing of real UART baud rates, the flash filesystem (the firmware runs from the
+- the BLE radio: `ble()` is a virtual radio (vitrine.sim.radio) between the firmware and the
+  simulated air (vitrine.sim.air): what the board advertises goes into it, and what the
+  world's phones advertise comes out of it while the firmware scans.
+
+What it does not: timing of real UART baud rates, the flash filesystem (the firmware runs from the
 source tree; only the flag files across a reset live in the board's flash folder).
 """
 
 from __future__ import annotations
 
 import asyncio
-import errno
 import os
 import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from vitrine.sim.glass import Glass
 from vitrine_fw import bootflag, seam, wire
 
+if TYPE_CHECKING:  # the radio is imported when a firmware asks for it (the air needs crypto)
+    from vitrine.sim.radio import SimRadio
+
 EXIT_SOFT_RESET = 75  # machine.reset()
 EXIT_WDT = 76  # the watchdog expired
 EXIT_REPL = 77  # reset into the REPL (the console's `repl`): the firmware stays stopped
+_RADIO_PUMP_S = 0.05  # how often the radio hands the firmware what it heard
 SIM_MCU_TEMPERATURE_C = 38  # what a virtual board's mcu_temperature() reads
 
 _TICKS_PERIOD = 1 << 30
@@ -282,6 +288,7 @@ class SimBoard(seam.BaseBoard):
         self.strips: dict[int, SimLedStrip] = {}
         self.on_strip_write: Callable[[SimLedStrip], None] | None = None  # see SimLedStrip
         self.glass: Glass | None = None  # set before the firmware starts, or built on demand
+        self.radio: SimRadio | None = None  # made by the first ble()
 
     def uid(self) -> str:
         return self._uid
@@ -336,9 +343,25 @@ class SimBoard(seam.BaseBoard):
             self.glass = Glass(frame)
         return self.glass
 
-    def ble(self) -> Any:
-        """No radio is simulated yet: what a board without one does (OSError)."""
-        raise OSError(errno.ENODEV, "simulated board: no BLE radio (BLE is not simulated yet)")
+    def ble(self) -> SimRadio:
+        """The board's virtual BLE radio (vitrine.sim.radio), the same one every call: what the
+        firmware advertises goes into the simulated air, and while it scans a thread hands it
+        what the board hears from the world's phones (once `radio.air` is set), every 50 ms."""
+        if self.radio is None:
+            from vitrine.sim.air import Receiver
+            from vitrine.sim.radio import SimRadio
+
+            self.radio = SimRadio(Receiver(f"board-{self._uid}", 0.0, 0.0))
+            start = time.monotonic()
+            radio = self.radio
+
+            def pump() -> None:
+                while True:
+                    time.sleep(_RADIO_PUMP_S)
+                    radio.pump(time.monotonic() - start)
+
+            threading.Thread(target=pump, name="radio", daemon=True).start()
+        return self.radio
 
     def mcu_temperature(self) -> int | None:
         """The chip's temperature: a board warm from running, 38 degC."""
