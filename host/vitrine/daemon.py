@@ -26,6 +26,9 @@ from vitrine.catalog import Catalog
 from vitrine.catalog.routes import catalog_router
 from vitrine.config import Config
 from vitrine.console.proxy import ConsoleProxy
+from vitrine.devices.beacons.device import Beacons
+from vitrine.devices.beacons.keys import MemberKeys
+from vitrine.devices.beacons.loyalty import Keyring, Resolver
 from vitrine.devices.lights import Lights
 from vitrine.devices.touch.events import CalibrationTarget, Gesture, PointerEvent
 from vitrine.devices.touch.frame import TouchFrame
@@ -110,8 +113,15 @@ class Daemon:
         self.data_dir = _data_dir(config)
         self.catalog = Catalog.open(self.data_dir / "catalog.db", self.data_dir / "media")
         self.store = EventStore.open(self.data_dir / "events.db")
-        self.engine = Engine(self.bus, self.catalog, self.store, config.engine())
         self.secret = load_or_create_secret(self.data_dir / SECRET_FILE)
+        # Members' BLE keys: made at enrolment, sealed in events.db under the secret key, open
+        # only in this keyring, which the beacons' resolver reads (docs/beacons.md).
+        self.keyring = Keyring()
+        self.member_keys = MemberKeys(self.store, self.secret, self.keyring)
+        self.engine = Engine(
+            self.bus, self.catalog, self.store, config.engine(), member_keys=self.member_keys
+        )
+        self.beacons = Beacons(Resolver(self.keyring), publish=self.bus.publish)
         self.auth_store = AuthStore.open(self.data_dir / AUTH_FILE)
         self.auth = AssociateAuth(config.associate, self.secret, self.auth_store)
         if config.associate.short_pin:
@@ -182,7 +192,8 @@ class Daemon:
         web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
         looplag = asyncio.create_task(self.looplag.run(), name="looplag")
         console = asyncio.create_task(self.console.run(), name="console")
-        tasks = (boards, touch, lights, engine, web, looplag, console)
+        beacons = asyncio.create_task(self.beacons.serve(self.bus), name="beacons")
+        tasks = (boards, touch, lights, engine, web, looplag, console, beacons)
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
@@ -204,7 +215,7 @@ class Daemon:
             # systemd first (STOPPING=1: it shows "deactivating" while we stop), then the
             # engine (it saves the live session), the boards last. A task failing as it
             # stops is logged and does not stop the rest.
-            for task in (systemd, console, looplag, engine, lights, touch, boards):
+            for task in (systemd, console, looplag, beacons, engine, lights, touch, boards):
                 try:
                     await stop_task(task)
                 except Exception:

@@ -142,7 +142,7 @@ def truth(person: Person, t: float) -> str:
 def run_zones(world: World, keys: dict[str, bytes], smoother: str, seed: int) -> dict[str, Any]:
     """Play the store's air through a Beacons device; compare its zones with the truth."""
     receivers = [
-        Receiver("mirror", *MIRROR),
+        Receiver("beacon", *MIRROR),
         Receiver("fitting_room", *FITTING),
         Receiver("host", *HOST),
     ]

@@ -30,12 +30,15 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from vitrine.devices.beacons import adverts
 from vitrine.devices.beacons.loyalty import Resolver
 from vitrine.devices.beacons.zones import GONE, Tracker, ZoneSettings
 from vitrine_fw.beacon import adverts as fw
+
+if TYPE_CHECKING:
+    from vitrine.bus import EventBus
 
 log = logging.getLogger(__name__)
 
@@ -168,9 +171,13 @@ class Beacons:
             self.token(receiver, s.token, s.rssi_dbm, t_s - s.age_ms / 1000.0)
 
     def tick(self, t_s: float | None = None) -> None:
-        """Decide zones now for phones nobody hears any more (gone)."""
+        """Decide zones now for phones nobody hears any more (gone); drop at once what is held
+        about members whose key has left the keyring (forgotten)."""
         now = self._clock() if t_s is None else t_s
         for member, tracker in list(self._trackers.items()):
+            if member not in self.resolver.keyring:
+                self.forget(member)
+                continue
             previous = tracker.zone
             changed = tracker.tick(now)
             if changed is not None:
@@ -198,6 +205,17 @@ class Beacons:
             )
 
     # --- backends and the watchdog ----------------------------------------------------------
+
+    async def serve(self, bus: EventBus, backends: Iterable[Backend] = ()) -> None:
+        """What the daemon runs until cancelled: the beacon boards' BEACON_SIGHTINGS from the
+        bus, and the backends under the watchdog (run())."""
+        from vitrine.link.messages import BeaconSightings
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.run(backends), name="beacons-watchdog")
+            with bus.subscribe(BeaconSightings) as sightings:
+                async for message in sightings:
+                    self.board_sightings(message.board, message, message.rx_ns / 1e9)
 
     async def run(self, backends: Iterable[Backend]) -> None:
         """Start the backends and watch them until cancelled: one that raised or went silent

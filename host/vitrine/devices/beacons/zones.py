@@ -43,7 +43,7 @@ class ZoneRule:
 @dataclass(frozen=True)
 class ZoneSettings:
     rules: tuple[ZoneRule, ...] = (
-        ZoneRule("at_mirror", "mirror", -62.0, -68.0),
+        ZoneRule("at_mirror", "beacon", -62.0, -68.0),  # the beacon board, at the mirror
         ZoneRule("fitting_room", "fitting_room", -62.0, -68.0),
     )
     dwell_s: float = 0.5  # a new zone must hold this long before it is taken

@@ -36,7 +36,7 @@ def advert(key, company=fw.TEST_COMPANY):
     return fw.loyalty(company, loyalty.token(key, NOW))
 
 
-def received(data, t, rssi=-50, receiver="mirror"):
+def received(data, t, rssi=-50, receiver="beacon"):
     return Received(receiver, "40:00:00:00:00:01", rssi, t, data)
 
 
@@ -138,12 +138,12 @@ def test_the_boards_sightings_are_placed_at_the_time_they_were_heard(beacons, pu
             Sighting(age_ms=0, rssi_dbm=-50, token=loyalty.token(STRANGER, NOW)),
         ),
     )
-    beacons.board_sightings("mirror", message, 10.0)
+    beacons.board_sightings("beacon", message, 10.0)
     assert beacons.counters.board_dropped == 2
     assert [e.zone for e in published] == ["at_mirror"]
     assert beacons._trackers["m1"].since_s == pytest.approx(9.6)
     with pytest.raises(TypeError, match="not BeaconSightings"):
-        beacons.board_sightings("mirror", object(), 10.0)
+        beacons.board_sightings("beacon", object(), 10.0)
 
 
 class FakeScanner:

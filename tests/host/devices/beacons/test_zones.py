@@ -99,11 +99,11 @@ def test_silence_makes_a_phone_gone():
 def test_the_strongest_zone_wins_and_then_holds_by_hysteresis():
     tracker = Tracker(ZoneSettings(dwell_s=0.5, smoother="ema"), 0.0)
     for i in range(10):  # both receivers hear the phone well; the fitting room's better
-        tracker.reading(i * 0.1, "mirror", -58)
+        tracker.reading(i * 0.1, "beacon", -58)
         tracker.reading(i * 0.1 + 0.05, "fitting_room", -50)
     assert tracker.zone == "fitting_room"
     for i in range(10, 30):  # now the mirror's is better, but the fitting room's still above exit
-        tracker.reading(i * 0.1, "mirror", -50)
+        tracker.reading(i * 0.1, "beacon", -50)
         tracker.reading(i * 0.1 + 0.05, "fitting_room", -60)
     assert tracker.zone == "fitting_room"
 

@@ -1,0 +1,53 @@
+"""The daemon's beacons: members' keys made at enrolment reach the resolver, the beacon board's
+sightings on the bus become members' zones on the bus, and a forgotten member's phone is
+dropped at once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from vitrine.config import BoardsConfig, Config, DataConfig
+from vitrine.daemon import Daemon
+from vitrine.devices.beacons import loyalty
+from vitrine.devices.beacons.device import BeaconZone
+from vitrine.link.messages import BeaconSightings, Sighting
+from vitrine.tasks import stop_task
+
+
+def sightings(*tokens: bytes) -> BeaconSightings:
+    return BeaconSightings(
+        board="beacon",
+        seq=1,
+        rx_ns=time.monotonic_ns(),
+        dropped=0,
+        sightings=tuple(Sighting(age_ms=0, rssi_dbm=-50, token=t) for t in tokens),
+    )
+
+
+async def test_a_members_phone_seen_by_the_beacon_board_is_placed(tmp_path):
+    d = Daemon(Config(boards=BoardsConfig(discover_usb=False), data=DataConfig(dir=str(tmp_path))))
+    try:
+        assert d.engine.member_keys is d.member_keys
+        d.store.enrol_member("L-1", "v1", time.time())  # what enrolment does
+        key = d.member_keys.enrolled("L-1")
+        assert d.beacons.resolver.keyring is d.keyring and "L-1" in d.keyring
+        with d.bus.subscribe(BeaconZone) as zones:
+            task = asyncio.create_task(d.beacons.serve(d.bus))
+            await asyncio.sleep(0)
+            stranger = loyalty.token(bytes(16), time.time())
+            d.bus.publish(sightings(loyalty.token(key, time.time()), stranger))
+            event = await zones.get(timeout=5)
+            assert (event.member, event.zone) == ("L-1", "at_mirror")
+            # forgotten: the key leaves the keyring, and the phone's zone goes with it
+            d.store.forget_member("L-1")
+            d.member_keys.forgotten("L-1")
+            await asyncio.sleep(1.2)  # two watchdog periods
+            assert d.beacons.zones() == {}
+            d.bus.publish(sightings(loyalty.token(key, time.time())))
+            await asyncio.sleep(0.2)
+            assert d.beacons.zones() == {}
+            assert zones.drain() == []
+            await stop_task(task)
+    finally:
+        d.engine.close()
