@@ -31,7 +31,7 @@ class UsbIds(Section):
 
 
 class LinkWiring(Section):
-    kind: Literal["usb-cdc", "uart"]
+    kind: Literal["usb-cdc", "uart", "ble"]  # ble: over GATT (docs/protocol.md §14)
     id: int | None = Field(default=None, ge=0, le=3)
     tx: Gpio | None = None
     rx: Gpio | None = None

@@ -12,6 +12,8 @@
 #
 # UUIDs: a random 128-bit base (uuid4) for this project, the characteristics numbered in it.
 
+from vitrine_fw import seam
+
 try:
     from micropython import const
 except ImportError:
@@ -39,3 +41,135 @@ def pieces(data, mtu):
     """data cut into the pieces writes or notifications carry at this MTU, in order."""
     n = piece_size(mtu)
     return [data[i : i + n] for i in range(0, len(data), n)]
+
+
+# --- the board's side: a GATT server as the link's port ----------------------------------------
+
+_IRQ_CENTRAL_CONNECT = const(1)  # bluetooth's event codes (the module leaves them to programs)
+_IRQ_CENTRAL_DISCONNECT = const(2)
+_IRQ_GATTS_WRITE = const(3)
+_IRQ_MTU_EXCHANGED = const(21)
+_IRQ_ENCRYPTION_UPDATE = const(28)
+_FLAG_WRITE = const(0x0008)
+_FLAG_NOTIFY = const(0x0010)
+_FLAG_WRITE_ENCRYPTED = const(0x1000)  # a write on a link that is not encrypted is refused
+_RX_BYTES = const(2048)  # host bytes held until the link reads them (a power of 2)
+_POLL_MS = const(5)
+_ADV_INTERVAL_US = const(250000)
+_AD_FLAGS = const(0x01)
+_AD_UUID128_ALL = const(0x07)
+
+
+def _uuid_le(text):
+    """A 128-bit UUID as advertising data carries it (least significant byte first)."""
+    raw = bytes(int(text.replace("-", "")[i : i + 2], 16) for i in range(0, 32, 2))
+    return bytes(reversed(raw))
+
+
+def advertisement():
+    """The connectable advertisement that names the link's service (21 bytes)."""
+    return bytes((2, _AD_FLAGS, 0x06, 17, _AD_UUID128_ALL)) + _uuid_le(SERVICE_UUID)
+
+
+class GattPort(seam.BasePort):
+    """The protocol port over the link's GATT service (see the top of this module): what the
+    host writes to RX is read as from a UART; what the link writes is notified on TX in pieces
+    of MTU - 3 bytes. Advertises (connectable) while no host is connected; bonds (LE Secure
+    Connections) and accepts writes only on an encrypted link."""
+
+    def __init__(self, ble, clock, uuid_of):
+        self.ble = ble
+        self.clock = clock
+        self.conn = None
+        self.mtu = MIN_MTU
+        self.encrypted = False
+        self.rx = bytearray(_RX_BYTES)
+        self.rx_r = 0
+        self.rx_w = 0
+        self.rx_dropped = 0
+        self.tx_dropped = 0
+        self.connects = 0
+        make = uuid_of  # bluetooth.UUID on a board (hal), str on the simulator's radio
+        ble.config(bond=True, le_secure=True)
+        service = (
+            make(SERVICE_UUID),
+            (
+                (make(RX_UUID), _FLAG_WRITE | _FLAG_WRITE_ENCRYPTED),
+                (make(TX_UUID), _FLAG_NOTIFY),
+            ),
+        )
+        ((self.rx_handle, self.tx_handle),) = ble.gatts_register_services((service,))
+        ble.gatts_set_buffer(self.rx_handle, MAX_MTU, True)  # one whole write, appended
+        ble.irq(self.irq)
+        self.advertise()
+
+    def advertise(self):
+        self.ble.gap_advertise(_ADV_INTERVAL_US, advertisement(), connectable=True)
+
+    def irq(self, event, data):
+        if event == _IRQ_GATTS_WRITE:
+            conn, handle = data[0], data[1]
+            # the stack refuses writes on a link that is not encrypted (_FLAG_WRITE_ENCRYPTED);
+            # this check keeps it so whatever the stack does
+            if handle == self.rx_handle and conn == self.conn and self.encrypted:
+                self.received(self.ble.gatts_read(self.rx_handle))
+        elif event == _IRQ_CENTRAL_CONNECT:
+            self.conn = data[0]
+            self.mtu = MIN_MTU
+            self.encrypted = False
+            self.connects += 1
+        elif event == _IRQ_CENTRAL_DISCONNECT:
+            self.conn = None
+            self.encrypted = False
+            self.advertise()
+        elif event == _IRQ_MTU_EXCHANGED and data[0] == self.conn:
+            self.mtu = data[1] if data[1] <= MAX_MTU else MAX_MTU
+        elif event == _IRQ_ENCRYPTION_UPDATE and data[0] == self.conn:
+            self.encrypted = bool(data[1])
+
+    def received(self, data):
+        """Bytes the host wrote: into the ring (what does not fit is dropped and counted)."""
+        for b in data:
+            if ((self.rx_w - self.rx_r) & 0xFFFF) >= _RX_BYTES:
+                self.rx_dropped += 1
+                continue
+            self.rx[self.rx_w & (_RX_BYTES - 1)] = b
+            self.rx_w = (self.rx_w + 1) & 0xFFFF
+
+    async def read_into(self, buf, timeout_ms):
+        waited = 0
+        while self.rx_r == self.rx_w:
+            if waited >= timeout_ms:
+                return 0
+            await self.clock.sleep_ms(_POLL_MS)
+            waited += _POLL_MS
+        return self.take(buf)
+
+    def take(self, buf):
+        """Move what the ring holds (up to len(buf) bytes) into buf, without waiting; how many."""
+        n = 0
+        while n < len(buf) and self.rx_r != self.rx_w:
+            buf[n] = self.rx[self.rx_r & (_RX_BYTES - 1)]
+            self.rx_r = (self.rx_r + 1) & 0xFFFF
+            n += 1
+        return n
+
+    def write(self, buf, n):
+        """Notify buf[0:n] in pieces; with no host connected the bytes go nowhere, as on a
+        UART with nothing attached (counted)."""
+        if self.conn is None:
+            self.tx_dropped += n
+            return n
+        size = self.mtu - ATT_HEADER
+        view = memoryview(buf)
+        for i in range(0, n, size):
+            end = i + size if i + size < n else n
+            try:
+                self.ble.gatts_notify(self.conn, self.tx_handle, view[i:end])
+            except OSError:  # the host went between two pieces
+                self.tx_dropped += n - i
+                return n
+        return n
+
+    def close(self):
+        self.ble.gap_advertise(None)

@@ -6,7 +6,7 @@ import json
 from vitrine_fw import wire
 
 ROLES = ("touch", "presence", "lights", "beacon")
-LINK_KINDS = ("usb-cdc", "uart")
+LINK_KINDS = ("usb-cdc", "uart", "ble")  # ble: the GATT link of vitrine_fw.blelink
 MAX_PIXELS = 1000  # LEDs on one strip at most
 
 # key -> (lowest, highest) for the integer settings, with their defaults.

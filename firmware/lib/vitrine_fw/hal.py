@@ -155,6 +155,12 @@ class Board(seam.BaseBoard):
         return machine.WDT(timeout=timeout_ms)
 
     def open_link(self, link_cfg):
+        if link_cfg["kind"] == "ble":  # no cable: the link's GATT service (vitrine_fw.blelink)
+            import bluetooth
+
+            from vitrine_fw.blelink import GattPort
+
+            return GattPort(self.ble(), self.clock, bluetooth.UUID)
         if link_cfg["kind"] == "uart":
             uart = machine.UART(
                 link_cfg["id"],

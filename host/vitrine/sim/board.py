@@ -309,7 +309,11 @@ class SimBoard(seam.BaseBoard):
             self.wdt = SimWatchdog(timeout_ms, lambda: self._exit(EXIT_WDT))
         return self.wdt
 
-    def open_link(self, link_cfg: dict[str, Any]) -> SocketPort:
+    def open_link(self, link_cfg: dict[str, Any]) -> Any:
+        if link_cfg["kind"] == "ble":  # the link's GATT service on the virtual radio
+            from vitrine_fw.blelink import GattPort
+
+            return GattPort(self.ble(), self.clock, uuid_of=str)
         if link_cfg["kind"] == "usb-cdc":
             self.kbd_intr_disabled = True  # what micropython.kbd_intr(-1) does on a board
         self.port = SocketPort(self._link_socket)

@@ -21,6 +21,7 @@ its task).
 
 from __future__ import annotations
 
+import asyncio
 import errno
 from collections.abc import Callable
 from dataclasses import replace
@@ -52,6 +53,7 @@ class SimRadio:
         self.scan_duty = 1.0
         self.delivered = 0
         self._pumped: float | None = None
+        self.gatt = SimGattServer(self)
 
     # --- bluetooth.BLE ------------------------------------------------------------------------
 
@@ -95,6 +97,21 @@ class SimRadio:
         self.scanning = True
         self.scan_duty = window_us / interval_us
 
+    def config(self, **settings: Any) -> None:
+        self.gatt.config.update(settings)
+
+    def gatts_register_services(self, services: Any) -> tuple[tuple[int, ...], ...]:
+        return self.gatt.gatts_register_services(services)
+
+    def gatts_set_buffer(self, handle: int, size: int, append: bool = False) -> None:
+        self.gatt.gatts_set_buffer(handle, size, append)
+
+    def gatts_read(self, handle: int) -> bytes:
+        return self.gatt.gatts_read(handle)
+
+    def gatts_notify(self, conn: int, handle: int, data: Any = None) -> None:
+        self.gatt.gatts_notify(conn, handle, data)
+
     # --- the simulation -------------------------------------------------------------------------
 
     def stop_scanning(self) -> None:
@@ -125,3 +142,154 @@ class SimRadio:
             n += 1
         self.delivered += n
         return n
+
+
+class SimGattServer:
+    """The GATT server half of bluetooth.BLE on a virtual board, and the central's side of a
+    virtual BLE link to it (what `SimGattClient` drives). Handles are numbered from 1 in the
+    order services are registered; a write to a characteristic that requires encryption on a
+    link that is not encrypted is refused, as the stack refuses it."""
+
+    FLAG_WRITE_ENCRYPTED = 0x1000
+
+    def __init__(self, radio: SimRadio) -> None:
+        self.radio = radio
+        self.config: dict[str, Any] = {}
+        self.uuids: dict[str, int] = {}  # characteristic or service UUID -> value handle
+        self.flags: dict[int, int] = {}
+        self.values: dict[int, bytearray] = {}
+        self.append: set[int] = set()
+        self.conn: int | None = None
+        self.encrypted = False
+        self.on_notify: Callable[[int, bytes], None] | None = None
+        self._next_conn = 0
+
+    # --- bluetooth.BLE (the board's side) -------------------------------------------------------
+
+    def gatts_register_services(self, services: Any) -> tuple[tuple[int, ...], ...]:
+        handles = []
+        handle = 0
+        for service_uuid, characteristics in services:
+            handle += 1
+            self.uuids[str(service_uuid)] = handle
+            ours = []
+            for uuid, flags in characteristics:
+                handle += 2  # the declaration, then the value
+                self.uuids[str(uuid)] = handle
+                self.flags[handle] = flags
+                self.values[handle] = bytearray()
+                ours.append(handle)
+            handles.append(tuple(ours))
+        return tuple(handles)
+
+    def gatts_set_buffer(self, handle: int, size: int, append: bool = False) -> None:
+        if append:
+            self.append.add(handle)
+
+    def gatts_read(self, handle: int) -> bytes:
+        value = bytes(self.values[handle])
+        if handle in self.append:
+            self.values[handle].clear()
+        return value
+
+    def gatts_notify(self, conn: int, handle: int, data: Any = None) -> None:
+        if conn != self.conn:
+            raise OSError(errno.ENOTCONN, f"no connection {conn}")
+        if self.on_notify is not None:
+            self.on_notify(handle, bytes(data if data is not None else self.values[handle]))
+
+    # --- the central's side ---------------------------------------------------------------------
+
+    def _irq(self, event: int, data: Any) -> None:
+        if self.radio.handler is not None:
+            self.radio.handler(event, data)
+
+    def connect(self, mtu: int, bonded: bool) -> int:
+        """A central connects (the board must be advertising connectably), exchanges the MTU
+        and, bonded, encrypts the link; the connection handle."""
+        advertising = self.radio.advertising
+        if advertising is None or not advertising[2]:
+            raise ConnectionRefusedError("the board is not advertising connectably")
+        self._next_conn += 1
+        self.conn = self._next_conn
+        self.encrypted = False
+        self._irq(1, (self.conn, 1, b"\x00" * 6))  # _IRQ_CENTRAL_CONNECT
+        self._irq(21, (self.conn, mtu))  # _IRQ_MTU_EXCHANGED
+        if bonded:
+            self.encrypted = True
+            self._irq(28, (self.conn, True, True, True, 16))  # _IRQ_ENCRYPTION_UPDATE
+        return self.conn
+
+    def write(self, conn: int, handle: int, data: bytes) -> None:
+        if conn != self.conn:
+            raise ConnectionError("not connected")
+        if self.flags.get(handle, 0) & self.FLAG_WRITE_ENCRYPTED and not self.encrypted:
+            raise PermissionError("ATT error 0x0F: insufficient encryption")
+        value = self.values[handle]
+        if handle not in self.append:
+            value.clear()
+        value += data
+        self._irq(3, (conn, handle))  # _IRQ_GATTS_WRITE
+
+    def disconnect(self, conn: int) -> None:
+        if conn == self.conn:
+            self.conn = None
+            self.encrypted = False
+            self._irq(2, (conn, 1, b"\x00" * 6))  # _IRQ_CENTRAL_DISCONNECT
+
+
+class SimGattClient:
+    """bleak's BleakClient as vitrine.link.gatt uses it, reaching a virtual board's GATT server
+    through the simulated radio (the virtual BLE link): put a factory of these in
+    vitrine.link.gatt.client_factory and `ble://` opens the virtual board."""
+
+    def __init__(
+        self,
+        server: SimGattServer,
+        on_disconnect: Callable[[Any], None],
+        mtu: int = 185,
+        pair: bool = True,
+    ) -> None:
+        self.server = server
+        self.on_disconnect = on_disconnect
+        self.mtu_size = mtu
+        self.pair = pair
+        self.conn: int | None = None
+        self._notify: dict[int, Callable[[Any, bytearray], None]] = {}
+
+    @property
+    def services(self) -> SimGattClient:
+        return self
+
+    def get_service(self, uuid: str) -> object | None:
+        return object() if uuid in self.server.uuids else None
+
+    async def connect(self) -> None:
+        self.conn = self.server.connect(self.mtu_size, self.pair)
+        self.server.on_notify = self._notified
+
+    def _notified(self, handle: int, data: bytes) -> None:
+        callback = self._notify.get(handle)
+        if callback is not None:
+            callback(None, bytearray(data))
+
+    async def start_notify(self, uuid: str, callback: Callable[[Any, bytearray], None]) -> None:
+        self._notify[self.server.uuids[uuid]] = callback
+
+    async def write_gatt_char(self, uuid: str, data: bytes, response: bool | None = None) -> None:
+        if self.conn is None or self.conn != self.server.conn:
+            raise ConnectionError("not connected")
+        self.server.write(self.conn, self.server.uuids[uuid], bytes(data))
+        await asyncio.sleep(0)  # a write with response waits for the board's answer
+
+    async def disconnect(self) -> None:
+        if self.conn is not None:
+            self.server.disconnect(self.conn)
+            self.conn = None
+
+    def board_went(self) -> None:
+        """The board rebooted or left radio range: the link drops on both sides."""
+        if self.conn is not None:
+            self.server.disconnect(self.conn)
+            self.conn = None
+            self.on_disconnect(self)

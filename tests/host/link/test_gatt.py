@@ -5,6 +5,7 @@ is stood in for at the seam (client_factory)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -277,3 +278,97 @@ async def test_the_ble_link_comes_back_after_the_board_reboots(firmware_board, b
         back_s = time.monotonic() - start
     assert len(clients) >= 2  # connected again
     assert back_s < 5.0
+
+
+# --- the virtual BLE link: the real lights firmware on a virtual board's radio -----------------
+
+
+@pytest.fixture
+async def ble_lights_board(monkeypatch):
+    """The lights firmware on a virtual board whose link is the GATT service on its virtual
+    radio (link kind "ble"), and ble:// reaching it through SimGattClient."""
+    import socket
+
+    from vitrine.hardware import board_config, load_boards
+    from vitrine.sim.board import SimBoard
+    from vitrine.sim.radio import SimGattClient
+    from vitrine_fw import config as fw_config
+    from vitrine_fw import supervisor, wire
+
+    cfg = fw_config.check(board_config(load_boards()["lights"], "testbuild0001"))
+    cfg["heartbeat_ms"] = 100
+    cfg["link"] = {"kind": "ble"}
+    ours, theirs = socket.socketpair()
+    board = SimBoard(
+        uid="00b1e000",
+        reset_cause=wire.RESET_POWER_ON,
+        link_socket=ours,
+        exit_process=lambda _: None,
+    )
+    sup = supervisor.build(board, cfg)
+    task = asyncio.create_task(sup.run())
+    clients = []
+
+    def factory(address, on_disconnect):
+        clients.append(SimGattClient(board.ble().gatt, on_disconnect))
+        return clients[-1]
+
+    monkeypatch.setattr("vitrine.link.gatt.client_factory", factory)
+    try:
+        yield board, sup, clients
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        ours.close()
+        theirs.close()
+
+
+async def test_the_virtual_lights_board_runs_its_link_over_gatt(ble_lights_board):
+    import time
+
+    from vitrine.link import messages as m
+    from vitrine.link.board import running_link
+    from vitrine_fw import wire
+
+    from .peers import FAST
+
+    board, sup, clients = ble_lights_board
+    radio = board.ble()
+    assert radio.advertising is not None and radio.advertising[2]  # connectable, waiting
+    async with running_link(f"ble://{ADDRESS}", FAST) as link:
+        hello = await link.wait_up(5)
+        assert hello.role == "lights"
+        rtts = []
+        for _ in range(50):
+            start = time.perf_counter()
+            ack = await link.command(wire.LIGHT_SET, 10, 20, 30, 0, 255, 0)
+            rtts.append(time.perf_counter() - start)
+            assert isinstance(ack, m.Ack)
+        port = sup.link.port
+        assert port.encrypted and port.mtu == 185 and port.rx_dropped == 0
+        # the board came back after it went (a reboot, out of range)
+        clients[-1].board_went()
+        start = time.monotonic()
+        await asyncio.sleep(0.05)
+        await link.wait_up(5)
+        back_s = time.monotonic() - start
+    assert len(clients) >= 2 and back_s < 5.0
+    assert sorted(rtts)[int(0.99 * len(rtts))] < 0.1
+
+
+async def test_an_unbonded_central_cannot_write_to_the_link(ble_lights_board):
+    from vitrine.sim.radio import SimGattClient
+
+    board, sup, _ = ble_lights_board
+    protocol = Collect()
+    transport = await open_ble(
+        f"ble://{ADDRESS}",
+        lambda: protocol,
+        lambda a, cb: SimGattClient(board.ble().gatt, cb, pair=False),
+    )
+    transport.write(b"\x02\x01\x00")
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert len(protocol.lost) == 1 and isinstance(protocol.lost[0], PermissionError)
+    assert sup.link.port.rx_w == 0  # nothing reached the firmware
