@@ -61,3 +61,13 @@ def test_the_junk_is_every_kind_of_bad_input():
     assert any(any("truncated" in p for p in ps) for ps in problems)
     loyalty_shaped = [adverts.parse(j).loyalty for j in junk]
     assert any(f is not None for f in loyalty_shaped)
+
+
+def test_the_ble_link_figures_come_from_the_virtual_lights_board(result):
+    assert result["link_commands"] == 50 and result["link_outages"] == 4
+    assert 0 < result["link_rtt_p50_ms"] <= result["link_rtt_p99_ms"]
+    assert result["link_back_after_reboot_max_s"] > 0
+    assert result["link_back_after_adapter_lost_max_s"] > 0
+    assert result["link_crc_errors"] == 0
+    for key in ("link_rtt_p99_ms", "link_back_after_reboot_max_s"):
+        assert result["checks"][key]["pass"], result["checks"][key]

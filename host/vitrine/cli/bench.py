@@ -70,7 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     catalog.set_defaults(handler=cmd_catalog)
     ble = which.add_parser(
         "ble",
-        help="members' phones in zones in a simulated store, and a flood of bad advertisements",
+        help="members' zones in a simulated store, a flood of bad adverts, the BLE lights link",
     )
     ble.add_argument("--json", action="store_true", help="print only the JSON result")
     ble.add_argument(
