@@ -12,6 +12,9 @@
 #
 # UUIDs: a random 128-bit base (uuid4) for this project, the characteristics numbered in it.
 
+import binascii
+import json
+
 from vitrine_fw import seam
 
 try:
@@ -50,6 +53,8 @@ _IRQ_CENTRAL_DISCONNECT = const(2)
 _IRQ_GATTS_WRITE = const(3)
 _IRQ_MTU_EXCHANGED = const(21)
 _IRQ_ENCRYPTION_UPDATE = const(28)
+_IRQ_GET_SECRET = const(29)
+_IRQ_SET_SECRET = const(30)
 _FLAG_WRITE = const(0x0008)
 _FLAG_NOTIFY = const(0x0010)
 _FLAG_WRITE_ENCRYPTED = const(0x1000)  # a write on a link that is not encrypted is refused
@@ -71,13 +76,40 @@ def advertisement():
     return bytes((2, _AD_FLAGS, 0x06, 17, _AD_UUID128_ALL)) + _uuid_le(SERVICE_UUID)
 
 
+class FileSecrets:
+    """Where the bonds' keys live across reboots: a JSON file on the board's flash, a list of
+    [sec_type, key hex, value hex] (aioble keeps its bonds the same way, in a file it rewrites)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def load(self):
+        try:
+            with open(self.path) as f:
+                items = json.load(f)
+        except (OSError, ValueError):  # none yet, or damaged: no bonds (hosts pair again)
+            return {}
+        out = {}
+        for sec_type, key, value in items:
+            out[(sec_type, binascii.unhexlify(key))] = binascii.unhexlify(value)
+        return out
+
+    def save(self, secrets):
+        items = [
+            [k[0], binascii.hexlify(k[1]).decode(), binascii.hexlify(v).decode()]
+            for k, v in secrets.items()
+        ]
+        with open(self.path, "w") as f:
+            json.dump(items, f)
+
+
 class GattPort(seam.BasePort):
     """The protocol port over the link's GATT service (see the top of this module): what the
     host writes to RX is read as from a UART; what the link writes is notified on TX in pieces
     of MTU - 3 bytes. Advertises (connectable) while no host is connected; bonds (LE Secure
     Connections) and accepts writes only on an encrypted link."""
 
-    def __init__(self, ble, clock, uuid_of):
+    def __init__(self, ble, clock, uuid_of, secrets=None):
         self.ble = ble
         self.clock = clock
         self.conn = None
@@ -89,6 +121,11 @@ class GattPort(seam.BasePort):
         self.rx_dropped = 0
         self.tx_dropped = 0
         self.connects = 0
+        # the bonds: (sec_type, key) -> value, kept by `secrets` (FileSecrets; None: in RAM
+        # only, hosts pair again after a reboot); saved by the task, not in the interrupt
+        self.secret_store = secrets
+        self.secrets = secrets.load() if secrets is not None else {}
+        self.secrets_dirty = False
         make = uuid_of  # bluetooth.UUID on a board (hal), str on the simulator's radio
         ble.config(bond=True, le_secure=True)
         service = (
@@ -126,6 +163,39 @@ class GattPort(seam.BasePort):
             self.mtu = data[1] if data[1] <= MAX_MTU else MAX_MTU
         elif event == _IRQ_ENCRYPTION_UPDATE and data[0] == self.conn:
             self.encrypted = bool(data[1])
+        elif event == _IRQ_GET_SECRET:
+            return self.get_secret(data[0], data[1], data[2])
+        elif event == _IRQ_SET_SECRET:
+            return self.set_secret(data[0], data[1], data[2])
+        return None
+
+    def get_secret(self, sec_type, index, key):
+        """The stack asks for a stored key: by key, or the index'th of its type."""
+        if key is not None:
+            return self.secrets.get((sec_type, bytes(key)))
+        i = 0
+        for k, value in self.secrets.items():
+            if k[0] == sec_type:
+                if i == index:
+                    return value
+                i += 1
+        return None
+
+    def set_secret(self, sec_type, key, value):
+        """The stack stores (or, value None, forgets) a key of a bond."""
+        k = (sec_type, bytes(key))
+        if value is None:
+            self.secrets.pop(k, None)
+        else:
+            self.secrets[k] = bytes(value)
+        self.secrets_dirty = True
+        return True
+
+    def save_secrets(self):
+        """Write the bonds out if they changed (the link's task calls it through read_into)."""
+        if self.secrets_dirty and self.secret_store is not None:
+            self.secrets_dirty = False
+            self.secret_store.save(self.secrets)
 
     def received(self, data):
         """Bytes the host wrote: into the ring (what does not fit is dropped and counted)."""
@@ -137,6 +207,7 @@ class GattPort(seam.BasePort):
             self.rx_w = (self.rx_w + 1) & 0xFFFF
 
     async def read_into(self, buf, timeout_ms):
+        self.save_secrets()
         waited = 0
         while self.rx_r == self.rx_w:
             if waited >= timeout_ms:

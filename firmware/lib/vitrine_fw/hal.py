@@ -57,6 +57,8 @@ class StreamPort(seam.BasePort):
             self._on_close()
 
 
+_BLE_SECRETS = "ble_secrets.json"  # the GATT link's bonds, on the board's flash (blelink)
+
 # machine's reset causes, by name: a port has only some (the RP2040's MicroPython only
 # PWRON_RESET and WDT_RESET). What each port reports (ports/esp32/modmachine.c,
 # ports/rp2/modmachine.c): the reset button is PWRON_RESET on both (the ESP32-S3's EN pin is a
@@ -158,9 +160,9 @@ class Board(seam.BaseBoard):
         if link_cfg["kind"] == "ble":  # no cable: the link's GATT service (vitrine_fw.blelink)
             import bluetooth
 
-            from vitrine_fw.blelink import GattPort
+            from vitrine_fw.blelink import FileSecrets, GattPort
 
-            return GattPort(self.ble(), self.clock, bluetooth.UUID)
+            return GattPort(self.ble(), self.clock, bluetooth.UUID, FileSecrets(_BLE_SECRETS))
         if link_cfg["kind"] == "uart":
             uart = machine.UART(
                 link_cfg["id"],

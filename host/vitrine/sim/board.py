@@ -311,9 +311,14 @@ class SimBoard(seam.BaseBoard):
 
     def open_link(self, link_cfg: dict[str, Any]) -> Any:
         if link_cfg["kind"] == "ble":  # the link's GATT service on the virtual radio
-            from vitrine_fw.blelink import GattPort
+            from vitrine_fw.blelink import FileSecrets, GattPort
 
-            return GattPort(self.ble(), self.clock, uuid_of=str)
+            secrets = (
+                None
+                if self.flash_dir is None
+                else FileSecrets(str(self.flash_dir / "ble_secrets.json"))
+            )
+            return GattPort(self.ble(), self.clock, str, secrets)
         if link_cfg["kind"] == "usb-cdc":
             self.kbd_intr_disabled = True  # what micropython.kbd_intr(-1) does on a board
         self.port = SocketPort(self._link_socket)

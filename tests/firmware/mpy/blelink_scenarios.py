@@ -153,5 +153,51 @@ def scenario_a_full_ring_drops_and_counts():
     eq(len(read(port, 4096)), 2048, "the ring's worth read")
 
 
+class FakeSecrets:
+    """A bond store that keeps what it was given."""
+
+    def __init__(self, secrets=None):
+        self.secrets = secrets or {}
+        self.saves = 0
+
+    def load(self):
+        return dict(self.secrets)
+
+    def save(self, secrets):
+        self.secrets = dict(secrets)
+        self.saves += 1
+
+
+def scenario_bonds_are_kept_for_the_stack_and_saved_by_the_task():
+    radio = FakeRadio()
+    store = FakeSecrets()
+    port = blelink.GattPort(radio, FakeClock(0), str, store)
+    ok(radio.handler(30, (1, memoryview(b"peer-a"), memoryview(b"ltk-a"))), "set: stored")
+    radio.handler(30, (1, b"peer-b", b"ltk-b"))
+    radio.handler(30, (2, b"irk", b"irk-value"))
+    eq(radio.handler(29, (1, 0, b"peer-b")), b"ltk-b", "get by key")
+    eq(radio.handler(29, (1, 1, None)), b"ltk-b", "get the second of its type")
+    eq(radio.handler(29, (2, 0, None)), b"irk-value", "get the first of another type")
+    eq(radio.handler(29, (1, 2, None)), None, "no third")
+    eq(store.saves, 0, "nothing written in the interrupt")
+    port.save_secrets()
+    eq(store.saves, 1, "written by the task")
+    port.save_secrets()
+    eq(store.saves, 1, "and only when changed")
+    radio.handler(30, (1, b"peer-a", None))
+    eq(radio.handler(29, (1, 0, b"peer-a")), None, "a bond forgotten")
+
+
+def scenario_bonds_survive_a_reboot():
+    store = FakeSecrets()
+    radio = FakeRadio()
+    port = blelink.GattPort(radio, FakeClock(0), str, store)
+    radio.handler(30, (1, b"peer", b"ltk"))
+    port.save_secrets()
+    again = FakeRadio()  # the board rebooted: a new radio and port, the same flash
+    blelink.GattPort(again, FakeClock(0), str, store)
+    eq(again.handler(29, (1, 0, b"peer")), b"ltk", "the bond is still there")
+
+
 if __name__ == "__main__":
     run_all(globals())

@@ -372,3 +372,13 @@ async def test_an_unbonded_central_cannot_write_to_the_link(ble_lights_board):
         await asyncio.sleep(0)
     assert len(protocol.lost) == 1 and isinstance(protocol.lost[0], PermissionError)
     assert sup.link.port.rx_w == 0  # nothing reached the firmware
+
+
+def test_bonds_are_kept_in_a_file_and_a_damaged_one_means_none(tmp_path):
+    path = tmp_path / "ble_secrets.json"
+    store = blelink.FileSecrets(str(path))
+    assert store.load() == {}
+    store.save({(1, b"\x01\x02"): b"ltk", (2, b"irk"): b"\xff"})
+    assert blelink.FileSecrets(str(path)).load() == {(1, b"\x01\x02"): b"ltk", (2, b"irk"): b"\xff"}
+    path.write_text("{not json")
+    assert store.load() == {}
