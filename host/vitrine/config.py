@@ -39,6 +39,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from vitrine.devices.beacons.device import BeaconsConfig
 from vitrine.devices.lights import LightingConfig
 from vitrine.devices.touch.config import TouchConfig
 from vitrine.engine.config import (
@@ -197,6 +198,7 @@ class Config(Section):
     attract: AttractConfig = AttractConfig()
     experiment: list[ExperimentConfig] = Field(default=[], max_length=32)  # [[experiment]]
     lighting: LightingConfig = LightingConfig()
+    beacons: BeaconsConfig = BeaconsConfig()
     retention: RetentionConfig = RetentionConfig()
 
     @model_validator(mode="after")

@@ -26,9 +26,11 @@ from vitrine.catalog import Catalog
 from vitrine.catalog.routes import catalog_router
 from vitrine.config import Config
 from vitrine.console.proxy import ConsoleProxy
-from vitrine.devices.beacons.device import Beacons
+from vitrine.devices.beacons.backends import BleakBackend
+from vitrine.devices.beacons.device import Backend, Beacons
 from vitrine.devices.beacons.keys import MemberKeys
 from vitrine.devices.beacons.loyalty import Keyring, Resolver
+from vitrine.devices.beacons.zones import ZoneSettings
 from vitrine.devices.lights import Lights
 from vitrine.devices.touch.events import CalibrationTarget, Gesture, PointerEvent
 from vitrine.devices.touch.frame import TouchFrame
@@ -121,7 +123,18 @@ class Daemon:
         self.engine = Engine(
             self.bus, self.catalog, self.store, config.engine(), member_keys=self.member_keys
         )
-        self.beacons = Beacons(Resolver(self.keyring), publish=self.bus.publish)
+        beacons = config.beacons
+        self.beacons = Beacons(
+            Resolver(self.keyring),
+            ZoneSettings(smoother=beacons.smoother),
+            publish=self.bus.publish,
+            company_id=beacons.company_id,
+        )
+        # the host's own adapter, when [beacons] host_adapter names one (bleak; docs/beacons.md)
+        self.beacon_backends: list[Backend] = []
+        if beacons.host_adapter:
+            adapter = None if beacons.host_adapter == "default" else beacons.host_adapter
+            self.beacon_backends.append(BleakBackend("host", adapter))
         self.auth_store = AuthStore.open(self.data_dir / AUTH_FILE)
         self.auth = AssociateAuth(config.associate, self.secret, self.auth_store)
         if config.associate.short_pin:
@@ -192,7 +205,9 @@ class Daemon:
         web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
         looplag = asyncio.create_task(self.looplag.run(), name="looplag")
         console = asyncio.create_task(self.console.run(), name="console")
-        beacons = asyncio.create_task(self.beacons.serve(self.bus), name="beacons")
+        beacons = asyncio.create_task(
+            self.beacons.serve(self.bus, self.beacon_backends), name="beacons"
+        )
         tasks = (boards, touch, lights, engine, web, looplag, console, beacons)
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),

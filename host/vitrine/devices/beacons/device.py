@@ -30,11 +30,14 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from pydantic import Field
 
 from vitrine.devices.beacons import adverts
 from vitrine.devices.beacons.loyalty import Resolver
 from vitrine.devices.beacons.zones import GONE, Tracker, ZoneSettings
+from vitrine.section import Section
 from vitrine_fw.beacon import adverts as fw
 
 if TYPE_CHECKING:
@@ -44,6 +47,19 @@ log = logging.getLogger(__name__)
 
 DUPLICATE_S = 0.020  # the same bytes from one receiver within this long: one advertisement
 WATCHDOG_PERIOD_S = 0.5
+
+
+class BeaconsConfig(Section):
+    """The daemon's [beacons]: whose loyalty advertisements to read, and whether the host's own
+    adapter listens too (besides the beacon board)."""
+
+    # the store app's company id (the beacon board's [beacon] company_id must be the same);
+    # 0xFFFF, the Bluetooth SIG's id for tests and development, must not ship
+    company_id: int = Field(default=fw.TEST_COMPANY, ge=0, le=0xFFFF)
+    # the host's Bluetooth adapter to scan with through bleak ("hci0"), "default" for the
+    # system's, or "" for none (only the beacon board listens)
+    host_adapter: str = Field(default="", max_length=32, pattern=r"^(|default|hci[0-9]{1,2})$")
+    smoother: Literal["kalman", "ema"] = "kalman"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -51,3 +51,43 @@ async def test_a_members_phone_seen_by_the_beacon_board_is_placed(tmp_path):
             await stop_task(task)
     finally:
         d.engine.close()
+
+
+def test_the_hosts_adapter_listens_when_the_config_names_it(tmp_path):
+    from vitrine.devices.beacons.backends import BleakBackend
+    from vitrine.devices.beacons.device import BeaconsConfig
+
+    def daemon(beacons):
+        return Daemon(
+            Config(
+                boards=BoardsConfig(discover_usb=False),
+                data=DataConfig(dir=str(tmp_path)),
+                beacons=beacons,
+            )
+        )
+
+    d = daemon(BeaconsConfig(host_adapter="hci1", company_id=0x0ABC, smoother="ema"))
+    try:
+        (backend,) = d.beacon_backends
+        assert isinstance(backend, BleakBackend) and backend.adapter == "hci1"
+        assert d.beacons.company_id == 0x0ABC and d.beacons.settings.smoother == "ema"
+    finally:
+        d.engine.close()
+    d = daemon(BeaconsConfig())
+    try:
+        assert d.beacon_backends == []  # only the beacon board listens
+    finally:
+        d.engine.close()
+
+
+def test_bad_beacons_settings_are_named():
+    import pytest
+
+    from vitrine.config import parse_config
+    from vitrine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="host_adapter"):
+        parse_config("[beacons]\nhost_adapter = 'usb0'\n", "test.toml")
+    with pytest.raises(ConfigError, match="company_id"):
+        parse_config("[beacons]\ncompany_id = 70000\n", "test.toml")
+    assert parse_config("[beacons]\nhost_adapter = 'default'\n", "t").beacons.host_adapter
