@@ -91,3 +91,38 @@ def test_bad_beacons_settings_are_named():
     with pytest.raises(ConfigError, match="company_id"):
         parse_config("[beacons]\ncompany_id = 70000\n", "test.toml")
     assert parse_config("[beacons]\nhost_adapter = 'default'\n", "t").beacons.host_adapter
+
+
+def _dump(db_path) -> dict[str, list[tuple]]:
+    import sqlite3
+
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {n: sorted(conn.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr) for n in names}
+
+
+async def test_strangers_sightings_reach_no_store_and_nothing_on_the_bus(tmp_path):
+    """A flood of tokens of nobody enrolled (another mirror's member, random bytes) from the
+    beacon board: every table of events.db is as it was, the database file does not hold the
+    tokens, and nothing at all is published on the bus for them."""
+    d = Daemon(Config(boards=BoardsConfig(discover_usb=False), data=DataConfig(dir=str(tmp_path))))
+    try:
+        d.store.enrol_member("L-1", "v1", time.time())
+        d.member_keys.enrolled("L-1")
+        before = _dump(tmp_path / "events.db")
+        strangers = [loyalty.token(bytes([i] * 16), time.time()) for i in range(1, 40)]
+        with d.bus.subscribe(object) as everything:
+            task = asyncio.create_task(d.beacons.serve(d.bus))
+            await asyncio.sleep(0)
+            for i in range(0, len(strangers), 12):
+                d.bus.publish(sightings(*strangers[i : i + 12]))
+            await asyncio.sleep(1.2)
+            await stop_task(task)
+            seen = [e for e in everything.drain() if not isinstance(e, BeaconSightings)]
+        assert seen == []
+        assert d.beacons.zones() == {}
+        assert _dump(tmp_path / "events.db") == before
+        raw = b"".join(p.read_bytes() for p in tmp_path.glob("events.db*"))
+        assert not any(t in raw for t in strangers)
+    finally:
+        d.engine.close()
