@@ -41,6 +41,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from vitrine.devices.beacons.device import BeaconsConfig
 from vitrine.devices.lights import LightingConfig
+from vitrine.devices.presence.config import PresenceConfig
 from vitrine.devices.touch.config import TouchConfig
 from vitrine.engine.config import (
     AssociateConfig,
@@ -190,6 +191,7 @@ class Config(Section):
     link: LinkConfig = LinkConfig()
     boards: BoardsConfig = BoardsConfig()
     touch: TouchConfig = TouchConfig()
+    presence: PresenceConfig = PresenceConfig()
     data: DataConfig = DataConfig()
     store: StoreConfig = StoreConfig()
     session: SessionConfig = SessionConfig()

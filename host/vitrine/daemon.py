@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import socket
 import time
@@ -31,7 +32,8 @@ from vitrine.devices.beacons.device import Backend, Beacons
 from vitrine.devices.beacons.keys import MemberKeys
 from vitrine.devices.beacons.loyalty import Keyring, Resolver
 from vitrine.devices.beacons.zones import ZoneSettings
-from vitrine.devices.lights import Lights
+from vitrine.devices.lights import Lights, LightShown
+from vitrine.devices.presence.device import PresenceDevice
 from vitrine.devices.touch.events import CalibrationTarget, Gesture, PointerEvent
 from vitrine.devices.touch.frame import TouchFrame
 from vitrine.engine.engine import Engine
@@ -57,6 +59,8 @@ log = logging.getLogger("vitrine.daemon")
 
 # What the touch frame sends the pages (and /ws), with the calibration's targets to draw.
 TOUCH_TYPES = (PointerEvent, Gesture, CalibrationTarget)
+# What the player page is sent besides its state: the touch events and the light shown.
+PLAYER_EVENTS = (*TOUCH_TYPES, LightShown)
 
 
 def _data_dir(config: Config) -> Path:
@@ -89,6 +93,15 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _freeze_start_up() -> None:
+    # What start-up made (modules, the app, config, caches) lives as long as the daemon: out of
+    # the cyclic collector's sight, a full collection walks only what the running daemon made.
+    # A full collection over all of it holds the GIL, so every thread, the event loop among
+    # them, for 25-60 ms (measured with vitrine bench catalog), longer than a touch frame.
+    gc.collect()
+    gc.freeze()
+
+
 class _Server(uvicorn.Server):
     # The daemon owns signal handling; uvicorn must not install its own.
     @contextlib.contextmanager
@@ -111,6 +124,9 @@ class Daemon:
         # `vitrine console` reaches the boards through the daemon, which holds their ports.
         self.console = ConsoleProxy(self.boards, self.bus)
         self.touch = TouchFrame.from_config(self.bus, config.touch)
+        self.presence = PresenceDevice.from_descriptions(
+            self.bus, config.presence, self.descriptions
+        )
         self.lights = Lights(self.bus, self.boards, config.lighting)
         self.data_dir = _data_dir(config)
         self.catalog = Catalog.open(self.data_dir / "catalog.db", self.data_dir / "media")
@@ -154,7 +170,12 @@ class Daemon:
         store = self.config.store
         return [
             player_router(
-                self.engine, self.bus, TOUCH_TYPES, reports=self.player_reports, access=access
+                self.engine,
+                self.bus,
+                PLAYER_EVENTS,
+                reports=self.player_reports,
+                access=access,
+                greet=lambda: [self.lights.shown.to_json()] if self.lights.shown else [],
             ),
             associate_router(self.engine, self.bus, self.auth, Origins(self.config.http.origins)),
             catalog_router(lambda: self.catalog, store.id, store.fitting_room),
@@ -167,6 +188,8 @@ class Daemon:
             "host_build": self.host_build,
             "loop": self.looplag.snapshot(),
             "boards": self.board_status(),
+            "presence": self.presence.snapshot(),
+            "lighting": self.lights.snapshot(),
             "player": self.player_reports.status(),
             "associate": self.auth.status().to_json(),
         }
@@ -185,7 +208,9 @@ class Daemon:
         http = self.config.http
         return status_line(self.boards.snapshot(), f"http://{http.host}:{self.http_port}/")
 
-    async def run(self) -> None:
+    async def run(self, *, freeze_start_up: bool = False) -> None:
+        """Serve until cancelled. freeze_start_up: when the daemon is its process's only
+        program (vitrine run and demo; not a test), what start-up made is frozen once ready."""
         http = self.config.http
         sock = listen(http.host, http.port)
         self.http_port = sock.getsockname()[1]
@@ -200,6 +225,7 @@ class Daemon:
         )
         boards = asyncio.create_task(self.boards.run(), name="boards")
         touch = asyncio.create_task(self.touch.run(), name="touch")
+        presence = asyncio.create_task(self.presence.run(), name="presence")
         lights = asyncio.create_task(self.lights.run(), name="lights")
         engine = asyncio.create_task(self.engine.run(), name="engine")
         web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
@@ -208,7 +234,7 @@ class Daemon:
         beacons = asyncio.create_task(
             self.beacons.serve(self.bus, self.beacon_backends), name="beacons"
         )
-        tasks = (boards, touch, lights, engine, web, looplag, console, beacons)
+        tasks = (boards, touch, presence, lights, engine, web, looplag, console, beacons)
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
@@ -221,6 +247,8 @@ class Daemon:
                     await web  # raises why the server could not start
                 await asyncio.sleep(0.01)
             log.info("ready: http://%s:%d/", http.host, self.http_port)
+            if freeze_start_up:
+                _freeze_start_up()
             self.ready.set()
             done, _ = await asyncio.wait(set(tasks), return_when=asyncio.FIRST_COMPLETED)
             for task in done:
@@ -230,7 +258,17 @@ class Daemon:
             # systemd first (STOPPING=1: it shows "deactivating" while we stop), then the
             # engine (it saves the live session), the boards last. A task failing as it
             # stops is logged and does not stop the rest.
-            for task in (systemd, console, looplag, beacons, engine, lights, touch, boards):
+            for task in (
+                systemd,
+                console,
+                looplag,
+                beacons,
+                engine,
+                lights,
+                presence,
+                touch,
+                boards,
+            ):
                 try:
                     await stop_task(task)
                 except Exception:

@@ -122,6 +122,7 @@ def test_the_bases_declare_the_seam():
         "pin",
         "adc",
         "i2c",
+        "pwm",
         "led_strip",
         "ir_frame",
         "ble",

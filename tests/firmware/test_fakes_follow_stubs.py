@@ -53,6 +53,7 @@ SIM_PARTS = (
     ("SimPin", "machine", "Pin"),
     ("SimADC", "machine", "ADC"),
     ("SimI2C", "machine", "I2C"),
+    ("SimPWM", "machine", "PWM"),
     ("SimLedStrip", "neopixel", "NeoPixel"),
     ("SimWatchdog", "machine", "WDT"),
 )

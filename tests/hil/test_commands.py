@@ -274,7 +274,7 @@ def test_the_demo_prints_commands_that_run_as_printed() -> None:
 
         visitor = run(said["A shopper"].replace("approach|leave", "approach"))
         assert visitor.returncode == 0, visitor.stderr
-        assert visitor.stdout.strip() == "a visitor stands in front of the mirror"
+        assert visitor.stdout.strip() == "a visitor walks up to the mirror and stops 0.70 m from it"
         products = run(said["Products"])
         assert products.returncode == 0, products.stderr
         assert products.stdout.splitlines()[-1] == "36 products"  # the sample store

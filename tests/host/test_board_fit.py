@@ -21,19 +21,14 @@ def test_a_board_running_what_its_role_needs_lacks_nothing() -> None:
     assert missing_subsystems("lights", [*EVERY_BOARD, "lighting"], DESCRIPTIONS, "p") is None
 
 
-# The roles whose subsystem no firmware build of this host has yet.
-NOT_YET = [
-    (role, subsystem)
-    for role, desc in sorted(DESCRIPTIONS.items())
-    for subsystem in desc.subsystems
-    if subsystem not in SUBSYSTEMS
-]
-
-
-@pytest.mark.parametrize(("role", "subsystem"), NOT_YET)
-def test_a_subsystem_no_firmware_has_yet_says_no_reflash_helps(role: str, subsystem: str) -> None:
-    assert subsystem not in SUBSYSTEMS  # this host's firmware has none (the premise)
-    lacks = missing_subsystems(role, EVERY_BOARD, DESCRIPTIONS, "/dev/ttyACM1")
+@pytest.mark.parametrize("role", ["presence", "beacon"])
+def test_a_subsystem_no_firmware_has_yet_says_no_reflash_helps(role: str) -> None:
+    # A role that needs a subsystem no firmware build of this host has (a description newer
+    # than the firmware): the premise is made, since every role's subsystem exists today.
+    subsystem = "hologram"
+    assert subsystem not in SUBSYSTEMS
+    needs = DESCRIPTIONS[role].model_copy(update={"subsystems": [subsystem]})
+    lacks = missing_subsystems(role, EVERY_BOARD, {**DESCRIPTIONS, role: needs}, "/dev/ttyACM1")
     assert lacks is not None
     assert lacks.missing == (subsystem,)
     assert lacks.in_host_firmware == ()

@@ -192,6 +192,9 @@ class Board(seam.BaseBoard):
     def i2c(self, bus, scl, sda, freq=400000):
         return machine.I2C(bus, scl=machine.Pin(scl), sda=machine.Pin(sda), freq=freq)
 
+    def pwm(self, pin, freq_hz):
+        return machine.PWM(machine.Pin(pin), freq=freq_hz, duty_u16=0)
+
     def led_strip(self, pin, count, order="GRB"):
         import neopixel
 

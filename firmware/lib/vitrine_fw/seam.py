@@ -8,7 +8,7 @@
 # says so, instead of an AttributeError from deep inside a driver. tests/firmware/
 # test_board_seam.py holds every board, clock and port to these signatures.
 #
-# The parts a board hands out (pins, ADC, I2C, LED strips, the watchdog, BLE) are MicroPython's
+# The parts a board hands out (pins, ADC, I2C, PWM, LED strips, the watchdog, BLE) are MicroPython's
 # own objects on a real board, checked against the port's stubs (tools/firmware_typecheck.py);
 # the simulator's stand-ins and the tests' fake `machine` modules are compared with the same
 # stubs (tests/firmware/test_fakes_follow_stubs.py).
@@ -119,6 +119,10 @@ class BaseBoard:
     def i2c(self, bus, scl, sda, freq=400000):
         """I2C bus `bus` on pins scl and sda at freq Hz."""
         raise _missing(self, "i2c")
+
+    def pwm(self, pin, freq_hz):
+        """A PWM output on pin at freq_hz, with duty_u16(0..65535): machine.PWM on a board."""
+        raise _missing(self, "pwm")
 
     def led_strip(self, pin, count, order="GRB"):
         """A WS2812/SK6812 strip of count pixels on pin whose chips take the colours in

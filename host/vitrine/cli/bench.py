@@ -53,6 +53,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--trials", type=_positive, default=200, help="taps on the virtual glass (default 200)"
     )
     player.set_defaults(handler=cmd_player)
+    sense = which.add_parser(
+        "sense",
+        help="presence: crossing latency, an empty hour, zones; lighting: fade start, "
+        "monotone fades, the current budget",
+    )
+    sense.add_argument("--json", action="store_true", help="print only the JSON result")
+    sense.add_argument(
+        "--quick", action="store_true", help="smaller sets (for a smoke test; figures noisier)"
+    )
+    sense.set_defaults(handler=cmd_sense)
     catalog = which.add_parser(
         "catalog",
         help="the player's screens over a 100,000-product catalogue, and the loop's lag",
@@ -133,6 +143,12 @@ def cmd_player(args: argparse.Namespace) -> int:
     from vitrine.bench.player import run_player_bench
 
     return _report(args, "player", run_player_bench, trials=args.trials)
+
+
+def cmd_sense(args: argparse.Namespace) -> int:
+    from vitrine.bench.sense import run_sense_bench
+
+    return _report(args, "sense", run_sense_bench, quick=args.quick)
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:

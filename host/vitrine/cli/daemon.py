@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import time
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +43,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
 
     async def main() -> None:
-        await Daemon(config).run()
+        await Daemon(config).run(freeze_start_up=True)
 
     return run_async(main)
 
@@ -66,7 +65,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from vitrine.cli import run_async
     from vitrine.cli.demo_record import write_record
     from vitrine.daemon import Daemon
-    from vitrine.devices.presence import Presence
     from vitrine.sim.manager import Simulation
 
     async def main() -> None:
@@ -83,12 +81,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             events = _events_line(
                 data_dir, kept=args.data_dir is not None, view=daemon.engine.view()
             )
-            sim.visitor = lambda present, distance: daemon.bus.publish(
-                Presence(
-                    present=present, distance_mm=distance, source="sim", t_ns=time.monotonic_ns()
-                )
-            )
-            task = asyncio.create_task(daemon.run())
+            task = asyncio.create_task(daemon.run(freeze_start_up=True))
             await asyncio.wait(
                 {task, asyncio.create_task(daemon.ready.wait())},
                 return_when=asyncio.FIRST_COMPLETED,
@@ -164,7 +157,8 @@ def _banner(url: str, config: Config, sim: Simulation, events: str) -> str:
     demo = running_demo()
     data = "" if demo is not None and demo.pid == os.getpid() else f" --data-dir {data_dir}"
     lines += [
-        f"A shopper: {vitrine} sim visitor approach|leave {state}",
+        f"A shopper: {vitrine} sim visitor approach|leave {state}  (walks up past the "
+        "presence board's sensors)",
         f"A finger:  {vitrine} sim finger X_MM Y_MM {state}  (--up lifts it)",
         f"Faults:    {vitrine} sim fault ROLE unplug|replug|reboot|garbage N|stall {state}",
         f"Products:  {vitrine} catalog show{db}",

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from importlib import resources
 from typing import Any, Protocol
 
@@ -69,14 +70,16 @@ def player_router(
     *,
     reports: PlayerReports | None = None,
     access: ScreenAccess | None = None,
+    greet: Callable[[], list[dict[str, Any]]] | None = None,
 ) -> APIRouter:
     """The player's routes. `engine` gives the view model and carries out actions; the
     engine's ViewChanged events on `bus` send a fresh "state" to every page, and events of
-    the `touch_types` (the touch frame's pointers and gestures) go to every page as their
-    to_json(). The pages' reports (messages they did not know) are counted in `reports`, for
-    /api/status. The socket answers browsers on this machine (the kiosk) only, unless
-    `access` allows remote control: a shopper's session is not for other machines on the
-    store network to drive; and of browser pages, only those of its origins (the kiosk's
+    the `touch_types` (the touch frame's pointers and gestures, the light the strips show) go
+    to every page as their to_json(); `greet` gives what a page is sent after its first state
+    (the light shown now). The pages' reports (messages they did not know) are counted in
+    `reports`, for /api/status. The socket answers browsers on this machine (the kiosk) only,
+    unless `access` allows remote control: a shopper's session is not for other machines on
+    the store network to drive; and of browser pages, only those of its origins (the kiosk's
     own origin and [http] origins; none when not given), whatever machine they run on."""
     router = APIRouter()
     reports = reports if reports is not None else PlayerReports()
@@ -112,7 +115,7 @@ def player_router(
                 await ws.close(code=CLOSE_TRY_LATER, reason=slots.full_reason("player"))
                 return
             await ws.accept()
-            await _PlayerSocket(ws, engine, bus, touch_types, reports).run()
+            await _PlayerSocket(ws, engine, bus, touch_types, reports, greet).run()
 
     return router
 
@@ -132,8 +135,10 @@ class _PlayerSocket:
         bus: EventBus,
         touch_types: tuple[type, ...],
         reports: PlayerReports,
+        greet: Callable[[], list[dict[str, Any]]] | None = None,
     ) -> None:
         self.ws = ws
+        self.greet = greet
         self.engine = engine
         self.reports = reports
         self.bus = bus
@@ -149,6 +154,8 @@ class _PlayerSocket:
             failed = False
             try:
                 await self._send_state(force=True)
+                for message in self.greet() if self.greet is not None else []:
+                    await self._send(message)
                 tasks = [asyncio.create_task(self._pump(sub)), asyncio.create_task(self._read())]
                 # Both run until the page goes (_Gone); the first to end stops the other.
                 await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

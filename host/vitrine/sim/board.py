@@ -17,13 +17,14 @@ What it emulates:
 - the link port: one end of a socket pair whose other end is the simulated cable (a
   pseudo-terminal on the host); writes that do not fit are dropped, as a UART's would be.
 - Ctrl-C disabling on USB-CDC while the protocol runs (recorded in kbd_intr_disabled).
-- pins, ADC channels, I2C buses and LED strips: state holders to which device models attach
-  (an ADC channel reads from a source function, an I2C address answers from a device object);
+- pins, ADC channels, I2C buses, PWM outputs and LED strips: state holders to which device
+  models attach (an input pin or ADC channel reads from a source function, an output pin tells
+  a sink, an I2C device answers its transactions, a pin interrupt fires on the edges of its
+  input; a bus can be held low);
   every frame a strip latches goes to `on_strip_write`, which the simulation's world channel
   carries back (vitrine.sim.world), so `vitrine sim status` shows the light.
 - the IR touch frame: `ir_frame()` answers from the glass model (vitrine.sim.glass), whose
   fingers the simulation sets.
-
 - the BLE radio: `ble()` is a virtual radio (vitrine.sim.radio) between the firmware and the
   simulated air (vitrine.sim.air): what the board advertises goes into it, and what the
   world's phones advertise comes out of it while the firmware scans.
@@ -35,6 +36,7 @@ source tree; only the flag files across a reset live in the board's flash folder
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
 import threading
@@ -44,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from vitrine.sim.glass import Glass
+from vitrine.sim.people import Stage
 from vitrine_fw import bootflag, seam, wire
 
 if TYPE_CHECKING:  # the radio is imported when a firmware asks for it (the air needs crypto)
@@ -149,26 +152,42 @@ class SocketPort(seam.BasePort):
 
 
 class I2CDevice(Protocol):
-    """A simulated I2C peripheral: register reads and writes."""
+    """A simulated I2C peripheral at the transaction level: whether it answers at an address
+    now, and the bytes of one write transaction (after the address byte) or one read."""
 
-    def read(self, reg: int, n: int) -> bytes: ...
+    def acks(self, address: int) -> bool: ...
 
-    def write(self, reg: int, data: bytes) -> None: ...
+    def i2c_write(self, data: bytes) -> None: ...
+
+    def i2c_read(self, n: int) -> bytes: ...
 
 
 class SimPin:
-    """A digital pin; inputs read what a model drives, outputs remember what was written."""
+    """A digital pin; inputs read what a model drives (`source`), outputs remember what was
+    written and tell a model that listens (`sink`, called with each level written). irq()
+    calls the handler on the edges of an input's level, as a port's pin interrupt does (the
+    board watches the level every millisecond on a thread of its own, like the hardware)."""
 
     def __init__(self, n: int, mode: str) -> None:
+        # The trigger bits, as the RP2040's port numbers them (the ESP32's are 2 and 1); the
+        # firmware takes them from the pin it was given, so either numbering works.
+        self.IRQ_FALLING = 4
+        self.IRQ_RISING = 8
         self.n = n
         self.mode = mode
         self._value = 0
         self.source: Callable[[], int] | None = None
+        self.sink: Callable[[int], None] | None = None
+        self.handler: Callable[[SimPin], None] | None = None
+        self.trigger = 0
+        self.on_irq: Callable[[SimPin], None] | None = None  # the board's edge watcher
 
     def value(self, v: int | None = None) -> int | None:
         if v is None:
             return int(self.source()) if self.source else self._value
         self._value = 1 if v else 0
+        if self.sink is not None:
+            self.sink(self._value)
         return None
 
     def on(self) -> None:
@@ -176,6 +195,13 @@ class SimPin:
 
     def off(self) -> None:
         self.value(0)
+
+    def irq(self, handler: Callable[[SimPin], None] | None = None, trigger: int = 12) -> None:
+        """Call handler(pin) on the input's edges (trigger: IRQ_RISING | IRQ_FALLING)."""
+        self.handler = handler
+        self.trigger = trigger
+        if self.on_irq is not None:
+            self.on_irq(self)
 
 
 class SimADC:
@@ -193,31 +219,98 @@ class SimADC:
 
 
 class SimI2C:
-    """An I2C bus whose addresses are answered by attached device models."""
+    """An I2C bus whose devices answer transaction by transaction. A device that does not
+    acknowledge its address is an OSError ENODEV naming the bus and the address; a bus whose
+    lines are held low (board.i2c_stuck) times out every transaction (ETIMEDOUT). Two devices
+    at one address both take a write, and a read gets the wired AND of what they drive, as on
+    the open-drain wires."""
 
     def __init__(self, bus: int, board: SimBoard) -> None:
         self.bus = bus
         self._board = board
 
-    def _device(self, addr: int) -> I2CDevice:
-        device = self._board.i2c_devices.get((self.bus, addr))
-        if device is None:
-            raise OSError(19, f"I2C bus {self.bus}: no device at 0x{addr:02x} (ENODEV)")
-        return device
+    def _targets(self, addr: int) -> list[I2CDevice]:
+        if self.bus in self._board.i2c_stuck:
+            raise OSError(errno.ETIMEDOUT, f"I2C bus {self.bus}: SDA or SCL held low (ETIMEDOUT)")
+        devices = [d for d in self._board.i2c_devices.get(self.bus, []) if d.acks(addr)]
+        if not devices:
+            raise OSError(errno.ENODEV, f"I2C bus {self.bus}: no device at 0x{addr:02x} (ENODEV)")
+        return devices
 
     def scan(self) -> list[int]:
-        return sorted(addr for bus, addr in self._board.i2c_devices if bus == self.bus)
+        if self.bus in self._board.i2c_stuck:
+            return []
+        return [
+            a
+            for a in range(0x08, 0x78)
+            if any(d.acks(a) for d in self._board.i2c_devices.get(self.bus, []))
+        ]
 
-    # addrsize is keyword-only, as on the ports (extmod/machine_i2c.c)
-    def readfrom_mem(self, addr: int, reg: int, n: int, *, addrsize: int = 8) -> bytes:
-        return bytes(self._device(addr).read(reg, n))
+    def writeto(self, addr: int, buf: bytes, stop: bool = True, /) -> int:
+        data = bytes(buf)
+        for device in self._targets(addr):
+            device.i2c_write(data)
+        return len(data)
 
-    def readfrom_mem_into(self, addr: int, reg: int, buf: bytearray, *, addrsize: int = 8) -> None:
-        data = self._device(addr).read(reg, len(buf))
+    def readfrom_into(self, addr: int, buf: bytearray, stop: bool = True, /) -> None:
+        data = self._read(addr, len(buf))
         buf[: len(data)] = data
 
-    def writeto_mem(self, addr: int, reg: int, data: bytes, *, addrsize: int = 8) -> None:
-        self._device(addr).write(reg, bytes(data))
+    def readfrom(self, addr: int, nbytes: int, stop: bool = True, /) -> bytes:
+        return self._read(addr, nbytes)
+
+    def _read(self, addr: int, n: int) -> bytes:
+        out = bytearray(b"\xff" * n)
+        for device in self._targets(addr):
+            data = device.i2c_read(n)
+            for i in range(n):
+                out[i] &= data[i]
+        return bytes(out)
+
+    # addrsize is keyword-only, as on the ports (extmod/machine_i2c.c); the register address
+    # goes out most significant byte first, as there
+    def readfrom_mem(self, addr: int, memaddr: int, nbytes: int, *, addrsize: int = 8) -> bytes:
+        self.writeto(addr, memaddr.to_bytes(addrsize // 8, "big"), False)
+        return self._read(addr, nbytes)
+
+    def readfrom_mem_into(
+        self, addr: int, memaddr: int, buf: bytearray, *, addrsize: int = 8
+    ) -> None:
+        self.writeto(addr, memaddr.to_bytes(addrsize // 8, "big"), False)
+        self.readfrom_into(addr, buf)
+
+    def writeto_mem(self, addr: int, memaddr: int, buf: bytes, *, addrsize: int = 8) -> None:
+        self.writeto(addr, memaddr.to_bytes(addrsize // 8, "big") + bytes(buf))
+
+
+class SimPWM:
+    """A PWM output: its frequency and 16-bit duty; `on_duty` hears every change (the
+    simulation's lighting model reads it)."""
+
+    def __init__(self, pin: int, freq: int) -> None:
+        self.pin = pin
+        self._freq = freq
+        self._duty = 0
+        self.writes = 0
+        self.on_duty: Callable[[SimPWM], None] | None = None
+
+    def freq(self, value: int | None = None) -> int | None:
+        if value is None:
+            return self._freq
+        self._freq = value
+        return None
+
+    def duty_u16(self, value: int | None = None) -> int | None:
+        if value is None:
+            return self._duty
+        self._duty = max(0, min(0xFFFF, int(value)))
+        self.writes += 1
+        if self.on_duty is not None:
+            self.on_duty(self)
+        return None
+
+    def deinit(self) -> None:
+        self._duty = 0
 
 
 class SimLedStrip:
@@ -284,11 +377,18 @@ class SimBoard(seam.BaseBoard):
         self.kbd_intr_disabled = False
         self.pins: dict[int, SimPin] = {}
         self.adc_sources: dict[int, Callable[[], float]] = {}
-        self.i2c_devices: dict[tuple[int, int], I2CDevice] = {}
+        self.i2c_devices: dict[int, list[I2CDevice]] = {}  # bus -> the devices on it
+        self.i2c_stuck: set[int] = set()  # buses whose lines are held low (a fault)
         self.strips: dict[int, SimLedStrip] = {}
+        self.pwms: dict[int, SimPWM] = {}
+        self.on_pwm: Callable[[SimPWM], None] | None = None  # hears every duty written
+        self._irq_pins: list[SimPin] = []
+        self._irq_thread: threading.Thread | None = None
         self.on_strip_write: Callable[[SimLedStrip], None] | None = None  # see SimLedStrip
         self.glass: Glass | None = None  # set before the firmware starts, or built on demand
         self.radio: SimRadio | None = None  # made by the first ble()
+        self.stage: Stage | None = None  # the people the presence board's sensors watch
+        self.parts: Any = None  # the presence board's sensors (vitrine.sim.sensors)
 
     def uid(self) -> str:
         return self._uid
@@ -329,13 +429,45 @@ class SimBoard(seam.BaseBoard):
         pin = self.pins.get(n)
         if pin is None or pin.mode != mode:
             pin = self.pins[n] = SimPin(n, mode)
+        pin.on_irq = self._watch_edges
         return pin
+
+    def _watch_edges(self, pin: SimPin) -> None:
+        # A pin interrupt: a thread samples the inputs with a handler every millisecond and
+        # calls it on the edges its trigger names, as the port's GPIO interrupt would.
+        if pin not in self._irq_pins:
+            self._irq_pins.append(pin)
+        if self._irq_thread is None:
+            self._irq_thread = threading.Thread(target=self._edges, name="pin irq", daemon=True)
+            self._irq_thread.start()
+
+    def _edges(self) -> None:
+        last: dict[int, int] = {}
+        while True:
+            for pin in list(self._irq_pins):
+                level = int(pin.value() or 0)
+                before = last.get(pin.n, level)
+                last[pin.n] = level
+                rising = before == 0 and level == 1 and pin.trigger & pin.IRQ_RISING
+                falling = before == 1 and level == 0 and pin.trigger & pin.IRQ_FALLING
+                if pin.handler is not None and (rising or falling):
+                    pin.handler(pin)
+            time.sleep(0.001)
 
     def adc(self, n: int) -> SimADC:
         return SimADC(n, self)
 
     def i2c(self, bus: int, scl: int, sda: int, freq: int = 400_000) -> SimI2C:
         return SimI2C(bus, self)
+
+    def pwm(self, pin: int, freq_hz: int) -> SimPWM:
+        pwm = self.pwms[pin] = SimPWM(pin, freq_hz)
+        pwm.on_duty = self._duty_written
+        return pwm
+
+    def _duty_written(self, pwm: SimPWM) -> None:
+        if self.on_pwm is not None:
+            self.on_pwm(pwm)
 
     def led_strip(self, pin: int, count: int, order: str = "GRB") -> SimLedStrip:
         strip = self.strips[pin] = SimLedStrip(pin, count, order)

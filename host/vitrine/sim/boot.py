@@ -11,9 +11,10 @@ board that finds it reports soft: the firmware asked for that reset (vitrine_fw/
 
 A board whose config has a "frame" (the touch role) gets its glass before the firmware
 starts, with the noise of --noise and a drift timed from --glass-epoch (the simulation's
-power-on on the monotonic clock); a thread reads the world channel (--world-fd): fingers on
-the glass, and whatever else happens in front of the board (vitrine.sim.world); another sends
-back on it what the board's LED strips show.
+power-on on the monotonic clock); a presence board gets its time-of-flight chips and PIR
+(vitrine.sim.sensors), watching an empty stage; a thread reads the world channel (--world-fd):
+fingers on the glass, the people in front of the mirror, the sensors' faults
+(vitrine.sim.world); another sends back on it what the board's LED strips show.
 
 SIGUSR1 hangs the firmware (the `stall` fault): the main thread blocks inside the signal
 handler, so the event loop stops and nothing feeds the watchdog, exactly as a driver stuck in
@@ -42,6 +43,9 @@ from pathlib import Path
 
 from vitrine.sim.board import RESET_CAUSE_BY_NAME, SimBoard, boot_cause
 from vitrine.sim.glass import Noise
+from vitrine.sim.lighting import attach_meter
+from vitrine.sim.people import Stage
+from vitrine.sim.sensors import attach_sensors
 from vitrine.sim.world import StripReporter, attach_glass, noise_from_json, read_world
 from vitrine_fw import config as fw_config
 from vitrine_fw import supervisor, wire
@@ -106,10 +110,15 @@ def main(argv: list[str] | None = None) -> None:
         flash_dir=args.flash_dir,
     )
     attach_glass(board, cfg, args.uid, args.noise, args.glass_epoch)
+    if "proximity" in cfg:  # nobody in front until the simulation says otherwise
+        board.stage = Stage()
+        board.parts = attach_sensors(board, cfg, args.uid, board.stage)
+    meter = attach_meter(board, cfg)  # what a lights board's strips draw, latch by latch
     if args.world_fd is not None:
         world = socket.socket(fileno=args.world_fd)
-        reporter = StripReporter(world, board)  # the light the board's strips give, back
+        reporter = StripReporter(world, board, meter)  # the light the strips give, back
         board.on_strip_write = reporter.changed
+        board.on_pwm = reporter.changed
         threading.Thread(target=reporter.run, name="strips", daemon=True).start()
         threading.Thread(target=read_world, args=(world, board), name="world", daemon=True).start()
     try:

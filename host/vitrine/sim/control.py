@@ -18,8 +18,20 @@ from typing import Any
 from vitrine.sim.errors import SimError
 
 CONTROL_SOCKET = "control.sock"  # in the state folder
-OPS = ("status", "fault", "fingers", "visitor")
-FAULTS = ("unplug", "replug", "reboot", "garbage", "stall")
+OPS = ("status", "fault", "fingers", "visitor", "world")
+# A board's faults, and the presence board's parts': its sensors' I2C bus held low (and freed),
+# its PIR's output stuck high (and working again).
+FAULTS = (
+    "unplug",
+    "replug",
+    "reboot",
+    "garbage",
+    "stall",
+    "bus-low",
+    "bus-ok",
+    "pir-stuck",
+    "pir-ok",
+)
 MAX_GARBAGE_BYTES = 100_000_000  # the most random bytes one `garbage` fault sends
 MAX_FINGERS = 20
 FINGER_DIAMETER_MM = (1.0, 60.0)

@@ -38,7 +38,7 @@ def body(
 ) -> Person:
     """A person of that kind on that path, with a height, clothes, a phone and a face drawn
     from rng."""
-    heights, radius, warm, sway = BODIES[kind]
+    heights, radius, depth, warm, sway = BODIES[kind]
     phone = None
     face = None
     if kind == "adult":
@@ -58,6 +58,7 @@ def body(
         path=tuple(path),
         height_m=round(rng.uniform(*heights), 3),
         radius_m=radius,
+        depth_m=depth,
         nir_reflectance=round(rng.uniform(*REFLECTANCE), 3),
         stays=stays,
         sway_m=sway if warm else 0.0,
@@ -255,7 +256,9 @@ def empty_hour(seed: int, duration_s: float = 3600.0) -> World:
     most of the hour, sunlight coming and going through the window (clouds), warm draughts and
     sun patches on the floor, and people walking by down the shop, outside the mirror's area."""
     rng = random.Random(seed)
-    people = [bag("bag", rng, rng.uniform(60.0, 300.0), duration_s - rng.uniform(60.0, 600.0))]
+    part = duration_s / 3600.0  # a shorter "hour" has its bag for as large a part of it
+    left = rng.uniform(60.0, 300.0) * part
+    people = [bag("bag", rng, left, duration_s - rng.uniform(60.0, 600.0) * part)]
     t = rng.uniform(20.0, 60.0)
     k = 0
     while t < duration_s - 30.0:

@@ -39,12 +39,14 @@ STILL_M_S = 0.05  # slower than this a person is standing (and sways)
 _SWAY_PERIOD_S = 4.3  # a standing person's slow side-to-side sway, one cycle
 _EPS_S = 1e-9
 
-# What a kind of body is like, for the generators and for from_json's defaults:
-# (height range m, radius m (half the shoulders' or the object's width), warm, sway m)
-BODIES: dict[Kind, tuple[tuple[float, float], float, bool, float]] = {
-    "adult": ((1.55, 1.95), 0.22, True, 0.03),
-    "child": ((0.95, 1.35), 0.15, True, 0.05),
-    "bag": ((0.35, 0.55), 0.20, False, 0.0),
+# What a kind of body is like, for the generators and for from_json's defaults: (height range
+# m, radius m: half the shoulders' or the object's width, half its depth front to back, warm,
+# sway m). An adult's shoulders are about 0.45 m across and the chest 0.25 m deep; a child's
+# about two thirds of that (anthropometric tables, e.g. NASA-STD-3000 / DINED).
+BODIES: dict[Kind, tuple[tuple[float, float], float, float, bool, float]] = {
+    "adult": ((1.55, 1.95), 0.22, 0.13, True, 0.03),
+    "child": ((0.95, 1.35), 0.15, 0.09, True, 0.05),
+    "bag": ((0.35, 0.55), 0.20, 0.12, False, 0.0),
 }
 
 SHARED_FACES = (  # the photos in the shared images folder a person's face may be
@@ -77,7 +79,8 @@ class Person:
     kind: Kind
     path: tuple[tuple[float, float, float], ...]  # (t_s, x_m, y_m), times ascending
     height_m: float
-    radius_m: float
+    radius_m: float  # half its width (along the glass)
+    depth_m: float = 0.0  # half its depth (toward the glass); 0: as the radius
     nir_reflectance: float = 0.5  # clothes (or the bag) at 940 nm, 0..1
     stays: bool = False  # after the last waypoint: stands there for good (else gone)
     sway_m: float = 0.0  # amplitude of a standing person's sway
@@ -98,6 +101,7 @@ class Person:
         for name, lo, hi in (
             ("height_m", 0.1, 2.5),
             ("radius_m", 0.02, 1.0),
+            ("depth_m", 0.0, 1.0),
             ("nir_reflectance", 0.0, 1.0),
             ("sway_m", 0.0, 0.5),
         ):
@@ -105,6 +109,8 @@ class Person:
             if not lo <= value <= hi:
                 raise ValueError(f"person {self.id}: {name}={value!r}, allowed {lo:g}..{hi:g}")
         object.__setattr__(self, "_times", times)
+        if not self.depth_m:
+            object.__setattr__(self, "depth_m", self.radius_m)
 
     # --- where ---------------------------------------------------------------------------
 
@@ -120,7 +126,7 @@ class Person:
     @property
     def warm(self) -> bool:
         """A living body (its warmth is what a PIR sees); a bag is not."""
-        return BODIES[self.kind][2]
+        return BODIES[self.kind][3]
 
     def here(self, t: float) -> bool:
         return self.start_s <= t <= self.end_s
@@ -181,6 +187,7 @@ class Person:
             "path": [list(p) for p in self.path],
             "height_m": self.height_m,
             "radius_m": self.radius_m,
+            "depth_m": self.depth_m,
             "nir_reflectance": self.nir_reflectance,
             "stays": self.stays,
             "sway_m": self.sway_m,
@@ -206,7 +213,7 @@ class Person:
         kind = data.get("kind", "adult")
         if kind not in KINDS:
             raise ValueError(f"{where}.kind={kind!r}: allowed {', '.join(KINDS)}")
-        heights, radius, _warm, sway = BODIES[kind]
+        heights, radius, depth, _warm, sway = BODIES[kind]
         phone = data.get("phone")
         try:
             return cls(
@@ -215,6 +222,7 @@ class Person:
                 path=tuple(_triple(p, f"{where}.path") for p in data["path"]),
                 height_m=_number(data.get("height_m", sum(heights) / 2), f"{where}.height_m"),
                 radius_m=_number(data.get("radius_m", radius), f"{where}.radius_m"),
+                depth_m=_number(data.get("depth_m", depth), f"{where}.depth_m"),
                 nir_reflectance=_number(
                     data.get("nir_reflectance", 0.5), f"{where}.nir_reflectance"
                 ),
@@ -246,27 +254,27 @@ class Room:
 
 @dataclass(frozen=True)
 class ZoneGeometry:
-    """Where the truth's zones lie. A warm body is at the glass closer than at_glass_m, in front
-    closer than in_front_m, both within front_half_width_m of the mirror's centre along the
-    glass; passing anywhere else within passing_m of the glass and area_half_width_m along it
-    (the stretch of floor a mirror should notice). The nearest zone any warm body is in is the
-    world's zone."""
+    """Where the truth's zones lie: by where a person stands, the centre of their body (a
+    line on the floor 1.5 m from the glass is crossed when they step over it). A warm body in
+    front of the mirror (its x within half_width_m of the mirror's centre) is at the glass
+    nearer than at_glass_m, in front nearer than in_front_m, passing nearer than passing_m;
+    anywhere else it is none (beside the mirror, or far down the shop). The nearest zone any
+    warm body is in is the world's zone."""
 
     at_glass_m: float = 0.6
     in_front_m: float = 1.5
     passing_m: float = 3.0
-    front_half_width_m: float = 0.6
-    area_half_width_m: float = 2.5
+    half_width_m: float = 0.6
 
     def zone_of(self, x: float, y: float) -> ZoneName:
-        if y < 0:
-            return "none"  # behind the glass
-        if abs(x) <= self.front_half_width_m:
-            if y < self.at_glass_m:
-                return "at_glass"
-            if y < self.in_front_m:
-                return "in_front"
-        if y < self.passing_m and abs(x) <= self.area_half_width_m:
+        """The zone of a body standing at (x, y)."""
+        if y < 0 or abs(x) > self.half_width_m:
+            return "none"
+        if y < self.at_glass_m:
+            return "at_glass"
+        if y < self.in_front_m:
+            return "in_front"
+        if y < self.passing_m:
             return "passing"
         return "none"
 
@@ -330,10 +338,10 @@ class World:
     def nearest(
         self, t: float, geometry: ZoneGeometry = ZoneGeometry()
     ) -> tuple[Person, float] | None:
-        """The warm body nearest the glass within the front band at t, with its distance."""
+        """The warm body nearest the glass in front of the mirror at t, with its distance."""
         best: tuple[Person, float] | None = None
         for person, x, y in self.present(t):
-            inside = person.warm and y >= 0 and abs(x) <= geometry.front_half_width_m
+            inside = person.warm and y >= 0 and abs(x) <= geometry.half_width_m
             if inside and (best is None or y < best[1]):
                 best = (person, y)
         return best
@@ -347,19 +355,21 @@ class World:
         return [(t, s) for t, s in self.heat if t0 <= t < t1]
 
     def crossings(self, line_m: float, geometry: ZoneGeometry = ZoneGeometry()) -> list[Crossing]:
-        """Every crossing of the line y = line_m by a warm body walking within the front band,
-        solved on the paths' straight segments (sway leaves y alone), in time order."""
+        """Every crossing of the line line_m from the glass by a warm body walking in front of
+        the mirror, solved on the paths' straight segments (sway leaves y alone), in time
+        order."""
         out = []
         for person in self.people:
             if not person.warm:
                 continue
             path = person.path
+            line = line_m
             for (t0, x0, y0), (t1, x1, y1) in itertools.pairwise(path):
-                if (y0 - line_m) * (y1 - line_m) >= 0 or t1 <= t0:
+                if (y0 - line) * (y1 - line) >= 0 or t1 <= t0:
                     continue
-                a = (line_m - y0) / (y1 - y0)
+                a = (line - y0) / (y1 - y0)
                 x = x0 + a * (x1 - x0)
-                if abs(x) <= geometry.front_half_width_m:
+                if abs(x) <= geometry.half_width_m:
                     out.append(Crossing(t0 + a * (t1 - t0), person.id, "in" if y1 < y0 else "out"))
         return sorted(out, key=lambda c: c.t_s)
 

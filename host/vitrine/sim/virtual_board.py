@@ -57,13 +57,15 @@ from vitrine.sim.control import (
 )
 from vitrine.sim.errors import SimError
 from vitrine.sim.glass import Finger, Noise
-from vitrine.sim.world import fingers_line, noise_json, read_strips
+from vitrine.sim.people import World
+from vitrine.sim.world import faults_line, fingers_line, noise_json, read_strips, world_line
 from vitrine.tasks import stop_task
 from vitrine_fw.bootflag import REPL_MESSAGE, RESET_FLAG
 
 log = logging.getLogger("vitrine.sim")
 
 _USB_REENUMERATE_S = 0.2  # how long a native-USB board is off the bus while it resets
+SENSOR_FAULTS = ("bus-low", "bus-ok", "pir-stuck", "pir-ok")  # the presence board's parts
 
 # What each MicroPython port's machine.reset_cause() says after each kind of reset (see
 # vitrine_fw/hal.py for the sources): machine.reset() is the one that differs.
@@ -180,15 +182,29 @@ class VirtualBoard:
         self._sock: socket.socket | None = None
         self._world: socket.socket | None = None  # our end of the world channel
         self._world_partial = b""  # the rest of a line the channel took only part of
-        self._world_next: bytes | None = None  # the newest line, waiting for the channel
+        # the newest line of each kind (fingers, world, faults), waiting for the channel
+        self._world_next: dict[str, bytes] = {}
+        self._people: World | None = None  # in front of the mirror, for a board that watches
+        self._world_epoch = 0.0
+        self._faults = {"i2c_low": False, "pir_stuck": False}
         self._fingers: tuple[Finger, ...] = ()
         self._world_rx = b""  # the start of a line from the board
         # What the board's LED strips show (vitrine.sim.world): dark until its firmware says
         # otherwise; a reset keeps the last frame latched, as the LEDs do.
         self._strips: list[dict[str, Any]] = [
-            {**strip, "colour": [0] * len(strip["order"]), "uniform": True, "writes": 0}
+            {
+                "pin": strip["pin"],
+                "order": strip["order"],
+                "pixels": strip["pixels"],
+                "colour": [0] * len(strip["order"]),
+                "uniform": True,
+                "writes": 0,
+            }
             for strip in self.config.get("strips", [])
+            if strip.get("kind", "addressable") == "addressable"
         ]
+        self._pwm: list[dict[str, Any]] = []  # the PWM outputs' duties (a lights board)
+        self._meter: dict[str, Any] | None = None  # what its strips draw (vitrine.sim.lighting)
         self._epoch = time.monotonic()  # power-on, for the glass' drift
         self._next_cause = "power_on"
         self._button = False  # the reset button was pressed: the process's end is its reset
@@ -276,11 +292,15 @@ class VirtualBoard:
         asyncio.get_running_loop().add_reader(ours, self._from_board)
         world.setblocking(False)
         self._world = world
-        self._world_partial, self._world_next = b"", None
+        self._world_partial, self._world_next = b"", {}
         self._world_rx = b""
         asyncio.get_running_loop().add_reader(world, self._from_world)
         if self._fingers:  # the fingers are still on the glass after a reset
-            self._send_world(fingers_line(self._fingers))
+            self._send_world("fingers", fingers_line(self._fingers))
+        if self._people is not None:  # ... and the people in front of the mirror
+            self._send_world("world", world_line(self._people, self._world_epoch))
+        if any(self._faults.values()):
+            self._send_world("faults", faults_line(**self._faults))
         self.stats.boots += 1
         self.stats.resets[self._next_cause] = self.stats.resets.get(self._next_cause, 0) + 1
         self._next_cause = self._causes["machine.reset"]
@@ -365,7 +385,7 @@ class VirtualBoard:
                 asyncio.get_running_loop().remove_reader(self._world)
             self._world.close()
             self._world = None
-        self._world_partial, self._world_next = b"", None
+        self._world_partial, self._world_next = b"", {}
 
     # --- the world in front of the board ----------------------------------------------------
 
@@ -379,13 +399,48 @@ class VirtualBoard:
                 "names a frame (the touch role)"
             )
         self._fingers = check_fingers(fingers, frame["width_mm"], frame["height_mm"])
-        self._send_world(fingers_line(self._fingers))
+        self._send_world("fingers", fingers_line(self._fingers))
         return self._fingers
 
-    def _send_world(self, line: bytes) -> None:
-        # Every line is the whole state, so only the newest one waiting matters: a line the
-        # channel took only part of is finished first, then the newest; older ones are dropped.
-        self._world_next = line
+    @property
+    def watches_people(self) -> bool:
+        """Whether the board has sensors that watch the people in front (a presence board)."""
+        return "proximity" in self.config
+
+    def set_world(self, world: World, epoch: float) -> None:
+        """Put this world of people in front of the board's sensors (epoch: the monotonic
+        time of the world's t = 0); it stays across resets."""
+        if not self.watches_people:
+            raise SimError(f"{self.role} has no sensors that watch people (the presence board has)")
+        self._people, self._world_epoch = world, epoch
+        self._send_world("world", world_line(world, epoch))
+
+    def set_sensor_faults(
+        self, *, i2c_low: bool | None = None, pir_stuck: bool | None = None
+    ) -> dict[str, bool]:
+        """Hold the sensors' I2C bus low, or the PIR's output high (None: leave as it is)."""
+        if not self.watches_people:
+            raise SimError(f"{self.role} has no presence sensors")
+        if i2c_low is not None:
+            self._faults["i2c_low"] = i2c_low
+        if pir_stuck is not None:
+            self._faults["pir_stuck"] = pir_stuck
+        self._send_world("faults", faults_line(**self._faults))
+        return dict(self._faults)
+
+    def _sensor_fault(self, kind: str) -> dict[str, Any]:
+        if kind in ("bus-low", "bus-ok"):
+            faults = self.set_sensor_faults(i2c_low=kind == "bus-low")
+            return {"done": "sensors' I2C bus " + ("held low" if faults["i2c_low"] else "free")}
+        faults = self.set_sensor_faults(pir_stuck=kind == "pir-stuck")
+        return {"done": "PIR output " + ("stuck high" if faults["pir_stuck"] else "working")}
+
+    def _send_world(self, kind: str, line: bytes) -> None:
+        # Every line is the whole state of its kind, so only the newest one of each kind
+        # waiting matters: a line the channel took only part of is finished first, then the
+        # newest of each kind; older ones are dropped.
+        self._world_next.pop(kind, None)
+        self._world_next[kind] = line
         self._flush_world()
 
     def _flush_world(self) -> None:
@@ -394,9 +449,10 @@ class VirtualBoard:
             return  # the board is off or resetting; _spawn sends the fingers again
         while True:
             if not self._world_partial:
-                if self._world_next is None:
+                if not self._world_next:
                     break
-                self._world_partial, self._world_next = self._world_next, None
+                kind = next(iter(self._world_next))
+                self._world_partial = self._world_next.pop(kind)
             try:
                 sent = sock.send(self._world_partial)
             except (BlockingIOError, InterruptedError):
@@ -428,7 +484,10 @@ class VirtualBoard:
             if not line.strip():
                 continue
             try:
-                self._strips = read_strips(line)
+                message = read_strips(line)
+                self._strips = message["strips"]
+                self._pwm = message.get("pwm", [])
+                self._meter = message.get("meter")
             except ValueError as err:
                 log.debug("%s: world: ignored %r: %s", self.role, line[:120], err)
 
@@ -436,6 +495,16 @@ class VirtualBoard:
     def strips(self) -> list[dict[str, Any]]:
         """What the board's LED strips show now (see vitrine.sim.world for the keys)."""
         return self._strips
+
+    @property
+    def pwm(self) -> list[dict[str, Any]]:
+        """The board's PWM outputs' duties now (a lights board's white strip)."""
+        return self._pwm
+
+    @property
+    def meter(self) -> dict[str, Any] | None:
+        """What a lights board's strips draw: now, at most since boot, over the budget."""
+        return self._meter
 
     # --- data between the board process and the cable ---------------------------------------
 
@@ -486,6 +555,8 @@ class VirtualBoard:
                 self._next_cause = self._causes["button"]
                 await self._boot()
             return {"done": "reset button pressed"}
+        if kind in SENSOR_FAULTS:
+            return self._sensor_fault(kind)
         if kind == "garbage":
             if arg is None or not 1 <= arg <= MAX_GARBAGE_BYTES:
                 raise SimError(f"garbage needs a byte count N, 1..{MAX_GARBAGE_BYTES}")
@@ -518,6 +589,8 @@ class VirtualBoard:
             "bytes_dropped": self.cable.dropped_bytes,
             "stderr_tail": self.stderr_tail[-5:],  # the firmware's last words, after a crash
             **({"strips": self._strips} if self._strips else {}),
+            **({"pwm": self._pwm} if self._pwm else {}),
+            **({"meter": self._meter} if self._meter else {}),
             **(
                 {
                     "frame_mm": [self.frame["width_mm"], self.frame["height_mm"]],

@@ -112,6 +112,10 @@ class Status(BaseModel):
     boards: list[BoardStatus]
     player: PlayerStatus
     associate: AssociateStatus | None = None
+    # the Presence device's zone, sensors and parts (docs/presence.md), and the lighting's
+    # scene and what the strips show (docs/firmware.md)
+    presence: dict[str, Any] | None = None
+    lighting: dict[str, Any] | None = None
 
 
 class CalibrationMessage(BaseModel):

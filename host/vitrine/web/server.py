@@ -20,11 +20,14 @@ places uvicorn's own keep-alive timer uses.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from vitrine.logs import RepeatLimit
 
 if TYPE_CHECKING:
     from vitrine.config import HttpConfig
@@ -109,7 +112,7 @@ class ServerConfig(uvicorn.Config):
 def server_config(app: Any, http: HttpConfig, **kwargs: Any) -> ServerConfig:
     """The daemon's server for `app`, with the limits of its [http] section; kwargs are
     uvicorn's other settings (logging, lifespan)."""
-    return ServerConfig(
+    config = ServerConfig(
         app,
         request_timeout_s=http.request_timeout_s,
         http=LimitedH11,
@@ -121,3 +124,8 @@ def server_config(app: Any, http: HttpConfig, **kwargs: Any) -> ServerConfig:
         forwarded_allow_ips=list(http.trusted_proxies),
         **kwargs,
     )
+    # uvicorn logs a warning for every request over the connection limit: once per 10 s here
+    server_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, RepeatLimit) for f in server_log.filters):
+        server_log.addFilter(RepeatLimit())
+    return config

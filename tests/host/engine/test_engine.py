@@ -111,7 +111,13 @@ def test_the_idle_view(rig: Rig) -> None:
     assert (view["recommendations"], view["requests"], view["offer_help"]) == ([], [], None)
     assert view["experiments"] == {}
     assert view["lighting"] == {"scene": "daylight", "status": "pending", "detail": None}
-    assert [s["name"] for s in view["scenes"]] == ["daylight", "office", "evening", "sunset"]
+    assert [s["name"] for s in view["scenes"]] == [
+        "daylight",
+        "office",
+        "shop",
+        "evening",
+        "sunset",
+    ]
     assert view["scenes"][0] == {"name": "daylight", "label": "Daylight"}
     assert view["store"] == {"id": "store-1", "mirror": "mirror-1", "fitting_room": "1"}
     assert view["catalog"] == {"rev": 0}
@@ -581,7 +587,7 @@ async def test_no_lights_board(rig: Rig) -> None:
 async def test_an_unknown_scene_names_the_allowed_ones(rig: Rig) -> None:
     code, field, message = await error_of(rig.act(type="light", scene="disco"))
     assert (code, field) == ("bad_message", "scene")
-    assert "daylight, office, evening, sunset" in message
+    assert "daylight, office, shop, evening, sunset" in message
     assert rig.rows("session") == []
 
 

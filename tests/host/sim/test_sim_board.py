@@ -4,6 +4,7 @@ the state holders device models attach to."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import threading
 import time
@@ -406,18 +407,29 @@ def test_adc_reads_its_source_clamped_to_16_bits(
 
 
 class Registers:
-    """A tiny I2C device: a register file."""
+    """A tiny I2C device: a register file with an 8-bit index that auto-increments."""
 
-    def __init__(self) -> None:
+    def __init__(self, address: int) -> None:
+        self.address = address
         self.regs = bytearray(range(256))
-        self.writes: list[tuple[int, bytes]] = []
+        self.index = 0
+        self.writes: list[bytes] = []
 
-    def read(self, reg: int, n: int) -> bytes:
-        return bytes(self.regs[reg : reg + n])
+    def acks(self, address: int) -> bool:
+        return address == self.address
 
-    def write(self, reg: int, data: bytes) -> None:
-        self.writes.append((reg, data))
-        self.regs[reg : reg + len(data)] = data
+    def i2c_write(self, data: bytes) -> None:
+        self.writes.append(data)
+        if data:
+            self.index = data[0]
+            for value in data[1:]:
+                self.regs[self.index] = value
+                self.index = (self.index + 1) & 0xFF
+
+    def i2c_read(self, n: int) -> bytes:
+        out = bytes(self.regs[(self.index + i) & 0xFF] for i in range(n))
+        self.index = (self.index + n) & 0xFF
+        return out
 
 
 def test_i2c_unknown_address_names_bus_and_address(board: tuple[SimBoard, list[int]]) -> None:
@@ -434,9 +446,8 @@ def test_i2c_unknown_address_names_bus_and_address(board: tuple[SimBoard, list[i
 
 def test_i2c_scan_lists_the_bus_own_devices(board: tuple[SimBoard, list[int]]) -> None:
     sim, _ = board
-    sim.i2c_devices[(0, 0x52)] = Registers()
-    sim.i2c_devices[(0, 0x29)] = Registers()
-    sim.i2c_devices[(1, 0x10)] = Registers()
+    sim.i2c_devices[0] = [Registers(0x52), Registers(0x29)]
+    sim.i2c_devices[1] = [Registers(0x10)]
     assert sim.i2c(0, 5, 4).scan() == [0x29, 0x52]
     assert sim.i2c(1, 7, 6).scan() == [0x10]
     assert sim.i2c(2, 9, 8).scan() == []
@@ -444,18 +455,84 @@ def test_i2c_scan_lists_the_bus_own_devices(board: tuple[SimBoard, list[int]]) -
 
 def test_i2c_register_reads_and_writes(board: tuple[SimBoard, list[int]]) -> None:
     sim, _ = board
-    tof = Registers()
-    sim.i2c_devices[(0, 0x29)] = tof
+    tof = Registers(0x29)
+    sim.i2c_devices[0] = [tof]
     bus = sim.i2c(0, scl=5, sda=4)
     buf = bytearray(4)
     bus.readfrom_mem_into(0x29, 0x10, buf)
     assert buf == bytes([0x10, 0x11, 0x12, 0x13])
     assert bus.readfrom_mem(0x29, 0xFE, 2) == b"\xfe\xff"
     bus.writeto_mem(0x29, 0x10, bytearray(b"\xaa\xbb"))
-    assert tof.writes == [(0x10, b"\xaa\xbb")]
-    assert isinstance(tof.writes[0][1], bytes)
+    assert tof.writes[-1] == b"\x10\xaa\xbb"
     bus.readfrom_mem_into(0x29, 0x10, buf)
     assert buf == bytes([0xAA, 0xBB, 0x12, 0x13])
+    # a 16-bit register address goes out most significant byte first
+    bus.writeto_mem(0x29, 0x0102, b"\x07", addrsize=16)
+    assert tof.writes[-1] == b"\x01\x02\x07"
+    # raw transactions
+    assert bus.writeto(0x29, b"\x20") == 1
+    assert bus.readfrom(0x29, 2) == b"\x20\x21"
+
+
+def test_two_devices_at_one_address_both_take_a_write_and_a_read_is_their_and(
+    board: tuple[SimBoard, list[int]],
+) -> None:
+    sim, _ = board
+    a, b = Registers(0x29), Registers(0x29)
+    a.regs[0] = 0xF0
+    b.regs[0] = 0x3C
+    sim.i2c_devices[0] = [a, b]
+    bus = sim.i2c(0, scl=5, sda=4)
+    assert bus.readfrom_mem(0x29, 0, 1) == b"\x30"
+    bus.writeto_mem(0x29, 1, b"\x55")
+    assert a.regs[1] == b.regs[1] == 0x55
+
+
+def test_a_bus_held_low_times_out(board: tuple[SimBoard, list[int]]) -> None:
+    sim, _ = board
+    sim.i2c_devices[0] = [Registers(0x29)]
+    sim.i2c_stuck.add(0)
+    bus = sim.i2c(0, scl=5, sda=4)
+    with pytest.raises(OSError) as info:
+        bus.readfrom_mem(0x29, 0, 1)
+    assert info.value.errno == errno.ETIMEDOUT and "held low" in str(info.value)
+    assert bus.scan() == []
+
+
+def test_output_pins_tell_their_sink_and_inputs_fire_irqs_on_edges(
+    board: tuple[SimBoard, list[int]],
+) -> None:
+    sim, _ = board
+    heard: list[int] = []
+    out = sim.pin(6, "out")
+    out.sink = heard.append
+    out.value(1)
+    out.off()
+    assert heard == [1, 0]
+    level = [0]
+    pin = sim.pin(9, "in")
+    pin.source = lambda: level[0]
+    edges: list[int] = []
+    pin.irq(lambda p: edges.append(p.value()), pin.IRQ_RISING)
+    time.sleep(0.02)
+    level[0] = 1
+    deadline = time.monotonic() + 2
+    while not edges and time.monotonic() < deadline:
+        time.sleep(0.005)
+    level[0] = 0
+    time.sleep(0.02)
+    assert edges == [1]
+
+
+def test_pwm_outputs_keep_their_duty(board: tuple[SimBoard, list[int]]) -> None:
+    sim, _ = board
+    heard: list[int] = []
+    sim.on_pwm = lambda p: heard.append(p.duty_u16())
+    pwm = sim.pwm(18, 2000)
+    assert sim.pwms[18] is pwm and pwm.freq() == 2000
+    pwm.duty_u16(40000)
+    pwm.duty_u16(70000)
+    assert heard == [40000, 65535]
 
 
 def test_led_strip_shows_pixels_only_after_write(board: tuple[SimBoard, list[int]]) -> None:

@@ -133,7 +133,9 @@ async def test_the_real_board_process_reads_the_world_channel(tmp_path: Path) ->
     try:
         touch = sim.boards["touch"]
         touch.set_fingers([Finger(350, 200, 9)])
-        touch._send_world(b'{"fingers": "everywhere"}\n')  # what a simulation never sends
+        touch._send_world(
+            "fingers", b'{"fingers": "everywhere"}\n'
+        )  # what a simulation never sends
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 5
         while not any("world: ignored" in line for line in touch.stderr_tail):

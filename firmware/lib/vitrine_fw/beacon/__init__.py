@@ -12,7 +12,7 @@
 # records: a loyalty advertisement under the configured company id puts its token, RSSI and
 # arrival time in a queue of _QUEUE; everything else is counted and forgotten there and then
 # (adverts.loyalty_token allocates nothing). The task sends what the queue holds as
-# BEACON_SIGHTINGS (protocol.md §13) every _STEP_MS while there is any, and BEACON_STATUS every
+# BEACON_SIGHTINGS (protocol.md §14) every _STEP_MS while there is any, and BEACON_STATUS every
 # _STATUS_MS. The queue has one writer (the handler) and one reader (the task), each moving only
 # its own index (both counted modulo twice the size, so full and empty differ), so a handler
 # that runs between two bytecodes of the task never loses or doubles an entry.

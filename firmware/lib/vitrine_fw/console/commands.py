@@ -6,7 +6,7 @@
 # subsystem offers what it has):
 #   every subsystem   selftest() -> (passed, text)
 #   touch             diag() -> vitrine_fw.touch.diag.TouchDiag
-#   proximity         reading() -> text
+#   proximity         names() -> [str], reading(name=None) -> text
 #   lighting          describe() -> text, set_colour(r, g, b, w, brightness, fade_ms) -> text
 #
 # `help` lists the commands in a fixed shape that the host's console reads for completion:
@@ -75,7 +75,7 @@ class Commands:
                 self.beams,
             ),
             ("touches", "", "the contacts on the glass now", self.touches),
-            ("prox", "", "the proximity sensor's reading", self.prox),
+            ("prox", "[SENSOR]", "the proximity sensors' readings (or one sensor's)", self.prox),
             (
                 "light",
                 "[R G B [W] [BRIGHTNESS]] [--yes]",
@@ -203,10 +203,16 @@ class Commands:
         return wire.CONSOLE_OK, self._sub("touch", "no touch frame on this board").diag().touches()
 
     def prox(self, args, yes):
-        self._no_args("prox", args)
-        return wire.CONSOLE_OK, self._sub(
-            "proximity", "no proximity sensor on this board"
-        ).reading()
+        proximity = self._sub("proximity", "no proximity sensor on this board")
+        if not args:
+            return wire.CONSOLE_OK, proximity.reading()
+        names = proximity.names()
+        if len(args) > 1 or args[0] not in names:
+            raise Refused(
+                "prox takes at most one sensor name, got %r; sensors: %s"
+                % (" ".join(args), ", ".join(names) or "none")
+            )
+        return wire.CONSOLE_OK, proximity.reading(args[0])
 
     def light(self, args, yes):
         lighting = self._sub("lighting", "no lighting on this board")

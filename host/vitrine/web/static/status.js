@@ -76,6 +76,20 @@ function row(b) {
     `<td>${fw}</td><td><code>${esc(b.port)}</code></td><td class="counters">${counters}</td></tr>`
   );
 }
+// The presence zone and the light the strips show (a swatch of their colour), when known.
+function sensing(s) {
+  const zone = s.presence?.zone;
+  const shown = s.lighting?.shown;
+  document.getElementById("sensing").hidden = !zone && !shown;
+  document.getElementById("presence").textContent = zone ? `Presence: ${zone.replace("_", " ")} · ` : "";
+  document.getElementById("light").hidden = !shown;
+  if (!shown) return;
+  document.getElementById("light-swatch").style.background = shown.colour;
+  const what = shown.kelvin ? `${shown.kelvin} K` : "a colour";
+  const flags = shown.flags.length ? ` (${shown.flags.join(", ")})` : "";
+  document.getElementById("light-text").textContent =
+    `Light: ${what} at ${shown.brightness}/255${flags}, ${shown.current_ma} of ${shown.budget_ma || "—"} mA`;
+}
 
 async function refresh() {
   try {
@@ -92,6 +106,7 @@ async function refresh() {
     line.textContent = `The player page was sent messages it does not know: ${unknown
       .map(([type, count]) => `${type} (${count})`)
       .join(", ")}`;
+    sensing(s);
     document.getElementById("stale").style.display = "none";
   } catch {
     document.getElementById("stale").style.display = "inline";
