@@ -39,6 +39,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from vitrine.analytics.config import AnalyticsConfig, FleetConfig, ManagerConfig
 from vitrine.devices.beacons.device import BeaconsConfig
 from vitrine.devices.lights import LightingConfig
 from vitrine.devices.presence.config import PresenceConfig
@@ -202,6 +203,9 @@ class Config(Section):
     lighting: LightingConfig = LightingConfig()
     beacons: BeaconsConfig = BeaconsConfig()
     retention: RetentionConfig = RetentionConfig()
+    analytics: AnalyticsConfig = AnalyticsConfig()
+    fleet: FleetConfig = FleetConfig()
+    manager: ManagerConfig = ManagerConfig()
 
     @model_validator(mode="after")
     def _unique_experiments(self) -> Config:

@@ -17,6 +17,8 @@ import uvicorn
 from fastapi import APIRouter
 
 from vitrine import __version__
+from vitrine.analytics.service import Analytics
+from vitrine.analytics.store import FILE_NAME as ANALYTICS_FILE
 from vitrine.associate.app import associate_router
 from vitrine.associate.auth import AssociateAuth
 from vitrine.associate.store import FILE_NAME as AUTH_FILE
@@ -37,12 +39,13 @@ from vitrine.devices.presence.device import PresenceDevice
 from vitrine.devices.touch.events import CalibrationTarget, Gesture, PointerEvent
 from vitrine.devices.touch.frame import TouchFrame
 from vitrine.engine.engine import Engine
-from vitrine.engine.store import EventStore
+from vitrine.engine.records import RecordingStore
 from vitrine.errors import VitrineError
 from vitrine.firmware import build_hash
 from vitrine.hardware import load_boards
 from vitrine.link.boards import Boards
 from vitrine.looplag import LoopLag
+from vitrine.manager import manager_router
 from vitrine.player.app import player_router
 from vitrine.player.reports import PlayerReports
 from vitrine.secret_key import FILE_NAME as SECRET_FILE
@@ -56,6 +59,7 @@ from vitrine.web.origins import Origins
 from vitrine.web.server import server_config
 
 log = logging.getLogger("vitrine.daemon")
+MANAGER_AUTH_FILE = "manager-auth.db"  # the dashboard's sessions and wrong PINs, apart
 
 # What the touch frame sends the pages (and /ws), with the calibration's targets to draw.
 TOUCH_TYPES = (PointerEvent, Gesture, CalibrationTarget)
@@ -130,7 +134,15 @@ class Daemon:
         self.lights = Lights(self.bus, self.boards, config.lighting)
         self.data_dir = _data_dir(config)
         self.catalog = Catalog.open(self.data_dir / "catalog.db", self.data_dir / "media")
-        self.store = EventStore.open(self.data_dir / "events.db")
+        # the store tells the engine's records to the bus, where analytics takes them up
+        self.store = RecordingStore.open(self.data_dir / "events.db")
+        self.analytics = Analytics(
+            self.data_dir / ANALYTICS_FILE,
+            config.store.id,
+            config.store.mirror,
+            config.analytics,
+            config.fleet,
+        )
         self.secret = load_or_create_secret(self.data_dir / SECRET_FILE)
         # Members' BLE keys: made at enrolment, sealed in events.db under the secret key, open
         # only in this keyring, which the beacons' resolver reads (docs/beacons.md).
@@ -153,6 +165,11 @@ class Daemon:
             self.beacon_backends.append(BleakBackend("host", adapter))
         self.auth_store = AuthStore.open(self.data_dir / AUTH_FILE)
         self.auth = AssociateAuth(config.associate, self.secret, self.auth_store)
+        # the manager's dashboard: a role of its own, its sessions and PIN budget apart
+        self.manager_store = AuthStore.open(self.data_dir / MANAGER_AUTH_FILE)
+        self.manager_auth = AssociateAuth(
+            config.manager, self.secret, self.manager_store, role="manager"
+        )
         if config.associate.short_pin:
             log.warning(
                 "[associate] pin has %d digits, kept by allow_short_pin: it can be guessed in "
@@ -179,6 +196,13 @@ class Daemon:
             ),
             associate_router(self.engine, self.bus, self.auth, Origins(self.config.http.origins)),
             catalog_router(lambda: self.catalog, store.id, store.fitting_room),
+            manager_router(
+                self.manager_auth,
+                self.analytics.reader,
+                self.analytics.rules,
+                tz=self.config.analytics.zone(),
+                origins=Origins(self.config.http.origins),
+            ),
         ]
 
     def status(self) -> dict[str, Any]:
@@ -192,6 +216,7 @@ class Daemon:
             "lighting": self.lights.snapshot(),
             "player": self.player_reports.status(),
             "associate": self.auth.status().to_json(),
+            "analytics": self.analytics.status(),
         }
 
     def board_status(self) -> list[dict[str, Any]]:
@@ -234,7 +259,8 @@ class Daemon:
         beacons = asyncio.create_task(
             self.beacons.serve(self.bus, self.beacon_backends), name="beacons"
         )
-        tasks = (boards, touch, presence, lights, engine, web, looplag, console, beacons)
+        analytics = asyncio.create_task(self.analytics.run(self.bus), name="analytics")
+        tasks = (boards, touch, presence, lights, engine, web, looplag, console, beacons, analytics)
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
@@ -258,17 +284,8 @@ class Daemon:
             # systemd first (STOPPING=1: it shows "deactivating" while we stop), then the
             # engine (it saves the live session), the boards last. A task failing as it
             # stops is logged and does not stop the rest.
-            for task in (
-                systemd,
-                console,
-                looplag,
-                beacons,
-                engine,
-                lights,
-                presence,
-                touch,
-                boards,
-            ):
+            stopping = (systemd, console, looplag, beacons, engine, analytics, lights, presence)
+            for task in (*stopping, touch, boards):
                 try:
                     await stop_task(task)
                 except Exception:
@@ -277,6 +294,8 @@ class Daemon:
             await asyncio.wait({web})
             sock.close()
             self.engine.close()
+            self.analytics.close()  # after the engine: its last records are written too
             self.store.close()
             self.catalog.close()
             self.auth_store.close()
+            self.manager_store.close()

@@ -97,11 +97,23 @@ class AssociateAuth:
         secret: bytes,
         store: AuthStore,
         clock: Callable[[], float] = time.time,
+        *,
+        role: str = "associate",
     ) -> None:
+        """role names what the sessions are for, and its configuration's section: each role
+        signs its sessions with a key of its own (the manager's dashboard opens no associate
+        session, nor the reverse) and keeps them in a store of its own."""
         if len(secret) < SECRET_BYTES:
             raise ValueError(f"the session secret must be at least {SECRET_BYTES} bytes")
         self.config = config
-        self._key = derive(bytes(secret), "associate sessions")
+        self.role = role
+        self.locked_message = LOCKED_MESSAGE.replace("[associate]", f"[{role}]")
+        if role != "associate":
+            self.locked_message = self.locked_message.replace(
+                "The associate app", f"The {role}'s page"
+            )
+        self.pin_off_message = PIN_OFF_MESSAGE.replace("[associate]", f"[{role}]")
+        self._key = derive(bytes(secret), f"{role} sessions")
         self._store = store
         self._clock = clock
         self._tokens = tuple(t.encode() for t in config.tokens if t)
@@ -133,9 +145,9 @@ class AssociateAuth:
         (wrong PIN 401, PIN sign-in paused 429, app locked or PIN sign-in off 403). `client`
         names the device in the log line of a pause."""
         if self.locked:
-            raise AuthError(403, "locked", LOCKED_MESSAGE)
+            raise AuthError(403, "locked", self.locked_message)
         if not self.pin_enabled:
-            raise AuthError(403, "pin_off", PIN_OFF_MESSAGE)
+            raise AuthError(403, "pin_off", self.pin_off_message)
         wait = self.budget.paused_for()
         if wait:
             raise paused(wait)

@@ -16,10 +16,12 @@ from vitrine.logs import FORMATS, configure_logging, error_text
 
 def build_parser() -> argparse.ArgumentParser:
     from vitrine.cli import (
+        analytics,
         beacon,
         bench,
         calibrate,
         catalog,
+        collect,
         console,
         daemon,
         doctor,
@@ -60,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     experiments.register(sub)
     catalog.register(sub)
     beacon.register(sub)
+    analytics.register(sub)
+    collect.register(sub)
     return parser
 
 

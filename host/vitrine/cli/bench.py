@@ -88,6 +88,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     ble.add_argument("--seed", type=int, default=1, help="the store's seed (default 1)")
     ble.set_defaults(handler=cmd_ble)
+    analytics = which.add_parser(
+        "analytics",
+        help="analytics: the mirror's ingest, a busy mirror's year of dashboard queries, and "
+        "a fleet of mirrors through Mosquitto into PostgreSQL with a broker outage",
+    )
+    analytics.add_argument("--json", action="store_true", help="print only the JSON result")
+    analytics.add_argument(
+        "--parts",
+        default="ingest,year,fleet",
+        help="which parts, comma-separated (default ingest,year,fleet)",
+    )
+    analytics.add_argument(
+        "--ingest", type=_positive, default=200_000, help="observations ingested (200000)"
+    )
+    analytics.add_argument(
+        "--year", type=_positive, default=10_000_000, help="the year's observations (10000000)"
+    )
+    analytics.add_argument("--mirrors", type=_positive, default=1000, help="fleet mirrors (1000)")
+    analytics.add_argument(
+        "--per-mirror",
+        type=_positive,
+        default=600,
+        help="observations each mirror has before the outage (600; a quarter more during it)",
+    )
+    analytics.add_argument(
+        "--outage-s", type=_positive, default=60, help="the broker outage, seconds (60)"
+    )
+    analytics.set_defaults(handler=cmd_analytics)
 
 
 def _positive(text: str) -> int:
@@ -168,3 +196,29 @@ def cmd_ble(args: argparse.Namespace) -> int:
     from vitrine.bench.ble import run_ble_bench
 
     return _report(args, "ble", run_ble_bench, quick=args.quick, seed=args.seed)
+
+
+ANALYTICS_PARTS = ("ingest", "year", "fleet")
+
+
+def cmd_analytics(args: argparse.Namespace) -> int:
+    from vitrine.bench.analytics import run_analytics_bench
+    from vitrine.errors import VitrineError
+
+    parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
+    wrong = [p for p in parts if p not in ANALYTICS_PARTS]
+    if wrong or not parts:
+        raise VitrineError(
+            f"--parts {args.parts!r}: allowed: {', '.join(ANALYTICS_PARTS)}, comma-separated"
+        )
+    return _report(
+        args,
+        "analytics",
+        run_analytics_bench,
+        ingest=args.ingest,
+        year=args.year,
+        mirrors=args.mirrors,
+        per_mirror=args.per_mirror,
+        outage_s=float(args.outage_s),
+        parts=parts,
+    )

@@ -199,7 +199,51 @@ def _from_daemon(
             )
     if not boards and not usb:
         checks.append(_no_boards(set()))
+    if isinstance(status.get("analytics"), dict):
+        checks.append(analytics_check(status["analytics"]))
     return checks
+
+
+_DISK_FIX = {
+    "read_only": "the analytics folder's filesystem is read-only: remount it read-write "
+    "(dmesg says why it was remounted read-only)",
+    "disk_full": "free space on the analytics folder's disk (vitrine analytics export, then "
+    "lower [analytics] retention_days)",
+    "error": "journalctl -u vitrine shows the analytics writer's error",
+}
+
+
+def analytics_check(state: dict[str, Any]) -> Check:
+    """The analytics writer's state from the daemon's status (docs/metrics.md, Durability):
+    ok, or the disk it cannot write, what is held in memory and what overflowed."""
+    held = f"{state.get('buffered', 0)} of {state.get('buffer_max', 0)} held in memory"
+    lost = state.get("overflowed", 0)
+    fleet = state.get("fleet")
+    outbox = ""
+    if isinstance(fleet, dict):
+        link = (
+            "connected" if fleet.get("connected") else f"not connected ({fleet.get('last_error')})"
+        )
+        outbox = f"; fleet broker {link}, {fleet.get('pending', 0)} waiting in the outbox"
+    if state.get("state") in ("ok", "starting"):
+        if lost:
+            return Check(
+                "analytics",
+                "warn",
+                f"writing {state.get('path')}; {lost} observations were lost to a full buffer "
+                f"while the disk could not be written{outbox}",
+                "keep the analytics disk writable and with room to spare",
+            )
+        return Check(
+            "analytics",
+            "ok",
+            f"writing {state.get('path')}, {state.get('written', 0)} observations written{outbox}",
+        )
+    what = state.get("state")
+    detail = f"{state.get('path')}: {what}: {state.get('detail')}; {held}"
+    if lost:
+        detail += f", {lost} lost to the full buffer"
+    return Check("analytics", "fail", detail + outbox, _DISK_FIX.get(str(what), _DISK_FIX["error"]))
 
 
 def _no_boards(usb_ids: Collection[UsbId]) -> Check:

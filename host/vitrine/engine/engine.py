@@ -43,6 +43,7 @@ from vitrine.engine.events import RequestsChanged, ViewChanged
 from vitrine.engine.experiments import assign, results
 from vitrine.engine.live import LightingState, LiveSession
 from vitrine.engine.recommend import recommend
+from vitrine.engine.records import RecordingStore, ScreenShown
 from vitrine.engine.requests import RequestDesk, queue_item, view_item
 from vitrine.engine.session import (
     Closed,
@@ -107,6 +108,8 @@ class Engine:
         self.rev = 0
         self.requests_rev = 0
         self._worker = Worker(bus)
+        if isinstance(store, RecordingStore):  # what it writes goes on the bus too
+            store.listener = self._worker.record
         self._experiments_by_name = {e.name: e for e in config.experiments}
         self.live = LiveSession()  # the session's own state (afresh for each session)
         self.lighting = LightingState(config.lighting.default_scene)
@@ -515,6 +518,17 @@ class Engine:
                 self.attract.restart(now)
             elif isinstance(event, ScreenChanged):
                 self._expose(event.screen.name, wall)
+                if self.machine.session_id is not None:
+                    screen = event.screen
+                    self._worker.publish(
+                        ScreenShown(
+                            session=self.machine.session_id,
+                            screen=screen.name,
+                            sku=screen.sku,
+                            category=screen.category,
+                            at=wall,
+                        )
+                    )
 
     def _begin(self, session_id: str | None) -> None:
         # Fresh session-bound state for a new session (or none).

@@ -102,8 +102,8 @@ DESCRIPTIONS = load_boards()
 
 
 def test_a_board_whose_firmware_lacks_what_its_role_needs_is_a_warning() -> None:
-    # The presence board's firmware runs no proximity subsystem: its selftest FAILs, so the
-    # doctor must not call it ok.
+    # A presence board whose firmware runs no proximity subsystem (an older build): its
+    # selftest FAILs, so the doctor must not call it ok.
     up = snapshot(name="presence", role="presence", capabilities=["link", "console", "probe"])
     check = board_check(up, "aaaaaaaaaaaa", descriptions=DESCRIPTIONS)
     lacks = missing_subsystems("presence", up["capabilities"], DESCRIPTIONS, "/dev/ttyACM0")
@@ -127,3 +127,35 @@ def test_another_build_lacking_a_subsystem_says_both_and_to_reflash() -> None:
     assert check.status == "warn"
     assert "this host's firmware is build aaaaaaaaaaaa; its firmware runs no touch" in check.detail
     assert check.fix == "reflash with `vitrine flash --port /dev/ttyACM0 --role touch`"
+
+
+def test_the_analytics_writer_state_shows_in_doctor(tmp_path: Path) -> None:
+    from vitrine.analytics.writer import ObservationWriter
+    from vitrine.doctor.boards import analytics_check
+
+    writer = ObservationWriter(tmp_path / "analytics.db", "store-1", "mirror-1")
+    writer.start()
+    try:
+        writer.observe("passer_by", 1_773_486_000.0, source="camera")
+        writer.flush()
+        ok = analytics_check(writer.status())
+    finally:
+        writer.close()
+    assert ok.status == "ok"
+    assert "1 observations written" in ok.detail
+    full = {
+        **writer.status(),
+        "state": "disk_full",
+        "detail": "database or disk is full",
+        "buffered": 120,
+        "overflowed": 7,
+    }
+    check = analytics_check(full)
+    assert check.status == "fail"
+    assert "disk_full" in check.detail
+    assert "120 of" in check.detail
+    assert "7 lost to the full buffer" in check.detail
+    assert "free space" in check.fix
+    recovered = analytics_check({**writer.status(), "overflowed": 7})
+    assert recovered.status == "warn"
+    assert "7 observations were lost" in recovered.detail

@@ -1,0 +1,174 @@
+"""The recorder's translations, event by event, into observations the format takes. The
+sources that are not in this build yet (the presence board's Zone, vision's PeopleCounted,
+Attention and MemberRecognised) are stood in for by classes of the same name with the fields
+docs/metrics.md names: the recorder reads only those."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from vitrine.analytics.config import AnalyticsConfig
+from vitrine.analytics.observation import make
+from vitrine.analytics.recorder import Recorder
+from vitrine.devices.lights import LightingResult
+from vitrine.devices.presence import Presence
+from vitrine.engine import records as rec
+
+S = "5" * 32
+NOW = 1_773_486_000.0
+
+
+@dataclass
+class Zone:
+    zone: str
+    previous: str
+    source: str = "presence"
+
+
+@dataclass
+class PeopleCounted:
+    kind: str
+    track: int
+
+
+@dataclass
+class Attention:
+    track: int
+    looking: bool
+    seconds: float
+
+
+@dataclass
+class MemberRecognised:
+    member: str
+
+
+class Writer:
+    """Takes what the recorder observes, each made into a checked observation."""
+
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    def observe(self, kind: str, at: float, /, **data: Any) -> None:
+        self.seen.append(make(kind, at, "store-1", "mirror-1", **data))
+
+    def kinds(self) -> list[tuple[str, dict]]:
+        return [(o.kind, dict(o.data)) for o in self.seen]
+
+
+def _recorder(counter: str = "presence") -> tuple[Recorder, Writer, list[float]]:
+    clock = [NOW]
+    writer = Writer()
+    return Recorder(writer, AnalyticsConfig(counter=counter), lambda: clock[0]), writer, clock
+
+
+def test_zones_make_passers_by_entries_and_dwell():
+    recorder, writer, clock = _recorder()
+    recorder.handle(Zone("passing", "none"))
+    clock[0] += 2
+    recorder.handle(Zone("in_front", "passing"))
+    clock[0] += 30
+    recorder.handle(Zone("none", "in_front"))
+    assert writer.kinds() == [
+        ("zone_enter", {"zone": "passing", "source": "presence"}),
+        ("passer_by", {"source": "presence"}),
+        ("zone_leave", {"zone": "passing", "source": "presence", "dwell_s": 2.0}),
+        ("zone_enter", {"zone": "in_front", "source": "presence"}),
+        ("entry", {"source": "presence", "how": "zone"}),
+        ("zone_leave", {"zone": "in_front", "source": "presence", "dwell_s": 30.0}),
+    ]
+
+
+def test_presence_is_fused_across_sources():
+    recorder, writer, _ = _recorder()
+    for present, source in (
+        (True, "presence"),
+        (True, "camera"),
+        (False, "presence"),
+        (False, "camera"),
+    ):
+        recorder.handle(Presence(present=present, distance_mm=None, source=source, t_ns=0))
+    assert writer.kinds() == [
+        ("presence", {"present": True, "source": "presence"}),
+        ("presence", {"present": False, "source": "camera"}),
+    ]
+
+
+@pytest.mark.parametrize("counter", ["presence", "camera"])
+def test_the_people_counter_counts_only_when_it_is_the_configured_one(counter):
+    recorder, writer, _ = _recorder(counter)
+    for kind, track in (("passer_by", 1), ("in", 1), ("stop", 2), ("out", 1)):
+        recorder.handle(PeopleCounted(kind, track))
+    recorder.handle(Attention(track=1, looking=True, seconds=0.0))
+    recorder.handle(Attention(track=1, looking=False, seconds=2.5))
+    camera = [
+        ("passer_by", {"source": "camera", "track": 1}),
+        ("entry", {"source": "camera", "track": 1, "how": "line"}),
+        ("entry", {"source": "camera", "track": 2, "how": "zone"}),
+        ("exit", {"source": "camera", "track": 1}),
+    ]
+    look = [("look", {"source": "camera", "track": 1, "seconds": 2.5})]
+    assert writer.kinds() == (camera if counter == "camera" else []) + look
+
+
+def test_the_engines_records_and_a_member_in_the_live_session():
+    recorder, writer, _ = _recorder()
+    recorder.handle(MemberRecognised("M-1"))  # no session: not recorded
+    recorder.handle(rec.SessionRecorded(session=S, event="start", at=NOW, phase="approached"))
+    recorder.handle(MemberRecognised("M-1"))
+    recorder.handle(rec.InteractionRecorded(session=S, kind="tap", screen="home", at=NOW + 1))
+    recorder.handle(
+        rec.ScreenShown(session=S, screen="product", sku="SH-1", category=None, at=NOW + 2)
+    )
+    recorder.handle(
+        rec.RequestRecorded(
+            session=S,
+            request="1" * 32,
+            kind="size",
+            status="fulfilled",
+            sku="SH-1",
+            variant="SH-1-M",
+            fulfil_s=40.0,
+            at=NOW + 50,
+        )
+    )
+    recorder.handle(rec.RatingRecorded(session=S, csat=5, nps=9, at=NOW + 60))
+    recorder.handle(
+        rec.ExperimentRecorded(
+            session=S, experiment="layout", variant="grid", outcome=None, at=NOW + 2
+        )
+    )
+    recorder.handle(
+        rec.ExperimentRecorded(
+            session=S, experiment="layout", variant="grid", outcome="request", at=NOW + 3
+        )
+    )
+    recorder.handle(
+        rec.SessionRecorded(session=S, event="end", at=NOW + 70, reason="left", duration_s=70.0)
+    )
+    recorder.handle(MemberRecognised("M-1"))  # the session ended: not recorded
+    assert [k for k, _ in writer.kinds()] == [
+        "session_start",
+        "member",
+        "interaction",
+        "content_view",
+        "request",
+        "rating",
+        "exposure",
+        "outcome",
+        "session_end",
+    ]
+    assert writer.kinds()[4][1]["fulfil_s"] == 40.0
+
+
+def test_a_failed_lighting_command_is_an_error():
+    recorder, writer, _ = _recorder()
+    for status in ("applied", "failed"):
+        recorder.handle(
+            LightingResult(scene="evening", request_id="r", status=status, detail=None, t_ns=0)
+        )
+    assert [k for k, _ in writer.kinds()] == ["error"]
+    assert writer.kinds()[0][1]["code"] == "lighting_failed"
