@@ -61,6 +61,7 @@ from vitrine.link.boards import BoardPorts
 from vitrine.link.ports import DEFAULT_BAUD
 from vitrine.paths import state_dir
 from vitrine.section import Section
+from vitrine.vision.config import VisionConfig
 from vitrine.web.origins import normal_origin
 from vitrine_fw import wire
 
@@ -206,6 +207,7 @@ class Config(Section):
     analytics: AnalyticsConfig = AnalyticsConfig()
     fleet: FleetConfig = FleetConfig()
     manager: ManagerConfig = ManagerConfig()
+    vision: VisionConfig = VisionConfig()
 
     @model_validator(mode="after")
     def _unique_experiments(self) -> Config:

@@ -52,6 +52,7 @@ from vitrine.secret_key import FILE_NAME as SECRET_FILE
 from vitrine.secret_key import load_or_create_secret
 from vitrine.service.lifecycle import first_stopped, status_line, tell_service_manager
 from vitrine.tasks import stop_task
+from vitrine.vision.service import VisionService
 from vitrine.web.access import ScreenAccess
 from vitrine.web.app import create_app
 from vitrine.web.calibration_token import calibration_key
@@ -176,6 +177,8 @@ class Daemon:
                 "weeks despite the pauses after wrong PINs; set one of 6 to 12 digits",
                 len(config.associate.pin),
             )
+        self.vision = VisionService(self.bus, config.vision, self.data_dir)
+        self.store.also_forget.append(self.vision.forget)
         self.looplag = LoopLag()
         self.player_reports = PlayerReports()
         self.ready = asyncio.Event()
@@ -217,6 +220,7 @@ class Daemon:
             "player": self.player_reports.status(),
             "associate": self.auth.status().to_json(),
             "analytics": self.analytics.status(),
+            "vision": self.vision.status(),
         }
 
     def board_status(self) -> list[dict[str, Any]]:
@@ -260,7 +264,20 @@ class Daemon:
             self.beacons.serve(self.bus, self.beacon_backends), name="beacons"
         )
         analytics = asyncio.create_task(self.analytics.run(self.bus), name="analytics")
-        tasks = (boards, touch, presence, lights, engine, web, looplag, console, beacons, analytics)
+        vision = asyncio.create_task(self.vision.run(), name="vision")
+        tasks = (
+            boards,
+            touch,
+            presence,
+            lights,
+            engine,
+            web,
+            looplag,
+            console,
+            beacons,
+            analytics,
+            vision,
+        )
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
@@ -284,8 +301,8 @@ class Daemon:
             # systemd first (STOPPING=1: it shows "deactivating" while we stop), then the
             # engine (it saves the live session), the boards last. A task failing as it
             # stops is logged and does not stop the rest.
-            stopping = (systemd, console, looplag, beacons, engine, analytics, lights, presence)
-            for task in (*stopping, touch, boards):
+            stopping = (systemd, console, looplag, vision, beacons, engine, analytics, lights)
+            for task in (*stopping, presence, touch, boards):
                 try:
                     await stop_task(task)
                 except Exception:

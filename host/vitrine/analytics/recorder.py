@@ -11,15 +11,10 @@ What it listens to, and what each becomes (docs/metrics.md has the table):
 - the engine's records (vitrine.engine.records): sessions, interactions, screens shown,
   requests, ratings, exposures and outcomes, members linked.
 - a failed LightingResult: `error`.
-
-Event types that have not landed in this build (the zone device, vision) are looked up by
-name when the recorder starts and left out when missing; each translation reads only the
-fields those events document.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -28,30 +23,13 @@ from vitrine.analytics.config import AnalyticsConfig
 from vitrine.analytics.writer import ObservationWriter
 from vitrine.bus import EventBus
 from vitrine.devices.lights import LightingResult
-from vitrine.devices.presence import Presence
+from vitrine.devices.presence import Presence, Zone
 from vitrine.engine import records as rec
+from vitrine.vision.events import Attention, MemberRecognised, PeopleCounted
 
 log = logging.getLogger("vitrine.analytics")
 
-# (module, class) of the sources' events this recorder translates, where they exist.
-OPTIONAL_EVENTS = (
-    ("vitrine.devices.presence", "Zone"),
-    ("vitrine.vision.events", "PeopleCounted"),
-    ("vitrine.vision.events", "Attention"),
-    ("vitrine.vision.events", "MemberRecognised"),
-)
 NEAR_ZONES = ("in_front", "at_glass")
-
-
-def optional_types() -> list[type]:
-    """The optional event types this build has."""
-    found = []
-    for module, name in OPTIONAL_EVENTS:
-        try:
-            found.append(getattr(importlib.import_module(module), name))
-        except (ImportError, AttributeError):
-            continue
-    return found
 
 
 class Recorder:
@@ -87,8 +65,15 @@ class Recorder:
 
     def types(self) -> tuple[type, ...]:
         """The event types to subscribe to."""
-        base = (Presence, LightingResult, *rec.RECORD_TYPES)
-        return (*base, *[t for t in optional_types() if t not in base])
+        return (
+            Presence,
+            Zone,
+            PeopleCounted,
+            Attention,
+            MemberRecognised,
+            LightingResult,
+            *rec.RECORD_TYPES,
+        )
 
     async def run(self, bus: EventBus) -> None:
         """Consume the bus until cancelled."""

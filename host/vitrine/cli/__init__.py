@@ -27,8 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
         doctor,
         experiments,
         flash,
+        models,
         service,
         sim,
+        vision,
         wire,
     )
 
@@ -64,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     beacon.register(sub)
     analytics.register(sub)
     collect.register(sub)
+    models.register(sub)
+    vision.register(sub)
     return parser
 
 

@@ -78,16 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--screens", type=_positive, default=100, help="screens of each kind (default 100)"
     )
     catalog.set_defaults(handler=cmd_catalog)
-    ble = which.add_parser(
-        "ble",
-        help="members' zones in a simulated store, a flood of bad adverts, the BLE lights link",
-    )
-    ble.add_argument("--json", action="store_true", help="print only the JSON result")
-    ble.add_argument(
-        "--quick", action="store_true", help="fewer shoppers (for a smoke test; figures noisier)"
-    )
-    ble.add_argument("--seed", type=int, default=1, help="the store's seed (default 1)")
-    ble.set_defaults(handler=cmd_ble)
+    _register_ble(which)
     analytics = which.add_parser(
         "analytics",
         help="analytics: the mirror's ingest, a busy mirror's year of dashboard queries, and "
@@ -116,6 +107,33 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--outage-s", type=_positive, default=60, help="the broker outage, seconds (60)"
     )
     analytics.set_defaults(handler=cmd_analytics)
+    vision = which.add_parser(
+        "vision",
+        help="the vision pipeline: frames/s, the peer detector, the photos, the synthetic "
+        "scene's truth, touch latency while it runs, memory",
+    )
+    vision.add_argument("--json", action="store_true", help="print only the JSON result")
+    vision.add_argument(
+        "--quick", action="store_true", help="shorter runs (for a smoke test; figures noisier)"
+    )
+    vision.add_argument(
+        "--threads", type=_positive, default=2, help="onnxruntime threads (default 2)"
+    )
+    vision.set_defaults(handler=cmd_vision)
+
+
+def _register_ble(which: argparse._SubParsersAction) -> None:
+    """vitrine bench ble's arguments."""
+    ble = which.add_parser(
+        "ble",
+        help="members' zones in a simulated store, a flood of bad adverts, the BLE lights link",
+    )
+    ble.add_argument("--json", action="store_true", help="print only the JSON result")
+    ble.add_argument(
+        "--quick", action="store_true", help="fewer shoppers (for a smoke test; figures noisier)"
+    )
+    ble.add_argument("--seed", type=int, default=1, help="the store's seed (default 1)")
+    ble.set_defaults(handler=cmd_ble)
 
 
 def _positive(text: str) -> int:
@@ -222,3 +240,9 @@ def cmd_analytics(args: argparse.Namespace) -> int:
         outage_s=float(args.outage_s),
         parts=parts,
     )
+
+
+def cmd_vision(args: argparse.Namespace) -> int:
+    from vitrine.bench.vision import run_vision_bench
+
+    return _report(args, "vision", run_vision_bench, quick=args.quick, threads=args.threads)

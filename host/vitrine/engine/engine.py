@@ -39,7 +39,7 @@ from vitrine.engine.attract import AttractLoop
 from vitrine.engine.config import EngineConfig
 from vitrine.engine.context import Context, current_context
 from vitrine.engine.errors import ActionError
-from vitrine.engine.events import RequestsChanged, ViewChanged
+from vitrine.engine.events import Enrolled, RequestsChanged, ViewChanged
 from vitrine.engine.experiments import assign, results
 from vitrine.engine.live import LightingState, LiveSession
 from vitrine.engine.recommend import recommend
@@ -425,6 +425,7 @@ class Engine:
             self.member_keys.enrolled(a.loyalty_id)
         self.store.session_member(session_id, a.loyalty_id)
         self.live.member = a.loyalty_id
+        self._worker.publish(Enrolled(loyalty_id=a.loyalty_id))
         self._load_member()
         self._apply(self.machine.navigate(Screen("loyalty"), now), now, wall)
         return False

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -198,6 +198,9 @@ class EventStore:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
+        # What else keeps rows naming a member, outside events.db (the face templates):
+        # forget_member() calls each with the member's id once its own rows are gone.
+        self.also_forget: list[Callable[[str], None]] = []
 
     @classmethod
     def open(cls, path: Path) -> EventStore:
@@ -509,9 +512,12 @@ class EventStore:
     def forget_member(self, loyalty_id: str) -> None:
         """Remove every row naming the member, in one transaction: the member, their BLE key,
         wishlist and purchases, the link from their sessions, and a snapshot holding their
-        id; then the write-ahead log is checkpointed so the old pages are gone too."""
+        id; then the write-ahead log is checkpointed so the old pages are gone too; then
+        what also_forget names (the face template) is removed."""
         self._forget(loyalty_id)
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for forget in self.also_forget:
+            forget(loyalty_id)
 
     def _forget(self, loyalty_id: str) -> None:
         with write_transaction(self._conn) as conn:

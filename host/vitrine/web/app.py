@@ -104,6 +104,23 @@ class AssociateStatus(BaseModel):
     wrong_pins: int
 
 
+class VisionStatus(BaseModel):
+    """The camera's pipeline (vitrine.vision.service): off, starting, running, no_camera,
+    no_models, ended, restarting or stopped, with what it says, and its figures."""
+
+    enabled: bool
+    source: str | None = None
+    state: str
+    detail: str = ""
+    restarts: int = 0
+    events: int = 0
+    frames: int | None = None
+    fps: float | None = None
+    dropped: int | None = None
+    stages_ms: dict[str, dict[str, float]] | None = None  # per stage: p50, p99
+    counter: dict[str, Any] | None = None  # the people counter's stream
+
+
 class Status(BaseModel):
     version: str
     uptime_s: float
@@ -116,6 +133,7 @@ class Status(BaseModel):
     # scene and what the strips show (docs/firmware.md)
     presence: dict[str, Any] | None = None
     lighting: dict[str, Any] | None = None
+    vision: VisionStatus | None = None
 
 
 class CalibrationMessage(BaseModel):

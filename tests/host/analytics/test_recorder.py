@@ -1,11 +1,8 @@
-"""The recorder's translations, event by event, into observations the format takes. The
-sources that are not in this build yet (the presence board's Zone, vision's PeopleCounted,
-Attention and MemberRecognised) are stood in for by classes of the same name with the fields
-docs/metrics.md names: the recorder reads only those."""
+"""The recorder's translations, event by event, into observations the format takes: the
+presence board's zones, vision's counts, looks and recognitions, the engine's records."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -14,36 +11,17 @@ from vitrine.analytics.config import AnalyticsConfig
 from vitrine.analytics.observation import make
 from vitrine.analytics.recorder import Recorder
 from vitrine.devices.lights import LightingResult
-from vitrine.devices.presence import Presence
+from vitrine.devices.presence import Presence, Zone
+from vitrine.devices.presence.events import ZoneName
 from vitrine.engine import records as rec
+from vitrine.vision.events import Attention, MemberRecognised, PeopleCounted
 
 S = "5" * 32
 NOW = 1_773_486_000.0
 
 
-@dataclass
-class Zone:
-    zone: str
-    previous: str
-    source: str = "presence"
-
-
-@dataclass
-class PeopleCounted:
-    kind: str
-    track: int
-
-
-@dataclass
-class Attention:
-    track: int
-    looking: bool
-    seconds: float
-
-
-@dataclass
-class MemberRecognised:
-    member: str
+def zone(now: ZoneName, previous: ZoneName) -> Zone:
+    return Zone(zone=now, previous=previous, distance_mm=None, source="presence", t_ns=0)
 
 
 class Writer:
@@ -67,11 +45,11 @@ def _recorder(counter: str = "presence") -> tuple[Recorder, Writer, list[float]]
 
 def test_zones_make_passers_by_entries_and_dwell():
     recorder, writer, clock = _recorder()
-    recorder.handle(Zone("passing", "none"))
+    recorder.handle(zone("passing", "none"))
     clock[0] += 2
-    recorder.handle(Zone("in_front", "passing"))
+    recorder.handle(zone("in_front", "passing"))
     clock[0] += 30
-    recorder.handle(Zone("none", "in_front"))
+    recorder.handle(zone("none", "in_front"))
     assert writer.kinds() == [
         ("zone_enter", {"zone": "passing", "source": "presence"}),
         ("passer_by", {"source": "presence"}),
@@ -101,9 +79,9 @@ def test_presence_is_fused_across_sources():
 def test_the_people_counter_counts_only_when_it_is_the_configured_one(counter):
     recorder, writer, _ = _recorder(counter)
     for kind, track in (("passer_by", 1), ("in", 1), ("stop", 2), ("out", 1)):
-        recorder.handle(PeopleCounted(kind, track))
-    recorder.handle(Attention(track=1, looking=True, seconds=0.0))
-    recorder.handle(Attention(track=1, looking=False, seconds=2.5))
+        recorder.handle(PeopleCounted(kind=kind, track=track, t_ns=0))
+    recorder.handle(Attention(track=1, looking=True, seconds=0.0, t_ns=0))
+    recorder.handle(Attention(track=1, looking=False, seconds=2.5, t_ns=0))
     camera = [
         ("passer_by", {"source": "camera", "track": 1}),
         ("entry", {"source": "camera", "track": 1, "how": "line"}),
@@ -116,9 +94,11 @@ def test_the_people_counter_counts_only_when_it_is_the_configured_one(counter):
 
 def test_the_engines_records_and_a_member_in_the_live_session():
     recorder, writer, _ = _recorder()
-    recorder.handle(MemberRecognised("M-1"))  # no session: not recorded
+    recorder.handle(
+        MemberRecognised(member="M-1", similarity=0.9, track=1, t_ns=0)
+    )  # no session: not recorded
     recorder.handle(rec.SessionRecorded(session=S, event="start", at=NOW, phase="approached"))
-    recorder.handle(MemberRecognised("M-1"))
+    recorder.handle(MemberRecognised(member="M-1", similarity=0.9, track=1, t_ns=0))
     recorder.handle(rec.InteractionRecorded(session=S, kind="tap", screen="home", at=NOW + 1))
     recorder.handle(
         rec.ScreenShown(session=S, screen="product", sku="SH-1", category=None, at=NOW + 2)
@@ -149,7 +129,9 @@ def test_the_engines_records_and_a_member_in_the_live_session():
     recorder.handle(
         rec.SessionRecorded(session=S, event="end", at=NOW + 70, reason="left", duration_s=70.0)
     )
-    recorder.handle(MemberRecognised("M-1"))  # the session ended: not recorded
+    recorder.handle(
+        MemberRecognised(member="M-1", similarity=0.9, track=1, t_ns=0)
+    )  # the session ended: not recorded
     assert [k for k, _ in writer.kinds()] == [
         "session_start",
         "member",

@@ -1065,3 +1065,33 @@ async def test_retention_forgets_an_inactive_members_key(tmp_path: Path, catalog
         assert rig.rows("member_key") == []
     finally:
         rig.store.close()
+
+
+# -- vision -----------------------------------------------------------------------------------
+
+
+async def test_a_wave_in_the_air_engages_like_a_touch_and_is_stored_by_name(rig: Rig) -> None:
+    from vitrine.vision.events import OpenPalm, SwipeLeft, Wave
+
+    await rig.engine.handle(Wave(t_ns=0))
+    view = rig.engine.view()
+    assert view["session"]["phase"] == "engaged"
+    await rig.engine.handle(SwipeLeft(t_ns=0))
+    await rig.engine.handle(OpenPalm(t_ns=0))
+    rows = rig.store.interactions(view["session"]["id"])
+    assert [r["kind"] for r in rows] == ["wave", "swipe_left", "open_palm"]
+
+
+async def test_enrolling_asks_vision_for_a_template_and_forget_removes_it(rig: Rig) -> None:
+    from vitrine.engine.events import Enrolled
+
+    forgotten: list[str] = []
+    rig.store.also_forget.append(forgotten.append)
+    sub = rig.bus.subscribe(Enrolled)
+    await rig.act(type="navigate", screen="loyalty")
+    await rig.act(type="consent", accept=True)
+    assert sub.drain() == []  # consent alone asks for nothing
+    await rig.act(type="enrol", loyalty_id="M-4243")
+    assert sub.drain() == [Enrolled(loyalty_id="M-4243")]
+    await rig.act(type="forget")
+    assert forgotten == ["M-4243"]
