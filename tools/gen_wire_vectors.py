@@ -80,6 +80,19 @@ def hand_packed(typ, f):
         return struct.pack("<II", f["t_us"], f["index"]) + _bytes(bytes.fromhex(f["pad"]))
     if typ == wire.TOUCH_REPORT:
         return struct.pack("<HI", f["scan"], f["t_us"]) + _bytes(bytes.fromhex(f["contacts"]))
+    if typ == wire.BEACON_SIGHTINGS:
+        return struct.pack("<H", f["dropped"]) + _bytes(bytes.fromhex(f["sightings"]))
+    if typ == wire.BEACON_STATUS:
+        return struct.pack(
+            "<5IHh",
+            f["adverts"],
+            f["heard"],
+            f["loyalty"],
+            f["malformed"],
+            f["dropped"],
+            f["scan_restarts"],
+            f["temp_q88"],
+        )
     if typ == wire.LIGHT_SET:
         return struct.pack("<5BH", f["r"], f["g"], f["b"], f["w"], f["brightness"], f["fade_ms"])
     if typ == wire.CONSOLE_CMD:
@@ -293,6 +306,67 @@ MESSAGES = [
             "saturated": 0,
             "failed_beams": struct.pack("<2H", 17, 612).hex(),
         },
+    ),
+    (
+        # Two loyalty tokens heard (protocol.md §14): 19 bytes each, age_ms u16 LE, rssi i8,
+        # the token; the second the strongest and oldest a frame can say.
+        "beacon_sightings_two",
+        wire.BEACON_SIGHTINGS,
+        300,
+        0,
+        {
+            "dropped": 3,
+            "sightings": struct.pack("<Hb", 40, -67).hex()
+            + bytes(range(16)).hex()
+            + struct.pack("<Hb", 0xFFFF, 127).hex()
+            + (b"\xff" * 16).hex(),
+        },
+        True,
+    ),
+    (
+        # A full frame: MAX_SIGHTINGS sightings, the weakest RSSI a byte holds.
+        "beacon_sightings_full",
+        wire.BEACON_SIGHTINGS,
+        301,
+        0,
+        {
+            "dropped": 0xFFFF,
+            "sightings": (struct.pack("<Hb", 1, -128) + bytes(16)).hex() * wire.MAX_SIGHTINGS,
+        },
+        True,
+    ),
+    (
+        # A beacon with a temperature sensor (21.5 degC) and one without.
+        "beacon_status_warm",
+        wire.BEACON_STATUS,
+        302,
+        0,
+        {
+            "adverts": 123456,
+            "heard": 98765,
+            "loyalty": 4321,
+            "malformed": 12,
+            "dropped": 3,
+            "scan_restarts": 1,
+            "temp_q88": 5504,
+        },
+        True,
+    ),
+    (
+        "beacon_status_no_sensor",
+        wire.BEACON_STATUS,
+        303,
+        0,
+        {
+            "adverts": 0xFFFFFFFF,
+            "heard": 0,
+            "loyalty": 0,
+            "malformed": 0,
+            "dropped": 0,
+            "scan_restarts": 0xFFFF,
+            "temp_q88": wire.TEMP_NONE,
+        },
+        True,
     ),
     (
         # The "evening" scene of the default [lighting]: 150/255 brightness over 800 ms.

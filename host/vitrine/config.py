@@ -40,6 +40,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from vitrine.analytics.config import AnalyticsConfig, FleetConfig, ManagerConfig
+from vitrine.devices.beacons.device import BeaconsConfig
 from vitrine.devices.lights import LightingConfig
 from vitrine.devices.presence.config import PresenceConfig
 from vitrine.devices.touch.config import TouchConfig
@@ -201,6 +202,7 @@ class Config(Section):
     attract: AttractConfig = AttractConfig()
     experiment: list[ExperimentConfig] = Field(default=[], max_length=32)  # [[experiment]]
     lighting: LightingConfig = LightingConfig()
+    beacons: BeaconsConfig = BeaconsConfig()
     retention: RetentionConfig = RetentionConfig()
     analytics: AnalyticsConfig = AnalyticsConfig()
     fleet: FleetConfig = FleetConfig()

@@ -29,6 +29,11 @@ from vitrine.catalog import Catalog
 from vitrine.catalog.routes import catalog_router
 from vitrine.config import Config
 from vitrine.console.proxy import ConsoleProxy
+from vitrine.devices.beacons.backends import BleakBackend
+from vitrine.devices.beacons.device import Backend, Beacons
+from vitrine.devices.beacons.keys import MemberKeys
+from vitrine.devices.beacons.loyalty import Keyring, Resolver
+from vitrine.devices.beacons.zones import ZoneSettings
 from vitrine.devices.lights import Lights, LightShown
 from vitrine.devices.presence.device import PresenceDevice
 from vitrine.devices.touch.events import CalibrationTarget, Gesture, PointerEvent
@@ -132,7 +137,6 @@ class Daemon:
         self.catalog = Catalog.open(self.data_dir / "catalog.db", self.data_dir / "media")
         # the store tells the engine's records to the bus, where analytics takes them up
         self.store = RecordingStore.open(self.data_dir / "events.db")
-        self.engine = Engine(self.bus, self.catalog, self.store, config.engine())
         self.analytics = Analytics(
             self.data_dir / ANALYTICS_FILE,
             config.store.id,
@@ -141,6 +145,25 @@ class Daemon:
             config.fleet,
         )
         self.secret = load_or_create_secret(self.data_dir / SECRET_FILE)
+        # Members' BLE keys: made at enrolment, sealed in events.db under the secret key, open
+        # only in this keyring, which the beacons' resolver reads (docs/beacons.md).
+        self.keyring = Keyring()
+        self.member_keys = MemberKeys(self.store, self.secret, self.keyring)
+        self.engine = Engine(
+            self.bus, self.catalog, self.store, config.engine(), member_keys=self.member_keys
+        )
+        beacons = config.beacons
+        self.beacons = Beacons(
+            Resolver(self.keyring),
+            ZoneSettings(smoother=beacons.smoother),
+            publish=self.bus.publish,
+            company_id=beacons.company_id,
+        )
+        # the host's own adapter, when [beacons] host_adapter names one (bleak; docs/beacons.md)
+        self.beacon_backends: list[Backend] = []
+        if beacons.host_adapter:
+            adapter = None if beacons.host_adapter == "default" else beacons.host_adapter
+            self.beacon_backends.append(BleakBackend("host", adapter))
         self.auth_store = AuthStore.open(self.data_dir / AUTH_FILE)
         self.auth = AssociateAuth(config.associate, self.secret, self.auth_store)
         # the manager's dashboard: a role of its own, its sessions and PIN budget apart
@@ -237,9 +260,24 @@ class Daemon:
         web = asyncio.create_task(server.serve(sockets=[sock]), name="http")
         looplag = asyncio.create_task(self.looplag.run(), name="looplag")
         console = asyncio.create_task(self.console.run(), name="console")
+        beacons = asyncio.create_task(
+            self.beacons.serve(self.bus, self.beacon_backends), name="beacons"
+        )
         analytics = asyncio.create_task(self.analytics.run(self.bus), name="analytics")
         vision = asyncio.create_task(self.vision.run(), name="vision")
-        tasks = (boards, touch, presence, lights, engine, web, looplag, console, analytics, vision)
+        tasks = (
+            boards,
+            touch,
+            presence,
+            lights,
+            engine,
+            web,
+            looplag,
+            console,
+            beacons,
+            analytics,
+            vision,
+        )
         systemd = asyncio.create_task(
             tell_service_manager(self.ready, self.status_line, lambda: first_stopped(tasks)),
             name="systemd",
@@ -263,8 +301,8 @@ class Daemon:
             # systemd first (STOPPING=1: it shows "deactivating" while we stop), then the
             # engine (it saves the live session), the boards last. A task failing as it
             # stops is logged and does not stop the rest.
-            stopping = (systemd, console, looplag, vision, engine, analytics, lights, presence)
-            for task in (*stopping, touch, boards):
+            stopping = (systemd, console, looplag, vision, beacons, engine, analytics, lights)
+            for task in (*stopping, presence, touch, boards):
                 try:
                     await stop_task(task)
                 except Exception:

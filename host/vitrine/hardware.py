@@ -31,7 +31,7 @@ class UsbIds(Section):
 
 
 class LinkWiring(Section):
-    kind: Literal["usb-cdc", "uart"]
+    kind: Literal["usb-cdc", "uart", "ble"]  # ble: over GATT (docs/protocol.md §15)
     id: int | None = Field(default=None, ge=0, le=3)
     tx: Gpio | None = None
     rx: Gpio | None = None
@@ -174,6 +174,43 @@ class ProximitySettings(Section):
         return self
 
 
+class IBeaconIdentity(Section):
+    uuid: str = Field(
+        pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+        r"[0-9a-fA-F]{12}$"
+    )
+    major: int = Field(ge=0, le=0xFFFF)
+    minor: int = Field(ge=0, le=0xFFFF)
+
+
+class EddystoneUidIdentity(Section):
+    namespace: str = Field(pattern=r"^[0-9a-fA-F]{20}$")  # 10 bytes
+    instance: str = Field(pattern=r"^[0-9a-fA-F]{12}$")  # 6 bytes
+
+
+class BeaconSettings(Section):
+    """The beacon role's [beacon]: what it advertises and listens for (the firmware checks the
+    same ranges at boot: vitrine_fw.config)."""
+
+    interval_ms: int = Field(default=100, ge=20, le=10240)
+    frame_ms: int = Field(default=1000, ge=100, le=60000)
+    power_1m_dbm: int = Field(default=-59, ge=-100, le=20)
+    tlm_every: int = Field(default=10, ge=0, le=100)
+    company_id: int = Field(default=0xFFFF, ge=0, le=0xFFFF)
+    scan_interval_ms: int = Field(default=100, ge=10, le=10240)
+    scan_window_ms: int = Field(default=90, ge=10, le=10240)
+    ibeacon: IBeaconIdentity | None = None
+    eddystone_uid: EddystoneUidIdentity | None = None
+    eddystone_url: str | None = None
+
+    @model_validator(mode="after")
+    def _checked_as_the_firmware_does(self) -> BeaconSettings:
+        from vitrine_fw import config as fw_config
+
+        fw_config.check({"role": "beacon", "beacon": self.model_dump()}, "[beacon]")
+        return self
+
+
 class BoardDescription(Section):
     role: Literal["touch", "presence", "lights", "beacon"]
     name: str
@@ -193,6 +230,7 @@ class BoardDescription(Section):
     lighting: LightingSettings | None = None  # lighting: the supply and the safe scene
     proximity: ProximitySettings | None = None  # presence: the sensors' bus and thresholds
     tof: list[TofSensor] = Field(default_factory=list, max_length=4)  # presence: its sensors
+    beacon: BeaconSettings | None = None  # the beacon role's advertising and scanning
     production: bool = False  # boards flashed from it rate-limit the console and refuse `repl`
 
     @field_validator("liveness_ms")
@@ -408,6 +446,7 @@ def board_config(
         **({"strips": strips_config(board)} if board.strips else {}),
         **({"lighting": lighting_config(board.lighting)} if board.lighting else {}),
         **({"proximity": proximity_config(board)} if board.proximity else {}),
+        **({"beacon": board.beacon.model_dump()} if board.beacon else {}),
     }
 
 

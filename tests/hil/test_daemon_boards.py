@@ -34,16 +34,12 @@ async def test_status_api_lists_every_virtual_board_up(rig: Rig) -> None:
         assert board["counters"]["crc_errors"] == 0
         assert "link" in board["capabilities"]
     assert status["player"] == {"unknown_messages": {}}  # no page reported any
-    # The firmware runs no beacon subsystem yet: the beacon board lacks what its role needs
-    # (its selftest FAILs), and the status says so with what to do.
-    assert boards["touch"]["missing_subsystems"] is None
-    assert boards["lights"]["missing_subsystems"] is None
-    assert boards["presence"]["missing_subsystems"] is None  # the proximity subsystem runs
-    for role, subsystem in (("beacon", "beacon"),):
-        lacks = boards[role]["missing_subsystems"]
-        assert lacks["subsystems"] == [subsystem], role
-        assert lacks["detail"].startswith(f"its firmware runs no {subsystem} subsystem")
-        assert lacks["fix"].startswith("no reflash helps yet")
+    # Every role's subsystem runs (the proximity and the beacon ones too): no board lacks what
+    # its role needs, and the status says nothing is missing.
+    needs = {"touch": "touch", "presence": "proximity", "lights": "lighting", "beacon": "beacon"}
+    for role, subsystem in needs.items():
+        assert subsystem in boards[role]["capabilities"], role
+        assert boards[role]["missing_subsystems"] is None, role
     page = await rig.http.get("/status")
     assert page.status_code == 200
     assert "/static/status.js" in page.text

@@ -22,6 +22,7 @@ BENCHES = [
     ("flash", "vitrine.bench.flash", "run_flash_bench"),
     ("player", "vitrine.bench.player", "run_player_bench"),
     ("catalog", "vitrine.bench.catalog", "run_catalog_bench"),
+    ("ble", "vitrine.bench.ble", "run_ble_bench"),
     ("analytics", "vitrine.bench.analytics", "run_analytics_bench"),
 ]
 

@@ -345,7 +345,7 @@ def test_default_liveness_is_checked_against_a_short_watchdog(tmp_path: Path) ->
 def test_unknown_key_is_named(tmp_path: Path) -> None:
     path = write_board(tmp_path, "lights", description(colour="red"))
     assert load_error(path).startswith(
-        f"{path}: colour: unknown key; allowed: frame, lighting, link, liveness_ms"
+        f"{path}: colour: unknown key; allowed: beacon, frame, lighting, link, liveness_ms"
     )
     data = description()
     data["usb"] = {"vid": 1, "pid": 2, "serial": "x"}

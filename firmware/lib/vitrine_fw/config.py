@@ -6,7 +6,7 @@ import json
 from vitrine_fw import wire
 
 ROLES = ("touch", "presence", "lights", "beacon")
-LINK_KINDS = ("usb-cdc", "uart")
+LINK_KINDS = ("usb-cdc", "uart", "ble")  # ble: the GATT link of vitrine_fw.blelink
 MAX_PIXELS = 1000  # LEDs on one strip at most
 
 # key -> (lowest, highest) for the integer settings, with their defaults.
@@ -71,12 +71,15 @@ def check(cfg, where="config.json"):
 
 
 def _parts(cfg, where):
-    # The role's hardware: a lighting board's strips, a presence board's sensors.
+    # The role's hardware: a lighting board's strips, a presence board's sensors, the beacon's
+    # beacon.
     cfg["strips"] = _strips(cfg.get("strips", []), where)
     if "lighting" in cfg:
         cfg["lighting"] = _lighting(cfg["lighting"], where + ": lighting")
     if "proximity" in cfg:
         cfg["proximity"] = _proximity(cfg["proximity"], where + ": proximity")
+    if "beacon" in cfg or "beacon" in cfg["subsystems"]:
+        cfg["beacon"] = _beacon(cfg.get("beacon", {}), where)
 
 
 def _strips(strips, where):
@@ -253,3 +256,91 @@ def _tof(tof, where):
             "reset while one moves from 0x29 to its address)" % (where, without_xshut)
         )
     return out
+
+
+# The beacon's settings ("beacon" in config.json, from [beacon] in hardware/boards/beacon.toml):
+# key -> (lowest, highest, default) for the integers.
+_BEACON_INTS = {
+    "interval_ms": (20, 10240, 100),  # advertising interval; Apple's iBeacon asks for 100 ms
+    "frame_ms": (100, 60000, 1000),  # each frame is advertised this long before the next
+    "power_1m_dbm": (-100, 20, -59),  # measured power at 1 m (Eddystone's at 0 m is +41 dB)
+    "tlm_every": (0, 100, 10),  # an Eddystone-TLM frame after this many others; 0: none
+    "company_id": (0, 0xFFFF, 0xFFFF),  # the loyalty app's company id (docs/beacons.md)
+    "scan_interval_ms": (10, 10240, 100),
+    "scan_window_ms": (10, 10240, 90),  # listening this long in every scan interval
+}
+
+
+def _hex_bytes(value, n, name):
+    # n bytes written as hex, dashes allowed (a UUID as people write it)
+    if isinstance(value, str):
+        text = value.replace("-", "")
+        if len(text) == 2 * n:
+            try:
+                return bytes(int(text[i : i + 2], 16) for i in range(0, 2 * n, 2))
+            except ValueError:
+                pass
+    raise ValueError("%s=%r, allowed: %d bytes in hex" % (name, value, n))
+
+
+def _beacon(beacon, where):
+    name = "%s: beacon" % where
+    if not isinstance(beacon, dict):
+        raise ValueError("%s=%r, allowed: an object" % (name, beacon))
+    out = {}
+    for key in _BEACON_INTS:
+        lo, hi, default = _BEACON_INTS[key]
+        value = beacon.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            raise ValueError("%s.%s=%r, allowed: integer %d..%d" % (name, key, value, lo, hi))
+        out[key] = value
+    if out["scan_window_ms"] > out["scan_interval_ms"]:
+        raise ValueError(
+            "%s.scan_window_ms=%d must not exceed scan_interval_ms=%d"
+            % (name, out["scan_window_ms"], out["scan_interval_ms"])
+        )
+    out["ibeacon"] = _ibeacon(beacon.get("ibeacon"), name)
+    out["eddystone_uid"] = _eddystone_uid(beacon.get("eddystone_uid"), name)
+    out["eddystone_url"] = _eddystone_url(beacon.get("eddystone_url"), name)
+    power_0m = out["power_1m_dbm"] + 41
+    eddystone = out["eddystone_uid"] or out["eddystone_url"]
+    if eddystone is not None and power_0m > 20:
+        raise ValueError(
+            "%s.power_1m_dbm=%d: Eddystone's power at 0 m (+41 dB) would be %d, allowed up to 20"
+            % (name, out["power_1m_dbm"], power_0m)
+        )
+    return out
+
+
+def _ibeacon(ibeacon, name):
+    if ibeacon is not None:
+        if not isinstance(ibeacon, dict):
+            raise ValueError("%s.ibeacon=%r, allowed: {uuid, major, minor}" % (name, ibeacon))
+        _hex_bytes(ibeacon.get("uuid"), 16, name + ".ibeacon.uuid")
+        for key in ("major", "minor"):
+            value = ibeacon.get(key)
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0xFFFF:
+                raise ValueError("%s.ibeacon.%s=%r, allowed: integer 0..65535" % (name, key, value))
+    return ibeacon
+
+
+def _eddystone_uid(uid, name):
+    if uid is not None:
+        if not isinstance(uid, dict):
+            raise ValueError("%s.eddystone_uid=%r, allowed: {namespace, instance}" % (name, uid))
+        _hex_bytes(uid.get("namespace"), 10, name + ".eddystone_uid.namespace")
+        _hex_bytes(uid.get("instance"), 6, name + ".eddystone_uid.instance")
+    return uid
+
+
+def _eddystone_url(url, name):
+    if url is not None:
+        from vitrine_fw.beacon.adverts import encode_url
+
+        if not isinstance(url, str):
+            raise ValueError("%s.eddystone_url=%r, allowed: a URL" % (name, url))
+        try:
+            encode_url(url)
+        except ValueError as err:
+            raise ValueError("%s.eddystone_url: %s" % (name, err))
+    return url

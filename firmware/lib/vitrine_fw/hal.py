@@ -57,6 +57,8 @@ class StreamPort(seam.BasePort):
             self._on_close()
 
 
+_BLE_SECRETS = "ble_secrets.json"  # the GATT link's bonds, on the board's flash (blelink)
+
 # machine's reset causes, by name: a port has only some (the RP2040's MicroPython only
 # PWRON_RESET and WDT_RESET). What each port reports (ports/esp32/modmachine.c,
 # ports/rp2/modmachine.c): the reset button is PWRON_RESET on both (the ESP32-S3's EN pin is a
@@ -155,6 +157,12 @@ class Board(seam.BaseBoard):
         return machine.WDT(timeout=timeout_ms)
 
     def open_link(self, link_cfg):
+        if link_cfg["kind"] == "ble":  # no cable: the link's GATT service (vitrine_fw.blelink)
+            import bluetooth
+
+            from vitrine_fw.blelink import FileSecrets, GattPort
+
+            return GattPort(self.ble(), self.clock, bluetooth.UUID, FileSecrets(_BLE_SECRETS))
         if link_cfg["kind"] == "uart":
             uart = machine.UART(
                 link_cfg["id"],
@@ -208,3 +216,14 @@ class Board(seam.BaseBoard):
         ble = bluetooth.BLE()
         ble.active(True)
         return ble
+
+    def mcu_temperature(self):
+        # The ESP32-S2, -S3 and -C3 have esp32.mcu_temperature() (degC; ports/esp32/
+        # modesp32.c), which the generic ESP32 stubs lack; the RP2040's port has no esp32
+        # module and reads none here.
+        try:
+            import esp32
+        except ImportError:
+            return None
+        read = getattr(esp32, "mcu_temperature", None)
+        return None if read is None else read()

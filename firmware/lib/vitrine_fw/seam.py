@@ -139,3 +139,7 @@ class BaseBoard:
     def ble(self):
         """The active bluetooth.BLE; OSError on a board without a radio."""
         raise _missing(self, "ble")
+
+    def mcu_temperature(self):
+        """The chip's own temperature in degC (an int), or None where the port reads none."""
+        raise _missing(self, "mcu_temperature")

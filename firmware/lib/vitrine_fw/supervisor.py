@@ -30,6 +30,7 @@ SUBSYSTEMS = {
     "touch": (wire.CAP_TOUCH, "vitrine_fw.touch", "Touch"),
     "proximity": (wire.CAP_PROXIMITY, "vitrine_fw.proximity", "Proximity"),
     "lighting": (wire.CAP_LIGHTING, "vitrine_fw.lights", "Lights"),
+    "beacon": (wire.CAP_BEACON, "vitrine_fw.beacon", "Beacon"),
 }
 
 

@@ -32,7 +32,7 @@ import struct
 from array import array
 
 PROTOCOL_VERSION = const(1)  # header byte 0; bumped on any change to framing or header
-SCHEMA_REV = const(6)  # bumped whenever the message table below changes
+SCHEMA_REV = const(7)  # bumped whenever the message table below changes
 
 HEADER_LEN = const(5)  # version, flags, seq (2), type
 CRC_LEN = const(4)
@@ -75,6 +75,8 @@ DISTANCE = const(0x40)  # a time-of-flight sensor's reading, raw and filtered (r
 PRESENCE = const(0x41)  # the board's presence state changed: approach, present, absent
 MOTION = const(0x42)  # the PIR's state changed: idle, motion, warming up, stuck
 PROX_HEALTH = const(0x43)  # a proximity part's health changed (a sensor failed or recovered)
+BEACON_SIGHTINGS = const(0x60)  # loyalty tokens the beacon board heard, with their RSSI
+BEACON_STATUS = const(0x61)  # the beacon's counters and temperature, every few seconds
 
 LIGHT_SET = const(0x80)  # fade the LED strips to a colour and brightness
 LIGHT_SCENE = const(0x81)  # fade the lights to a colour temperature, brightness and amber
@@ -134,6 +136,13 @@ TABLE = (
     (PRESENCE, "PRESENCE", "E", "t_ms:I state:B distance_mm:H sensor:B"),
     (MOTION, "MOTION", "E", "t_ms:I state:B"),
     (PROX_HEALTH, "PROX_HEALTH", "E", "part:s state:B errors:H detail:s"),
+    (BEACON_SIGHTINGS, "BEACON_SIGHTINGS", "S", "dropped:H sightings:y"),
+    (
+        BEACON_STATUS,
+        "BEACON_STATUS",
+        "S",
+        "adverts:I heard:I loyalty:I malformed:I dropped:I scan_restarts:H temp_q88:h",
+    ),
     (LIGHT_SET, "LIGHT_SET", "C", "r:B g:B b:B w:B brightness:B fade_ms:H"),
     (LIGHT_SCENE, "LIGHT_SCENE", "C", "kelvin:H brightness:B amber:B fade_ms:H"),
     (
@@ -279,6 +288,16 @@ PART_OK = const(0)
 PART_FAILED = const(1)
 PART_WARMING = const(2)
 PART_STATES = {PART_OK: "ok", PART_FAILED: "failed", PART_WARMING: "warming up"}
+
+# BEACON_SIGHTINGS (protocol.md §14): SIGHTING_SIZE bytes per loyalty advertisement heard,
+#   age_ms u16 LE | rssi i8 | token (16 bytes)
+# age_ms: how long before the frame was written the advertisement arrived (at most 65535);
+# rssi in dBm. At most MAX_SIGHTINGS a frame; `dropped` counts those the board could not keep
+# since its last frame. BEACON_STATUS.temp_q88 is the chip's temperature in 1/256 degC,
+# TEMP_NONE without a sensor.
+SIGHTING_SIZE = const(19)
+MAX_SIGHTINGS = const(12)
+TEMP_NONE = const(-32768)
 
 # LIGHT_SET (protocol.md §11): every pixel of the board's strips fades from what it shows to
 # (r, g, b, w) scaled by brightness / 255, over fade_ms (0: at once), at most LIGHT_MAX_FADE_MS.

@@ -17,6 +17,7 @@ from vitrine.logs import FORMATS, configure_logging, error_text
 def build_parser() -> argparse.ArgumentParser:
     from vitrine.cli import (
         analytics,
+        beacon,
         bench,
         calibrate,
         catalog,
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     flash.register(sub)
     experiments.register(sub)
     catalog.register(sub)
+    beacon.register(sub)
     analytics.register(sub)
     collect.register(sub)
     models.register(sub)

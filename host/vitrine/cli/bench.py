@@ -78,6 +78,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--screens", type=_positive, default=100, help="screens of each kind (default 100)"
     )
     catalog.set_defaults(handler=cmd_catalog)
+    _register_ble(which)
+    _register_analytics(which)
+    vision = which.add_parser(
+        "vision",
+        help="the vision pipeline: frames/s, the peer detector, the photos, the synthetic "
+        "scene's truth, touch latency while it runs, memory",
+    )
+    vision.add_argument("--json", action="store_true", help="print only the JSON result")
+    vision.add_argument(
+        "--quick", action="store_true", help="shorter runs (for a smoke test; figures noisier)"
+    )
+    vision.add_argument(
+        "--threads", type=_positive, default=2, help="onnxruntime threads (default 2)"
+    )
+    vision.set_defaults(handler=cmd_vision)
+
+
+def _register_analytics(which: argparse._SubParsersAction) -> None:
     analytics = which.add_parser(
         "analytics",
         help="analytics: the mirror's ingest, a busy mirror's year of dashboard queries, and "
@@ -117,19 +135,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--day-hours", type=_positive, default=10, help="the day's opening hours (10)"
     )
     analytics.set_defaults(handler=cmd_analytics)
-    vision = which.add_parser(
-        "vision",
-        help="the vision pipeline: frames/s, the peer detector, the photos, the synthetic "
-        "scene's truth, touch latency while it runs, memory",
+
+
+def _register_ble(which: argparse._SubParsersAction) -> None:
+    """vitrine bench ble's arguments."""
+    ble = which.add_parser(
+        "ble",
+        help="members' zones in a simulated store, a flood of bad adverts, the BLE lights link",
     )
-    vision.add_argument("--json", action="store_true", help="print only the JSON result")
-    vision.add_argument(
-        "--quick", action="store_true", help="shorter runs (for a smoke test; figures noisier)"
+    ble.add_argument("--json", action="store_true", help="print only the JSON result")
+    ble.add_argument(
+        "--quick", action="store_true", help="fewer shoppers (for a smoke test; figures noisier)"
     )
-    vision.add_argument(
-        "--threads", type=_positive, default=2, help="onnxruntime threads (default 2)"
-    )
-    vision.set_defaults(handler=cmd_vision)
+    ble.add_argument("--seed", type=int, default=1, help="the store's seed (default 1)")
+    ble.set_defaults(handler=cmd_ble)
 
 
 def _positive(text: str) -> int:
@@ -204,6 +223,12 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         stock_rows=args.stock_rows,
         screens=args.screens,
     )
+
+
+def cmd_ble(args: argparse.Namespace) -> int:
+    from vitrine.bench.ble import run_ble_bench
+
+    return _report(args, "ble", run_ble_bench, quick=args.quick, seed=args.seed)
 
 
 ANALYTICS_PARTS = ("ingest", "year", "fleet", "day")

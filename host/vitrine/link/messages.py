@@ -264,6 +264,67 @@ class ProxHealth(BoardMessage):
         return wire.PART_STATES.get(self.state, f"code {self.state}")
 
 
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """One loyalty advertisement the beacon board heard (BEACON_SIGHTINGS)."""
+
+    age_ms: int  # how long before the frame was written it arrived
+    rssi_dbm: int
+    token: bytes  # 16 bytes: resolvable only with a member's key (vitrine.devices.beacons)
+
+
+_SIGHTING = struct.Struct("<Hb16s")
+assert _SIGHTING.size == wire.SIGHTING_SIZE
+
+
+def unpack_sightings(raw: bytes) -> tuple[Sighting, ...]:
+    """BEACON_SIGHTINGS' sightings field; raises wire.WireError when it is not whole sightings."""
+    if len(raw) % wire.SIGHTING_SIZE:
+        raise wire.WireError(
+            f"BEACON_SIGHTINGS.sightings is {len(raw)} bytes, not a multiple of "
+            f"{wire.SIGHTING_SIZE}"
+        )
+    return tuple(Sighting(*fields) for fields in _SIGHTING.iter_unpack(raw))
+
+
+def pack_sightings(sightings: list[Sighting] | tuple[Sighting, ...]) -> bytes:
+    """The inverse of unpack_sightings."""
+    return b"".join(_SIGHTING.pack(s.age_ms, s.rssi_dbm, s.token) for s in sightings)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BeaconSightings(BoardMessage):
+    TYPE: ClassVar[int] = wire.BEACON_SIGHTINGS
+    dropped: int  # sightings the board could not keep since its last frame
+    sightings: tuple[Sighting, ...]
+
+    @staticmethod
+    def convert(values: dict[str, object]) -> dict[str, object]:
+        values["sightings"] = unpack_sightings(values["sightings"])  # type: ignore[arg-type]
+        return values
+
+    @staticmethod
+    def revert(values: dict[str, object]) -> dict[str, object]:
+        values["sightings"] = pack_sightings(values["sightings"])  # type: ignore[arg-type]
+        return values
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BeaconStatus(BoardMessage):
+    TYPE: ClassVar[int] = wire.BEACON_STATUS
+    adverts: int  # advertisements the beacon sent since boot
+    heard: int  # advertisements its scanner heard
+    loyalty: int  # ... of which loyalty advertisements under the configured company id
+    malformed: int  # ... too long, or a structure running past the end
+    dropped: int  # sightings not forwarded (the board's queue was full)
+    scan_restarts: int  # times the scanner was found stopped and started again
+    temp_q88: int  # the chip's temperature in 1/256 degC; wire.TEMP_NONE without a sensor
+
+    @property
+    def temperature_c(self) -> float | None:
+        return None if self.temp_q88 == wire.TEMP_NONE else self.temp_q88 / 256
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LightSet(BoardMessage):
     TYPE: ClassVar[int] = wire.LIGHT_SET
@@ -348,6 +409,8 @@ MESSAGE_CLASSES: dict[int, type[BoardMessage]] = {
         Presence,
         Motion,
         ProxHealth,
+        BeaconSightings,
+        BeaconStatus,
         LightSet,
         LightScene,
         LightState,

@@ -25,9 +25,11 @@ What it emulates:
   carries back (vitrine.sim.world), so `vitrine sim status` shows the light.
 - the IR touch frame: `ir_frame()` answers from the glass model (vitrine.sim.glass), whose
   fingers the simulation sets.
+- the BLE radio: `ble()` is a virtual radio (vitrine.sim.radio) between the firmware and the
+  simulated air (vitrine.sim.air): what the board advertises goes into it, and what the
+  world's phones advertise comes out of it while the firmware scans.
 
-What it does not: BLE radio (not simulated yet: ble() raises OSError, as a real board without
-a radio does), timing of real UART baud rates, the flash filesystem (the firmware runs from the
+What it does not: timing of real UART baud rates, the flash filesystem (the firmware runs from the
 source tree; only the flag files across a reset live in the board's flash folder).
 """
 
@@ -41,15 +43,20 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from vitrine.sim.glass import Glass
 from vitrine.sim.people import Stage
 from vitrine_fw import bootflag, seam, wire
 
+if TYPE_CHECKING:  # the radio is imported when a firmware asks for it (the air needs crypto)
+    from vitrine.sim.radio import SimRadio
+
 EXIT_SOFT_RESET = 75  # machine.reset()
 EXIT_WDT = 76  # the watchdog expired
 EXIT_REPL = 77  # reset into the REPL (the console's `repl`): the firmware stays stopped
+_RADIO_PUMP_S = 0.05  # how often the radio hands the firmware what it heard
+SIM_MCU_TEMPERATURE_C = 38  # what a virtual board's mcu_temperature() reads
 
 _TICKS_PERIOD = 1 << 30
 _TICKS_MAX = _TICKS_PERIOD - 1
@@ -379,6 +386,7 @@ class SimBoard(seam.BaseBoard):
         self._irq_thread: threading.Thread | None = None
         self.on_strip_write: Callable[[SimLedStrip], None] | None = None  # see SimLedStrip
         self.glass: Glass | None = None  # set before the firmware starts, or built on demand
+        self.radio: SimRadio | None = None  # made by the first ble()
         self.stage: Stage | None = None  # the people the presence board's sensors watch
         self.parts: Any = None  # the presence board's sensors (vitrine.sim.sensors)
 
@@ -401,7 +409,16 @@ class SimBoard(seam.BaseBoard):
             self.wdt = SimWatchdog(timeout_ms, lambda: self._exit(EXIT_WDT))
         return self.wdt
 
-    def open_link(self, link_cfg: dict[str, Any]) -> SocketPort:
+    def open_link(self, link_cfg: dict[str, Any]) -> Any:
+        if link_cfg["kind"] == "ble":  # the link's GATT service on the virtual radio
+            from vitrine_fw.blelink import FileSecrets, GattPort
+
+            secrets = (
+                None
+                if self.flash_dir is None
+                else FileSecrets(str(self.flash_dir / "ble_secrets.json"))
+            )
+            return GattPort(self.ble(), self.clock, str, secrets)
         if link_cfg["kind"] == "usb-cdc":
             self.kbd_intr_disabled = True  # what micropython.kbd_intr(-1) does on a board
         self.port = SocketPort(self._link_socket)
@@ -467,9 +484,29 @@ class SimBoard(seam.BaseBoard):
             self.glass = Glass(frame)
         return self.glass
 
-    def ble(self) -> Any:
-        """No radio is simulated yet: what a board without one does (OSError)."""
-        raise OSError(errno.ENODEV, "simulated board: no BLE radio (BLE is not simulated yet)")
+    def ble(self) -> SimRadio:
+        """The board's virtual BLE radio (vitrine.sim.radio), the same one every call: what the
+        firmware advertises goes into the simulated air, and while it scans a thread hands it
+        what the board hears from the world's phones (once `radio.air` is set), every 50 ms."""
+        if self.radio is None:
+            from vitrine.sim.air import Receiver
+            from vitrine.sim.radio import SimRadio
+
+            self.radio = SimRadio(Receiver(f"board-{self._uid}", 0.0, 0.0))
+            start = time.monotonic()
+            radio = self.radio
+
+            def pump() -> None:
+                while True:
+                    time.sleep(_RADIO_PUMP_S)
+                    radio.pump(time.monotonic() - start)
+
+            threading.Thread(target=pump, name="radio", daemon=True).start()
+        return self.radio
+
+    def mcu_temperature(self) -> int | None:
+        """The chip's temperature: a board warm from running, 38 degC."""
+        return SIM_MCU_TEMPERATURE_C
 
 
 RESET_CAUSE_BY_NAME = {name: code for code, name in wire.RESET_CAUSES.items()}

@@ -1025,6 +1025,48 @@ async def test_the_greeting_survives_a_restart(rig: Rig) -> None:
     assert rig.store.session(sid)["end_reason"] == "timeout"
 
 
+# -- the members' BLE keys ----------------------------------------------------------------------
+
+
+async def test_enrolment_gives_the_member_a_ble_key_and_forget_takes_it(rig: Rig) -> None:
+    await rig.act(type="navigate", screen="loyalty")
+    await rig.act(type="consent", accept=True)
+    await rig.act(type="enrol", loyalty_id="M-5151")
+    key = dict(rig.keyring.items())["M-5151"]
+    (row,) = rig.rows("member_key")
+    assert row["loyalty_id"] == "M-5151" and key not in row["sealed"]
+    # a restart opens the sealed key again
+    rig.restart()
+    assert dict(rig.keyring.items()) == {"M-5151": key}
+    # signing in again in a later session keeps it
+    await rig.act(type="navigate", screen="loyalty")
+    await rig.act(type="consent", accept=True)
+    await rig.act(type="enrol", loyalty_id="M-5151")
+    assert dict(rig.keyring.items()) == {"M-5151": key}
+    await rig.act(type="forget")
+    assert rig.rows("member_key") == []
+    assert len(rig.keyring) == 0
+
+
+async def test_retention_forgets_an_inactive_members_key(tmp_path: Path, catalog) -> None:
+    from vitrine.engine.config import RetentionConfig
+
+    rig = make_rig(tmp_path, catalog, retention=RetentionConfig(members_inactive_days=30))
+    try:
+        await rig.act(type="navigate", screen="loyalty")
+        await rig.act(type="consent", accept=True)
+        await rig.act(type="enrol", loyalty_id="M-OLD")
+        await rig.act(type="end")
+        assert "M-OLD" in rig.keyring
+        rig.clock.advance(40 * 86400)
+        total = await rig.engine.prune()
+        assert total.members == 1
+        assert "M-OLD" not in rig.keyring
+        assert rig.rows("member_key") == []
+    finally:
+        rig.store.close()
+
+
 # -- vision -----------------------------------------------------------------------------------
 
 
