@@ -8,10 +8,11 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 SYS_STAMP := $(VENV)/.system
 STUBS_STAMP := $(VENV)/.micropython-stubs
+DRIVERS_STAMP := $(VENV)/.thirdparty-drivers
 
 .PHONY: setup test demo lint bench clean
 
-setup: $(SYS_STAMP) $(PY_STAMP) $(NODE_STAMP) $(STUBS_STAMP)
+setup: $(SYS_STAMP) $(PY_STAMP) $(NODE_STAMP) $(STUBS_STAMP) $(DRIVERS_STAMP)
 
 # Debian packages the project needs (Node.js for real MicroPython in the tests).
 $(SYS_STAMP): tools/setup-system.sh
@@ -32,6 +33,14 @@ $(NODE_STAMP): package.json package-lock.json $(SYS_STAMP)
 # (tools/micropython-stubs.txt pins them; tools/firmware_typecheck.py uses them).
 $(STUBS_STAMP): tools/micropython-stubs.txt $(PY_STAMP)
 	$(BIN)/python tools/firmware_typecheck.py --install-stubs
+	@touch $@
+
+# Third-party drivers that check the simulator's chips (tools/thirdparty-drivers.txt pins them),
+# without their dependencies, in a folder only the tests put on sys.path.
+$(DRIVERS_STAMP): tools/thirdparty-drivers.txt $(PY_STAMP)
+	rm -rf $(VENV)/thirdparty-drivers
+	$(BIN)/python -m pip install --quiet --no-deps --no-compile \
+		--target $(VENV)/thirdparty-drivers -r tools/thirdparty-drivers.txt
 	@touch $@
 
 test: setup

@@ -8,6 +8,9 @@ from vitrine_fw import bootflag, config, hal, supervisor
 
 
 def start():
+    # Taken at every boot, so a flag is never left for a later one: was the reset before this
+    # boot one the firmware asked for (the board's reset cause then says soft)?
+    reset_requested = bootflag.take_reset_request()
     if bootflag.take_repl_request():
         print(bootflag.REPL_MESSAGE)
         return
@@ -16,7 +19,7 @@ def start():
     except (OSError, ValueError) as err:
         print("vitrine: not starting:", err)
         return
-    board = hal.Board(cfg)
+    board = hal.Board(cfg, reset_requested)
     try:
         supervisor.main(board, cfg)
     except Exception as err:  # last resort: log to the console and reset

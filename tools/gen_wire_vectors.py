@@ -80,6 +80,19 @@ def hand_packed(typ, f):
         return struct.pack("<II", f["t_us"], f["index"]) + _bytes(bytes.fromhex(f["pad"]))
     if typ == wire.TOUCH_REPORT:
         return struct.pack("<HI", f["scan"], f["t_us"]) + _bytes(bytes.fromhex(f["contacts"]))
+    if typ == wire.BEACON_SIGHTINGS:
+        return struct.pack("<H", f["dropped"]) + _bytes(bytes.fromhex(f["sightings"]))
+    if typ == wire.BEACON_STATUS:
+        return struct.pack(
+            "<5IHh",
+            f["adverts"],
+            f["heard"],
+            f["loyalty"],
+            f["malformed"],
+            f["dropped"],
+            f["scan_restarts"],
+            f["temp_q88"],
+        )
     if typ == wire.LIGHT_SET:
         return struct.pack("<5BH", f["r"], f["g"], f["b"], f["w"], f["brightness"], f["fade_ms"])
     if typ == wire.CONSOLE_CMD:
@@ -88,6 +101,40 @@ def hand_packed(typ, f):
         return struct.pack("<HB", f["req"], f["part"])
     if typ == wire.LINK_TIMING:
         return struct.pack("<HB", f["heartbeat_ms"], f["missed_heartbeats"])
+    return _sense_packed(typ, f)
+
+
+def _sense_packed(typ, f):
+    """hand_packed's proximity and lighting messages (revision 6)."""
+    if typ == wire.DISTANCE:
+        return struct.pack(
+            "<IBBHHHH",
+            f["t_ms"],
+            f["sensor"],
+            f["status"],
+            f["distance_mm"],
+            f["filtered_mm"],
+            f["signal_kcps"],
+            f["ambient_kcps"],
+        )
+    if typ == wire.PRESENCE:
+        return struct.pack("<IBHB", f["t_ms"], f["state"], f["distance_mm"], f["sensor"])
+    if typ == wire.MOTION:
+        return struct.pack("<IB", f["t_ms"], f["state"])
+    if typ == wire.PROX_HEALTH:
+        return _str(f["part"]) + struct.pack("<BH", f["state"], f["errors"]) + _str(f["detail"])
+    if typ == wire.LIGHT_SCENE:
+        return struct.pack("<HBBH", f["kelvin"], f["brightness"], f["amber"], f["fade_ms"])
+    if typ == wire.LIGHT_STATE:
+        return struct.pack(
+            "<HBBBHH",
+            f["kelvin"],
+            f["brightness"],
+            f["amber"],
+            f["flags"],
+            f["current_ma"],
+            f["budget_ma"],
+        ) + _bytes(bytes.fromhex(f["shown"]))
     raise KeyError(typ)
 
 
@@ -285,6 +332,67 @@ MESSAGES = [
         },
     ),
     (
+        # Two loyalty tokens heard (protocol.md §14): 19 bytes each, age_ms u16 LE, rssi i8,
+        # the token; the second the strongest and oldest a frame can say.
+        "beacon_sightings_two",
+        wire.BEACON_SIGHTINGS,
+        300,
+        0,
+        {
+            "dropped": 3,
+            "sightings": struct.pack("<Hb", 40, -67).hex()
+            + bytes(range(16)).hex()
+            + struct.pack("<Hb", 0xFFFF, 127).hex()
+            + (b"\xff" * 16).hex(),
+        },
+        True,
+    ),
+    (
+        # A full frame: MAX_SIGHTINGS sightings, the weakest RSSI a byte holds.
+        "beacon_sightings_full",
+        wire.BEACON_SIGHTINGS,
+        301,
+        0,
+        {
+            "dropped": 0xFFFF,
+            "sightings": (struct.pack("<Hb", 1, -128) + bytes(16)).hex() * wire.MAX_SIGHTINGS,
+        },
+        True,
+    ),
+    (
+        # A beacon with a temperature sensor (21.5 degC) and one without.
+        "beacon_status_warm",
+        wire.BEACON_STATUS,
+        302,
+        0,
+        {
+            "adverts": 123456,
+            "heard": 98765,
+            "loyalty": 4321,
+            "malformed": 12,
+            "dropped": 3,
+            "scan_restarts": 1,
+            "temp_q88": 5504,
+        },
+        True,
+    ),
+    (
+        "beacon_status_no_sensor",
+        wire.BEACON_STATUS,
+        303,
+        0,
+        {
+            "adverts": 0xFFFFFFFF,
+            "heard": 0,
+            "loyalty": 0,
+            "malformed": 0,
+            "dropped": 0,
+            "scan_restarts": 0xFFFF,
+            "temp_q88": wire.TEMP_NONE,
+        },
+        True,
+    ),
+    (
         # The "evening" scene of the default [lighting]: 150/255 brightness over 800 ms.
         "light_set_evening",
         wire.LIGHT_SET,
@@ -309,6 +417,104 @@ MESSAGES = [
         78,
         wire.FLAG_ACK_REQ,
         {"r": 255, "g": 255, "b": 255, "w": 255, "brightness": 255, "fade_ms": 0xFFFF},
+    ),
+    (
+        # Someone 1.2 m in front of sensor 0: the chip read 1187 mm, the median is 1192 mm.
+        "distance_valid",
+        wire.DISTANCE,
+        4000,
+        0,
+        {
+            "t_ms": 123456,
+            "sensor": 0,
+            "status": wire.RANGE_VALID,
+            "distance_mm": 1187,
+            "filtered_mm": 1192,
+            "signal_kcps": 6200,
+            "ambient_kcps": 3,
+        },
+        True,
+    ),
+    (
+        # Nothing in view of sensor 2 in strong sunlight: a signal fail, no filtered target.
+        "distance_no_target",
+        wire.DISTANCE,
+        0xFFFF,
+        0,
+        {
+            "t_ms": 0x3FFFFFFF,
+            "sensor": 2,
+            "status": wire.RANGE_SIGNAL_FAIL,
+            "distance_mm": 0,
+            "filtered_mm": wire.DISTANCE_NONE,
+            "signal_kcps": 0,
+            "ambient_kcps": 201,
+        },
+        True,
+    ),
+    (
+        "presence_approach",
+        wire.PRESENCE,
+        4001,
+        0,
+        {"t_ms": 123480, "state": wire.PRESENCE_APPROACH, "distance_mm": 1472, "sensor": 1},
+        True,
+    ),
+    (
+        "presence_absent",
+        wire.PRESENCE,
+        4002,
+        0,
+        {"t_ms": 130000, "state": wire.PRESENCE_ABSENT, "distance_mm": 0xFFFF, "sensor": 0},
+        True,
+    ),
+    ("motion_detected", wire.MOTION, 4003, 0, {"t_ms": 62050, "state": wire.MOTION_DETECTED}, True),
+    (
+        "prox_health_failed",
+        wire.PROX_HEALTH,
+        9,
+        0,
+        {
+            "part": "tof left",
+            "state": wire.PART_FAILED,
+            "errors": 3,
+            "detail": "VL53L1X at 0x31 on I2C0: model id 0xeacd, expected 0xeacc",
+        },
+        True,
+    ),
+    (
+        # The "shop" scene: 3000 K at 220/255 over 800 ms, no amber.
+        "light_scene_shop",
+        wire.LIGHT_SCENE,
+        79,
+        wire.FLAG_ACK_REQ,
+        {"kelvin": 3000, "brightness": 220, "amber": 0, "fade_ms": 800},
+        True,
+    ),
+    (
+        "light_scene_sunset_amber",
+        wire.LIGHT_SCENE,
+        80,
+        wire.FLAG_ACK_REQ,
+        {"kelvin": 2200, "brightness": 200, "amber": 90, "fade_ms": 1500},
+        True,
+    ),
+    (
+        # Two strips at 2700 K, the current budget dimming them; a fade still running.
+        "light_state_limited",
+        wire.LIGHT_STATE,
+        4004,
+        0,
+        {
+            "kelvin": 2700,
+            "brightness": 240,
+            "amber": 0,
+            "flags": wire.LIGHT_FADING | wire.LIGHT_LIMITED,
+            "current_ma": 3480,
+            "budget_ma": 3500,
+            "shown": bytes([255, 169, 87, 255, 171, 90]).hex(),
+        },
+        True,
     ),
     (
         # The host's default link timing, sent right after the handshake (protocol.md §7).

@@ -9,6 +9,11 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # the player's end-to-end tests and benchmark run in Debian's Chromium (driven by Playwright)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# the fleet's tests start a real MQTT broker and a real PostgreSQL on free ports in temporary
+# folders (vitrine/bench/servers.py); PostgreSQL refuses to run as root, so as root the tests
+# run it as the `postgres` user the package creates (Popen user=/group=)
+[ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 
 if [ ${#need[@]} -eq 0 ]; then
     exit 0

@@ -7,6 +7,8 @@ Example (every key is optional):
     [http]
     host = "127.0.0.1"
     port = 8080
+    origins = []              # other origins of the kiosk's pages, e.g. "http://localhost:8080"
+    trusted_proxies = []      # reverse proxies whose X-Forwarded-For is believed
 
     [link]
     heartbeat_s = 1.0
@@ -37,7 +39,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from vitrine.analytics.config import AnalyticsConfig, FleetConfig, ManagerConfig
+from vitrine.devices.beacons.device import BeaconsConfig
 from vitrine.devices.lights import LightingConfig
+from vitrine.devices.presence.config import PresenceConfig
 from vitrine.devices.touch.config import TouchConfig
 from vitrine.engine.config import (
     AssociateConfig,
@@ -56,6 +61,8 @@ from vitrine.link.boards import BoardPorts
 from vitrine.link.ports import DEFAULT_BAUD
 from vitrine.paths import state_dir
 from vitrine.section import Section
+from vitrine.vision.config import VisionConfig
+from vitrine.web.origins import normal_origin
 from vitrine_fw import wire
 
 DEFAULT_PATH = Path("/etc/vitrine/vitrine.toml")  # the config the installed service reads
@@ -70,11 +77,33 @@ class HttpConfig(Section):
     # Other machines may drive the mirror's screen (the player's socket, calibration targets);
     # the associate app and the catalogue answer them either way.
     remote_control: bool = False
+    # Origins (scheme://host[:port]) whose pages may use the mirror's sockets and the associate
+    # app's actions, besides the kiosk's own (local_url(): what the kiosk opens) and, for the
+    # associate app, the name a phone reached it by (vitrine.web.origins).
+    origins: list[str] = Field(default_factory=list, max_length=32)
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
     # networks): a client seen through one of them is known by the address it forwards, for
-    # the screen's this-machine-only rule and the associate PIN lockout. A proxy on the mirror
-    # itself is trusted by default; a header from anyone else is ignored.
-    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # the screen's this-machine-only rule. None by default: a proxy, even one on the mirror,
+    # is believed only once the operator lists it; a header from anyone else is ignored.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Limits on the HTTP server (vitrine.web.server): connections open at once (HTTP and
+    # WebSocket; beyond it a request is answered 503), how long a request's head and body may
+    # take to arrive, and how long an idle kept-alive connection stays open.
+    max_connections: int = Field(default=100, ge=8, le=10_000)
+    request_timeout_s: float = Field(default=10.0, ge=1.0, le=300.0)
+    keep_alive_s: float = Field(default=5.0, ge=1.0, le=300.0)
+
+    @field_validator("origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if normal_origin(item) is None:
+                raise ValueError(
+                    f"{item!r} is not an origin: allowed scheme://host[:port] with scheme http "
+                    "or https and nothing after the port, e.g. http://localhost:8080, "
+                    "https://mirror-7.store.example"
+                )
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -164,6 +193,7 @@ class Config(Section):
     link: LinkConfig = LinkConfig()
     boards: BoardsConfig = BoardsConfig()
     touch: TouchConfig = TouchConfig()
+    presence: PresenceConfig = PresenceConfig()
     data: DataConfig = DataConfig()
     store: StoreConfig = StoreConfig()
     session: SessionConfig = SessionConfig()
@@ -172,7 +202,12 @@ class Config(Section):
     attract: AttractConfig = AttractConfig()
     experiment: list[ExperimentConfig] = Field(default=[], max_length=32)  # [[experiment]]
     lighting: LightingConfig = LightingConfig()
+    beacons: BeaconsConfig = BeaconsConfig()
     retention: RetentionConfig = RetentionConfig()
+    analytics: AnalyticsConfig = AnalyticsConfig()
+    fleet: FleetConfig = FleetConfig()
+    manager: ManagerConfig = ManagerConfig()
+    vision: VisionConfig = VisionConfig()
 
     @model_validator(mode="after")
     def _unique_experiments(self) -> Config:

@@ -19,6 +19,7 @@ class ConfigError(VitrineError):
     """A configuration file or description is invalid."""
 
 
+SECRET_KEYS = frozenset({"pin", "tokens", "password", "token"})  # values errors never show
 SHOWN_CHARS = 60  # a value quoted in an error message is cut to this many characters
 
 
@@ -47,6 +48,9 @@ def format_validation_error(
             lines.append(f"{source}: {msg.removeprefix('Value error, ')}")
         elif problem["type"] == "missing":
             lines.append(f"{source}: {key}: required, missing")
+        elif SECRET_KEYS & {str(p) for p in problem["loc"]}:
+            # a PIN or a token is named, never shown: the error goes to the journal
+            lines.append(f"{source}: {key} (value not shown: a secret): {msg}")
         else:
             lines.append(f"{source}: {key} = {value!r}: {msg}")
     return "\n".join(lines)

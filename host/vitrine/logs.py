@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 FORMATS = ("auto", "human", "journal")
@@ -73,6 +74,9 @@ def resolve_format(name: str, stream: TextIO = sys.stderr) -> str:
     return name
 
 
+QUIET_LIBRARIES = ("httpx2", "httpx", "httpcore")  # their INFO lines: one per request
+
+
 def configure_logging(level: str, log_format: str = "auto", stream: TextIO = sys.stderr) -> str:
     """Send log records at `level` and above to stream in that format; returns the format
     used ("human" or "journal")."""
@@ -82,6 +86,8 @@ def configure_logging(level: str, log_format: str = "auto", stream: TextIO = sys
         JournalFormatter() if used == "journal" else logging.Formatter(HUMAN_FORMAT)
     )
     logging.basicConfig(level=getattr(logging, level.upper()), handlers=[handler])
+    for name in QUIET_LIBRARIES:  # a line per HTTP request a tool makes says nothing useful
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
     return used
 
 
@@ -90,3 +96,28 @@ def error_text(message: str, log_format: str) -> str:
     if log_format == "journal":
         return journal_lines(3, "vitrine", message)
     return f"vitrine: {message}"
+
+
+class RepeatLimit(logging.Filter):
+    """Lets a logger's same message through once per `every_s` seconds; the next one that
+    passes says how many were held back meanwhile. For messages a client can make a server
+    write per request (uvicorn's "Exceeded concurrency limit."): a flood of requests must not
+    become a flood in the journal."""
+
+    def __init__(self, every_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.every_s = every_s
+        self._clock = clock
+        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, str(record.msg))
+        now = self._clock()
+        last, held = self._seen.get(key, (None, 0))
+        if last is not None and now - last < self.every_s:
+            self._seen[key] = (last, held + 1)
+            return False
+        if held:
+            record.msg = f"{record.msg} ({held} more like it in the last {now - last:.0f} s)"
+        self._seen[key] = (now, 0)
+        return True

@@ -17,18 +17,22 @@ import pytest
 import uvicorn
 
 from vitrine import __version__
-from vitrine.associate import AssociateAuth, associate_router
+from vitrine.associate import AssociateAuth, AuthStore, associate_router
 from vitrine.bench.daemon import free_port
 from vitrine.bus import EventBus
 from vitrine.catalog import Catalog, import_files
 from vitrine.catalog.routes import catalog_router
 from vitrine.catalog.sample import write_sample
+from vitrine.config import HttpConfig
 from vitrine.daemon import TOUCH_TYPES
 from vitrine.engine import Engine, EngineConfig, EventStore
 from vitrine.player import player_router
 from vitrine.player.chromium import CHROMIUM, HEADLESS_ARGS
 from vitrine.player.reports import PlayerReports
+from vitrine.web.access import ScreenAccess
 from vitrine.web.app import create_app
+from vitrine.web.origins import Origins
+from vitrine.web.server import server_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS_DIR = ROOT / "test-artifacts" / "screens"
@@ -157,17 +161,21 @@ class PlayerServer:
         store = EventStore.open(self.folder / "events.db")
         engine = Engine(bus, catalog, store, self.config)
         store_config = self.config.store
-        auth = AssociateAuth(self.config.associate, ASSOCIATE_SECRET)
+        auth_store = AuthStore.open(self.folder / "auth.db")
+        auth = AssociateAuth(self.config.associate, ASSOCIATE_SECRET, auth_store)
+        http = HttpConfig(port=self.port)  # the daemon's limits, and the kiosk's origin
+        access = ScreenAccess(origins=Origins.for_daemon(http, self.port))
         routers = [
-            player_router(engine, bus, self.touch_types, reports=self.reports),
+            player_router(engine, bus, self.touch_types, reports=self.reports, access=access),
             associate_router(engine, bus, auth),
             catalog_router(lambda: catalog, store_config.id, store_config.fitting_room),
         ]
-        app = create_app(self.status, bus, TOUCH_TYPES, routers)
+        app = create_app(self.status, bus, TOUCH_TYPES, routers, access=access)
         sock = socket.create_server(("127.0.0.1", self.port))
         server = _Uvicorn(
-            uvicorn.Config(
+            server_config(
                 app,
+                http,
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
@@ -191,6 +199,7 @@ class PlayerServer:
             sock.close()
             store.close()
             catalog.close()
+            auth_store.close()
 
     def status(self) -> dict[str, Any]:
         """GET /api/status: no boards, and what the player pages reported."""

@@ -17,7 +17,7 @@ from tests.e2e.conftest import PlayerServer, free_port
 from vitrine.catalog import Catalog, import_files
 from vitrine.engine.config import AssociateConfig, EngineConfig, SessionConfig
 
-PIN = "2468"
+PIN = "246810"
 PHONE = {"width": 360, "height": 740}
 TABLET = {"width": 1024, "height": 768}
 WAIT_MS = 10_000
@@ -143,21 +143,32 @@ def test_a_wrong_pin_shows_an_error(phone: Any, server: AssociateServer, screens
     phone.goto(f"{server.url}/associate/")
     assert phone.get_attribute("body", "data-state") == "login"
     screenshots.save(phone, "associate-login")
-    phone.fill("#pin", "1357")
+    phone.fill("#pin", "135790")
     phone.click("#login-button")
     error = phone.locator("#login-error")
     error.filter(has_text="Wrong PIN").wait_for()
-    assert "4 more tries" in error.inner_text()
+    assert "4 more wrong PINs on this mirror" in error.inner_text()
     assert phone.get_attribute("body", "data-state") == "login"
     assert phone.context.cookies() == []
     screenshots.save(phone, "associate-wrong-pin")
     for _ in range(4):
-        phone.fill("#pin", "1357")
+        phone.fill("#pin", "135790")
         phone.click("#login-button")
     phone.locator("#login-button", has_text="Wait").wait_for()
     assert "Too many wrong PINs" in error.inner_text()
+    assert "paused for every device" in error.inner_text()
     assert phone.locator("#login-button").is_disabled()
     screenshots.save(phone, "associate-locked-out")
+    # another phone opening the page now sees the pause and its countdown at once
+    other = phone.context.browser.new_context(viewport=PHONE)
+    try:
+        page = other.new_page()
+        page.goto(f"{server.url}/associate/")
+        page.locator("#login-button", has_text="Wait").wait_for()
+        assert page.locator("#login-button").is_disabled()
+        assert "paused for every device" in page.locator("#login-error").inner_text()
+    finally:
+        other.close()
 
 
 def test_sign_in_then_acknowledge_and_fulfil_a_request(
@@ -260,7 +271,7 @@ def test_a_locked_app_says_how_to_set_a_pin(
         assert phone.get_attribute("body", "data-state") == "locked"
         assert phone.locator("#login").is_hidden()
         text = phone.locator("#locked").inner_text()
-        assert "[associate]" in text and 'pin = "2468"' in text
+        assert "[associate]" in text and 'pin = "246810"' in text
         screenshots.save(phone, "associate-app-locked")
     finally:
         server.stop()

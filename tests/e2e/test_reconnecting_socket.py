@@ -23,7 +23,7 @@ MAX_DELAY_MS = 2000
 JITTER = 0.2
 RETRIES = 6  # 250, 500, 1000, 2000, 2000, 2000 ms: the doubling and the cap
 LATE_MS = 250  # how late a timer may fire on a busy 2-core machine
-PIN = "2468"
+PIN = "246810"
 WAIT_MS = 20_000
 
 RECORD_SOCKETS = """

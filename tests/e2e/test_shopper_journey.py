@@ -20,16 +20,17 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import LANDSCAPE, Screenshots, free_port
+from tests.host.devices.test_lights import close_to
 from vitrine.config import Config
-from vitrine.devices.lights import LightingConfig
+from vitrine.devices.lights import LightingConfig, srgb_hex
 from vitrine.hardware import load_frame
-from vitrine_fw.lights.fade import LEVELS
+from vitrine_fw.lights import colour
 
 pytestmark = pytest.mark.hil
 
 START_TIMEOUT_S = 60
 WAIT_MS = 10_000
-PIN = "2468"  # vitrine/demo.toml
+PIN = "246810"  # vitrine/demo.toml
 
 
 class Demo:
@@ -91,7 +92,9 @@ class Demo:
         return reply
 
     def visitor(self, present: bool) -> None:
-        self.ask({"op": "visitor", "present": present, "distance_mm": 600.0 if present else None})
+        # 900 mm: well inside in front (600..1500 mm), away from at_glass's edge, where the
+        # sensors' noise and the zones' hysteresis make either zone right.
+        self.ask({"op": "visitor", "present": present, "distance_mm": 900.0 if present else None})
 
     def fingers(self, *points_px: tuple[float, float]) -> None:
         """Fingers on the glass at these display points (none: every finger lifted)."""
@@ -247,7 +250,7 @@ def test_approach_browse_by_touch_pinch_and_request_a_size(
 
 
 def test_change_the_lighting_on_the_lights_board(
-    demo: Demo, mirror: Any, screenshots: Screenshots
+    demo: Demo, mirror: Any, browser: Any, screenshots: Screenshots
 ) -> None:
     start_session(demo, mirror)
     glass_tap(demo, mirror, '.bar__item[data-bar="lighting"]')
@@ -258,17 +261,86 @@ def test_change_the_lighting_on_the_lights_board(
         "window.vitrine.state.lighting.status === 'applied'"
     )
     screenshots.save(mirror, "journey-lighting-sunset")
-    # The virtual lights board's strips (the real firmware's fade) reach the scene's colour.
+    # The virtual lights board's strips (the real firmware's fade) reach the scene's colour:
+    # its colour temperature with amber mixed in, the white LED first, at its brightness.
     scene = LightingConfig().scenes["sunset"]
-    duty = LEVELS[scene.brightness]  # perceptual brightness, on the CIE lightness curve
-    want = [(c * duty + 127) // 255 for c in (scene.r, scene.g, scene.b, scene.w)]
+    want = sunset_pixel(scene.kelvin, scene.brightness, scene.amber)
     deadline = time.monotonic() + 10
     while True:
         strips = demo.board("lights")["strips"]
-        if all(s["colour"] == want and s["uniform"] for s in strips):
+        if all(close_to(tuple(s["colour"]), want) and s["uniform"] for s in strips):
             break
         assert time.monotonic() < deadline, f"the strips never showed sunset {want}: {strips}"
         time.sleep(0.1)
+    # The lighting screen shows the light the strips have: the board's own report of its
+    # latched pixels (its white LED counted in), in sRGB, once the fade is over.
+    mirror.wait_for_function(
+        "window.vitrine.light && window.vitrine.light.kelvin === 2200 && "
+        "!window.vitrine.light.flags.includes('fading') && "
+        "document.querySelector('.light-now:not([hidden])')"
+    )
+    shown = mirror.locator(".light-now").get_attribute("data-colour")
+    board = demo.board("lights")
+    assert near_hex(shown, room_colour(board), 3), (shown, board["strips"], board["pwm"])
+    swatch = mirror.locator(".light-now__swatch").evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
+    r, g, b = (int(v) for v in re.findall(r"\d+", swatch)[:3])
+    assert near_hex(shown, f"#{r:02x}{g:02x}{b:02x}", 0)
+    assert "2200 K" in mirror.locator(".light-now__text").inner_text()
+    screenshots.save(mirror, "journey-lighting-shown")
+    # The status page shows the same light from the daemon's status, and the zone the
+    # presence board's sensors put the shopper in (900 mm from the glass: in front).
+    status = browser.new_context(viewport=LANDSCAPE).new_page()
+    status.set_default_timeout(WAIT_MS)
+    status.goto(demo.url + "/status")
+    status.wait_for_function(
+        "document.getElementById('light-text').textContent.includes('2200 K') && "
+        "!document.getElementById('light-text').textContent.includes('fading')"
+    )
+    swatch = status.locator("#light-swatch").evaluate("e => getComputedStyle(e).backgroundColor")
+    r, g, b = (int(v) for v in re.findall(r"\d+", swatch)[:3])
+    assert near_hex(room_colour(demo.board("lights")), f"#{r:02x}{g:02x}{b:02x}", 3), swatch
+    assert status.locator("#presence").inner_text().startswith("Presence: in front")
+    screenshots.save(status, "journey-status-lighting")
+    status.context.close()
+
+
+def room_colour(board: dict[str, Any]) -> str:
+    """The lights board's strips' mean light as a screen shows it, from what the simulation
+    says they have latched: each RGBW pixel's colour LEDs and its 4500 K white LED's own
+    colour, the white strip's 2700 K and 6500 K channels at their duties; linear, averaged,
+    then the sRGB transfer."""
+    white, warm, cool = bytearray(3), bytearray(3), bytearray(3)
+    colour.blackbody(colour.mired(4500) * 16, white)
+    colour.blackbody(colour.mired(2700) * 16, warm)
+    colour.blackbody(colour.mired(6500) * 16, cool)
+    lights = []
+    for strip in board["strips"]:
+        px = strip["colour"]
+        lights.append([min(255, px[c] + white[c] * px[3] / 255) for c in range(3)])
+    w, c = (p["duty"] / 65535 for p in board["pwm"])
+    lights.append([min(255, warm[i] * w + cool[i] * c) for i in range(3)])
+    return srgb_hex([sum(light[i] for light in lights) / len(lights) for i in range(3)])
+
+
+def near_hex(a: str | None, b: str, within: int) -> bool:
+    assert a is not None
+    pa = [int(a[i : i + 2], 16) for i in (1, 3, 5)]
+    pb = [int(b[i : i + 2], 16) for i in (1, 3, 5)]
+    return all(abs(x - y) <= within for x, y in zip(pa, pb, strict=True))
+
+
+def sunset_pixel(kelvin: int, brightness: int, amber: int) -> tuple[int, ...]:
+    """The light an RGBW strip of the lights board is asked for in a scene with amber (8.8 a
+    channel), by the firmware's colour arithmetic."""
+    rgb, white, out = bytearray(3), bytearray(3), bytearray(4)
+    colour.blackbody(colour.mired(kelvin) * 16, rgb)
+    colour.tint(rgb, amber)
+    colour.blackbody(colour.mired(4500) * 16, white)
+    colour.split_white(rgb, white, out)
+    level = colour.light(brightness << 8)
+    return tuple(c * level // 255 for c in out)
 
 
 def test_consent_enrol_then_forget_me(demo: Demo, mirror: Any, screenshots: Screenshots) -> None:

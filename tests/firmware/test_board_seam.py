@@ -12,7 +12,6 @@ derive from the matching base, so a new fake cannot drift unseen.
 
 from __future__ import annotations
 
-import errno
 import socket
 from pathlib import Path
 
@@ -123,9 +122,11 @@ def test_the_bases_declare_the_seam():
         "pin",
         "adc",
         "i2c",
+        "pwm",
         "led_strip",
         "ir_frame",
         "ble",
+        "mcu_temperature",
     }
 
 
@@ -241,13 +242,16 @@ def test_pin_arguments_are_checked_the_same_on_every_board(mode, pull, message):
         theirs.close()
 
 
-def test_the_simulator_has_the_real_boards_ble_and_says_there_is_no_radio():
+def test_the_simulators_board_has_a_virtual_radio_of_its_own():
+    from vitrine.sim.radio import SimRadio
+
     ours, theirs = socket.socketpair()
     try:
         board = SimBoard(uid="00", reset_cause=0, link_socket=ours, exit_process=lambda _: None)
-        with pytest.raises(OSError, match="no BLE radio") as err:
-            board.ble()
-        assert err.value.errno == errno.ENODEV
+        radio = board.ble()
+        assert isinstance(radio, SimRadio)
+        assert board.ble() is radio
+        assert radio.active(True)
     finally:
         ours.close()
         theirs.close()

@@ -56,6 +56,7 @@ SIM_PARTS = (
     ("SimPin", "machine", "Pin"),
     ("SimADC", "machine", "ADC"),
     ("SimI2C", "machine", "I2C"),
+    ("SimPWM", "machine", "PWM"),
     ("SimLedStrip", "neopixel", "NeoPixel"),
     ("SimWatchdog", "machine", "WDT"),
 )

@@ -11,6 +11,8 @@ import pytest
 pytestmark = pytest.mark.micropython
 
 SCENARIOS = (
+    "scenario_a_reset_the_firmware_asks_for_leaves_the_flag_and_boots_soft",
+    "scenario_the_reset_flag_cannot_stop_a_reset",
     "scenario_ble_without_a_bluetooth_module_is_an_oserror",
     "scenario_board_constructs_with_a_working_clock",
     "scenario_fake_clock_matches_hal_clock_arithmetic",

@@ -70,7 +70,12 @@ def test_locked_runs_did_their_work(report):
 
 # --- whole iterations of the subsystems' task loops (script: mpy/loops_heap_lock.py) ----------
 
-LOOP_CHECKS = ("lights_run_iteration", "touch_run_iteration")
+LOOP_CHECKS = (
+    "lights_run_iteration",
+    "lights_scene_iteration",
+    "touch_run_iteration",
+    "proximity_run_iteration",
+)
 LOOP_CONTROLS = ("float_sleep", "allocating_alive")
 
 
@@ -115,3 +120,25 @@ def test_locked_touch_iterations_did_their_work(loops):
     assert touch["reports_sent"] == touch["reports_expected"] > 0
     assert touch["beats"] == touch["asleep_after"] == touch["wakes"]
     assert 0 <= touch["sleep_ms_max"] <= touch["period_ms"]
+
+
+def test_locked_proximity_iterations_did_their_work(loops):
+    prox = loops["values"]["proximity"]
+    # the bring-up ran unlocked and moved the sensor; then every locked wake-up read the
+    # ranging the test completed, reported alive and slept again
+    assert prox["address"] == 0x30 and prox["state"] == wire.PART_OK
+    assert prox["asleep_after"] == prox["beats"] == prox["wakes"] == 40
+    assert prox["rangings"] >= prox["wakes"]
+    # DISTANCE at every moving ranging, PRESENCE (approach, later absent), MOTION (on, off)
+    assert prox["frames_sent"] >= 30 + 2 + 2
+    assert 0 <= prox["sleep_ms_max"] <= 8
+
+
+def test_locked_scene_iterations_did_their_work(loops):
+    scene = loops["values"]["scene"]
+    # a write every wake, fading and then dithering a dim light; the budget dimmed the bright
+    # part; LIGHT_STATE went out every 200 ms of the fade
+    assert scene["strip_writes"] >= 60
+    assert scene["frames_sent"] >= 2
+    assert scene["dithering"] is True
+    assert scene["current_ma"] <= 1500

@@ -117,3 +117,72 @@ def test_the_locked_fades_did_their_work(report):
     writes = 1 + 2 + 50 + 50  # begin(), the warm-up, up, down
     assert values["fade_down"] == [50, [0, 0, 0, 0, 0], writes]
     assert values["fade_at_once"] == [1, [5, 6, 7]]  # the white added on the RGB strip
+
+
+# --- colour: the black body and the 16-bit lightness, against their formulas ------------------
+
+from vitrine_fw.lights import colour  # noqa: E402
+
+
+def krystek_linear_rgb(kelvin: float) -> tuple[float, float, float]:
+    """Krystek (1985): the Planckian locus in CIE 1960 (u, v), to xy, XYZ (Y = 1), linear sRGB
+    (IEC 61966-2-1), negatives clipped, the largest channel 1."""
+    t = kelvin
+    u = (0.860117757 + 1.54118254e-4 * t + 1.28641212e-7 * t * t) / (
+        1 + 8.42420235e-4 * t + 7.08145163e-7 * t * t
+    )
+    v = (0.317398726 + 4.22806245e-5 * t + 4.20481691e-8 * t * t) / (
+        1 - 2.89741816e-5 * t + 1.61456053e-7 * t * t
+    )
+    x, y = 3 * u / (2 * u - 8 * v + 4), 2 * v / (2 * u - 8 * v + 4)
+    big_x, big_z = x / y, (1 - x - y) / y
+    r = 3.2404542 * big_x - 1.5371385 - 0.4985314 * big_z
+    g = -0.9692660 * big_x + 1.8760108 + 0.0415560 * big_z
+    b = 0.0556434 * big_x - 0.2040259 + 1.0572252 * big_z
+    rgb = [max(c, 0.0) for c in (r, g, b)]
+    top = max(rgb)
+    return rgb[0] / top, rgb[1] / top, rgb[2] / top
+
+
+def test_the_kelvin_table_is_krystek_s_locus_every_10_mireds():
+    rows = len(colour.KELVIN) // 3
+    assert rows == (colour.MIRED_MAX - colour.MIRED_MIN) // colour.MIRED_STEP + 1
+    for i in range(rows):
+        mired = colour.MIRED_MIN + i * colour.MIRED_STEP
+        want = [round(c * 255) for c in krystek_linear_rgb(1e6 / mired)]
+        assert list(colour.KELVIN[3 * i : 3 * i + 3]) == want, mired
+
+
+@pytest.mark.parametrize("kelvin", [1000, 1850, 2200, 2700, 3000, 4000, 5600, 6500, 9000, 20000])
+def test_blackbody_is_within_2_5_percent_of_the_formula_between_rows(kelvin):
+    # rows 10 mireds apart, interpolated: within 2 steps, and 6 (2.4 %) about 6500 K, where the
+    # brightest channel turns from red to blue (the scaling's kink)
+    out = bytearray(3)
+    colour.blackbody(round(1e6 / kelvin * 16), out)
+    want = [c * 255 for c in krystek_linear_rgb(kelvin)]
+    limit = 6 if 6000 <= kelvin <= 7500 else 2
+    assert all(abs(got - w) <= limit for got, w in zip(out, want, strict=True)), (list(out), want)
+
+
+def test_the_16_bit_lightness_is_the_cie_curve_and_interpolates_between_steps():
+    for b in range(256):
+        lightness = b * 100 / 255
+        y = ((lightness + 16) / 116) ** 3 if lightness > 8 else lightness / 903.3
+        assert colour.LEVELS16[b] == (max(1, round(y * colour.FULL)) if b else 0)
+    # between brightness 1 and 2 the light moves in steps much finer than a 1/255 byte
+    lights = [colour.light(256 + f) for f in range(256)]
+    assert lights == sorted(lights) and len(set(lights)) > 20
+    assert colour.light(255 * 256) == colour.FULL
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.tuples(*[st.integers(0, 255)] * 3))
+def test_the_white_led_takes_what_it_can_and_the_rest_stays_positive(rgb):
+    white = bytearray(3)
+    colour.blackbody(colour.mired(4500) * 16, white)
+    out = bytearray(4)
+    colour.split_white(bytearray(rgb), white, out)
+    for c in range(3):
+        # what the LEDs give adds up to the colour, within rounding
+        assert abs(out[c] + white[c] * out[3] / 255 - rgb[c]) <= 1.5
+    assert min(out[:3]) <= 3 or out[3] == 255  # as much white as the colour holds

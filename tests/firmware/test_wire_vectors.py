@@ -199,6 +199,10 @@ def test_every_message_type_sits_in_a_subsystem_range():
             expected = "console"
         elif name.startswith("LIGHT_"):
             expected = "lighting"
+        elif name in ("DISTANCE", "PRESENCE", "MOTION", "PROX_HEALTH"):
+            expected = "proximity"
+        elif name.startswith("BEACON_"):
+            expected = "beacon"
         else:
             expected = "link"
         assert subsystem == expected, name

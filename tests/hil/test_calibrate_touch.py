@@ -27,6 +27,7 @@ from vitrine.config import load_config
 from vitrine.config_file import write_calibration
 from vitrine.devices.touch.calibrate import calibrate, targets
 from vitrine.devices.touch.mapping import Mapping
+from vitrine.web.calibration_token import authorization, calibration_key
 
 from .conftest import Rig, make_rig
 
@@ -208,8 +209,9 @@ async def test_calibration_through_the_daemon(
         heard: list[str] = []
         playing = asyncio.create_task(technician(said(), rig, truth, heard))
         url = f"ws://127.0.0.1:{rig.daemon.http_port}/ws"
+        signed = authorization(calibration_key(rig.daemon.secret))  # as the command signs it
         try:
-            async with websockets.connect(url) as ws:
+            async with websockets.connect(url, additional_headers=signed) as ws:
                 result = await calibrate(
                     daemon_events(ws),
                     targets(config.touch.display_width_px, config.touch.display_height_px),
@@ -321,6 +323,40 @@ async def test_ctrl_c_leaves_the_file_and_hides_the_target(tmp_path: Path) -> No
     assert f"calibration stopped: {path} not changed" in err
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["sim", "vitrine.toml"]
+
+
+async def test_a_program_without_the_daemons_key_draws_no_target(tmp_path: Path) -> None:
+    """On the mirror, but not signed with the daemon's key (a page's script, a program run
+    by another user): its targets are refused and the player draws nothing."""
+    target = {"type": "calibration", "step": 1, "of": 4, "x": 10.0, "y": 10.0, "text": "x"}
+    async with touch_rig(tmp_path) as rig, drawn(rig) as seen:
+        url = f"ws://127.0.0.1:{rig.daemon.http_port}/ws"
+        for headers in ({}, authorization(calibration_key(bytes(32)))):
+            async with websockets.connect(url, additional_headers=headers) as ws:
+                await ws.send(json.dumps(target))
+                async with asyncio.timeout(5):
+                    while (answer := json.loads(await ws.recv()))["type"] != "error":
+                        pass
+                assert "vitrine calibrate touch" in answer["error"]
+    assert seen == []
+
+
+async def test_the_command_says_so_when_it_cannot_read_the_daemons_key(tmp_path: Path) -> None:
+    async with touch_rig(tmp_path) as rig:
+        path = tmp_path / "vitrine.toml"
+        other = tmp_path / "not-the-daemons-data"
+        other.mkdir()
+        text = CONFIG.format(port=rig.daemon.http_port) + f'\n[data]\ndir = "{other}"\n'
+        path.write_text(text)
+        proc = await command("--config", str(path))
+        assert proc.stdout is not None and proc.stderr is not None
+        async with asyncio.timeout(30):
+            code = await proc.wait()
+        err = (await proc.stderr.read()).decode()
+    assert code == 2, err
+    assert f"{other / 'secret.key'}: no secret key" in err
+    assert "Traceback" not in err
+    assert path.read_text() == text
 
 
 def test_daemon_not_reachable(tmp_path: Path) -> None:

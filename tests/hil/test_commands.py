@@ -4,12 +4,15 @@ virtual port."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
 import re
+import shlex
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,6 +22,8 @@ from pathlib import Path
 
 import pytest
 import serial
+
+from vitrine.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.hil
 
@@ -240,6 +245,107 @@ def test_a_sigterm_reaching_the_boards_does_not_reset_them(sim_process) -> None:
     status = vitrine("sim", "status", "--state-dir", str(state))
     assert [b["boots"] for b in json.loads(status.stdout)] == [1, 1]
     assert board_processes(proc.pid) == boards
+
+
+def test_the_demo_prints_commands_that_run_as_printed() -> None:
+    # A newcomer's shell after `make demo` in a fresh clone: the environment's bin folder is
+    # not on PATH, the commands are copied from the banner and run in the same folder.
+    root = PROJECT_ROOT
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen(
+        [*VITRINE, "demo", "--port", "0"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        banner = read_until(proc, r"^Ctrl-C stops")
+        said = dict(line.split(": ", 1) for line in banner if line.startswith(("A ", "Products")))
+        assert said["A shopper"].startswith(".venv/bin/vitrine sim visitor approach|leave")
+        assert any(line.startswith("The vitrine command is .venv/bin/vitrine") for line in banner)
+
+        def run(command: str) -> subprocess.CompletedProcess[str]:
+            args = shlex.split(command.split("  (", maxsplit=1)[0])
+            return subprocess.run(
+                args, cwd=root, env=env, capture_output=True, text=True, timeout=60, check=False
+            )
+
+        visitor = run(said["A shopper"].replace("approach|leave", "approach"))
+        assert visitor.returncode == 0, visitor.stderr
+        assert visitor.stdout.strip() == "a visitor walks up to the mirror and stops 0.70 m from it"
+        products = run(said["Products"])
+        assert products.returncode == 0, products.stderr
+        assert products.stdout.splitlines()[-1] == "36 products"  # the sample store
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def sessions(data: Path) -> int:
+    """How many sessions the events database in data holds (0 when there is none)."""
+    if not (data / "events.db").exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(f"file:{data / 'events.db'}?mode=ro", uri=True)) as db:
+        return db.execute("SELECT COUNT(*) FROM session").fetchone()[0]
+
+
+def demo_run(state: Path, *extra: str, visit: bool = False) -> tuple[list[str], str]:
+    """One run of the demo in state: its banner, what it logged, after a visitor stepped up
+    (and the session was stored) when visit; stopped with SIGTERM."""
+    proc = subprocess.Popen(
+        [*VITRINE, "demo", "--port", "0", "--state-dir", str(state), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        banner = read_until(proc, r"^Ctrl-C stops")
+        if visit:
+            assert vitrine("sim", "visitor", "approach", "--state-dir", str(state)).returncode == 0
+            data = Path(next(b for b in banner if b.startswith("  data ")).split()[-1])
+            deadline = time.monotonic() + 10
+            while sessions(data) == 0:
+                assert time.monotonic() < deadline, "the visitor's session was not stored"
+                time.sleep(0.1)
+            time.sleep(0.5)  # the live session's snapshot follows the session's row
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, log = proc.communicate(timeout=15)
+    assert proc.returncode == 0, log
+    return banner, log
+
+
+def test_each_demo_run_starts_with_no_events_and_says_so(tmp_path: Path) -> None:
+    state = tmp_path / "demo"
+    demo_run(state, visit=True)
+    assert sessions(state / "data") == 1
+    banner, log = demo_run(state)
+    events = next(line for line in banner if line.startswith("  events "))
+    assert events.split(None, 1)[1] == (
+        "new for this run (none kept from earlier runs: --data-dir DIR keeps them)"
+    )
+    assert "restored session" not in log
+    assert sessions(state / "data") == 0
+
+
+def test_a_data_dir_keeps_the_events_and_the_banner_says_a_session_goes_on(
+    tmp_path: Path,
+) -> None:
+    state, data = tmp_path / "demo", tmp_path / "store"
+    banner, _ = demo_run(state, "--data-dir", str(data), visit=True)
+    kept = f"  events         kept between runs in {data / 'events.db'}"
+    assert f"{kept}; the mirror starts idle" in banner
+    banner, log = demo_run(state, "--data-dir", str(data))
+    assert "restored session" in log
+    assert f"{kept}; the session an earlier run left goes on (approached, on screen greeting)" in (
+        banner
+    )
+    assert sessions(data) == 1
 
 
 def test_demo_on_a_busy_http_port_says_so(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,12 @@ async def test_status_api_lists_every_virtual_board_up(rig: Rig) -> None:
         assert board["counters"]["crc_errors"] == 0
         assert "link" in board["capabilities"]
     assert status["player"] == {"unknown_messages": {}}  # no page reported any
+    # Every role's subsystem runs (the proximity and the beacon ones too): no board lacks what
+    # its role needs, and the status says nothing is missing.
+    needs = {"touch": "touch", "presence": "proximity", "lights": "lighting", "beacon": "beacon"}
+    for role, subsystem in needs.items():
+        assert subsystem in boards[role]["capabilities"], role
+        assert boards[role]["missing_subsystems"] is None, role
     page = await rig.http.get("/status")
     assert page.status_code == 200
     assert "/static/status.js" in page.text
@@ -80,22 +87,56 @@ async def test_reset_button_on_a_uart_board_is_a_reboot_without_link_loss(rig: R
         connected = await sub.next(m.BoardConnected, 10)
         lost = [e for e in sub.drain() if isinstance(e, m.BoardLost)]
     assert rebooted.board == "lights"
-    assert rebooted.hello.reset_cause == wire.RESET_HARD
-    assert connected.hello.reset_cause == wire.RESET_HARD
+    # The reset button is a power-on reset on the RP2040 (and the ESP32-S3), as on a board.
+    assert rebooted.hello.reset_cause == wire.RESET_POWER_ON
+    assert connected.hello.reset_cause == wire.RESET_POWER_ON
     assert lost == []
     board = await rig.board("lights")
     assert board["counters"]["reboots"] == 1
-    assert board["reset_cause"] == "hard"
+    assert board["reset_cause"] == "power_on"
+    assert board["last_reset"]["seen"] == "while up"
+    assert board["last_reset"]["error"] is False
+    assert board["last_error"] is None
 
 
-async def test_reset_of_a_usb_board_drops_the_port_and_comes_back(rig: Rig) -> None:
+async def test_reset_button_on_a_usb_board_drops_the_port_and_counts_as_a_reboot(
+    rig: Rig,
+) -> None:
+    # The board drops off USB while it resets: the daemon sees an unplug, then a handshake
+    # HELLO like any other. The board's uptime, shorter than the time it was away, tells.
+    pressed = time.time()
     with rig.daemon.bus.subscribe(m.BoardConnected, m.BoardLost) as sub:
         await rig.fault("touch", "reboot")
         await sub.next(m.BoardLost, 10)
         connected = await sub.next(m.BoardConnected, 10)
-    assert connected.hello.reset_cause_name == "hard"
-    board = await rig.wait_board("touch", lambda b: b["state"] == "up")
-    assert board["reset_cause"] == "hard"
+    assert connected.hello.reset_cause_name == "power_on"
+    board = await rig.wait_board("touch", lambda b: b["counters"]["reboots"] == 1)
+    assert board["state"] == "up"
+    assert board["counters"]["reconnects"] == 1
+    reset = board["last_reset"]
+    assert (reset["cause"], reset["seen"], reset["error"]) == ("power_on", "while away", False)
+    assert pressed - 0.5 < reset["at"] < time.time()
+    # The port's going away is on record, with its time, but the link is up again.
+    assert board["last_error"]
+    assert pressed - 0.5 < board["last_error_at"] < time.time()
+
+
+@pytest.mark.parametrize("role", ["touch", "lights"])
+async def test_a_reboot_the_host_asks_for_is_soft_and_no_error(rig: Rig, role: str) -> None:
+    # The ports' machine.reset() reads as hard (ESP32: the touch board) or wdt (RP2040: the
+    # lights board); the firmware's reset flag makes both say soft.
+    link = rig.daemon.boards.by_name(role)
+    assert link is not None
+    await link.command(wire.REBOOT, 50)
+    board = await rig.wait_board(
+        role, lambda b: b["counters"]["reboots"] == 1 and b["state"] == "up"
+    )
+    assert board["reset_cause"] == "soft"
+    assert board["last_reset"]["cause"] == "soft"
+    assert board["last_reset"]["error"] is False
+    assert not (board["last_error"] or "").startswith("the board reset")
+    machine = {"touch": "hard", "lights": "wdt"}[role]
+    assert rig.sim.boards[role].stats.resets == {"power_on": 1, machine: 1}
 
 
 async def test_garbage_is_counted_and_the_link_stays_up(rig: Rig) -> None:
@@ -118,12 +159,22 @@ async def test_stalled_firmware_ends_in_a_watchdog_reset_seen_as_hello(rig: Rig)
     # The watchdog (5 s) and the host's heartbeat timeout (4.5 s) race: the board's HELLO with
     # reset cause wdt reaches the host either as a reboot on a live link or in the handshake
     # after the link was dropped. Either way the next BoardConnected carries it.
+    stalled = time.time()
     with rig.daemon.bus.subscribe(m.BoardConnected) as sub:
         await rig.fault("lights", "stall")
         connected = await sub.next(m.BoardConnected, 15)
     assert connected.hello.reset_cause_name == "wdt"
-    board = await rig.wait_board("lights", lambda b: b["state"] == "up")
+    board = await rig.wait_board(
+        "lights", lambda b: b["state"] == "up" and b["counters"]["reboots"] == 1
+    )
     assert board["reset_cause"] == "wdt"
+    # A watchdog reset is an error the status shows, with when it happened.
+    reset = board["last_reset"]
+    assert reset["cause"] == "wdt" and reset["error"] is True
+    assert reset["seen"] in ("while up", "while away")
+    assert stalled < reset["at"] < time.time()
+    assert board["last_error"].startswith("the board reset (cause wdt: the watchdog")
+    assert board["last_error_at"] == pytest.approx(reset["at"], abs=0.001)
 
 
 async def test_board_with_an_older_message_table_is_refused(tmp_path: Path) -> None:

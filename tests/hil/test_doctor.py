@@ -62,9 +62,9 @@ def by_name(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 async def test_without_a_daemon_the_boards_ports_are_opened_and_match(tmp_path: Path) -> None:
-    async with simulation(tmp_path, ["touch", "lights"]) as sim:
+    async with simulation(tmp_path, ["touch", "lights", "beacon"]) as sim:
         config = write_config(tmp_path / "vitrine.toml", sim.ports(), free_port())
-        _code, result = await doctor(config)
+        code, result = await doctor(config)
     checks = by_name(result)
     assert checks["config"] == {
         "name": "config",
@@ -74,11 +74,13 @@ async def test_without_a_daemon_the_boards_ports_are_opened_and_match(tmp_path: 
     }
     assert checks["daemon"]["status"] == "warn"
     assert "no daemon answers at http://127.0.0.1:" in checks["daemon"]["detail"]
-    for role in ("touch", "lights"):
+    # every role's subsystems run, the beacon's BLE one included (its virtual radio)
+    for role in ("touch", "lights", "beacon"):
         board = checks[f"board {role}"]
         assert board["status"] == "ok", board
         assert board["detail"].startswith(f"{sim.ports()[role]}: firmware ")
         assert f"build {build_hash()} (this host's)" in board["detail"]
+    assert code == 0
 
 
 async def test_a_board_with_another_firmware_build_is_told_to_reflash(tmp_path: Path) -> None:
@@ -148,10 +150,14 @@ async def test_with_the_daemon_running_its_status_api_is_asked(tmp_path: Path) -
     assert checks["daemon"]["detail"].startswith(
         f"vitrine {after['touch']['firmware_version']} at http://127.0.0.1:{rig.daemon.http_port}/"
     )
+    assert checks["board touch"]["status"] == "ok"
+    assert checks["board touch"]["detail"].endswith("(this host's) (the daemon's link)")
+    # The presence board's firmware runs the proximity subsystem its role needs (a board
+    # lacking one is a warning: tests/host/test_board_fit.py).
+    presence = checks["board presence"]
+    assert presence["status"] == "ok", presence
+    assert presence["detail"].endswith("(this host's) (the daemon's link)")
     for role in ("touch", "presence"):
-        board = checks[f"board {role}"]
-        assert board["status"] == "ok", board
-        assert board["detail"].endswith("(this host's) (the daemon's link)")
         # The doctor did not touch the daemon's ports: its links never dropped.
         assert after[role]["counters"]["connects"] == 1
         assert after[role]["counters"]["link_losses"] == 0

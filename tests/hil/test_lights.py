@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.host.devices.test_lights import close_to, scene_pixel
 from vitrine.bus import Subscription
 from vitrine.devices.lights import LightingCommand, LightingConfig, LightingResult, Lights
 
@@ -21,10 +22,9 @@ from .conftest import Rig, make_rig
 
 pytestmark = pytest.mark.hil
 
-# The evening scene of the default [lighting]: r 255 g 190 b 120 w 60 at brightness 207, which
-# is duty 150 on the lights' CIE lightness curve: each scaled by 150 / 255 and rounded, on the
-# lights board's two GRBW strips.
-EVENING = [150, 112, 71, 35]
+# The evening scene of the default [lighting], 2700 K at brightness 190, on the lights board's
+# two GRBW strips (the light asked for, 8.8 a channel: the latched pixels dither about it).
+EVENING = scene_pixel(2700, 190)
 
 
 @contextlib.asynccontextmanager
@@ -58,14 +58,29 @@ async def strips(rig: Rig) -> list[dict[str, Any]]:
     return board["strips"]
 
 
-async def wait_colour(rig: Rig, colour: list[int], timeout: float = 5.0) -> list[dict[str, Any]]:
+async def wait_colour(
+    rig: Rig, colour: tuple[int, ...], timeout: float = 5.0
+) -> list[dict[str, Any]]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         now = await strips(rig)
-        if all(s["colour"] == colour and s["uniform"] for s in now):
+        if all(close_to(tuple(s["colour"]), colour) and s["uniform"] for s in now):
             return now
         assert loop.time() < deadline, f"the strips never showed {colour}: {now}"
+        await asyncio.sleep(0.05)
+
+
+async def settled_white(rig: Rig, timeout: float = 5.0) -> dict[str, Any]:
+    # The lights board once its white strip's last fade step is latched: the RGBW strips come
+    # within close_to() of their colour a step or two before the fade ends.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        status = await rig.sim.handle({"op": "status"})
+        (board,) = [b for b in status["boards"] if b["role"] == "lights"]
+        if loop.time() > deadline or (board["pwm"] and board["pwm"][1]["duty"] == 0):
+            return board
         await asyncio.sleep(0.05)
 
 
@@ -83,8 +98,15 @@ async def test_a_scene_fades_the_virtual_strips_to_its_colour(tmp_path: Path) ->
             assert (result.scene, result.request_id, result.status) == ("evening", "e1", "applied")
             assert result.detail is None
             shown = await wait_colour(rig, EVENING)
-            # A fade of 800 ms at about 50 steps a second: many frames latched on the way.
-            assert all(s["writes"] >= 20 for s in shown)
+            # A fade of 800 ms at 100 steps a second: many frames latched on the way.
+            assert all(s["writes"] >= 60 for s in shown)
+            board = await settled_white(rig)
+            assert [p["pin"] for p in board["pwm"]] == [18, 19]  # the white strip: all warm
+            assert board["pwm"][0]["duty"] > 0 and board["pwm"][1]["duty"] == 0
+            assert board["pwm"][0]["freq"] >= 1000
+            meter = board["meter"]
+            assert meter["budget_ma"] == 5500 and meter["over_budget"] == 0
+            assert 0 < meter["max_ma"] <= 5500
 
             # The board resets (its reset button): it starts dark, and the facade sets the
             # scene again once the link is back up.
@@ -92,7 +114,7 @@ async def test_a_scene_fades_the_virtual_strips_to_its_colour(tmp_path: Path) ->
             again = await result_of(results, "e1", 10)
             assert (again.request_id, again.status) == ("e1", "applied")
             await wait_colour(rig, EVENING)
-            assert rig.sim.boards["lights"].stats.resets.get("hard") == 1
+            assert rig.sim.boards["lights"].stats.resets.get("power_on") == 2  # and at start
 
 
 async def test_without_a_lights_board_a_scene_is_no_device(tmp_path: Path) -> None:

@@ -30,11 +30,13 @@ def field_value(code: str) -> st.SearchStrategy[Any]:
     return st.binary(max_size=40)
 
 
-# Byte fields with a structure of their own (protocol.md §8): whole records only.
+# Byte fields with a structure of their own (protocol.md §8, §11, §14): whole records only.
 _RECORDS = {
     (wire.TOUCH_REPORT, "contacts"): wire.CONTACT_SIZE,
     (wire.TOUCH_HEALTH, "failed_beams"): 2,
     (wire.TOUCH_RAW, "rows"): wire.RAW_ROW,
+    (wire.LIGHT_STATE, "shown"): wire.LIGHT_SHOWN_SIZE,
+    (wire.BEACON_SIGHTINGS, "sightings"): wire.SIGHTING_SIZE,
 }
 
 

@@ -15,6 +15,9 @@ from vitrine.paths import hardware_dir
 # (section, key, lowest, highest): every ranged setting of the schema.
 RANGES = [
     ("http", "port", 0, 65535),
+    ("http", "max_connections", 8, 10_000),
+    ("http", "request_timeout_s", 1.0, 300.0),
+    ("http", "keep_alive_s", 1.0, 300.0),
     ("link", "heartbeat_s", 0.1, 5.0),
     ("link", "missed_heartbeats", 2, 20),
     ("link", "hello_interval_s", 0.05, 5.0),
@@ -164,11 +167,15 @@ def test_wrong_type_is_refused_with_key_value_and_what_is_allowed(
 @pytest.mark.parametrize(
     ("text", "key", "allowed"),
     [
-        ("colour = 1", "colour", "associate, attract, boards, context, data, experiment, http"),
-        ("[http]\nhostname = 'x'", "http.hostname", "host, port"),
+        (
+            "colour = 1",
+            "colour",
+            "analytics, associate, attract, beacons, boards, context, data",
+        ),
+        ("[http]\nhostname = 'x'", "http.hostname", "host, keep_alive_s, max_connections"),
         ("[link]\nheartbeat_ms = 1000", "link.heartbeat_ms", "baudrate, command_retries"),
         ("[boards]\nport = {}", "boards.port", "discover_usb, extra, ports, scan_interval_s"),
-        ("[video]\nfps = 30", "video", "associate, attract, boards, context, data"),
+        ("[video]\nfps = 30", "video", "analytics, associate, attract, beacons, boards, context"),
     ],
 )
 def test_unknown_key_is_named_with_the_keys_allowed_there(
@@ -241,7 +248,7 @@ def test_empty_port_url_is_refused() -> None:
 
 
 def test_trusted_proxies_are_addresses_or_networks() -> None:
-    assert parse_config("").http.trusted_proxies == ["127.0.0.1", "::1"]
+    assert parse_config("").http.trusted_proxies == []  # none believed until listed
     cfg = parse_config('[http]\ntrusted_proxies = ["10.0.0.0/24", "fe80::1"]')
     assert cfg.http.trusted_proxies == ["10.0.0.0/24", "fe80::1"]
     assert parse_config("[http]\ntrusted_proxies = []").http.trusted_proxies == []
@@ -251,6 +258,36 @@ def test_trusted_proxies_are_addresses_or_networks() -> None:
     assert "trusting every client would let any of them claim any address" in text
     assert "has host bits set" in error_of('[http]\ntrusted_proxies = ["10.0.0.1/8"]')
     assert "'proxy.local' is not" in error_of('[http]\ntrusted_proxies = ["proxy.local"]')
+
+
+def test_origins_are_scheme_host_and_port() -> None:
+    cfg = parse_config('[http]\norigins = ["http://localhost:8080", "https://mirror.example"]')
+    assert cfg.http.origins == ["http://localhost:8080", "https://mirror.example"]
+    assert parse_config("").http.origins == []
+    for bad in ("localhost:8080", "http://x.example/player", "ftp://x.example", "null", "*"):
+        text = error_of(f'[http]\norigins = ["{bad}"]')
+        assert text.startswith("mirror.toml: http.origins"), text
+        assert f"{bad!r} is not an origin" in text
+        assert "e.g. http://localhost:8080" in text
+
+
+def test_a_pin_shorter_than_six_digits_is_refused_saying_so() -> None:
+    text = error_of('[associate]\npin = "2468"')
+    # the PIN is named, never shown: the error goes to the journal
+    assert text.startswith("mirror.toml: associate.pin (value not shown: a secret): "), text
+    assert "2468" not in text
+    assert "4 digits: allowed 6 to 12 digits" in text
+    assert "allow_short_pin = true" in text
+    assert parse_config('[associate]\npin = "246810"').associate.pin == "246810"
+    kept = parse_config('[associate]\nallow_short_pin = true\npin = "2468"').associate
+    assert kept.pin == "2468" and kept.short_pin
+    assert "3 digits" in error_of('[associate]\nallow_short_pin = true\npin = "246"')
+
+
+def test_a_bad_token_is_named_but_not_shown() -> None:
+    text = error_of('[associate]\ntokens = ["short-secret"]')
+    assert text.startswith("mirror.toml: associate.tokens.0 (value not shown: a secret): "), text
+    assert "short-secret" not in text
 
 
 def test_config_is_frozen() -> None:

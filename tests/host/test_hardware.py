@@ -134,9 +134,20 @@ def test_board_config_of_a_uart_board_carries_its_wiring() -> None:
 def test_the_lights_board_config_carries_its_strips_by_gpio() -> None:
     cfg = board_config(load_boards()["lights"], "b")
     assert cfg["strips"] == [
-        {"pin": 16, "pixels": 60, "order": "GRBW"},
-        {"pin": 17, "pixels": 60, "order": "GRBW"},
+        {"pin": 16, "pixels": 60, "order": "GRBW", "led_ma": 60, "white_k": 4500},
+        {"pin": 17, "pixels": 60, "order": "GRBW", "led_ma": 60, "white_k": 4500},
+        {
+            "kind": "cct",
+            "warm": 18,
+            "cool": 19,
+            "warm_k": 2700,
+            "cool_k": 6500,
+            "leds": 120,
+            "led_ma": 20,
+            "pwm_hz": 2000,
+        },
     ]
+    assert cfg["lighting"]["budget_ma"] == 5500  # a 6 A supply less 500 mA
     assert fw_config.check(dict(cfg))["strips"] == cfg["strips"]
     assert "strips" not in board_config(load_boards()["touch"], "b")
 
@@ -146,7 +157,9 @@ def test_a_strip_names_a_pin_of_the_description() -> None:
     with pytest.raises(ValidationError, match=r"strips\[1\]\.pin='strip_top' is not one of"):
         BoardDescription.model_validate(description(strips=strips))
     board = BoardDescription.model_validate(description(strips=strips[:1]))
-    assert board_config(board, "b")["strips"] == [{"pin": 25, "pixels": 8, "order": "GRB"}]
+    assert board_config(board, "b")["strips"] == [
+        {"pin": 25, "pixels": 8, "order": "GRB", "led_ma": 60, "white_k": 4500}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -332,7 +345,7 @@ def test_default_liveness_is_checked_against_a_short_watchdog(tmp_path: Path) ->
 def test_unknown_key_is_named(tmp_path: Path) -> None:
     path = write_board(tmp_path, "lights", description(colour="red"))
     assert load_error(path).startswith(
-        f"{path}: colour: unknown key; allowed: frame, link, liveness_ms"
+        f"{path}: colour: unknown key; allowed: beacon, frame, lighting, link, liveness_ms"
     )
     data = description()
     data["usb"] = {"vid": 1, "pid": 2, "serial": "x"}
@@ -355,6 +368,7 @@ def test_missing_required_key_is_named(tmp_path: Path) -> None:
         ({"micropython_port": "stm32"}, "micropython_port = 'stm32'"),
         ({"role": "kitchen"}, "role = 'kitchen'"),
         ({"link": {"kind": "spi"}}, "link.kind = 'spi'"),
+        ({"subsystems": ["lighting", "sonar"]}, "subsystems.1 = 'sonar'"),
     ],
 )
 def test_bad_values_name_file_key_and_value(

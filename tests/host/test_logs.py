@@ -15,6 +15,7 @@ import pytest
 from vitrine.logs import (
     HUMAN_FORMAT,
     JournalFormatter,
+    RepeatLimit,
     error_text,
     priority,
     resolve_format,
@@ -103,3 +104,24 @@ def test_a_command_under_systemd_prints_its_error_as_a_journal_error(tmp_path: P
 
     plain = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert plain.stderr.startswith(f"vitrine: {config}: link.heartbeat_s = 0: ")
+
+
+def test_a_message_repeated_by_a_flood_passes_once_per_interval_with_a_count() -> None:
+    now = [100.0]
+    limit = RepeatLimit(every_s=10.0, clock=lambda: now[0])
+
+    def record(msg: str) -> logging.LogRecord:
+        return logging.LogRecord("uvicorn.error", logging.WARNING, "x", 1, msg, None, None)
+
+    first = record("Exceeded concurrency limit.")
+    assert limit.filter(first) and first.getMessage() == "Exceeded concurrency limit."
+    passed = []
+    for _ in range(500):
+        now[0] += 0.01
+        passed.append(limit.filter(record("Exceeded concurrency limit.")))
+    assert not any(passed)
+    assert limit.filter(record("another message"))  # each message has its own interval
+    now[0] += 10.0
+    later = record("Exceeded concurrency limit.")
+    assert limit.filter(later)
+    assert later.getMessage() == "Exceeded concurrency limit. (500 more like it in the last 15 s)"

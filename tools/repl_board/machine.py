@@ -36,7 +36,9 @@ def reset_cause():
 
 
 def reset():
-    _vboard.reset(SOFT_RESET)
+    # As on the ESP32 port: machine.reset() is esp_restart(), which it reports as HARD_RESET
+    # (the firmware tells its own resets apart by vitrine_fw/bootflag.py's reset flag).
+    _vboard.reset(HARD_RESET)
     raise SystemExit
 
 

@@ -66,9 +66,16 @@ class StreamPort(seam.BasePort):
             self._on_close()
 
 
+_BLE_SECRETS = "ble_secrets.json"  # the GATT link's bonds, on the board's flash (blelink)
+
 # machine's reset causes, by name: a port has only some (the RP2040's MicroPython only
-# PWRON_RESET and WDT_RESET). No port has a brown-out cause: the ESP32's reports one as
-# PWRON_RESET (ports/esp32/modmachine.c), so wire.RESET_BROWNOUT never comes from a board today.
+# PWRON_RESET and WDT_RESET). What each port reports (ports/esp32/modmachine.c,
+# ports/rp2/modmachine.c): the reset button is PWRON_RESET on both (the ESP32-S3's EN pin is a
+# chip power-on reset; the RP2040's RUN pin is no watchdog reboot); machine.reset() is
+# WDT_RESET on the RP2040 (it reboots through the watchdog) and HARD_RESET on the ESP32 (as a
+# panic is), so a reset the firmware asks for is told apart by bootflag's reset flag instead.
+# No port has a brown-out cause: the ESP32's reports one as PWRON_RESET, so
+# wire.RESET_BROWNOUT never comes from a board today.
 _RESET_CAUSES = (
     ("PWRON_RESET", wire.RESET_POWER_ON),
     ("HARD_RESET", wire.RESET_HARD),
@@ -79,11 +86,13 @@ _RESET_CAUSES = (
 
 
 class Board(seam.BaseBoard):
-    """The real board, built from config.json."""
+    """The real board, built from config.json. reset_requested: this boot found bootflag's
+    reset flag (main.py takes it), so the reset before it was one the firmware asked for."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, reset_requested=False):
         super().__init__(Clock())
         self.cfg = cfg
+        self.reset_requested = reset_requested
 
     def uid(self):
         import binascii
@@ -91,6 +100,8 @@ class Board(seam.BaseBoard):
         return binascii.hexlify(machine.unique_id()).decode()
 
     def reset_cause(self):
+        if self.reset_requested:
+            return wire.RESET_SOFT
         cause = machine.reset_cause()
         for name, code in _RESET_CAUSES:
             if getattr(machine, name, None) == cause:
@@ -98,6 +109,7 @@ class Board(seam.BaseBoard):
         return wire.RESET_UNKNOWN
 
     def reset(self):
+        bootflag.request_reset()  # the next boot reports RESET_SOFT, whatever the port says
         machine.reset()
 
     def reset_to_repl(self):
@@ -110,6 +122,12 @@ class Board(seam.BaseBoard):
         return machine.WDT(timeout=timeout_ms)
 
     def open_link(self, link_cfg):
+        if link_cfg["kind"] == "ble":  # no cable: the link's GATT service (vitrine_fw.blelink)
+            import bluetooth
+
+            from vitrine_fw.blelink import FileSecrets, GattPort
+
+            return GattPort(self.ble(), self.clock, bluetooth.UUID, FileSecrets(_BLE_SECRETS))
         if link_cfg["kind"] == "uart":
             uart = machine.UART(
                 link_cfg["id"],
@@ -139,6 +157,9 @@ class Board(seam.BaseBoard):
     def i2c(self, bus, scl, sda, freq=400000):
         return machine.I2C(bus, scl=machine.Pin(scl), sda=machine.Pin(sda), freq=freq)
 
+    def pwm(self, pin, freq_hz):
+        return machine.PWM(machine.Pin(pin), freq=freq_hz, duty_u16=0)
+
     def led_strip(self, pin, count, order="GRB"):
         import neopixel
 
@@ -159,6 +180,17 @@ class Board(seam.BaseBoard):
         ble = bluetooth.BLE()
         ble.active(True)
         return ble
+
+    def mcu_temperature(self):
+        # The ESP32-S2, -S3 and -C3 have esp32.mcu_temperature() (degC; ports/esp32/
+        # modesp32.c), which the generic ESP32 stubs lack; the rp2 port (the RP2040's and the
+        # RP2350's) has no esp32 module and reads none here.
+        try:
+            import esp32
+        except ImportError:
+            return None
+        read = getattr(esp32, "mcu_temperature", None)
+        return None if read is None else read()
 
 
 # --- the touch frame (the touch board: an RP2350, hardware/boards/touch.toml) -----------------

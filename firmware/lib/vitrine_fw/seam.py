@@ -8,7 +8,7 @@
 # says so, instead of an AttributeError from deep inside a driver. tests/firmware/
 # test_board_seam.py holds every board, clock and port to these signatures.
 #
-# The parts a board hands out (pins, ADC, I2C, LED strips, the watchdog, BLE) are MicroPython's
+# The parts a board hands out (pins, ADC, I2C, PWM, LED strips, the watchdog, BLE) are MicroPython's
 # own objects on a real board, checked against the port's stubs (tools/firmware_typecheck.py);
 # the simulator's stand-ins and the tests' fake `machine` modules are compared with the same
 # stubs (tests/firmware/test_fakes_follow_stubs.py).
@@ -83,14 +83,16 @@ class BaseBoard:
         raise _missing(self, "uid")
 
     def reset_cause(self):
-        """Why the board last started: a wire.RESET_* code."""
+        """Why the board last started: a wire.RESET_* code; RESET_SOFT after a reset() (the
+        firmware asked for it), else what the port says (vitrine_fw/hal.py lists it)."""
         raise _missing(self, "reset_cause")
 
     def reset(self):
-        """Reset the board; does not return on a board. A real board's is machine.reset(), as
-        the reset button: the next boot's reset cause is the port's HARD_RESET on the ESP32 and
-        WDT_RESET on the RP2040 (whose MicroPython resets through the watchdog); the simulator
-        reports it as a soft reset."""
+        """Reset the board because the firmware asks to; does not return on a board. It sets
+        bootflag's reset flag, then resets as machine.reset() does, whose own cause would be
+        the port's WDT_RESET on the RP2040 (it reboots through the watchdog) and HARD_RESET on
+        the ESP32; with the flag the next boot's reset_cause() is RESET_SOFT on both (the
+        simulator does the same, vitrine.sim.board)."""
         raise _missing(self, "reset")
 
     def reset_to_repl(self):
@@ -118,6 +120,10 @@ class BaseBoard:
         """I2C bus `bus` on pins scl and sda at freq Hz."""
         raise _missing(self, "i2c")
 
+    def pwm(self, pin, freq_hz):
+        """A PWM output on pin at freq_hz, with duty_u16(0..65535): machine.PWM on a board."""
+        raise _missing(self, "pwm")
+
     def led_strip(self, pin, count, order="GRB"):
         """A WS2812/SK6812 strip of count pixels on pin whose chips take the colours in
         `order` ("GRB", "GRBW", ...: R, G, B and optionally W once each, as config.check
@@ -135,3 +141,7 @@ class BaseBoard:
     def ble(self):
         """The active bluetooth.BLE; OSError on a board without a radio."""
         raise _missing(self, "ble")
+
+    def mcu_temperature(self):
+        """The chip's own temperature in degC (an int), or None where the port reads none."""
+        raise _missing(self, "mcu_temperature")

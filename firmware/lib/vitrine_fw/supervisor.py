@@ -28,7 +28,9 @@ _RESTART_PAUSE_MS = const(500)
 # are imported only when a role needs them, to keep RAM free on small boards.
 SUBSYSTEMS = {
     "touch": (wire.CAP_TOUCH, "vitrine_fw.touch", "Touch"),
+    "proximity": (wire.CAP_PROXIMITY, "vitrine_fw.proximity", "Proximity"),
     "lighting": (wire.CAP_LIGHTING, "vitrine_fw.lights", "Lights"),
+    "beacon": (wire.CAP_BEACON, "vitrine_fw.beacon", "Beacon"),
 }
 
 

@@ -32,7 +32,7 @@ import struct
 from array import array
 
 PROTOCOL_VERSION = const(1)  # header byte 0; bumped on any change to framing or header
-SCHEMA_REV = const(6)  # bumped whenever the message table below changes
+SCHEMA_REV = const(8)  # bumped whenever the message table below changes
 
 HEADER_LEN = const(5)  # version, flags, seq (2), type
 CRC_LEN = const(4)
@@ -74,7 +74,16 @@ TOUCH_HEALTH = const(
 )  # failed and saturated beams; sent when failed beams or blinded bars change
 TOUCH_RAW = const(0x22)  # one scan's raw readings, while the console records a capture
 
+DISTANCE = const(0x40)  # a time-of-flight sensor's reading, raw and filtered (rate-limited)
+PRESENCE = const(0x41)  # the board's presence state changed: approach, present, absent
+MOTION = const(0x42)  # the PIR's state changed: idle, motion, warming up, stuck
+PROX_HEALTH = const(0x43)  # a proximity part's health changed (a sensor failed or recovered)
+BEACON_SIGHTINGS = const(0x60)  # loyalty tokens the beacon board heard, with their RSSI
+BEACON_STATUS = const(0x61)  # the beacon's counters and temperature, every few seconds
+
 LIGHT_SET = const(0x80)  # fade the LED strips to a colour and brightness
+LIGHT_SCENE = const(0x81)  # fade the lights to a colour temperature, brightness and amber
+LIGHT_STATE = const(0x82)  # what the strips show now, and why it differs from what was asked
 
 CONSOLE_CMD = const(0xA0)  # a technician's command line; the ACK carries the answer's first part
 CONSOLE_READ = const(0xA1)  # a further part of the last console answer
@@ -127,7 +136,30 @@ TABLE = (
         "beams:H failed:H saturated:H blinded:B failed_beams:y",
     ),
     (TOUCH_RAW, "TOUCH_RAW", "S", "scan:H t_us:I count:H first:H rows:y"),
+    (
+        DISTANCE,
+        "DISTANCE",
+        "S",
+        "t_ms:I sensor:B status:B distance_mm:H filtered_mm:H signal_kcps:H ambient_kcps:H",
+    ),
+    (PRESENCE, "PRESENCE", "E", "t_ms:I state:B distance_mm:H sensor:B"),
+    (MOTION, "MOTION", "E", "t_ms:I state:B"),
+    (PROX_HEALTH, "PROX_HEALTH", "E", "part:s state:B errors:H detail:s"),
+    (BEACON_SIGHTINGS, "BEACON_SIGHTINGS", "S", "dropped:H sightings:y"),
+    (
+        BEACON_STATUS,
+        "BEACON_STATUS",
+        "S",
+        "adverts:I heard:I loyalty:I malformed:I dropped:I scan_restarts:H temp_q88:h",
+    ),
     (LIGHT_SET, "LIGHT_SET", "C", "r:B g:B b:B w:B brightness:B fade_ms:H"),
+    (LIGHT_SCENE, "LIGHT_SCENE", "C", "kelvin:H brightness:B amber:B fade_ms:H"),
+    (
+        LIGHT_STATE,
+        "LIGHT_STATE",
+        "E",
+        "kelvin:H brightness:B amber:B flags:B current_ma:H budget_ma:H shown:y",
+    ),
     (CONSOLE_CMD, "CONSOLE_CMD", "C", "line:s"),
     (CONSOLE_READ, "CONSOLE_READ", "C", "req:H part:B"),
     (PROBE_START, "PROBE_START", "C", "rate_hz:H count:I size:B"),
@@ -156,13 +188,16 @@ NACK_REASONS = {
 }
 
 # Reset causes carried by HELLO.
+# What the ports report for each (vitrine_fw/hal.py): the reset button is a power-on reset on
+# both the ESP32-S3 and the RP2040; a reset the firmware asks for is soft on both (bootflag's
+# reset flag), whatever machine.reset() itself would report.
 RESET_UNKNOWN = const(0)
-RESET_POWER_ON = const(1)
-RESET_HARD = const(2)  # reset pin / button
-RESET_WDT = const(3)  # watchdog
+RESET_POWER_ON = const(1)  # power switched on, the reset button, an ESP32 brown-out
+RESET_HARD = const(2)  # ESP32: a reset the firmware did not ask for (a panic, or from the REPL)
+RESET_WDT = const(3)  # watchdog (RP2040: also a reset from the REPL, which goes through it)
 RESET_DEEPSLEEP = const(4)
-RESET_SOFT = const(5)  # machine.reset(), REBOOT command
-RESET_BROWNOUT = const(6)
+RESET_SOFT = const(5)  # asked for by the firmware: REBOOT, the console, vitrine flash, an error
+RESET_BROWNOUT = const(6)  # no port reports it today
 RESET_CAUSES = {
     RESET_UNKNOWN: "unknown",
     RESET_POWER_ON: "power_on",
@@ -216,9 +251,96 @@ MAX_CONTACTS = const(20)  # per report: 10 touching plus 10 lifting in the same 
 RAW_ROW = const(8)
 RAW_ROWS = const(29)
 
-# LIGHT_SET (protocol.md §10): every pixel of the board's strips fades from what it shows to
+# DISTANCE (protocol.md §10): status is the ULD's range status (RANGE_* below), distance_mm the
+# chip's reading (whatever its status), filtered_mm the board's filtered distance of a valid
+# target (DISTANCE_NONE: no target), signal and ambient in kcps (ambient per SPAD).
+RANGE_VALID = const(0)
+RANGE_SIGMA_FAIL = const(1)
+RANGE_SIGNAL_FAIL = const(2)
+RANGE_MIN_CLIPPED = const(3)
+RANGE_OUT_OF_BOUNDS = const(4)
+RANGE_HARDWARE_FAIL = const(5)
+RANGE_NO_WRAP_CHECK = const(6)
+RANGE_WRAP_FAIL = const(7)
+RANGE_XTALK_FAIL = const(9)
+RANGE_SYNC = const(10)
+RANGE_MERGED_PULSE = const(11)
+RANGE_LACK_OF_SIGNAL = const(12)
+RANGE_MIN_RANGE_FAIL = const(13)
+RANGE_NONE = const(255)  # no ranging yet, or the sensor failed
+RANGE_STATUSES = {
+    RANGE_VALID: "valid",
+    RANGE_SIGMA_FAIL: "sigma fail",
+    RANGE_SIGNAL_FAIL: "signal fail",
+    RANGE_MIN_CLIPPED: "valid, min range clipped",
+    RANGE_OUT_OF_BOUNDS: "out of bounds",
+    RANGE_HARDWARE_FAIL: "hardware fail",
+    RANGE_NO_WRAP_CHECK: "valid, no wrap check",
+    RANGE_WRAP_FAIL: "wrap-around",
+    RANGE_XTALK_FAIL: "crosstalk signal fail",
+    RANGE_SYNC: "synchronisation",
+    RANGE_MERGED_PULSE: "valid, merged pulse",
+    RANGE_LACK_OF_SIGNAL: "target present, lack of signal",
+    RANGE_MIN_RANGE_FAIL: "min range fail",
+    RANGE_NONE: "no ranging",
+}
+DISTANCE_NONE = const(0xFFFF)  # filtered_mm when no valid target is in view
+
+# PRESENCE.state and MOTION.state (protocol.md §10).
+PRESENCE_ABSENT = const(0)  # nobody nearer than the board's approach distance (a leave)
+PRESENCE_APPROACH = const(1)  # someone came nearer than the approach distance
+PRESENCE_PRESENT = const(2)  # ... and stayed there for the board's dwell time
+PRESENCE_STATES = {
+    PRESENCE_ABSENT: "absent",
+    PRESENCE_APPROACH: "approach",
+    PRESENCE_PRESENT: "present",
+}
+MOTION_IDLE = const(0)
+MOTION_DETECTED = const(1)
+MOTION_WARMING = const(2)  # the PIR's first minute after power-on: its output means nothing
+MOTION_STUCK = const(3)  # the output has been high far longer than any motion: a fault
+MOTION_STATES = {
+    MOTION_IDLE: "idle",
+    MOTION_DETECTED: "motion",
+    MOTION_WARMING: "warming up",
+    MOTION_STUCK: "stuck",
+}
+# PROX_HEALTH.state
+PART_OK = const(0)
+PART_FAILED = const(1)
+PART_WARMING = const(2)
+PART_STATES = {PART_OK: "ok", PART_FAILED: "failed", PART_WARMING: "warming up"}
+
+# BEACON_SIGHTINGS (protocol.md §14): SIGHTING_SIZE bytes per loyalty advertisement heard,
+#   age_ms u16 LE | rssi i8 | token (16 bytes)
+# age_ms: how long before the frame was written the advertisement arrived (at most 65535);
+# rssi in dBm. At most MAX_SIGHTINGS a frame; `dropped` counts those the board could not keep
+# since its last frame. BEACON_STATUS.temp_q88 is the chip's temperature in 1/256 degC,
+# TEMP_NONE without a sensor.
+SIGHTING_SIZE = const(19)
+MAX_SIGHTINGS = const(12)
+TEMP_NONE = const(-32768)
+
+# LIGHT_SET (protocol.md §11): every pixel of the board's strips fades from what it shows to
 # (r, g, b, w) scaled by brightness / 255, over fade_ms (0: at once), at most LIGHT_MAX_FADE_MS.
 LIGHT_MAX_FADE_MS = const(10000)
+# LIGHT_SCENE: a colour temperature (mixed in mireds), a perceptual brightness and an amber mix.
+LIGHT_MIN_KELVIN = const(1000)
+LIGHT_MAX_KELVIN = const(20000)
+# LIGHT_STATE.flags
+LIGHT_FADING = const(0x01)  # a fade is running
+LIGHT_LIMITED = const(0x02)  # the current budget dims the light below what was asked
+LIGHT_SAFE = const(0x04)  # the host link has been lost: the board shows its safe scene
+LIGHT_CLAMPED = const(0x08)  # a strip cannot make the colour (shows the nearest it can)
+LIGHT_FLAGS = {
+    LIGHT_FADING: "fading",
+    LIGHT_LIMITED: "limited",
+    LIGHT_SAFE: "safe",
+    LIGHT_CLAMPED: "clamped",
+}
+# LIGHT_STATE.shown: per strip, r g b: the light it gives in linear sRGB primaries, 0..255
+# (255: that primary at the strip's full white)
+LIGHT_SHOWN_SIZE = const(3)
 
 # The console (protocol.md §9). CONSOLE_CMD's ACK result is
 #   status u8 | parts u8 | the answer's first part

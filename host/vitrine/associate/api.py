@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from vitrine.associate.gate import Gate
 from vitrine.associate.http import Refused, error, parse, read_json, same_origin
 from vitrine.engine.errors import ActionError
+from vitrine.web.origins import Origins
 
 NAME_CHARS = 40
 STATUS_OF_CODE = {"not_found": 404, "conflict": 409, "bad_message": 422, "not_allowed": 403}
@@ -80,7 +81,7 @@ async def queue_message(engine: AssociateEngine, levels: ServiceLevels) -> dict[
     return {"type": "requests", "items": items, "sla": sla}
 
 
-def api_routes(engine: AssociateEngine, gate: Gate) -> APIRouter:
+def api_routes(engine: AssociateEngine, gate: Gate, origins: Origins) -> APIRouter:
     """GET /associate/api/requests, POST .../{id}/acknowledge and .../{id}/fulfil."""
     router = APIRouter()
     levels: ServiceLevels = gate.auth.config
@@ -99,7 +100,7 @@ def api_routes(engine: AssociateEngine, gate: Gate) -> APIRouter:
         if gate.session(request) is None:
             return gate.unauthorized()
         try:
-            same_origin(request)
+            same_origin(request, origins)
             body = parse(ActorBody, await read_json(request))
             if not _REQUEST_ID.match(request_id):
                 raise Refused(404, "not_found", f"no request {request_id[:64]!r}")

@@ -4,8 +4,8 @@ acknowledge and fulfil (api.py), and the live queue over a WebSocket (live.py).
 
 Every route but the page, its static files and sign-in/out needs a signed-in associate: the
 session cookie from the PIN, or `Authorization: Bearer <token>` with a configured token
-(gate.py). Errors are JSON {"error": "...", "code": "...", "field"?: "..."}; a refused request
-changes nothing.
+(gate.py); a page of another site may not act (http.py). Errors are JSON
+{"error": "...", "code": "...", "field"?: "..."}; a refused request changes nothing.
 """
 
 from __future__ import annotations
@@ -19,15 +19,20 @@ from vitrine.associate.live import live_routes
 from vitrine.associate.pages import page_routes
 from vitrine.associate.signin import signin_routes
 from vitrine.bus import EventBus
+from vitrine.web.origins import Origins
 
 
-def associate_router(engine: AssociateEngine, bus: EventBus, auth: AssociateAuth) -> APIRouter:
+def associate_router(
+    engine: AssociateEngine, bus: EventBus, auth: AssociateAuth, origins: Origins | None = None
+) -> APIRouter:
     """The associate app's routes, under /associate: the engine's queue and actions, live
-    over the bus's RequestsChanged, behind `auth`."""
+    over the bus's RequestsChanged, behind `auth`. Its actions and socket answer pages of the
+    address a phone reached it by and of `origins` ([http] origins: a reverse proxy's name)."""
+    origins = origins or Origins()
     gate = Gate(auth)
     router = APIRouter()
     router.include_router(page_routes(gate))
-    router.include_router(signin_routes(auth))
-    router.include_router(api_routes(engine, gate))
-    router.include_router(live_routes(engine, bus, gate))
+    router.include_router(signin_routes(auth, origins))
+    router.include_router(api_routes(engine, gate, origins))
+    router.include_router(live_routes(engine, bus, gate, origins))
     return router

@@ -2,41 +2,38 @@
 long bearer tokens configured for kiosk tablets. There is no anonymous access: with no PIN and
 no token configured, nobody gets in.
 
-A session token is `base64url(payload).base64url(HMAC-SHA256(secret, payload))`; the payload
-is compact JSON holding when it was issued, when it expires and how the holder signed in. The
-secret is the daemon's 32-byte key in <data dir>/secret.key (see load_or_create_secret).
+A session token is `base64url(payload).base64url(HMAC-SHA256(key, payload))`; the payload
+is compact JSON holding the session's id, when it was issued, when it expires and how the
+holder signed in. The key is derived from the daemon's 32-byte secret in
+<data dir>/secret.key (vitrine.secret_key). A token is good only while its session is open in
+auth.db (vitrine.associate.store): signing out deletes it there, which a restart keeps.
 Changing the PIN, or removing a token from the configuration, ends the sessions it opened.
+
+Wrong PINs count against one budget for the whole mirror (vitrine.associate.pin_budget).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import stat
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal, Protocol
 
-from vitrine.errors import ConfigError, VitrineError
+from vitrine.associate.pin_budget import FIRST_PAUSE_S, BudgetStatus, PinBudget
+from vitrine.associate.store import AuthStore
+from vitrine.errors import VitrineError
+from vitrine.secret_key import SECRET_BYTES, derive
 
-SECRET_BYTES = 32
-MAX_FAILURES = 5  # wrong PINs from one client address within FAILURE_WINDOW_S ...
-FAILURE_WINDOW_S = 60.0
-LOCKOUT_S = 60.0  # ... lock that address out this long, right PIN or not
-MAX_TRACKED_CLIENTS = 10_000  # bound on the failure table (oldest entries go first)
 MAX_TOKEN_CHARS = 1024  # a session token is ~150 characters; anything longer is refused unread
 MAX_PIN_CHARS = 64
 CLOCK_SKEW_S = 60.0  # a token "issued" this far in the future is still accepted
-_VERSION = 1
+_VERSION = 2  # 2: signed with a key derived from the secret, open only while in auth.db
 
 
 class AssociateSettings(Protocol):
@@ -80,8 +77,8 @@ class AuthError(VitrineError):
 
 
 LOCKED_MESSAGE = (
-    "The associate app is locked: no PIN is set. Set one (4 to 12 digits) in the daemon's "
-    'configuration, [associate] pin = "2468", and restart the daemon.'
+    "The associate app is locked: no PIN is set. Set one (6 to 12 digits) in the daemon's "
+    'configuration, [associate] pin = "246810", and restart the daemon.'
 )
 PIN_OFF_MESSAGE = (
     "Sign-in with a PIN is off on this mirror (only kiosk tokens are configured). Set "
@@ -90,25 +87,38 @@ PIN_OFF_MESSAGE = (
 
 
 class AssociateAuth:
-    """Checks PINs (with a per-client lockout), issues and verifies session tokens, and
-    accepts the configured bearer tokens."""
+    """Checks PINs (against the mirror's budget of wrong PINs), issues and verifies session
+    tokens (open while their session is in `store`), and accepts the configured bearer
+    tokens."""
 
     def __init__(
         self,
         config: AssociateSettings,
         secret: bytes,
+        store: AuthStore,
         clock: Callable[[], float] = time.time,
+        *,
+        role: str = "associate",
     ) -> None:
+        """role names what the sessions are for, and its configuration's section: each role
+        signs its sessions with a key of its own (the manager's dashboard opens no associate
+        session, nor the reverse) and keeps them in a store of its own."""
         if len(secret) < SECRET_BYTES:
             raise ValueError(f"the session secret must be at least {SECRET_BYTES} bytes")
         self.config = config
-        self._secret = bytes(secret)
+        self.role = role
+        self.locked_message = LOCKED_MESSAGE.replace("[associate]", f"[{role}]")
+        if role != "associate":
+            self.locked_message = self.locked_message.replace(
+                "The associate app", f"The {role}'s page"
+            )
+        self.pin_off_message = PIN_OFF_MESSAGE.replace("[associate]", f"[{role}]")
+        self._key = derive(bytes(secret), f"{role} sessions")
+        self._store = store
         self._clock = clock
         self._tokens = tuple(t.encode() for t in config.tokens if t)
-        # client address -> times of its recent wrong PINs; and address -> locked until
-        self._failures: OrderedDict[str, list[float]] = OrderedDict()
-        self._locked_until: dict[str, float] = {}
-        self._revoked: dict[str, float] = {}  # session id -> its expiry (kept until then)
+        self.budget = PinBudget(store, clock)
+        store.prune(clock())
 
     @property
     def locked(self) -> bool:
@@ -124,62 +134,38 @@ class AssociateAuth:
         """How long a PIN session lasts, in seconds (the cookie's Max-Age)."""
         return int(self.config.session_hours * 3600)
 
+    def status(self) -> BudgetStatus:
+        """The PIN budget, for /api/status."""
+        return self.budget.status()
+
     # --- PIN sign-in ---------------------------------------------------------------------
 
     def check_pin(self, pin: str, client: str) -> str:
         """A new session token when `pin` is the configured PIN; raises AuthError otherwise
-        (wrong PIN 401, locked-out client 429, app locked 403)."""
+        (wrong PIN 401, PIN sign-in paused 429, app locked or PIN sign-in off 403). `client`
+        names the device in the log line of a pause."""
         if self.locked:
-            raise AuthError(403, "locked", LOCKED_MESSAGE)
+            raise AuthError(403, "locked", self.locked_message)
         if not self.pin_enabled:
-            raise AuthError(403, "pin_off", PIN_OFF_MESSAGE)
-        now = self._clock()
-        wait = self.retry_after(client, now)
+            raise AuthError(403, "pin_off", self.pin_off_message)
+        wait = self.budget.paused_for()
         if wait:
-            raise _too_many(wait)
+            raise paused(wait)
         if not isinstance(pin, str) or len(pin) > MAX_PIN_CHARS:
             raise AuthError(422, "bad_message", f"pin must be a string of 1 to {MAX_PIN_CHARS}")
         if hmac.compare_digest(pin.encode(), self.config.pin.encode()):
-            self._failures.pop(client, None)
-            return self._issue("pin", now)
-        recent = [t for t in self._failures.pop(client, []) if now - t < FAILURE_WINDOW_S]
-        recent.append(now)
-        if len(recent) >= MAX_FAILURES:
-            self._locked_until[client] = now + LOCKOUT_S
-            raise _too_many(int(LOCKOUT_S))
-        self._failures[client] = recent
-        self._prune(now)
-        left = MAX_FAILURES - len(recent)
-        tries = "try" if left == 1 else "tries"
+            return self._issue("pin", self._clock())
+        pause_s = self.budget.wrong_pin(client)
+        if pause_s:
+            raise paused(pause_s)
+        left = self.budget.left()
+        pins = "PIN" if left == 1 else "PINs"
         raise AuthError(
             401,
             "wrong_pin",
-            f"Wrong PIN. {left} more {tries} before this device must wait "
-            f"{int(LOCKOUT_S)} seconds.",
+            f"Wrong PIN. {left} more wrong {pins} on this mirror and PIN sign-in pauses for "
+            f"every device ({int(FIRST_PAUSE_S)} seconds at first, longer each time).",
         )
-
-    def retry_after(self, client: str, now: float | None = None) -> int:
-        """Seconds until `client` may try a PIN again (0: it may now)."""
-        now = self._clock() if now is None else now
-        until = self._locked_until.get(client)
-        if until is None:
-            return 0
-        if now >= until:
-            del self._locked_until[client]
-            return 0
-        return max(1, int(until - now + 0.999))
-
-    def _prune(self, now: float) -> None:
-        # Keep the failure table small: forget stale entries, then the oldest beyond the cap.
-        if len(self._failures) > MAX_TRACKED_CLIENTS:
-            stale = [c for c, ts in self._failures.items() if now - ts[-1] >= FAILURE_WINDOW_S]
-            for client in stale:
-                del self._failures[client]
-            while len(self._failures) > MAX_TRACKED_CLIENTS:
-                self._failures.popitem(last=False)
-        if len(self._locked_until) > MAX_TRACKED_CLIENTS:
-            for client in [c for c, t in self._locked_until.items() if t <= now]:
-                del self._locked_until[client]
 
     # --- tokens --------------------------------------------------------------------------
 
@@ -193,7 +179,7 @@ class AssociateAuth:
 
     def verify(self, token: str | None) -> Associate | None:
         """The session a token stands for (a configured bearer token or a session token
-        this daemon issued, unexpired and not revoked), or None."""
+        this daemon issued, unexpired and not signed out), or None."""
         if not token or len(token) > MAX_TOKEN_CHARS:
             return None
         bearer = self._match_bearer(token)
@@ -208,7 +194,7 @@ class AssociateAuth:
         # The session a signed session token's payload stands for, if it still does.
         now = self._clock()
         iat, exp, sid, via = payload["iat"], payload["exp"], payload["sid"], payload["via"]
-        if not (iat - CLOCK_SKEW_S <= now < exp) or sid in self._revoked:
+        if not (iat - CLOCK_SKEW_S <= now < exp) or not self._store.session_open(sid, now):
             return None
         if not self._still_configured(via, payload["k"]):
             return None
@@ -223,15 +209,11 @@ class AssociateAuth:
         return True
 
     def revoke(self, token: str | None) -> None:
-        """End the session of a session token (sign-out); bearer tokens end only by leaving
-        the configuration."""
+        """End the session of a session token (sign-out), for good: a restart keeps it ended.
+        Bearer tokens end only by leaving the configuration."""
         payload = self._open(token) if token and len(token) <= MAX_TOKEN_CHARS else None
-        if payload is None:
-            return
-        now = self._clock()
-        for sid in [s for s, exp in self._revoked.items() if exp <= now]:
-            del self._revoked[sid]
-        self._revoked[payload["sid"]] = payload["exp"]
+        if payload is not None:
+            self._store.end_session(payload["sid"])
 
     def _match_bearer(self, token: str) -> bytes | None:
         # Compare against every configured token, so the time taken does not say which one
@@ -246,7 +228,7 @@ class AssociateAuth:
     def _key_of(self, credential: bytes) -> str:
         # What a session token remembers of the credential that opened it: enough to notice a
         # change, useless to recover it (keyed with the secret).
-        digest = hmac.new(self._secret, b"credential:" + credential, hashlib.sha256).digest()
+        digest = hmac.new(self._key, b"credential:" + credential, hashlib.sha256).digest()
         return _b64(digest)[:16]
 
     def _issue(self, via: str, now: float, credential: bytes | None = None) -> str:
@@ -259,11 +241,12 @@ class AssociateAuth:
             "exp": int(now) + self.session_s,
             "k": key,
         }
+        self._store.add_session(payload["sid"], via, payload["iat"], payload["exp"])
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
         return f"{_b64(body)}.{_b64(self._sign(body))}"
 
     def _sign(self, body: bytes) -> bytes:
-        return hmac.new(self._secret, body, hashlib.sha256).digest()
+        return hmac.new(self._key, body, hashlib.sha256).digest()
 
     def _open(self, token: str) -> dict | None:
         # The payload of a well-formed, correctly signed session token, else None.
@@ -288,11 +271,13 @@ class AssociateAuth:
         return payload
 
 
-def _too_many(wait_s: int) -> AuthError:
+def paused(wait_s: int) -> AuthError:
+    """The answer to a PIN while PIN sign-in is paused for `wait_s` seconds."""
     return AuthError(
         429,
         "too_many_attempts",
-        f"Too many wrong PINs from this device. Try again in {wait_s} seconds.",
+        f"Too many wrong PINs on this mirror: PIN sign-in is paused for every device for "
+        f"{wait_s} seconds. Associates who are signed in stay signed in.",
         retry_after_s=wait_s,
     )
 
@@ -314,52 +299,3 @@ def _unb64(text: str) -> bytes | None:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         return None
-
-
-def load_or_create_secret(path: Path) -> bytes:
-    """The daemon's secret key (32 random bytes) in `path`, created with mode 0600 (and its
-    folder) when missing. Raises ConfigError for a key that is too short or that other users
-    can read."""
-    try:
-        return _read_secret(path)
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = secrets.token_bytes(SECRET_BYTES)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return _read_secret(path)
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot create the secret key: {err.strerror}") from err
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(key)
-            out.flush()
-            os.fsync(out.fileno())
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            path.unlink()
-        raise ConfigError(f"{path}: cannot write the secret key: {err.strerror}") from err
-    return key
-
-
-def _read_secret(path: Path) -> bytes:
-    try:
-        mode = path.stat().st_mode
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read the secret key: {err.strerror}") from err
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(
-            f"{path}: the secret key is readable by other users (mode {stat.S_IMODE(mode):04o}); "
-            f"allowed: 0600 or 0400. Fix it with: chmod 600 {path}"
-        )
-    if len(data) < SECRET_BYTES:
-        raise ConfigError(
-            f"{path}: the secret key is {len(data)} bytes; it must be at least {SECRET_BYTES}. "
-            "Delete the file and the daemon writes a new one (everyone signs in again)."
-        )
-    return data

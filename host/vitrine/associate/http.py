@@ -1,18 +1,18 @@
 """What every associate route shares: reading a JSON body (size-limited, then checked against a
-pydantic model), the same-origin check, the session cookie, and the JSON error answer
+pydantic model), the origin check, the session cookie, and the JSON error answer
 {"error": "...", "code": "...", "field"?: "..."}. A check that fails raises Refused, which a
 route answers with error()."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from vitrine.errors import VitrineError
+from vitrine.web.origins import Origins
 from vitrine.web.untrusted import decode_json
 
 COOKIE = "vitrine_associate"
@@ -71,19 +71,13 @@ def parse(model: type[_M], data: Any) -> _M:
         raise Refused(422, "bad_message", message, field) from None
 
 
-def same_origin(request: Request) -> None:
-    """Refuse (403) a browser's cross-site request: defence in depth beside SameSite=Strict."""
-    origin = request.headers.get("origin")
-    if origin and not origin_matches(origin, request.headers.get("host", "")):
-        raise Refused(403, "cross_origin", "requests from another site are refused")
-
-
-def origin_matches(origin: str, host: str) -> bool:
-    """Whether an Origin header names this host."""
-    try:
-        return urlsplit(origin).netloc.lower() == host.lower()
-    except ValueError:
-        return False
+def same_origin(request: Request, origins: Origins) -> None:
+    """Refuse (403) a request a page of another site made: its Origin is neither the address
+    it was sent to nor one of `origins`, or, without an Origin, its Sec-Fetch-Site says it is
+    cross-site. Defence in depth beside SameSite=Strict (vitrine.web.origins)."""
+    refusal = origins.refusal(request.headers, same_host=True)
+    if refusal is not None:
+        raise Refused(403, "cross_origin", f"requests from another site are refused: {refusal}")
 
 
 def set_cookie(response: Response, request: Request, token: str, max_age: int) -> None:

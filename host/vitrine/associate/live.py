@@ -15,9 +15,10 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from vitrine.associate.api import AssociateEngine, queue_message
 from vitrine.associate.gate import Gate
-from vitrine.associate.http import COOKIE, origin_matches
+from vitrine.associate.http import COOKIE
 from vitrine.bus import EventBus
 from vitrine.engine.events import RequestsChanged
+from vitrine.web.origins import Origins
 from vitrine.web.untrusted import decode_json
 
 MAX_WS_MESSAGE_BYTES = 4096
@@ -31,8 +32,9 @@ UNKNOWN_MESSAGE = (
 )
 
 
-def live_routes(engine: AssociateEngine, bus: EventBus, gate: Gate) -> APIRouter:
-    """WS /associate/ws."""
+def live_routes(engine: AssociateEngine, bus: EventBus, gate: Gate, origins: Origins) -> APIRouter:
+    """WS /associate/ws; pages of other origins than the mirror's own and `origins` are
+    refused (4403)."""
     router = APIRouter()
     auth = gate.auth
 
@@ -42,8 +44,7 @@ def live_routes(engine: AssociateEngine, bus: EventBus, gate: Gate) -> APIRouter
         {"type": "ping"} is answered {"type": "pong"}; anything else with an error. Needs
         the session cookie (or ?token=); closes with 4401 without it."""
         await ws.accept()
-        origin = ws.headers.get("origin")
-        if origin and not origin_matches(origin, ws.headers.get("host", "")):
+        if origins.refusal(ws.headers, same_host=True) is not None:
             await ws.close(CLOSE_FORBIDDEN, "cross-origin socket refused")
             return
         candidates = (ws.cookies.get(COOKIE), ws.query_params.get("token"))

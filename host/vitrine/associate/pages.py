@@ -1,6 +1,7 @@
 """The associate app's page and its static files. The page is served in the state it opens
-in (the queue when signed in, the sign-in form, or how to set a PIN); a kiosk tablet opens it
-once as /associate/?token=<configured token> to get a session cookie."""
+in (the queue when signed in, the sign-in form, or how to set a PIN), with the pause on PIN
+sign-in after wrong PINs when there is one; a kiosk tablet opens it once as
+/associate/?token=<configured token> to get a session cookie."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from importlib import resources
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from vitrine.associate.auth import paused
 from vitrine.associate.gate import Gate
 from vitrine.associate.http import error, set_cookie
 
@@ -37,9 +39,13 @@ def page_routes(gate: Gate) -> APIRouter:
     auth = gate.auth
 
     def render_page(state: str, notice: str = "") -> HTMLResponse:
+        wait_s = auth.budget.paused_for() if state == "login" and auth.pin_enabled else 0
+        if wait_s and not notice:
+            notice = paused(wait_s).message
         body = page.replace(
             '<body data-state="login" data-notice="">',
-            f'<body data-state="{state}" data-notice="{html.escape(notice)}">',
+            f'<body data-state="{state}" data-notice="{html.escape(notice)}" '
+            f'data-retry-after="{wait_s}">',
         )
         headers = {**_SECURITY_HEADERS, "Cache-Control": "no-store"}
         return HTMLResponse(body, headers=headers)

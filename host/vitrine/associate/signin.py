@@ -8,26 +8,29 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vitrine.associate.auth import AssociateAuth, AuthError
 from vitrine.associate.http import COOKIE, Refused, error, parse, read_json, same_origin, set_cookie
+from vitrine.web.origins import Origins
 
 
 class LoginBody(BaseModel):
-    """POST /associate/login: {"pin": "2468"}."""
+    """POST /associate/login: {"pin": "246810"}."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     pin: str = Field(min_length=1, max_length=64)
 
 
-def signin_routes(auth: AssociateAuth) -> APIRouter:
-    """POST /associate/login and /associate/logout."""
+def signin_routes(auth: AssociateAuth, origins: Origins) -> APIRouter:
+    """POST /associate/login and /associate/logout; pages of other origins than the mirror's
+    own and `origins` are refused."""
     router = APIRouter()
 
     @router.post("/associate/login", status_code=204)
     async def login(request: Request) -> Response:
         """Sign in with {"pin": "..."}: 204 and a session cookie; 401 wrong PIN; 429 with
-        Retry-After after 5 wrong PINs in a minute from one address; 403 when locked."""
+        Retry-After while PIN sign-in is paused after wrong PINs on this mirror; 403 when
+        locked."""
         try:
-            same_origin(request)
+            same_origin(request, origins)
             body = parse(LoginBody, await read_json(request))
             client = request.client.host if request.client else "unknown"
             token = auth.check_pin(body.pin, client)
@@ -44,7 +47,7 @@ def signin_routes(auth: AssociateAuth) -> APIRouter:
     async def logout(request: Request) -> Response:
         """Sign out: the session ends and the cookie is cleared; 403 from another site."""
         try:
-            same_origin(request)
+            same_origin(request, origins)
         except Refused as err:
             return err.response()
         auth.revoke(request.cookies.get(COOKIE))

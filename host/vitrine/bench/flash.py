@@ -13,10 +13,13 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from vitrine.bench.targets import judged
 from vitrine.flash.flash import FlashResult, flash_board
 from vitrine.sim.repl_board import ReplBoard, ReplOptions
 
 TARGET_RATIO = 0.2  # a re-flash with nothing changed takes under 20 % of a full flash
+# The figure judged: the ratio over the paced line, where the target applies.
+TARGETS = {"unchanged_over_full_115200": ("<", TARGET_RATIO)}
 LINES = {"serial_115200": 115200, "pty_unpaced": None}
 
 
@@ -58,13 +61,12 @@ def run_flash_bench(
             f"{name}: full {full.total_s:.2f} s, unchanged {same.total_s:.2f} s "
             f"({ratio:.0%} of full)"
         )
-    ratio = lines["serial_115200"]["unchanged_over_full"]
-    return {
+    result = {
         "bench": "flash",
         "role": role,
         "files": files,
         "bytes": size,
+        "unchanged_over_full_115200": lines["serial_115200"]["unchanged_over_full"],
         "lines": lines,
-        "targets": {"unchanged_over_full_max": TARGET_RATIO, "applies_to": "serial_115200"},
-        "pass": ratio < TARGET_RATIO,
     }
+    return {**result, **judged(result, TARGETS)}

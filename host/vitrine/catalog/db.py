@@ -22,7 +22,7 @@ from vitrine.catalog.errors import CatalogError
 from vitrine.catalog.values import format_price, is_media_name, room_location, size_key
 from vitrine.database import Schema, open_database, open_reader, write_transaction
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_LIMIT = 100
 MAX_SKUS = 500  # skus per batch look-up (cards, stock)
 
@@ -75,6 +75,25 @@ END;
 CREATE TRIGGER IF NOT EXISTS product_tag_delete AFTER DELETE ON product BEGIN
     DELETE FROM product_tag WHERE sku = OLD.sku;
 END;
+-- products per category, kept by the triggers below: the category tiles' counts without a
+-- count over every product (15 ms at 100,000 products, after every stock feed)
+CREATE TABLE IF NOT EXISTS category_count (
+    category TEXT PRIMARY KEY,
+    products INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS category_count_insert AFTER INSERT ON product BEGIN
+    INSERT INTO category_count (category, products) VALUES (NEW.category, 1)
+    ON CONFLICT (category) DO UPDATE SET products = products + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS category_count_update AFTER UPDATE OF category ON product
+WHEN OLD.category IS NOT NEW.category BEGIN
+    UPDATE category_count SET products = products - 1 WHERE category = OLD.category;
+    INSERT INTO category_count (category, products) VALUES (NEW.category, 1)
+    ON CONFLICT (category) DO UPDATE SET products = products + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS category_count_delete AFTER DELETE ON product BEGIN
+    UPDATE category_count SET products = products - 1 WHERE category = OLD.category;
+END;
 CREATE TABLE IF NOT EXISTS variant (
     sku TEXT PRIMARY KEY,
     product_sku TEXT NOT NULL REFERENCES product(sku) ON DELETE CASCADE,
@@ -101,13 +120,18 @@ CREATE TABLE IF NOT EXISTS goes_with (
 CREATE INDEX IF NOT EXISTS goes_with_other ON goes_with(other_sku);
 """
 
-# From a version-1 catalogue: the tags of the products already stored.
+# From an older catalogue: the tags (version 2) and the counts per category (3) of the
+# products already stored.
 MIGRATIONS = {
     2: """
 INSERT OR IGNORE INTO product_tag (tag, popularity, sku)
 SELECT j.value, p.popularity, p.sku
 FROM product p, json_each('["' || replace(p.tags, ',', '","') || '"]') j
 WHERE p.tags <> '' AND j.value <> '';
+""",
+    3: """
+INSERT OR REPLACE INTO category_count (category, products)
+SELECT category, COUNT(*) FROM product GROUP BY category;
 """,
 }
 
@@ -132,7 +156,10 @@ class Catalog:
 
     The thread that opened it reads and writes through its connection; any other thread (the
     engine's, the web server's workers) reads through a connection of its own, opened on
-    first use: in WAL mode readers never wait for one another or for a writer."""
+    first use: in WAL mode readers never wait for one another or for a writer. One more
+    connection answers `version()` for every thread, so that versions are comparable across
+    threads and what is worked out once per change (the categories) is worked out once for
+    all of them, not once per worker thread."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, media_dir: Path) -> None:
         self._conn = conn
@@ -143,6 +170,11 @@ class Catalog:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        # PRAGMA data_version's values compare only within one connection: one for everyone.
+        self._watch = open_reader(path, CATALOGUE)
+        self._watch_lock = threading.Lock()
+        self._categories: tuple[tuple[int, int], list[dict[str, Any]]] | None = None
+        self._categories_lock = threading.Lock()
 
     @classmethod
     def open(cls, path: Path, media_dir: Path) -> Catalog:
@@ -155,6 +187,7 @@ class Catalog:
             readers, self._readers = self._readers, []
         for conn in readers:
             conn.close()
+        self._watch.close()
         self._conn.close()
 
     @property
@@ -188,7 +221,8 @@ class Catalog:
         """Changes whenever the catalogue may have changed: a commit through this connection
         or through any other (`vitrine catalog import` while the daemon runs). Cheap enough
         to ask every timer tick."""
-        (data_version,) = self._db.execute("PRAGMA data_version").fetchone()
+        with self._watch_lock:
+            (data_version,) = self._watch.execute("PRAGMA data_version").fetchone()
         return data_version, self._commits
 
     # -- queries -------------------------------------------------------------------------
@@ -196,14 +230,20 @@ class Catalog:
     def categories(self) -> list[dict[str, Any]]:
         """Every category in display order: {"name", "label", "count" (products in it),
         "cover" (the card of its most popular product, None when empty)}. Worked out once
-        per change of the catalogue."""
-        version = self.version()
-        cached = getattr(self._local, "categories", None)
-        if cached is not None and cached[0] == version:
-            return copy.deepcopy(cached[1])
-        counts = dict(
-            self._db.execute("SELECT category, COUNT(*) FROM product GROUP BY category").fetchall()
-        )
+        per change of the catalogue, by one thread while the others wait for it."""
+        if self._conn.in_transaction and threading.get_ident() == self._owner:
+            return self._work_out_categories()  # an import's own view, not yet everyone's
+        cached = self._categories
+        if cached is None or cached[0] != self.version():
+            with self._categories_lock:
+                version = self.version()
+                cached = self._categories
+                if cached is None or cached[0] != version:
+                    cached = self._categories = (version, self._work_out_categories())
+        return copy.deepcopy(cached[1])
+
+    def _work_out_categories(self) -> list[dict[str, Any]]:
+        counts = dict(self._db.execute("SELECT category, products FROM category_count").fetchall())
         rows = self._db.execute(
             "SELECT name, label FROM category ORDER BY position, label, name"
         ).fetchall()
@@ -230,8 +270,7 @@ class Catalog:
             }
             for r in rows
         ]
-        self._local.categories = (version, result)
-        return copy.deepcopy(result)
+        return result
 
     def has_product(self, sku: str) -> bool:
         return self._exists("product", (sku,))
@@ -464,6 +503,29 @@ def existing_keys(conn: sqlite3.Connection, table: str, column: str, values: Ite
         rows = conn.execute(f"SELECT {column} FROM {table} WHERE {column} IN ({marks})", chunk)
         found.update(r[0] for r in rows)
     return found
+
+
+def keys_by_case(
+    conn: sqlite3.Connection, table: str, column: str, values: Iterable[str]
+) -> dict[str, list[str]]:
+    """The values stored in table.column (a key column of ASCII text, as SKUs are) that equal
+    one of values ignoring case, by the lower-case form: {"sh-101": ["SH-101"]}. One pass over
+    the table, whatever the number of values."""
+    conn.execute("CREATE TEMP TABLE wanted (low TEXT PRIMARY KEY) WITHOUT ROWID")
+    try:
+        conn.executemany(
+            "INSERT OR IGNORE INTO temp.wanted VALUES (?)", ((v.lower(),) for v in values)
+        )
+        rows = conn.execute(
+            f"SELECT w.low, t.{column} FROM {table} t "
+            f"JOIN temp.wanted w ON w.low = lower(t.{column})"
+        )
+        found: dict[str, list[str]] = {}
+        for low, value in rows:
+            found.setdefault(low, []).append(value)
+        return found
+    finally:
+        conn.execute("DROP TABLE temp.wanted")
 
 
 def count_rows(conn: sqlite3.Connection, table: str) -> int:

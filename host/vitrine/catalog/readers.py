@@ -1,12 +1,12 @@
 """Reading import files into rows: which files a list of paths stands for, CSV (one file per
-table, named by the file or its header) and JSON (one object with a list per table), each row's
-values checked against its columns (vitrine.catalog.columns). Every problem is recorded as a
-RowError naming the file, the line and the column; reading goes on, so all are reported."""
+table, named by the file or its header; streamed, vitrine.catalog.csvfile) and JSON (one object
+with a list per table), each row's values checked against its columns (vitrine.catalog.columns).
+Every problem is recorded as a RowError naming the file, the line and the column; reading goes
+on, so all are reported."""
 
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from vitrine.catalog.columns import COLUMNS, TABLE_NAMES, BadValue, json_type
+from vitrine.catalog.csvfile import (
+    BINARY,
+    LINE_LIMIT_BYTES,
+    SAMPLE_BYTES,
+    Lines,
+    LongField,
+    encoding_problem,
+    field_limit,
+    find_long_field,
+)
 from vitrine.catalog.errors import RowError
 
 FILE_STEMS = {
@@ -90,24 +100,17 @@ def expand_paths(paths: Sequence[Path], errors: list[RowError]) -> list[tuple[Pa
 
 
 def _read_text(path: Path, shown: str, errors: list[RowError]) -> str | None:
-    # The file as text, or None after recording why it cannot be read.
+    # A JSON file as text, or None after recording why it cannot be read.
     try:
         data = path.read_bytes()
     except OSError as err:
         errors.append(RowError(shown, None, None, f"cannot read: {err.strerror or err}"))
         return None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        errors.append(RowError(shown, None, None, "UTF-16 text: save the file as UTF-8"))
-        return None
-    if b"\x00" in data:
-        errors.append(
-            RowError(
-                shown,
-                None,
-                None,
-                "a binary file, not text (a spreadsheet?): export it as CSV or JSON, UTF-8",
-            )
-        )
+    problem = encoding_problem(data[:SAMPLE_BYTES], path.name)
+    if problem is None and b"\x00" in data:
+        problem = BINARY
+    if problem is not None:
+        errors.append(RowError(shown, None, None, problem))
         return None
     try:
         text = data.decode("utf-8-sig")
@@ -124,10 +127,78 @@ def _read_text(path: Path, shown: str, errors: list[RowError]) -> str | None:
         )
         return None
     if not text.strip():
-        kind = "a header line naming the columns" if path.suffix.lower() == ".csv" else "an object"
-        errors.append(RowError(shown, None, None, f"empty file: expected {kind}"))
+        errors.append(RowError(shown, None, None, "empty file: expected an object"))
         return None
     return text
+
+
+def _read_records(
+    path: Path, shown: str, errors: list[RowError]
+) -> list[tuple[int, list[str]]] | None:
+    # A CSV file's records (with the line each starts on; blank ones left out), streamed a
+    # line at a time (vitrine.catalog.csvfile), or None after recording why it cannot be read.
+    records: list[tuple[int, list[str]]] = []
+    refused: csv.Error | None = None
+    try:
+        with path.open("rb") as file:
+            problem = encoding_problem(file.read(SAMPLE_BYTES), path.name)
+            if problem is not None:
+                errors.append(RowError(shown, None, None, problem))
+                return None
+            file.seek(0)
+            lines = Lines(file)
+            reader = csv.reader(lines, strict=True)
+            last = 0
+            try:
+                for record in reader:
+                    start, last = last + 1, reader.line_num
+                    lines.mark(last + 1)
+                    if any(cell.strip() for cell in record):
+                        records.append((start, record))
+            except csv.Error as err:
+                refused = err
+    except OSError as err:
+        errors.append(RowError(shown, None, None, f"cannot read: {err.strerror or err}"))
+        return None
+    stop = lines.stop
+    if stop is None and refused is None:
+        return records
+    if stop is not None and not stop.overlong:  # a line that is not UTF-8 text
+        errors.append(RowError(shown, stop.line, None, stop.message or BINARY))
+        return None
+    # A line over the limit, or the csv module refused the record: a field too long for it?
+    line = last + 1
+    found = find_long_field(path, lines.start_of(line), line, field_limit())
+    if found is not None:
+        errors.append(_long_field(shown, found, records))
+    elif stop is not None:
+        message = (
+            f"a line longer than {LINE_LIMIT_BYTES:,} bytes: a catalogue row is far shorter "
+            "(is this the file you meant?)"
+        )
+        errors.append(RowError(shown, stop.line, None, message))
+    else:
+        errors.append(RowError(shown, line, None, f"not valid CSV: {refused}"))
+    return None
+
+
+def _long_field(shown: str, found: LongField, records: list[tuple[int, list[str]]]) -> RowError:
+    # A field over the csv module's limit, named by its column (the header's, once read).
+    names = [cell.strip().lower() for cell in records[0][1]] if records else []
+    column = names[found.index] if found.index < len(names) else None
+    where = "" if column else f"field {found.index + 1}: "
+    limit = field_limit()
+    if found.unclosed:
+        message = (
+            f"{where}a quote opened here is never closed, so the rest of the file "
+            f"({found.chars:,} characters) is one field, over the {limit:,} a field may hold: "
+            "close the quote"
+        )
+    else:
+        message = (
+            f"{where}a field of {found.chars:,} characters, over the {limit:,} a field may hold"
+        )
+    return RowError(shown, found.line, column, message)
 
 
 def read_csv(
@@ -136,22 +207,13 @@ def read_csv(
     """Read one CSV file: its rows go to rows (checked against their columns), its table to
     given (table -> the first file that gives it), each problem to errors. False when some
     rows may be missing (the file or a row unreadable)."""
-    text = _read_text(path, shown, errors)
-    if text is None:
-        return False
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records: list[tuple[int, list[str]]] = []
-    last = 0
-    try:
-        for record in reader:
-            start, last = last + 1, reader.line_num
-            if any(cell.strip() for cell in record):
-                records.append((start, record))
-    except csv.Error as err:
-        errors.append(RowError(shown, last + 1, None, f"not valid CSV: {err}"))
+    records = _read_records(path, shown, errors)
+    if records is None:
         return False
     if not records:
-        errors.append(RowError(shown, None, None, "empty file: expected a header line"))
+        errors.append(
+            RowError(shown, None, None, "empty file: expected a header line naming the columns")
+        )
         return False
     header_line, header = records[0]
     names = [cell.strip().lower() for cell in header]
@@ -186,8 +248,8 @@ def read_csv(
             complete = False
             continue
         row = Row(table, shown, line, None, {}, set(), media_from)
-        given = {name: cell.strip() for name, cell in zip(names, record, strict=True)}
-        _parse_row(row, given, errors)
+        values = {name: cell.strip() for name, cell in zip(names, record, strict=True)}
+        _parse_row(row, values, errors)
         rows.append(row)
     return complete
 
@@ -293,8 +355,8 @@ def read_json(
                 errors.append(
                     row.error(key, f"unknown field in {table}; allowed: {', '.join(allowed)}")
                 )
-            given = {k: (v.strip() if isinstance(v, str) else v) for k, v in item.items()}
-            _parse_row(row, {k: v for k, v in given.items() if k in allowed}, errors)
+            values = {k: (v.strip() if isinstance(v, str) else v) for k, v in item.items()}
+            _parse_row(row, {k: v for k, v in values.items() if k in allowed}, errors)
             rows.append(row)
     return complete
 

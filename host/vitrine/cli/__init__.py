@@ -16,17 +16,22 @@ from vitrine.logs import FORMATS, configure_logging, error_text
 
 def build_parser() -> argparse.ArgumentParser:
     from vitrine.cli import (
+        analytics,
+        beacon,
         bench,
         calibrate,
         catalog,
+        collect,
         console,
         daemon,
         doctor,
         experiments,
         flash,
+        models,
         service,
         sim,
         touch,
+        vision,
         wire,
     )
 
@@ -60,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     flash.register(sub)
     experiments.register(sub)
     catalog.register(sub)
+    beacon.register(sub)
+    analytics.register(sub)
+    collect.register(sub)
+    models.register(sub)
+    vision.register(sub)
     return parser
 
 

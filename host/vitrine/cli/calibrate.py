@@ -1,7 +1,9 @@
 """`vitrine calibrate touch`: measure the touch frame against the display through the running
 daemon (it owns the board) and write the 4-point calibration into its config file. The targets
 are drawn on the mirror: each goes to the daemon over the same /ws connection the touches come
-from, and the player draws it."""
+from, and the player draws it. The daemon takes targets only from a connection signed with its
+secret key (vitrine.web.calibration_token), which the command reads from the daemon's data
+folder: it runs as root or as the daemon's user."""
 
 from __future__ import annotations
 
@@ -17,6 +19,11 @@ from typing import Any
 
 from vitrine.config import HttpConfig
 from vitrine.errors import VitrineError
+from vitrine.web.calibration_token import (
+    CalibrationKeyError,
+    authorization,
+    key_from_data_dir,
+)
 
 OPEN_TIMEOUT_S = 5.0
 SEND_TIMEOUT_S = 5.0  # a target not sent by then is not drawn (the prompts still say where)
@@ -42,7 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "daemon's event stream, solves the frame-to-display map and writes it into the config "
         "file as [[touch.calibration]] (replacing any there; comments and everything else in "
         "the file are kept). The daemon uses it once restarted. Ctrl-C stops without changing "
-        "the file.",
+        "the file. The daemon draws targets only for a connection signed with its secret key, "
+        "which this command reads from the daemon's data folder: run it as root or as the "
+        "daemon's user.",
     )
     touch.add_argument(
         "--config", type=Path, required=True, metavar="PATH", help="the daemon's TOML config"
@@ -103,6 +112,10 @@ def cmd_touch(args: argparse.Namespace) -> int:
     text = config_file.read_config(path)
     config = parse_config(text, str(path))
     url = args.url or default_url(config.http)
+    try:
+        headers, key_error = authorization(key_from_data_dir(config.data.path())), None
+    except CalibrationKeyError as err:  # said once the daemon is known to be there
+        headers, key_error = {}, err
     touch = config.touch
     frame = load_frame(touch.frame)
     nominal = touch.nominal_mapping(frame.width_mm, frame.height_mm)
@@ -112,8 +125,10 @@ def cmd_touch(args: argparse.Namespace) -> int:
     async def main() -> None:
         nonlocal cancelled
         try:
-            ws = await _connect(url, path)
+            ws = await _connect(url, path, headers)
             async with ws:
+                if key_error is not None:
+                    raise key_error
                 say(
                     f"Calibrating the touch frame ({frame.name}) on the "
                     f"{touch.display_width_px} x {touch.display_height_px} px display, "
@@ -154,11 +169,13 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
-async def _connect(url: str, path: Path) -> Any:
+async def _connect(url: str, path: Path, headers: dict[str, str]) -> Any:
     import websockets
 
     try:
-        return await websockets.connect(url, open_timeout=OPEN_TIMEOUT_S, max_queue=None)
+        return await websockets.connect(
+            url, open_timeout=OPEN_TIMEOUT_S, max_queue=None, additional_headers=headers
+        )
     except websockets.exceptions.InvalidURI as err:
         raise VitrineError(
             f"--url {url}: not a WebSocket address ({err}); the daemon's is ws://HOST:PORT/ws"

@@ -10,9 +10,40 @@ from pathlib import Path
 
 from vitrine.paths import state_dir
 
+_DB_HELP = (
+    "the catalogue (default: catalog.db in the daemon's state folder, $STATE_DIRECTORY or "
+    "/var/lib/vitrine; when there is none there, the running `vitrine demo`'s)"
+)
+
 
 def _default_db() -> Path:
     return state_dir() / "catalog.db"
+
+
+def default_catalogue() -> tuple[Path, str | None]:
+    """The catalogue a command works on without --db, and a note saying why when it is not
+    the daemon's: the daemon's when it exists, else the running demo's, else the daemon's
+    (which does not exist yet)."""
+    own = _default_db()
+    if own.is_file():
+        return own, None
+    from vitrine.cli.demo_record import running_demo
+
+    demo = running_demo()
+    if demo is None:
+        return own, None
+    db = demo.data_dir / "catalog.db"
+    return db, f"no catalogue at {own}; using the running demo's, {db}"
+
+
+def _catalogue(given: Path | None) -> Path:
+    # --db, else the default, with its note on stderr
+    if given is not None:
+        return given
+    db, note = default_catalogue()
+    if note:
+        print(note, file=sys.stderr)
+    return db
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "removed (a product with its variants, stock and relations); tables it does not "
         "give are kept (a nightly stock.csv, a new season's products and variants)",
     )
-    imp.add_argument("--db", type=Path, help=f"the catalogue (default: {_default_db()})")
+    imp.add_argument("--db", type=Path, help=_DB_HELP)
     imp.add_argument(
         "--media", type=Path, help="where the images go (default: media/ beside the catalogue)"
     )
@@ -49,7 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.set_defaults(handler=cmd_import)
 
     show = actions.add_parser("show", help="list the catalogue's products")
-    show.add_argument("--db", type=Path, help=f"the catalogue (default: {_default_db()})")
+    show.add_argument("--db", type=Path, help=_DB_HELP)
     show.add_argument("--category", help="only this category (its name, e.g. knitwear)")
     show.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     show.set_defaults(handler=cmd_show)
@@ -70,7 +101,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     from vitrine.catalog import Catalog, CatalogImportError, import_files
 
-    db = args.db or _default_db()
+    db = _catalogue(args.db)
     media = args.media or db.parent / "media"
     with Catalog.open(db, media) as catalog:
         try:
@@ -97,11 +128,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from vitrine.catalog import Catalog, CatalogError
 
-    db = args.db or _default_db()
+    db = _catalogue(args.db)
     if not db.is_file():
-        raise CatalogError(
-            f"no catalogue at {db}: import one with `vitrine catalog import FILE...`"
-        )
+        raise CatalogError(_no_catalogue(db, given=args.db is not None))
     with Catalog.open(db, db.parent / "media") as catalog:
         if args.category and not catalog.has_category(args.category):
             names = ", ".join(c["name"] for c in catalog.categories()) or "none yet"
@@ -139,6 +168,21 @@ def cmd_show(args: argparse.Namespace) -> int:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     print(f"\n{len(items)} product{'s' * (len(items) != 1)}")
     return 0
+
+
+def _no_catalogue(db: Path, given: bool) -> str:
+    # What to do when there is no catalogue: import one, or name the one to read. Without
+    # --db, also where the demo keeps its own (found only while it runs).
+    from vitrine.sim.control import default_state_dir
+
+    text = f"no catalogue at {db}: import one with `vitrine catalog import FILE...`"
+    if given:
+        return text
+    demo = default_state_dir() / "data" / "catalog.db"
+    return (
+        f"{text}, or name one with --db PATH. `vitrine demo` keeps its catalogue in {demo} "
+        "(or in its --data-dir), and this command finds it there while the demo runs"
+    )
 
 
 def cmd_sample(args: argparse.Namespace) -> int:

@@ -6,8 +6,12 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vitrine.errors import VitrineError
+
+if TYPE_CHECKING:
+    from vitrine.console.session import Console, Waits
 
 TIMEOUTS_S = (0.05, 60.0)  # what --timeout and --connect-timeout allow, in seconds
 
@@ -20,11 +24,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="a board's diagnostic console (status, beams, selftest, log, reboot, repl ...)",
         description="Connect to one board's port and run its console commands: interactively "
         "(history, Tab completion, a live beam map and link counters), or with --exec for "
-        "scripts. The port must be free: stop the daemon that holds it first. "
-        "See docs/console.md.",
+        "scripts. A port the running daemon holds is reached through the daemon (its console "
+        "socket, for root, the daemon's user and its group). See docs/console.md.",
     )
     console.add_argument(
-        "port", metavar="PORT", help="a device path, a pty, socket://HOST:PORT or rfc2217://..."
+        "port",
+        metavar="PORT",
+        help="a device path, a pty, socket://HOST:PORT or rfc2217://...; or, through the "
+        "running daemon, a board's name (touch, lights, ...)",
     )
     console.add_argument(
         "--exec",
@@ -68,12 +75,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="URL",
         help=f"a running daemon's API, asked when the port is busy (default: {DEFAULT_DAEMON_URL})",
     )
+    console.add_argument(
+        "--daemon-socket",
+        type=Path,
+        metavar="PATH",
+        help="the running daemon's console socket (default: its runtime folder's console.sock, "
+        "then /run/vitrine/console.sock)",
+    )
     console.set_defaults(handler=cmd_console)
 
 
 def cmd_console(args: argparse.Namespace) -> int:
     from vitrine.cli import run_async
-    from vitrine.console.client import ConsoleClient, Waits
+    from vitrine.console.client import Waits
     from vitrine.console.script import run_script, split_lines
     from vitrine.console.tui import ConsoleUI, history_file
 
@@ -100,10 +114,7 @@ def cmd_console(args: argparse.Namespace) -> int:
         link_log.setLevel(logging.CRITICAL if interactive else logging.ERROR)
 
     async def main() -> int:
-        client = ConsoleClient(
-            args.port, waits=Waits(command_s=args.timeout), daemon_url=args.daemon_url
-        )
-        await client.connect(args.connect_timeout)
+        client = await open_console(args, Waits(command_s=args.timeout))
         try:
             if interactive:
                 ui = ConsoleUI(client, args.history or history_file(), live=not args.no_live)
@@ -113,3 +124,49 @@ def cmd_console(args: argparse.Namespace) -> int:
             await client.close()
 
     return run_async(main)
+
+
+def _names_a_board(port: str) -> bool:
+    """A bare word that is no port here (`touch`): a board's name, for the daemon to find."""
+    return "/" not in port and "://" not in port and not Path(port).exists()
+
+
+async def open_console(args: argparse.Namespace, waits: Waits) -> Console:
+    """The board's console: on its port when this process can open it; through the running
+    daemon when the daemon holds the port (or PORT names a board); the error otherwise."""
+    from vitrine.console.client import ConsoleClient
+    from vitrine.console.errors import PortBusy
+    from vitrine.console.relay import candidate_sockets
+    from vitrine.console.remote import through_daemon
+
+    sockets = [args.daemon_socket] if args.daemon_socket else candidate_sockets()
+    if not _names_a_board(args.port):
+        client = ConsoleClient(args.port, waits=waits, daemon_url=args.daemon_url)
+        try:
+            await client.connect(args.connect_timeout)
+        except PortBusy as busy:
+            remote, problems = await through_daemon(args.port, sockets, waits, args.connect_timeout)
+            if remote is None:
+                raise PortBusy(f"{busy} ({_looked(sockets, problems)})") from busy
+            return remote
+        return client
+    remote, problems = await through_daemon(args.port, sockets, waits, args.connect_timeout)
+    if remote is None:
+        raise VitrineError(
+            f"console: {args.port}: no such port, and no running daemon has a board of that "
+            f"name ({_looked(sockets, problems)})"
+        )
+    return remote
+
+
+def _looked(sockets: list[Path], problems: list[str]) -> str:
+    from vitrine.console.remote import might_be_there
+
+    found = [p for p in sockets if might_be_there(p)]
+    if not found:
+        return (
+            "no daemon's console socket at "
+            + " or ".join(str(p) for p in sockets)
+            + "; give it with --daemon-socket"
+        )
+    return "; ".join(problems) or "the daemon's console socket did not have it"

@@ -103,13 +103,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     play.set_defaults(handler=cmd_play)
     visitor = actions.add_parser(
         "visitor",
-        help="a virtual visitor steps up to the mirror, or leaves (in `vitrine demo`)",
-        description="Tell the demo's daemon that someone is standing in front of the mirror "
-        "(approach) or has gone (leave), as the presence board will.",
+        help="a virtual visitor walks up to the mirror, or away (needs a presence board)",
+        description="Move a person in the simulation's world of people: approach walks them "
+        "from 2.4 m away, off to the side, to stand in front of the mirror; leave walks them "
+        "away. The virtual presence board's time-of-flight sensors and PIR see them, and the "
+        "daemon learns of them from the board, as in a shop.",
     )
     visitor.add_argument("action", choices=["approach", "leave"])
     visitor.add_argument(
-        "--distance", type=float, metavar="MM", help="how far from the glass (approach only)"
+        "--distance",
+        type=float,
+        metavar="MM",
+        help="where they stop, from the glass (approach only; default 700, allowed 200..3000)",
     )
     visitor.add_argument("--state-dir", type=Path, dest="fault_state_dir", metavar="DIR")
     visitor.set_defaults(handler=cmd_visitor)

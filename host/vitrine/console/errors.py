@@ -17,6 +17,10 @@ class PortBusy(ConsoleUnavailable):
     """Another program (the daemon, mpremote, a second console) holds the port."""
 
 
+class NotHeld(ConsoleUnavailable):
+    """A daemon's console socket answered, but that daemon has no board on that port."""
+
+
 class ConsoleRefused(ConsoleError):
     """The board answered a command line with NACK (unknown command, bad argument, not on
     this board, rate limit)."""

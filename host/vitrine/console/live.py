@@ -12,8 +12,8 @@ import asyncio
 import re
 from dataclasses import dataclass, field
 
-from vitrine.console.client import ConsoleClient
 from vitrine.console.errors import ConsoleError, ConsoleRefused
+from vitrine.console.session import Console
 from vitrine.link import messages as m
 from vitrine_fw import wire
 
@@ -61,7 +61,7 @@ def squeeze(chars: str, width: int) -> str:
 class LiveView:
     """What the live area shows, kept up to date from the bus and the map poll."""
 
-    def __init__(self, client: ConsoleClient) -> None:
+    def __init__(self, client: Console) -> None:
         self.client = client
         self.heartbeat: m.Heartbeat | None = None
         self.contacts: tuple[m.Contact, ...] = ()

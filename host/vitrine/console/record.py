@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from vitrine.capture.format import header_line, scan_line
-from vitrine.console.client import ConsoleClient
 from vitrine.console.errors import ConsoleError, ConsoleTimeout
+from vitrine.console.session import Console
 from vitrine.link import messages as m
 from vitrine_fw import wire
 from vitrine_fw.touch.geometry import Geometry
@@ -53,7 +53,7 @@ def parse_record(line: str) -> tuple[Path, int]:
 
 
 async def record_capture(
-    client: ConsoleClient,
+    client: Console,
     path: Path,
     scans: int,
     *,

@@ -17,9 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from vitrine.console.client import ConsoleClient
 from vitrine.console.errors import ConsoleError
 from vitrine.console.record import is_record, parse_record, record_capture
+from vitrine.console.session import Console
 from vitrine_fw import wire
 
 
@@ -36,7 +36,7 @@ class Streams:
     err: TextIO = field(default_factory=lambda: sys.stderr)
 
 
-async def _record(client: ConsoleClient, line: str, streams: Streams) -> bool:
+async def _record(client: Console, line: str, streams: Streams) -> bool:
     """`beams --record FILE --scans N`; whether the capture was written whole."""
     try:
         path, scans = parse_record(line)
@@ -49,7 +49,7 @@ async def _record(client: ConsoleClient, line: str, streams: Streams) -> bool:
 
 
 async def run_script(
-    client: ConsoleClient,
+    client: Console,
     lines: list[str],
     *,
     yes: bool = False,

@@ -18,10 +18,10 @@ from prompt_toolkit.history import FileHistory
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from vitrine.bus import Subscription
-from vitrine.console.client import Answer, ConsoleClient
 from vitrine.console.completion import ConsoleCompleter, parse_help
 from vitrine.console.errors import ConsoleError, ConsoleRefused
 from vitrine.console.live import LiveView
+from vitrine.console.session import Answer, Console
 from vitrine.link import messages as m
 from vitrine.tasks import stop_task
 from vitrine_fw import wire
@@ -55,9 +55,10 @@ def _event_line(event: object) -> str | None:
 
 
 class ConsoleUI:
-    """One interactive session on a connected ConsoleClient."""
+    """One interactive session on a connected console (on the board's port, or through the
+    daemon)."""
 
-    def __init__(self, client: ConsoleClient, history: Path, live: bool = True) -> None:
+    def __init__(self, client: Console, history: Path, live: bool = True) -> None:
         self.client = client
         self.live = LiveView(client)
         self.show_live = live
@@ -89,8 +90,9 @@ class ConsoleUI:
             m.BoardRefused,
         )
         hello = self.client.hello
+        via = f" through {self.client.via}" if self.client.via else ""
         print(
-            f"{hello.role} board on {self.client.url}: firmware {hello.fw_version} "
+            f"{hello.role} board on {self.client.url}{via}: firmware {hello.fw_version} "
             f"({hello.build_hash}). Type help; Tab completes, Up recalls, Ctrl-D leaves."
         )
         with self.client.bus.subscribe(*events) as sub, patch_stdout(raw=True):

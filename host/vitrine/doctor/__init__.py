@@ -18,7 +18,6 @@ from vitrine.doctor.system import (
     check_disk,
     check_display,
     check_models,
-    model_folders,
 )
 from vitrine.firmware import build_hash
 from vitrine.hardware import load_boards
@@ -51,7 +50,7 @@ def run_checks(
     )
     checks += [
         check_camera(),
-        check_models(model_folders()),
+        check_models(),
         check_browser(),
         check_display(),
         check_disk(disk_path(config), min_free_mb),

@@ -16,9 +16,10 @@ import json
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
+from vitrine.board_fit import board_fit
 from vitrine.config import Config
 from vitrine.doctor.check import Check, Status
 from vitrine.hardware import BoardDescription
@@ -69,20 +70,36 @@ def _problem(error: str, state: str, port: str, role: str | None) -> tuple[Statu
     return "fail", "check the board's power and cable; journalctl -u vitrine shows the link"
 
 
-def board_check(snapshot: dict[str, Any], expected_build: str, source: str = "") -> Check:
-    """One board from a link snapshot (the status API's entry, or BoardLink.snapshot())."""
+def board_check(
+    snapshot: dict[str, Any],
+    expected_build: str,
+    source: str = "",
+    descriptions: Mapping[str, BoardDescription] | None = None,
+) -> Check:
+    """One board from a link snapshot (the status API's entry, or BoardLink.snapshot()); with
+    the board descriptions, a board whose firmware lacks a subsystem its role needs is a
+    warning (vitrine.board_fit)."""
     port = snapshot["port"]
     role = snapshot.get("role")
     name = f"board {role or snapshot['name']}"
     if snapshot["state"] == "up":
         firmware = f"firmware {snapshot['firmware_version']}"
         build = snapshot["build_hash"]
+        lacks = board_fit(snapshot, descriptions or {})
         if build != expected_build:
             return Check(
                 name,
                 "warn",
-                f"{port}: {firmware} build {build}; this host's firmware is build {expected_build}",
+                f"{port}: {firmware} build {build}; this host's firmware is build {expected_build}"
+                + (f"; {lacks.detail}" if lacks else ""),
                 _reflash(port, role),
+            )
+        if lacks is not None:
+            return Check(
+                name,
+                "warn",
+                f"{port}: {firmware}, build {build} (this host's){source}; {lacks.detail}",
+                lacks.fix,
             )
         return Check(name, "ok", f"{port}: {firmware}, build {build} (this host's){source}")
     error = snapshot.get("last_error") or "no answer yet"
@@ -119,7 +136,7 @@ async def check_boards(
     status, other = await asyncio.to_thread(daemon_status, url)
     usb = await asyncio.to_thread(ports.find_usb, scan)
     if status is not None:
-        return _from_daemon(status, url, expected_build, list(usb))
+        return _from_daemon(status, url, expected_build, list(usb), descriptions)
     checks = [
         Check(
             "daemon",
@@ -143,12 +160,16 @@ async def check_boards(
             for port, (role, baud) in candidates.items()
         )
     )
-    checks += [board_check(s, expected_build) for s in snapshots]
+    checks += [board_check(s, expected_build, descriptions=descriptions) for s in snapshots]
     return checks
 
 
 def _from_daemon(
-    status: dict[str, Any], url: str, expected_build: str, usb: list[str]
+    status: dict[str, Any],
+    url: str,
+    expected_build: str,
+    usb: list[str],
+    descriptions: Mapping[str, BoardDescription],
 ) -> list[Check]:
     checks = []
     uptime = f"up {status.get('uptime_s', 0):.0f} s"
@@ -165,7 +186,7 @@ def _from_daemon(
     else:
         checks.append(Check("daemon", "ok", f"vitrine {status['version']} at {url}, {uptime}"))
     boards = status["boards"]
-    checks += [board_check(b, expected_build, " (the daemon's link)") for b in boards]
+    checks += [board_check(b, expected_build, " (the daemon's link)", descriptions) for b in boards]
     for port in usb:
         if not any(_same_port(port, b["port"]) for b in boards):
             checks.append(
@@ -178,7 +199,51 @@ def _from_daemon(
             )
     if not boards and not usb:
         checks.append(_no_boards(set()))
+    if isinstance(status.get("analytics"), dict):
+        checks.append(analytics_check(status["analytics"]))
     return checks
+
+
+_DISK_FIX = {
+    "read_only": "the analytics folder's filesystem is read-only: remount it read-write "
+    "(dmesg says why it was remounted read-only)",
+    "disk_full": "free space on the analytics folder's disk (vitrine analytics export, then "
+    "lower [analytics] retention_days)",
+    "error": "journalctl -u vitrine shows the analytics writer's error",
+}
+
+
+def analytics_check(state: dict[str, Any]) -> Check:
+    """The analytics writer's state from the daemon's status (docs/metrics.md, Durability):
+    ok, or the disk it cannot write, what is held in memory and what overflowed."""
+    held = f"{state.get('buffered', 0)} of {state.get('buffer_max', 0)} held in memory"
+    lost = state.get("overflowed", 0)
+    fleet = state.get("fleet")
+    outbox = ""
+    if isinstance(fleet, dict):
+        link = (
+            "connected" if fleet.get("connected") else f"not connected ({fleet.get('last_error')})"
+        )
+        outbox = f"; fleet broker {link}, {fleet.get('pending', 0)} waiting in the outbox"
+    if state.get("state") in ("ok", "starting"):
+        if lost:
+            return Check(
+                "analytics",
+                "warn",
+                f"writing {state.get('path')}; {lost} observations were lost to a full buffer "
+                f"while the disk could not be written{outbox}",
+                "keep the analytics disk writable and with room to spare",
+            )
+        return Check(
+            "analytics",
+            "ok",
+            f"writing {state.get('path')}, {state.get('written', 0)} observations written{outbox}",
+        )
+    what = state.get("state")
+    detail = f"{state.get('path')}: {what}: {state.get('detail')}; {held}"
+    if lost:
+        detail += f", {lost} lost to the full buffer"
+    return Check("analytics", "fail", detail + outbox, _DISK_FIX.get(str(what), _DISK_FIX["error"]))
 
 
 def _no_boards(usb_ids: Collection[UsbId]) -> Check:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import shutil
 import subprocess
@@ -11,7 +10,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from vitrine.doctor.check import Check
-from vitrine.paths import shared_dir, state_dir
+from vitrine.vision.models import (
+    ModelCorrupt,
+    ModelEntry,
+    ModelError,
+    ModelMissing,
+    install_folder,
+    load_manifest,
+    model_folders,
+    verified,
+)
 
 MIN_YEAR = 2025  # a clock before this has never been set (a board without an RTC at boot)
 TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")  # systemd-timesyncd's mark
@@ -39,50 +47,44 @@ def check_camera(dev: Path = Path("/dev")) -> Check:
     return Check("camera", "ok", names)
 
 
-def model_folders(environ: Mapping[str, str] = os.environ) -> list[Path]:
-    """Where ONNX models are looked for, in order: $VITRINE_MODELS_DIR, the state folder's
-    models/ (an installed mirror), the shared folder beside a source checkout."""
-    folders = [Path(environ["VITRINE_MODELS_DIR"])] if environ.get("VITRINE_MODELS_DIR") else []
-    return [*folders, state_dir() / "models", shared_dir() / "models"]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def check_models(folders: list[Path]) -> Check:
-    """The first folder holding *.onnx files; each listed in its SHA256SUMS must match."""
-    for folder in folders:
-        models = sorted(folder.glob("*.onnx"))
-        if not models:
-            continue
-        sums_file = folder / "SHA256SUMS"
-        if not sums_file.exists():
-            return Check("models", "ok", f"{folder}: {len(models)} ONNX models (no SHA256SUMS)")
-        sums = {}
-        for line in sums_file.read_text().splitlines():
-            if line.strip():
-                digest, name = line.split(None, 1)
-                sums[name.strip().lstrip("*")] = digest.lower()  # "*name": binary mode
-        bad = [m.name for m in models if m.name in sums and _sha256(m) != sums[m.name]]
-        if bad:
-            return Check(
-                "models",
-                "fail",
-                f"{folder}: {', '.join(bad)}: SHA-256 differs from {sums_file}",
-                "install those models again (models/README.md)",
-            )
-        return Check("models", "ok", f"{folder}: {len(models)} ONNX models, SHA-256 checked")
+def check_models(
+    folders: list[Path] | None = None, entries: Mapping[str, ModelEntry] | None = None
+) -> Check:
+    """Every model the manifest (models/manifest.toml) requires is in one of the folders with
+    its SHA-256; a missing one is a warning (vision stays off), a corrupt one a failure."""
+    folders = folders if folders is not None else model_folders()
+    try:
+        entries = entries if entries is not None else load_manifest()
+    except ModelError as err:
+        return Check("models", "fail", str(err), "restore models/manifest.toml from the release")
+    found, missing, corrupt = [], [], []
+    for entry in entries.values():
+        try:
+            found.append(verified(entry, folders))
+        except ModelCorrupt:
+            corrupt.append(entry.name)
+        except ModelMissing:
+            if entry.required:
+                missing.append(entry.name)
+    where = ", ".join(str(f) for f in folders)
+    if corrupt:
+        return Check(
+            "models",
+            "fail",
+            f"corrupt (SHA-256 differs from the manifest): {', '.join(corrupt)}",
+            f"install them again: vitrine models install {' '.join(corrupt)}",
+        )
+    if missing:
+        return Check(
+            "models",
+            "warn",
+            f"missing in {where}: {', '.join(missing)}",
+            f"vitrine models install [--from DIR] (into {install_folder()}); the vision "
+            "features stay off without them",
+        )
+    folders_used = sorted({str(p.parent) for p in found})
     return Check(
-        "models",
-        "warn",
-        f"no ONNX models in {', '.join(str(f) for f in folders)}",
-        f"install them into {state_dir() / 'models'} (models/README.md); the vision "
-        "features stay off without them",
+        "models", "ok", f"{len(found)} models, SHA-256 checked, in {', '.join(folders_used)}"
     )
 
 

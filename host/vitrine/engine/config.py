@@ -19,7 +19,7 @@ Example (every key is optional):
     greeting_s = 4              # a touch from the attract loop: the welcome shows this long
 
     [associate]
-    pin = "2468"                # 4-12 digits; "" keeps the associate app locked
+    pin = "246810"              # 6-12 digits; "" keeps the associate app locked
     tokens = []                 # bearer tokens (24+ characters) for kiosk tablets
     ack_sla_s = 60              # a request not acknowledged this long is late
     fulfil_sla_s = 300          # a request not fulfilled this long (from its creation) is late
@@ -46,7 +46,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from vitrine.devices.lights import LightingConfig
 from vitrine.engine.context import WEATHERS, ContextConfig
@@ -79,15 +86,43 @@ class SessionConfig(Section):
     greeting_s: float = Field(default=4.0, ge=0.0, le=60.0)
 
 
+MIN_PIN_DIGITS = 6  # a shorter PIN is refused, unless allow_short_pin (see below)
+SHORT_PIN_DIGITS = 4  # the shortest PIN an installation set up before that rule may keep
+
+
 class AssociateConfig(Section):
     """[associate]: how associates sign in, and the service levels their queue is held to."""
 
-    pin: str = Field(default="", pattern=r"^(\d{4,12})?$")
+    # A mirror set up when 4 digits were allowed keeps its 4- or 5-digit PIN only with this
+    # set (the daemon then warns at every start): the file alone cannot say whether it is an
+    # old installation, and a weak PIN should be a choice someone wrote down.
+    allow_short_pin: bool = False
+    pin: str = Field(default="", pattern=r"^(\d{1,12})?$")
     tokens: list[Token] = Field(default_factory=list, max_length=32)
     ack_sla_s: float = Field(default=60.0, ge=1.0, le=86_400.0)
     fulfil_sla_s: float = Field(default=300.0, ge=1.0, le=86_400.0)
     escalate_after_s: float = Field(default=120.0, ge=1.0, le=86_400.0)
     session_hours: float = Field(default=12.0, gt=0.0, le=168.0)
+
+    @field_validator("pin")
+    @classmethod
+    def _pin_length(cls, value: str, info: ValidationInfo) -> str:
+        digits = len(value)
+        if not value or digits >= MIN_PIN_DIGITS:
+            return value
+        if info.data.get("allow_short_pin") and digits >= SHORT_PIN_DIGITS:
+            return value
+        raise ValueError(
+            f"{digits} digits: allowed {MIN_PIN_DIGITS} to 12 digits (a shorter PIN can be "
+            "guessed: 4 digits fall in weeks even with the pauses between wrong PINs). "
+            f"A mirror set up with a {SHORT_PIN_DIGITS}- or 5-digit PIN may keep it for now "
+            "with allow_short_pin = true in [associate]; the daemon then warns at every start"
+        )
+
+    @property
+    def short_pin(self) -> bool:
+        """Whether the PIN is shorter than new set-ups may have (kept by allow_short_pin)."""
+        return bool(self.pin) and len(self.pin) < MIN_PIN_DIGITS
 
 
 class AttractSlot(Section):

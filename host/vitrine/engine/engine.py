@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from vitrine.bus import EventBus
+from vitrine.devices.beacons.keys import MemberKeys
 from vitrine.devices.lights import LightingCommand, LightingResult
 from vitrine.devices.presence import Presence
 from vitrine.devices.touch.events import (
@@ -38,10 +39,11 @@ from vitrine.engine.attract import AttractLoop
 from vitrine.engine.config import EngineConfig
 from vitrine.engine.context import Context, current_context
 from vitrine.engine.errors import ActionError
-from vitrine.engine.events import RequestsChanged, ViewChanged
+from vitrine.engine.events import Enrolled, RequestsChanged, ViewChanged
 from vitrine.engine.experiments import assign, results
 from vitrine.engine.live import LightingState, LiveSession
 from vitrine.engine.recommend import recommend
+from vitrine.engine.records import RecordingStore, ScreenShown
 from vitrine.engine.requests import RequestDesk, queue_item, view_item
 from vitrine.engine.session import (
     Closed,
@@ -86,20 +88,28 @@ class Engine:
         store: EventStore,
         config: EngineConfig,
         clocks: tuple[Callable[[], float], Callable[[], float]] = (time.monotonic, time.time),
+        *,
+        member_keys: MemberKeys | None = None,
     ) -> None:
         """clocks: the monotonic clock the timers run on, and the wall clock the records keep
-        (seconds; tests move both by hand)."""
+        (seconds; tests move both by hand). member_keys: where members' BLE keys are made at
+        enrolment and dropped when they are forgotten (None: no BLE; the daemon gives one)."""
         self.bus = bus
         self.catalog = catalog
         self.store = store
         self.config = config
         self._clock, self._wall = clocks
+        self.member_keys = member_keys
+        if member_keys is not None:
+            member_keys.load()
         self.machine = SessionMachine(config.session)
         self.desk = RequestDesk(store, catalog, config.associate, config.store.fitting_room)
         self.attract = AttractLoop(config.attract)
         self.rev = 0
         self.requests_rev = 0
         self._worker = Worker(bus)
+        if isinstance(store, RecordingStore):  # what it writes goes on the bus too
+            store.listener = self._worker.record
         self._experiments_by_name = {e.name: e for e in config.experiments}
         self.live = LiveSession()  # the session's own state (afresh for each session)
         self.lighting = LightingState(config.lighting.default_scene)
@@ -248,6 +258,8 @@ class Engine:
                 total.members += pruned.members
                 if not pruned.more:
                     break
+            if total.members and self.member_keys is not None:  # their keys went with them
+                await self._worker.run(self.member_keys.load)
             pages = await self._worker.run(self.store.reclaim)
         except sqlite3.Error as err:
             log.warning("engine: could not prune events.db (%s); will try again", err)
@@ -409,8 +421,11 @@ class Engine:
         self._apply(self.machine.interact(now), now, wall)
         session_id = self._session_id()
         self.store.enrol_member(a.loyalty_id, CONSENT_VERSION, wall)
+        if self.member_keys is not None:  # what the store's app advertises (docs/beacons.md)
+            self.member_keys.enrolled(a.loyalty_id)
         self.store.session_member(session_id, a.loyalty_id)
         self.live.member = a.loyalty_id
+        self._worker.publish(Enrolled(loyalty_id=a.loyalty_id))
         self._load_member()
         self._apply(self.machine.navigate(Screen("loyalty"), now), now, wall)
         return False
@@ -435,6 +450,8 @@ class Engine:
         if live.member is None:
             raise ActionError("not_allowed", "forget: this session has no member signed in")
         self.store.forget_member(live.member)
+        if self.member_keys is not None:
+            self.member_keys.forgotten(live.member)
         live.member = None
         live.member_view = None
         live.consent = False
@@ -502,6 +519,17 @@ class Engine:
                 self.attract.restart(now)
             elif isinstance(event, ScreenChanged):
                 self._expose(event.screen.name, wall)
+                if self.machine.session_id is not None:
+                    screen = event.screen
+                    self._worker.publish(
+                        ScreenShown(
+                            session=self.machine.session_id,
+                            screen=screen.name,
+                            sku=screen.sku,
+                            category=screen.category,
+                            at=wall,
+                        )
+                    )
 
     def _begin(self, session_id: str | None) -> None:
         # Fresh session-bound state for a new session (or none).

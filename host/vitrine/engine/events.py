@@ -17,3 +17,11 @@ class RequestsChanged:
     """The associates' queue changed (Engine.requests() has the new one)."""
 
     rev: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Enrolled:
+    """A shopper who accepted the loyalty consent enrolled as this member (vision makes their
+    face template from it when recognition is on)."""
+
+    loyalty_id: str

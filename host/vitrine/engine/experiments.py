@@ -32,8 +32,6 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
-from scipy import stats
-from scipy.stats.contingency import expected_freq
 
 from vitrine.engine.screens import ScreenName
 from vitrine.section import Section
@@ -121,7 +119,9 @@ def results(counts: Sequence[Sequence[Any]], *, alpha: float = ALPHA) -> dict[st
         rate = k / n if n else None
         low = high = None
         if n:
-            interval = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+            interval = (
+                _stats().binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+            )
             low, high = float(interval.low), float(interval.high)
         lift = None
         if index and rate is not None and control_rate:
@@ -190,13 +190,13 @@ def _test(rows: list[tuple[str, int, int]]) -> tuple[str | None, float | None]:
         return None, None
     table = [[k, n - k] for _, n, k in rows]
     if len(rows) == MIN_VARIANTS:  # a 2x2 table: Fisher's exact test where counts are small
-        if (expected_freq(table) < MIN_EXPECTED).any():
-            return "fisher_exact", float(stats.fisher_exact(table).pvalue)
-        return "chi2", float(stats.chi2_contingency(table, correction=True).pvalue)
+        if (_stats().contingency.expected_freq(table) < MIN_EXPECTED).any():
+            return "fisher_exact", float(_stats().fisher_exact(table).pvalue)
+        return "chi2", float(_stats().chi2_contingency(table, correction=True).pvalue)
     if all(k == 0 for k, _ in table) or all(rest == 0 for _, rest in table):
         # Nobody converted, or everybody did: the variants cannot differ.
         return "chi2", 1.0
-    return "chi2", float(stats.chi2_contingency(table, correction=True).pvalue)
+    return "chi2", float(_stats().chi2_contingency(table, correction=True).pvalue)
 
 
 def _percent(rate: float) -> str:
@@ -226,3 +226,11 @@ def _summary(
     level = f"{alpha * 100:g}%"
     verdict = f"significant at {level}" if significant else "not enough evidence yet"
     return f"{sentence}, {shown} — {verdict}"
+
+
+def _stats() -> Any:
+    # scipy.stats, imported when results are first worked out: it takes about a second and
+    # 100 MB, which every `vitrine` command (and the daemon's start) would otherwise pay.
+    from scipy import stats
+
+    return stats

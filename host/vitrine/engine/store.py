@@ -1,7 +1,7 @@
 """The engine's record of what happened at the mirror, in SQLite (`events.db`, WAL): sessions,
 interactions, associate requests, experiment exposures and outcomes, ratings, loyalty members
-with their wishlists and purchases, and the snapshot of the live session a restarted daemon
-picks up again.
+with their wishlists, purchases and sealed BLE keys (vitrine.devices.beacons.keys), and the
+snapshot of the live session a restarted daemon picks up again.
 
 Every write is one short transaction, made before the engine shows its effect. Times are wall
 clock (seconds since the epoch). No touch positions are stored, and forgetting a member
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from vitrine.database import Schema, open_database, write_transaction
 from vitrine.errors import VitrineError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS session (
@@ -105,6 +105,11 @@ CREATE TABLE IF NOT EXISTS wishlist (
     added_at REAL NOT NULL,
     PRIMARY KEY (loyalty_id, sku)
 );
+CREATE TABLE IF NOT EXISTS member_key (
+    loyalty_id TEXT PRIMARY KEY REFERENCES member(loyalty_id) ON DELETE CASCADE,
+    sealed BLOB NOT NULL,  -- the member's BLE key, AES-GCM sealed (vitrine.devices.beacons.keys)
+    created_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS purchase (
     loyalty_id TEXT NOT NULL,
     sku TEXT NOT NULL,
@@ -119,7 +124,8 @@ CREATE TABLE IF NOT EXISTS snapshot (
 );
 """
 
-# From version 1: a run of interactions is counted on one row; the write budget's overflow is
+# From version 2: member_key is a new table (the schema script makes it). From version 1: a run
+# of interactions is counted on one row; the write budget's overflow is
 # counted on the session.
 MIGRATIONS = {
     2: """
@@ -140,6 +146,7 @@ TABLES = (
     "outcome",
     "rating",
     "member",
+    "member_key",
     "wishlist",
     "purchase",
     "snapshot",
@@ -191,6 +198,9 @@ class EventStore:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
+        # What else keeps rows naming a member, outside events.db (the face templates):
+        # forget_member() calls each with the member's id once its own rows are gone.
+        self.also_forget: list[Callable[[str], None]] = []
 
     @classmethod
     def open(cls, path: Path) -> EventStore:
@@ -442,6 +452,25 @@ class EventStore:
             (loyalty_id, at, consent_version),
         )
 
+    def member_key(self, loyalty_id: str) -> bytes | None:
+        """The member's sealed BLE key, or None."""
+        row = self._one("SELECT sealed FROM member_key WHERE loyalty_id = ?", (loyalty_id,))
+        return bytes(row["sealed"]) if row else None
+
+    def set_member_key(self, loyalty_id: str, sealed: bytes, at: float) -> None:
+        """Keep the member's sealed BLE key (replacing one they had)."""
+        self._write(
+            "INSERT INTO member_key (loyalty_id, sealed, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (loyalty_id) DO UPDATE SET sealed = excluded.sealed, "
+            "created_at = excluded.created_at",
+            (loyalty_id, sealed, at),
+        )
+
+    def member_keys(self) -> list[tuple[str, bytes]]:
+        """Every member's sealed BLE key: (loyalty_id, sealed)."""
+        rows = self._conn.execute("SELECT loyalty_id, sealed FROM member_key ORDER BY loyalty_id")
+        return [(row["loyalty_id"], bytes(row["sealed"])) for row in rows]
+
     def wishlist(self, loyalty_id: str) -> list[str]:
         """The member's wishlist skus, oldest first."""
         rows = self._conn.execute(
@@ -481,14 +510,18 @@ class EventStore:
         )
 
     def forget_member(self, loyalty_id: str) -> None:
-        """Remove every row naming the member, in one transaction: the member, their
+        """Remove every row naming the member, in one transaction: the member, their BLE key,
         wishlist and purchases, the link from their sessions, and a snapshot holding their
-        id; then the write-ahead log is checkpointed so the old pages are gone too."""
+        id; then the write-ahead log is checkpointed so the old pages are gone too; then
+        what also_forget names (the face template) is removed."""
         self._forget(loyalty_id)
         self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for forget in self.also_forget:
+            forget(loyalty_id)
 
     def _forget(self, loyalty_id: str) -> None:
         with write_transaction(self._conn) as conn:
+            conn.execute("DELETE FROM member_key WHERE loyalty_id = ?", (loyalty_id,))
             conn.execute("DELETE FROM wishlist WHERE loyalty_id = ?", (loyalty_id,))
             conn.execute("DELETE FROM purchase WHERE loyalty_id = ?", (loyalty_id,))
             conn.execute("DELETE FROM member WHERE loyalty_id = ?", (loyalty_id,))

@@ -37,6 +37,7 @@ class Worker:
             max_workers=1, thread_name_prefix="vitrine-engine"
         )
         self._outbox: list[Any] | None = None  # the running step's events
+        self._records: list[Any] = []  # ... and its records of what it wrote (kept on failure)
 
     async def run(self, fn: Callable[..., _T], *args: Any) -> _T:
         """fn(*args) on the engine's thread; its result, or the exception it raised."""
@@ -55,6 +56,14 @@ class Worker:
         else:
             self._outbox.append(event)
 
+    def record(self, event: Any) -> None:
+        """Publish a record of something written to the store: like publish(), but kept when
+        the step (or a part of it) fails afterwards, since what it tells is stored by then."""
+        if self._outbox is None:
+            self._bus.publish(event)
+        else:
+            self._records.append(event)
+
     def mark(self) -> int:
         """Where the running step's events are now, for discard_since()."""
         return 0 if self._outbox is None else len(self._outbox)
@@ -70,12 +79,15 @@ class Worker:
 
     def _call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> _Outcome:
         self._outbox = outbox = []
+        self._records = records = []
         try:
-            return outbox, fn(*args), None
+            result, error = fn(*args), None
         except Exception as err:
-            return outbox, None, err
+            result, error = None, err
         finally:
             self._outbox = None
+        # the records first, in the order written: what the step's events show comes after
+        return [*records, *outbox], result, error
 
     def _deliver(self, future: asyncio.Future[_Outcome]) -> None:
         if future.cancelled():

@@ -20,6 +20,7 @@ from mpremote.transport_serial import SerialTransport
 from serial import SerialException
 
 from vitrine.flash.fileset import LIB, FlashError
+from vitrine_fw import bootflag
 
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 CHUNK = 1024  # bytes of file per raw-REPL round trip: small enough for an RP2040's RAM
@@ -257,9 +258,13 @@ class ReplSession:
         self.exec(_PRUNE % ("/" + LIB, "/" + folder))
 
     def reset(self) -> None:
-        """Hard-reset the board (it boots main.py); the session is closed afterwards."""
+        """Reset the board (it boots main.py); the session is closed afterwards. The reset
+        flag goes first (vitrine_fw/bootflag.py), so the firmware reports this reset as one
+        asked for: soft, not the WDT_RESET an RP2040's machine.reset() reads as."""
+        flag = "/" + bootflag.RESET_FLAG
+        code = f"with open({flag!r}, 'w') as f:\n f.write('reset')\nimport machine\nmachine.reset()"
         try:
-            self.transport.exec_raw_no_follow("import machine\nmachine.reset()")
+            self.transport.exec_raw_no_follow(code)
         except TransportError as err:
             raise FlashError(f"{self.port}: could not reset the board ({err})") from err
         finally:

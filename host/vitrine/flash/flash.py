@@ -56,6 +56,7 @@ class FlashResult:
     boot_s: float = 0.0  # reset until the HELLO
     dry_run: bool = False
     board_uid: str | None = None
+    board_reset_cause: str | None = None  # its HELLO's: soft, the reset this tool asked for
 
     @property
     def total_s(self) -> float:
@@ -77,6 +78,7 @@ class FlashResult:
             "total_s": round(self.total_s, 3),
             "dry_run": self.dry_run,
             "board_uid": self.board_uid,
+            "board_reset_cause": self.board_reset_cause,
         }
 
 
@@ -210,7 +212,7 @@ def flash_board(
     booted = time.monotonic()
     hello = asyncio.run(wait_hello(port, role, expected, options.hello_timeout_s))
     result.boot_s = time.monotonic() - booted
-    result.board_uid = hello.uid
+    result.board_uid, result.board_reset_cause = hello.uid, hello.reset_cause_name
     return result
 
 

@@ -12,10 +12,16 @@ patience, so both sides supervise each other with the same numbers.
 
 While up, a HELLO frame from the board means it has just reset (boards send HELLO only at
 boot); the link reports BoardRebooted with the reset cause and shakes hands again without
-closing the port. It shakes hands again, too, when the board has stopped hearing this host:
-a command answered NACK(not_ready), or this host's own heartbeats paused for as long as the
-board waits for them (its event loop stalled); the command is then sent once more. Received
-messages are published on the bus as typed dataclasses.
+closing the port. A board that reset while the link was down (a board on native USB drops off
+the bus while it resets) is found out by its first HEARTBEAT after the handshake: it has been
+up for less time than the host was without it (vitrine.link.resets). Either way the reset is
+counted in `reboots` and kept as `last_reset`; a reset that is an error (the watchdog, a crash)
+is also the link's last problem, at the time the board started again.
+
+The link shakes hands again, too, when the board has stopped hearing this host: a command
+answered NACK(not_ready), or this host's own heartbeats paused for as long as the board waits
+for them (its event loop stalled); the command is then sent once more. Received messages are
+published on the bus as typed dataclasses.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import random
 import socket
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -38,6 +44,7 @@ from vitrine.bus import EventBus
 from vitrine.link import messages as m
 from vitrine.link.errors import CommandRejected, CommandTimeout, LinkDown, PortError
 from vitrine.link.ports import DEFAULT_BAUD, open_port
+from vitrine.link.resets import BoardReset, Seen, restarted_while_away
 from vitrine.tasks import stop_task
 from vitrine_fw import __version__, wire
 
@@ -95,7 +102,7 @@ class LinkCounters:
     reconnects: int = 0  # of those, the ones after the first
     link_losses: int = 0
     heartbeat_timeouts: int = 0
-    reboots: int = 0  # boot HELLOs seen while up
+    reboots: int = 0  # board resets: a boot HELLO while up, or a restart while the link was down
     rehandshakes: int = 0  # handshakes again because the board had stopped hearing this host
     commands: int = 0
     retries: int = 0
@@ -170,9 +177,13 @@ class BoardLink:
         *,
         role: str | None = None,
         name: str | None = None,
+        history: Callable[[str], BoardLink | None] | None = None,
     ) -> None:
         self.url = url
         self.bus = bus
+        # Finds, by a board's uid, the link it had on a port that has gone (vitrine.link.boards
+        # drops a discovered board's link when its port vanishes): this one goes on from it.
+        self._history = history
         self.settings = settings or LinkSettings()
         self.expected_role = role  # a config may pin a role to a port
         self.name = name or role or url
@@ -183,6 +194,7 @@ class BoardLink:
         self.error_at: float | None = None
         self.hello: m.Hello | None = None
         self.heartbeat: m.Heartbeat | None = None
+        self.last_reset: BoardReset | None = None  # the board's last start this link knows of
         self.counters = LinkCounters()
         self._transport: asyncio.Transport | None = None
         self._reader: wire.FrameReader | None = None
@@ -190,6 +202,14 @@ class BoardLink:
         self._expect_seq: int | None = None
         self._pending: dict[int, asyncio.Future[m.BoardMessage]] = {}
         self._last_heartbeat = 0.0
+        # When the board was last known alive (monotonic s) and its uptime then (ms): its last
+        # HEARTBEAT, or before the first one the first handshake (uptime unknown); None at
+        # first, and again once a boot HELLO said the board started afresh.
+        self._board_clock: tuple[float, int | None] | None = None
+        # ... as it was when this session began: what its first HEARTBEAT is compared with
+        # (never a moment of the same session, which the host's own delays could blur).
+        self._before_session: tuple[float, int | None] | None = None
+        self._boot_check = False  # the next HEARTBEAT tells whether the board restarted
         self._last_rx = 0.0
         self._up = asyncio.Event()
         self._hello_seen = asyncio.Event()  # a boot HELLO arrived during the handshake
@@ -319,6 +339,7 @@ class BoardLink:
             "schema_hash": f"0x{hello.schema_hash:08x}" if hello else None,
             "uid": hello.uid if hello else None,
             "reset_cause": hello.reset_cause_name if hello else None,
+            "last_reset": self.last_reset.as_dict() if self.last_reset else None,
             "capabilities": hello.capability_names if hello else [],
             "board_uptime_s": round(hb.uptime_ms / 1000, 3) if hb else None,
             "last_rx_s_ago": round(time.monotonic() - self._last_rx, 3) if self._last_rx else None,
@@ -492,6 +513,10 @@ class BoardLink:
         self._set_state(LinkState.REFUSED)
 
     def _connected(self, hello: m.Hello) -> None:
+        if self.counters.connects == 0 and self._history is not None:
+            older = self._history(hello.uid)
+            if older is not None:
+                self._go_on_from(older)
         if self.expected_role is None and self.name == self.url:
             self.name = hello.role
         self.hello = hello
@@ -499,6 +524,10 @@ class BoardLink:
         if self.counters.connects > 1:
             self.counters.reconnects += 1
         self._last_heartbeat = time.monotonic()
+        self._boot_check = True
+        self._before_session = self._board_clock
+        if self._board_clock is None:
+            self._board_clock = (self._last_heartbeat, None)
         self._set_state(LinkState.UP)
         self._up.set()
         log.info(
@@ -604,8 +633,10 @@ class BoardLink:
             counters.early_frames += 1
             return
         if typ == wire.HEARTBEAT:
+            assert isinstance(msg, m.Heartbeat)
             self._last_heartbeat = now_ns / 1e9
-            self.heartbeat = msg  # type: ignore[assignment]
+            self.heartbeat = msg
+            self._on_heartbeat(msg.uptime_ms, now_ns / 1e9)
         elif typ == wire.LOG:
             assert isinstance(msg, m.Log)
             log.log(
@@ -637,11 +668,53 @@ class BoardLink:
         if self.state == LinkState.UP:
             self.counters.reboots += 1
             self.hello = hello
+            self._board_clock = None  # a new boot: its uptime starts again
+            self._reset_seen(hello, time.time(), "while up")
             log.warning("%s: board reset (cause %s)", self.name, hello.reset_cause_name)
             self.bus.publish(m.BoardRebooted(board=self.name, port=self.url, hello=hello))
             self._up.clear()
             self._set_state(LinkState.HANDSHAKE)
         self._hello_seen.set()
+
+    def _go_on_from(self, older: BoardLink) -> None:
+        # The same board (its uid) on a port that came back: its counters add up, and its last
+        # problem, last reset and uptime go on, so a reset that dropped it off USB still counts.
+        log.info("%s: the board of %s, back on %s", older.name, older.url, self.url)
+        mine, theirs = asdict(self.counters), asdict(older._live_counters())
+        self.counters = LinkCounters(**{k: mine[k] + theirs[k] for k in mine})
+        if older.error_at is not None and (self.error_at is None or older.error_at > self.error_at):
+            self.error, self.error_at = older.error, older.error_at
+        self.last_reset = older.last_reset
+        self._board_clock = older._board_clock
+
+    def _on_heartbeat(self, uptime_ms: int, now_s: float) -> None:
+        # The first HEARTBEAT of a session says when the board started: did it restart while
+        # the link was down (its port gone while it reset), or before this host first heard it?
+        self._board_clock = (now_s, uptime_ms)
+        if not self._boot_check or self.hello is None:
+            return
+        self._boot_check = False
+        last = self._before_session
+        started_at = time.time() - uptime_ms / 1000
+        if last is not None and restarted_while_away(*last, now_s, uptime_ms):
+            self.counters.reboots += 1
+            self._reset_seen(self.hello, started_at, "while away")
+            log.warning(
+                "%s: the board reset while the link was down (cause %s, %.1f s ago)",
+                self.name,
+                self.hello.reset_cause_name,
+                uptime_ms / 1000,
+            )
+        elif self.last_reset is None:
+            self._reset_seen(self.hello, started_at, "before")
+
+    def _reset_seen(self, hello: m.Hello, at: float, seen: Seen) -> None:
+        # Keep the reset; one that is an error becomes the last problem, at its own time,
+        # unless a later problem is on record already.
+        self.last_reset = reset = BoardReset(hello.reset_cause_name, at, seen)
+        if reset.error and (self.error_at is None or at >= self.error_at):
+            self.error = reset.text
+            self.error_at = at
 
     def _count_seq(self, typ: int, seq: int) -> None:
         # Gap counting over the board's sequence; a boot HELLO starts a new sequence.

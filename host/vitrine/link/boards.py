@@ -1,7 +1,9 @@
 """All of the daemon's board links: ports pinned to roles in the config, extra port URLs, and
 boards found on USB by vendor/product id (their role is learned from HELLO). Discovery
 rescans periodically, so a board plugged in later is picked up, and a discovered board whose
-port has vanished and whose link is down is dropped until it comes back.
+port has vanished and whose link is down is dropped until it comes back; its new link then
+goes on from the old one's counters and history (the board is known by its uid), so a board
+that left the bus while it reset is counted as a reboot.
 
 A board reached over a UART, through a USB-serial bridge, is opened at the baud rate its
 description names (hardware/boards/ROLE.toml, `[link] baud`: the rate its firmware runs the
@@ -88,9 +90,18 @@ class Boards:
         self.links: dict[str, BoardLink] = {}  # by port URL
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._discovered: set[str] = set()
+        # Links dropped with their port, by their board's uid: the board's next link goes on
+        # from its counters and history (a board on USB leaves the bus while it resets).
+        self._gone: dict[str, BoardLink] = {}
 
     def _start(self, url: str, role: str | None, baud: int | None = None) -> None:
-        link = BoardLink(url, self.bus, at_baud(self.settings, baud), role=role)
+        link = BoardLink(
+            url,
+            self.bus,
+            at_baud(self.settings, baud),
+            role=role,
+            history=lambda uid: self._gone.pop(uid, None),
+        )
         self.links[url] = link
         self._tasks[url] = asyncio.create_task(link.run(), name=f"link {url}")
 
@@ -134,6 +145,8 @@ class Boards:
                 log.info("%s is gone", url)
                 self._discovered.discard(url)
                 await self._stop(url)
+                if link.hello is not None:
+                    self._gone[link.hello.uid] = link
 
     def by_name(self, name: str) -> BoardLink | None:
         """The link whose board has this name (role), if any."""

@@ -260,6 +260,133 @@ class TouchRaw(BoardMessage):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Distance(BoardMessage):
+    """A time-of-flight sensor's reading (a presence board streams them, rate-limited)."""
+
+    TYPE: ClassVar[int] = wire.DISTANCE
+    t_ms: int  # the board's ticks_ms when it was read
+    sensor: int  # the sensor's index in the board's description ([[tof]])
+    status: int  # wire.RANGE_*: the ULD's range status
+    distance_mm: int  # the chip's reading, whatever its status
+    filtered_mm: int  # the board's median of valid readings; wire.DISTANCE_NONE: no target
+    signal_kcps: int
+    ambient_kcps: int  # per SPAD
+
+    @property
+    def status_name(self) -> str:
+        return wire.RANGE_STATUSES.get(self.status, f"code {self.status}")
+
+    @property
+    def target_mm(self) -> int | None:
+        """The filtered distance of a valid target, or None."""
+        return None if self.filtered_mm == wire.DISTANCE_NONE else self.filtered_mm
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Presence(BoardMessage):
+    """The presence board's own verdict changed: approach, present or absent (a leave)."""
+
+    TYPE: ClassVar[int] = wire.PRESENCE
+    t_ms: int
+    state: int  # wire.PRESENCE_*
+    distance_mm: int  # the nearest target's filtered distance (0xFFFF: none)
+    sensor: int  # which sensor saw it
+
+    @property
+    def state_name(self) -> str:
+        return wire.PRESENCE_STATES.get(self.state, f"code {self.state}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Motion(BoardMessage):
+    """The PIR's state changed: idle, motion, warming up or stuck."""
+
+    TYPE: ClassVar[int] = wire.MOTION
+    t_ms: int
+    state: int  # wire.MOTION_*
+
+    @property
+    def state_name(self) -> str:
+        return wire.MOTION_STATES.get(self.state, f"code {self.state}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProxHealth(BoardMessage):
+    """A proximity part (a sensor, the PIR, the I2C bus) is ok, failed or warming up."""
+
+    TYPE: ClassVar[int] = wire.PROX_HEALTH
+    part: str  # e.g. "tof centre", "pir"
+    state: int  # wire.PART_*
+    errors: int  # the part's errors since the board's boot
+    detail: str  # what is wrong, for people
+
+    @property
+    def state_name(self) -> str:
+        return wire.PART_STATES.get(self.state, f"code {self.state}")
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """One loyalty advertisement the beacon board heard (BEACON_SIGHTINGS)."""
+
+    age_ms: int  # how long before the frame was written it arrived
+    rssi_dbm: int
+    token: bytes  # 16 bytes: resolvable only with a member's key (vitrine.devices.beacons)
+
+
+_SIGHTING = struct.Struct("<Hb16s")
+assert _SIGHTING.size == wire.SIGHTING_SIZE
+
+
+def unpack_sightings(raw: bytes) -> tuple[Sighting, ...]:
+    """BEACON_SIGHTINGS' sightings field; raises wire.WireError when it is not whole sightings."""
+    if len(raw) % wire.SIGHTING_SIZE:
+        raise wire.WireError(
+            f"BEACON_SIGHTINGS.sightings is {len(raw)} bytes, not a multiple of "
+            f"{wire.SIGHTING_SIZE}"
+        )
+    return tuple(Sighting(*fields) for fields in _SIGHTING.iter_unpack(raw))
+
+
+def pack_sightings(sightings: list[Sighting] | tuple[Sighting, ...]) -> bytes:
+    """The inverse of unpack_sightings."""
+    return b"".join(_SIGHTING.pack(s.age_ms, s.rssi_dbm, s.token) for s in sightings)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BeaconSightings(BoardMessage):
+    TYPE: ClassVar[int] = wire.BEACON_SIGHTINGS
+    dropped: int  # sightings the board could not keep since its last frame
+    sightings: tuple[Sighting, ...]
+
+    @staticmethod
+    def convert(values: dict[str, object]) -> dict[str, object]:
+        values["sightings"] = unpack_sightings(values["sightings"])  # type: ignore[arg-type]
+        return values
+
+    @staticmethod
+    def revert(values: dict[str, object]) -> dict[str, object]:
+        values["sightings"] = pack_sightings(values["sightings"])  # type: ignore[arg-type]
+        return values
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BeaconStatus(BoardMessage):
+    TYPE: ClassVar[int] = wire.BEACON_STATUS
+    adverts: int  # advertisements the beacon sent since boot
+    heard: int  # advertisements its scanner heard
+    loyalty: int  # ... of which loyalty advertisements under the configured company id
+    malformed: int  # ... too long, or a structure running past the end
+    dropped: int  # sightings not forwarded (the board's queue was full)
+    scan_restarts: int  # times the scanner was found stopped and started again
+    temp_q88: int  # the chip's temperature in 1/256 degC; wire.TEMP_NONE without a sensor
+
+    @property
+    def temperature_c(self) -> float | None:
+        return None if self.temp_q88 == wire.TEMP_NONE else self.temp_q88 / 256
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LightSet(BoardMessage):
     TYPE: ClassVar[int] = wire.LIGHT_SET
     r: int
@@ -268,6 +395,51 @@ class LightSet(BoardMessage):
     w: int  # the strips' white LEDs (a strip without them adds it to r, g and b)
     brightness: int  # every channel is scaled by brightness / 255
     fade_ms: int  # 0 .. wire.LIGHT_MAX_FADE_MS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LightScene(BoardMessage):
+    TYPE: ClassVar[int] = wire.LIGHT_SCENE
+    kelvin: int  # wire.LIGHT_MIN_KELVIN .. LIGHT_MAX_KELVIN, mixed in mireds
+    brightness: int  # perceptual, 0..255 (CIE lightness, as LIGHT_SET)
+    amber: int  # 0..255 of an amber mix on strips that can show it
+    fade_ms: int  # 0 .. wire.LIGHT_MAX_FADE_MS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LightState(BoardMessage):
+    """What the lights board's strips show now (sent when a fade starts, every 200 ms while it
+    runs, when it ends, and when the current budget or the safe scene changes it)."""
+
+    TYPE: ClassVar[int] = wire.LIGHT_STATE
+    kelvin: int  # the scene shown (the fade's position while one runs)
+    brightness: int
+    amber: int
+    flags: int  # wire.LIGHT_FADING | LIGHT_LIMITED | LIGHT_SAFE | LIGHT_CLAMPED
+    current_ma: int  # what the strips draw now
+    budget_ma: int  # what the board allows them
+    shown: tuple[tuple[int, int, int], ...]  # per strip: linear r, g, b, 0..255
+
+    @property
+    def flag_names(self) -> list[str]:
+        return [name for bit, name in sorted(wire.LIGHT_FLAGS.items()) if self.flags & bit]
+
+    @staticmethod
+    def convert(values: dict[str, object]) -> dict[str, object]:
+        raw = values["shown"]
+        assert isinstance(raw, bytes)
+        size = wire.LIGHT_SHOWN_SIZE
+        if len(raw) % size:
+            raise wire.WireError(f"LIGHT_STATE.shown must be whole strips of {size} bytes")
+        values["shown"] = tuple(tuple(raw[i : i + size]) for i in range(0, len(raw), size))
+        return values
+
+    @staticmethod
+    def revert(values: dict[str, object]) -> dict[str, object]:
+        shown = values["shown"]
+        assert isinstance(shown, tuple)
+        values["shown"] = b"".join(bytes(strip) for strip in shown)
+        return values
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -295,7 +467,15 @@ MESSAGE_CLASSES: dict[int, type[BoardMessage]] = {
         TouchReport,
         TouchHealth,
         TouchRaw,
+        Distance,
+        Presence,
+        Motion,
+        ProxHealth,
+        BeaconSightings,
+        BeaconStatus,
         LightSet,
+        LightScene,
+        LightState,
         ConsoleCmd,
         ConsoleRead,
         ProbeStart,

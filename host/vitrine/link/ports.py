@@ -1,7 +1,8 @@
 """Serial ports opened by URL, as asyncio transports.
 
 Accepted: a device or pseudo-terminal path (`/dev/ttyACM0`, `/tmp/vitrine-sim/touch`),
-`socket://HOST:PORT` (a board behind a TCP bridge, or a test), and any other pyserial URL
+`socket://HOST:PORT` (a board behind a TCP bridge, or a test), `ble://AA:BB:CC:DD:EE:FF` (a
+board over Bluetooth LE: vitrine.link.gatt), and any other pyserial URL
 such as `rfc2217://HOST:PORT` (a remote lab rig) or `loop://`. Device paths and sockets are
 driven by the event loop directly (pyserial-asyncio-fast); URLs whose pyserial object has no
 file descriptor get a reader thread that hands data to the loop.
@@ -37,6 +38,10 @@ async def open_port(
     baudrate: int = DEFAULT_BAUD,
 ) -> asyncio.Transport:
     """Open a port by URL and connect it to a protocol; raises PortError with the reason."""
+    if url.startswith("ble://"):  # a board without a cable: the GATT link (vitrine.link.gatt)
+        from vitrine.link.gatt import open_ble
+
+        return await open_ble(url, protocol_factory)
     loop = asyncio.get_running_loop()
     scheme = urllib.parse.urlparse(url).scheme
     try:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
+from collections.abc import Callable
 from importlib import resources
 from typing import Any, Protocol
 
@@ -26,14 +26,18 @@ from vitrine.engine.events import ViewChanged
 from vitrine.errors import shown
 from vitrine.player.reports import PlayerReports, UnknownMessageReport
 from vitrine.tasks import stop_task
+from vitrine.web.access import ScreenAccess
 from vitrine.web.clients import REMOTE_HINT, REMOTE_REFUSED, is_local
 from vitrine.web.files import static_file
+from vitrine.web.limits import CLOSE_TRY_LATER, MessageRate, SocketSlots
+from vitrine.web.origins import ORIGIN_REFUSED, RefusalLog, close_reason
 from vitrine.web.untrusted import decode_json
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 16 * 1024  # a page message larger than this closes the socket (1009)
 RATE_PER_S = 50  # page messages per second per socket; the excess is dropped
+MAX_SOCKETS = 32  # pages connected at once (the kiosk has one; reloads leave some a while)
 SEND_TIMEOUT_S = 5.0  # a client that takes longer to take one message is dropped
 CLOSE_TOO_BIG = 1009
 CLOSE_INTERNAL_ERROR = 1011  # the daemon failed serving this page (logged); the page reconnects
@@ -64,18 +68,24 @@ def player_router(
     bus: EventBus,
     touch_types: tuple[type, ...],
     *,
-    remote_control: bool = False,
     reports: PlayerReports | None = None,
+    access: ScreenAccess | None = None,
+    greet: Callable[[], list[dict[str, Any]]] | None = None,
 ) -> APIRouter:
     """The player's routes. `engine` gives the view model and carries out actions; the
     engine's ViewChanged events on `bus` send a fresh "state" to every page, and events of
-    the `touch_types` (the touch frame's pointers and gestures) go to every page as their
-    to_json(). The pages' reports (messages they did not know) are counted in `reports`, for
-    /api/status. The socket answers browsers on this machine (the kiosk) only, unless
-    remote_control: a shopper's session is not for other machines on the store network to
-    drive."""
+    the `touch_types` (the touch frame's pointers and gestures, the light the strips show) go
+    to every page as their to_json(); `greet` gives what a page is sent after its first state
+    (the light shown now). The pages' reports (messages they did not know) are counted in
+    `reports`, for /api/status. The socket answers browsers on this machine (the kiosk) only,
+    unless `access` allows remote control: a shopper's session is not for other machines on
+    the store network to drive; and of browser pages, only those of its origins (the kiosk's
+    own origin and [http] origins; none when not given), whatever machine they run on."""
     router = APIRouter()
     reports = reports if reports is not None else PlayerReports()
+    access = access or ScreenAccess()
+    slots = SocketSlots(MAX_SOCKETS)
+    refusals = RefusalLog()
     static = resources.files("vitrine.player").joinpath("static")
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -92,11 +102,20 @@ def player_router(
     async def socket(ws: WebSocket) -> None:
         """One page: "state" on connect and on every change, touch events as they come;
         the page's actions go to the engine (errors come back on the same socket)."""
-        if not remote_control and not is_local(ws.client.host if ws.client else None):
+        if not access.remote_control and not is_local(ws.client.host if ws.client else None):
             await ws.close(code=REMOTE_REFUSED, reason=REMOTE_HINT[:120])
             return
-        await ws.accept()
-        await _PlayerSocket(ws, engine, bus, touch_types, reports).run()
+        refusal = access.origins.refusal(ws.headers)
+        if refusal is not None:
+            refusals.refused("player socket", refusal)
+            await ws.close(code=ORIGIN_REFUSED, reason=close_reason(refusal))
+            return
+        with slots.take() as slot:
+            if not slot:
+                await ws.close(code=CLOSE_TRY_LATER, reason=slots.full_reason("player"))
+                return
+            await ws.accept()
+            await _PlayerSocket(ws, engine, bus, touch_types, reports, greet).run()
 
     return router
 
@@ -116,18 +135,17 @@ class _PlayerSocket:
         bus: EventBus,
         touch_types: tuple[type, ...],
         reports: PlayerReports,
+        greet: Callable[[], list[dict[str, Any]]] | None = None,
     ) -> None:
         self.ws = ws
+        self.greet = greet
         self.engine = engine
         self.reports = reports
         self.bus = bus
         self.touch_types = touch_types
         self._send_lock = asyncio.Lock()
         self._last_rev: Any = None
-        self._tokens = float(RATE_PER_S)
-        self._refilled = time.monotonic()
-        self._limited_told = -10.0
-        self.dropped = 0
+        self.rate = MessageRate(RATE_PER_S)
 
     async def run(self) -> None:
         # Subscribe before the first state, so no change between the two is missed.
@@ -136,6 +154,8 @@ class _PlayerSocket:
             failed = False
             try:
                 await self._send_state(force=True)
+                for message in self.greet() if self.greet is not None else []:
+                    await self._send(message)
                 tasks = [asyncio.create_task(self._pump(sub)), asyncio.create_task(self._read())]
                 # Both run until the page goes (_Gone); the first to end stops the other.
                 await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -205,36 +225,10 @@ class _PlayerSocket:
                         reason=f"message over {MAX_MESSAGE_BYTES} bytes",
                     )
                 raise _Gone("sent away: a message too big")
-            if self._admit():
+            if self.rate.admit():
                 await self._handle(text)
-            elif self._tell_limited():
-                await self._send(
-                    {
-                        "type": "error",
-                        "code": "rate_limited",
-                        "error": f"more than {RATE_PER_S} messages a second: "
-                        f"{self.dropped} dropped so far",
-                    }
-                )
-
-    def _admit(self) -> bool:
-        # Token bucket: RATE_PER_S a second, bursts of up to RATE_PER_S.
-        now = time.monotonic()
-        self._tokens = min(float(RATE_PER_S), self._tokens + (now - self._refilled) * RATE_PER_S)
-        self._refilled = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return True
-        self.dropped += 1
-        return False
-
-    def _tell_limited(self) -> bool:
-        # A flooding page hears about it once a second, not once per dropped message.
-        now = time.monotonic()
-        if now - self._limited_told < 1.0:
-            return False
-        self._limited_told = now
-        return True
+            elif self.rate.tell():  # a flooding page hears of it once a second
+                await self._send(self.rate.notice())
 
     async def _handle(self, text: str | None) -> None:
         if text is None:

@@ -93,6 +93,13 @@ def _gid(name: str) -> int | None:
         return None
 
 
+def _group_name(gid: int, default: str) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return default
+
+
 def _permits(st: os.stat_result, uid: int | None, gids: set[int], bits: int) -> bool:
     # Owner bits for the owner, group bits for a member, the others' bits for everyone else.
     if uid == 0:
@@ -172,5 +179,10 @@ def next_steps(
     steps.append(f"systemctl enable --now {names}")
     steps.append(
         f"check it: vitrine doctor --config {values.config}; journalctl -u {DAEMON_UNIT} -f"
+    )
+    group = _group_name(account.pw_gid, values.user) if account else values.user
+    steps.append(
+        "let a technician reach the boards with `vitrine console` through the daemon (its "
+        f"console socket, /run/vitrine/console.sock): usermod -aG {group} NAME (or use sudo)"
     )
     return steps

@@ -8,23 +8,30 @@ What it emulates:
   sleep_ms() is asyncio's sleep in the simulation's event loop.
 - watchdog: a real timer; when not fed in time it "resets the board" (ends the process with
   EXIT_WDT, and the simulation restarts it with reset cause wdt).
-- reset(): a soft reset (ends the process with EXIT_SOFT_RESET).
+- reset(): a reset the firmware asks for: as on a board, it sets vitrine_fw.bootflag's reset
+  flag in the board's flash folder, then resets (ends the process with EXIT_SOFT_RESET); the
+  simulation boots it again with the cause the board's port gives machine.reset() (wdt on the
+  RP2040, hard on the ESP32), and the boot, finding the flag, reports soft (vitrine.sim.boot).
 - reset_to_repl(): the console's `repl` (ends the process with EXIT_REPL; the simulation keeps
   the board stopped "at the REPL" until its reset button, see vitrine.sim.virtual_board).
 - the link port: one end of a socket pair whose other end is the simulated cable (a
   pseudo-terminal on the host); writes that do not fit are dropped, as a UART's would be.
 - Ctrl-C disabling on USB-CDC while the protocol runs (recorded in kbd_intr_disabled).
-- pins, ADC channels, I2C buses and LED strips: state holders to which device models attach
-  (an ADC channel reads from a source function, an I2C address answers from a device object);
+- pins, ADC channels, I2C buses, PWM outputs and LED strips: state holders to which device
+  models attach (an input pin or ADC channel reads from a source function, an output pin tells
+  a sink, an I2C device answers its transactions, a pin interrupt fires on the edges of its
+  input; a bus can be held low);
   every frame a strip latches goes to `on_strip_write`, which the simulation's world channel
   carries back (vitrine.sim.world), so `vitrine sim status` shows the light.
 - the IR touch frame: `ir_frame()` is a SimIrFrame: it runs the firmware's scan plans against
   the glass model (vitrine.sim.glass, whose fingers the simulation sets), each reading at the
   moment the plan's timing puts it (the frame's costs, as the board's PIO waits them).
+- the BLE radio: `ble()` is a virtual radio (vitrine.sim.radio) between the firmware and the
+  simulated air (vitrine.sim.air): what the board advertises goes into it, and what the
+  world's phones advertise comes out of it while the firmware scans.
 
-What it does not: BLE radio (not simulated yet: ble() raises OSError, as a real board without
-a radio does), timing of real UART baud rates, flash filesystem (the firmware runs from the
-source tree).
+What it does not: timing of real UART baud rates, the flash filesystem (the firmware runs from the
+source tree; only the flag files across a reset live in the board's flash folder).
 """
 
 from __future__ import annotations
@@ -36,17 +43,24 @@ import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from vitrine.sim.glass import Glass, Requests
-from vitrine_fw import seam, wire
+from vitrine.sim.people import Stage
+from vitrine_fw import bootflag, seam, wire
 from vitrine_fw.touch.geometry import Geometry
+
+if TYPE_CHECKING:  # the radio is imported when a firmware asks for it (the air needs crypto)
+    from vitrine.sim.radio import SimRadio
 
 EXIT_SOFT_RESET = 75  # machine.reset()
 EXIT_WDT = 76  # the watchdog expired
 EXIT_REPL = 77  # reset into the REPL (the console's `repl`): the firmware stays stopped
+_RADIO_PUMP_S = 0.05  # how often the radio hands the firmware what it heard
+SIM_MCU_TEMPERATURE_C = 38  # what a virtual board's mcu_temperature() reads
 
 _TICKS_PERIOD = 1 << 30
 _TICKS_MAX = _TICKS_PERIOD - 1
@@ -142,26 +156,42 @@ class SocketPort(seam.BasePort):
 
 
 class I2CDevice(Protocol):
-    """A simulated I2C peripheral: register reads and writes."""
+    """A simulated I2C peripheral at the transaction level: whether it answers at an address
+    now, and the bytes of one write transaction (after the address byte) or one read."""
 
-    def read(self, reg: int, n: int) -> bytes: ...
+    def acks(self, address: int) -> bool: ...
 
-    def write(self, reg: int, data: bytes) -> None: ...
+    def i2c_write(self, data: bytes) -> None: ...
+
+    def i2c_read(self, n: int) -> bytes: ...
 
 
 class SimPin:
-    """A digital pin; inputs read what a model drives, outputs remember what was written."""
+    """A digital pin; inputs read what a model drives (`source`), outputs remember what was
+    written and tell a model that listens (`sink`, called with each level written). irq()
+    calls the handler on the edges of an input's level, as a port's pin interrupt does (the
+    board watches the level every millisecond on a thread of its own, like the hardware)."""
 
     def __init__(self, n: int, mode: str) -> None:
+        # The trigger bits, as the RP2040's port numbers them (the ESP32's are 2 and 1); the
+        # firmware takes them from the pin it was given, so either numbering works.
+        self.IRQ_FALLING = 4
+        self.IRQ_RISING = 8
         self.n = n
         self.mode = mode
         self._value = 0
         self.source: Callable[[], int] | None = None
+        self.sink: Callable[[int], None] | None = None
+        self.handler: Callable[[SimPin], None] | None = None
+        self.trigger = 0
+        self.on_irq: Callable[[SimPin], None] | None = None  # the board's edge watcher
 
     def value(self, v: int | None = None) -> int | None:
         if v is None:
             return int(self.source()) if self.source else self._value
         self._value = 1 if v else 0
+        if self.sink is not None:
+            self.sink(self._value)
         return None
 
     def on(self) -> None:
@@ -169,6 +199,13 @@ class SimPin:
 
     def off(self) -> None:
         self.value(0)
+
+    def irq(self, handler: Callable[[SimPin], None] | None = None, trigger: int = 12) -> None:
+        """Call handler(pin) on the input's edges (trigger: IRQ_RISING | IRQ_FALLING)."""
+        self.handler = handler
+        self.trigger = trigger
+        if self.on_irq is not None:
+            self.on_irq(self)
 
 
 class SimADC:
@@ -186,31 +223,98 @@ class SimADC:
 
 
 class SimI2C:
-    """An I2C bus whose addresses are answered by attached device models."""
+    """An I2C bus whose devices answer transaction by transaction. A device that does not
+    acknowledge its address is an OSError ENODEV naming the bus and the address; a bus whose
+    lines are held low (board.i2c_stuck) times out every transaction (ETIMEDOUT). Two devices
+    at one address both take a write, and a read gets the wired AND of what they drive, as on
+    the open-drain wires."""
 
     def __init__(self, bus: int, board: SimBoard) -> None:
         self.bus = bus
         self._board = board
 
-    def _device(self, addr: int) -> I2CDevice:
-        device = self._board.i2c_devices.get((self.bus, addr))
-        if device is None:
-            raise OSError(19, f"I2C bus {self.bus}: no device at 0x{addr:02x} (ENODEV)")
-        return device
+    def _targets(self, addr: int) -> list[I2CDevice]:
+        if self.bus in self._board.i2c_stuck:
+            raise OSError(errno.ETIMEDOUT, f"I2C bus {self.bus}: SDA or SCL held low (ETIMEDOUT)")
+        devices = [d for d in self._board.i2c_devices.get(self.bus, []) if d.acks(addr)]
+        if not devices:
+            raise OSError(errno.ENODEV, f"I2C bus {self.bus}: no device at 0x{addr:02x} (ENODEV)")
+        return devices
 
     def scan(self) -> list[int]:
-        return sorted(addr for bus, addr in self._board.i2c_devices if bus == self.bus)
+        if self.bus in self._board.i2c_stuck:
+            return []
+        return [
+            a
+            for a in range(0x08, 0x78)
+            if any(d.acks(a) for d in self._board.i2c_devices.get(self.bus, []))
+        ]
 
-    # addrsize is keyword-only, as on the ports (extmod/machine_i2c.c)
-    def readfrom_mem(self, addr: int, reg: int, n: int, *, addrsize: int = 8) -> bytes:
-        return bytes(self._device(addr).read(reg, n))
+    def writeto(self, addr: int, buf: bytes, stop: bool = True, /) -> int:
+        data = bytes(buf)
+        for device in self._targets(addr):
+            device.i2c_write(data)
+        return len(data)
 
-    def readfrom_mem_into(self, addr: int, reg: int, buf: bytearray, *, addrsize: int = 8) -> None:
-        data = self._device(addr).read(reg, len(buf))
+    def readfrom_into(self, addr: int, buf: bytearray, stop: bool = True, /) -> None:
+        data = self._read(addr, len(buf))
         buf[: len(data)] = data
 
-    def writeto_mem(self, addr: int, reg: int, data: bytes, *, addrsize: int = 8) -> None:
-        self._device(addr).write(reg, bytes(data))
+    def readfrom(self, addr: int, nbytes: int, stop: bool = True, /) -> bytes:
+        return self._read(addr, nbytes)
+
+    def _read(self, addr: int, n: int) -> bytes:
+        out = bytearray(b"\xff" * n)
+        for device in self._targets(addr):
+            data = device.i2c_read(n)
+            for i in range(n):
+                out[i] &= data[i]
+        return bytes(out)
+
+    # addrsize is keyword-only, as on the ports (extmod/machine_i2c.c); the register address
+    # goes out most significant byte first, as there
+    def readfrom_mem(self, addr: int, memaddr: int, nbytes: int, *, addrsize: int = 8) -> bytes:
+        self.writeto(addr, memaddr.to_bytes(addrsize // 8, "big"), False)
+        return self._read(addr, nbytes)
+
+    def readfrom_mem_into(
+        self, addr: int, memaddr: int, buf: bytearray, *, addrsize: int = 8
+    ) -> None:
+        self.writeto(addr, memaddr.to_bytes(addrsize // 8, "big"), False)
+        self.readfrom_into(addr, buf)
+
+    def writeto_mem(self, addr: int, memaddr: int, buf: bytes, *, addrsize: int = 8) -> None:
+        self.writeto(addr, memaddr.to_bytes(addrsize // 8, "big") + bytes(buf))
+
+
+class SimPWM:
+    """A PWM output: its frequency and 16-bit duty; `on_duty` hears every change (the
+    simulation's lighting model reads it)."""
+
+    def __init__(self, pin: int, freq: int) -> None:
+        self.pin = pin
+        self._freq = freq
+        self._duty = 0
+        self.writes = 0
+        self.on_duty: Callable[[SimPWM], None] | None = None
+
+    def freq(self, value: int | None = None) -> int | None:
+        if value is None:
+            return self._freq
+        self._freq = value
+        return None
+
+    def duty_u16(self, value: int | None = None) -> int | None:
+        if value is None:
+            return self._duty
+        self._duty = max(0, min(0xFFFF, int(value)))
+        self.writes += 1
+        if self.on_duty is not None:
+            self.on_duty(self)
+        return None
+
+    def deinit(self) -> None:
+        self._duty = 0
 
 
 class SimLedStrip:
@@ -343,21 +447,31 @@ class SimBoard(seam.BaseBoard):
         reset_cause: int,
         link_socket: socket.socket,
         exit_process: Callable[[int], None] = _exit_process,
+        flash_dir: Path | None = None,
     ) -> None:
         super().__init__(SimClock())
         self._uid = uid
         self._reset_cause = reset_cause
         self._link_socket = link_socket
         self._exit = exit_process
+        self.flash_dir = flash_dir  # the board's filesystem for flag files; None: none
         self.port: SocketPort | None = None
         self.wdt: SimWatchdog | None = None
         self.kbd_intr_disabled = False
         self.pins: dict[int, SimPin] = {}
         self.adc_sources: dict[int, Callable[[], float]] = {}
-        self.i2c_devices: dict[tuple[int, int], I2CDevice] = {}
+        self.i2c_devices: dict[int, list[I2CDevice]] = {}  # bus -> the devices on it
+        self.i2c_stuck: set[int] = set()  # buses whose lines are held low (a fault)
         self.strips: dict[int, SimLedStrip] = {}
+        self.pwms: dict[int, SimPWM] = {}
+        self.on_pwm: Callable[[SimPWM], None] | None = None  # hears every duty written
+        self._irq_pins: list[SimPin] = []
+        self._irq_thread: threading.Thread | None = None
         self.on_strip_write: Callable[[SimLedStrip], None] | None = None  # see SimLedStrip
         self.glass: Glass | None = None  # set before the firmware starts, or built on demand
+        self.radio: SimRadio | None = None  # made by the first ble()
+        self.stage: Stage | None = None  # the people the presence board's sensors watch
+        self.parts: Any = None  # the presence board's sensors (vitrine.sim.sensors)
 
     def uid(self) -> str:
         return self._uid
@@ -366,6 +480,8 @@ class SimBoard(seam.BaseBoard):
         return self._reset_cause
 
     def reset(self) -> None:
+        if self.flash_dir is not None:
+            bootflag.request_reset(str(self.flash_dir / bootflag.RESET_FLAG))
         self._exit(EXIT_SOFT_RESET)
 
     def reset_to_repl(self) -> None:
@@ -376,7 +492,16 @@ class SimBoard(seam.BaseBoard):
             self.wdt = SimWatchdog(timeout_ms, lambda: self._exit(EXIT_WDT))
         return self.wdt
 
-    def open_link(self, link_cfg: dict[str, Any]) -> SocketPort:
+    def open_link(self, link_cfg: dict[str, Any]) -> Any:
+        if link_cfg["kind"] == "ble":  # the link's GATT service on the virtual radio
+            from vitrine_fw.blelink import FileSecrets, GattPort
+
+            secrets = (
+                None
+                if self.flash_dir is None
+                else FileSecrets(str(self.flash_dir / "ble_secrets.json"))
+            )
+            return GattPort(self.ble(), self.clock, str, secrets)
         if link_cfg["kind"] == "usb-cdc":
             self.kbd_intr_disabled = True  # what micropython.kbd_intr(-1) does on a board
         self.port = SocketPort(self._link_socket)
@@ -387,13 +512,45 @@ class SimBoard(seam.BaseBoard):
         pin = self.pins.get(n)
         if pin is None or pin.mode != mode:
             pin = self.pins[n] = SimPin(n, mode)
+        pin.on_irq = self._watch_edges
         return pin
+
+    def _watch_edges(self, pin: SimPin) -> None:
+        # A pin interrupt: a thread samples the inputs with a handler every millisecond and
+        # calls it on the edges its trigger names, as the port's GPIO interrupt would.
+        if pin not in self._irq_pins:
+            self._irq_pins.append(pin)
+        if self._irq_thread is None:
+            self._irq_thread = threading.Thread(target=self._edges, name="pin irq", daemon=True)
+            self._irq_thread.start()
+
+    def _edges(self) -> None:
+        last: dict[int, int] = {}
+        while True:
+            for pin in list(self._irq_pins):
+                level = int(pin.value() or 0)
+                before = last.get(pin.n, level)
+                last[pin.n] = level
+                rising = before == 0 and level == 1 and pin.trigger & pin.IRQ_RISING
+                falling = before == 1 and level == 0 and pin.trigger & pin.IRQ_FALLING
+                if pin.handler is not None and (rising or falling):
+                    pin.handler(pin)
+            time.sleep(0.001)
 
     def adc(self, n: int) -> SimADC:
         return SimADC(n, self)
 
     def i2c(self, bus: int, scl: int, sda: int, freq: int = 400_000) -> SimI2C:
         return SimI2C(bus, self)
+
+    def pwm(self, pin: int, freq_hz: int) -> SimPWM:
+        pwm = self.pwms[pin] = SimPWM(pin, freq_hz)
+        pwm.on_duty = self._duty_written
+        return pwm
+
+    def _duty_written(self, pwm: SimPWM) -> None:
+        if self.on_pwm is not None:
+            self.on_pwm(pwm)
 
     def led_strip(self, pin: int, count: int, order: str = "GRB") -> SimLedStrip:
         strip = self.strips[pin] = SimLedStrip(pin, count, order)
@@ -410,9 +567,38 @@ class SimBoard(seam.BaseBoard):
             self.glass = Glass(frame)
         return SimIrFrame(self.glass, frame, lambda: time.monotonic_ns() // 1000)
 
-    def ble(self) -> Any:
-        """No radio is simulated yet: what a board without one does (OSError)."""
-        raise OSError(errno.ENODEV, "simulated board: no BLE radio (BLE is not simulated yet)")
+    def ble(self) -> SimRadio:
+        """The board's virtual BLE radio (vitrine.sim.radio), the same one every call: what the
+        firmware advertises goes into the simulated air, and while it scans a thread hands it
+        what the board hears from the world's phones (once `radio.air` is set), every 50 ms."""
+        if self.radio is None:
+            from vitrine.sim.air import Receiver
+            from vitrine.sim.radio import SimRadio
+
+            self.radio = SimRadio(Receiver(f"board-{self._uid}", 0.0, 0.0))
+            start = time.monotonic()
+            radio = self.radio
+
+            def pump() -> None:
+                while True:
+                    time.sleep(_RADIO_PUMP_S)
+                    radio.pump(time.monotonic() - start)
+
+            threading.Thread(target=pump, name="radio", daemon=True).start()
+        return self.radio
+
+    def mcu_temperature(self) -> int | None:
+        """The chip's temperature: a board warm from running, 38 degC."""
+        return SIM_MCU_TEMPERATURE_C
 
 
 RESET_CAUSE_BY_NAME = {name: code for code, name in wire.RESET_CAUSES.items()}
+
+
+def boot_cause(machine_cause: str, flash_dir: Path | None) -> int:
+    """The reset cause a booting virtual board reports, as main.py finds it on a board: soft
+    when the reset before was one the firmware asked for (bootflag's reset flag, taken), else
+    what its port's machine.reset_cause() says (a name of RESET_CAUSE_BY_NAME)."""
+    if flash_dir is not None and bootflag.take_reset_request(str(flash_dir / bootflag.RESET_FLAG)):
+        return wire.RESET_SOFT
+    return RESET_CAUSE_BY_NAME[machine_cause]

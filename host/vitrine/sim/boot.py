@@ -3,13 +3,18 @@ board, with the simulated board object. Started (and restarted after every reset
 simulation; not a user command.
 
     python -m vitrine.sim.boot --config JSON --uid HEX --reset-cause NAME --link-fd N \
-        --parent-pid PID [--world-fd N] [--noise JSON] [--glass-epoch SECONDS]
+        --parent-pid PID [--flash-dir DIR] [--world-fd N] [--noise JSON] [--glass-epoch SECONDS]
+
+--reset-cause is what the board's port says (machine.reset_cause()); as main.py does on a
+board, the boot first takes the reset flag from the board's flash folder (--flash-dir), and a
+board that finds it reports soft: the firmware asked for that reset (vitrine_fw/bootflag.py).
 
 A board whose config has a "frame" (the touch role) gets its glass before the firmware
 starts, with the noise of --noise and a drift timed from --glass-epoch (the simulation's
-power-on on the monotonic clock); a thread reads the world channel (--world-fd): fingers on
-the glass, and whatever else happens in front of the board (vitrine.sim.world); another sends
-back on it what the board's LED strips show.
+power-on on the monotonic clock); a presence board gets its time-of-flight chips and PIR
+(vitrine.sim.sensors), watching an empty stage; a thread reads the world channel (--world-fd):
+fingers on the glass, the people in front of the mirror, the sensors' faults
+(vitrine.sim.world); another sends back on it what the board's LED strips show.
 
 SIGUSR1 hangs the firmware (the `stall` fault): the main thread blocks inside the signal
 handler, so the event loop stops and nothing feeds the watchdog, exactly as a driver stuck in
@@ -34,9 +39,13 @@ import sys
 import threading
 import time
 import traceback
+from pathlib import Path
 
-from vitrine.sim.board import RESET_CAUSE_BY_NAME, SimBoard
+from vitrine.sim.board import RESET_CAUSE_BY_NAME, SimBoard, boot_cause
 from vitrine.sim.glass import Conditions
+from vitrine.sim.lighting import attach_meter
+from vitrine.sim.people import Stage
+from vitrine.sim.sensors import attach_sensors
 from vitrine.sim.world import StripReporter, attach_glass, noise_from_json, read_world
 from vitrine_fw import config as fw_config
 from vitrine_fw import supervisor, wire
@@ -69,6 +78,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--link-fd", type=int, required=True)
     parser.add_argument("--parent-pid", type=int, required=True, help="the simulation's pid")
     parser.add_argument(
+        "--flash-dir", type=Path, help="the board's filesystem, for its flag files across resets"
+    )
+    parser.add_argument(
         "--pose-schema",
         metavar="REV:HASH",
         help="pose as firmware built from another message table (tests of the refusal path)",
@@ -93,14 +105,20 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGUSR1, _hang)
     board = SimBoard(
         uid=args.uid,
-        reset_cause=RESET_CAUSE_BY_NAME[args.reset_cause],
+        reset_cause=boot_cause(args.reset_cause, args.flash_dir),
         link_socket=socket.socket(fileno=args.link_fd),
+        flash_dir=args.flash_dir,
     )
     attach_glass(board, cfg, args.uid, args.noise, args.glass_epoch)
+    if "proximity" in cfg:  # nobody in front until the simulation says otherwise
+        board.stage = Stage()
+        board.parts = attach_sensors(board, cfg, args.uid, board.stage)
+    meter = attach_meter(board, cfg)  # what a lights board's strips draw, latch by latch
     if args.world_fd is not None:
         world = socket.socket(fileno=args.world_fd)
-        reporter = StripReporter(world, board)  # the light the board's strips give, back
+        reporter = StripReporter(world, board, meter)  # the light the strips give, back
         board.on_strip_write = reporter.changed
+        board.on_pwm = reporter.changed
         threading.Thread(target=reporter.run, name="strips", daemon=True).start()
         threading.Thread(target=read_world, args=(world, board), name="world", daemon=True).start()
     try:

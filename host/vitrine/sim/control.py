@@ -11,14 +11,27 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from vitrine.sim.errors import SimError
 
 CONTROL_SOCKET = "control.sock"  # in the state folder
-OPS = ("status", "fault", "fingers", "visitor")
-FAULTS = ("unplug", "replug", "reboot", "garbage", "stall")
+OPS = ("status", "fault", "fingers", "visitor", "world")
+# A board's faults, and the presence board's parts': its sensors' I2C bus held low (and freed),
+# its PIR's output stuck high (and working again).
+FAULTS = (
+    "unplug",
+    "replug",
+    "reboot",
+    "garbage",
+    "stall",
+    "bus-low",
+    "bus-ok",
+    "pir-stuck",
+    "pir-ok",
+)
 MAX_GARBAGE_BYTES = 100_000_000  # the most random bytes one `garbage` fault sends
 MAX_FINGERS = 20
 FINGER_DIAMETER_MM = (1.0, 60.0)
@@ -32,6 +45,28 @@ def default_state_dir() -> Path:
     if "XDG_RUNTIME_DIR" in os.environ:
         return Path(os.environ["XDG_RUNTIME_DIR"]) / "vitrine-sim"
     return Path(f"/tmp/vitrine-sim-{os.getuid()}")
+
+
+def own_state_dir(path: Path) -> Path:
+    """The state folder, made for this user alone (0700) when missing; refused when it is
+    someone else's, a link, or others may write into it: under /tmp another user could have
+    made it first and would then read and replace what the simulation keeps there (its
+    control socket, the demo's catalogue and events)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.lstat()
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise SimError(f"state folder {path} is not a folder of its own (a link?): remove it")
+    if info.st_uid != os.getuid():
+        raise SimError(
+            f"state folder {path} belongs to user id {info.st_uid}, not to you ({os.getuid()}): "
+            "another user may have made it; remove it, or choose another with --state-dir"
+        )
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise SimError(
+            f"state folder {path} may be written by others (mode {stat.S_IMODE(info.st_mode):o}): "
+            f"chmod 700 {path}, or choose another with --state-dir"
+        )
+    return path
 
 
 def control_path(state_dir: Path) -> Path:

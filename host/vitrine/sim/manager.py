@@ -1,6 +1,7 @@
-"""The simulation: a set of virtual boards (vitrine.sim.virtual_board) and the control
-socket that requests arrive on: status, faults, fingers on a touch board's glass, a visitor
-for the daemon sharing the process. Its clients use vitrine.sim.control.
+"""The simulation: a set of virtual boards (vitrine.sim.virtual_board), the world of people in
+front of the mirror that their sensors watch (vitrine.sim.people), and the control socket that
+requests arrive on: status, faults, fingers on a touch board's glass, a visitor walking up to
+the mirror or away, a whole world of people. Its clients use vitrine.sim.control.
 """
 
 from __future__ import annotations
@@ -8,16 +9,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from vitrine.firmware import build_hash
 from vitrine.hardware import load_boards
-from vitrine.sim.control import OPS, control_path, default_state_dir
+from vitrine.sim.control import OPS, control_path, default_state_dir, own_state_dir
 from vitrine.sim.errors import SimError
+from vitrine.sim.people import Person, World
 from vitrine.sim.virtual_board import BoardOptions, VirtualBoard, check_number
+
+VISITOR = "visitor"  # the person `vitrine sim visitor` moves
+VISITOR_FROM = (-2.4, 2.4)  # where the visitor comes from (m, the mirror's frame)
+VISITOR_TO = (2.6, 2.6)  # ... and where they go
+VISITOR_STOP_M = 0.7  # how far from the glass they stop, unless told
+VISITOR_M_S = 1.2  # their walking speed
 
 
 class Simulation:
@@ -49,16 +57,17 @@ class Simulation:
         }
         self._server: asyncio.AbstractServer | None = None
         self.started_at = time.time()
-        # Where a virtual visitor's arrival and departure go: the daemon sharing this process
-        # (the demo) sets it; until the presence board's firmware lands this stands in for it.
-        self.visitor: Callable[[bool, float | None], None] | None = None
+        # The people in front of the mirror: the world's t = 0 is the simulation's start on
+        # the monotonic clock, which the board processes share.
+        self.epoch = time.monotonic()
+        self.world = World(duration_s=0.0)  # open-ended
 
     @property
     def control_path(self) -> Path:
         return control_path(self.state_dir)
 
     async def start(self) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        own_state_dir(self.state_dir)
         if await _is_running(self.control_path):
             raise SimError(
                 f"a simulation is already running in {self.state_dir}; "
@@ -85,6 +94,17 @@ class Simulation:
         """Role -> stable port path."""
         return {role: str(board.path) for role, board in self.boards.items()}
 
+    def now(self) -> float:
+        """The world's time now."""
+        return time.monotonic() - self.epoch
+
+    def set_world(self, world: World) -> None:
+        """Put this world of people in front of every board whose sensors watch people."""
+        self.world = world
+        for board in self.boards.values():
+            if board.watches_people:
+                board.set_world(world, self.epoch)
+
     def board(self, role: Any) -> VirtualBoard:
         """The board of that role; raises SimError naming the running ones."""
         board = self.boards.get(role) if isinstance(role, str) else None
@@ -95,8 +115,11 @@ class Simulation:
     async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         """Carry out one control request: {"op": "status"},
         {"op": "fault", "role": ROLE, "fault": KIND, "arg": N} or
-        {"op": "fingers", "role": ROLE, "fingers": [{"x_mm", "y_mm", "diameter_mm"}, ...]} or
-        {"op": "visitor", "present": BOOL, "distance_mm": MM or null}."""
+        {"op": "fingers", "role": ROLE, "fingers": [{"x_mm", "y_mm", "diameter_mm"}, ...]},
+        {"op": "visitor", "present": BOOL, "distance_mm": MM or null} or
+        {"op": "world", "world": {...}, "at": S or null} (vitrine.sim.people's JSON, its t = 0
+        at the world time `at`, now when null; the reply's monotonic_at is that moment on the
+        machine's monotonic clock, which the simulation and its clients share)."""
         op = request.get("op")
         if op == "status":
             return {"ok": True, "boards": [b.status() for b in self.boards.values()]}
@@ -117,7 +140,17 @@ class Simulation:
             return {"ok": True, "role": role, "fingers": len(fingers), "done": done}
         if op == "visitor":
             return self._visit(request)
+        if op == "world":
+            return self._world(request)
         raise SimError(f"unknown op {op!r}; allowed: {', '.join(OPS)}")
+
+    def _watchers(self) -> list[VirtualBoard]:
+        boards = [b for b in self.boards.values() if b.watches_people]
+        if not boards:
+            raise SimError(
+                "no board in this simulation watches people: run one with --role presence"
+            )
+        return boards
 
     def _visit(self, request: dict[str, Any]) -> dict[str, Any]:
         present = request.get("present")
@@ -125,14 +158,66 @@ class Simulation:
             raise SimError(f"visitor: present must be true or false, not {present!r}")
         distance = request.get("distance_mm")
         if distance is not None:
-            distance = check_number("visitor: distance_mm", distance, 0.0, 10_000.0)
-        if self.visitor is None:
-            raise SimError(
-                "visitor: no daemon shares this simulation (run `vitrine demo`, which has one)"
+            distance = check_number("visitor: distance_mm", distance, 200.0, 3000.0)
+        self._watchers()
+        now = self.now()
+        there = next((p for p in self.world.people if p.id == VISITOR and p.here(now)), None)
+        if present:
+            if there is not None and there.stays:
+                raise SimError("visitor: already in front of the mirror (leave first)")
+            stop = (0.0, (distance or VISITOR_STOP_M * 1000) / 1000)
+            start = there.at(now) if there is not None else VISITOR_FROM
+            assert start is not None
+            arrive = now + math.dist(start, stop) / VISITOR_M_S
+            person = Person(
+                id=VISITOR,
+                kind="adult",
+                path=((now, *start), (arrive, *stop)),
+                height_m=1.72,
+                radius_m=0.22,
+                depth_m=0.13,  # an adult's (vitrine.sim.people.BODIES)
+                nir_reflectance=0.5,
+                stays=True,
+                sway_m=0.03,
+                looks=((arrive - 1.0, arrive + 86400.0),),
             )
-        self.visitor(present, distance)
-        done = "a visitor stands in front of the mirror" if present else "the visitor left"
+            done = f"a visitor walks up to the mirror and stops {stop[1]:.2f} m from it"
+        else:
+            if there is None or not there.stays:
+                raise SimError("visitor: nobody is in front of the mirror (approach first)")
+            here = there.at(now)
+            assert here is not None
+            gone = now + math.dist(here, VISITOR_TO) / VISITOR_M_S
+            person = Person(
+                id=VISITOR,
+                kind="adult",
+                path=((now, *here), (gone, *VISITOR_TO)),
+                height_m=there.height_m,
+                radius_m=there.radius_m,
+                nir_reflectance=there.nir_reflectance,
+            )
+            done = "the visitor walks away"
+        self.set_world(self.world.with_person(person))
         return {"ok": True, "present": present, "done": done}
+
+    def _world(self, request: dict[str, Any]) -> dict[str, Any]:
+        self._watchers()
+        at = request.get("at")
+        if at is not None:
+            at = check_number("world: at", at, -1e9, 1e9)
+        try:
+            world = World.from_json(request.get("world"))
+        except ValueError as err:
+            raise SimError(f"world: {err}") from err
+        start = self.now() if at is None else at
+        self.set_world(world.shifted(start))
+        return {
+            "ok": True,
+            "people": len(world.people),
+            "at": start,
+            "monotonic_at": self.epoch + start,  # the machine's monotonic clock at its t = 0
+            "done": "world set",
+        }
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # One request per line, each answered with one line, until the client hangs up (a

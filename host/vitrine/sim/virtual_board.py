@@ -2,10 +2,14 @@
 world channel, and the faults injected into it (vitrine.sim.manager runs a set of them).
 
 The board process is started by `vitrine.sim.boot` and talks through a socket pair to this
-process, which owns the pty (the "cable"). A reset — soft, watchdog, or the reset button —
-ends the board process; it is started again with the right reset cause, as a board's boot ROM
-would. A board on native USB (`link.kind = "usb-cdc"`) also drops off the bus while it resets,
-so its pty goes away and comes back, as /dev/ttyACM0 does.
+process, which owns the pty (the "cable"). A reset — one the firmware asks for, the watchdog,
+or the reset button — ends the board process; it is started again with the reset cause the
+board's MicroPython port reports for it (MACHINE_RESET_CAUSES), as a board's boot ROM would: the
+reset button is power_on on both ports, the watchdog wdt, and machine.reset() wdt on the RP2040
+(it reboots through the watchdog) but hard on the ESP32. A reset the firmware asked for leaves
+the reset flag in the board's flash folder first, so its boot reports soft, as on a board
+(vitrine_fw/bootflag.py). A board on native USB (`link.kind = "usb-cdc"`) also drops off the bus
+while it resets, so its pty goes away and comes back, as /dev/ttyACM0 does.
 
 Faults: unplug, replug, reboot (reset button), garbage N (N random bytes toward the host,
 between frames), stall (the firmware hangs; the watchdog resets the board).
@@ -53,13 +57,22 @@ from vitrine.sim.control import (
 )
 from vitrine.sim.errors import SimError
 from vitrine.sim.glass import Conditions, Finger
-from vitrine.sim.world import fingers_line, noise_json, read_strips
+from vitrine.sim.people import World
+from vitrine.sim.world import faults_line, fingers_line, noise_json, read_strips, world_line
 from vitrine.tasks import stop_task
-from vitrine_fw.bootflag import REPL_MESSAGE
+from vitrine_fw.bootflag import REPL_MESSAGE, RESET_FLAG
 
 log = logging.getLogger("vitrine.sim")
 
 _USB_REENUMERATE_S = 0.2  # how long a native-USB board is off the bus while it resets
+SENSOR_FAULTS = ("bus-low", "bus-ok", "pir-stuck", "pir-ok")  # the presence board's parts
+
+# What each MicroPython port's machine.reset_cause() says after each kind of reset (see
+# vitrine_fw/hal.py for the sources): machine.reset() is the one that differs.
+MACHINE_RESET_CAUSES = {
+    "esp32": {"machine.reset": "hard", "watchdog": "wdt", "button": "power_on"},
+    "rp2": {"machine.reset": "wdt", "watchdog": "wdt", "button": "power_on"},
+}
 
 
 @dataclass
@@ -159,6 +172,9 @@ class VirtualBoard:
         self.config = board_config(description, build, production=self.options.production)
         self.uid = hashlib.sha256(f"vitrine-sim-{self.role}-{seed}".encode()).hexdigest()[:16]
         self.cable = PtyCable(state_dir / self.role)
+        # The board's filesystem, as far as it is emulated: the flag files a reset leaves.
+        self.flash_dir = state_dir / "flash" / self.role
+        self._causes = MACHINE_RESET_CAUSES[description.micropython_port]
         self.cable.on_host_data = self._from_host
         self.stats = BoardStats()
         self._rng = random.Random(seed)
@@ -166,17 +182,32 @@ class VirtualBoard:
         self._sock: socket.socket | None = None
         self._world: socket.socket | None = None  # our end of the world channel
         self._world_partial = b""  # the rest of a line the channel took only part of
-        self._world_next: bytes | None = None  # the newest line, waiting for the channel
+        # the newest line of each kind (fingers, world, faults), waiting for the channel
+        self._world_next: dict[str, bytes] = {}
+        self._people: World | None = None  # in front of the mirror, for a board that watches
+        self._world_epoch = 0.0
+        self._faults = {"i2c_low": False, "pir_stuck": False}
         self._fingers: tuple[Finger, ...] = ()
         self._world_rx = b""  # the start of a line from the board
         # What the board's LED strips show (vitrine.sim.world): dark until its firmware says
         # otherwise; a reset keeps the last frame latched, as the LEDs do.
         self._strips: list[dict[str, Any]] = [
-            {**strip, "colour": [0] * len(strip["order"]), "uniform": True, "writes": 0}
+            {
+                "pin": strip["pin"],
+                "order": strip["order"],
+                "pixels": strip["pixels"],
+                "colour": [0] * len(strip["order"]),
+                "uniform": True,
+                "writes": 0,
+            }
             for strip in self.config.get("strips", [])
+            if strip.get("kind", "addressable") == "addressable"
         ]
+        self._pwm: list[dict[str, Any]] = []  # the PWM outputs' duties (a lights board)
+        self._meter: dict[str, Any] | None = None  # what its strips draw (vitrine.sim.lighting)
         self._epoch = time.monotonic()  # power-on, for the glass' drift
         self._next_cause = "power_on"
+        self._button = False  # the reset button was pressed: the process's end is its reset
         self._stopping = False
         self.at_repl = False  # stopped at the REPL by the console's `repl`, until a reset
         self._watch: asyncio.Task[None] | None = None
@@ -201,6 +232,9 @@ class VirtualBoard:
         return self._fingers
 
     async def start(self) -> None:
+        # A new simulation's boards start from a clean flash: no flag of an earlier run's.
+        self.flash_dir.mkdir(parents=True, exist_ok=True)
+        (self.flash_dir / RESET_FLAG).unlink(missing_ok=True)
         self.cable.plug()
         await self._spawn()
 
@@ -228,6 +262,8 @@ class VirtualBoard:
             str(theirs.fileno()),
             "--parent-pid",
             str(os.getpid()),
+            "--flash-dir",
+            str(self.flash_dir),
             "--world-fd",
             str(world_theirs.fileno()),
             "--glass-epoch",
@@ -256,14 +292,18 @@ class VirtualBoard:
         asyncio.get_running_loop().add_reader(ours, self._from_board)
         world.setblocking(False)
         self._world = world
-        self._world_partial, self._world_next = b"", None
+        self._world_partial, self._world_next = b"", {}
         self._world_rx = b""
         asyncio.get_running_loop().add_reader(world, self._from_world)
         if self._fingers:  # the fingers are still on the glass after a reset
-            self._send_world(fingers_line(self._fingers))
+            self._send_world("fingers", fingers_line(self._fingers))
+        if self._people is not None:  # ... and the people in front of the mirror
+            self._send_world("world", world_line(self._people, self._world_epoch))
+        if any(self._faults.values()):
+            self._send_world("faults", faults_line(**self._faults))
         self.stats.boots += 1
         self.stats.resets[self._next_cause] = self.stats.resets.get(self._next_cause, 0) + 1
-        self._next_cause = "soft"
+        self._next_cause = self._causes["machine.reset"]
         self._watch = asyncio.create_task(self._watch_process(self._proc))
 
     async def _watch_process(self, proc: asyncio.subprocess.Process) -> None:
@@ -280,19 +320,20 @@ class VirtualBoard:
         if code == EXIT_REPL:
             await self._stop_at_repl()
             return
+        button, self._button = self._button, False
         if code == EXIT_WDT:
-            cause = "wdt"
-        elif code == EXIT_SOFT_RESET:
-            cause = "soft"
-        elif code == -signal.SIGKILL and self._next_cause == "hard":
-            cause = "hard"
+            cause = self._causes["watchdog"]
+        elif code == EXIT_SOFT_RESET:  # machine.reset(); the firmware left the reset flag
+            cause = self._causes["machine.reset"]
+        elif code == -signal.SIGKILL and button:
+            cause = self._causes["button"]
         elif code < 0:
             # Killed by a signal this simulation did not send: the machine is shutting down
             # (or someone pulled the plug by hand). A board without power stays off.
             log.warning("%s: switched off from outside (signal %d)", self.role, -code)
             return
-        else:  # a crash: main.py's last-resort handler resets the board
-            cause = "soft"
+        else:  # the interpreter itself died: a crash the firmware could not catch (a panic)
+            cause = self._causes["machine.reset"]
             log.error("%s: firmware exited with %s", self.role, code)
         self._next_cause = cause
         log.info("%s: reset (%s)", self.role, cause)
@@ -344,7 +385,7 @@ class VirtualBoard:
                 asyncio.get_running_loop().remove_reader(self._world)
             self._world.close()
             self._world = None
-        self._world_partial, self._world_next = b"", None
+        self._world_partial, self._world_next = b"", {}
 
     # --- the world in front of the board ----------------------------------------------------
 
@@ -358,13 +399,48 @@ class VirtualBoard:
                 "names a frame (the touch role)"
             )
         self._fingers = check_fingers(fingers, frame["width_mm"], frame["height_mm"])
-        self._send_world(fingers_line(self._fingers))
+        self._send_world("fingers", fingers_line(self._fingers))
         return self._fingers
 
-    def _send_world(self, line: bytes) -> None:
-        # Every line is the whole state, so only the newest one waiting matters: a line the
-        # channel took only part of is finished first, then the newest; older ones are dropped.
-        self._world_next = line
+    @property
+    def watches_people(self) -> bool:
+        """Whether the board has sensors that watch the people in front (a presence board)."""
+        return "proximity" in self.config
+
+    def set_world(self, world: World, epoch: float) -> None:
+        """Put this world of people in front of the board's sensors (epoch: the monotonic
+        time of the world's t = 0); it stays across resets."""
+        if not self.watches_people:
+            raise SimError(f"{self.role} has no sensors that watch people (the presence board has)")
+        self._people, self._world_epoch = world, epoch
+        self._send_world("world", world_line(world, epoch))
+
+    def set_sensor_faults(
+        self, *, i2c_low: bool | None = None, pir_stuck: bool | None = None
+    ) -> dict[str, bool]:
+        """Hold the sensors' I2C bus low, or the PIR's output high (None: leave as it is)."""
+        if not self.watches_people:
+            raise SimError(f"{self.role} has no presence sensors")
+        if i2c_low is not None:
+            self._faults["i2c_low"] = i2c_low
+        if pir_stuck is not None:
+            self._faults["pir_stuck"] = pir_stuck
+        self._send_world("faults", faults_line(**self._faults))
+        return dict(self._faults)
+
+    def _sensor_fault(self, kind: str) -> dict[str, Any]:
+        if kind in ("bus-low", "bus-ok"):
+            faults = self.set_sensor_faults(i2c_low=kind == "bus-low")
+            return {"done": "sensors' I2C bus " + ("held low" if faults["i2c_low"] else "free")}
+        faults = self.set_sensor_faults(pir_stuck=kind == "pir-stuck")
+        return {"done": "PIR output " + ("stuck high" if faults["pir_stuck"] else "working")}
+
+    def _send_world(self, kind: str, line: bytes) -> None:
+        # Every line is the whole state of its kind, so only the newest one of each kind
+        # waiting matters: a line the channel took only part of is finished first, then the
+        # newest of each kind; older ones are dropped.
+        self._world_next.pop(kind, None)
+        self._world_next[kind] = line
         self._flush_world()
 
     def _flush_world(self) -> None:
@@ -373,9 +449,10 @@ class VirtualBoard:
             return  # the board is off or resetting; _spawn sends the fingers again
         while True:
             if not self._world_partial:
-                if self._world_next is None:
+                if not self._world_next:
                     break
-                self._world_partial, self._world_next = self._world_next, None
+                kind = next(iter(self._world_next))
+                self._world_partial = self._world_next.pop(kind)
             try:
                 sent = sock.send(self._world_partial)
             except (BlockingIOError, InterruptedError):
@@ -407,7 +484,10 @@ class VirtualBoard:
             if not line.strip():
                 continue
             try:
-                self._strips = read_strips(line)
+                message = read_strips(line)
+                self._strips = message["strips"]
+                self._pwm = message.get("pwm", [])
+                self._meter = message.get("meter")
             except ValueError as err:
                 log.debug("%s: world: ignored %r: %s", self.role, line[:120], err)
 
@@ -415,6 +495,16 @@ class VirtualBoard:
     def strips(self) -> list[dict[str, Any]]:
         """What the board's LED strips show now (see vitrine.sim.world for the keys)."""
         return self._strips
+
+    @property
+    def pwm(self) -> list[dict[str, Any]]:
+        """The board's PWM outputs' duties now (a lights board's white strip)."""
+        return self._pwm
+
+    @property
+    def meter(self) -> dict[str, Any] | None:
+        """What a lights board's strips draw: now, at most since boot, over the budget."""
+        return self._meter
 
     # --- data between the board process and the cable ---------------------------------------
 
@@ -456,14 +546,17 @@ class VirtualBoard:
             self.cable.plug()
             return {"done": "plugged", "tty": self.cable.tty_path}
         if kind == "reboot":
-            self._next_cause = "hard"
             proc = self._proc
             if proc is not None and proc.returncode is None:
+                self._button = True
                 proc.kill()
             elif self.at_repl:  # nothing runs: the button boots the firmware again
                 self.at_repl = False
+                self._next_cause = self._causes["button"]
                 await self._boot()
             return {"done": "reset button pressed"}
+        if kind in SENSOR_FAULTS:
+            return self._sensor_fault(kind)
         if kind == "garbage":
             if arg is None or not 1 <= arg <= MAX_GARBAGE_BYTES:
                 raise SimError(f"garbage needs a byte count N, 1..{MAX_GARBAGE_BYTES}")
@@ -496,6 +589,8 @@ class VirtualBoard:
             "bytes_dropped": self.cable.dropped_bytes,
             "stderr_tail": self.stderr_tail[-5:],  # the firmware's last words, after a crash
             **({"strips": self._strips} if self._strips else {}),
+            **({"pwm": self._pwm} if self._pwm else {}),
+            **({"meter": self._meter} if self._meter else {}),
             **(
                 {
                     "frame_mm": [self.frame["width_mm"], self.frame["height_mm"]],

@@ -6,6 +6,9 @@ One JSON object per line, each the whole state of what it names, so a later line
 earlier one and a line lost during a reset loses nothing. Toward the board:
 
     {"fingers": [[x_mm, y_mm, diameter_mm], ...]}   # exactly these fingers on the glass
+    {"world": {...}, "epoch": s}    # the people in front of the mirror (vitrine.sim.people's
+                                    # JSON) and the monotonic time of the world's t = 0
+    {"faults": {"i2c_low": bool, "pir_stuck": bool}}   # the presence board's part faults
 
 The board side (`read_world`, a thread of the board process) reports a line it cannot use on
 stderr and goes on: nothing sent to a board stops its firmware. It ends when the simulation
@@ -16,8 +19,10 @@ firmware latched a frame on an LED strip:
                  "uniform": true, "writes": 812}, ...]}
 
 `colour` is the first pixel's (r, g, b, w for a strip with white LEDs), `uniform` whether every
-pixel shows it, `writes` the frames latched since the board's boot. The reporter sends the
-newest state only, from its own thread, so the firmware never waits for the channel.
+pixel shows it, `writes` the frames latched since the board's boot. A board with PWM outputs
+adds "pwm": [{"pin", "duty", "freq"}, ...], and a lights board "meter": what its strips draw
+(vitrine.sim.lighting). The reporter sends the newest state only, from its own thread, so the
+firmware never waits for the channel.
 
 A board whose config has a "frame" (the touch role) gets its glass from `attach_glass` before
 its firmware starts: the same per-beam gains at every boot of the same board (seeded from its
@@ -38,14 +43,25 @@ import time
 from collections.abc import Iterable
 from typing import Any, Protocol, TextIO
 
-from vitrine.sim.board import SimLedStrip
+from vitrine.sim.board import SimLedStrip, SimPWM
 from vitrine.sim.glass import BarLight, Conditions, Dirt, Finger, Glass
+from vitrine.sim.lighting import Meter
+from vitrine.sim.people import Stage, World
+from vitrine.sim.sensors import PresenceParts
 
 _FINGER = ("x_mm", "y_mm", "diameter_mm")  # a finger on the channel: a list of these
 
 
 class _HasGlass(Protocol):
     glass: Glass | None
+
+
+class _Board(_HasGlass, Protocol):
+    """What the world channel acts on: the glass, the stage, the presence board's parts."""
+
+    stage: Stage | None
+    parts: PresenceParts | None
+    i2c_stuck: set[int]
 
 
 class BoardGlass(Glass):
@@ -122,7 +138,24 @@ def _finger(item: Any) -> Finger:
     return Finger(float(item[0]), float(item[1]), float(item[2]))
 
 
-def apply(board: _HasGlass, line: bytes) -> None:
+def world_line(world: World, epoch: float) -> bytes:
+    """The line that puts this world of people in front of a board (epoch: the monotonic time
+    of the world's t = 0)."""
+    return (
+        json.dumps({"world": world.to_json(), "epoch": epoch}, separators=(",", ":")).encode()
+        + b"\n"
+    )
+
+
+def faults_line(*, i2c_low: bool = False, pir_stuck: bool = False) -> bytes:
+    """The line that sets the presence board's part faults."""
+    return json.dumps({"faults": {"i2c_low": i2c_low, "pir_stuck": pir_stuck}}).encode() + b"\n"
+
+
+_KEYS = ("fingers", "world", "epoch", "faults")
+
+
+def apply(board: _Board, line: bytes) -> None:
     """Carry out one line of the world channel; raises ValueError when it cannot be used
     (and then changes nothing)."""
     try:
@@ -131,9 +164,13 @@ def apply(board: _HasGlass, line: bytes) -> None:
         raise ValueError(f"not JSON ({err})") from err
     if not isinstance(message, dict):
         raise ValueError("not a JSON object")
-    unknown = sorted(set(message) - {"fingers"})
+    unknown = sorted(set(message) - set(_KEYS))
     if unknown:
-        raise ValueError(f"unknown key {unknown[0]!r}; allowed: fingers")
+        raise ValueError(f"unknown key {unknown[0]!r}; allowed: {', '.join(_KEYS)}")
+    if "world" in message:
+        _apply_world(board, message)
+    if "faults" in message:
+        _apply_faults(board, message["faults"])
     if "fingers" in message:
         fingers = message["fingers"]
         if not isinstance(fingers, list):
@@ -143,7 +180,32 @@ def apply(board: _HasGlass, line: bytes) -> None:
         board.glass.set_fingers([_finger(item) for item in fingers])
 
 
-def read_world(sock: socket.socket, board: _HasGlass, errors: TextIO | None = None) -> None:
+def _apply_world(board: _Board, message: dict[str, Any]) -> None:
+    epoch = message.get("epoch")
+    if isinstance(epoch, bool) or not isinstance(epoch, (int, float)) or not math.isfinite(epoch):
+        raise ValueError(f"epoch={epoch!r}: allowed the monotonic time of the world's start (s)")
+    world = World.from_json(message["world"])
+    if board.stage is None:
+        raise ValueError("world: this board has no sensors that watch people")
+    board.stage.world = world  # one assignment: the sensors' threads see the whole new world
+    board.stage.epoch = float(epoch)
+
+
+def _apply_faults(board: _Board, faults: Any) -> None:
+    if not isinstance(faults, dict) or set(faults) - {"i2c_low", "pir_stuck"}:
+        raise ValueError(f"faults={faults!r}: allowed {{i2c_low: bool, pir_stuck: bool}}")
+    parts = board.parts
+    if parts is None:
+        raise ValueError("faults: this board has no presence sensors")
+    if faults.get("i2c_low"):
+        board.i2c_stuck.add(parts.bus)
+    else:
+        board.i2c_stuck.discard(parts.bus)
+    if parts.pir is not None:
+        parts.pir.stuck = bool(faults.get("pir_stuck"))
+
+
+def read_world(sock: socket.socket, board: _Board, errors: TextIO | None = None) -> None:
     """The board's end of the channel: carry out each line until the simulation closes it."""
     errors = errors or sys.stderr
     with sock, sock.makefile("rb") as lines:
@@ -168,6 +230,7 @@ def read_world(sock: socket.socket, board: _HasGlass, errors: TextIO | None = No
 
 class _HasStrips(Protocol):
     strips: dict[int, SimLedStrip]
+    pwms: dict[int, SimPWM]
 
 
 def strips_state(strips: Iterable[SimLedStrip]) -> list[dict[str, Any]]:
@@ -189,13 +252,25 @@ def strips_state(strips: Iterable[SimLedStrip]) -> list[dict[str, Any]]:
     return out
 
 
-def strips_line(strips: Iterable[SimLedStrip]) -> bytes:
-    """The line that says what these strips show."""
-    return json.dumps({"strips": strips_state(strips)}, separators=(",", ":")).encode() + b"\n"
+def strips_line(
+    strips: Iterable[SimLedStrip],
+    pwms: Iterable[SimPWM] = (),
+    meter: Meter | None = None,
+) -> bytes:
+    """The line that says what these strips show, the PWM outputs' duties and, when the board
+    has a meter, what they draw."""
+    message: dict[str, Any] = {"strips": strips_state(strips)}
+    outputs = sorted(pwms, key=lambda p: p.pin)
+    if outputs:
+        message["pwm"] = [{"pin": p.pin, "duty": p.duty_u16(), "freq": p.freq()} for p in outputs]
+    if meter is not None:
+        message["meter"] = meter.state()
+    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
 
 
-def read_strips(line: bytes) -> list[dict[str, Any]]:
-    """The strips of a line from the board; raises ValueError when it is not such a line."""
+def read_strips(line: bytes) -> dict[str, Any]:
+    """What a line from the board says of its strips ({"strips": [...], maybe "pwm" and
+    "meter"}); raises ValueError when it is not such a line."""
     try:
         message = json.loads(line)
     except ValueError as err:
@@ -205,16 +280,17 @@ def read_strips(line: bytes) -> list[dict[str, Any]]:
     strips = message["strips"]
     if not all(isinstance(s, dict) for s in strips):
         raise ValueError("strips: not a list of objects")
-    return strips
+    return message
 
 
 class StripReporter:
     """The board's end of the way back: after every latch on one of the board's strips, the
     state of them all goes to the simulation (the newest only), from a thread of its own."""
 
-    def __init__(self, sock: socket.socket, board: _HasStrips) -> None:
+    def __init__(self, sock: socket.socket, board: _HasStrips, meter: Meter | None = None) -> None:
         self._sock = sock
         self._board = board
+        self.meter = meter
         self._changed = threading.Condition()
         self._dirty = False
 
@@ -231,7 +307,8 @@ class StripReporter:
                 while not self._dirty:
                     self._changed.wait()
                 self._dirty = False
-            line = strips_line(list(self._board.strips.values()))
+            board = self._board
+            line = strips_line(list(board.strips.values()), list(board.pwms.values()), self.meter)
             try:
                 self._sock.sendall(line)
             except OSError:

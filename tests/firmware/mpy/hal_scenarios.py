@@ -80,6 +80,37 @@ def scenario_reset_cause_maps_to_wire_codes():
         machine.set_reset_cause(machine.PWRON_RESET)
 
 
+def scenario_a_reset_the_firmware_asks_for_leaves_the_flag_and_boots_soft():
+    from vitrine_fw import bootflag
+
+    bootflag.take_reset_request()  # whatever another scenario's reset() left
+    board = new_board()
+    before = len(machine.resets)
+    board.reset()
+    eq(len(machine.resets), before + 1, "reset() calls machine.reset()")
+    ok(bootflag.take_reset_request(), "the reset flag is set before machine.reset()")
+    ok(not bootflag.take_reset_request(), "the flag speaks for one boot only")
+    try:
+        # The RP2040 reports its machine.reset() as WDT_RESET, the ESP32 as HARD_RESET: a
+        # boot that found the flag (main.py passes it) says soft whatever the port says.
+        for cause in (machine.WDT_RESET, machine.HARD_RESET, machine.PWRON_RESET):
+            machine.set_reset_cause(cause)
+            asked = hal.Board({"role": "touch", "link": {"kind": "usb-cdc"}}, True)
+            eq(asked.reset_cause(), wire.RESET_SOFT, f"after a requested reset, cause {cause}")
+        machine.set_reset_cause(machine.WDT_RESET)
+        eq(new_board().reset_cause(), wire.RESET_WDT, "without the flag: the watchdog")
+    finally:
+        machine.set_reset_cause(machine.PWRON_RESET)
+
+
+def scenario_the_reset_flag_cannot_stop_a_reset():
+    from vitrine_fw import bootflag
+
+    # A filesystem that cannot take the file (here: a folder that does not exist).
+    bootflag.request_reset("/no/such/folder/" + bootflag.RESET_FLAG)
+    ok(not bootflag.take_reset_request("/no/such/folder/" + bootflag.RESET_FLAG), "no flag")
+
+
 def scenario_uid_is_hex():
     eq(new_board().uid(), "e6614103e7452d2f", "uid()")
 

@@ -51,8 +51,16 @@ class Board(seam.BaseBoard):
 
 
 class NoLink:
+    host_up = True
+
     def on(self, typ, handler):
         pass
+
+    def on_up(self, callback):
+        pass
+
+    def send(self, typ, payload, n):
+        return 0
 
     def log(self, level, subsystem, text):
         pass
@@ -88,7 +96,7 @@ def main():
     lights.start(200, 100, 50, 25, 255, 1000)
     counts[0] = 0
     checks["fade_up"] = measure(fade_steps, lights, clock, STEPS, counts)
-    values["fade_up"] = [counts[0], list(lights.fade.shown), list(lights.strips[0].buf[:4])]
+    values["fade_up"] = [counts[0], list(lights.fade.shown), list(lights.strips[0].driver.buf[:4])]
     lights.start(0, 0, 0, 0, 0, 1000)
     counts[0] = 0
     checks["fade_down"] = measure(fade_steps, lights, clock, STEPS, counts)
@@ -96,7 +104,7 @@ def main():
     lights.start(1, 2, 3, 4, 255, 0)
     counts[0] = 0
     checks["fade_at_once"] = measure(fade_steps, lights, clock, 3, counts)
-    values["fade_at_once"] = [counts[0], list(lights.strips[1].buf[:3])]
+    values["fade_at_once"] = [counts[0], list(lights.strips[1].driver.buf[:3])]
 
     bad = Board(AllocatingStrip)
     alloc = Lights(bad, CFG, NoLink())

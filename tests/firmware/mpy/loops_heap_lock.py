@@ -1,6 +1,6 @@
-# Whole iterations of the subsystems' task loops (Touch.run and Lights.run) under MicroPython's
-# heap lock, where any heap allocation raises MemoryError: the step, the report it sends, the
-# supervisor's alive(), and the sleep to the next period through the real board's clock
+# Whole iterations of the subsystems' task loops (Touch.run, Lights.run, Proximity.run) under
+# MicroPython's heap lock, where any heap allocation raises MemoryError: the step, what it sends,
+# the supervisor's alive(), and the sleep to the next period through the real board's clock
 # (vitrine_fw.hal.Clock, whose sleep_ms is the port's asyncio.sleep_ms). MicroPython only; run
 # with mpy/fake_machine on sys.path (hal imports machine).
 #
@@ -29,10 +29,12 @@ from touch_replay import first_pass, load_hw
 from vitrine_fw import hal, seam, wire
 from vitrine_fw.lights import STEP_MS, Lights
 from vitrine_fw.link import Link
+from vitrine_fw.proximity import Proximity
 from vitrine_fw.supervisor import Liveness
 from vitrine_fw.touch import PERIOD_MS, Touch
 
 LIGHT_WAKES = 30
+PROX_WAKES = 40
 
 
 class Stepper:
@@ -113,6 +115,160 @@ class LoopBoard(seam.BaseBoard):
         return strip
 
 
+class Chip:
+    """A VL53L1X as a register file that allocates nothing: booted, the right model id, a
+    ranging ready whenever the test says (or at once when started, for the bring-up)."""
+
+    def __init__(self):
+        self.regs = bytearray(0x180)
+        self.regs[0x00E5] = 1
+        self.regs[0x010F] = 0xEA
+        self.regs[0x0110] = 0xCC
+        self.regs[0x00DF] = 0x25
+        self.regs[0x008C] = 80  # SPADs
+        self.address = 0x29
+        self.pending = 0
+        self.reads = 0
+
+    def complete(self, distance):
+        r = self.regs
+        r[0x89] = 9
+        r[0x96] = distance >> 8
+        r[0x97] = distance & 0xFF
+        r[0x98] = 0x14
+        self.pending = 1
+
+
+class Bus:
+    """The seam's I2C, over Chips, copying with index loops (nothing allocated)."""
+
+    def __init__(self, chips):
+        self.chips = chips
+
+    def _chip(self, addr):
+        for chip in self.chips:
+            if chip.address == addr:
+                return chip
+        raise OSError(19)
+
+    def readfrom_mem_into(self, addr, memaddr, buf, *, addrsize=8):
+        chip = self._chip(addr)
+        chip.reads += 1
+        regs = chip.regs
+        if memaddr == 0x0031:
+            regs[0x0031] = chip.pending  # active high after the configuration
+        for i in range(len(buf)):
+            buf[i] = regs[memaddr + i]
+
+    def writeto_mem(self, addr, memaddr, buf, *, addrsize=8):
+        chip = self._chip(addr)
+        if memaddr == 0x0001:
+            chip.address = buf[0]
+            return
+        if memaddr == 0x0086:
+            chip.pending = 0
+            return
+        regs = chip.regs
+        for i in range(len(buf)):
+            regs[memaddr + i] = buf[i]
+        if memaddr == 0x0087 and buf[0] == 0x40:
+            chip.pending = 1  # the bring-up's first ranging, at once
+
+
+class Pin:
+    def __init__(self):
+        self.level = 0
+
+    def value(self, v=None):
+        if v is None:
+            return self.level
+        self.level = v
+        return None
+
+
+class ProxBoard(seam.BaseBoard):
+    """The real board's clock, one allocation-free chip on its bus, a PIR pin."""
+
+    def __init__(self, clock):
+        super().__init__(clock)
+        self.chip = Chip()
+        self.pir = Pin()
+
+    def i2c(self, bus, scl, sda, freq=400000):
+        return Bus([self.chip])
+
+    def pin(self, n, mode, pull=None):
+        return self.pir if n == 15 else Pin()
+
+
+PROX = {
+    "proximity": {
+        "i2c": {"bus": 0, "scl": 5, "sda": 4, "freq": 400000},
+        "distance_mode": "long",
+        "timing_budget_ms": 33,
+        "period_ms": 37,
+        "median": 3,
+        "max_mm": 3000,
+        "approach_mm": 1500,
+        "present_ms": 0,
+        "leave_ms": 100,
+        "hysteresis_mm": 100,
+        "distance_rate_hz": 100,
+        "pir": {"pin": 15, "warmup_s": 0, "stuck_s": 600},
+        "tof": [{"name": "centre", "address": 0x30, "xshut": 6, "gpio1": None}],
+    }
+}
+
+
+def check_proximity(checks, values):
+    clock = hal.Clock()
+    board = ProxBoard(clock)
+    port = CountingPort()
+    link = Link(port, clock, IDENTITY)
+    link.host_up = True  # as after a handshake
+    prox = Proximity(board, PROX, link)
+    alive = Alive(clock)
+    stepper = Stepper(prox.run(alive))
+    # the bring-up, unlocked: XSHUT, boot, model id, address, configuration, the first ranging
+    wakes = 0
+    while prox.sensors[0].state != wire.PART_OK and wakes < 200:
+        wake(stepper.queue, None, None, None)
+        wakes += 1
+    wake(stepper.queue, None, None, None)  # the first pass of the loop, then its sleep
+    writes = port.writes
+    beats = alive.beats
+    first = None
+    asleep = 0
+    slept_ms = []
+    chip = board.chip
+    for k in range(PROX_WAKES):
+        # between wakes (unlocked): a ranging completes, someone walks up and away; the PIR
+        chip.complete(2600 - 50 * k if k < 30 else 2600)
+        board.pir.level = 1 if 10 <= k < 20 else 0
+        time.sleep_ms(12)  # real time passes (the board's clock): past DISTANCE's rate limit
+        err = measure(wake, stepper.queue)
+        if err is not None and first is None:
+            first = err
+        if not stepper.asleep():
+            break
+        asleep += 1
+        slept_ms.append(stepper.sleep_left_ms())
+    checks["proximity_run_iteration"] = first
+    values["proximity"] = {
+        "bring_up_wakes": wakes,
+        "wakes": PROX_WAKES,
+        "rangings": prox.sensors[0].rangings,
+        "frames_sent": port.writes - writes,
+        "beats": alive.beats - beats,
+        "asleep_after": asleep,
+        "sleep_ms_max": max(slept_ms) if slept_ms else None,
+        "presence": prox.presence.state,
+        "address": chip.address,
+        "state": prox.sensors[0].state,
+    }
+    stepper.close()
+
+
 class FloatSleepClock(hal.Clock):
     """The board's clock, sleeping as the loops once did: asyncio.sleep(seconds)."""
 
@@ -165,6 +321,82 @@ def lights_task(clock, alive):
     lights.start(255, 190, 120, 60, 200, 10000)
     wake(stepper.queue, None, None, None)  # warm-up
     return lights, board, stepper
+
+
+class PwmOut:
+    """A PWM output that keeps its duty (a small int): nothing allocated."""
+
+    def __init__(self):
+        self.duty = 0
+
+    def duty_u16(self, value=None):
+        if value is None:
+            return self.duty
+        self.duty = value
+        return None
+
+
+class SceneBoard(LoopBoard):
+    def pwm(self, pin, freq_hz):
+        return PwmOut()
+
+
+SCENE_STRIPS = {
+    "strips": [
+        {"pin": 16, "pixels": 60, "order": "GRBW", "led_ma": 60},
+        {
+            "kind": "cct",
+            "warm": 18,
+            "cool": 19,
+            "warm_k": 2700,
+            "cool_k": 6500,
+            "leds": 120,
+            "led_ma": 20,
+            "pwm_hz": 2000,
+        },
+    ],
+    "lighting": {"budget_ma": 1500, "safe_kelvin": 4000, "safe_brightness": 180,
+                 "safe_after_ms": 30000},
+}  # fmt: skip
+
+
+def check_scene(checks, values):
+    """The lighting task fading a scene (mireds, lightness, dithering on the RGBW strip, PWM on
+    the white one, the budget dimming it, LIGHT_STATE every 200 ms), then holding a dim scene
+    that only dithering shows: every wake locked."""
+    clock = hal.Clock()
+    alive = Alive(clock)
+    board = SceneBoard(clock)
+    port = CountingPort()
+    link = Link(port, clock, IDENTITY)
+    link.host_up = True
+    lights = Lights(board, SCENE_STRIPS, link)
+    stepper = Stepper(lights.run(alive))
+    wake(stepper.queue, None, None, None)  # begin(), the first sleep
+    lights.start_scene(2200, 255, 0, 0)
+    wake(stepper.queue, None, None, None)
+    lights.start_scene(6500, 255, 40, 10000)  # 10 s: every wake a step
+    wake(stepper.queue, None, None, None)  # warm-up
+    first = None
+    writes = board.strips[0].writes
+    sent = port.writes
+    for k in range(2 * LIGHT_WAKES):
+        if k == LIGHT_WAKES:
+            lights.start_scene(3000, 6, 0, 0)  # dim: only dithering shows it
+            wake(stepper.queue, None, None, None)
+        err = measure(wake, stepper.queue)
+        if err is not None and first is None:
+            first = err
+        time.sleep_ms(7)  # real time passes: LIGHT_STATE's 200 ms come round
+    checks["lights_scene_iteration"] = first
+    values["scene"] = {
+        "strip_writes": board.strips[0].writes - writes,
+        "frames_sent": port.writes - sent,
+        "limited": lights.scale < 1024,
+        "current_ma": lights.current_ma,
+        "dithering": lights.strips[0].dithered(),
+    }
+    stepper.close()
 
 
 def check_lights(checks, values):
@@ -271,7 +503,9 @@ def main():
         if r["name"] == "32in":
             run = r
     check_lights(checks, values)
+    check_scene(checks, values)
     check_touch(checks, values, run)
+    check_proximity(checks, values)
     controls_(controls)
     print(RESULT_MARK + json.dumps({"checks": checks, "controls": controls, "values": values}))
 

@@ -10,14 +10,14 @@ from typing import Any
 from fastapi import FastAPI
 
 from tests.host.engine.harness import Clock
-from vitrine.associate import AssociateAuth, associate_router
+from vitrine.associate import AssociateAuth, AuthStore, associate_router
 from vitrine.bus import EventBus
 from vitrine.catalog import Catalog
 from vitrine.engine.config import AssociateConfig, EngineConfig, SessionConfig
 from vitrine.engine.engine import Engine
 from vitrine.engine.store import EventStore
 
-PIN = "2468"
+PIN = "246810"
 KIOSK_TOKEN = "kiosk-tablet-token-0123456789"
 SECRET = bytes(range(100, 132))
 
@@ -55,7 +55,8 @@ class Rig:
         self.engine = Engine(
             self.bus, catalog, self.store, self.config, (self.clock, self.clock.wall)
         )
-        self.auth = AssociateAuth(associate, SECRET, clock=self.clock.wall)
+        self.auth_store = AuthStore.open(folder / "auth.db")
+        self.auth = AssociateAuth(associate, SECRET, self.auth_store, clock=self.clock.wall)
         self.app = FastAPI()
         self.app.include_router(associate_router(self.engine, self.bus, self.auth))
 
@@ -71,3 +72,4 @@ class Rig:
 
     def close(self) -> None:
         self.store.close()
+        self.auth_store.close()

@@ -7,12 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.host.associate.rig import KIOSK_TOKEN, PIN, Rig, variant_skus
 from tests.host.engine.harness import sample_catalog
+from vitrine.associate import associate_router
 from vitrine.associate.http import COOKIE, MAX_BODY_BYTES
 from vitrine.engine.config import AssociateConfig
+from vitrine.web.origins import Origins
 
 
 @pytest.fixture
@@ -71,7 +74,7 @@ def test_with_no_pin_and_no_token_the_app_is_locked(tmp_path: Path, sample_csv: 
             page = client.get("/associate/").text
             assert state_of(page) == "locked"
             assert "[associate]" in page and "pin = " in page
-            refused = client.post("/associate/login", json={"pin": "2468"})
+            refused = client.post("/associate/login", json={"pin": PIN})
             assert refused.status_code == 403
             assert refused.json()["code"] == "locked"
             assert "[associate] pin" in refused.json()["error"]
@@ -97,43 +100,47 @@ def test_the_right_pin_sets_a_strict_http_only_session_cookie(client: TestClient
     assert client.get("/associate/api/requests").status_code == 200
 
 
-def test_a_wrong_pin_is_refused_and_five_lock_the_client_out(client: TestClient) -> None:
-    first = client.post("/associate/login", json={"pin": "1111"})
+def test_a_wrong_pin_is_refused_and_five_pause_pin_sign_in(client: TestClient) -> None:
+    first = client.post("/associate/login", json={"pin": "111111"})
     assert first.status_code == 401
     assert first.json()["code"] == "wrong_pin"
     assert "set-cookie" not in first.headers
     for _ in range(3):
-        assert client.post("/associate/login", json={"pin": "1111"}).status_code == 401
-    fifth = client.post("/associate/login", json={"pin": "1111"})
+        assert client.post("/associate/login", json={"pin": "111111"}).status_code == 401
+    fifth = client.post("/associate/login", json={"pin": "111111"})
     assert fifth.status_code == 429
-    assert fifth.headers["retry-after"] == "60"
+    assert fifth.headers["retry-after"] == "30"
     assert fifth.json()["code"] == "too_many_attempts"
     right = client.post("/associate/login", json={"pin": PIN})
     assert right.status_code == 429
     assert "set-cookie" not in right.headers
 
 
-def test_the_lockout_ends_after_a_minute(rig: Rig, client: TestClient) -> None:
+def test_the_pause_ends_and_the_page_counts_it_down(rig: Rig, client: TestClient) -> None:
     for _ in range(5):
-        client.post("/associate/login", json={"pin": "1111"})
-    rig.clock.advance(59)
+        client.post("/associate/login", json={"pin": "111111"})
+    page = client.get("/associate/").text
+    assert 'data-retry-after="30"' in page
+    assert "paused for every device for 30 seconds" in page
+    rig.clock.advance(29)
     assert client.post("/associate/login", json={"pin": PIN}).headers["retry-after"] == "1"
     rig.clock.advance(1)
+    assert 'data-retry-after="0"' in client.get("/associate/").text
     assert client.post("/associate/login", json={"pin": PIN}).status_code == 204
 
 
 @pytest.mark.parametrize(
     ("body", "headers", "status"),
     [
-        (b'{"pin": "2468"}', {"content-type": "text/plain"}, 415),
-        (b"pin=2468", {"content-type": "application/x-www-form-urlencoded"}, 415),
+        (b'{"pin": "246810"}', {"content-type": "text/plain"}, 415),
+        (b"pin=246810", {"content-type": "application/x-www-form-urlencoded"}, 415),
         (b'{"pin": "24', {"content-type": "application/json"}, 400),
-        (b'["2468"]', {"content-type": "application/json"}, 422),
-        (b'{"pin": 2468}', {"content-type": "application/json"}, 422),
+        (b'["246810"]', {"content-type": "application/json"}, 422),
+        (b'{"pin": 246810}', {"content-type": "application/json"}, 422),
         (b'{"pin": null}', {"content-type": "application/json"}, 422),
         (b'{"pin": ""}', {"content-type": "application/json"}, 422),
         (b"{}", {"content-type": "application/json"}, 422),
-        (b'{"pin": "2468", "admin": true}', {"content-type": "application/json"}, 422),
+        (b'{"pin": "246810", "admin": true}', {"content-type": "application/json"}, 422),
         (b'{"pin": "' + b"1" * MAX_BODY_BYTES + b'"}', {"content-type": "application/json"}, 413),
     ],
     ids=[
@@ -156,9 +163,9 @@ def test_a_hostile_sign_in_is_refused_with_a_json_error_and_no_cookie(
     assert response.status_code == status
     assert isinstance(response.json()["error"], str)
     assert "set-cookie" not in response.headers
-    # and it is not counted as a wrong PIN: five more wrong ones are needed for a lockout
+    # and it is not counted as a wrong PIN: five more wrong ones are needed for a pause
     for _ in range(4):
-        assert client.post("/associate/login", json={"pin": "1111"}).status_code == 401
+        assert client.post("/associate/login", json={"pin": "111111"}).status_code == 401
 
 
 def test_an_oversized_body_without_a_length_is_refused(client: TestClient) -> None:
@@ -186,10 +193,30 @@ def test_a_cross_site_post_is_refused(client: TestClient) -> None:
     )
     assert response.status_code == 403
     assert response.json()["code"] == "cross_origin"
+    assert "http://evil.example" in response.json()["error"]
     same = client.post(
         "/associate/login", json={"pin": PIN}, headers={"origin": "http://testserver"}
     )
     assert same.status_code == 204
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site", "Cross-Site"])
+def test_a_post_without_an_origin_from_another_site_is_refused(
+    client: TestClient, site: str
+) -> None:
+    """A browser that sends no Origin still says where the request comes from."""
+    response = client.post("/associate/login", json={"pin": PIN}, headers={"sec-fetch-site": site})
+    assert response.status_code == 403
+    assert response.json()["code"] == "cross_origin"
+    assert "Sec-Fetch-Site" in response.json()["error"]
+    assert "set-cookie" not in response.headers
+    for own in ("same-origin", "none"):
+        headers = {"sec-fetch-site": own}
+        assert (
+            client.post("/associate/login", json={"pin": PIN}, headers=headers).status_code == 204
+        )
+    # a program sends neither
+    assert client.post("/associate/login", json={"pin": PIN}).status_code == 204
 
 
 def test_sign_out_ends_the_session(client: TestClient) -> None:
@@ -404,5 +431,37 @@ def test_hostile_action_bodies_are_refused_and_change_nothing(
     assert signed_in.post(url, content=b'{"name": "Sam"}').status_code == 415
     evil = signed_in.post(url, json={"name": "Sam"}, headers={"origin": "https://evil.example"})
     assert evil.status_code == 403
+    (item,) = signed_in.portal.call(rig.engine.requests)
+    assert item["status"] == "pending"
+
+
+def test_a_page_of_a_configured_origin_may_act_behind_a_proxy_that_rewrites_host(
+    rig: Rig,
+) -> None:
+    """A reverse proxy that passes Host as 127.0.0.1:8080: the phones' pages come from the
+    proxy's name, which [http] origins lists."""
+    proxy_origin = "https://mirror-7.store.example"
+    behind = {"host": "127.0.0.1:8080", "origin": proxy_origin}
+    with TestClient(rig.app) as plain:
+        refused = plain.post("/associate/login", json={"pin": PIN}, headers=behind)
+        assert refused.status_code == 403
+    app = FastAPI()
+    app.include_router(associate_router(rig.engine, rig.bus, rig.auth, Origins([proxy_origin])))
+    with TestClient(app) as proxied:
+        assert (
+            proxied.post("/associate/login", json={"pin": PIN}, headers=behind).status_code == 204
+        )
+        other = {**behind, "origin": "https://evil.example"}
+        assert proxied.post("/associate/logout", headers=other).status_code == 403
+
+
+def test_an_action_from_another_site_without_an_origin_changes_nothing(
+    rig: Rig, signed_in: TestClient
+) -> None:
+    made = make_request(rig, signed_in)
+    url = f"/associate/api/requests/{made['id']}/acknowledge"
+    refused = signed_in.post(url, json={"name": "Sam"}, headers={"sec-fetch-site": "cross-site"})
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "cross_origin"
     (item,) = signed_in.portal.call(rig.engine.requests)
     assert item["status"] == "pending"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,48 @@ def test_import_replace_from_the_command_line(
     assert main(["catalog", "import", str(feed[0]), "--replace", "--db", str(db), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["replaced"], report["removed"]["stock"]) == (["stock"], 0)
+
+
+def test_without_a_catalogue_the_error_says_db_and_where_the_demo_keeps_its(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    from vitrine.sim.control import default_state_dir
+
+    assert main(["catalog", "show"]) == 2
+    err = capsys.readouterr().err
+    assert f"no catalogue at {state_dir() / 'catalog.db'}: import one with" in err
+    assert "or name one with --db PATH" in err
+    assert f"`vitrine demo` keeps its catalogue in {default_state_dir() / 'data/catalog.db'}" in err
+
+
+def test_while_a_demo_runs_show_and_import_use_its_catalogue(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # What `vitrine demo` leaves in its state folder while it runs: the record naming its data
+    # folder (here this test's process stands for the demo's, so it is alive).
+    from vitrine.cli.demo_record import running_demo, write_record
+    from vitrine.sim.control import default_state_dir
+
+    data = tmp_path / "demo-data"
+    files = [str(p) for p in write_files(tmp_path / "in", BASE)]
+    assert main(["catalog", "import", *files, "--db", str(data / "catalog.db")]) == 0
+    capsys.readouterr()
+    default_state_dir().mkdir(parents=True, exist_ok=True)
+    record = write_record(default_state_dir(), "http://127.0.0.1:8080/", data)
+    assert running_demo() is not None
+
+    assert main(["catalog", "show"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[-1] == "2 products"
+    own = state_dir() / "catalog.db"
+    assert err == f"no catalogue at {own}; using the running demo's, {data / 'catalog.db'}\n"
+
+    extra = "sku,name,category,price_cents,currency\nP3,Belt,trousers,1900,EUR\n"
+    added = write_files(tmp_path / "more", {"products.csv": extra})
+    assert main(["catalog", "import", str(added[0])]) == 0
+    assert f"imported into {data / 'catalog.db'}:" in capsys.readouterr().out
+    assert not own.exists()
+
+    record.write_text(record.read_text().replace(f'"pid": {os.getpid()}', '"pid": 999999999'))
+    assert running_demo() is None  # a demo that has ended is not found
+    assert main(["catalog", "show"]) == 2

@@ -94,6 +94,23 @@ def test_json_replaces_the_tables_it_has_keys_for(tmp_path: Path, base_catalog: 
     assert dump(base_catalog)["goes_with"] == []
 
 
+def test_json_with_rows_in_two_tables_replaces_both(tmp_path: Path, base_catalog: Catalog) -> None:
+    # Each table of the file counts, not only the first one with rows.
+    data = {
+        "categories": [{"name": "shirts", "label": "Shirts"}],
+        "products": [
+            {"sku": "P3", "name": "Oxford", "category": "shirts", "price_cents": 5900,
+             "currency": "EUR"}
+        ],
+    }  # fmt: skip
+    path = tmp_path / "catalogue.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    report = import_files(base_catalog, [path], replace=True)
+    assert report.replaced == ["categories", "products"]
+    assert [p["sku"] for p in base_catalog.products()["items"]] == ["P3"]
+    assert [c["name"] for c in base_catalog.categories()] == ["shirts"]
+
+
 def test_a_reference_to_a_row_the_replace_removes_is_refused(
     tmp_path: Path, base_catalog: Catalog
 ) -> None:

@@ -35,7 +35,8 @@ async def test_lines_that_succeed_exit_0_with_their_answers(board_factory: Board
     assert out.endswith("selftest: PASS\n")
     assert code2 == 0
     assert out2 == (
-        "> reset-cause\npower_on: power was switched on\n> touches\nno contacts on the glass\n"
+        "> reset-cause\npower_on: power was switched on, or the reset button (on an ESP32 also "
+        "a brown-out)\n> touches\nno contacts on the glass\n"
     )
 
 

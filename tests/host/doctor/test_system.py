@@ -16,6 +16,7 @@ from vitrine.doctor.system import (
     check_display,
     check_models,
 )
+from vitrine.vision.models import ModelEntry
 
 NOW = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
 
@@ -29,29 +30,44 @@ def test_camera_missing_is_a_warning_present_is_ok(tmp_path: Path) -> None:
     assert check_camera(tmp_path) == Check("camera", "ok", f"{tmp_path}/video0, {tmp_path}/video1")
 
 
-def test_models_are_found_and_checked_against_sha256sums(tmp_path: Path) -> None:
+def _entry(name: str, data: bytes, required: bool = True) -> ModelEntry:
+    return ModelEntry(
+        name=name,
+        file=f"{name}.onnx",
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        licence="MIT",
+        upstream="test",
+        input="-",
+        decoding="-",
+        required=required,
+    )
+
+
+def test_models_are_checked_against_the_manifest(tmp_path: Path) -> None:
     empty, shop = tmp_path / "empty", tmp_path / "shop"
     empty.mkdir()
     shop.mkdir()
-    none = check_models([empty, shop])
+    entries = {
+        "face": _entry("face", b"weights"),
+        "person": _entry("person", b"more weights"),
+        "extra": _entry("extra", b"optional", required=False),
+    }
+    none = check_models([empty, shop], entries)
     assert none.status == "warn"
-    assert none.detail == f"no ONNX models in {empty}, {shop}"
-    assert "models/README.md" in none.fix
+    assert none.detail == f"missing in {empty}, {shop}: face, person"
+    assert "vitrine models install" in none.fix
 
     (shop / "face.onnx").write_bytes(b"weights")
-    (shop / "person.onnx").write_bytes(b"more weights")
-    assert check_models([empty, shop]).detail == f"{shop}: 2 ONNX models (no SHA256SUMS)"
-
-    good = hashlib.sha256(b"weights").hexdigest()
-    (shop / "SHA256SUMS").write_text(f"{good}  face.onnx\n{'0' * 64} *person.onnx\n")
-    bad = check_models([empty, shop])
+    (shop / "person.onnx").write_bytes(b"other weights")
+    bad = check_models([empty, shop], entries)
     assert bad.status == "fail"
-    assert bad.detail == f"{shop}: person.onnx: SHA-256 differs from {shop / 'SHA256SUMS'}"
-    assert bad.fix == "install those models again (models/README.md)"
+    assert bad.detail == "corrupt (SHA-256 differs from the manifest): person"
+    assert bad.fix == "install them again: vitrine models install person"
 
-    (shop / "person.onnx").unlink()
-    ok = check_models([empty, shop])
-    assert (ok.status, ok.detail) == ("ok", f"{shop}: 1 ONNX models, SHA-256 checked")
+    (shop / "person.onnx").write_bytes(b"more weights")
+    ok = check_models([empty, shop], entries)
+    assert (ok.status, ok.detail) == ("ok", f"2 models, SHA-256 checked, in {shop}")
 
 
 def test_browser_found_or_how_to_install_it() -> None:

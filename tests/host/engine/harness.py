@@ -11,10 +11,13 @@ from vitrine.bus import EventBus
 from vitrine.catalog import Catalog
 from vitrine.catalog.importer import import_files
 from vitrine.catalog.sample import write_sample
+from vitrine.devices.beacons.keys import MemberKeys
+from vitrine.devices.beacons.loyalty import Keyring
 from vitrine.engine.config import EngineConfig
 from vitrine.engine.engine import Engine
 from vitrine.engine.store import EventStore
 
+SECRET = bytes(range(32))  # the daemon's secret key, which seals the members' BLE keys
 # A Saturday late morning, local time.
 WALL0 = datetime(2026, 3, 14, 11, 0).timestamp()
 
@@ -63,6 +66,7 @@ class Rig:
         self.clock = clock or Clock()
         self.bus = EventBus()
         self.store = EventStore.open(folder / "events.db")
+        self.keyring = Keyring()  # the members' BLE keys, open for the Beacons device
         self.engine = self.new_engine()
 
     def new_engine(self) -> Engine:
@@ -72,12 +76,14 @@ class Rig:
             self.store,
             self.config,
             (self.clock, self.clock.wall),
+            member_keys=MemberKeys(self.store, SECRET, self.keyring, self.clock.wall),
         )
 
     def restart(self) -> Engine:
         """A new engine over the same files (the daemon restarted)."""
         self.store.close()
         self.bus = EventBus()
+        self.keyring = Keyring()
         self.store = EventStore.open(self.folder / "events.db")
         self.engine = self.new_engine()
         return self.engine

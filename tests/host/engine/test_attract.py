@@ -129,7 +129,7 @@ def test_the_documented_example_is_valid() -> None:
     assert StoreConfig.model_validate(data["store"]) == StoreConfig()
     assert SessionConfig.model_validate(data["session"]) == SessionConfig()
     associate = AssociateConfig.model_validate(data["associate"])
-    assert associate.pin == "2468"
+    assert associate.pin == "246810"
     attract = AttractConfig.model_validate(data["attract"])
     assert attract.slot[0].weather == ["rain", "cold"]
 

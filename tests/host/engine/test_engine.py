@@ -111,7 +111,13 @@ def test_the_idle_view(rig: Rig) -> None:
     assert (view["recommendations"], view["requests"], view["offer_help"]) == ([], [], None)
     assert view["experiments"] == {}
     assert view["lighting"] == {"scene": "daylight", "status": "pending", "detail": None}
-    assert [s["name"] for s in view["scenes"]] == ["daylight", "office", "evening", "sunset"]
+    assert [s["name"] for s in view["scenes"]] == [
+        "daylight",
+        "office",
+        "shop",
+        "evening",
+        "sunset",
+    ]
     assert view["scenes"][0] == {"name": "daylight", "label": "Daylight"}
     assert view["store"] == {"id": "store-1", "mirror": "mirror-1", "fitting_room": "1"}
     assert view["catalog"] == {"rev": 0}
@@ -581,7 +587,7 @@ async def test_no_lights_board(rig: Rig) -> None:
 async def test_an_unknown_scene_names_the_allowed_ones(rig: Rig) -> None:
     code, field, message = await error_of(rig.act(type="light", scene="disco"))
     assert (code, field) == ("bad_message", "scene")
-    assert "daylight, office, evening, sunset" in message
+    assert "daylight, office, shop, evening, sunset" in message
     assert rig.rows("session") == []
 
 
@@ -1017,3 +1023,75 @@ async def test_the_greeting_survives_a_restart(rig: Rig) -> None:
     await rig.at(15)  # 20 s after the approach
     assert engine.view()["screen"]["name"] == "attract"
     assert rig.store.session(sid)["end_reason"] == "timeout"
+
+
+# -- the members' BLE keys ----------------------------------------------------------------------
+
+
+async def test_enrolment_gives_the_member_a_ble_key_and_forget_takes_it(rig: Rig) -> None:
+    await rig.act(type="navigate", screen="loyalty")
+    await rig.act(type="consent", accept=True)
+    await rig.act(type="enrol", loyalty_id="M-5151")
+    key = dict(rig.keyring.items())["M-5151"]
+    (row,) = rig.rows("member_key")
+    assert row["loyalty_id"] == "M-5151" and key not in row["sealed"]
+    # a restart opens the sealed key again
+    rig.restart()
+    assert dict(rig.keyring.items()) == {"M-5151": key}
+    # signing in again in a later session keeps it
+    await rig.act(type="navigate", screen="loyalty")
+    await rig.act(type="consent", accept=True)
+    await rig.act(type="enrol", loyalty_id="M-5151")
+    assert dict(rig.keyring.items()) == {"M-5151": key}
+    await rig.act(type="forget")
+    assert rig.rows("member_key") == []
+    assert len(rig.keyring) == 0
+
+
+async def test_retention_forgets_an_inactive_members_key(tmp_path: Path, catalog) -> None:
+    from vitrine.engine.config import RetentionConfig
+
+    rig = make_rig(tmp_path, catalog, retention=RetentionConfig(members_inactive_days=30))
+    try:
+        await rig.act(type="navigate", screen="loyalty")
+        await rig.act(type="consent", accept=True)
+        await rig.act(type="enrol", loyalty_id="M-OLD")
+        await rig.act(type="end")
+        assert "M-OLD" in rig.keyring
+        rig.clock.advance(40 * 86400)
+        total = await rig.engine.prune()
+        assert total.members == 1
+        assert "M-OLD" not in rig.keyring
+        assert rig.rows("member_key") == []
+    finally:
+        rig.store.close()
+
+
+# -- vision -----------------------------------------------------------------------------------
+
+
+async def test_a_wave_in_the_air_engages_like_a_touch_and_is_stored_by_name(rig: Rig) -> None:
+    from vitrine.vision.events import OpenPalm, SwipeLeft, Wave
+
+    await rig.engine.handle(Wave(t_ns=0))
+    view = rig.engine.view()
+    assert view["session"]["phase"] == "engaged"
+    await rig.engine.handle(SwipeLeft(t_ns=0))
+    await rig.engine.handle(OpenPalm(t_ns=0))
+    rows = rig.store.interactions(view["session"]["id"])
+    assert [r["kind"] for r in rows] == ["wave", "swipe_left", "open_palm"]
+
+
+async def test_enrolling_asks_vision_for_a_template_and_forget_removes_it(rig: Rig) -> None:
+    from vitrine.engine.events import Enrolled
+
+    forgotten: list[str] = []
+    rig.store.also_forget.append(forgotten.append)
+    sub = rig.bus.subscribe(Enrolled)
+    await rig.act(type="navigate", screen="loyalty")
+    await rig.act(type="consent", accept=True)
+    assert sub.drain() == []  # consent alone asks for nothing
+    await rig.act(type="enrol", loyalty_id="M-4243")
+    assert sub.drain() == [Enrolled(loyalty_id="M-4243")]
+    await rig.act(type="forget")
+    assert forgotten == ["M-4243"]

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.host.engine.harness import sample_catalog
 from vitrine.engine.config import AssociateConfig
 from vitrine.engine.errors import ActionError
 from vitrine.engine.requests import (
@@ -24,13 +23,6 @@ from vitrine.engine.store import EventStore
 
 CFG = AssociateConfig()  # ack 60 s, fulfil 300 s, escalate after 120 s
 T0 = 1_800_000_000.0
-
-
-@pytest.fixture
-def catalog(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory):
-    c = sample_catalog(tmp_path, tmp_path_factory.getbasetemp() / "engine-sample")
-    yield c
-    c.close()
 
 
 @pytest.fixture

@@ -181,6 +181,8 @@ async def test_the_engine_prunes_by_its_retention_config(tmp_path: Path, catalog
 
 # -- a file from version 1 -------------------------------------------------------------------
 
+# events.db as version 1 made it, frozen here (the store itself only knows the newest), so
+# that the upgrade is tested on a real version-1 file.
 V1_SCHEMA = """
 CREATE TABLE IF NOT EXISTS session (
     id TEXT PRIMARY KEY,

@@ -111,10 +111,9 @@ class FakeBoard:
         self._server: asyncio.AbstractServer | None = None
         self.connections = 0
         self.connected = asyncio.Event()
+        self.reset_cause = wire.RESET_POWER_ON  # what its HELLO says, unless told otherwise
 
-    def hello_payload(
-        self, reset_cause: int = wire.RESET_POWER_ON, rev: int | None = None
-    ) -> bytes:
+    def hello_payload(self, reset_cause: int | None = None, rev: int | None = None) -> bytes:
         return wire.encode_payload(
             wire.HELLO,
             (
@@ -124,7 +123,7 @@ class FakeBoard:
                 "9.9.9",
                 "fakebuild",
                 "fa4e",
-                reset_cause,
+                self.reset_cause if reset_cause is None else reset_cause,
                 wire.CAP_LINK,
             ),
         )
@@ -167,8 +166,15 @@ class FakeBoard:
     def reply(self, seq: int, typ: int, values: tuple) -> None:
         self.send_raw(wire.encode_message(typ, seq, values, wire.FLAG_IS_ACK))
 
-    def heartbeat(self) -> None:
-        self.send(wire.HEARTBEAT, (1000, 0, 0, 0, 0, 0, 0))
+    def heartbeat(self, uptime_ms: int = 1000) -> None:
+        self.send(wire.HEARTBEAT, (uptime_ms, 0, 0, 0, 0, 0, 0))
+
+    def unplug(self) -> None:
+        """Close the connections (the host sees its port go; it connects again)."""
+        for w in self.writers:
+            w.close()
+        self.writers.clear()
+        self.connected.clear()
 
     def types_received(self) -> list[int]:
         return [typ for _f, _s, typ, _p in self.received]

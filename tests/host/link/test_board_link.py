@@ -299,3 +299,80 @@ async def test_a_board_that_cannot_follow_the_hosts_timing_is_refused():
                 assert link.state == LinkState.REFUSED
     assert "cannot follow this host's link timing (heartbeat_s = 0.1" in refused.message
     assert "heartbeat_ms=100, this board follows 200..5000" in refused.message
+
+
+# --- resets: counted, kept with their time, an error when the cause is one ---------------------
+
+
+async def wait_for(check, timeout: float = 3.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, "condition not reached"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_board_that_restarted_while_its_link_was_down_is_a_reboot():
+    # A board on native USB drops off the bus while it resets: the host sees its port go and
+    # come back, and a handshake HELLO like any other. Its first HEARTBEAT tells: it has been
+    # up for less time than the host was without it.
+    async with FakeBoard() as board, running_link(board.url, FAST) as link:
+        await link.wait_up(3)
+        board.heartbeat(uptime_ms=3_600_000)  # up for an hour before this host connected
+        await wait_for(lambda: link.last_reset is not None)
+        before = link.last_reset
+        assert before is not None
+        assert (before.cause, before.seen, before.error) == ("power_on", "before", False)
+        assert before.at == pytest.approx(time.time() - 3600, abs=1)
+        assert link.error is None
+
+        board.unplug()
+        board.reset_cause = wire.RESET_WDT  # it hung, and its watchdog reset it
+        await wait_for(lambda: link.state != LinkState.UP)
+        await board.connected.wait()
+        await link.wait_up(3)
+        await asyncio.sleep(0.3)  # away for longer than its new uptime
+        board.heartbeat(uptime_ms=200)
+        await wait_for(lambda: link.counters.reboots == 1)
+        snap = link.snapshot()
+    reset = snap["last_reset"]
+    assert (reset["cause"], reset["seen"], reset["error"]) == ("wdt", "while away", True)
+    assert reset["at"] == pytest.approx(time.time() - 0.2, abs=1)
+    assert reset["meaning"].startswith("the watchdog: a task stopped reporting")
+    assert snap["last_error"].startswith("the board reset (cause wdt: the watchdog")
+    assert snap["last_error_at"] == pytest.approx(reset["at"], abs=0.001)
+    assert snap["counters"]["reconnects"] == 1
+
+
+async def test_a_board_that_kept_running_while_its_link_was_down_is_no_reboot():
+    async with FakeBoard() as board, running_link(board.url, FAST) as link:
+        await link.wait_up(3)
+        board.heartbeat(uptime_ms=60_000)
+        await wait_for(lambda: link.last_reset is not None)
+        unplugged = time.monotonic()
+        board.unplug()
+        await wait_for(lambda: link.state != LinkState.UP)
+        await board.connected.wait()
+        await link.wait_up(3)
+        away_ms = round((time.monotonic() - unplugged) * 1000)
+        board.heartbeat(uptime_ms=60_000 + away_ms)
+        await asyncio.sleep(0.2)
+    assert link.counters.reboots == 0
+    assert link.last_reset is not None and link.last_reset.seen == "before"
+    assert link.counters.reconnects == 1
+
+
+async def test_a_reset_the_board_was_asked_for_is_no_error():
+    async with FakeBoard() as board, running_link(board.url, FAST) as link:
+        await link.wait_up(3)
+        soft = wire.decode_payload(wire.HELLO, board.hello_payload(wire.RESET_SOFT))
+        board.send(wire.HELLO, soft)
+        await wait_for(lambda: link.counters.reboots == 1)
+        await link.wait_up(3)
+        board.heartbeat(uptime_ms=100)
+        await asyncio.sleep(0.2)
+    assert link.counters.reboots == 1  # the boot HELLO's, not once more for its heartbeat
+    assert link.last_reset is not None
+    assert (link.last_reset.cause, link.last_reset.seen) == ("soft", "while up")
+    assert not link.last_reset.error
+    assert link.error is None

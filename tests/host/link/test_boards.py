@@ -190,3 +190,41 @@ async def test_a_bridge_found_on_usb_is_opened_at_its_boards_baud():
             assert line_baud(native_fd) == DEFAULT_BAUD
         finally:
             await stop_task(task)
+
+
+async def test_a_discovered_board_back_after_a_reset_goes_on_from_its_old_link():
+    # A board on USB leaves the bus while it resets; discovery may drop its link meanwhile.
+    # The link it gets when it is back (known by its uid) goes on from the old one: the reset
+    # counts as a reboot, the counters add up.
+    async with FakeBoard(role="presence") as presence:
+        attached = {presence.url}
+        boards = discovering(lambda ids: sorted(attached))
+
+        def presence_up(other_than: BoardLink | None = None) -> bool:
+            link = boards.by_name("presence")
+            return link is not None and link is not other_than and link.is_up
+
+        task = asyncio.create_task(boards.run())
+        try:
+            await wait_for(presence_up)
+            first = boards.by_name("presence")
+            assert first is not None
+            presence.heartbeat(uptime_ms=600_000)
+            await wait_for(lambda: first.last_reset is not None)
+
+            attached.clear()  # off the bus: dropped once its link is down
+            presence.unplug()
+            await wait_for(lambda: boards.by_name("presence") is None, timeout=5)
+            await asyncio.sleep(0.3)
+            attached.add(presence.url)  # back, freshly booted
+            await wait_for(lambda: presence_up(other_than=first))
+            second = boards.by_name("presence")
+            assert second is not None
+            presence.heartbeat(uptime_ms=150)
+            await wait_for(lambda: second.counters.reboots == 1)
+        finally:
+            await stop_task(task)
+    assert second.last_reset is not None and second.last_reset.seen == "while away"
+    assert second.counters.connects == 2 and second.counters.reconnects == 1
+    assert second.counters.frames_rx > first.counters.frames_rx  # both links' frames
+    assert second.error is not None  # the old link's loss stays on record

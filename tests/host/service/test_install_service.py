@@ -166,7 +166,10 @@ def test_next_steps_name_the_missing_user_config_and_systemctl(tmp_path: Path) -
     assert "install Chromium (/usr/bin/chromium): apt install chromium" in text
     assert f"write the config {tmp_path / 'missing.toml'}" in text
     assert "copy the units" not in text  # /etc/systemd/system is where systemd looks
-    assert steps[-2] == f"systemctl enable --now {DAEMON_UNIT} {KIOSK_UNIT}"
+    assert steps[-3] == f"systemctl enable --now {DAEMON_UNIT} {KIOSK_UNIT}"
+    # The daemon's console socket is its group's: a technician joins it.
+    assert steps[-1].startswith("let a technician reach the boards with `vitrine console`")
+    assert steps[-1].endswith("usermod -aG vitrine-no-such-user NAME (or use sudo)")
 
 
 def test_a_folder_closed_to_others_is_named() -> None:

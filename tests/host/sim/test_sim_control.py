@@ -4,14 +4,16 @@ and what it says when nobody or nothing sensible answers. It imports without the
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from vitrine.sim.control import default_state_dir, request
+from vitrine.sim.control import default_state_dir, own_state_dir, request
 from vitrine.sim.errors import SimError
 
 
@@ -66,3 +68,30 @@ def test_default_state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert default_state_dir() == tmp_path / "run" / "vitrine-sim"
     monkeypatch.delenv("XDG_RUNTIME_DIR")
     assert str(default_state_dir()).startswith("/tmp/vitrine-sim-")
+
+
+def test_the_state_folder_is_made_for_this_user_alone(tmp_path: Path) -> None:
+    path = own_state_dir(tmp_path / "sim")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o700
+
+
+def test_a_state_folder_others_may_write_into_is_refused(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    with pytest.raises(SimError, match=r"may be written by others \(mode 777\): chmod 700"):
+        own_state_dir(shared)
+
+
+def test_a_state_folder_that_is_a_link_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir(mode=0o700)
+    (tmp_path / "sim").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(SimError, match="not a folder of its own"):
+        own_state_dir(tmp_path / "sim")
+
+
+def test_someone_elses_state_folder_is_refused(tmp_path: Path, monkeypatch) -> None:
+    folder = own_state_dir(tmp_path / "sim")
+    monkeypatch.setattr(os, "getuid", lambda: folder.stat().st_uid + 1)
+    with pytest.raises(SimError, match="belongs to user id"):
+        own_state_dir(folder)

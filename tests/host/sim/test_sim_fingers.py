@@ -81,13 +81,13 @@ async def test_fingers_reach_the_board_and_stay_on_the_glass_across_resets(echo:
     assert await heard["touch"].next() == world((10.0, 20.5, 12.0), (700.0, 0.0, 9.0))
 
     await sim.handle({"op": "fault", "role": "touch", "fault": "reboot"})
-    assert await heard["touch"].next() == f"boot hard {noise}"
+    assert await heard["touch"].next() == f"boot power_on {noise}"  # the reset button
     assert await heard["touch"].next() == world((10.0, 20.5, 12.0), (700.0, 0.0, 9.0))
 
     touch.set_fingers([])  # lifted: nothing to send again after the next reset
     assert await heard["touch"].next() == world()
     await sim.handle({"op": "fault", "role": "touch", "fault": "reboot"})
-    assert await heard["touch"].next() == f"boot hard {noise}"
+    assert await heard["touch"].next() == f"boot power_on {noise}"  # the reset button
     touch.set_fingers([Finger(1, 2, 3)])
     assert await heard["touch"].next() == world((1.0, 2.0, 3.0))
     status = {b["role"]: b for b in (await sim.handle({"op": "status"}))["boards"]}
@@ -133,7 +133,9 @@ async def test_the_real_board_process_reads_the_world_channel(tmp_path: Path) ->
     try:
         touch = sim.boards["touch"]
         touch.set_fingers([Finger(350, 200, 9)])
-        touch._send_world(b'{"fingers": "everywhere"}\n')  # what a simulation never sends
+        touch._send_world(
+            "fingers", b'{"fingers": "everywhere"}\n'
+        )  # what a simulation never sends
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 5
         while not any("world: ignored" in line for line in touch.stderr_tail):

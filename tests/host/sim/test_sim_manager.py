@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from vitrine.firmware import build_hash
+from vitrine.sim import crowds
 from vitrine.sim.control import FAULTS, ControlClient, request
 from vitrine.sim.errors import SimError
 from vitrine.sim.glass import Finger
@@ -91,27 +92,49 @@ async def test_status_before_start(sim: Simulation, tmp_path: Path) -> None:
 @pytest.mark.parametrize("op", ["restart", None, 5])
 async def test_unknown_op_lists_the_allowed(sim: Simulation, op: object) -> None:
     assert await sim_error(sim, {"op": op}) == (
-        f"unknown op {op!r}; allowed: status, fault, fingers, visitor"
+        f"unknown op {op!r}; allowed: status, fault, fingers, visitor, world"
     )
 
 
-async def test_a_visitor_reaches_the_daemon_sharing_the_simulation(tmp_path: Path) -> None:
+async def test_a_visitor_walks_up_to_the_mirror_in_the_world_and_away(tmp_path: Path) -> None:
     simulation = Simulation(roles=["touch"], state_dir=tmp_path)
     assert await sim_error(simulation, {"op": "visitor", "present": True}) == (
-        "visitor: no daemon shares this simulation (run `vitrine demo`, which has one)"
+        "no board in this simulation watches people: run one with --role presence"
     )
-    seen: list[tuple[bool, float | None]] = []
-    simulation.visitor = lambda present, distance: seen.append((present, distance))
+    simulation = Simulation(roles=["presence"], state_dir=tmp_path)
     reply = await simulation.handle({"op": "visitor", "present": True, "distance_mm": 650})
-    assert reply == {"ok": True, "present": True, "done": "a visitor stands in front of the mirror"}
+    assert reply == {
+        "ok": True,
+        "present": True,
+        "done": "a visitor walks up to the mirror and stops 0.65 m from it",
+    }
+    visitor = simulation.world.person("visitor")
+    assert visitor.stays and visitor.path[-1][1:] == (0.0, 0.65)
+    now = simulation.now()
+    assert simulation.world.zone(now) in ("passing", "none")  # walking up, from 2.4 m
+    assert simulation.world.zone(now + 10) == "in_front"
+    assert await sim_error(simulation, {"op": "visitor", "present": True}) == (
+        "visitor: already in front of the mirror (leave first)"
+    )
     await simulation.handle({"op": "visitor", "present": False})
-    assert seen == [(True, 650.0), (False, None)]
+    leaving = simulation.world.person("visitor")
+    assert not leaving.stays and simulation.world.zone(simulation.now() + 10) == "none"
     for bad, text in [
         ({"present": "yes"}, "visitor: present must be true or false, not 'yes'"),
-        ({"present": True, "distance_mm": -5}, "visitor: distance_mm=-5: allowed 0..10000"),
+        ({"present": True, "distance_mm": -5}, "visitor: distance_mm=-5: allowed 200..3000"),
+        ({"present": False}, "visitor: nobody is in front of the mirror (approach first)"),
     ]:
         assert await sim_error(simulation, {"op": "visitor", **bad}) == text
-    assert len(seen) == 2
+
+
+async def test_a_whole_world_is_put_in_front_of_the_sensors(tmp_path: Path) -> None:
+    simulation = Simulation(roles=["presence"], state_dir=tmp_path)
+    world = crowds.crossing_set(1, 2)
+    reply = await simulation.handle({"op": "world", "world": world.to_json(), "at": 100.0})
+    assert reply["people"] == 2 and reply["at"] == 100.0
+    assert simulation.world.people[0].path[0][0] == world.people[0].path[0][0] + 100.0
+    text = await sim_error(simulation, {"op": "world", "world": {"people": [{"kind": "cat"}]}})
+    assert text.startswith("world: people[0].kind='cat'")
 
 
 async def test_fault_for_an_unknown_role_lists_the_running(tmp_path: Path) -> None:
@@ -132,7 +155,17 @@ async def test_fault_argument_must_be_an_integer(sim: Simulation, arg: object) -
 async def test_unknown_fault_lists_the_allowed(sim: Simulation, fault: object) -> None:
     text = await sim_error(sim, {"op": "fault", "role": "touch", "fault": fault})
     assert text == f"unknown fault {str(fault)!r}; allowed: {', '.join(FAULTS)}"
-    assert FAULTS == ("unplug", "replug", "reboot", "garbage", "stall")
+    assert FAULTS == (
+        "unplug",
+        "replug",
+        "reboot",
+        "garbage",
+        "stall",
+        "bus-low",
+        "bus-ok",
+        "pir-stuck",
+        "pir-ok",
+    )
 
 
 @pytest.mark.parametrize("arg", [None, 0, 100_000_001])

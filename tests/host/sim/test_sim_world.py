@@ -4,6 +4,7 @@ from the board: what its LED strips show, the newest state only."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import socket
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from vitrine.hardware import frame_config, load_frame
-from vitrine.sim.board import SimLedStrip
+from vitrine.sim.board import SimLedStrip, SimPWM
 from vitrine.sim.glass import BarLight, Conditions, Dirt, Finger, Glass
 from vitrine.sim.world import (
     BoardGlass,
@@ -225,7 +226,7 @@ def test_strips_state_says_what_each_strip_shows() -> None:
         {"pin": 16, "order": "GRB", "pixels": 2, "colour": [0, 0, 0], "uniform": False},
         {"pin": 17, "order": "GRBW", "pixels": 3, "colour": [1, 2, 3, 4], "uniform": True},
     ]
-    assert read_strips(strips_line([grbw, rgb])) == state
+    assert read_strips(strips_line([grbw, rgb])) == {"strips": state}
 
 
 @pytest.mark.parametrize(
@@ -240,6 +241,7 @@ def test_a_line_that_is_not_strips_is_refused(line: bytes, problem: str) -> None
 @dataclass
 class LitBoard:
     strips: dict[int, SimLedStrip]
+    pwms: dict[int, SimPWM] = dataclasses.field(default_factory=dict)
 
 
 def test_the_reporter_sends_the_newest_state_after_each_latch() -> None:
@@ -258,7 +260,7 @@ def test_the_reporter_sends_the_newest_state_after_each_latch() -> None:
         ours.settimeout(2)
         seen = []
         while not seen or seen[-1][0]["writes"] < 3:
-            seen.append(read_strips(lines.readline()))
+            seen.append(read_strips(lines.readline())["strips"])
         assert seen[-1][0]["colour"] == [30, 0, 0, 30]
         assert 1 <= len(seen) <= 3
     finally:

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from tests.host.engine.harness import Clock
 from vitrine.associate.app import associate_router
-from vitrine.associate.auth import AssociateAuth, load_or_create_secret
+from vitrine.associate.auth import AssociateAuth
+from vitrine.associate.store import AuthStore
 from vitrine.bus import EventBus
 from vitrine.catalog import Catalog
 from vitrine.catalog.routes import catalog_router
@@ -32,11 +33,18 @@ from vitrine.engine.config import AssociateConfig
 from vitrine.engine.engine import Engine
 from vitrine.engine.store import EventStore
 from vitrine.player.app import player_router
+from vitrine.secret_key import load_or_create_secret
+from vitrine.web.access import ScreenAccess
 from vitrine.web.app import create_app
+from vitrine.web.calibration_token import calibration_key
+from vitrine.web.origins import Origins
 
-PIN = "2468"
+PIN = "246810"
+KIOSK_TOKEN = "kiosk-tablet-token-0123456789"
 COOKIE = "vitrine_associate"
 FOREIGN_ORIGIN = "http://evil.example"
+# The kiosk's own origin here (the daemon's [http] host and port, as the kiosk opens it).
+KIOSK_ORIGIN = "http://127.0.0.1:8080"
 # A file beside the media folder that no URL may ever serve.
 OUTSIDE_NAME = "outside.svg"
 OUTSIDE_BODY = b"<svg xmlns='http://www.w3.org/2000/svg'><!-- not a product image --></svg>"
@@ -57,11 +65,14 @@ class Parts:
     store: EventStore
     engine: Engine
     auth: AssociateAuth
+    auth_store: AuthStore
+    calibration_key: bytes
     app: FastAPI
 
     def close(self) -> None:
         self.store.close()
         self.catalog.close()
+        self.auth_store.close()
 
 
 def status() -> dict[str, Any]:
@@ -84,20 +95,29 @@ def build(data_dir: Path, *, remote_control: bool = False) -> Parts:
     (data_dir / OUTSIDE_NAME).write_bytes(OUTSIDE_BODY)
     (media / "escape.svg").symlink_to(data_dir / OUTSIDE_NAME)
     (media / ".hidden.svg").write_bytes(OUTSIDE_BODY)
-    config = Config(associate=AssociateConfig(pin=PIN))
+    config = Config(associate=AssociateConfig(pin=PIN, tokens=[KIOSK_TOKEN]))
     clock = FrozenClock()
     bus = EventBus()
     catalog = Catalog.open(data_dir / "catalog.db", media)
     store = EventStore.open(data_dir / "events.db")
     engine = Engine(bus, catalog, store, config.engine(), (clock, clock.wall))
-    auth = AssociateAuth(config.associate, load_or_create_secret(data_dir / "secret.key"))
+    secret = load_or_create_secret(data_dir / "secret.key")
+    auth_store = AuthStore.open(data_dir / "auth.db")
+    auth = AssociateAuth(config.associate, secret, auth_store)
+    access = ScreenAccess(
+        origins=Origins([KIOSK_ORIGIN]),
+        remote_control=remote_control,
+        calibration_key=calibration_key(secret),
+    )
     routers = [
-        player_router(engine, bus, TOUCH_TYPES, remote_control=remote_control),
+        player_router(engine, bus, TOUCH_TYPES, access=access),
         associate_router(engine, bus, auth),
         catalog_router(lambda: catalog, config.store.id, config.store.fitting_room),
     ]
-    app = create_app(status, bus, TOUCH_TYPES, routers, remote_control=remote_control)
-    return Parts(data_dir, bus, catalog, store, engine, auth, app)
+    app = create_app(status, bus, TOUCH_TYPES, routers, access=access)
+    return Parts(
+        data_dir, bus, catalog, store, engine, auth, auth_store, calibration_key(secret), app
+    )
 
 
 # --- what is stored ----------------------------------------------------------------------
@@ -118,11 +138,14 @@ def _tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def fingerprint(data_dir: Path) -> dict[str, Any]:
-    """Every row of every table of events.db and catalog.db, and every file of the data
-    folder (SQLite's own journal files aside) with its size and digest."""
+    """Every row of every table of events.db and catalog.db, the sessions auth.db keeps, and
+    every other file of the data folder (SQLite's own journal files aside) with its size and
+    digest. auth.db's budget of wrong PINs is left out: wrong PINs are meant to move it."""
     files = {}
     for path in sorted(data_dir.rglob("*")):
         if path.name.endswith(("-wal", "-shm", "-journal")) or path.is_dir():
+            continue
+        if path.name == "auth.db":
             continue
         rel = str(path.relative_to(data_dir))
         if path.is_symlink():
@@ -132,6 +155,7 @@ def fingerprint(data_dir: Path) -> dict[str, Any]:
     return {
         "events.db": _tables(data_dir / "events.db"),
         "catalog.db": _tables(data_dir / "catalog.db"),
+        "auth.db sessions": _tables(data_dir / "auth.db")["session"],
         "files": files,
     }
 

@@ -6,7 +6,7 @@
 # subsystem offers what it has):
 #   every subsystem   selftest() -> (passed, text)
 #   touch             diag() -> vitrine_fw.touch.diag.TouchDiag
-#   proximity         reading() -> text
+#   proximity         names() -> [str], reading(name=None) -> text
 #   lighting          describe() -> text, set_colour(r, g, b, w, brightness, fade_ms) -> text
 #
 # `help` lists the commands in a fixed shape that the host's console reads for completion:
@@ -35,13 +35,18 @@ SELFTEST = (
     ("beacon", "BLE"),
 )
 
-_CAUSE_MEANING = {
+# What each reset cause means on the ports (vitrine_fw/hal.py, wire.RESET_*); the host's
+# status says the same (vitrine.link.resets).
+CAUSE_MEANING = {
     wire.RESET_UNKNOWN: "the MCU did not say",
-    wire.RESET_POWER_ON: "power was switched on",
-    wire.RESET_HARD: "the reset pin or button",
-    wire.RESET_WDT: "the watchdog: a task stopped reporting, or the loop hung",
+    wire.RESET_POWER_ON: "power was switched on, or the reset button (on an ESP32 also a "
+    "brown-out)",
+    wire.RESET_HARD: "a reset the firmware did not ask for: a crash (panic), or machine.reset() "
+    "from the REPL",
+    wire.RESET_WDT: "the watchdog: a task stopped reporting, or the loop hung (on an RP2040 "
+    "also machine.reset() from the REPL)",
     wire.RESET_DEEPSLEEP: "woke from deep sleep",
-    wire.RESET_SOFT: "a software reset (a reboot command, or the firmware after an error)",
+    wire.RESET_SOFT: "asked for: a reboot command, vitrine flash, or the firmware after an error",
     wire.RESET_BROWNOUT: "the supply voltage dropped",
 }
 
@@ -71,7 +76,7 @@ class Commands:
                 self.beams,
             ),
             ("touches", "", "the contacts on the glass now", self.touches),
-            ("prox", "", "the proximity sensor's reading", self.prox),
+            ("prox", "[SENSOR]", "the proximity sensors' readings (or one sensor's)", self.prox),
             (
                 "light",
                 "[R G B [W] [BRIGHTNESS]] [--yes]",
@@ -217,10 +222,16 @@ class Commands:
         return wire.CONSOLE_OK, self._sub("touch", "no touch frame on this board").diag().touches()
 
     def prox(self, args, yes):
-        self._no_args("prox", args)
-        return wire.CONSOLE_OK, self._sub(
-            "proximity", "no proximity sensor on this board"
-        ).reading()
+        proximity = self._sub("proximity", "no proximity sensor on this board")
+        if not args:
+            return wire.CONSOLE_OK, proximity.reading()
+        names = proximity.names()
+        if len(args) > 1 or args[0] not in names:
+            raise Refused(
+                "prox takes at most one sensor name, got %r; sensors: %s"
+                % (" ".join(args), ", ".join(names) or "none")
+            )
+        return wire.CONSOLE_OK, proximity.reading(args[0])
 
     def light(self, args, yes):
         lighting = self._sub("lighting", "no lighting on this board")
@@ -306,7 +317,7 @@ class Commands:
         self._no_args("reset-cause", args)
         cause = self.link.identity["reset_cause"]
         name = wire.RESET_CAUSES.get(cause, "code %d" % cause)
-        return wire.CONSOLE_OK, "%s: %s" % (name, _CAUSE_MEANING.get(cause, "unknown code"))
+        return wire.CONSOLE_OK, "%s: %s" % (name, CAUSE_MEANING.get(cause, "unknown code"))
 
     def calibrate(self, args, yes):
         self._no_args("calibrate", args)

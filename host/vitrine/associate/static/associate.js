@@ -437,3 +437,6 @@ if (name) $("rename").textContent = name;
 const notice = body.dataset.notice;
 setState(body.dataset.state || "login");
 if (notice) $("login-error").textContent = notice;
+// PIN sign-in paused after wrong PINs on this mirror: the button counts down.
+const pausedS = Number(body.dataset.retryAfter);
+if (pausedS > 0) lockLogin(pausedS, $("login-error"));

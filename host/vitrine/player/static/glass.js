@@ -7,6 +7,10 @@
 //   "vitrine:swipe", "vitrine:pinch", "vitrine:doubletap" at the element under the gesture,
 //   for the carousels and the zoomable image. The page does not recognise gestures in glass
 //   pointers itself: the frame's recogniser has done that already.
+// - the camera's hand gestures ("swipe_left", "swipe_right", "open_palm", "wave"; no position)
+//   act on the screen as a whole: a swipe turns the page under the screen's middle, as a
+//   swipe there on the glass would, an open palm presses the screen's back button, and a
+//   wave needs nothing here (the engine starts or keeps the session).
 
 import { epochMs } from "./dom.js";
 
@@ -51,6 +55,17 @@ export class Glass {
         this.gesture("vitrine:pinch", message, target);
         return true;
       }
+      case "swipe_left":
+      case "swipe_right": {
+        const direction = message.type === "swipe_left" ? "left" : "right";
+        const target = this.at(window.innerWidth / 2, window.innerHeight / 2);
+        this.gesture("vitrine:swipe", { ...message, direction }, target);
+        return true;
+      }
+      case "open_palm":
+        document.querySelector("button.back")?.click();
+        return true;
+      case "wave":
       case "tap":
       case "long_press":
       case "rotate":

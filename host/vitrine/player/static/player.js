@@ -49,6 +49,7 @@ const BOOT = { screen: { name: "attract" }, attract: null, requests: [], recomme
 
 const hooks = {
   state: null,
+  light: null, // what the lights board's strips show (the daemon's "light" messages)
   connected: false,
   lastPointer: null,
   handled: [],
@@ -64,6 +65,7 @@ let wasConnected = false;
 const ctx = {
   catalog,
   state: () => hooks.state,
+  light: () => hooks.light,
   /** Sends a message; a shopper's action (user) makes a following error theirs. */
   send(message, { user = true } = {}) {
     if (user) lastActionAt = performance.now();
@@ -146,6 +148,10 @@ function onMessage(message, receivedEpochMs) {
       break;
     case "calibration":
       safely(() => calibration.handle(message));
+      break;
+    case "light":
+      hooks.light = message;
+      safely(() => current?.screen.light?.(message));
       break;
     default:
       if (!glass.handle(message, receivedEpochMs)) unknown.note(message);

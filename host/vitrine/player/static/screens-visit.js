@@ -109,8 +109,16 @@ export class GreetingScreen extends Screen {
 const SCENE_LOOKS = {
   daylight: "linear-gradient(160deg, #fff8ec, #ffe9c7 55%, #f4d7a8)",
   office: "linear-gradient(160deg, #f3f6ff, #dfe7ff 55%, #c7d3f5)",
+  shop: "linear-gradient(160deg, #ffe2b8, #ffc98a 55%, #d89a5c)",
   evening: "linear-gradient(160deg, #ffcf94, #f7a25e 55%, #b8643a)",
   sunset: "linear-gradient(160deg, #ffb36b, #f06c3b 55%, #9c2f3f)",
+};
+
+// Why the light on the strips may not be the scene asked for (the board's LIGHT_STATE flags).
+const LIGHT_NOTES = {
+  limited: "dimmed to stay within the power supply",
+  clamped: "as near as the white strip can make it",
+  safe: "the room's safe light: the mirror lost its lights board's link",
 };
 
 export class LightingScreen extends Screen {
@@ -118,12 +126,29 @@ export class LightingScreen extends Screen {
     super(ctx, state, "lighting");
     this.tiles = h("div.scenes");
     this.status = h("div.light-status", { "aria-live": "polite" });
+    this.nowSwatch = h("span.light-now__swatch");
+    this.nowText = h("span.light-now__text");
+    this.now = h("div.light-now", { hidden: true }, this.nowSwatch, this.nowText);
     this.el.append(
       header("Try the light", "See how it looks in daylight, at the office or on an evening out."),
       this.tiles,
+      this.now,
       this.status,
     );
     this.update(state);
+    const shown = ctx.light?.();
+    if (shown) this.light(shown);
+  }
+
+  /** What the strips show now (a "light" message): the colour as they give it. */
+  light(shown) {
+    this.now.hidden = false;
+    this.now.dataset.colour = shown.colour;
+    this.nowSwatch.style.background = shown.colour;
+    const what = shown.kelvin ? `${shown.kelvin} K` : "a colour";
+    const notes = (shown.flags ?? []).map((flag) => LIGHT_NOTES[flag]).filter(Boolean);
+    const fading = (shown.flags ?? []).includes("fading") ? "changing: " : "";
+    this.nowText.textContent = `The light now: ${fading}${what}${notes.length ? ` — ${notes.join("; ")}` : ""}`;
   }
 
   update(state) {

@@ -1,0 +1,1 @@
+"""BLE beacons and phones: advertisements, loyalty tokens, the Beacons device."""

@@ -1,0 +1,47 @@
+"""The [presence] section of the daemon's configuration: the zones' distances and how they are
+held. Distances are from the glass, in millimetres; the zones' edges are the same the
+simulator's ground truth uses by default (vitrine.sim.people.ZoneGeometry).
+
+Example (every key is optional):
+
+    [presence]
+    at_glass_mm = 600          # someone in front of the mirror nearer than this: at the glass
+    in_front_mm = 1500         # ... nearer than this: in front
+    passing_mm = 3000          # ... nearer than this: passing (farther: none)
+    half_width_mm = 600        # in front of the mirror: this far either side of its centre
+    body_half_depth_mm = 130   # a sensor sees the front of a body; where they stand is this
+                               # far behind it (half an adult's chest depth)
+    hysteresis_mm = 100        # a zone is left this far beyond its edge
+    min_dwell_s = 0.1          # a zone farther out (or none) is announced after holding this long
+    stale_s = 2.5              # a sensor silent this long (it reports at least once a second) is
+                               # not believed
+    pir_hold = false           # someone seen and lost while the PIR sees motion is passing
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from vitrine.section import Section
+
+
+class PresenceConfig(Section):
+    at_glass_mm: float = Field(default=600.0, ge=100.0, le=2000.0)
+    in_front_mm: float = Field(default=1500.0, ge=200.0, le=4000.0)
+    passing_mm: float = Field(default=3000.0, ge=300.0, le=4000.0)
+    half_width_mm: float = Field(default=600.0, ge=100.0, le=3000.0)
+    body_half_depth_mm: float = Field(default=130.0, ge=0.0, le=500.0)
+    hysteresis_mm: float = Field(default=100.0, ge=0.0, le=1000.0)
+    min_dwell_s: float = Field(default=0.1, ge=0.0, le=10.0)
+    stale_s: float = Field(default=2.5, ge=1.1, le=30.0)
+    pir_hold: bool = False
+    board: str = Field(default="presence", min_length=1, max_length=32)  # the board's role
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PresenceConfig:
+        if not self.at_glass_mm < self.in_front_mm < self.passing_mm:
+            raise ValueError(
+                f"at_glass_mm={self.at_glass_mm:g} < in_front_mm={self.in_front_mm:g} < "
+                f"passing_mm={self.passing_mm:g} must hold"
+            )
+        return self

@@ -1,0 +1,242 @@
+"""The presence board's readings fused into one zone: the synchronous core of the Presence
+device (no bus, no clock: every input carries its host time).
+
+Each time-of-flight sensor's last filtered distance (DISTANCE's filtered_mm, the board's
+median) is placed in the mirror's frame from where the board description mounts it: a target
+d mm along a sensor at x_s turned by yaw is at x = x_s + d sin(yaw) (the centre of its view:
+the cone's 27 degrees make x uncertain by about d / 4) and, since the sensor sees the front of
+a body and a person stands where their centre is, y = d cos(yaw) + body_half_depth_mm. Its
+zone:
+
+    at_glass   y < at_glass_mm    and |x| <= half_width_mm
+    in_front   y < in_front_mm    and |x| <= half_width_mm
+    passing    y < passing_mm     (anywhere the sensors see)
+    none       no sensor sees a target (or none it believes: silent for stale_s, failed)
+
+The nearest zone of any sensor is the candidate. Hysteresis: a zone is left only beyond its
+edges plus hysteresis_mm (toward the glass and sideways). Minimum dwell: a candidate nearer
+the glass than the zone announced is announced at once (an approach is news), one farther out
+(or none) only once it has held for min_dwell_s, so a reading lost for a moment, or a body at
+an edge, does not make the zone flicker. With pir_hold, someone the sensors saw and lost while
+the PIR sees motion is passing (moving on out of their view) rather than gone; the PIR alone
+never makes a zone (its output is as happy with a warm draught).
+
+A zone change is a Zone event; a change between in front of the mirror (in_front, at_glass)
+and not is also a Presence event, which is what the engine's sessions start and end from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from vitrine.devices.presence.config import PresenceConfig
+from vitrine.devices.presence.events import ZONES, Presence, Zone, ZoneName
+from vitrine.link import messages as m
+from vitrine_fw import wire
+
+_FRONT = ("in_front", "at_glass")
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A sensor of the board description: its name, where it sits on the mirror (mm along the
+    glass from its centre) and where it looks (degrees, turned toward +x)."""
+
+    name: str = ""
+    x_mm: float = 0.0
+    yaw_deg: float = 0.0
+
+
+@dataclass
+class Reading:
+    target_mm: float | None  # the board's filtered distance; None: no target
+    rx_ns: int
+    status: int = wire.RANGE_NONE
+
+
+@dataclass
+class Part:
+    state: int
+    errors: int
+    detail: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "state": wire.PART_STATES.get(self.state, str(self.state)),
+            "errors": self.errors,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class Fusion:
+    """One board's sensors, fused (see the module docstring)."""
+
+    config: PresenceConfig
+    mounts: list[Mount]
+    board: str = "presence"
+    source: str = "presence"
+    readings: dict[int, Reading] = field(default_factory=dict)
+    failed: set[int] = field(default_factory=set)
+    health: dict[str, Part] = field(default_factory=dict)
+    motion: int = wire.MOTION_WARMING
+    zone: ZoneName = "none"
+    distance_mm: float | None = None
+    zone_ns: int = 0  # when the zone was announced
+    pending: ZoneName | None = None  # a farther candidate waiting out its dwell
+    pending_ns: int = 0
+    board_verdict: int = wire.PRESENCE_ABSENT  # the board's own PRESENCE state (for status)
+    unknown: dict[int, int] = field(default_factory=dict)  # sensor index -> readings ignored
+
+    @property
+    def present(self) -> bool:
+        return self.zone in _FRONT
+
+    # --- inputs -------------------------------------------------------------------------------
+
+    def handle(self, msg: object, t_ns: int) -> list[Zone | Presence]:
+        """Take one message from the board (others are ignored) at host time t_ns."""
+        if isinstance(msg, m.Distance) and msg.board == self.board:
+            if not 0 <= msg.sensor < len(self.mounts):
+                self._unknown(msg.sensor)
+                return []
+            self.readings[msg.sensor] = Reading(msg.target_mm, msg.rx_ns, msg.status)
+        elif isinstance(msg, m.Motion) and msg.board == self.board:
+            self.motion = msg.state
+        elif isinstance(msg, m.ProxHealth) and msg.board == self.board:
+            self._health(msg)
+        elif isinstance(msg, m.Presence) and msg.board == self.board:
+            self.board_verdict = msg.state
+        elif isinstance(msg, m.BoardLost | m.BoardRebooted) and msg.board == self.board:
+            self.readings.clear()  # nothing it said before holds
+            self.motion = wire.MOTION_WARMING
+        else:
+            return []
+        return self.decide(t_ns)
+
+    def _health(self, msg: m.ProxHealth) -> None:
+        self.health[msg.part] = Part(msg.state, msg.errors, msg.detail)
+        if msg.part.startswith("tof "):
+            index = self._sensor_index(msg.part[4:])
+            if index is not None:
+                if msg.state == wire.PART_FAILED:
+                    self.failed.add(index)
+                    self.readings.pop(index, None)
+                else:
+                    self.failed.discard(index)
+
+    def _unknown(self, sensor: int) -> None:
+        """A DISTANCE from a sensor the board description does not have (its firmware's
+        config and the host's description disagree): counted, named in the health, ignored."""
+        count = self.unknown[sensor] = self.unknown.get(sensor, 0) + 1
+        known = ", ".join(f"{i} {mount.name}" for i, mount in enumerate(self.mounts)) or "none"
+        self.health[f"tof #{sensor}"] = Part(
+            wire.PART_FAILED,
+            count,
+            f"sensor {sensor} is not in the board description's [[tof]] (sensors: {known}); "
+            "its readings are ignored",
+        )
+
+    def _sensor_index(self, name: str) -> int | None:
+        names = [mount.name for mount in self.mounts]
+        return names.index(name) if name in names else None
+
+    # --- the decision -------------------------------------------------------------------------
+
+    def candidate(self, t_ns: int) -> tuple[ZoneName, float | None]:
+        """The nearest zone any believed reading puts someone in now, and their distance."""
+        stale_ns = round(self.config.stale_s * 1e9)
+        best: ZoneName = "none"
+        nearest: float | None = None
+        for index, reading in self.readings.items():
+            if reading.target_mm is None or index in self.failed:
+                continue
+            if t_ns - reading.rx_ns > stale_ns:
+                continue
+            mount = self.mounts[index]
+            yaw = math.radians(mount.yaw_deg)
+            x = mount.x_mm + reading.target_mm * math.sin(yaw)
+            y = reading.target_mm * math.cos(yaw) + self.config.body_half_depth_mm
+            zone = self.zone_of(x, y)
+            if ZONES.index(zone) > ZONES.index(best):
+                best = zone
+            if zone != "none" and (nearest is None or y < nearest):
+                nearest = y
+        if (
+            best == "none"
+            and self.zone != "none"
+            and self.config.pir_hold
+            and self.motion == wire.MOTION_DETECTED
+        ):
+            return "passing", None  # someone just seen, moving on where the sensors lost them
+        return best, nearest
+
+    def zone_of(self, x: float, y: float) -> ZoneName:
+        """A target's zone (x along the glass, y its distance from it), the current zone's edges
+        widened by the hysteresis."""
+        c = self.config
+        h = c.hysteresis_mm
+        here = ZONES.index(self.zone)
+        if y < 0 or abs(x) > c.half_width_mm + (h if here else 0.0):
+            return "none"
+        if y < c.at_glass_mm + (h if self.zone == "at_glass" else 0.0):
+            return "at_glass"
+        if y < c.in_front_mm + (h if here >= ZONES.index("in_front") else 0.0):
+            return "in_front"
+        if y < c.passing_mm + (h if here else 0.0):
+            return "passing"
+        return "none"
+
+    def decide(self, t_ns: int) -> list[Zone | Presence]:
+        """The zone now, and the events if it changed (see the module docstring)."""
+        zone, distance = self.candidate(t_ns)
+        if zone == self.zone:
+            self.pending = None
+            self.distance_mm = distance
+            return []
+        if ZONES.index(zone) < ZONES.index(self.zone):  # farther out: wait out the dwell
+            if self.pending != zone:
+                self.pending, self.pending_ns = zone, t_ns
+            if t_ns - self.pending_ns < round(self.config.min_dwell_s * 1e9):
+                return []
+        return self._announce(zone, distance, t_ns)
+
+    def tick(self, t_ns: int) -> list[Zone | Presence]:
+        """What time alone changes: a dwell served, a reading gone stale."""
+        return self.decide(t_ns)
+
+    def _announce(self, zone: ZoneName, distance: float | None, t_ns: int) -> list[Zone | Presence]:
+        previous, was_present = self.zone, self.present
+        self.zone, self.distance_mm, self.zone_ns, self.pending = zone, distance, t_ns, None
+        events: list[Zone | Presence] = [
+            Zone(zone=zone, previous=previous, distance_mm=distance, source=self.source, t_ns=t_ns)
+        ]
+        if self.present != was_present:
+            events.append(
+                Presence(
+                    present=self.present,
+                    distance_mm=distance,
+                    source=self.source,
+                    t_ns=t_ns,
+                    zone=zone,
+                )
+            )
+        return events
+
+    # --- for the status page ------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "zone": self.zone,
+            "present": self.present,
+            "distance_mm": None if self.distance_mm is None else round(self.distance_mm),
+            "sensors": {
+                str(i): r.target_mm
+                for i, r in sorted(self.readings.items())
+                if i not in self.failed
+            },
+            "pir": wire.MOTION_STATES.get(self.motion, str(self.motion)),
+            "board_verdict": wire.PRESENCE_STATES.get(self.board_verdict, str(self.board_verdict)),
+            "health": {part: h.to_json() for part, h in sorted(self.health.items())},
+        }

@@ -1,0 +1,108 @@
+"""The presence board end to end: the virtual board's firmware ranges a person the simulation
+walks up to the mirror (the VL53L1X chips and the PIR emulated, behind the pseudo-terminal),
+the daemon's Presence device decides the zones, the engine starts a session; and the board's
+failing parts are named in the status while everything else runs on."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from vitrine.devices.presence import Presence, Zone
+
+from .conftest import Rig, make_rig
+
+pytestmark = pytest.mark.hil
+
+
+async def _presence(rig: Rig, check: Any, timeout: float = 10.0) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        status = (await rig.status())["presence"]
+        if check(status):
+            return status
+        if loop.time() > deadline:
+            raise AssertionError(f"presence never satisfied the check; last status: {status}")
+        await asyncio.sleep(0.05)
+
+
+async def _engine(rig: Rig, check: Any) -> None:
+    """Wait (2 s at most) until the engine's session machine satisfies check."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 2
+    while not check(rig.daemon.engine.machine):
+        assert loop.time() < deadline, vars(rig.daemon.engine.machine)
+        await asyncio.sleep(0.01)
+
+
+async def test_a_visitor_walks_up_and_the_engine_notices(tmp_path) -> None:
+    async with make_rig(tmp_path, ["presence", "lights"]) as rig:
+        await rig.wait_board("presence", lambda b: b["state"] == "up")
+        # The three sensors come up one after the other (XSHUT, boot, address change): on a
+        # busy machine the board's process takes a while over all three.
+        status = await _presence(
+            rig, lambda s: all(f"tof {n}" in s["health"] for n in NAMES), timeout=30
+        )
+        assert status["pir"] == "warming up"  # the HC-SR501's minute
+        assert {h["state"] for p, h in status["health"].items() if p.startswith("tof")} == {"ok"}
+        assert status["zone"] == "none" and status["present"] is False
+        with rig.daemon.bus.subscribe(Zone, Presence) as events:
+            reply = await rig.sim.handle({"op": "visitor", "present": True, "distance_mm": 700})
+            assert reply["ok"], reply
+            zones = []
+            async with asyncio.timeout(10):
+                while True:
+                    event = await events.get(10)
+                    if isinstance(event, Zone):
+                        zones.append(event.zone)
+                    elif event.present:
+                        break
+            assert zones[-1] in ("in_front", "at_glass")
+            # the engine takes the same event from the bus: the session starts
+            await _engine(rig, lambda machine: machine.phase == "approached")
+            # they stop 0.7 m from the glass (where they stand: their body's centre)
+            status = await _presence(
+                rig, lambda s: s["distance_mm"] is not None and s["distance_mm"] < 850
+            )
+            assert status["zone"] == "in_front"
+            assert status["distance_mm"] > 550
+            await rig.sim.handle({"op": "visitor", "present": False})
+            async with asyncio.timeout(10):
+                while not (
+                    isinstance(event := await events.get(10), Presence) and not event.present
+                ):
+                    pass
+            await _presence(rig, lambda s: s["zone"] == "none")
+            await _engine(rig, lambda machine: machine.present is False)
+
+
+async def test_a_bus_held_low_is_named_and_the_rest_runs_on(tmp_path) -> None:
+    async with make_rig(tmp_path, ["presence", "lights"]) as rig:
+        await rig.wait_board("presence", lambda b: b["state"] == "up")
+        await rig.wait_board("lights", lambda b: b["state"] == "up")
+        await _presence(rig, lambda s: all(f"tof {n}" in s["health"] for n in NAMES))
+        await rig.fault("presence", "bus-low")
+        status = await _presence(
+            rig, lambda s: all(s["health"][f"tof {n}"]["state"] == "failed" for n in NAMES)
+        )
+        detail = status["health"]["tof centre"]["detail"]  # each part by name, and why
+        assert detail.startswith("I2C0 held low (ETIMEDOUT)"), detail
+        # (a PIR stuck high is named after stuck_s, 10 minutes: mpy/proximity_scenarios.py)
+        # the board and the daemon's other devices go on: the lights take a scene
+        result = await rig.daemon.lights.set_scene("shop", fade_ms=0)
+        assert result.status == "applied", result
+        board = await rig.board("presence")
+        assert board["state"] == "up"
+        await rig.fault("presence", "bus-ok")  # tried again every 5 s
+        await _presence(
+            rig,
+            lambda s: all(s["health"][f"tof {n}"]["state"] == "ok" for n in NAMES),
+            timeout=15,
+        )
+        assert (await rig.board("presence"))["state"] == "up"
+
+
+NAMES = ("centre", "left", "right")

@@ -1,0 +1,216 @@
+"""The Presence device's fusion (vitrine.devices.presence): readings placed in the mirror's frame,
+zones with hysteresis and a minimum dwell, Presence only across the front, what is not
+believed (stale, failed, the PIR alone), and the device on the bus; then whole worlds through
+the board's real firmware and the fusion (vitrine.sim.presence_replay)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+
+import pytest
+from pydantic import ValidationError
+
+from vitrine.bus import EventBus
+from vitrine.devices.presence import Presence, Zone
+from vitrine.devices.presence.config import PresenceConfig
+from vitrine.devices.presence.device import PresenceDevice, mounts_of
+from vitrine.devices.presence.fusion import Fusion, Mount
+from vitrine.hardware import load_boards
+from vitrine.link import messages as m
+from vitrine.sim import crowds
+from vitrine.sim.presence_replay import Replay, ReplayOptions
+from vitrine_fw import wire
+
+MS = 1_000_000
+MOUNTS = [Mount("centre", 0, 0), Mount("left", -200, -10), Mount("right", 200, 10)]
+
+
+def distance(sensor: int, mm: int | None, t_ns: int, board: str = "presence") -> m.Distance:
+    return m.Distance(
+        board=board,
+        seq=0,
+        rx_ns=t_ns,
+        t_ms=0,
+        sensor=sensor,
+        status=wire.RANGE_VALID if mm is not None else wire.RANGE_SIGNAL_FAIL,
+        distance_mm=mm or 0,
+        filtered_mm=wire.DISTANCE_NONE if mm is None else mm,
+        signal_kcps=0,
+        ambient_kcps=0,
+    )
+
+
+def fusion(**config) -> Fusion:
+    return Fusion(PresenceConfig(**config), MOUNTS)
+
+
+def zones(events) -> list[tuple[str, str]]:
+    return [(e.previous, e.zone) for e in events if isinstance(e, Zone)]
+
+
+def test_a_reading_is_placed_where_the_person_stands():
+    f = fusion()
+    # 1000 mm straight ahead of the centre sensor: a body's front, its centre 130 mm behind
+    events = f.handle(distance(0, 1000, 10 * MS), 10 * MS)
+    assert zones(events) == [("none", "in_front")]
+    assert events[0].distance_mm == 1130
+    presence = [e for e in events if isinstance(e, Presence)]
+    assert len(presence) == 1 and presence[0].present and presence[0].zone == "in_front"
+
+
+@pytest.mark.parametrize(
+    ("sensor", "mm", "zone"),
+    [
+        (0, 300, "at_glass"),  # 300 + 130 < 600
+        (0, 500, "in_front"),
+        (0, 1400, "passing"),  # 1530: beyond 1500
+        (0, 2900, "none"),  # 3030: beyond passing_mm
+        (2, 400, "at_glass"),  # the right sensor, turned 10 degrees: x = 200 + 69
+    ],
+)
+def test_zones_by_distance(sensor, mm, zone):
+    f = fusion()
+    f.handle(distance(sensor, mm, 0), 0)
+    assert f.zone == zone
+
+
+def test_a_nearer_zone_at_once_a_farther_one_after_the_dwell_and_edges_have_hysteresis():
+    f = fusion(min_dwell_s=0.1, hysteresis_mm=100)
+    assert zones(f.handle(distance(0, 1500, 0), 0)) == [("none", "passing")]
+    assert zones(f.handle(distance(0, 1300, 100 * MS), 100 * MS)) == [("passing", "in_front")]
+    # back out to 1450 (+130 = 1580): within the 100 mm band beyond 1500: still in front
+    assert zones(f.handle(distance(0, 1450, 200 * MS), 200 * MS)) == []
+    # beyond the band: farther, so only once it has held for the dwell
+    assert zones(f.handle(distance(0, 1500, 300 * MS), 300 * MS)) == []
+    assert zones(f.tick(350 * MS)) == []
+    events = f.tick(400 * MS)
+    assert zones(events) == [("in_front", "passing")]
+    assert [e.present for e in events if isinstance(e, Presence)] == [False]
+
+
+def test_a_reading_lost_for_a_moment_does_not_end_the_zone():
+    f = fusion(min_dwell_s=0.3)
+    f.handle(distance(0, 800, 0), 0)
+    f.handle(distance(0, None, 100 * MS), 100 * MS)
+    assert zones(f.handle(distance(0, 810, 300 * MS), 300 * MS)) == []
+    assert f.zone == "in_front"
+
+
+def test_a_sensor_silent_too_long_or_failed_is_not_believed():
+    f = fusion(stale_s=2.5, min_dwell_s=0.0)
+    f.handle(distance(0, 800, 0), 0)
+    assert f.tick(2_400 * MS) == [] and f.zone == "in_front"
+    assert zones(f.tick(2_600 * MS)) == [("in_front", "none")]
+    f.handle(distance(1, 400, 3_000 * MS), 3_000 * MS)
+    assert f.zone == "at_glass"
+    health = m.ProxHealth(
+        board="presence", seq=0, rx_ns=0, part="tof left", state=wire.PART_FAILED, errors=1,
+        detail="I2C0 held low (ETIMEDOUT)",
+    )  # fmt: skip
+    f.handle(health, 3_100 * MS)
+    assert f.zone == "none"
+    assert f.snapshot()["health"]["tof left"]["state"] == "failed"
+
+
+def test_another_boards_readings_and_a_lost_board():
+    f = fusion(min_dwell_s=0.0)
+    assert f.handle(distance(0, 800, 0, board="touch"), 0) == []
+    f.handle(distance(0, 800, 0), 0)
+    lost = m.BoardLost(board="presence", port="/dev/x", reason="unplugged")
+    assert zones(f.handle(lost, MS)) == [("in_front", "none")]
+
+
+def test_a_sensor_the_description_lacks_is_named_counted_and_ignored(caplog):
+    device = PresenceDevice(EventBus(), PresenceConfig(min_dwell_s=0.0), MOUNTS, clock=lambda: 0)
+    with caplog.at_level(logging.WARNING, logger="vitrine.presence"):
+        assert device.handle(distance(5, 400, 0)) == []
+        assert device.handle(distance(5, 400, 0)) == []
+    snapshot = device.snapshot()
+    assert snapshot["zone"] == "none" and snapshot["sensors"] == {}
+    part = snapshot["health"]["tof #5"]
+    assert (part["state"], part["errors"]) == ("failed", 2)
+    assert part["detail"].startswith(
+        "sensor 5 is not in the board description's [[tof]] (sensors: 0 centre, 1 left, 2 right)"
+    )
+    assert [r.getMessage() for r in caplog.records] == [f"presence: {part['detail']}"]  # once
+    # the known sensors go on
+    assert zones(device.handle(distance(1, 800, 0))) == [("none", "in_front")]
+    # a board described without sensors says so
+    f = Fusion(PresenceConfig(), [])
+    f.handle(distance(0, 800, 0), 0)
+    assert "(sensors: none)" in f.snapshot()["health"]["tof #0"]["detail"]
+
+
+def test_the_pir_alone_makes_no_zone_but_can_hold_someone_just_seen_as_passing():
+    motion = m.Motion(board="presence", seq=0, rx_ns=0, t_ms=0, state=wire.MOTION_DETECTED)
+    f = fusion(min_dwell_s=0.0, pir_hold=True)
+    assert f.handle(motion, 0) == [] and f.zone == "none"
+    f.handle(distance(0, 900, MS), MS)
+    assert zones(f.handle(distance(0, None, 2 * MS), 2 * MS)) == [("in_front", "passing")]
+    quiet = m.Motion(board="presence", seq=0, rx_ns=0, t_ms=0, state=wire.MOTION_IDLE)
+    assert zones(f.handle(quiet, 3 * MS)) == [("passing", "none")]
+    g = fusion(min_dwell_s=0.0)  # by default the PIR holds nothing
+    g.handle(motion, 0)
+    g.handle(distance(0, 900, MS), MS)
+    assert zones(g.handle(distance(0, None, 2 * MS), 2 * MS)) == [("in_front", "none")]
+
+
+def test_the_config_orders_the_zones():
+    with pytest.raises(ValidationError, match="at_glass_mm=2000 < in_front_mm=1500"):
+        PresenceConfig(at_glass_mm=2000)
+
+
+def test_the_mounts_come_from_the_board_description():
+    mounts = mounts_of(load_boards()["presence"])
+    assert [mo.name for mo in mounts] == ["centre", "left", "right"]
+    assert mounts[1] == Mount("left", -200.0, -10.0)
+
+
+async def test_the_device_publishes_zones_and_presence_and_notices_time_passing():
+    bus = EventBus()
+    now = [0]
+    device = PresenceDevice(bus, PresenceConfig(min_dwell_s=0.1), MOUNTS, clock=lambda: now[0])
+    with bus.subscribe(Zone, Presence) as sub:
+        task = asyncio.create_task(device.run())
+        await asyncio.sleep(0.01)
+        bus.publish(distance(0, 700, 0))
+        zone = await sub.next(Zone, 2)
+        assert (zone.previous, zone.zone) == ("none", "in_front")
+        assert (await sub.next(Presence, 2)).present
+        bus.publish(distance(0, None, 0))
+        await asyncio.sleep(0.02)  # taken at time 0: none waits out its dwell
+        now[0] = 500 * MS  # the dwell served: the device's timer sees it
+        zone = await sub.next(Zone, 2)
+        assert zone.zone == "none"
+        assert not (await sub.next(Presence, 2)).present
+        task.cancel()
+    assert device.snapshot()["zone"] == "none"
+
+
+# --- whole worlds through the board's firmware and the fusion --------------------------------
+
+
+def test_someone_walking_up_is_in_front_soon_after_crossing_the_line():
+    world = crowds.crossing_set(2, 6)
+    replay = Replay(world, ReplayOptions(pir_warmup_s=0))
+    replay.run_until(world.duration_s)
+    decisions = [d for d in replay.decisions if isinstance(d.event, Zone)]
+    for crossing in [c for c in world.crossings(1.5) if c.direction == "in"]:
+        first = next(
+            d for d in decisions if d.event.zone == "in_front" and d.t_s > crossing.t_s - 1
+        )
+        assert -0.2 < first.t_s - crossing.t_s < 0.35, (crossing, first)
+    assert (
+        sum(1 for d in replay.decisions if isinstance(d.event, Presence) and d.event.present) == 6
+    )
+
+
+def test_a_quiet_quarter_hour_with_a_bag_sunlight_and_draughts_gives_no_zone():
+    world = crowds.empty_hour(4, duration_s=900.0)
+    replay = Replay(world, ReplayOptions(pir_warmup_s=0))
+    replay.run_until(world.duration_s)
+    assert replay.decisions == []
+    assert replay.parts.pir is not None and replay.parts.pir.triggers > 0
+    assert all(math.isfinite(c.rangings) and c.rangings > 8000 for c in replay.parts.chips)

@@ -1,0 +1,139 @@
+"""The whole pipeline on the photos and on the synthetic scene, judged against the world's
+truth: a shopper who walks up, looks, waves and leaves; and the camera sources."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.host.vision.conftest import IMAGES, LABELLED, needs_images, needs_models, photo
+from vitrine.sim import crowds
+from vitrine.sim.people import Person, World
+from vitrine.vision import events as ev
+from vitrine.vision.config import VisionConfig
+from vitrine.vision.frames import fit, read_image
+from vitrine.vision.pipeline import Models, Pipeline
+from vitrine.vision.sources import SourceError, open_source
+from vitrine.vision.synthetic import SyntheticCamera
+
+CONFIG = VisionConfig(enabled=True, source="synthetic")
+
+
+@pytest.fixture(scope="module")
+def models() -> Models:
+    return Models.load(CONFIG)
+
+
+def shopper_world() -> tuple[World, float]:
+    p = crowds.approach_and_stay("s", random.Random(3), 0.0, stay_s=14.0, stop_m=0.8)
+    here = p.path[1][0]
+    p = replace(p, waves=((here + 6, here + 7.5),), face="pexels_neutral.jpeg")
+    return World(people=(p,), duration_s=p.end_s + 2.5), here
+
+
+@needs_models
+@needs_images
+def test_the_photos_faces_attention_and_expressions(models: Models) -> None:
+    for name, label in LABELLED.items():
+        result = Pipeline(models, CONFIG).process(fit(read_image(photo(name)), 640, 480), 0.0)
+        assert len(result.faces) == 1, name
+        face = result.faces[0]
+        assert face.pose is not None and face.expression is not None
+        assert abs(face.pose.off_axis_deg) < 40, name  # these people face the camera
+        if label in ("happy", "neutral", "angry", "sad"):
+            assert face.expression.top == label.replace("surprised", "surprise"), name
+
+
+@needs_models
+@needs_images
+def test_a_shopper_walks_up_looks_waves_and_leaves(models: Models) -> None:
+    world, here = shopper_world()
+    camera = SyntheticCamera(world)
+    pipeline = Pipeline(models, CONFIG)
+    events: list[tuple[float, object]] = []
+    for k in range(int(world.duration_s * 30)):
+        t = k / 30
+        frame, _truth = camera.frame(t)
+        events += [(t, e) for e in pipeline.process(frame, t).events]
+    events += [(world.duration_s, e) for e in pipeline.finish(world.duration_s)]
+    kinds = [type(e).__name__ for _, e in events]
+    person = world.people[0]
+    waves = [t for t, e in events if isinstance(e, ev.HandGesture)]
+    assert [type(e) for _, e in events if isinstance(e, ev.HandGesture)] == [ev.Wave]
+    assert person.waves[0][0] <= waves[0] <= person.waves[0][1] + 0.5
+    assert "Presence" in kinds and kinds.count("Attention") >= 1
+    looked = person.looks[0][1] - person.looks[0][0]
+    visitors = [e for _, e in events if isinstance(e, ev.Visitor) and e.dwell_s > 2]
+    assert len(visitors) == 1
+    assert visitors[0].attention_s == pytest.approx(looked, abs=1.5)  # seen from ~1.4 m on
+    assert visitors[0].member is None
+    present = [(t, e.present) for t, e in events if type(e).__name__ == "Presence"]
+    assert present[0][1] is True and present[-1][1] is False
+    assert here - 1.5 <= present[0][0] <= here + 0.5
+
+
+@needs_models
+def test_nothing_on_an_empty_shop(models: Models) -> None:
+    camera = SyntheticCamera(World(duration_s=5.0))
+    pipeline = Pipeline(models, CONFIG)
+    for k in range(60):
+        frame, truth = camera.frame(k / 30)
+        assert truth == []
+        result = pipeline.process(frame, k / 30)
+        assert result.faces == [] and result.events == []
+
+
+def test_sources_folder_video_missing(tmp_path: Path) -> None:
+    import cv2
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for k in range(3):
+        cv2.imwrite(str(folder / f"{k}.png"), np.full((240, 320, 3), 40 * k, np.uint8))
+    src = open_source(str(folder))
+    frames = []
+    while (item := src.read()) is not None:
+        frames.append(item)
+    assert len(frames) == 3 and frames[2][0].shape == (480, 640, 3)
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    for k in range(5):
+        writer.write(np.full((480, 640, 3), 30 * k, np.uint8))
+    writer.release()
+    clip = open_source(str(video))
+    times = []
+    while (item := clip.read()) is not None:
+        times.append(item[1])
+    assert times == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5])
+    with pytest.raises(SourceError, match="no such device"):
+        open_source("/dev/video99")
+    with pytest.raises(SourceError, match="no such file"):
+        open_source(str(tmp_path / "nothing.mp4"))
+    with pytest.raises(SourceError, match="unknown synthetic scenario"):
+        open_source("synthetic:nope")
+
+
+@needs_images
+def test_the_synthetic_source_plays_the_world_with_its_truth() -> None:
+    src = open_source("synthetic:stays:3", realtime=False)
+    assert IMAGES.is_dir()
+    frame, t = src.read()  # type: ignore[misc]
+    assert frame.shape == (480, 640, 3) and t == 0.0
+    assert src.read()[1] == pytest.approx(1 / 30)  # type: ignore[index]
+
+
+def test_the_truth_says_whether_a_waving_hand_is_in_the_picture() -> None:
+    # one adult waving 1.5 m out in front of the camera, one waving 0.4 m from the glass: the
+    # camera (1.55 m high, 70 degrees wide) sees the first one's raised hand, not the second's
+    far = Person("far", "adult", ((0.0, 0.0, 1.5),), 1.75, 0.25, stays=True, waves=((0, 9),))
+    near = Person("near", "adult", ((0.0, 0.3, 0.4),), 1.75, 0.25, stays=True, waves=((0, 9),))
+    idle = Person("idle", "adult", ((0.0, -0.5, 1.5),), 1.75, 0.25, stays=True)
+    camera = SyntheticCamera(World(people=(far, near, idle), duration_s=10.0))
+    seen = {s.person: s for s in camera.seen(1.0)}
+    assert seen["far"].waving and seen["far"].hand_in_view
+    assert seen["near"].waving and not seen["near"].hand_in_view
+    assert not seen["idle"].waving
