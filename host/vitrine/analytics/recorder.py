@@ -3,6 +3,7 @@
 What it listens to, and what each becomes (docs/metrics.md has the table):
 
 - Presence (any source): `presence`, the sources fused (present while one of them says so).
+- BeaconZone (a consenting member's phone): `zone_enter` / `zone_leave` of beacon:<zone>.
 - Zone (the presence board's fusion): `zone_enter` / `zone_leave` (with the dwell), and with
   [analytics] counter = "presence", `passer_by` (someone appears) and `entry` (someone steps
   from passing into the mirror's area).
@@ -23,6 +24,7 @@ from typing import Any
 from vitrine.analytics.config import AnalyticsConfig
 from vitrine.analytics.writer import ObservationWriter
 from vitrine.bus import EventBus
+from vitrine.devices.beacons.device import BeaconZone
 from vitrine.devices.lights import LightingResult
 from vitrine.devices.presence import Presence, Zone
 from vitrine.engine import records as rec
@@ -50,6 +52,7 @@ class Recorder:
         self._present: set[str] = set()  # sources saying someone is there
         self._zone: tuple[str, float] | None = None  # the nearest person's zone, since
         self._session: str | None = None  # the engine's live session
+        self._phones: dict[str, tuple[str, float]] = {}  # a member's phone: its zone, since
         self._handlers: dict[str, Callable[[Any], None]] = {
             "Presence": self._presence,
             "Zone": self._zone_changed,
@@ -64,6 +67,7 @@ class Recorder:
             "ExperimentRecorded": self._experiment,
             "MemberLinked": self._member,
             "LightingResult": self._lighting,
+            "BeaconZone": self._beacon_zone,
             "BoardLost": self._board_lost,
             "BoardRefused": self._board_refused,
             "BoardRebooted": self._board_rebooted,
@@ -78,6 +82,7 @@ class Recorder:
             Attention,
             MemberRecognised,
             LightingResult,
+            BeaconZone,
             BoardLost,
             BoardRefused,
             BoardRebooted,
@@ -228,6 +233,20 @@ class Recorder:
                 code="lighting_failed",
                 message=(event.detail or "the lighting board did not apply the scene")[:200],
             )
+
+    def _beacon_zone(self, event: BeaconZone) -> None:
+        # A consenting member's phone: its zones as beacon:<zone>, with their dwell; who it is
+        # stays out (the member's visits are the engine's `member` records).
+        now = self._wall()
+        last = self._phones.pop(event.member, None)
+        if last is not None:
+            zone, since = last
+            self._observe(
+                "zone_leave", zone=f"beacon:{zone}", source="beacon", dwell_s=max(0.0, now - since)
+            )
+        if event.zone != "gone":
+            self._phones[event.member] = (event.zone, now)
+            self._observe("zone_enter", zone=f"beacon:{event.zone}", source="beacon")
 
     # -- boards ----------------------------------------------------------------------------
 

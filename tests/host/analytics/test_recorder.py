@@ -10,6 +10,7 @@ import pytest
 from vitrine.analytics.config import AnalyticsConfig
 from vitrine.analytics.observation import make
 from vitrine.analytics.recorder import Recorder
+from vitrine.devices.beacons.device import BeaconZone
 from vitrine.devices.lights import LightingResult
 from vitrine.devices.presence import Presence, Zone
 from vitrine.devices.presence.events import ZoneName
@@ -182,3 +183,20 @@ def test_boards_lost_refused_or_reset_by_an_error_are_errors():
     messages = [d["message"] for _, d in writer.kinds()]
     assert messages[0] == "touch: no heartbeat for 4.5 s"
     assert messages[2].startswith("lights: reset (cause wdt: ")
+
+
+def test_a_members_phone_zones_are_beacon_zones_with_their_dwell_and_no_member():
+    recorder, writer, clock = _recorder()
+    for zone, previous, after_s in (
+        ("in_store", "gone", 60),
+        ("fitting_room", "in_store", 300),
+        ("gone", "fitting_room", 0),
+    ):
+        recorder.handle(BeaconZone(member="M-7", zone=zone, previous=previous, t_ns=0))
+        clock[0] += after_s
+    assert writer.kinds() == [
+        ("zone_enter", {"zone": "beacon:in_store", "source": "beacon"}),
+        ("zone_leave", {"zone": "beacon:in_store", "source": "beacon", "dwell_s": 60.0}),
+        ("zone_enter", {"zone": "beacon:fitting_room", "source": "beacon"}),
+        ("zone_leave", {"zone": "beacon:fitting_room", "source": "beacon", "dwell_s": 300.0}),
+    ]
