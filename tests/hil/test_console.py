@@ -215,10 +215,11 @@ async def test_a_dead_emitter_fails_the_selftest_with_exit_1(tmp_path: Path) -> 
 
 
 async def test_reboot_waits_for_the_board_to_come_back(tmp_path: Path) -> None:
-    async with simulation(tmp_path, ["touch", "lights"]) as s:
-        # native USB on an ESP32 (re-enumerates), and a UART on an RP2040: their ports'
-        # machine.reset() reports hard and wdt, and the reset flag makes both say soft.
-        for role, machine_cause in (("touch", "hard"), ("lights", "wdt")):
+    async with simulation(tmp_path, ["touch", "lights", "beacon"]) as s:
+        # native USB on an RP2350 and on an ESP32-S3 (both re-enumerate), and a UART on an
+        # RP2040: the rp2 port's machine.reset() reports wdt, the ESP32's hard, and the reset
+        # flag makes each say soft.
+        for role, machine_cause in (("touch", "wdt"), ("lights", "wdt"), ("beacon", "hard")):
             run = await console(s.boards[role].path, "--yes", "-e", "reboot", "-e", "reset-cause")
             assert run.code == 0, run
             assert run.out.splitlines() == [
@@ -322,7 +323,8 @@ async def test_through_the_daemon_reboot_waits_and_repl_is_refused(tmp_path: Pat
         "soft: asked for: a reboot command, vitrine flash, or the firmware after an error",
     ]
     assert board["counters"]["reboots"] == 1
-    assert resets == {"power_on": 1, "hard": 1}  # the ESP32's own cause for machine.reset()
+    # the rp2 port's own cause for machine.reset() (the touch board is an RP2350)
+    assert resets == {"power_on": 1, "wdt": 1}
     assert repl.code == 1
     assert "repl --yes: refused: not through the daemon" in repl.err
     assert "stop the daemon (systemctl stop vitrine)" in repl.err
