@@ -15,9 +15,11 @@ from types import SimpleNamespace
 import pytest
 
 from vitrine.bus import EventBus
+from vitrine.capture.format import load_capture
 from vitrine.console import relay
 from vitrine.console.errors import ConsoleRefused, ConsoleUnavailable, NotHeld
 from vitrine.console.proxy import ConsoleProxy, ProxyError, allowed_peer
+from vitrine.console.record import record_capture
 from vitrine.console.remote import RemoteConsole, might_be_there, through_daemon
 from vitrine.console.session import Waits
 from vitrine.link import messages as m
@@ -25,6 +27,7 @@ from vitrine.link.board import LinkSettings
 from vitrine.link.boards import BoardPorts, Boards
 from vitrine.tasks import stop_task
 from vitrine_fw import wire
+from vitrine_fw.touch.scan import START_SCANS
 
 from .conftest import BoardFactory
 
@@ -143,6 +146,22 @@ async def test_a_console_through_the_daemon_answers_as_on_the_port(
     assert confirm.status == wire.CONSOLE_CONFIRM  # confirmations are the board's, as ever
     assert refused.value.detail == "no proximity sensor on this board (role touch)"
     assert link.counters.link_losses == 0
+
+
+async def test_a_capture_records_through_the_daemon(
+    board_factory: BoardFactory, socket_path: Path, tmp_path: Path
+) -> None:
+    # `beams --record` needs the board's TOUCH_RAW frames, which the daemon relays
+    path = tmp_path / "c.jsonl"
+    async with board_factory("touch") as board, daemon(board.url, socket_path):
+        remote = RemoteConsole(socket_path, board.url)
+        await remote.connect(2)
+        try:
+            written = await record_capture(remote, path, 3)
+        finally:
+            await remote.close()
+    assert written == START_SCANS + 3
+    assert len(load_capture(path).scans) == START_SCANS + 3
 
 
 async def test_repl_is_refused_through_the_daemon(
