@@ -32,7 +32,7 @@
 // run boot.py and then main.py.
 //
 // Running firmware (main.py): the board adds what the WebAssembly port lacks and a real port
-// has (tools/repl_board/: `machine`, `micropython.kbd_intr`, a blocking-looking asyncio.run
+// has (tools/repl_board/: `machine`, `rp2`, `micropython.kbd_intr`, a blocking-looking asyncio.run
 // and asyncio.StreamReader over stdin); see those files for what each emulates. While the
 // firmware runs, bytes from the host go to its stdin and everything it writes goes out raw (no
 // "\n" to "\r\n" conversion); Ctrl-C interrupts it unless it called micropython.kbd_intr(-1),
@@ -65,9 +65,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const PLATFORM_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "repl_board");
-const PLATFORM_FILES = [
-  "machine.py", "micropython_board.py", "time_board.py", "platform_board.py",
-];
+// Every module in tools/repl_board/ goes onto the board's platform path (a list here once
+// forgot rp2.py, and the touch firmware reset at every boot on `import rp2`).
+const PLATFORM_FILES = fs.readdirSync(PLATFORM_DIR).filter((name) => name.endsWith(".py")).sort();
 const RESET = { PWRON: 1, HARD: 2, WDT: 3, DEEPSLEEP: 4, SOFT: 5 }; // machine.*_RESET
 
 const BLOCK = 4096;
