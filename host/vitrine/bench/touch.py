@@ -23,6 +23,7 @@ import math
 import random
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -263,6 +264,37 @@ async def _pointer(ws: Any, kind: str) -> None:
                 return
 
 
+async def finger_to_pointer_ms(
+    port: int | None,
+    state: Path,
+    trials: int,
+    progress: Callable[[str], None],
+    every: int,
+) -> list[float]:
+    """Put a finger on the virtual touch board of the simulation at `state` and lift it,
+    `trials` times at points spread over the glass: each time, ms from the finger put down
+    until the daemon's /ws (on `port`) gives its pointer-down event. Progress ("k/trials")
+    every `every` trials."""
+    import websockets
+
+    from vitrine.sim.control import request
+
+    latencies = []
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ws") as ws:
+        for k in range(trials):
+            x, y = 100 + (k * 37) % 500, 60 + (k * 53) % 280
+            t0 = time.monotonic()
+            finger = {"x_mm": x, "y_mm": y, "diameter_mm": 9}
+            await request(state, {"op": "fingers", "role": "touch", "fingers": [finger]})
+            await _pointer(ws, "down")
+            latencies.append((time.monotonic() - t0) * 1000)
+            await request(state, {"op": "fingers", "role": "touch", "fingers": []})
+            await _pointer(ws, "up")
+            if k % every == 0:
+                progress(f"{k}/{trials}")
+    return latencies
+
+
 async def _e2e(trials: int, progress: Callable[[str], None]) -> dict[str, float]:
     """A virtual touch board (`vitrine sim`, its own process) and the daemon (this process):
     time from a finger put on the simulated glass until the pointer-down event arrives in a
@@ -272,13 +304,9 @@ async def _e2e(trials: int, progress: Callable[[str], None]) -> dict[str, float]
     import subprocess
     import sys
     import tempfile
-    from pathlib import Path
-
-    import websockets
 
     from vitrine.config import parse_config
     from vitrine.daemon import Daemon
-    from vitrine.sim.control import request
 
     with tempfile.TemporaryDirectory(prefix="vitrine-bench-") as tmp:
         state = Path(tmp)
@@ -304,25 +332,9 @@ async def _e2e(trials: int, progress: Callable[[str], None]) -> dict[str, float]
                 async with asyncio.timeout(20):
                     await daemon.ready.wait()
                 await _board_up(daemon, url)
-                async with websockets.connect(f"ws://127.0.0.1:{daemon.http_port}/ws") as ws:
-                    latencies = []
-                    for k in range(trials):
-                        x, y = 100 + (k * 37) % 500, 60 + (k * 53) % 280
-                        t0 = time.monotonic()
-                        await request(
-                            state,
-                            {
-                                "op": "fingers",
-                                "role": "touch",
-                                "fingers": [{"x_mm": x, "y_mm": y, "diameter_mm": 9}],
-                            },
-                        )
-                        await _pointer(ws, "down")
-                        latencies.append((time.monotonic() - t0) * 1000)
-                        await request(state, {"op": "fingers", "role": "touch", "fingers": []})
-                        await _pointer(ws, "up")
-                        if k % 20 == 0:
-                            progress(f"end to end: {k}/{trials}")
+                latencies = await finger_to_pointer_ms(
+                    daemon.http_port, state, trials, lambda n: progress(f"end to end: {n}"), 20
+                )
             finally:
                 await stop_task(task)
         finally:
