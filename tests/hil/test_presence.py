@@ -17,7 +17,9 @@ from .conftest import Rig, make_rig
 pytestmark = pytest.mark.hil
 
 
-async def _presence(rig: Rig, check: Any, timeout: float = 10.0) -> dict[str, Any]:
+async def _presence(rig: Rig, check: Any, timeout: float = 30.0) -> dict[str, Any]:
+    # 30 s: on a busy machine the board's process brings its three sensors up one after the
+    # other (XSHUT, boot, address change) slowly, and retries a failed part every 5 s.
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -41,11 +43,7 @@ async def _engine(rig: Rig, check: Any) -> None:
 async def test_a_visitor_walks_up_and_the_engine_notices(tmp_path) -> None:
     async with make_rig(tmp_path, ["presence", "lights"]) as rig:
         await rig.wait_board("presence", lambda b: b["state"] == "up")
-        # The three sensors come up one after the other (XSHUT, boot, address change): on a
-        # busy machine the board's process takes a while over all three.
-        status = await _presence(
-            rig, lambda s: all(f"tof {n}" in s["health"] for n in NAMES), timeout=30
-        )
+        status = await _presence(rig, lambda s: all(f"tof {n}" in s["health"] for n in NAMES))
         assert status["pir"] == "warming up"  # the HC-SR501's minute
         assert {h["state"] for p, h in status["health"].items() if p.startswith("tof")} == {"ok"}
         assert status["zone"] == "none" and status["present"] is False
@@ -100,7 +98,6 @@ async def test_a_bus_held_low_is_named_and_the_rest_runs_on(tmp_path) -> None:
         await _presence(
             rig,
             lambda s: all(s["health"][f"tof {n}"]["state"] == "ok" for n in NAMES),
-            timeout=15,
         )
         assert (await rig.board("presence"))["state"] == "up"
 

@@ -5,6 +5,7 @@ route answers with error()."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -80,17 +81,36 @@ def same_origin(request: Request, origins: Origins) -> None:
         raise Refused(403, "cross_origin", f"requests from another site are refused: {refusal}")
 
 
+@dataclass(frozen=True)
+class SessionCookie:
+    """A signed-in session's cookie: its name, and the path of the app it is for (the
+    associate app's, the manager's dashboard's), where its sign-in routes live too."""
+
+    name: str
+    path: str
+
+    def set(self, response: Response, request: Request, token: str, max_age: int) -> None:
+        """Give the client its session cookie (max_age in seconds)."""
+        response.set_cookie(
+            self.name,
+            token,
+            max_age=max_age,
+            path=self.path,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+
+    def clear(self, response: Response) -> None:
+        response.delete_cookie(self.name, path=self.path, httponly=True, samesite="strict")
+
+
+ASSOCIATE_COOKIE = SessionCookie(COOKIE, "/associate")
+
+
 def set_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
-    """Give the client its session cookie (max_age in seconds)."""
-    response.set_cookie(
-        COOKIE,
-        token,
-        max_age=max_age,
-        path="/associate",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
+    """Give the client its associate session cookie (max_age in seconds)."""
+    ASSOCIATE_COOKIE.set(response, request, token, max_age)
 
 
 def error(

@@ -7,7 +7,15 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vitrine.associate.auth import AssociateAuth, AuthError
-from vitrine.associate.http import COOKIE, Refused, error, parse, read_json, same_origin, set_cookie
+from vitrine.associate.http import (
+    ASSOCIATE_COOKIE,
+    Refused,
+    SessionCookie,
+    error,
+    parse,
+    read_json,
+    same_origin,
+)
 from vitrine.web.origins import Origins
 
 
@@ -19,12 +27,15 @@ class LoginBody(BaseModel):
     pin: str = Field(min_length=1, max_length=64)
 
 
-def signin_routes(auth: AssociateAuth, origins: Origins) -> APIRouter:
-    """POST /associate/login and /associate/logout; pages of other origins than the mirror's
-    own and `origins` are refused."""
+def signin_routes(
+    auth: AssociateAuth, origins: Origins, cookie: SessionCookie = ASSOCIATE_COOKIE
+) -> APIRouter:
+    """POST <cookie.path>/login and /logout (the associate app's, or the manager's dashboard's
+    with its own cookie); pages of other origins than the mirror's own and `origins` are
+    refused."""
     router = APIRouter()
 
-    @router.post("/associate/login", status_code=204)
+    @router.post(f"{cookie.path}/login", status_code=204)
     async def login(request: Request) -> Response:
         """Sign in with {"pin": "..."}: 204 and a session cookie; 401 wrong PIN; 429 with
         Retry-After while PIN sign-in is paused after wrong PINs on this mirror; 403 when
@@ -40,19 +51,19 @@ def signin_routes(auth: AssociateAuth, origins: Origins) -> APIRouter:
             headers = {"Retry-After": str(err.retry_after_s)} if err.retry_after_s else None
             return error(err.status, err.code, err.message, headers=headers)
         response = Response(status_code=204)
-        set_cookie(response, request, token, auth.session_s)
+        cookie.set(response, request, token, auth.session_s)
         return response
 
-    @router.post("/associate/logout", status_code=204)
+    @router.post(f"{cookie.path}/logout", status_code=204)
     async def logout(request: Request) -> Response:
         """Sign out: the session ends and the cookie is cleared; 403 from another site."""
         try:
             same_origin(request, origins)
         except Refused as err:
             return err.response()
-        auth.revoke(request.cookies.get(COOKIE))
+        auth.revoke(request.cookies.get(cookie.name))
         response = Response(status_code=204)
-        response.delete_cookie(COOKIE, path="/associate", httponly=True, samesite="strict")
+        cookie.clear(response)
         return response
 
     return router

@@ -607,19 +607,36 @@ async def _first_touch(state: Any, ws: Any) -> None:
         await _pointer(ws, "up", 5.0)
 
 
-async def _trial(state: Any, ws: Any, k: int) -> float:
-    """One touch, k-th of the trials: ms from the finger put down to its pointer-down."""
+async def finger_to_pointer_ms(
+    port: int | None,
+    state: Path,
+    trials: int,
+    progress: Callable[[str], None],
+    every: int,
+) -> list[float]:
+    """Put a finger on the virtual touch board of the simulation at `state` and lift it,
+    `trials` times at points spread over the glass, after a first touch not counted: each
+    time, ms from the finger put down until the daemon's /ws (on `port`) gives its
+    pointer-down event. Progress ("k/trials") every `every` trials."""
+    import websockets
+
     from vitrine.sim.control import request
 
-    x, y = 100 + (k * 37) % 500, 60 + (k * 53) % 280
-    t0 = time.monotonic()
-    finger = {"x_mm": x, "y_mm": y, "diameter_mm": 9}
-    await request(state, {"op": "fingers", "role": "touch", "fingers": [finger]})
-    await _pointer(ws, "down")
-    latency = (time.monotonic() - t0) * 1000
-    await request(state, {"op": "fingers", "role": "touch", "fingers": []})
-    await _pointer(ws, "up")
-    return latency
+    latencies = []
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ws") as ws:
+        await _first_touch(state, ws)
+        for k in range(trials):
+            x, y = 100 + (k * 37) % 500, 60 + (k * 53) % 280
+            t0 = time.monotonic()
+            finger = {"x_mm": x, "y_mm": y, "diameter_mm": 9}
+            await request(state, {"op": "fingers", "role": "touch", "fingers": [finger]})
+            await _pointer(ws, "down")
+            latencies.append((time.monotonic() - t0) * 1000)
+            await request(state, {"op": "fingers", "role": "touch", "fingers": []})
+            await _pointer(ws, "up")
+            if k % every == 0:
+                progress(f"{k}/{trials}")
+    return latencies
 
 
 async def _e2e(trials: int, progress: Callable[[str], None]) -> dict[str, float]:
@@ -631,9 +648,6 @@ async def _e2e(trials: int, progress: Callable[[str], None]) -> dict[str, float]
     import subprocess
     import sys
     import tempfile
-    from pathlib import Path
-
-    import websockets
 
     from vitrine.config import parse_config
     from vitrine.daemon import Daemon
@@ -662,13 +676,9 @@ async def _e2e(trials: int, progress: Callable[[str], None]) -> dict[str, float]
                 async with asyncio.timeout(20):
                     await daemon.ready.wait()
                 await _board_up(daemon, url)
-                async with websockets.connect(f"ws://127.0.0.1:{daemon.http_port}/ws") as ws:
-                    await _first_touch(state, ws)
-                    latencies = []
-                    for k in range(trials):
-                        latencies.append(await _trial(state, ws, k))
-                        if k % 20 == 0:
-                            progress(f"end to end: {k}/{trials}")
+                latencies = await finger_to_pointer_ms(
+                    daemon.http_port, state, trials, lambda n: progress(f"end to end: {n}"), 20
+                )
             finally:
                 await stop_task(task)
         finally:

@@ -387,30 +387,12 @@ def warm(status: dict[str, Any]) -> bool:
 async def _ws_latency(
     port: int, url: str, state: Path, trials: int, progress: Callable[[str], None]
 ) -> dict[str, Any]:
-    import websockets
+    from vitrine.bench.touch import finger_to_pointer_ms
 
-    from vitrine.bench.touch import _pointer
-    from vitrine.sim.control import request
+    def said(n: str) -> None:
+        progress(f"touch through the daemon while vision runs: {n}")
 
-    latencies = []
-    async with websockets.connect(f"ws://127.0.0.1:{port}/ws") as ws:
-        for k in range(trials):
-            x, y = 100 + (k * 37) % 500, 60 + (k * 53) % 280
-            t0 = time.monotonic()
-            await request(
-                state,
-                {
-                    "op": "fingers",
-                    "role": "touch",
-                    "fingers": [{"x_mm": x, "y_mm": y, "diameter_mm": 9}],
-                },
-            )
-            await _pointer(ws, "down")
-            latencies.append((time.monotonic() - t0) * 1000)
-            await request(state, {"op": "fingers", "role": "touch", "fingers": []})
-            await _pointer(ws, "up")
-            if k % 50 == 0:
-                progress(f"touch through the daemon while vision runs: {k}/{trials}")
+    latencies = await finger_to_pointer_ms(port, state, trials, said, 50)
     return {
         "p50": round(percentile(latencies, 0.5), 2),
         "p99": round(percentile(latencies, 0.99), 2),

@@ -31,13 +31,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from vitrine.analytics.metrics import report, trend
 from vitrine.analytics.rollup import Rules
 from vitrine.analytics.sqldb import SqlDb
-from vitrine.associate.auth import AssociateAuth, AuthError, paused
-from vitrine.associate.http import Refused, error, parse, read_json, same_origin
-from vitrine.associate.signin import LoginBody
+from vitrine.associate.auth import AssociateAuth, paused
+from vitrine.associate.http import SessionCookie, error
+from vitrine.associate.signin import signin_routes
 from vitrine.manager.query import Query, QueryError, parse_query
 from vitrine.web.origins import Origins
 
-COOKIE = "vitrine_manager"
+COOKIE = SessionCookie("vitrine_manager", "/manager")
 ROOT = Path(__file__).resolve().parents[3]
 CHART_JS = ROOT / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"
 _STATIC = {
@@ -59,18 +59,6 @@ SIGN_IN_FIRST = (
 )
 
 Reader = Callable[[], contextlib.AbstractContextManager[SqlDb]]
-
-
-def _set_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
-    response.set_cookie(
-        COOKIE,
-        token,
-        max_age=max_age,
-        path="/manager",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
 
 
 def metrics_of(db: SqlDb, q: Query, rules: Rules, tz: dt.tzinfo | None) -> dict[str, Any]:
@@ -196,7 +184,7 @@ def manager_router(
     mirror's analytics.db, or a fleet's database), signing in through `auth` (role manager)."""
     router = APIRouter()
     router.include_router(_page_routes(auth))
-    router.include_router(_signin_routes(auth, origins or Origins()))
+    router.include_router(signin_routes(auth, origins or Origins(), COOKIE))
     router.include_router(_api_routes(auth, reader, rules, tz))
     return router
 
@@ -205,7 +193,7 @@ def _session(auth: AssociateAuth, request: Request) -> Any:
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
         return auth.verify(credentials.strip())
-    return auth.verify(request.cookies.get(COOKIE))
+    return auth.verify(request.cookies.get(COOKIE.name))
 
 
 def _page_routes(auth: AssociateAuth) -> APIRouter:
@@ -234,7 +222,7 @@ def _page_routes(auth: AssociateAuth) -> APIRouter:
             if session_token is None:
                 return render("locked" if auth.locked else "login", "That link is not valid.")
             response = RedirectResponse("/manager/", status_code=303)
-            _set_cookie(response, request, session_token, auth.session_s)
+            COOKIE.set(response, request, session_token, auth.session_s)
             return response
         if _session(auth, request) is not None:
             return render("app")
@@ -253,41 +241,6 @@ def _page_routes(auth: AssociateAuth) -> APIRouter:
             return error(404, "not_found", f"no static file {name!r}")
         headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
         return Response(body, media_type=media, headers=headers)
-
-    return router
-
-
-def _signin_routes(auth: AssociateAuth, origins: Origins) -> APIRouter:
-    router = APIRouter()
-
-    @router.post("/manager/login", status_code=204)
-    async def login(request: Request) -> Response:
-        """Sign in with {"pin": "..."} (the [manager] PIN): 204 and a session cookie."""
-        try:
-            same_origin(request, origins)
-            body = parse(LoginBody, await read_json(request))
-            client = request.client.host if request.client else "unknown"
-            token = auth.check_pin(body.pin, client)
-        except Refused as err:
-            return err.response()
-        except AuthError as err:
-            headers = {"Retry-After": str(err.retry_after_s)} if err.retry_after_s else None
-            return error(err.status, err.code, err.message, headers=headers)
-        response = Response(status_code=204)
-        _set_cookie(response, request, token, auth.session_s)
-        return response
-
-    @router.post("/manager/logout", status_code=204)
-    async def logout(request: Request) -> Response:
-        """Sign out: the session ends and the cookie is cleared."""
-        try:
-            same_origin(request, origins)
-        except Refused as err:
-            return err.response()
-        auth.revoke(request.cookies.get(COOKIE))
-        response = Response(status_code=204)
-        response.delete_cookie(COOKIE, path="/manager", httponly=True, samesite="strict")
-        return response
 
     return router
 

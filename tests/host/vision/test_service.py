@@ -43,6 +43,7 @@ async def _status_until(daemon: Daemon, state: str, timeout: float = 60.0) -> di
     raise AssertionError(f"vision never reached {state}: {status['vision']}")
 
 
+@needs_models  # the worker loads its models before it opens the camera
 async def test_a_missing_camera_is_a_status_and_is_retried(tmp_path: Path) -> None:
     config = parse_config(_config(tmp_path, 'source = "/dev/video77"\nretry_s = 0.5\n'))
     daemon = Daemon(config)
@@ -130,6 +131,7 @@ async def test_a_consenting_members_face_is_enrolled_from_the_bus(tmp_path: Path
         await stop_task(task)
 
 
+@needs_models  # the worker reaches no_camera only once its models are loaded
 async def test_a_worker_that_dies_is_started_again(tmp_path: Path) -> None:
     config = parse_config(_config(tmp_path, 'source = "/dev/video77"\nretry_s = 0.5\n'))
     daemon = Daemon(config)
