@@ -84,7 +84,10 @@ TOUCH_OK = [
     ("help", r"^  repl \[--yes\] +stop the firmware"),
     ("status", r"^tasks: link.rx ok, link.heartbeat ok, probe ok, touch ok, console ok$"),
     ("version", rf"schema rev {wire.SCHEMA_REV} \(0x{wire.SCHEMA_HASH:08x}\)"),
-    ("beams", r"^852 beams in 10 families: 0 failed, 0 saturated, 0 blocked"),
+    # An empty glass: nothing failed or saturated. Its beams' readings carry the glass's
+    # additive noise and each beam's threshold is 4 sigma of it (at least 10%), so a scan may
+    # show a lone beam past its threshold now and then (about 1 in 30,000 readings each).
+    ("beams", r"^852 beams in 10 families: 0 failed, 0 saturated, [0-2] blocked"),
     ("beams straight", r"^x\+0 +128 \.{12}$"),
     ("beams y-39", r"^y-39: 41 beams"),
     ("touches", r"^no contacts on the glass$"),
