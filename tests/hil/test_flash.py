@@ -19,6 +19,7 @@ from vitrine.flash.fileset import BoardFile, FlashError, board_files
 from vitrine.flash.flash import FlashOptions, FlashPlan, Reporter, flash_board
 from vitrine.hardware import load_boards
 from vitrine.sim.repl_board import ReplBoard, ReplOptions, why_unavailable
+from vitrine_fw.bootflag import REPL_MESSAGE
 
 pytestmark = [
     pytest.mark.hil,
@@ -181,9 +182,11 @@ async def test_board_that_never_says_hello(tmp_path: Path) -> None:
     flag.write_text("repl\n")
     async with ReplBoard() as board:
         await mpremote(board, "fs", "cp", str(flag), ":vitrine-repl.once")
-        with pytest.raises(FlashError, match="never said HELLO within 2 s"):
+        with pytest.raises(FlashError, match="never said HELLO within 2 s") as refused:
             await flash(board, hello_timeout_s=2)
         assert "main.py" in on_board(board)  # the files are in place all the same
+    # What the board printed at boot is in the error, for the builder to read.
+    assert f"It printed:\n  {REPL_MESSAGE}" in str(refused.value)
 
 
 async def test_not_a_micropython_board() -> None:

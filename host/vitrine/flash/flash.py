@@ -268,10 +268,16 @@ async def wait_hello(port: str, role: str, expected: str, timeout_s: float):
         try:
             hello = await link.wait_up(timeout_s)
         except TimeoutError:
+            printed = link.printed_text()
+            said = (
+                "\nIt printed:\n" + "\n".join("  " + line for line in printed.splitlines()[:12])
+                if printed
+                else ""
+            )
             raise FlashError(
                 f"{port}: the board never said HELLO within {timeout_s:g} s of its reset "
                 f"(link: {link.error or link.state}). Its files are in place and verified; see "
-                f"what it prints at boot with: mpremote connect {port} reset repl"
+                f"what it prints at boot with: mpremote connect {port} reset repl{said}"
             ) from None
     if hello.role != role or hello.build_hash != expected:
         raise FlashError(

@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import re
 import socket
 import time
 import zlib
@@ -211,6 +212,11 @@ class BoardLink:
         self._before_session: tuple[float, int | None] | None = None
         self._boot_check = False  # the next HEARTBEAT tells whether the board restarted
         self._last_rx = 0.0
+        # The first and the last bytes the board sent, frames or not: what a board printed
+        # outside the protocol (a traceback at boot, then what a REPL answered to the
+        # host's frames) is in there for a person to read (printed_text()).
+        self._first_rx = bytearray()
+        self._recent_rx = bytearray()
         self._up = asyncio.Event()
         self._hello_seen = asyncio.Event()  # a boot HELLO arrived during the handshake
         self._closing = False
@@ -242,6 +248,23 @@ class BoardLink:
         self._closing = True
         if self._transport is not None:
             self._transport.close()
+
+    def printed_text(self) -> str:
+        """The lines of text the board printed outside the protocol lately (a firmware's
+        traceback, a REPL's answers), each once (a board resetting in a loop prints the same
+        traceback at every boot), in the order first printed; "" when none."""
+        seen = bytes(self._first_rx) + b"\n" + bytes(self._recent_rx)
+        text = seen.replace(b"\r\n", b"\n").decode("ascii", "replace")
+        lines: dict[str, None] = {}
+        for line in text.split("\n"):
+            # Frames are binary, though a HELLO carries short words (role, version, hash):
+            # keep runs of printable text that read as a phrase (8 characters, a space),
+            # without a REPL's prompt.
+            for run in _PRINTED.findall(line):
+                phrase = run.lstrip("> ").rstrip()
+                if len(phrase) >= 8 and " " in phrase:
+                    lines[phrase] = None
+        return "\n".join(lines)
 
     async def wait_up(self, timeout: float | None = None) -> m.Hello:
         """Wait until the link is up; returns the board's HELLO."""
@@ -591,6 +614,12 @@ class BoardLink:
         now_ns = time.monotonic_ns()
         self._last_rx = now_ns / 1e9
         self.counters.bytes_rx += len(data)
+        if len(self._first_rx) < _KEPT_RX_BYTES:
+            self._first_rx += data[: _KEPT_RX_BYTES - len(self._first_rx)]
+        recent = self._recent_rx
+        recent += data
+        if len(recent) > _KEPT_RX_BYTES:
+            del recent[: len(recent) - _KEPT_RX_BYTES]
         for version, flags, seq, typ, payload, _offset in reader.feed(data):
             self._on_frame(version, flags, seq, typ, payload, now_ns)
 
@@ -772,6 +801,8 @@ class BoardLink:
 
 # Commands a link sends before it is up: the handshake's.
 _HANDSHAKE_TYPES = (wire.HELLO, wire.LINK_TIMING)
+_KEPT_RX_BYTES = 2048  # printed_text() reads the first and the last this many bytes
+_PRINTED = re.compile(r"[ -~\t]+")
 
 __all__ = [
     "BoardLink",
