@@ -14,6 +14,7 @@ Wrong PINs count against one budget for the whole mirror (vitrine.associate.pin_
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -22,13 +23,16 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from vitrine.associate.pin_budget import FIRST_PAUSE_S, BudgetStatus, PinBudget
 from vitrine.associate.store import AuthStore
 from vitrine.errors import VitrineError
 from vitrine.secret_key import SECRET_BYTES, derive
+
+T = TypeVar("T")
 
 MAX_TOKEN_CHARS = 1024  # a session token is ~150 characters; anything longer is refused unread
 MAX_PIN_CHARS = 64
@@ -119,6 +123,16 @@ class AssociateAuth:
         self._tokens = tuple(t.encode() for t in config.tokens if t)
         self.budget = PinBudget(store, clock)
         store.prune(clock())
+        # What writes auth.db (a sign-in, a sign-out, a wrong PIN) waits for the disk
+        # (synchronous = FULL) and for SQLite's lock, up to its busy timeout: the routes run
+        # it here (off_loop), one call at a time, so a wrong PIN is counted, checked against
+        # the budget and written as one step, and the event loop never waits on the file.
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix=f"{role}-auth")
+
+    async def off_loop(self, call: Callable[..., T], *args: Any) -> T:
+        """`call(*args)` (check_pin, issue_for_token, revoke) on this sign-in's writer thread,
+        its result or exception returned to the awaiting route."""
+        return await asyncio.get_running_loop().run_in_executor(self._writer, call, *args)
 
     @property
     def locked(self) -> bool:

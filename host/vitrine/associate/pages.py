@@ -56,7 +56,7 @@ def page_routes(gate: Gate) -> APIRouter:
         nor a token configured, how to set one). A kiosk tablet opens it once as
         /associate/?token=<configured token> to get a session cookie."""
         if token is not None:
-            session_token = auth.issue_for_token(token)
+            session_token = await auth.off_loop(auth.issue_for_token, token)
             if session_token is None:
                 return render_page(
                     "locked" if auth.locked else "login",

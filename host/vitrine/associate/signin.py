@@ -44,7 +44,7 @@ def signin_routes(
             same_origin(request, origins)
             body = parse(LoginBody, await read_json(request))
             client = request.client.host if request.client else "unknown"
-            token = auth.check_pin(body.pin, client)
+            token = await auth.off_loop(auth.check_pin, body.pin, client)
         except Refused as err:
             return err.response()
         except AuthError as err:
@@ -61,7 +61,7 @@ def signin_routes(
             same_origin(request, origins)
         except Refused as err:
             return err.response()
-        auth.revoke(request.cookies.get(cookie.name))
+        await auth.off_loop(auth.revoke, request.cookies.get(cookie.name))
         response = Response(status_code=204)
         cookie.clear(response)
         return response

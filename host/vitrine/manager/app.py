@@ -218,7 +218,7 @@ def _page_routes(auth: AssociateAuth) -> APIRouter:
     async def manager_page(request: Request, token: str | None = None) -> Response:
         """The page; /manager/?token=<a [manager] token> once gives a session cookie."""
         if token is not None:
-            session_token = auth.issue_for_token(token)
+            session_token = await auth.off_loop(auth.issue_for_token, token)
             if session_token is None:
                 return render("locked" if auth.locked else "login", "That link is not valid.")
             response = RedirectResponse("/manager/", status_code=303)

@@ -44,6 +44,7 @@ class Rig:
         associate: AssociateConfig | None = None,
         clock: Clock | None = None,
     ) -> None:
+        self.folder = folder
         self.catalog = catalog
         self.clock = clock or Clock()
         associate = associate or AssociateConfig(pin=PIN, tokens=[KIOSK_TOKEN])
