@@ -87,9 +87,11 @@ class HttpConfig(Section):
     # is believed only once the operator lists it; a header from anyone else is ignored.
     trusted_proxies: list[str] = Field(default_factory=list)
     # Limits on the HTTP server (vitrine.web.server): connections open at once (HTTP and
-    # WebSocket; beyond it a request is answered 503), how long a request's head and body may
+    # WebSocket; beyond it a request is answered 503), of them from one address (a trusted
+    # proxy's are not counted: it speaks for many), how long a request's head and body may
     # take to arrive, and how long an idle kept-alive connection stays open.
     max_connections: int = Field(default=100, ge=8, le=10_000)
+    max_connections_per_client: int = Field(default=32, ge=2, le=10_000)
     request_timeout_s: float = Field(default=10.0, ge=1.0, le=300.0)
     keep_alive_s: float = Field(default=5.0, ge=1.0, le=300.0)
 

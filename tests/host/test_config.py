@@ -16,6 +16,7 @@ from vitrine.paths import hardware_dir
 RANGES = [
     ("http", "port", 0, 65535),
     ("http", "max_connections", 8, 10_000),
+    ("http", "max_connections_per_client", 2, 10_000),
     ("http", "request_timeout_s", 1.0, 300.0),
     ("http", "keep_alive_s", 1.0, 300.0),
     ("link", "heartbeat_s", 0.1, 5.0),

@@ -2,6 +2,10 @@
 
 - At most `max_connections` connections at once (uvicorn's limit_concurrency): a request
   beyond it is answered 503, and so (here) is a WebSocket upgrade, which uvicorn lets through.
+- At most `max_connections_per_client` of them from one address (here; uvicorn has no such
+  limit), so one client on the store's network cannot take every place and lock out the
+  kiosk and the associates: its requests and sockets beyond it are answered 503. A trusted
+  proxy's connections are not counted per address (it speaks for many clients).
 - A request must arrive whole, head and body, within `request_timeout_s` of the connection
   being ready for it (opened, or done with the previous request). uvicorn 0.54 has no such
   timeout: a client sending a header a byte at a time, or never finishing it, held its
@@ -20,11 +24,14 @@ places uvicorn's own keep-alive timer uses.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import h11
 import uvicorn
+from uvicorn.protocols.http.flow_control import service_unavailable
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from vitrine.logs import RepeatLimit
@@ -35,6 +42,7 @@ if TYPE_CHECKING:
 MAX_HEAD_BYTES = 16 * 1024  # a request line and headers (a cookie and a token fit many times)
 MAX_WS_MESSAGE_BYTES = 64 * 1024  # the largest socket's own limit is 16 KiB (the player's)
 _WAITING = (h11.IDLE, h11.SEND_BODY)  # their states while a request has yet to arrive whole
+log_refused = logging.getLogger("vitrine.web.server")
 
 
 class LimitedH11(H11Protocol):
@@ -47,7 +55,27 @@ class LimitedH11(H11Protocol):
         self._deadline: asyncio.TimerHandle | None = None
         self._upgraded = False  # handed to the WebSocket protocol: no deadline any more
         super().connection_made(transport)
+        self._over_client_limit = self._client_connections() > self.config.per_client
+        if self._over_client_limit:  # every request on it is answered 503 (and closes it)
+            self.app = service_unavailable
+            log_refused.warning(
+                "%s has %d connections open (limit [http] max_connections_per_client = %d): "
+                "its requests beyond the limit are answered 503",
+                self.client[0] if self.client else "a client",
+                self._client_connections(),
+                self.config.per_client,
+            )
         self._expect_request()
+
+    def _client_connections(self) -> int:
+        # Connections open from this one's address (HTTP and upgraded WebSocket ones, this
+        # one among them); 0 for an address not counted (a trusted proxy's, or unknown).
+        address = self.client[0] if self.client else None
+        if address is None or self.config.is_trusted_proxy(address):
+            return 0
+        return sum(
+            1 for c in self.connections if (getattr(c, "client", None) or (None,))[0] == address
+        )
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._no_deadline()
@@ -69,6 +97,9 @@ class LimitedH11(H11Protocol):
         if limit is not None and len(self.connections) >= limit:
             self.logger.warning("Exceeded concurrency limit: WebSocket upgrade refused.")
             self._refuse(503, b"Service Unavailable: too many connections")
+            return
+        if self._over_client_limit:
+            self._refuse(503, b"Service Unavailable: too many connections from this address")
             return
         super().handle_websocket_upgrade(event)
 
@@ -104,9 +135,27 @@ class LimitedH11(H11Protocol):
 class ServerConfig(uvicorn.Config):
     """uvicorn's configuration, plus the request timeout the protocol reads."""
 
-    def __init__(self, app: Any, *, request_timeout_s: float, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        request_timeout_s: float,
+        per_client: int,
+        trusted_proxies: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(app, **kwargs)
         self.request_timeout_s = request_timeout_s
+        self.per_client = per_client
+        self._proxies = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+
+    def is_trusted_proxy(self, address: str) -> bool:
+        """Whether a peer address is one of the [http] trusted_proxies."""
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self._proxies if net.version == ip.version)
 
 
 def server_config(app: Any, http: HttpConfig, **kwargs: Any) -> ServerConfig:
@@ -115,6 +164,8 @@ def server_config(app: Any, http: HttpConfig, **kwargs: Any) -> ServerConfig:
     config = ServerConfig(
         app,
         request_timeout_s=http.request_timeout_s,
+        per_client=http.max_connections_per_client,
+        trusted_proxies=http.trusted_proxies,
         http=LimitedH11,
         limit_concurrency=http.max_connections,
         timeout_keep_alive=http.keep_alive_s,  # type: ignore[arg-type]  # uvicorn takes float
@@ -125,7 +176,7 @@ def server_config(app: Any, http: HttpConfig, **kwargs: Any) -> ServerConfig:
         **kwargs,
     )
     # uvicorn logs a warning for every request over the connection limit: once per 10 s here
-    server_log = logging.getLogger("uvicorn.error")
-    if not any(isinstance(f, RepeatLimit) for f in server_log.filters):
-        server_log.addFilter(RepeatLimit())
+    for server_log in (logging.getLogger("uvicorn.error"), log_refused):
+        if not any(isinstance(f, RepeatLimit) for f in server_log.filters):
+            server_log.addFilter(RepeatLimit())
     return config

@@ -238,6 +238,52 @@ async def test_connections_held_open_fill_the_server_only_until_they_time_out(
             writer.close()
 
 
+async def hold(d: Daemon, count: int) -> list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    """`count` connections, each with a request head half sent (a place held under the
+    limits until the request timeout)."""
+    held = []
+    for _ in range(count):
+        reader, writer = await open_raw(d)
+        writer.write(b"GET / HTTP/1.1\r\nHost: mirror\r\n")
+        await writer.drain()
+        held.append((reader, writer))
+    await asyncio.sleep(0.2)
+    return held
+
+
+async def test_one_address_cannot_take_every_connection(tmp_path: Path) -> None:
+    """A client held max_connections open and locked everyone else out; now it gets
+    max_connections_per_client, and its requests and sockets beyond them are answered 503
+    (the server's other places stay free), until it lets some go."""
+    async with daemon(tmp_path, max_connections=16, max_connections_per_client=4) as d:
+        held = await hold(d, 4)
+        async with httpx2.AsyncClient(base_url=base(d), timeout=5) as http:
+            answer = await http.get("/api/status")
+            assert answer.status_code == 503, answer.text
+            url = f"ws://127.0.0.1:{d.http_port}/player/ws"
+            assert await socket_answer(url, None) == "refused 503"
+        for _, writer in held[:2]:
+            writer.close()
+        await asyncio.sleep(0.2)
+        async with httpx2.AsyncClient(base_url=base(d), timeout=5) as http:
+            assert (await http.get("/api/status")).status_code == 200
+        for _, writer in held[2:]:
+            writer.close()
+
+
+async def test_a_trusted_proxys_connections_are_not_limited_per_address(tmp_path: Path) -> None:
+    """A reverse proxy on the mirror speaks for many clients: its connections count only
+    towards max_connections."""
+    async with daemon(
+        tmp_path, max_connections=16, max_connections_per_client=4, trusted_proxies=["127.0.0.1"]
+    ) as d:
+        held = await hold(d, 6)
+        async with httpx2.AsyncClient(base_url=base(d), timeout=5) as http:
+            assert (await http.get("/api/status")).status_code == 200
+        for _, writer in held:
+            writer.close()
+
+
 async def test_a_10_mb_message_on_the_event_socket_closes_it(tmp_path: Path) -> None:
     """/ws accepted a 10 MB message."""
     async with daemon(tmp_path) as d:
