@@ -49,6 +49,18 @@ class Simulation:
         self.state_dir = state_dir or default_state_dir()
         self.build = build_hash()
         options = options or {}
+        strangers = sorted(set(options) - set(roles))
+        if strangers:
+            raise SimError(
+                f"options for role {', '.join(strangers)}, which this simulation does not run; "
+                f"running: {', '.join(roles)}"
+            )
+        for role, option in options.items():
+            if option.ble and "beacon" in descriptions[role].subsystems:
+                raise SimError(
+                    f"{role}: its radio is the beacon's (advertising and scanning); a BLE link "
+                    "is for a board without a cable, such as lights"
+                )
         self.boards = {
             role: VirtualBoard(
                 descriptions[role], self.state_dir, self.build, seed, options.get(role)
@@ -61,6 +73,7 @@ class Simulation:
         # the monotonic clock, which the board processes share.
         self.epoch = time.monotonic()
         self.world = World(duration_s=0.0)  # open-ended
+        self.air: Any = None  # the virtual BLE air (vitrine.sim.ble_air), when a board needs it
 
     @property
     def control_path(self) -> Path:
@@ -75,6 +88,8 @@ class Simulation:
             )
         with contextlib.suppress(FileNotFoundError):
             self.control_path.unlink()
+        if any(b.ble_address for b in self.boards.values()):
+            await self._start_air()
         for board in self.boards.values():
             await board.start()
         self._server = await asyncio.start_unix_server(self._serve, path=str(self.control_path))
@@ -86,13 +101,33 @@ class Simulation:
             await self._server.wait_closed()
         for board in self.boards.values():
             await board.stop()
+        if self.air is not None:
+            await self.air.close()
+            self.air = None
         for path in (self.control_path, self.state_dir / "boards.json"):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
     def ports(self) -> dict[str, str]:
-        """Role -> stable port path."""
-        return {role: str(board.path) for role, board in self.boards.items()}
+        """Role -> stable port path, or ble:// URL for a board on the virtual BLE air."""
+        return {role: board.url for role, board in self.boards.items()}
+
+    @property
+    def host_hci(self) -> Path:
+        """The host's virtual BLE adapter (`[link] ble_hci = "unix:PATH"` for the daemon)."""
+        return self.state_dir / "ble" / "host.hci"
+
+    async def _start_air(self) -> None:
+        """The virtual BLE air (vitrine.sim.ble_air): an adapter for the host, one per BLE
+        board; imported only when a board needs it (Bumble is a large import)."""
+        from vitrine.sim.ble_air import BleAir
+
+        self.air = BleAir()
+        self.host_hci.parent.mkdir(mode=0o700, exist_ok=True)
+        await self.air.serve("host", self.host_hci)
+        for board in self.boards.values():
+            if board.ble_address:
+                await self.air.serve(board.role, board.ble_hci)
 
     def now(self) -> float:
         """The world's time now."""

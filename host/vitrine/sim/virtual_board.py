@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from vitrine.hardware import BoardDescription, board_config
+from vitrine.sim.ble_air import board_address
 from vitrine.sim.board import EXIT_REPL, EXIT_SOFT_RESET, EXIT_WDT
 from vitrine.sim.cable import PtyCable
 from vitrine.sim.control import (
@@ -66,6 +67,7 @@ log = logging.getLogger("vitrine.sim")
 
 _USB_REENUMERATE_S = 0.2  # how long a native-USB board is off the bus while it resets
 SENSOR_FAULTS = ("bus-low", "bus-ok", "pir-stuck", "pir-ok")  # the presence board's parts
+CABLE_FAULTS = ("unplug", "replug", "garbage")  # faults of a cable (a BLE board has none)
 
 # What each MicroPython port's machine.reset_cause() says after each kind of reset (see
 # vitrine_fw/hal.py for the sources): machine.reset() is the one that differs.
@@ -82,6 +84,9 @@ class BoardOptions:
     pose_schema: str | None = None  # "REV:HASH": pose as firmware from another message table
     noise: Noise | None = None  # the touch glass' imperfections (default: Noise())
     production: bool | None = None  # config.json's "production" (default: the description's)
+    # the board's link is Bluetooth LE on the simulation's virtual air (vitrine.sim.ble_air),
+    # not its cable: the host reaches it at `ble://ADDRESS` (a lights board without a cable)
+    ble: bool = False
 
 
 @dataclass
@@ -171,6 +176,11 @@ class VirtualBoard:
         self.options = options or BoardOptions()
         self.config = board_config(description, build, production=self.options.production)
         self.uid = hashlib.sha256(f"vitrine-sim-{self.role}-{seed}".encode()).hexdigest()[:16]
+        self.ble_address: str | None = None
+        self.ble_hci = state_dir / "ble" / f"{self.role}.hci"  # its radio's HCI on the air
+        if self.options.ble:
+            self.config["link"] = {"kind": "ble"}
+            self.ble_address = board_address(self.uid)
         self.cable = PtyCable(state_dir / self.role)
         # The board's filesystem, as far as it is emulated: the flag files a reset leaves.
         self.flash_dir = state_dir / "flash" / self.role
@@ -222,6 +232,11 @@ class VirtualBoard:
         return self.cable.link_path
 
     @property
+    def url(self) -> str:
+        """Where the host opens the board: its stable port path, or `ble://ADDRESS`."""
+        return f"ble://{self.ble_address}" if self.ble_address else str(self.path)
+
+    @property
     def frame(self) -> dict[str, Any] | None:
         """The touch frame's config entry, for a board that has one."""
         return self.config.get("frame")
@@ -235,7 +250,8 @@ class VirtualBoard:
         # A new simulation's boards start from a clean flash: no flag of an earlier run's.
         self.flash_dir.mkdir(parents=True, exist_ok=True)
         (self.flash_dir / RESET_FLAG).unlink(missing_ok=True)
-        self.cable.plug()
+        if self.ble_address is None:  # a BLE board's cable stays unplugged
+            self.cable.plug()
         await self._spawn()
 
     async def stop(self) -> None:
@@ -273,6 +289,8 @@ class VirtualBoard:
             args += ["--pose-schema", self.options.pose_schema]
         if self.options.noise is not None:
             args += ["--noise", noise_json(self.options.noise)]
+        if self.ble_address is not None:
+            args += ["--ble-hci", str(self.ble_hci), "--ble-address", self.ble_address]
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 *args,
@@ -530,6 +548,11 @@ class VirtualBoard:
         """Inject a fault; returns a description of what was done."""
         if kind not in FAULTS:
             raise SimError(f"unknown fault {kind!r}; allowed: {', '.join(FAULTS)}")
+        if self.ble_address is not None and kind in CABLE_FAULTS:
+            raise SimError(
+                f"{self.role} has no cable (its link is BLE, {self.url}): fault {kind!r} is for "
+                f"a cable; allowed here: {', '.join(k for k in FAULTS if k not in CABLE_FAULTS)}"
+            )
         done = await self._inject(kind, arg)
         self.stats.faults[kind] = self.stats.faults.get(kind, 0) + 1  # only faults carried out
         return done
@@ -580,7 +603,8 @@ class VirtualBoard:
             "plugged": self.cable.plugged,
             "pid": self._proc.pid if self._proc and self._proc.returncode is None else None,
             "at_repl": self.at_repl,
-            "link": self.description.link.kind,
+            "link": self.config["link"]["kind"],
+            "url": self.url,
             "boots": self.stats.boots,
             "resets": self.stats.resets,
             "faults": self.stats.faults,
