@@ -120,6 +120,10 @@ def main(argv: list[str] | None = None) -> None:
     if "proximity" in cfg:  # nobody in front until the simulation says otherwise
         board.stage = Stage()
         board.parts = attach_sensors(board, cfg, args.uid, board.stage)
+    if "beacon" in cfg:  # its radio hears the world's phones (the world channel brings them)
+        radio = board.ble()
+        radio.company_id = cfg["beacon"]["company_id"]
+        radio.seed = int(args.uid, 16)
     if args.ble_hci is not None:  # the radio on the virtual air, before the firmware uses it
         from vitrine.sim.ble_peripheral import BlePeripheral
 

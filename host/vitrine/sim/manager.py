@@ -20,6 +20,7 @@ from vitrine.sim.control import OPS, control_path, default_state_dir, own_state_
 from vitrine.sim.errors import SimError
 from vitrine.sim.people import Person, World
 from vitrine.sim.virtual_board import BoardOptions, VirtualBoard, check_number
+from vitrine.sim.world import check_keys
 
 VISITOR = "visitor"  # the person `vitrine sim visitor` moves
 VISITOR_FROM = (-2.4, 2.4)  # where the visitor comes from (m, the mirror's frame)
@@ -73,6 +74,7 @@ class Simulation:
         # the monotonic clock, which the board processes share.
         self.epoch = time.monotonic()
         self.world = World(duration_s=0.0)  # open-ended
+        self.phone_keys: dict[str, bytes] = {}  # loyalty id -> key, on the members' phones
         self.air: Any = None  # the virtual BLE air (vitrine.sim.ble_air), when a board needs it
 
     @property
@@ -134,11 +136,19 @@ class Simulation:
         return time.monotonic() - self.epoch
 
     def set_world(self, world: World) -> None:
-        """Put this world of people in front of every board whose sensors watch people."""
+        """Put this world of people in front of every board whose sensors watch people, and
+        around every board whose radio hears their phones."""
         self.world = world
         for board in self.boards.values():
-            if board.watches_people:
-                board.set_world(world, self.epoch)
+            if board.watches_people or board.hears_phones:
+                board.set_world(world, self.epoch, self.phone_keys)
+
+    def set_phone_keys(self, keys: dict[str, bytes]) -> None:
+        """What the store's app holds on each member's phone: their key (made at enrolment,
+        docs/beacons.md); the world's consenting members' phones advertise tokens made with
+        it, those without one tokens under a key no mirror has."""
+        self.phone_keys = dict(keys)
+        self.set_world(self.world)
 
     def board(self, role: Any) -> VirtualBoard:
         """The board of that role; raises SimError naming the running ones."""
@@ -152,6 +162,7 @@ class Simulation:
         {"op": "fault", "role": ROLE, "fault": KIND, "arg": N} or
         {"op": "fingers", "role": ROLE, "fingers": [{"x_mm", "y_mm", "diameter_mm"}, ...]},
         {"op": "visitor", "present": BOOL, "distance_mm": MM or null} or
+        {"op": "phones", "keys": {LOYALTY_ID: 32 hex digits}} (the members' phones' keys) or
         {"op": "world", "world": {...}, "at": S or null} (vitrine.sim.people's JSON, its t = 0
         at the world time `at`, now when null; the reply's monotonic_at is that moment on the
         machine's monotonic clock, which the simulation and its clients share)."""
@@ -177,13 +188,16 @@ class Simulation:
             return self._visit(request)
         if op == "world":
             return self._world(request)
+        if op == "phones":
+            return self._phones(request)
         raise SimError(f"unknown op {op!r}; allowed: {', '.join(OPS)}")
 
     def _watchers(self) -> list[VirtualBoard]:
-        boards = [b for b in self.boards.values() if b.watches_people]
+        boards = [b for b in self.boards.values() if b.watches_people or b.hears_phones]
         if not boards:
             raise SimError(
-                "no board in this simulation watches people: run one with --role presence"
+                "no board in this simulation watches people or hears their phones: run one "
+                "with --role presence or --role beacon"
             )
         return boards
 
@@ -253,6 +267,14 @@ class Simulation:
             "monotonic_at": self.epoch + start,  # the machine's monotonic clock at its t = 0
             "done": "world set",
         }
+
+    def _phones(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            checked = check_keys(request.get("keys"))
+        except ValueError as err:
+            raise SimError(f"phones: {err}") from err
+        self.set_phone_keys(checked)
+        return {"ok": True, "phones": len(checked), "done": f"{len(checked)} member key(s) set"}
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # One request per line, each answered with one line, until the client hangs up (a

@@ -195,6 +195,7 @@ class VirtualBoard:
         # the newest line of each kind (fingers, world, faults), waiting for the channel
         self._world_next: dict[str, bytes] = {}
         self._people: World | None = None  # in front of the mirror, for a board that watches
+        self._phone_keys: dict[str, bytes] = {}  # the members' phones' keys (a beacon board)
         self._world_epoch = 0.0
         self._faults = {"i2c_low": False, "pir_stuck": False}
         self._fingers: tuple[Finger, ...] = ()
@@ -316,7 +317,7 @@ class VirtualBoard:
         if self._fingers:  # the fingers are still on the glass after a reset
             self._send_world("fingers", fingers_line(self._fingers))
         if self._people is not None:  # ... and the people in front of the mirror
-            self._send_world("world", world_line(self._people, self._world_epoch))
+            self._send_world("world", self._world_line())
         if any(self._faults.values()):
             self._send_world("faults", faults_line(**self._faults))
         self.stats.boots += 1
@@ -425,13 +426,31 @@ class VirtualBoard:
         """Whether the board has sensors that watch the people in front (a presence board)."""
         return "proximity" in self.config
 
-    def set_world(self, world: World, epoch: float) -> None:
-        """Put this world of people in front of the board's sensors (epoch: the monotonic
-        time of the world's t = 0); it stays across resets."""
-        if not self.watches_people:
-            raise SimError(f"{self.role} has no sensors that watch people (the presence board has)")
+    @property
+    def hears_phones(self) -> bool:
+        """Whether the board's radio hears the people's phones (the beacon board)."""
+        return "beacon" in self.config
+
+    def set_world(
+        self, world: World, epoch: float, keys: Mapping[str, bytes] | None = None
+    ) -> None:
+        """Put this world of people in front of the board's sensors, or around its radio
+        (epoch: the monotonic time of the world's t = 0; keys: the members' phones' keys, for
+        a board that hears phones); it stays across resets."""
+        if not (self.watches_people or self.hears_phones):
+            raise SimError(
+                f"{self.role} has no sensors that watch people nor a radio that hears phones "
+                "(the presence and beacon boards have)"
+            )
         self._people, self._world_epoch = world, epoch
-        self._send_world("world", world_line(world, epoch))
+        if self.hears_phones:
+            self._phone_keys = dict(keys or {})
+        self._send_world("world", self._world_line())
+
+    def _world_line(self) -> bytes:
+        assert self._people is not None
+        keys = self._phone_keys if self.hears_phones else None
+        return world_line(self._people, self._world_epoch, keys)
 
     def set_sensor_faults(
         self, *, i2c_low: bool | None = None, pir_stuck: bool | None = None
