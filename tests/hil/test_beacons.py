@@ -2,8 +2,9 @@
 board process's radio (the world channel, with the keys the store's app holds on the members'
 phones), the real beacon firmware scans the simulated air and forwards loyalty tokens over its
 link, and the daemon's Beacons device resolves them with the keys its enrolment made. A
-consenting member's phone walks up to the mirror: the daemon's zone for them changes; a
-stranger's phone, and a member of another mirror's, leave no trace."""
+consenting member's phone walks up to the mirror: the daemon's zone for them changes and its
+engine greets them signed in; a stranger's phone, and a member of another mirror's, leave no
+trace."""
 
 from __future__ import annotations
 
@@ -98,3 +99,10 @@ async def test_a_members_phone_walks_up_and_the_daemons_zone_changes(tmp_path: P
         assert all(beacons.resolver.resolve(t) is None for t in foreign)
         assert not any(holds(beacons, t) for t in foreign)
         assert holds(beacons, MEMBER)  # the walk does find what the device does keep
+        # and the engine greeted the member: a session signed in as them (docs/engine.md)
+        for _ in range(100):
+            member = rig.daemon.engine.view()["session"]["member"]
+            if member is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert member is not None and member["loyalty_id"] == MEMBER
