@@ -43,6 +43,7 @@ class Central:
         self._transport: Any = None
         self._lock = asyncio.Lock()
         self.opened = 0
+        self.clients: set[BumbleClient] = set()  # connected through this adapter now
 
     async def device_now(self) -> Device:
         async with self._lock:
@@ -65,7 +66,16 @@ class Central:
                 await device.power_on()
                 self.device = device
                 self.opened += 1
+                self._transport.source.terminated.add_done_callback(self._adapter_lost)
             return self.device
+
+    def _adapter_lost(self, _terminated: object) -> None:
+        """The adapter went away (unplugged, the simulation stopped): every connection through
+        it is gone, and its clients say so at once rather than at the next heartbeat."""
+        log.warning("BLE adapter %s lost", self.spec)
+        self.device = None
+        for client in list(self.clients):
+            client.adapter_lost()
 
 
 _centrals: dict[tuple[int, str], Central] = {}
@@ -98,16 +108,20 @@ class BumbleClient:
         self.mtu_size = blelink.MIN_MTU
         self.connection: Any = None
         self.peer: Peer | None = None
+        self._central: Central | None = None
+        self._told = False  # on_disconnect was called (once per client)
 
     async def connect(self) -> None:
-        device = await central(self.spec).device_now()
+        self._central = central(self.spec)
+        device = await self._central.device_now()
         # the board's static random address, as the URL names it
         address = hci.Address(self.address, hci.Address.RANDOM_DEVICE_ADDRESS)
         try:
             self.connection = await device.connect(address, timeout=self.timeout_s)
         except Exception as err:
             raise ConnectionError(f"no board answered at {self.address}: {err}") from err
-        self.connection.on("disconnection", lambda *_: self.on_disconnect(self))
+        self.connection.on("disconnection", lambda *_: self._gone())
+        self._central.clients.add(self)
         try:
             if self.pair:
                 await self.connection.pair()  # LE Secure Connections, bonded
@@ -118,6 +132,18 @@ class BumbleClient:
         except BaseException:
             await self.disconnect()
             raise
+
+    def _gone(self) -> None:
+        if self._central is not None:
+            self._central.clients.discard(self)
+        if not self._told:
+            self._told = True
+            self.on_disconnect(self)
+
+    def adapter_lost(self) -> None:
+        """The central's adapter went: this connection with it."""
+        self.connection = None
+        self._gone()
 
     @property
     def services(self) -> BumbleClient:
@@ -145,6 +171,8 @@ class BumbleClient:
         )
 
     async def disconnect(self) -> None:
+        if self._central is not None:
+            self._central.clients.discard(self)
         if self.connection is not None:
             with contextlib.suppress(Exception):
                 await self.connection.disconnect()

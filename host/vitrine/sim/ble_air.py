@@ -32,6 +32,8 @@ from bumble.transport.common import StreamPacketSink, StreamPacketSource
 
 log = logging.getLogger(__name__)
 
+_SUN_PATH_MAX = 107  # a Unix socket's path, in bytes (sockaddr_un.sun_path, less its NUL)
+
 
 class _Adapter(StreamPacketSource):
     """One HCI connection: a controller on the air for as long as it lasts."""
@@ -81,6 +83,11 @@ class BleAir:
 
     async def serve(self, name: str, path: Path) -> None:
         """An adapter named name, its HCI at the Unix socket path (replaced if it exists)."""
+        if len(str(path).encode()) > _SUN_PATH_MAX:
+            raise ValueError(
+                f"BLE adapter {name}: socket path {path} is {len(str(path).encode())} bytes; "
+                f"allowed at most {_SUN_PATH_MAX} (a Unix socket's): choose a shorter state folder"
+            )
         with contextlib.suppress(FileNotFoundError):
             path.unlink()  # noqa: ASYNC240 - one unlink of a local socket path
         loop = asyncio.get_running_loop()

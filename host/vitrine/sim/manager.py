@@ -126,10 +126,15 @@ class Simulation:
 
         self.air = BleAir()
         self.host_hci.parent.mkdir(mode=0o700, exist_ok=True)
-        await self.air.serve("host", self.host_hci)
-        for board in self.boards.values():
-            if board.ble_address:
-                await self.air.serve(board.role, board.ble_hci)
+        try:
+            await self.air.serve("host", self.host_hci)
+            for board in self.boards.values():
+                if board.ble_address:
+                    await self.air.serve(board.role, board.ble_hci)
+        except ValueError as err:
+            await self.air.close()
+            self.air = None
+            raise SimError(str(err)) from err
 
     def now(self) -> float:
         """The world's time now."""

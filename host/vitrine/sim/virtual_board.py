@@ -568,9 +568,14 @@ class VirtualBoard:
         if kind not in FAULTS:
             raise SimError(f"unknown fault {kind!r}; allowed: {', '.join(FAULTS)}")
         if self.ble_address is not None and kind in CABLE_FAULTS:
+            allowed = [
+                k
+                for k in FAULTS
+                if k not in CABLE_FAULTS and (k not in SENSOR_FAULTS or self.watches_people)
+            ]
             raise SimError(
                 f"{self.role} has no cable (its link is BLE, {self.url}): fault {kind!r} is for "
-                f"a cable; allowed here: {', '.join(k for k in FAULTS if k not in CABLE_FAULTS)}"
+                f"a cable; allowed here: {', '.join(allowed)}"
             )
         done = await self._inject(kind, arg)
         self.stats.faults[kind] = self.stats.faults.get(kind, 0) + 1  # only faults carried out

@@ -74,7 +74,9 @@ def test_a_ble_board_has_no_cable_faults(tmp_path: Path) -> None:
     board = VirtualBoard(load_boards()["lights"], tmp_path, "b" * 12, 1, BoardOptions(ble=True))
     assert board.url == f"ble://{board.ble_address}"
     assert board.config["link"] == {"kind": "ble"}
-    with pytest.raises(SimError, match=r"lights has no cable .*'unplug'.*allowed here: reboot"):
+    with pytest.raises(
+        SimError, match=r"lights has no cable .*'unplug'.*allowed here: reboot, stall$"
+    ):
         asyncio.run(board.fault("unplug"))
     plain = VirtualBoard(load_boards()["lights"], tmp_path / "p", "b" * 12, 1)
     assert plain.url == str(plain.path) and plain.config["link"]["kind"] == "uart"
