@@ -95,3 +95,32 @@ def test_the_daemons_ble_adapter_is_a_transport_or_bleak() -> None:
     assert LinkConfig(ble_hci="usb:0").settings().ble_hci == "usb:0"  # reaches the links
     with pytest.raises(ValidationError, match="ble_hci"):
         LinkConfig(ble_hci="/tmp/host.hci")  # a transport names its kind: unix:, usb:, ...
+
+
+async def test_a_lost_adapter_ends_the_centrals_links_at_once(tmp_path: Path) -> None:
+    from vitrine.link.bumble_central import BumbleClient, central
+
+    air = BleAir()
+    await air.serve("host", tmp_path / "host.hci")
+    await air.serve("board", tmp_path / "board.hci")
+    try:
+        board, board_transport = await _device(tmp_path / "board.hci", "C1:02:03:04:05:06")
+        await board.start_advertising(advertising_interval_min=20.0)
+        gone = asyncio.get_running_loop().create_future()
+        spec = f"unix:{tmp_path / 'host.hci'}"
+        client = BumbleClient(spec, "C1:02:03:04:05:06", gone.set_result, pair=False)
+        await client.connect()
+        assert central(spec).clients == {client}
+        air.drop("host")  # the host's adapter went (unplugged, its controller gone)
+        async with asyncio.timeout(1):  # not at the next missed heartbeat: now
+            assert await gone is client
+        assert central(spec).clients == set() and central(spec).device is None
+        # the next connection opens the adapter again
+        await board.start_advertising(advertising_interval_min=20.0)
+        again = BumbleClient(spec, "C1:02:03:04:05:06", lambda _c: None, pair=False)
+        await again.connect()
+        assert central(spec).opened == 2
+        await again.disconnect()
+        await board_transport.close()  # type: ignore[attr-defined]
+    finally:
+        await air.close()
