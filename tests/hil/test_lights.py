@@ -175,9 +175,15 @@ async def test_a_scene_is_applied_after_the_daemons_loop_stalled(tmp_path: Path,
             time.sleep(6.0)  # noqa: ASYNC251 - on purpose: blocks the loop the daemon runs in
             rig.daemon.bus.publish(LightingCommand(scene="evening", request_id="s1", t_ns=1))
             result = await result_of(results, "s1", 10)
+            if link == "ble" and result.status == "no_device":
+                # Over BLE the handshake after the stall takes longer (both host stacks run
+                # their backlog first): the command met the link handshaking, and the facade
+                # sets the scene again once the link is up.
+                assert "handshake" in (result.detail or ""), result
+                result = await result_of(results, "s1", 10)
             assert (result.status, result.detail) == ("applied", None)
             await wait_colour(rig, EVENING)
-        link = rig.daemon.boards.by_name("lights")
-        assert link is not None and link.is_up
-        assert link.counters.rehandshakes == 1
-        assert link.counters.link_losses == 0
+        board_link = rig.daemon.boards.by_name("lights")
+        assert board_link is not None and board_link.is_up
+        assert board_link.counters.rehandshakes == 1
+        assert board_link.counters.link_losses == 0
