@@ -12,9 +12,13 @@ a socket is a controller freshly powered on; when the process behind it goes (a 
 the daemon stopped), its controller leaves the air and its connections end on the other side
 with a supervision timeout, as they do when a radio falls silent.
 
-Bumble's own `unix-server:` transport keeps one packet parser for every client in turn, so a
-second boot would inherit the first's half-read packet and controller; this module makes a
-controller per connection from Bumble's pieces (`StreamPacketSource`, `StreamPacketSink`).
+Why HCI between processes, and not the link layer: Bumble 0.0.236 no longer has its link relay
+(`RemoteLink` and the `link-relay:` transport were removed: "use open_transport instead"), so
+its controllers share a link only within one process, and each process reaches one over an HCI
+transport. Bumble's own `unix-server:` transport keeps one packet parser and one controller for
+every client in turn, so a second boot would inherit the first's half-read packet and its
+connections; this module makes a controller per connection from Bumble's pieces
+(`StreamPacketSource`, `StreamPacketSink`).
 """
 
 from __future__ import annotations
