@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -78,15 +79,18 @@ class Central:
             client.adapter_lost()
 
 
-_centrals: dict[tuple[int, str], Central] = {}
+# each event loop's centrals by transport (a loop that ends takes its own with it)
+_centrals: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Central]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def central(spec: str) -> Central:
     """The central for this transport in this event loop (one adapter, many boards)."""
-    key = (id(asyncio.get_running_loop()), spec)
-    if key not in _centrals:
-        _centrals[key] = Central(spec)
-    return _centrals[key]
+    ours = _centrals.setdefault(asyncio.get_running_loop(), {})
+    if spec not in ours:
+        ours[spec] = Central(spec)
+    return ours[spec]
 
 
 class BumbleClient:
