@@ -150,6 +150,10 @@ class LinkConfig(Section):
     # Ports whose board is not known in advance (an extra URL); a UART board pinned or found
     # on USB is opened at its description's baud.
     baudrate: int = Field(default=DEFAULT_BAUD, ge=9600, le=3_000_000)
+    # The adapter ble:// boards are reached through: "" is bleak (BlueZ); a Bumble HCI
+    # transport (vitrine.link.bumble_central) otherwise: the simulation's virtual adapter
+    # "unix:STATE/ble/host.hci", a USB dongle "usb:0", a raw HCI socket "hci-socket:0".
+    ble_hci: str = Field(default="", max_length=300, pattern=r"^$|^[a-z][a-z0-9-]*:\S*$")
 
     @model_validator(mode="after")
     def _ordered(self) -> LinkConfig:

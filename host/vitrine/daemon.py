@@ -33,7 +33,6 @@ from vitrine.devices.beacons.backends import BleakBackend
 from vitrine.devices.beacons.device import Backend, Beacons
 from vitrine.devices.beacons.keys import MemberKeys
 from vitrine.devices.beacons.loyalty import Keyring, Resolver
-from vitrine.devices.beacons.zones import ZoneSettings
 from vitrine.devices.lights import Lights, LightShown
 from vitrine.devices.presence.device import PresenceDevice
 from vitrine.devices.touch.events import CalibrationTarget, Gesture, PointerEvent
@@ -155,7 +154,7 @@ class Daemon:
         beacons = config.beacons
         self.beacons = Beacons(
             Resolver(self.keyring),
-            ZoneSettings(smoother=beacons.smoother),
+            beacons.zone_settings(),
             publish=self.bus.publish,
             company_id=beacons.company_id,
         )

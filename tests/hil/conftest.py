@@ -1,5 +1,6 @@
-"""HIL fixtures: virtual boards (the real firmware, one process each, behind pseudo-terminals)
-and the real daemon connected to their ports, with its HTTP API on a free port."""
+"""HIL fixtures: virtual boards (the real firmware, one process each, behind pseudo-terminals,
+or on the simulation's virtual BLE air: BoardOptions(ble=True)) and the real daemon connected
+to their ports, with its HTTP API on a free port."""
 
 from __future__ import annotations
 
@@ -76,7 +77,8 @@ async def make_rig(
         daemon = Daemon(
             Config(
                 http=HttpConfig(port=0),
-                link=LinkConfig(),
+                # boards on the virtual BLE air are reached through its host adapter
+                link=LinkConfig(ble_hci=f"unix:{sim.host_hci}" if sim.air is not None else ""),
                 boards=BoardsConfig(discover_usb=False, ports=sim.ports()),
             )
         )

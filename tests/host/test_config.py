@@ -174,7 +174,7 @@ def test_wrong_type_is_refused_with_key_value_and_what_is_allowed(
             "analytics, associate, attract, beacons, boards, context, data",
         ),
         ("[http]\nhostname = 'x'", "http.hostname", "host, keep_alive_s, max_connections"),
-        ("[link]\nheartbeat_ms = 1000", "link.heartbeat_ms", "baudrate, command_retries"),
+        ("[link]\nheartbeat_ms = 1000", "link.heartbeat_ms", "baudrate, ble_hci, command_retries"),
         ("[boards]\nport = {}", "boards.port", "discover_usb, extra, ports, scan_interval_s"),
         ("[video]\nfps = 30", "video", "analytics, associate, attract, beacons, boards, context"),
     ],

@@ -21,21 +21,27 @@ the device's default. Then the flood: 10,000 random advertisements a second (ran
 0-40 bytes, truncated structures, wrong company ids, random loyalty-shaped tokens) through the
 device while the event loop's lag is measured, against the same loop without the flood (the
 loop carries the touch path: what the flood adds to its lag is what touch would feel), and the
-share of a core the flood takes. Last, the wireless lights link: the real lights firmware on a
-virtual board whose link is the GATT service (vitrine.sim.ble_board), the daemon's link
-settings: command round trips, and how long the link takes to come back after the board
-reboots or the host's adapter is lost.
+share of a core the flood takes. Last, the wireless lights link across processes: the real
+lights firmware in a `vitrine sim` board process whose link is the GATT service on the virtual
+BLE air (vitrine.sim.ble_air: Bumble controllers, a Bumble peripheral in the board's process),
+reached from this process through a Bumble central as the daemon reaches it (`[link] ble_hci`),
+the daemon's link settings: command round trips, and how long the link takes to come back
+after the board reboots (its process killed and started again) or the host's adapter is lost
+(its controller dropped from the air).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import os
 import random
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from vitrine.bench.targets import judged, percentile
@@ -291,36 +297,45 @@ def run_flood(seconds: float, seed: int) -> dict[str, Any]:
 async def _link_figures(rounds: int, outages: int) -> dict[str, Any]:
     from vitrine.link.board import LinkSettings, running_link
     from vitrine.link.messages import Ack
-    from vitrine.sim.ble_board import VirtualBleBoard
+    from vitrine.sim.manager import Simulation
+    from vitrine.sim.virtual_board import BoardOptions
     from vitrine_fw import wire
 
     rtts: list[float] = []
     back: dict[str, list[float]] = {"reboot": [], "adapter": []}
-    async with (
-        VirtualBleBoard() as virtual,
-        running_link("ble://5F:8D:00:00:00:01", LinkSettings()) as link,
-    ):
-        await link.wait_up(10)
-        for i in range(rounds):
-            start = time.perf_counter()
-            ack = await link.command(wire.LIGHT_SET, i % 256, 0, 0, 0, 255, 0)
-            rtts.append((time.perf_counter() - start) * 1000.0)
-            if not isinstance(ack, Ack):
-                raise RuntimeError(f"LIGHT_SET answered {ack!r}")
-        for k in range(outages):
-            kind = "reboot" if k % 2 == 0 else "adapter"
-            clients = len(virtual.clients)
-            start = time.monotonic()
-            if kind == "reboot":
-                await virtual.reboot()
-            else:
-                virtual.adapter_lost()
-            while len(virtual.clients) == clients or link.snapshot()["state"] != "up":
-                await asyncio.sleep(0.005)
-                if time.monotonic() - start > LINK_GIVE_UP_S:
-                    raise RuntimeError(f"the BLE link did not come back after {kind}")
-            back[kind].append(time.monotonic() - start)
-        counters = link.snapshot()["counters"]
+    with tempfile.TemporaryDirectory(prefix="vitrine-bench-ble-") as folder:
+        sim = Simulation(
+            roles=["lights"],
+            state_dir=Path(folder) / "sim",
+            options={"lights": BoardOptions(ble=True)},
+        )
+        await sim.start()
+        try:
+            settings = dataclasses.replace(LinkSettings(), ble_hci=f"unix:{sim.host_hci}")
+            async with running_link(sim.ports()["lights"], settings) as link:
+                await link.wait_up(LINK_GIVE_UP_S)
+                for i in range(rounds):
+                    start = time.perf_counter()
+                    ack = await link.command(wire.LIGHT_SET, i % 256, 0, 0, 0, 255, 0)
+                    rtts.append((time.perf_counter() - start) * 1000.0)
+                    if not isinstance(ack, Ack):
+                        raise RuntimeError(f"LIGHT_SET answered {ack!r}")
+                for k in range(outages):
+                    kind = "reboot" if k % 2 == 0 else "adapter"
+                    connects = link.counters.connects
+                    start = time.monotonic()
+                    if kind == "reboot":
+                        await sim.handle({"op": "fault", "role": "lights", "fault": "reboot"})
+                    else:
+                        sim.air.drop("host")
+                    while link.counters.connects == connects or link.snapshot()["state"] != "up":
+                        await asyncio.sleep(0.005)
+                        if time.monotonic() - start > LINK_GIVE_UP_S:
+                            raise RuntimeError(f"the BLE link did not come back after {kind}")
+                    back[kind].append(time.monotonic() - start)
+                counters = link.snapshot()["counters"]
+        finally:
+            await sim.stop()
     return {
         "link_rtt_p50_ms": round(percentile(rtts, 0.50), 2),
         "link_rtt_p99_ms": round(percentile(rtts, 0.99), 2),
@@ -333,9 +348,9 @@ async def _link_figures(rounds: int, outages: int) -> dict[str, Any]:
 
 
 def run_link(rounds: int, outages: int) -> dict[str, Any]:
-    """The lights firmware on a virtual board over the virtual BLE link (vitrine.sim.ble_board):
-    LIGHT_SET round trips, then the board rebooting and the adapter lost by turns, each timed
-    from the loss until the link is up again (the daemon's link settings)."""
+    """The lights firmware in a board process on the virtual BLE air (vitrine.sim.ble_air):
+    LIGHT_SET round trips, then the board rebooting and the host's adapter lost by turns, each
+    timed from the loss until the link is up again (the daemon's link settings)."""
     return asyncio.run(_link_figures(rounds, outages))
 
 

@@ -47,6 +47,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="ROLE=REV:HASH",
         help="make ROLE's firmware pose as built from another message table",
     )
+    sim.add_argument(
+        "--ble",
+        action="append",
+        default=[],
+        metavar="ROLE",
+        help="ROLE's link is Bluetooth LE on the virtual air (ble://ADDRESS), not its pty; the "
+        'daemon reaches it with [link] ble_hci = "unix:STATE/ble/host.hci"',
+    )
     sim.set_defaults(handler=cmd_sim)
     actions = sim.add_subparsers(dest="sim_command", metavar="ACTION")
     fault = actions.add_parser("fault", help="inject a fault into a running virtual board")
@@ -164,15 +172,17 @@ def _state_dir(args: argparse.Namespace) -> Path:
     return getattr(args, "fault_state_dir", None) or args.state_dir or default_state_dir()
 
 
-def _pose_options(specs: list[str]) -> dict[str, BoardOptions]:
+def _pose_options(specs: list[str], ble: list[str] | None = None) -> dict[str, BoardOptions]:
     from vitrine.sim.virtual_board import BoardOptions
 
-    options = {}
+    options: dict[str, BoardOptions] = {}
     for spec in specs:
         match = re.fullmatch(r"(\w+)=(\d+):(0x[0-9a-fA-F]+|\d+)", spec)
         if not match:
             raise VitrineError(f"--pose-schema {spec!r}: expected ROLE=REV:HASH, e.g. touch=0:0x1")
         options[match[1]] = BoardOptions(pose_schema=f"{match[2]}:{match[3]}")
+    for role in ble or []:
+        options.setdefault(role, BoardOptions()).ble = True
     return options
 
 
@@ -185,13 +195,18 @@ def cmd_sim(args: argparse.Namespace) -> int:
             roles=args.role,
             state_dir=_state_dir(args),
             seed=args.seed,
-            options=_pose_options(args.pose_schema),
+            options=_pose_options(args.pose_schema, args.ble),
         )
         await sim.start()
         try:
             print(f"virtual boards (firmware build {sim.build}):", flush=True)
             for role, board in sim.boards.items():
-                print(f"  {role:<9} {board.path} -> {board.cable.tty_path}", flush=True)
+                if board.ble_address:
+                    print(f"  {role:<9} {board.url} (Bluetooth LE)", flush=True)
+                else:
+                    print(f"  {role:<9} {board.path} -> {board.cable.tty_path}", flush=True)
+            if sim.air is not None:
+                print(f"BLE adapter for the daemon: unix:{sim.host_hci}", flush=True)
             print(f"control: {sim.control_path}  (Ctrl-C stops)", flush=True)
             await asyncio.Event().wait()
         finally:

@@ -84,6 +84,10 @@ class SessionConfig(Section):
     rating_s: float = Field(default=20.0, ge=1.0, le=600.0)
     stall_s: float = Field(default=30.0, ge=1.0, le=3600.0)
     greeting_s: float = Field(default=4.0, ge=0.0, le=60.0)
+    # A consenting member's phone at the mirror (the beacons' at_mirror zone) starts a session
+    # signed in as them, when no session is on the glass (docs/engine.md); false: phones only
+    # count in the analytics.
+    greet_members_by_phone: bool = True
 
 
 MIN_PIN_DIGITS = 6  # a shorter PIN is refused, unless allow_short_pin (see below)

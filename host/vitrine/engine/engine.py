@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from vitrine.bus import EventBus
+from vitrine.devices.beacons.device import BeaconZone
 from vitrine.devices.beacons.keys import MemberKeys
 from vitrine.devices.lights import LightingCommand, LightingResult
 from vitrine.devices.presence import Presence
@@ -213,7 +214,13 @@ class Engine:
         """Consume the bus and run the timers until cancelled; the snapshot is saved on the
         way out."""
         sub = self.bus.subscribe(
-            Presence, PointerEvent, Gesture, Expression, LightingResult, CalibrationTarget
+            Presence,
+            PointerEvent,
+            Gesture,
+            Expression,
+            LightingResult,
+            CalibrationTarget,
+            BeaconZone,
         )
         try:
             await self._worker.run(lambda: self._send_lighting(self._clock()))
@@ -342,7 +349,27 @@ class Engine:
             elif isinstance(event, LightingResult) and event.request_id == self.lighting.request_id:
                 self.lighting.status = event.status
                 self.lighting.detail = event.detail
+            elif isinstance(event, BeaconZone):
+                self._member_nearby(event, now, wall)
         self._refresh(now, wall)
+
+    def _member_nearby(self, event: BeaconZone, now: float, wall: float) -> None:
+        """A consenting member's phone changed zone (the beacons resolve only enrolled members'
+        tokens). Arriving at the mirror with no session on the glass, it greets them: a session
+        starts as on approach, signed in as the member, their wishlist ready. A session on the
+        glass is never handed to a phone (its shopper may be someone else), nor is one
+        switched from one member to another."""
+        if event.zone != "at_mirror" or not self.config.session.greet_members_by_phone:
+            return
+        if self.machine.phase != "idle" or self.store.member(event.member) is None:
+            return  # someone's session is on the glass, or the member was forgotten meanwhile
+        self._apply(self.machine.recognised(now), now, wall)
+        session_id = self._session_id()
+        self.store.session_member(session_id, event.member)
+        self.live.member = event.member
+        self.live.consent = True  # given at enrolment, the reason their phone is known at all
+        self._load_member()
+        log.info("a member's phone at the mirror started a session")
 
     # -- actions ------------------------------------------------------------------------------
 

@@ -148,6 +148,15 @@ class SessionMachine:
                 events += self._start("approached", Screen("greeting"), now)
         return events
 
+    def recognised(self, now: float) -> list[Event]:
+        """A consenting member was recognised at the mirror (their phone): from idle a session
+        starts as on approach (the greeting); in any other phase nothing changes. Presence is
+        left to the presence sources: a phone says who, not whether anybody stands there."""
+        events = self.tick(now)
+        if self.phase == "idle":
+            events += self._start("approached", Screen("greeting"), now)
+        return events
+
     def interact(self, now: float) -> list[Event]:
         """The shopper touched, gestured or did something on the page (not a navigation)."""
         events = self.tick(now)

@@ -81,6 +81,9 @@ class LinkSettings:
     reconnect_min_s: float = 0.05
     reconnect_max_s: float = 1.0
     baudrate: int = DEFAULT_BAUD  # a UART board's own is in its description (BoardPorts)
+    # the BLE adapter for ble:// boards: "" bleak (BlueZ); else a Bumble HCI transport such as
+    # the simulation's "unix:STATE/ble/host.hci" (vitrine.link.bumble_central)
+    ble_hci: str = ""
 
 
 @dataclass
@@ -391,7 +394,10 @@ class BoardLink:
         self._reader = wire.FrameReader(cobs.cobs.decode, zlib.crc32, cobs.cobs.DecodeError)
         self._expect_seq = None
         transport = await open_port(
-            self.url, lambda: _Protocol(self, lost), baudrate=self.settings.baudrate
+            self.url,
+            lambda: _Protocol(self, lost),
+            baudrate=self.settings.baudrate,
+            ble_hci=self.settings.ble_hci,
         )
         self._transport = transport
         self.port_error = None

@@ -36,11 +36,18 @@ async def open_port(
     url: str,
     protocol_factory: Callable[[], asyncio.Protocol],
     baudrate: int = DEFAULT_BAUD,
+    ble_hci: str = "",
 ) -> asyncio.Transport:
-    """Open a port by URL and connect it to a protocol; raises PortError with the reason."""
+    """Open a port by URL and connect it to a protocol; raises PortError with the reason.
+    ble_hci: for ble:// URLs, a Bumble HCI transport to reach the board through instead of
+    bleak (vitrine.link.bumble_central; "" for bleak)."""
     if url.startswith("ble://"):  # a board without a cable: the GATT link (vitrine.link.gatt)
         from vitrine.link.gatt import open_ble
 
+        if ble_hci:
+            from vitrine.link.bumble_central import client_factory
+
+            return await open_ble(url, protocol_factory, client_factory(ble_hci))
         return await open_ble(url, protocol_factory)
     loop = asyncio.get_running_loop()
     scheme = urllib.parse.urlparse(url).scheme

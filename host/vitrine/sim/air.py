@@ -99,7 +99,10 @@ class Air:
         receivers: list[Receiver] | tuple[Receiver, ...],
         keys: Mapping[str, bytes],
         settings: AirSettings | None = None,
+        open_ended: bool = False,
     ) -> None:
+        """open_ended: the phones advertise until their carriers leave, whatever the world's
+        duration_s says (a running simulation's world, whose people may stay for good)."""
         if not receivers:
             raise ValueError("air: at least one receiver is needed")
         settings = settings or AirSettings()
@@ -112,10 +115,12 @@ class Air:
         self.seed = settings.seed
         self.epoch_unix_s = settings.epoch_unix_s
         self.carriers = [p for p in world.people if p.phone is not None]
+        self.open_ended = open_ended
         self._interval: dict[str, float] = {}
         self._offset: dict[str, float] = {}
         self._foreign: dict[str, bytes] = {}
         self._schedules: dict[str, list[float]] = {}
+        self._next: dict[str, tuple[float, random.Random]] = {}  # a schedule's next event
         for p in self.carriers:
             rng = self._rng("phone", p.id)
             self._interval[p.id] = rng.uniform(MIN_INTERVAL_S, MAX_INTERVAL_S)
@@ -148,26 +153,35 @@ class Air:
         nearby = bytes((_NEARBY_INFO, 5)) + rng.randbytes(5)
         return fw.FLAGS + fw.ad(fw.AD_MANUFACTURER, _APPLE.to_bytes(2, "little") + nearby)
 
-    def schedule(self, person: Person) -> list[float]:
+    def schedule(self, person: Person, until_s: float | None = None) -> list[float]:
         """Every advertising event of the phone, world times, from when its carrier arrives to
-        when they leave or the world ends (made once: the same whatever the windows asked)."""
-        times = self._schedules.get(person.id)
-        if times is None:
+        when they leave or the world ends, or (until_s) at least up to until_s: made once, in
+        order, so the same whatever the windows asked. An open-ended air's schedules are made
+        as far as they are asked for."""
+        end = person.end_s if self.open_ended else min(person.end_s, self.world.duration_s)
+        if until_s is None:
+            if math.isinf(end):
+                raise ValueError(f"phone of {person.id}: an endless schedule; ask until_s")
+            until_s = end
+        times = self._schedules.setdefault(person.id, [])
+        if person.id not in self._next:
             rng = self._rng("events", person.id)
-            end = min(person.end_s, self.world.duration_s)
-            t = person.start_s + rng.uniform(0.0, self._interval[person.id])
-            times = []
-            while t < end:
-                times.append(t)
-                t += self._interval[person.id] + rng.uniform(0.0, ADV_DELAY_S)
-            self._schedules[person.id] = times
+            self._next[person.id] = (
+                person.start_s + rng.uniform(0.0, self._interval[person.id]),
+                rng,
+            )
+        t, rng = self._next[person.id]
+        while t < end and t <= until_s:
+            times.append(t)
+            t += self._interval[person.id] + rng.uniform(0.0, ADV_DELAY_S)
+        self._next[person.id] = (t, rng)
         return times
 
     def _events(self, t0: float, t1: float) -> list[tuple[float, Person]]:
         """Every advertising event of every phone in [t0, t1)."""
         out: list[tuple[float, Person]] = []
         for p in self.carriers:
-            times = self.schedule(p)
+            times = self.schedule(p, t1)
             lo, hi = bisect.bisect_left(times, t0), bisect.bisect_left(times, t1)
             out.extend((t, p) for t in times[lo:hi])
         out.sort(key=lambda e: e[0])

@@ -3,7 +3,9 @@
 virtual radio, and `ble://` URLs reaching it through the virtual BLE link (SimGattClient put in
 vitrine.link.gatt.client_factory while the board runs). `reboot()` boots fresh firmware (the
 host's connection drops, as when a board resets); `adapter_lost()` drops the connection alone
-(the host's adapter went away and came back). `vitrine bench ble` measures the link over it.
+(the host's adapter went away and came back). The link's unit tests use it; across processes,
+the simulation's virtual BLE air does the same (vitrine.sim.ble_air), and `vitrine bench ble`
+measures the link over that.
 """
 
 from __future__ import annotations

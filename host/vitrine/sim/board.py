@@ -576,13 +576,12 @@ class SimBoard(seam.BaseBoard):
             from vitrine.sim.radio import SimRadio
 
             self.radio = SimRadio(Receiver(f"board-{self._uid}", 0.0, 0.0))
-            start = time.monotonic()
             radio = self.radio
 
             def pump() -> None:
                 while True:
                     time.sleep(_RADIO_PUMP_S)
-                    radio.pump(time.monotonic() - start)
+                    radio.pump_now()
 
             threading.Thread(target=pump, name="radio", daemon=True).start()
         return self.radio

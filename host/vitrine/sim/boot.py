@@ -4,6 +4,7 @@ simulation; not a user command.
 
     python -m vitrine.sim.boot --config JSON --uid HEX --reset-cause NAME --link-fd N \
         --parent-pid PID [--flash-dir DIR] [--world-fd N] [--noise JSON] [--glass-epoch SECONDS]
+        [--ble-hci PATH --ble-address AA:BB:CC:DD:EE:FF]
 
 --reset-cause is what the board's port says (machine.reset_cause()); as main.py does on a
 board, the boot first takes the reset flag from the board's flash folder (--flash-dir), and a
@@ -15,6 +16,10 @@ power-on on the monotonic clock); a presence board gets its time-of-flight chips
 (vitrine.sim.sensors), watching an empty stage; a thread reads the world channel (--world-fd):
 fingers on the glass, the people in front of the mirror, the sensors' faults
 (vitrine.sim.world); another sends back on it what the board's LED strips show.
+
+A board whose link is Bluetooth LE (config "link": {"kind": "ble"}) gets its radio on the
+simulation's virtual BLE air: a Bumble peripheral at --ble-address on the HCI socket --ble-hci
+(vitrine.sim.ble_peripheral), bridged to the GATT server the firmware registers.
 
 SIGUSR1 hangs the firmware (the `stall` fault): the main thread blocks inside the signal
 handler, so the event loop stops and nothing feeds the watchdog, exactly as a driver stuck in
@@ -92,6 +97,8 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         help="power-on time on the monotonic clock (default: now), for the glass' drift",
     )
+    parser.add_argument("--ble-hci", type=Path, help="the board's HCI socket on the BLE air")
+    parser.add_argument("--ble-address", help="the board's static random BLE address")
     args = parser.parse_args(argv)
 
     cfg = fw_config.check(json.loads(args.config), "virtual board config")
@@ -113,6 +120,14 @@ def main(argv: list[str] | None = None) -> None:
     if "proximity" in cfg:  # nobody in front until the simulation says otherwise
         board.stage = Stage()
         board.parts = attach_sensors(board, cfg, args.uid, board.stage)
+    if "beacon" in cfg:  # its radio hears the world's phones (the world channel brings them)
+        radio = board.ble()
+        radio.company_id = cfg["beacon"]["company_id"]
+        radio.seed = int(args.uid, 16)
+    if args.ble_hci is not None:  # the radio on the virtual air, before the firmware uses it
+        from vitrine.sim.ble_peripheral import BlePeripheral
+
+        BlePeripheral(board.ble(), f"unix:{args.ble_hci}", args.ble_address or "").start()
     meter = attach_meter(board, cfg)  # what a lights board's strips draw, latch by latch
     if args.world_fd is not None:
         world = socket.socket(fileno=args.world_fd)

@@ -18,7 +18,7 @@ from typing import Any
 from vitrine.sim.errors import SimError
 
 CONTROL_SOCKET = "control.sock"  # in the state folder
-OPS = ("status", "fault", "fingers", "visitor", "world")
+OPS = ("status", "fault", "fingers", "visitor", "world", "phones")
 # A board's faults, and the presence board's parts': its sensors' I2C bus held low (and freed),
 # its PIR's output stuck high (and working again).
 FAULTS = (

@@ -20,6 +20,7 @@ from vitrine.sim.control import OPS, control_path, default_state_dir, own_state_
 from vitrine.sim.errors import SimError
 from vitrine.sim.people import Person, World
 from vitrine.sim.virtual_board import BoardOptions, VirtualBoard, check_number
+from vitrine.sim.world import check_keys
 
 VISITOR = "visitor"  # the person `vitrine sim visitor` moves
 VISITOR_FROM = (-2.4, 2.4)  # where the visitor comes from (m, the mirror's frame)
@@ -49,6 +50,18 @@ class Simulation:
         self.state_dir = state_dir or default_state_dir()
         self.build = build_hash()
         options = options or {}
+        strangers = sorted(set(options) - set(roles))
+        if strangers:
+            raise SimError(
+                f"options for role {', '.join(strangers)}, which this simulation does not run; "
+                f"running: {', '.join(roles)}"
+            )
+        for role, option in options.items():
+            if option.ble and "beacon" in descriptions[role].subsystems:
+                raise SimError(
+                    f"{role}: its radio is the beacon's (advertising and scanning); a BLE link "
+                    "is for a board without a cable, such as lights"
+                )
         self.boards = {
             role: VirtualBoard(
                 descriptions[role], self.state_dir, self.build, seed, options.get(role)
@@ -61,6 +74,8 @@ class Simulation:
         # the monotonic clock, which the board processes share.
         self.epoch = time.monotonic()
         self.world = World(duration_s=0.0)  # open-ended
+        self.phone_keys: dict[str, bytes] = {}  # loyalty id -> key, on the members' phones
+        self.air: Any = None  # the virtual BLE air (vitrine.sim.ble_air), when a board needs it
 
     @property
     def control_path(self) -> Path:
@@ -75,6 +90,8 @@ class Simulation:
             )
         with contextlib.suppress(FileNotFoundError):
             self.control_path.unlink()
+        if any(b.ble_address for b in self.boards.values()):
+            await self._start_air()
         for board in self.boards.values():
             await board.start()
         self._server = await asyncio.start_unix_server(self._serve, path=str(self.control_path))
@@ -86,24 +103,57 @@ class Simulation:
             await self._server.wait_closed()
         for board in self.boards.values():
             await board.stop()
+        if self.air is not None:
+            await self.air.close()
+            self.air = None
         for path in (self.control_path, self.state_dir / "boards.json"):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
     def ports(self) -> dict[str, str]:
-        """Role -> stable port path."""
-        return {role: str(board.path) for role, board in self.boards.items()}
+        """Role -> stable port path, or ble:// URL for a board on the virtual BLE air."""
+        return {role: board.url for role, board in self.boards.items()}
+
+    @property
+    def host_hci(self) -> Path:
+        """The host's virtual BLE adapter (`[link] ble_hci = "unix:PATH"` for the daemon)."""
+        return self.state_dir / "ble" / "host.hci"
+
+    async def _start_air(self) -> None:
+        """The virtual BLE air (vitrine.sim.ble_air): an adapter for the host, one per BLE
+        board; imported only when a board needs it (Bumble is a large import)."""
+        from vitrine.sim.ble_air import BleAir
+
+        self.air = BleAir()
+        self.host_hci.parent.mkdir(mode=0o700, exist_ok=True)
+        try:
+            await self.air.serve("host", self.host_hci)
+            for board in self.boards.values():
+                if board.ble_address:
+                    await self.air.serve(board.role, board.ble_hci)
+        except ValueError as err:
+            await self.air.close()
+            self.air = None
+            raise SimError(str(err)) from err
 
     def now(self) -> float:
         """The world's time now."""
         return time.monotonic() - self.epoch
 
     def set_world(self, world: World) -> None:
-        """Put this world of people in front of every board whose sensors watch people."""
+        """Put this world of people in front of every board whose sensors watch people, and
+        around every board whose radio hears their phones."""
         self.world = world
         for board in self.boards.values():
-            if board.watches_people:
-                board.set_world(world, self.epoch)
+            if board.watches_people or board.hears_phones:
+                board.set_world(world, self.epoch, self.phone_keys)
+
+    def set_phone_keys(self, keys: dict[str, bytes]) -> None:
+        """What the store's app holds on each member's phone: their key (made at enrolment,
+        docs/beacons.md); the world's consenting members' phones advertise tokens made with
+        it, those without one tokens under a key no mirror has."""
+        self.phone_keys = dict(keys)
+        self.set_world(self.world)
 
     def board(self, role: Any) -> VirtualBoard:
         """The board of that role; raises SimError naming the running ones."""
@@ -117,6 +167,7 @@ class Simulation:
         {"op": "fault", "role": ROLE, "fault": KIND, "arg": N} or
         {"op": "fingers", "role": ROLE, "fingers": [{"x_mm", "y_mm", "diameter_mm"}, ...]},
         {"op": "visitor", "present": BOOL, "distance_mm": MM or null} or
+        {"op": "phones", "keys": {LOYALTY_ID: 32 hex digits}} (the members' phones' keys) or
         {"op": "world", "world": {...}, "at": S or null} (vitrine.sim.people's JSON, its t = 0
         at the world time `at`, now when null; the reply's monotonic_at is that moment on the
         machine's monotonic clock, which the simulation and its clients share)."""
@@ -142,13 +193,16 @@ class Simulation:
             return self._visit(request)
         if op == "world":
             return self._world(request)
+        if op == "phones":
+            return self._phones(request)
         raise SimError(f"unknown op {op!r}; allowed: {', '.join(OPS)}")
 
     def _watchers(self) -> list[VirtualBoard]:
-        boards = [b for b in self.boards.values() if b.watches_people]
+        boards = [b for b in self.boards.values() if b.watches_people or b.hears_phones]
         if not boards:
             raise SimError(
-                "no board in this simulation watches people: run one with --role presence"
+                "no board in this simulation watches people or hears their phones: run one "
+                "with --role presence or --role beacon"
             )
         return boards
 
@@ -218,6 +272,14 @@ class Simulation:
             "monotonic_at": self.epoch + start,  # the machine's monotonic clock at its t = 0
             "done": "world set",
         }
+
+    def _phones(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            checked = check_keys(request.get("keys"))
+        except ValueError as err:
+            raise SimError(f"phones: {err}") from err
+        self.set_phone_keys(checked)
+        return {"ok": True, "phones": len(checked), "done": f"{len(checked)} member key(s) set"}
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # One request per line, each answered with one line, until the client hangs up (a

@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from vitrine.sim.air import Air, Receiver
+from vitrine.sim.air import Air, AirSettings, Receiver
+from vitrine.sim.people import World
+from vitrine_fw.beacon import adverts as fw
 
 IRQ_SCAN_RESULT = 5
 IRQ_SCAN_DONE = 6
@@ -54,6 +58,11 @@ class SimRadio:
         self.delivered = 0
         self._pumped: float | None = None
         self.gatt = SimGattServer(self)
+        # the monotonic time of the air's world t = 0 (hear() sets the world's own)
+        self.epoch = time.monotonic()
+        self.company_id = fw.TEST_COMPANY  # the loyalty app's, for the phones' advertisements
+        self.seed = 0
+        self._lock = threading.Lock()  # hear() from the world channel's thread, pump() from ours
 
     # --- bluetooth.BLE ------------------------------------------------------------------------
 
@@ -120,6 +129,21 @@ class SimRadio:
         if self.handler is not None:
             self.handler(IRQ_SCAN_DONE, None)
 
+    def hear(self, world: World, epoch: float, keys: dict[str, bytes]) -> None:
+        """From now on the receiver hears this world's phones (a running simulation's world,
+        its t = 0 at the monotonic time epoch; keys: what the store's app holds on each
+        member's phone), from now on only: nothing of the past is delivered."""
+        unix_epoch = time.time() - time.monotonic() + epoch  # the tokens go by the wall clock
+        settings = AirSettings(company_id=self.company_id, seed=self.seed, epoch_unix_s=unix_epoch)
+        air = Air(world, [self.receiver], keys, settings, open_ended=True)
+        with self._lock:
+            self.air, self.epoch, self._pumped = air, epoch, None
+
+    def pump_now(self) -> int:
+        """pump() at the machine's time now (the board's radio thread calls it)."""
+        with self._lock:
+            return self.pump(time.monotonic() - self.epoch)
+
     def pump(self, now_s: float) -> int:
         """Deliver what the receiver heard from the last pump to now_s (world time); how many."""
         start, self._pumped = self._pumped, now_s
@@ -130,7 +154,7 @@ class SimRadio:
         receiver = replace(self.receiver, duty=self.scan_duty)
         air = self.air
         if receiver != air.receivers[0] or len(air.receivers) != 1:
-            air = Air(air.world, [receiver], air.keys, air.settings)
+            air = Air(air.world, [receiver], air.keys, air.settings, air.open_ended)
             self.air = air
         n = 0
         for h in air.heard(start, now_s):

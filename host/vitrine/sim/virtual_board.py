@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from vitrine.hardware import BoardDescription, board_config
+from vitrine.sim.ble_air import board_address
 from vitrine.sim.board import EXIT_REPL, EXIT_SOFT_RESET, EXIT_WDT
 from vitrine.sim.cable import PtyCable
 from vitrine.sim.control import (
@@ -66,6 +67,7 @@ log = logging.getLogger("vitrine.sim")
 
 _USB_REENUMERATE_S = 0.2  # how long a native-USB board is off the bus while it resets
 SENSOR_FAULTS = ("bus-low", "bus-ok", "pir-stuck", "pir-ok")  # the presence board's parts
+CABLE_FAULTS = ("unplug", "replug", "garbage")  # faults of a cable (a BLE board has none)
 
 # What each MicroPython port's machine.reset_cause() says after each kind of reset (see
 # vitrine_fw/hal.py for the sources): machine.reset() is the one that differs.
@@ -82,6 +84,9 @@ class BoardOptions:
     pose_schema: str | None = None  # "REV:HASH": pose as firmware from another message table
     noise: Conditions | None = None  # the touch glass' conditions (default: Conditions())
     production: bool | None = None  # config.json's "production" (default: the description's)
+    # the board's link is Bluetooth LE on the simulation's virtual air (vitrine.sim.ble_air),
+    # not its cable: the host reaches it at `ble://ADDRESS` (a lights board without a cable)
+    ble: bool = False
 
 
 @dataclass
@@ -171,6 +176,11 @@ class VirtualBoard:
         self.options = options or BoardOptions()
         self.config = board_config(description, build, production=self.options.production)
         self.uid = hashlib.sha256(f"vitrine-sim-{self.role}-{seed}".encode()).hexdigest()[:16]
+        self.ble_address: str | None = None
+        self.ble_hci = state_dir / "ble" / f"{self.role}.hci"  # its radio's HCI on the air
+        if self.options.ble:
+            self.config["link"] = {"kind": "ble"}
+            self.ble_address = board_address(self.uid)
         self.cable = PtyCable(state_dir / self.role)
         # The board's filesystem, as far as it is emulated: the flag files a reset leaves.
         self.flash_dir = state_dir / "flash" / self.role
@@ -185,6 +195,7 @@ class VirtualBoard:
         # the newest line of each kind (fingers, world, faults), waiting for the channel
         self._world_next: dict[str, bytes] = {}
         self._people: World | None = None  # in front of the mirror, for a board that watches
+        self._phone_keys: dict[str, bytes] = {}  # the members' phones' keys (a beacon board)
         self._world_epoch = 0.0
         self._faults = {"i2c_low": False, "pir_stuck": False}
         self._fingers: tuple[Finger, ...] = ()
@@ -222,6 +233,11 @@ class VirtualBoard:
         return self.cable.link_path
 
     @property
+    def url(self) -> str:
+        """Where the host opens the board: its stable port path, or `ble://ADDRESS`."""
+        return f"ble://{self.ble_address}" if self.ble_address else str(self.path)
+
+    @property
     def frame(self) -> dict[str, Any] | None:
         """The touch frame's config entry, for a board that has one."""
         return self.config.get("frame")
@@ -235,7 +251,8 @@ class VirtualBoard:
         # A new simulation's boards start from a clean flash: no flag of an earlier run's.
         self.flash_dir.mkdir(parents=True, exist_ok=True)
         (self.flash_dir / RESET_FLAG).unlink(missing_ok=True)
-        self.cable.plug()
+        if self.ble_address is None:  # a BLE board's cable stays unplugged
+            self.cable.plug()
         await self._spawn()
 
     async def stop(self) -> None:
@@ -273,6 +290,8 @@ class VirtualBoard:
             args += ["--pose-schema", self.options.pose_schema]
         if self.options.noise is not None:
             args += ["--noise", noise_json(self.options.noise)]
+        if self.ble_address is not None:
+            args += ["--ble-hci", str(self.ble_hci), "--ble-address", self.ble_address]
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 *args,
@@ -298,7 +317,7 @@ class VirtualBoard:
         if self._fingers:  # the fingers are still on the glass after a reset
             self._send_world("fingers", fingers_line(self._fingers))
         if self._people is not None:  # ... and the people in front of the mirror
-            self._send_world("world", world_line(self._people, self._world_epoch))
+            self._send_world("world", self._world_line())
         if any(self._faults.values()):
             self._send_world("faults", faults_line(**self._faults))
         self.stats.boots += 1
@@ -407,13 +426,31 @@ class VirtualBoard:
         """Whether the board has sensors that watch the people in front (a presence board)."""
         return "proximity" in self.config
 
-    def set_world(self, world: World, epoch: float) -> None:
-        """Put this world of people in front of the board's sensors (epoch: the monotonic
-        time of the world's t = 0); it stays across resets."""
-        if not self.watches_people:
-            raise SimError(f"{self.role} has no sensors that watch people (the presence board has)")
+    @property
+    def hears_phones(self) -> bool:
+        """Whether the board's radio hears the people's phones (the beacon board)."""
+        return "beacon" in self.config
+
+    def set_world(
+        self, world: World, epoch: float, keys: Mapping[str, bytes] | None = None
+    ) -> None:
+        """Put this world of people in front of the board's sensors, or around its radio
+        (epoch: the monotonic time of the world's t = 0; keys: the members' phones' keys, for
+        a board that hears phones); it stays across resets."""
+        if not (self.watches_people or self.hears_phones):
+            raise SimError(
+                f"{self.role} has no sensors that watch people nor a radio that hears phones "
+                "(the presence and beacon boards have)"
+            )
         self._people, self._world_epoch = world, epoch
-        self._send_world("world", world_line(world, epoch))
+        if self.hears_phones:
+            self._phone_keys = dict(keys or {})
+        self._send_world("world", self._world_line())
+
+    def _world_line(self) -> bytes:
+        assert self._people is not None
+        keys = self._phone_keys if self.hears_phones else None
+        return world_line(self._people, self._world_epoch, keys)
 
     def set_sensor_faults(
         self, *, i2c_low: bool | None = None, pir_stuck: bool | None = None
@@ -530,6 +567,16 @@ class VirtualBoard:
         """Inject a fault; returns a description of what was done."""
         if kind not in FAULTS:
             raise SimError(f"unknown fault {kind!r}; allowed: {', '.join(FAULTS)}")
+        if self.ble_address is not None and kind in CABLE_FAULTS:
+            allowed = [
+                k
+                for k in FAULTS
+                if k not in CABLE_FAULTS and (k not in SENSOR_FAULTS or self.watches_people)
+            ]
+            raise SimError(
+                f"{self.role} has no cable (its link is BLE, {self.url}): fault {kind!r} is for "
+                f"a cable; allowed here: {', '.join(allowed)}"
+            )
         done = await self._inject(kind, arg)
         self.stats.faults[kind] = self.stats.faults.get(kind, 0) + 1  # only faults carried out
         return done
@@ -580,7 +627,8 @@ class VirtualBoard:
             "plugged": self.cable.plugged,
             "pid": self._proc.pid if self._proc and self._proc.returncode is None else None,
             "at_repl": self.at_repl,
-            "link": self.description.link.kind,
+            "link": self.config["link"]["kind"],
+            "url": self.url,
             "boots": self.stats.boots,
             "resets": self.stats.resets,
             "faults": self.stats.faults,

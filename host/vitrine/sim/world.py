@@ -8,6 +8,12 @@ earlier one and a line lost during a reset loses nothing. Toward the board:
     {"fingers": [[x_mm, y_mm, diameter_mm], ...]}   # exactly these fingers on the glass
     {"world": {...}, "epoch": s}    # the people in front of the mirror (vitrine.sim.people's
                                     # JSON) and the monotonic time of the world's t = 0
+    {"world": {...}, "epoch": s, "keys": {"LOYALTY_ID": "32 hex digits", ...}}
+                                    # ... to a board that hears phones (the beacon board):
+                                    # its radio hears their advertisements through the
+                                    # simulated air (vitrine.sim.air), the consenting members'
+                                    # phones' tokens made with these keys (what the store's
+                                    # app holds on each member's phone)
     {"faults": {"i2c_low": bool, "pir_stuck": bool}}   # the presence board's part faults
 
 The board side (`read_world`, a thread of the board process) reports a line it cannot use on
@@ -41,13 +47,16 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from vitrine.sim.board import SimLedStrip, SimPWM
 from vitrine.sim.glass import BarLight, Conditions, Dirt, Finger, Glass
 from vitrine.sim.lighting import Meter
 from vitrine.sim.people import Stage, World
 from vitrine.sim.sensors import PresenceParts
+
+if TYPE_CHECKING:  # imported by a board that has a radio (the air needs crypto)
+    from vitrine.sim.radio import SimRadio
 
 _FINGER = ("x_mm", "y_mm", "diameter_mm")  # a finger on the channel: a list of these
 
@@ -57,9 +66,11 @@ class _HasGlass(Protocol):
 
 
 class _Board(_HasGlass, Protocol):
-    """What the world channel acts on: the glass, the stage, the presence board's parts."""
+    """What the world channel acts on: the glass, the stage, the presence board's parts, the
+    radio that hears phones."""
 
     stage: Stage | None
+    radio: SimRadio | None
     parts: PresenceParts | None
     i2c_stuck: set[int]
 
@@ -138,13 +149,33 @@ def _finger(item: Any) -> Finger:
     return Finger(float(item[0]), float(item[1]), float(item[2]))
 
 
-def world_line(world: World, epoch: float) -> bytes:
+def world_line(world: World, epoch: float, keys: dict[str, bytes] | None = None) -> bytes:
     """The line that puts this world of people in front of a board (epoch: the monotonic time
-    of the world's t = 0)."""
-    return (
-        json.dumps({"world": world.to_json(), "epoch": epoch}, separators=(",", ":")).encode()
-        + b"\n"
-    )
+    of the world's t = 0); keys, for a board that hears phones: the members' phones' keys."""
+    message: dict[str, Any] = {"world": world.to_json(), "epoch": epoch}
+    if keys is not None:
+        message["keys"] = {member: key.hex() for member, key in sorted(keys.items())}
+    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
+
+
+_KEY_BYTES = 16  # a member's key (vitrine.devices.beacons.loyalty.KEY_BYTES)
+
+
+def check_keys(value: Any) -> dict[str, bytes]:
+    """The members' phones' keys from their JSON ({loyalty id: 32 hex digits}); raises
+    ValueError naming the one that is wrong."""
+    if not isinstance(value, dict):
+        raise ValueError(f"keys={value!r}: allowed {{loyalty id: 32 hex digits}}")
+    out = {}
+    for member, key in value.items():
+        try:
+            raw = bytes.fromhex(key) if isinstance(key, str) else b""
+        except ValueError:
+            raw = b""
+        if len(raw) != _KEY_BYTES:
+            raise ValueError(f"keys[{member!r}]={key!r}: allowed 32 hex digits (a 16-byte key)")
+        out[str(member)] = raw
+    return out
 
 
 def faults_line(*, i2c_low: bool = False, pir_stuck: bool = False) -> bytes:
@@ -152,7 +183,7 @@ def faults_line(*, i2c_low: bool = False, pir_stuck: bool = False) -> bytes:
     return json.dumps({"faults": {"i2c_low": i2c_low, "pir_stuck": pir_stuck}}).encode() + b"\n"
 
 
-_KEYS = ("fingers", "world", "epoch", "faults")
+_KEYS = ("fingers", "world", "epoch", "keys", "faults")
 
 
 def apply(board: _Board, line: bytes) -> None:
@@ -185,6 +216,12 @@ def _apply_world(board: _Board, message: dict[str, Any]) -> None:
     if isinstance(epoch, bool) or not isinstance(epoch, (int, float)) or not math.isfinite(epoch):
         raise ValueError(f"epoch={epoch!r}: allowed the monotonic time of the world's start (s)")
     world = World.from_json(message["world"])
+    if "keys" in message:  # a board that hears the phones
+        keys = check_keys(message["keys"])
+        if board.radio is None:
+            raise ValueError("world: keys for a board without a radio")
+        board.radio.hear(world, float(epoch), keys)
+        return
     if board.stage is None:
         raise ValueError("world: this board has no sensors that watch people")
     board.stage.world = world  # one assignment: the sensors' threads see the whole new world

@@ -6,6 +6,7 @@ that keeps the shopper's screen."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from datetime import datetime
@@ -15,6 +16,7 @@ import pytest
 
 from tests.host.engine.harness import Clock, Rig
 from vitrine.catalog import Catalog, import_files
+from vitrine.devices.beacons.device import BeaconZone
 from vitrine.devices.lights import LightingCommand, LightingResult
 from vitrine.devices.presence import Presence
 from vitrine.devices.touch.events import CalibrationTarget, Pinch, PointerEvent, Swipe, Tap
@@ -742,6 +744,76 @@ async def test_consent_and_membership_end_with_the_session(rig: Rig) -> None:
     view = await rig.act(type="navigate", screen="home")  # a new session
     assert view["session"]["member"] is None and view["session"]["consent"] is False
     assert rig.store.member("M-2001") is not None  # the member stays enrolled
+
+
+def at_mirror(member: str, zone: str = "at_mirror") -> BeaconZone:
+    return BeaconZone(member=member, zone=zone, previous="in_store", t_ns=0)
+
+
+async def test_a_members_phone_at_the_mirror_greets_them_signed_in(rig: Rig) -> None:
+    rig.store.enrol_member("M-2001", CONSENT_VERSION, rig.clock.wall_now - 86400)
+    rig.store.wishlist_add("M-2001", "SH-101", rig.clock.wall_now - 3600)
+    await rig.engine.handle(at_mirror("M-2001", "in_store"))  # in the shop: nothing yet
+    assert rig.engine.view()["session"]["phase"] == "idle"
+    await rig.engine.handle(at_mirror("M-2001"))
+    view = rig.engine.view()
+    assert (view["session"]["phase"], view["screen"]["name"]) == ("approached", "greeting")
+    assert view["session"]["consent"] is True
+    assert view["session"]["member"]["loyalty_id"] == "M-2001"
+    assert view["session"]["member"]["wishlist"] == ["SH-101"]
+    sid = view["session"]["id"]
+    assert rig.store.session(sid)["member"] == "M-2001"
+    # nobody touches the glass: the session times out as an approach does
+    view = await rig.at(rig.config.session.approach_timeout_s + 1)
+    assert rig.store.session(sid)["end_reason"] == "timeout"
+
+
+async def test_a_phone_never_takes_over_a_session_on_the_glass(rig: Rig) -> None:
+    for member in ("M-2001", "M-3003"):
+        rig.store.enrol_member(member, CONSENT_VERSION, rig.clock.wall_now)
+    await rig.engine.handle(here())  # somebody is at the mirror already
+    sid = rig.engine.view()["session"]["id"]
+    await rig.engine.handle(at_mirror("M-2001"))  # ... perhaps not the phone's owner
+    view = rig.engine.view()
+    assert view["session"]["id"] == sid and view["session"]["member"] is None
+    assert rig.store.session(sid)["member"] is None
+    # a member signed in stays who they are when another member's phone comes near
+    await rig.act(type="navigate", screen="loyalty")
+    await rig.act(type="consent", accept=True)
+    await rig.act(type="enrol", loyalty_id="M-3003")
+    await rig.engine.handle(at_mirror("M-2001"))
+    assert rig.engine.view()["session"]["member"]["loyalty_id"] == "M-3003"
+
+
+async def test_a_forgotten_members_phone_or_a_mirror_that_does_not_greet_starts_nothing(
+    tmp_path: Path, catalog
+) -> None:
+    rig = make_rig(tmp_path, catalog)
+    await rig.engine.handle(at_mirror("M-NOT-ENROLLED"))  # forgotten since the zone changed
+    assert rig.engine.view()["session"]["phase"] == "idle"
+    quiet = make_rig(
+        tmp_path / "quiet", catalog, session=SessionConfig(greet_members_by_phone=False)
+    )
+    quiet.store.enrol_member("M-2001", CONSENT_VERSION, quiet.clock.wall_now)
+    await quiet.engine.handle(at_mirror("M-2001"))
+    assert quiet.engine.view()["session"]["phase"] == "idle"
+
+
+async def test_the_engine_takes_beacon_zones_from_the_bus(rig: Rig) -> None:
+    rig.store.enrol_member("M-2001", CONSENT_VERSION, rig.clock.wall_now)
+    task = asyncio.create_task(rig.engine.run())
+    try:
+        await asyncio.sleep(0.05)
+        rig.bus.publish(at_mirror("M-2001"))
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if rig.engine.view()["session"]["member"] is not None:
+                break
+        assert rig.engine.view()["session"]["member"]["loyalty_id"] == "M-2001"
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 # -- ratings ----------------------------------------------------------------------------------

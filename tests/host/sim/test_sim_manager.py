@@ -92,14 +92,15 @@ async def test_status_before_start(sim: Simulation, tmp_path: Path) -> None:
 @pytest.mark.parametrize("op", ["restart", None, 5])
 async def test_unknown_op_lists_the_allowed(sim: Simulation, op: object) -> None:
     assert await sim_error(sim, {"op": op}) == (
-        f"unknown op {op!r}; allowed: status, fault, fingers, visitor, world"
+        f"unknown op {op!r}; allowed: status, fault, fingers, visitor, world, phones"
     )
 
 
 async def test_a_visitor_walks_up_to_the_mirror_in_the_world_and_away(tmp_path: Path) -> None:
     simulation = Simulation(roles=["touch"], state_dir=tmp_path)
     assert await sim_error(simulation, {"op": "visitor", "present": True}) == (
-        "no board in this simulation watches people: run one with --role presence"
+        "no board in this simulation watches people or hears their phones: run one with "
+        "--role presence or --role beacon"
     )
     simulation = Simulation(roles=["presence"], state_dir=tmp_path)
     reply = await simulation.handle({"op": "visitor", "present": True, "distance_mm": 650})

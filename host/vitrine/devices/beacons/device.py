@@ -32,11 +32,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from vitrine.devices.beacons import adverts
 from vitrine.devices.beacons.loyalty import Resolver
-from vitrine.devices.beacons.zones import GONE, Tracker, ZoneSettings
+from vitrine.devices.beacons.zones import GONE, Tracker, ZoneRule, ZoneSettings
 from vitrine.section import Section
 from vitrine_fw.beacon import adverts as fw
 
@@ -60,6 +60,39 @@ class BeaconsConfig(Section):
     # system's, or "" for none (only the beacon board listens)
     host_adapter: str = Field(default="", max_length=32, pattern=r"^(|default|hci[0-9]{1,2})$")
     smoother: Literal["kalman", "ema"] = "kalman"
+    # The zones tied to a receiver (at the mirror, in the fitting room; docs/beacons.md): entered
+    # when the smoothed RSSI there reaches enter_dbm, left only below exit_dbm (the gap is the
+    # hysteresis); between a receiver's noise floor (the ESP32-S3 hears down to -97 dBm) and a
+    # phone held against it (about -30 dBm).
+    enter_dbm: float = Field(default=-62.0, ge=-95.0, le=-30.0)
+    exit_dbm: float = Field(default=-68.0, ge=-95.0, le=-30.0)
+    # a new zone is taken once it has held this long; a phone no receiver heard for gone_s is
+    # gone (and a receiver silent that long no longer places it in its zone)
+    dwell_s: float = Field(default=0.5, ge=0.0, le=10.0)
+    gone_s: float = Field(default=2.0, ge=0.5, le=60.0)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> BeaconsConfig:
+        if self.exit_dbm > self.enter_dbm:
+            raise ValueError(
+                f"exit_dbm={self.exit_dbm:g} is above enter_dbm={self.enter_dbm:g}: allowed "
+                "exit_dbm <= enter_dbm (a zone is left below where it is entered: hysteresis)"
+            )
+        return self
+
+    def zone_settings(self) -> ZoneSettings:
+        """The zones as the device decides them (vitrine.devices.beacons.zones)."""
+        rules = tuple(
+            ZoneRule(rule.zone, rule.receiver, self.enter_dbm, self.exit_dbm)
+            for rule in ZoneSettings().rules
+        )
+        return ZoneSettings(
+            rules=rules,
+            dwell_s=self.dwell_s,
+            stale_s=self.gone_s,
+            gone_s=self.gone_s,
+            smoother=self.smoother,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

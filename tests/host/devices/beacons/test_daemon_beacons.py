@@ -66,11 +66,17 @@ def test_the_hosts_adapter_listens_when_the_config_names_it(tmp_path):
             )
         )
 
-    d = daemon(BeaconsConfig(host_adapter="hci1", company_id=0x0ABC, smoother="ema"))
+    d = daemon(
+        BeaconsConfig(
+            host_adapter="hci1", company_id=0x0ABC, smoother="ema", enter_dbm=-58.0, dwell_s=1.5
+        )
+    )
     try:
         (backend,) = d.beacon_backends
         assert isinstance(backend, BleakBackend) and backend.adapter == "hci1"
         assert d.beacons.company_id == 0x0ABC and d.beacons.settings.smoother == "ema"
+        assert d.beacons.settings.dwell_s == 1.5  # the zones' thresholds too
+        assert {r.enter_dbm for r in d.beacons.settings.rules} == {-58.0}
     finally:
         d.engine.close()
     d = daemon(BeaconsConfig())
