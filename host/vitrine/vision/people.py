@@ -13,7 +13,11 @@ whose box stayed within STOP_PX_S of motion for STOP_S counts once as a stop. Th
 horizontal, a fraction of the image height (the floor nearer the mirror is lower in the
 image): a track's feet (the bottom of its box) going from above it to below it is "in",
 the other way "out", each counted once per track and direction, with a hysteresis band so a
-body swaying on the line is not counted twice.
+body swaying on the line is not counted twice. The side a track's feet were on is forgotten
+when the track went unmatched for more than SIDE_STALE_S: over such a gap the tracker's
+prediction drifts and may take up someone else's box (a person walking behind another one,
+hidden and found again), whose feet on the other side of the line are no crossing; the side
+is learnt afresh from the boxes after the gap.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ MIN_TRACK_S = 0.5
 STOP_S = 2.0
 STOP_PX_S = 25.0
 LINE_BAND = 0.02  # the hysteresis band around the line, a fraction of the image height
+SIDE_STALE_S = 0.2  # unmatched longer than this, a track's side of the line is forgotten
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class _Person:
     first_s: float
     path: list[tuple[float, float, float]] = field(default_factory=list)  # (t, cx, feet y)
     side: int = 0  # -1 above the line, +1 below, 0 not yet known
+    last_s: float = 0.0  # when the track was last matched to a box
     crossed: set[str] = field(default_factory=set)
     stopped: bool = False
     counted: bool = False
@@ -135,7 +141,10 @@ class PeopleCounter:
         events: list[tuple[str, int]] = []
         line_px, band = self.line * height_px, LINE_BAND * height_px
         for track in tracks:
-            p = self._people.setdefault(track.id, _Person(track.first_s))
+            p = self._people.setdefault(track.id, _Person(track.first_s, last_s=t_s))
+            if t_s - p.last_s > SIDE_STALE_S:
+                p.side = 0  # lost for a while: the box may be someone else's now
+            p.last_s = t_s
             x, y, w, h = track.box
             feet = y + h
             p.path.append((t_s, x + w / 2, feet))
