@@ -43,6 +43,7 @@ CAMERA_HEIGHT_M = 1.55
 HFOV_DEG = 70.0
 HEAD_WIDTH_M = 0.16  # the face photo's face box spans this
 TURN_S = 0.25
+FACE_MIDDLE = 0.6  # eyes, nose and mouth span this much of the face box
 WAVE_HZ = 2.2
 WAVE_AMPLITUDE_M = 0.08  # a wave from the wrist and elbow: 16 cm side to side
 # The hand cut-out's height (curled fingers, the back of the hand, the wrist with a watch, the
@@ -70,7 +71,8 @@ HAND_BOX = ("pexels_group.jpeg", (0.70, 0.57, 0.139, 0.185))
 @dataclass(frozen=True)
 class Seen:
     """The truth about one person in a frame, from the world: where their face is in the
-    image (None when off-frame or too near), whether they look and wave, their head's yaw."""
+    image (None when its middle, eyes to mouth, is outside the picture), whether they look
+    and wave, their head's yaw."""
 
     person: str
     x_m: float
@@ -276,7 +278,10 @@ class SyntheticCamera:
         u, v = self.lens.project(x, y, head_z)
         size = _focal() * HEAD_WIDTH_M / self.lens.depth(x, y, head_z)
         box = (u - size / 2, v - size / 2, size, size)
-        if box[0] < 0 or box[1] < 0 or box[0] + size > WIDTH or box[1] + size > HEIGHT:
+        # in the picture while its middle (eyes, nose and mouth: FACE_MIDDLE of the box) is:
+        # a face whose forehead or ear is cut by the picture's edge is still seen
+        half = size * FACE_MIDDLE / 2
+        if u - half < 0 or v - half < 0 or u + half > WIDTH or v + half > HEIGHT:
             return None
         return box
 

@@ -137,3 +137,21 @@ def test_the_truth_says_whether_a_waving_hand_is_in_the_picture() -> None:
     assert seen["far"].waving and seen["far"].hand_in_view
     assert seen["near"].waving and not seen["near"].hand_in_view
     assert not seen["idle"].waving
+
+
+def test_the_truth_sees_a_face_whose_edge_the_picture_cuts() -> None:
+    # someone 0.32 m from the glass, their face box 5 px past the picture's right edge: the
+    # eyes, nose and mouth are in the picture, so the truth has the face (its attention
+    # counts); 0.3 m further to the side its middle is out, and it has none
+    from vitrine.vision.synthetic import HEAD_WIDTH_M, WIDTH, _focal
+
+    f = _focal()
+    u = WIDTH + 5 - f * HEAD_WIDTH_M / 0.32 / 2  # the face's centre column
+    x = -(u - WIDTH / 2) * 0.32 / f
+    edge = Person("edge", "adult", ((0.0, x, 0.32),), 1.75, 0.25, stays=True)
+    out = Person("out", "adult", ((0.0, x - 0.3, 0.32),), 1.75, 0.25, stays=True)
+    camera = SyntheticCamera(World(people=(edge, out), duration_s=10.0))
+    seen = {s.person: s for s in camera.seen(1.0)}
+    box = seen["edge"].face_box
+    assert box is not None and box[0] + box[2] > WIDTH
+    assert seen["out"].face_box is None
