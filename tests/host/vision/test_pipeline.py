@@ -155,3 +155,21 @@ def test_the_truth_sees_a_face_whose_edge_the_picture_cuts() -> None:
     box = seen["edge"].face_box
     assert box is not None and box[0] + box[2] > WIDTH
     assert seen["out"].face_box is None
+
+
+def test_the_waving_hand_is_at_the_end_of_an_arm_swinging_like_a_greeting_wave() -> None:
+    import math
+
+    from vitrine.vision.synthetic import _wave_pose
+
+    p = Person("p", "adult", ((0.0, 0.0, 1.0),), 1.75, 0.25, stays=True, waves=((0, 9),))
+    times = [k / 300 for k in range(600)]  # 2 s
+    poses = [_wave_pose(p, 0.0, 1.0, t) for t in times]
+    xs = [hand[0] for _s, _e, _w, hand, _a in poses]
+    assert 0.15 <= max(xs) - min(xs) <= 0.2
+    turns = sum(1 for a, b, c in zip(xs, xs[1:], xs[2:], strict=False) if (b - a) * (c - b) < 0)
+    assert 4 <= turns / 2 <= 6
+    for shoulder, elbow, wrist, hand, _angle in poses:
+        assert math.dist(shoulder, elbow) < 0.35
+        assert math.dist(elbow, wrist) < 0.3
+        assert hand[2] > shoulder[2] + 0.2
