@@ -98,3 +98,15 @@ def test_a_crossing_seen_with_a_few_frames_missing_still_counts() -> None:
         counter.update(t, boxes, 480)  # feet from 210 to 405 across the line at 240
         t += DT
     assert (counter.counts.line_in, counter.counts.line_out) == (1, 0)
+
+
+def test_the_same_body_found_again_after_a_longer_gap_keeps_its_side() -> None:
+    # walking up to the mirror, lost for 0.4 s right at the line, found again past it with
+    # the box of the same size: a crossing
+    counter = PeopleCounter(line=0.5)
+    t = 0.0
+    for k in range(45):  # the feet from 140 px down at 4 px a frame, the line at 240
+        boxes = [] if 20 <= k < 32 else [PersonBox((300, -60 + 4 * k, 100, 200), 0.9)]
+        counter.update(t, boxes, 480)
+        t += DT
+    assert (counter.counts.line_in, counter.counts.line_out) == (1, 0)
