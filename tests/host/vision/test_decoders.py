@@ -138,3 +138,12 @@ def test_people_and_hands_in_the_group_photo() -> None:
     x, y, w, h = best.palm.box
     cx, cy = best.centre
     assert x - w <= cx <= x + 2 * w and y - h <= cy <= y + 2 * h  # landmarks on the palm
+
+
+@needs_models
+def test_the_sessions_threads_do_not_spin_between_runs() -> None:
+    # busy-waiting pool threads would take the mirror's two cores from the next model's run
+    # and from the daemon (vitrine.vision.runtime)
+    options = load("face_detector", threads=2).get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert options.intra_op_num_threads == 2
