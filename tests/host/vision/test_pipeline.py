@@ -176,3 +176,12 @@ def test_the_waving_hand_is_at_the_end_of_an_arm_swinging_like_a_greeting_wave()
         assert math.dist(shoulder, elbow) < 0.35
         assert math.dist(elbow, wrist) < 0.3
         assert hand[2] > shoulder[2] + 0.2
+
+
+def test_the_synthetic_cameras_noise_takes_a_byte_a_pixel_channel() -> None:
+    # the daemon's demo holds two synthetic cameras; their eight noise fields each are within
+    # a few levels of zero, so int8 holds them (7 MB a camera, not 15)
+    camera = SyntheticCamera(World(duration_s=1.0))
+    assert sum(n.nbytes for n in camera._noise) == 8 * 480 * 640 * 3
+    frame, _ = camera.frame(0.0)
+    assert frame.dtype == np.uint8 and 150 < frame.mean() < 200
