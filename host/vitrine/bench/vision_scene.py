@@ -5,7 +5,12 @@ judged against the world's own truth, never against the pipeline's output.
 - counting: walk-bys and people walking straight up to the mirror, seen by a counting camera
   above the mirror (COUNTER_LENS) whose line is the floor 1.5 m from the glass. Truth:
   passers-by = every warm body whose middle enters the counting camera's picture; crossings
-  = World.crossings(1.5 m) within the floor the picture spans at that distance.
+  = World.crossings(1.5 m) that the camera witnesses: the person's body in the picture across
+  its whole width (both sides of its middle) for SEEN_S before and after the crossing.
+  Someone who walks into the picture from the side already at the line, or leaves it there,
+  was never seen on one side of it: no camera, nor anyone watching its footage, can tell
+  that they crossed. Every crossing within the floor the picture spans at the line is
+  reported beside (`crossings_in_picture_width`).
 - attention: shoppers walking up, looking while they stand, leaving, and walkers glancing;
   per person, the seconds the world says they look while their face is in the picture, in
   spells of at least the dwell (shorter glances are no attention on either side), against
@@ -36,6 +41,8 @@ from vitrine.vision.synthetic import HEIGHT, WIDTH, Lens, SyntheticCamera
 FPS = 30
 COUNTER_LENS = Lens(height_m=2.4, tilt_deg=40.0)
 LINE_M = 1.5
+SEEN_S = 0.5  # a crossing is witnessed when the body is in the picture this long before
+# and after it: at a walking pace of 1-1.5 m/s, a step or two on each side of the line
 GESTURE_LATE_S = 0.5
 
 
@@ -47,6 +54,27 @@ def counter_line() -> float:
 def _in_picture(lens: Lens, p: Person, x: float, y: float) -> bool:
     u, v = lens.project(x, y, p.height_m / 2)
     return 0 <= u < WIDTH and 0 <= v < HEIGHT and y > 0.3  # noqa: PLR2004
+
+
+def body_in_picture(lens: Lens, p: Person, x: float, y: float) -> bool:
+    """Whether the body standing at (x, y) is in the picture across its whole width: both
+    sides of its middle (half its height, its radius either side), as the passers-by's truth
+    asks its middle to be."""
+    for side in (-1.0, 1.0):
+        u, v = lens.project(x + side * p.radius_m, y, p.height_m / 2)
+        if not (0 <= u < WIDTH and 0 <= v < HEIGHT):
+            return False
+    return True
+
+
+def witnessed(lens: Lens, p: Person, t_s: float) -> bool:
+    """Whether the camera sees the person whole from SEEN_S before t_s to SEEN_S after."""
+    steps = round(2 * SEEN_S * FPS)
+    for k in range(steps + 1):
+        pos = p.at(t_s - SEEN_S + k / FPS)
+        if pos is None or not body_in_picture(lens, p, *pos):
+            return False
+    return True
 
 
 def counting(
@@ -75,8 +103,10 @@ def counting(
         if k % (FPS * 60) == 0:
             progress(f"counting: {k // FPS} of {round(world.duration_s)} s")
     counts = pipeline.counter.counts
-    geometry = ZoneGeometry(front_half_width_m=COUNTER_LENS.half_width(LINE_M))
-    crossings = world.crossings(LINE_M, geometry)
+    geometry = ZoneGeometry(half_width_m=COUNTER_LENS.half_width(LINE_M))
+    in_width = world.crossings(LINE_M, geometry)
+    by_id = {p.id: p for p in world.people}
+    crossings = [c for c in in_width if witnessed(COUNTER_LENS, by_id[c.person], c.t_s)]
     truth_in = sum(1 for c in crossings if c.direction == "in")
     truth_out = len(crossings) - truth_in
     return {
@@ -88,6 +118,7 @@ def counting(
         "line_in_truth": truth_in,
         "line_out": counts.line_out,
         "line_out_truth": truth_out,
+        "crossings_in_picture_width": len(in_width),
         "passers_by_error": _error(counts.passers_by, len(seen)),
         "crossings_error": _error(counts.line_in + counts.line_out, len(crossings)),
     }

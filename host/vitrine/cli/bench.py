@@ -92,6 +92,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     vision.add_argument(
         "--threads", type=_positive, default=2, help="onnxruntime threads (default 2)"
     )
+    vision.add_argument(
+        "--parts",
+        default=",".join(VISION_PARTS),
+        help=f"which parts, comma-separated (default {','.join(VISION_PARTS)})",
+    )
     vision.set_defaults(handler=cmd_vision)
 
 
@@ -232,6 +237,8 @@ def cmd_ble(args: argparse.Namespace) -> int:
 
 
 ANALYTICS_PARTS = ("ingest", "year", "fleet", "day")
+# the parts of `vitrine bench vision` (vitrine.bench.vision.PARTS), here so --help needs no numpy
+VISION_PARTS = ("photos", "peer", "throughput", "counting", "attention", "gestures", "daemon")
 
 
 def cmd_analytics(args: argparse.Namespace) -> int:
@@ -270,5 +277,14 @@ def cmd_analytics(args: argparse.Namespace) -> int:
 
 def cmd_vision(args: argparse.Namespace) -> int:
     from vitrine.bench.vision import run_vision_bench
+    from vitrine.errors import VitrineError
 
-    return _report(args, "vision", run_vision_bench, quick=args.quick, threads=args.threads)
+    parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
+    wrong = [p for p in parts if p not in VISION_PARTS]
+    if wrong or not parts:
+        raise VitrineError(
+            f"--parts {args.parts!r}: allowed: {', '.join(VISION_PARTS)}, comma-separated"
+        )
+    return _report(
+        args, "vision", run_vision_bench, quick=args.quick, threads=args.threads, parts=parts
+    )

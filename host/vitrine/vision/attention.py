@@ -2,7 +2,10 @@
 face), and whether a person looks at the mirror: the head's forward direction within a cone
 (cone_deg, half-angle) around the line from the face to the camera, held for at least
 dwell_s seconds. The camera sits in the mirror, so looking at the mirror is looking about
-at the camera.
+at the camera. A spell ends once the head has been out of the cone (or unseen) for longer
+than GRACE_S: the detector now and then puts a face's box and landmarks a little wrong for a
+frame or two (a smaller box on part of the face), and the pose from them points elsewhere,
+while the person never looked away; a spell's seconds count through such a blink.
 
 The generic face is in millimetres, nose tip at the origin, x to the image's right, y up,
 z toward the camera: eyes 64 mm apart and 25 mm behind the nose tip, mouth corners 50 mm apart,
@@ -30,6 +33,7 @@ FACE_MM = np.array(
 EYES_MM = 64.0
 CONE_DEG = 25.0
 DWELL_S = 1.0
+GRACE_S = 0.3  # out of the cone this long or less does not end a spell
 HFOV_DEG = 70.0  # the camera's horizontal field of view
 
 
@@ -81,33 +85,38 @@ def head_pose(
 class Attention:
     """One track's attention over time: `update(t_s, pose)` per frame; `looking` once the head
     has been within the cone for dwell_s; `seconds` is the time spent looking (the dwell
-    included once it is reached); `glances` counts the spells that reached it."""
+    included once it is reached, and a gap of up to grace_s within a spell); `glances`
+    counts the spells that reached the dwell."""
 
-    def __init__(self, cone_deg: float = CONE_DEG, dwell_s: float = DWELL_S) -> None:
+    def __init__(
+        self, cone_deg: float = CONE_DEG, dwell_s: float = DWELL_S, grace_s: float = GRACE_S
+    ) -> None:
         self.cone_deg = cone_deg
         self.dwell_s = dwell_s
+        self.grace_s = grace_s
         self.looking = False
         self.seconds = 0.0
         self.glances = 0
         self._since: float | None = None  # start of the current spell within the cone
-        self._last: float | None = None
+        self._inside: float = 0.0  # when the head was last within the cone
 
     def update(self, t_s: float, pose: HeadPose | None) -> bool:
         """Take one frame's pose (None: no face seen); True when `looking` just began."""
         inside = pose is not None and pose.off_axis_deg <= self.cone_deg
-        began = False
-        if inside:
-            if self._since is None:
-                self._since = t_s
-            elif self.looking and self._last is not None:
-                self.seconds += t_s - self._last
-            if not self.looking and t_s - self._since >= self.dwell_s:
-                self.looking = True
-                self.glances += 1
-                self.seconds += t_s - self._since
-                began = True
-        else:
-            self._since = None
+        if self._since is not None and t_s - self._inside > self.grace_s:
+            self._since = None  # out of the cone longer than the grace: the spell is over
             self.looking = False
-        self._last = t_s
+        if not inside:
+            return False
+        began = False
+        if self._since is None:
+            self._since = t_s
+        elif self.looking:
+            self.seconds += t_s - self._inside
+        if not self.looking and t_s - self._since >= self.dwell_s:
+            self.looking = True
+            self.glances += 1
+            self.seconds += t_s - self._since
+            began = True
+        self._inside = t_s
         return began

@@ -3,12 +3,14 @@ its raw outputs, so the pipeline needs no more of OpenCV's DNN module than a pee
 with (tests and `vitrine bench vision` check against cv2.FaceDetectorYN on the same file).
 
 The model takes 640x640; a frame is fitted by scaling its long side to 640 (never up) and
-padding the bottom or right with zeros. Per stride s (8, 16, 32) cell i is at row
-i // (640/s), column i % (640/s); score = sqrt(cls * obj); the box centre is
-((col + dx) * s, (row + dy) * s), its size (exp(dw) * s, exp(dh) * s); each landmark is
-((col + kx) * s, (row + ky) * s), in the order right eye, left eye, nose tip, right and left
-mouth corner (the subject's right: the left one in the image). Overlaps are removed by
-non-maximum suppression at IoU 0.3, as libfacedetection does.
+padding the bottom or right with zeros. The same weights with any input size (manifest
+`face_detector_half`, sides multiples of 64) look at a frame halved, 320x256, when the faces
+are near: a fifth of the work (vitrine.vision.pipeline says when). Per stride s (8, 16, 32)
+cell i is at row i // (W/s), column i % (W/s) for an input W wide; score = sqrt(cls * obj);
+the box centre is ((col + dx) * s, (row + dy) * s), its size (exp(dw) * s, exp(dh) * s);
+each landmark is ((col + kx) * s, (row + ky) * s), in the order right eye, left eye, nose
+tip, right and left mouth corner (the subject's right: the left one in the image). Overlaps
+are removed by non-maximum suppression at IoU 0.3, as libfacedetection does.
 """
 
 from __future__ import annotations
@@ -42,35 +44,49 @@ class Face:
         }
 
 
-def _grids() -> list[tuple[int, np.ndarray, np.ndarray]]:
+def _grids(width: int = INPUT, height: int = INPUT) -> list[tuple[int, np.ndarray, np.ndarray]]:
     out = []
     for s in STRIDES:
-        n = INPUT // s
-        rows, cols = np.divmod(np.arange(n * n, dtype=np.float32), n)
+        rows, cols = np.divmod(
+            np.arange((height // s) * (width // s), dtype=np.float32), width // s
+        )
         out.append((s, cols, rows))
     return out
 
 
 class FaceDetector:
     """YuNet on onnxruntime with our decoding. `detect(frame)` takes a BGR uint8 image of any
-    size (640x480 is the camera's) and returns the faces in its pixels, best first."""
+    size (640x480 is the camera's) and returns the faces in its pixels, best first. `size`
+    (width, height) is the model's input: 640x640 for `face_detector`, any multiples of 64
+    for `face_detector_half`."""
 
-    def __init__(self, session: Any, score_min: float = SCORE_MIN, nms_iou: float = NMS_IOU):
+    def __init__(
+        self,
+        session: Any,
+        score_min: float = SCORE_MIN,
+        nms_iou: float = NMS_IOU,
+        size: tuple[int, int] = (INPUT, INPUT),
+    ):
+        width, height = size
+        if width % 64 or height % 64 or width <= 0 or height <= 0:
+            raise ValueError(f"size={size!r}: allowed widths and heights are multiples of 64")
+        self.size = size
         self.session = session
         self.score_min = score_min
         self.nms_iou = nms_iou
         self._input = session.get_inputs()[0].name
         self._names = [f"{k}_{s}" for s in STRIDES for k in ("cls", "obj", "bbox", "kps")]
-        self._grids = _grids()
-        self._canvas = np.zeros((INPUT, INPUT, 3), np.uint8)
-        self._blob = np.zeros((1, 3, INPUT, INPUT), np.float32)
+        self._grids = _grids(width, height)
+        self._canvas = np.zeros((height, width, 3), np.uint8)
+        self._blob = np.zeros((1, 3, height, width), np.float32)
 
     def prepare(self, frame: np.ndarray) -> float:
         """Fit the frame into the input tensor; the scale from frame to input pixels."""
         import cv2
 
         h, w = frame.shape[:2]
-        scale = min(1.0, INPUT / max(h, w))
+        width, height = self.size
+        scale = min(1.0, width / w, height / h)
         if scale < 1.0:
             frame = cv2.resize(
                 frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
@@ -78,9 +94,9 @@ class FaceDetector:
         fh, fw = frame.shape[:2]
         canvas = self._canvas
         canvas[:fh, :fw] = frame
-        if fh < INPUT:
+        if fh < height:
             canvas[fh:] = 0
-        if fw < INPUT:
+        if fw < width:
             canvas[:fh, fw:] = 0
         np.copyto(self._blob[0], canvas.transpose(2, 0, 1), casting="unsafe")
         return scale

@@ -4,10 +4,18 @@ Only a deliberate hand counts: open (at least OPEN_FINGERS fingers stretched), f
 and the model sure it is a hand (presence >= PRESENCE). A shopper adjusting a collar, holding
 a bag or scratching an ear shows a closed or sideways hand and moves it little, so nothing
 fires. Distances are in palm lengths (wrist to the middle finger's base), so the thresholds
-hold near and far from the camera.
+hold near and far from the camera: the palm centre's moves in pixels over the median palm
+length of the samples judged (one frame's palm length is no yardstick for a position: it
+changes by a tenth as the hand turns, and a position of 300 px would move by 1.5 palm lengths
+with it).
 
 - wave: the open hand going side to side, at least WAVE_REVERSALS changes of direction within
-  WAVE_WINDOW_S, each swing at least WAVE_SWING palm lengths.
+  WAVE_WINDOW_S (there, back and there again), a turn counted once the hand has come back
+  WAVE_SWING palm lengths (a hysteresis against the landmarks' jitter), each whole swing
+  between two turns WAVE_FULL_SWING to SWIPE_DISTANCE palm lengths: a greeting wave swings
+  2-3 times a second, so even a 0.8 s one shows two turns, where three needed all of it; a
+  sweep longer than a swipe's is no wave's swing (a swipe, its wind-up and the hand's way
+  back are no wave).
 - swipe_left / swipe_right: one sweep of at least SWIPE_DISTANCE palm lengths within
   SWIPE_WINDOW_S, judged once it is over (the hand stopped or left the view) so the first
   swing of a wave is never taken for a swipe; a wave's swings are about 2 palm lengths.
@@ -28,8 +36,9 @@ from vitrine.vision.hands import Hand
 OPEN_FINGERS = 4
 PRESENCE = 0.7
 WAVE_WINDOW_S = 1.5
-WAVE_REVERSALS = 3
+WAVE_REVERSALS = 2
 WAVE_SWING = 0.35
+WAVE_FULL_SWING = 1.0
 SWIPE_WINDOW_S = 0.7
 SWIPE_DISTANCE = 3.5
 SWIPE_END_S = 0.15  # a sweep is over once the hand has stayed (or gone) this long
@@ -42,8 +51,16 @@ GAP_S = 0.4  # a deliberate hand missing longer than this starts the history afr
 @dataclass(frozen=True)
 class _Sample:
     t: float
-    x: float  # palm centre, in palm lengths
+    x: float  # palm centre, in pixels
     y: float
+    size: float  # palm length, in pixels
+
+
+def _in_palms(samples: list[_Sample]) -> tuple[list[float], list[float]]:
+    """The samples' positions in palm lengths: pixels over their median palm length."""
+    sizes = sorted(s.size for s in samples)
+    palm = sizes[len(sizes) // 2]
+    return [s.x / palm for s in samples], [s.y / palm for s in samples]
 
 
 def deliberate(hand: Hand) -> bool:
@@ -76,7 +93,7 @@ class GestureRecognizer:
             history.clear()
             self._held = False
         cx, cy = hand.centre
-        history.append(_Sample(t_s, cx / hand.size, cy / hand.size))
+        history.append(_Sample(t_s, cx, cy, hand.size))
         while history and history[0].t < t_s - max(WAVE_WINDOW_S, OPEN_PALM_S):
             history.popleft()
         return self._fire(t_s, self._wave(t_s) or self._swipe(t_s) or self._open_palm(t_s))
@@ -116,21 +133,25 @@ class GestureRecognizer:
         window = self._window(t_s, WAVE_WINDOW_S)
         if len(window) < 2 * WAVE_REVERSALS:
             return None
-        swings = self._swings([s.x for s in window], WAVE_SWING)
-        return "wave" if len(swings) - 1 >= WAVE_REVERSALS else None
+        swings = self._swings(_in_palms(window)[0], WAVE_SWING)
+        if len(swings) - 1 < WAVE_REVERSALS:
+            return None
+        whole = [abs(s) for s in swings[1:-1]]  # the first and the last may be partial
+        ok = all(WAVE_FULL_SWING <= s < SWIPE_DISTANCE for s in whole)
+        return "wave" if ok else None
 
     def _swipe(self, t_s: float, ended: bool = False) -> str | None:
         window = self._window(t_s, SWIPE_WINDOW_S + SWIPE_END_S)
         if len(window) < 3:  # noqa: PLR2004 - a sweep needs a start, a middle and an end
             return None
+        xs = _in_palms(window)[0]
         if not ended:  # over only once the hand has stayed put for SWIPE_END_S
-            tail = [s.x for s in window if s.t >= t_s - SWIPE_END_S]
+            tail = [x for s, x in zip(window, xs, strict=True) if s.t >= t_s - SWIPE_END_S]
             if len(tail) < 2 or max(tail) - min(tail) > STILL:  # noqa: PLR2004
                 return None
         earlier = self._window(t_s, WAVE_WINDOW_S)
-        if len(self._swings([s.x for s in earlier], WAVE_SWING)) > 1:
+        if len(self._swings(_in_palms(earlier)[0], WAVE_SWING)) > 1:
             return None  # part of a wave or a fidget, not one sweep
-        xs = [s.x for s in window]
         swings = self._swings(xs, WAVE_SWING)
         if len(swings) != 1 or abs(swings[0]) < SWIPE_DISTANCE:
             return None
@@ -141,7 +162,7 @@ class GestureRecognizer:
         if not self._history or t_s - self._history[0].t < OPEN_PALM_S * 0.95:
             return None
         window = self._window(t_s, OPEN_PALM_S)
-        xs, ys = [s.x for s in window], [s.y for s in window]
+        xs, ys = _in_palms(window)
         still = max(xs) - min(xs) <= STILL and max(ys) - min(ys) <= STILL
         if not still:
             self._held = False  # it moved: a later hold is a new one

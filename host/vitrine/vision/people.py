@@ -13,7 +13,13 @@ whose box stayed within STOP_PX_S of motion for STOP_S counts once as a stop. Th
 horizontal, a fraction of the image height (the floor nearer the mirror is lower in the
 image): a track's feet (the bottom of its box) going from above it to below it is "in",
 the other way "out", each counted once per track and direction, with a hysteresis band so a
-body swaying on the line is not counted twice.
+body swaying on the line is not counted twice. The side a track's feet were on is forgotten
+when the track comes back from a gap of more than SIDE_STALE_S with a box of another size
+(width or height changed by more than SIZE_JUMP times): over such a gap the tracker's
+prediction drifts and may take up someone else's box (a person walking behind another one,
+hidden and found again), whose feet on the other side of the line are no crossing; the side
+is learnt afresh from the boxes after it. A short gap, or the same body found again after a
+longer one, keeps the side: the detector loses a body for a few frames now and then.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ MIN_TRACK_S = 0.5
 STOP_S = 2.0
 STOP_PX_S = 25.0
 LINE_BAND = 0.02  # the hysteresis band around the line, a fraction of the image height
+SIDE_STALE_S = 0.2  # unmatched longer than this and back with another size: side forgotten
+SIZE_JUMP = 1.5  # a box this many times wider or taller (or narrower...) is another size
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,8 @@ class _Person:
     first_s: float
     path: list[tuple[float, float, float]] = field(default_factory=list)  # (t, cx, feet y)
     side: int = 0  # -1 above the line, +1 below, 0 not yet known
+    last_s: float = 0.0  # when the track was last matched to a box
+    box: tuple[float, float, float, float] | None = None  # the box last matched, as detected
     crossed: set[str] = field(default_factory=set)
     stopped: bool = False
     counted: bool = False
@@ -118,6 +128,15 @@ class Counts:
         }
 
 
+def _resized(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Whether box b's width or height is more than SIZE_JUMP times box a's, or less."""
+    for k in (2, 3):
+        ratio = max(a[k], 1.0) / max(b[k], 1.0)
+        if ratio > SIZE_JUMP or ratio < 1 / SIZE_JUMP:
+            return True
+    return False
+
+
 class PeopleCounter:
     """Tracks the person detector's boxes and counts. `update(t_s, boxes, height_px)` per
     frame returns the events of that frame: ("passer_by" | "stop" | "in" | "out", track id)."""
@@ -135,7 +154,11 @@ class PeopleCounter:
         events: list[tuple[str, int]] = []
         line_px, band = self.line * height_px, LINE_BAND * height_px
         for track in tracks:
-            p = self._people.setdefault(track.id, _Person(track.first_s))
+            p = self._people.setdefault(track.id, _Person(track.first_s, last_s=t_s))
+            seen = track.detection.box if isinstance(track.detection, PersonBox) else track.box
+            if t_s - p.last_s > SIDE_STALE_S and p.box is not None and _resized(p.box, seen):
+                p.side = 0  # lost for a while and back as another size: maybe someone else
+            p.last_s, p.box = t_s, seen
             x, y, w, h = track.box
             feet = y + h
             p.path.append((t_s, x + w / 2, feet))

@@ -16,8 +16,12 @@ their truth from the world, never from this picture or from the pipeline.
   turned by the head's yaw: facing the mirror while the world says they look at it, turned
   toward where they walk otherwise (or aside, standing), easing between the two in
   TURN_S. A face turned far shows mostly the side of the head.
-- Waving (the world's `waves`): a real hand (cut from the shared group photo) raised beside
-  the head, going side to side at WAVE_HZ. Standing people who do not wave now and then raise
+- Waving (the world's `waves`): the arm raised from the shoulder, the upper arm out to the
+  side, the forearm up, and a real hand (cut from the shared group photo, its skin tinted to
+  the person's face) at the end of it beside the head; the forearm swings about the elbow
+  at WAVE_HZ, WAVE_SWING_DEG either way, the hand turning with it (a greeting wave: a quick
+  swing of the forearm and hand about the elbow, 2-3 times a second, the hand going 15-20 cm
+  side to side). Standing people who do not wave now and then raise
   a hand to their collar (COLLAR_EVERY_S): the gesture recogniser must not take that for a
   gesture. The world has no collars: this is the renderer's own addition, kept apart here.
 - Bags are drawn as boxes on the floor.
@@ -43,8 +47,17 @@ CAMERA_HEIGHT_M = 1.55
 HFOV_DEG = 70.0
 HEAD_WIDTH_M = 0.16  # the face photo's face box spans this
 TURN_S = 0.25
-WAVE_HZ = 2.2
-WAVE_AMPLITUDE_M = 0.08  # a wave from the wrist and elbow: 16 cm side to side
+FACE_MIDDLE = 0.6  # eyes, nose and mouth span this much of the face box
+WAVE_HZ = 2.5  # forearm swings per second, within the 2-3 of a greeting wave
+WAVE_SWING_DEG = 14.0  # the forearm's swing either side: the hand goes about 17 cm side to side
+# The waving arm of a 1.75 m adult (scaled to the height): the elbow out to the side of and a
+# little in front of the shoulder, a little below it; the hand's centre FOREARM_M from the
+# elbow (forearm 0.26 m and half the hand), the forearm leaning WAVE_LEAN_DEG toward the head.
+ELBOW_OUT_M = 0.33
+ELBOW_FORWARD_M = 0.1
+ELBOW_DROP_M = 0.12
+FOREARM_M = 0.36
+WAVE_LEAN_DEG = 5.0
 # The hand cut-out's height (curled fingers, the back of the hand, the wrist with a watch, the
 # cuff), measured on the cut-out: the hand's breadth across the knuckles spans 0.52 of its
 # height and the watch case 0.27, so an adult's 8.5-9 cm hand and a 40 mm watch make it
@@ -70,7 +83,8 @@ HAND_BOX = ("pexels_group.jpeg", (0.70, 0.57, 0.139, 0.185))
 @dataclass(frozen=True)
 class Seen:
     """The truth about one person in a frame, from the world: where their face is in the
-    image (None when off-frame or too near), whether they look and wave, their head's yaw."""
+    image (None when its middle, eyes to mouth, is outside the picture), whether they look
+    and wave, their head's yaw."""
 
     person: str
     x_m: float
@@ -161,7 +175,26 @@ class _Sprites:
             crop = _cut(img, round(hx * W), round(hy * H), round(hw * W), round(hh * H))
             crop = cv2.rotate(crop, cv2.ROTATE_90_CLOCKWISE)  # fingers up
             crop = cv2.resize(crop, (96, 120), interpolation=cv2.INTER_AREA)
-            self.hand = (crop, _ellipse_alpha(96, 120, 0.5, 0.5))
+            self.hand = (crop, _ellipse_alpha(96, 120, 0.5, 0.5) * _skin_alpha(crop))
+        self._tinted: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def hand_for(self, face: str | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """The hand cut-out with its skin tinted to the face's (the mean colour of the face's
+        middle), so a hand and its face are one person's."""
+        if self.hand is None or face not in self.faces:
+            return self.hand
+        assert face is not None
+        if face not in self._tinted:
+            sprite, alpha = self.hand
+            crop = self.faces[face][0]
+            h, w = crop.shape[:2]
+            skin = crop[h * 3 // 8 : h * 5 // 8, w * 3 // 8 : w * 5 // 8].reshape(-1, 3).mean(0)
+            inside = alpha > 0.5  # noqa: PLR2004 - the hand itself, not its margin
+            own = sprite[inside].reshape(-1, 3).mean(0)
+            gain = np.clip(skin / np.maximum(own, 1.0), 0.6, 1.6)
+            tinted = np.clip(sprite.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+            self._tinted[face] = (tinted, alpha)
+        return self._tinted[face]
 
 
 def _cut(img: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:
@@ -173,6 +206,21 @@ def _cut(img: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:
         img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         x0, y0 = x0 + pad, y0 + pad
     return img[y0 : y0 + h, x0 : x0 + w].copy()
+
+
+def _skin_alpha(img: np.ndarray) -> np.ndarray:
+    """0..1 where the picture is skin, by the YCrCb skin map of Chai and Ngan ("Face
+    segmentation using skin-color map in videophone applications", 1999: Cr 133-173,
+    Cb 77-127), closed over small gaps (a watch on the wrist stays) and softened at the edge:
+    the hand without the clothes behind it in its photo."""
+    import cv2
+
+    ycc = cv2.cvtColor(img, cv2.COLOR_BGR2YCrCb)
+    mask = cv2.inRange(ycc, (0, 133, 77), (255, 173, 127))
+    close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (25, 25))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, close)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    return cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (5, 5), 0)
 
 
 def _ellipse_alpha(w: int, h: int, rx: float, ry: float) -> np.ndarray:
@@ -226,7 +274,8 @@ class SyntheticCamera:
         rng = np.random.default_rng(seed + 1)
         # sensor noise: a few fixed noise fields taken in turn (drawing fresh noise for each
         # frame would cost more than the pipeline's detector)
-        self._noise = [rng.normal(0, 3.0, (HEIGHT, WIDTH, 3)).astype(np.int16) for _ in range(8)]
+        # (int8: the noise is within a few levels, and half the memory of int16: 7 MB a camera)
+        self._noise = [rng.normal(0, 3.0, (HEIGHT, WIDTH, 3)).astype(np.int8) for _ in range(8)]
         self._frames = 0
 
     def _room(self, seed: int) -> np.ndarray:
@@ -276,7 +325,10 @@ class SyntheticCamera:
         u, v = self.lens.project(x, y, head_z)
         size = _focal() * HEAD_WIDTH_M / self.lens.depth(x, y, head_z)
         box = (u - size / 2, v - size / 2, size, size)
-        if box[0] < 0 or box[1] < 0 or box[0] + size > WIDTH or box[1] + size > HEIGHT:
+        # in the picture while its middle (eyes, nose and mouth: FACE_MIDDLE of the box) is:
+        # a face whose forehead or ear is cut by the picture's edge is still seen
+        half = size * FACE_MIDDLE / 2
+        if u - half < 0 or v - half < 0 or u + half > WIDTH or v + half > HEIGHT:
             return None
         return box
 
@@ -308,9 +360,12 @@ class SyntheticCamera:
             if person.kind == "bag":
                 self._bag(img, person, x, y)
                 continue
+            waving = person.waving(t)
             self._body(img, person, x, y, t)
             if person.id in truth:
                 self._head(img, person, x, y, truth[person.id].yaw_deg)
+                if waving:
+                    self._arm(img, person, x, y, t)
                 self._hand(img, person, x, y, t)
         self._frames += 1
         noisy = img.astype(np.int16)
@@ -327,7 +382,8 @@ class SyntheticCamera:
     def _body(self, img: np.ndarray, person: Person, x: float, y: float, t: float) -> None:
         """A body shaped as people are (proportions of an adult scaled to the height): legs
         with shoes, a torso narrowing to the waist, shoulders, arms with hands, a neck; the
-        clothes shaded lighter at the top, as light from the ceiling falls."""
+        clothes shaded lighter at the top, as light from the ceiling falls. The arm of a
+        waving person's raised hand is left to _arm."""
         import cv2
 
         rng = _rng_for(person.id)
@@ -342,6 +398,7 @@ class SyntheticCamera:
         phase = math.sin(t * 2 * math.pi * 0.9) if walking else 0.0
         depth = self.lens.depth(x, y, hip)
         px = self.lens.project
+        raised = _hand_side(person) if person.waving(t) else 0.0
 
         def poly(points: list[tuple[float, float]], colour: tuple[int, ...]) -> None:
             pts = np.array([_pt(px(x + a, y, z)) for a, z in points], np.int32)
@@ -396,6 +453,8 @@ class SyntheticCamera:
         )
         thick = max(2, round(_focal() * 0.075 * k / depth))
         for side in (-1, 1):  # arms, swinging against the legs, with hands
+            if side == raised:
+                continue
             swing = -side * phase * 0.1 * k
             a = _pt(px(x + side * 0.2 * k, y, shoulder - 0.03))
             elbow = _pt(px(x + side * 0.24 * k + swing / 2, y, waist + 0.02))
@@ -428,12 +487,28 @@ class SyntheticCamera:
         a = cv2.resize(alpha, (s, s), interpolation=cv2.INTER_LINEAR)
         _blend(img, small, a, round(u - s / 2), round(v - s / 2 - 0.06 * s))
 
+    def _arm(self, img: np.ndarray, person: Person, x: float, y: float, t: float) -> None:
+        """The waving arm: the upper arm and the forearm in the clothes' sleeve, from the
+        shoulder to the elbow and on to the wrist under the hand."""
+        import cv2
+
+        rng = _rng_for(person.id)
+        clothes = tuple(int(c) for c in rng.integers(30, 200, 3))
+        shoulder, elbow, wrist, _hand, _angle = _wave_pose(person, x, y, t)
+        px = self.lens.project
+        k = person.height_m / 1.75
+        for a, b, width_m in ((shoulder, elbow, 0.085), (elbow, wrist, 0.07)):
+            depth = self.lens.depth(*b)
+            thick = max(2, round(_focal() * width_m * k / depth))
+            cv2.line(img, _pt(px(*a)), _pt(px(*b)), clothes, thick, cv2.LINE_AA)
+
     def _hand(self, img: np.ndarray, person: Person, x: float, y: float, t: float) -> None:
         import cv2
 
-        if self.sprites.hand is None:
+        cut = self.sprites.hand_for(person.face)
+        if cut is None:
             return
-        sprite, alpha = self.sprites.hand
+        sprite, alpha = cut
         place = self._hand_place(person, x, y, t)
         if place is None:
             return
@@ -453,14 +528,15 @@ class SyntheticCamera:
     def _hand_place(
         person: Person, x: float, y: float, t: float
     ) -> tuple[float, float, float, float] | None:
-        """Where a raised hand is (x, y, z in metres, and its turn in degrees): beside the head
-        going side to side while the world says they wave; at the collar, fingers across, now
+        """Where a raised hand is (x, y, z in metres, and its turn in degrees): at the end of
+        the waving forearm while the world says they wave; at the collar, fingers across, now
         and then while they stand; None when their hands are down."""
-        rng = _rng_for(person.id + "hand")
-        side = -1.0 if rng.random() < 0.5 else 1.0  # noqa: PLR2004 - which hand
+        side = _hand_side(person)
         if person.waving(t):
-            hx = x + side * 0.28 + WAVE_AMPLITUDE_M * math.sin(2 * math.pi * WAVE_HZ * t)
-            return hx, y - 0.1, person.height_m - 0.1, 0.0
+            _s, _e, _w, (hx, hy, hz), angle = _wave_pose(person, x, y, t)
+            return hx, hy, hz, angle
+        rng = _rng_for(person.id + "hand")
+        rng.random()  # the side's draw (_hand_side)
         vx, vy = person.velocity(t)
         standing = math.hypot(vx, vy) < 0.2  # noqa: PLR2004
         phase = (t + rng.uniform(0, COLLAR_EVERY_S)) % COLLAR_EVERY_S
@@ -468,6 +544,37 @@ class SyntheticCamera:
             return None
         hx = x - side * 0.04 + 0.02 * math.sin(2 * math.pi * 1.3 * t)
         return hx, y - 0.1, person.height_m * 0.8, 90.0 * side
+
+
+Point = tuple[float, float, float]
+
+
+def _hand_side(person: Person) -> float:
+    """Which hand a person raises (-1 or 1, along the world's x), fixed per person."""
+    return -1.0 if _rng_for(person.id + "hand").random() < 0.5 else 1.0  # noqa: PLR2004
+
+
+def _wave_pose(
+    person: Person, x: float, y: float, t: float
+) -> tuple[Point, Point, Point, Point, float]:
+    """The waving arm at t: shoulder, elbow, wrist and the hand's centre (x, y, z in metres),
+    and the hand's turn in the image in degrees (counter-clockwise, as the forearm leans)."""
+    side = _hand_side(person)
+    h = person.height_m
+    k = h / 1.75
+    shoulder = (x + side * 0.2 * k, y, h * 0.81)
+    elbow = (x + side * ELBOW_OUT_M * k, y - ELBOW_FORWARD_M, h * 0.81 - ELBOW_DROP_M * k)
+    # the forearm's lean from vertical, + toward the world's +x
+    lean = math.radians(
+        -side * WAVE_LEAN_DEG + WAVE_SWING_DEG * math.sin(2 * math.pi * WAVE_HZ * t)
+    )
+    along = (math.sin(lean), math.cos(lean))
+    reach = FOREARM_M * k
+    hand = (elbow[0] + reach * along[0], elbow[1], elbow[2] + reach * along[1])
+    wrist_at = reach - HAND_M / 2
+    wrist = (elbow[0] + wrist_at * along[0], elbow[1], elbow[2] + wrist_at * along[1])
+    # the image's x is the world's -x: a lean toward +x turns the hand counter-clockwise
+    return shoulder, elbow, wrist, hand, math.degrees(lean)
 
 
 def _pt(p: tuple[float, float]) -> tuple[int, int]:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tests.host.vision.conftest import LABELLED, MODELS, needs_images, needs_models, photo
+from vitrine.vision.attention import head_pose
 from vitrine.vision.expression import TO_ENGINE, ExpressionModel, engine_label
 from vitrine.vision.faces import STRIDES, FaceDetector, iou, nms
 from vitrine.vision.frames import fit, read_image
@@ -138,3 +139,47 @@ def test_people_and_hands_in_the_group_photo() -> None:
     x, y, w, h = best.palm.box
     cx, cy = best.centre
     assert x - w <= cx <= x + 2 * w and y - h <= cy <= y + 2 * h  # landmarks on the palm
+
+
+@needs_models
+def test_the_sessions_threads_do_not_spin_between_runs() -> None:
+    # busy-waiting pool threads would take the mirror's two cores from the next model's run
+    # and from the daemon (vitrine.vision.runtime)
+    options = load("face_detector", threads=2).get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert options.intra_op_num_threads == 2
+
+
+def test_yunet_decoding_on_a_grid_wider_than_tall() -> None:
+    # the half-size input, 320x256: stride 8 has 40 columns and 32 rows; cell 85 is row 2,
+    # column 5 (a square grid of 32 would put it at row 2, column 21)
+    det = FaceDetector(_NoSession(), size=(320, 256))
+    out = []
+    for s in STRIDES:
+        n = (320 // s) * (256 // s)
+        cls, obj = np.zeros((1, n, 1), np.float32), np.zeros((1, n, 1), np.float32)
+        bbox, kps = np.zeros((1, n, 4), np.float32), np.zeros((1, n, 10), np.float32)
+        if s == 8:
+            cls[0, 85, 0] = obj[0, 85, 0] = 0.9
+        out += [cls, obj, bbox, kps]
+    (face,) = det.decode(out, scale=0.5)
+    assert face.box == pytest.approx((5 * 8 * 2 - 8, 2 * 8 * 2 - 8, 16, 16))
+    with pytest.raises(ValueError, match="multiples of 64"):
+        FaceDetector(_NoSession(), size=(320, 240))
+
+
+@needs_models
+@needs_images
+def test_yunet_at_half_size_finds_the_near_faces_of_the_photos() -> None:
+    full = FaceDetector(load("face_detector"))
+    half = FaceDetector(load("face_detector_half"), size=(320, 256))
+    for name in LABELLED:
+        frame = fit(read_image(photo(name)), 640, 480)
+        (a,), (b,) = full.detect(frame), half.detect(frame)
+        assert a.box[2] >= 80 and iou(a.box, b.box) >= 0.8, name
+        # the landmarks within a tenth of the face's width, the head's angle to the camera
+        # within 10 degrees (measured: at most 8.3, on the angry face 200 px wide)
+        assert b.landmarks == pytest.approx(a.landmarks, abs=0.1 * a.box[2]), name
+        pa, pb = head_pose(a.landmarks, 640, 480), head_pose(b.landmarks, 640, 480)
+        assert pa is not None and pb is not None
+        assert abs(pa.off_axis_deg - pb.off_axis_deg) <= 10.0, name

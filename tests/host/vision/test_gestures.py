@@ -15,9 +15,16 @@ DT = 1 / 15  # gestures are looked for on every other frame at 30 frames/s
 
 
 def hand(
-    cx: float, cy: float, *, open_: bool = True, angle_deg: float = 0.0, presence: float = 0.95
+    cx: float,
+    cy: float,
+    *,
+    open_: bool = True,
+    angle_deg: float = 0.0,
+    presence: float = 0.95,
+    scale: float = 1.0,
 ) -> Hand:
-    """An open (or closed) hand centred near (cx, cy), fingers up (angle 0) or turned."""
+    """An open (or closed) hand centred near (cx, cy), fingers up (angle 0) or turned, its
+    palm PALM_PX * scale long."""
     pts = np.zeros((21, 2), np.float32)
     pts[0] = (0, 40)  # wrist
     bases = {1: (-15, 30), 5: (-12, 0), 9: (0, 0), 13: (10, 2), 17: (18, 6)}
@@ -33,16 +40,18 @@ def hand(
     pts[4] = (-36, 4) if open_ else (-10, 20)
     a = math.radians(angle_deg)
     rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]], np.float32)
-    pts = pts @ rot.T + np.array([cx, cy - 15], np.float32)
+    pts = scale * pts @ rot.T + np.array([cx, cy - 15], np.float32)
     palm = Palm((cx - 30, cy - 30, 60, 60), 0.9, np.zeros((7, 2), np.float32))
     return Hand(pts, presence, palm)
 
 
-def run(xs_ys, every=DT, **kw) -> list[tuple[float, str]]:
+def run(xs_ys, every=DT, scales=None, **kw) -> list[tuple[float, str]]:
     rec = GestureRecognizer()
     out = []
     for k, pos in enumerate(xs_ys):
         t = k * every
+        if scales is not None:
+            kw["scale"] = scales[k % len(scales)]
         hands = [] if pos is None else [hand(*pos, **kw)]
         out += [(round(t, 2), g) for g in rec.update(t, hands)]
     return out
@@ -83,3 +92,33 @@ def test_what_is_not_a_gesture() -> None:
     assert run(wave, presence=0.4) == []  # the model unsure it is a hand
     small = [(300 + 6 * math.sin(2 * math.pi * 1.3 * k * DT), 200 + 3 * k % 5) for k in range(60)]
     assert run(small, angle_deg=80) == []
+
+
+def test_a_short_wave_is_recognised_before_it_ends() -> None:
+    # the shortest wave the world has, 0.8 s, at 2.2 swings a second, from the end of a swing:
+    # two turns within it, a third only as it ends
+    frames = [
+        (300 + PALM_PX * math.cos(2 * math.pi * 2.2 * k * DT), 200) for k in range(round(0.8 / DT))
+    ]
+    found = run([*frames, None, None, None])
+    assert [g for _, g in found] == ["wave"]
+    assert found[0][0] <= 0.8
+
+
+def test_a_swipe_with_its_wind_up_and_the_way_back_is_no_wave() -> None:
+    back = [(300 - 8 * k, 200) for k in range(4)]  # a wind-up of 0.8 palm lengths
+    sweep = [(276 + 50 * k, 200) for k in range(1, 6)]  # 6 palm lengths in a third of a second
+    home = [(526 - 50 * k, 200) for k in range(1, 6)]  # and straight back
+    found = run([*back, *sweep, *[sweep[-1]] * 4, *home, None, None, None])
+    assert "wave" not in [g for _, g in found]
+
+
+def test_a_palm_length_that_changes_as_the_hand_turns_moves_no_hand() -> None:
+    # the landmarks' palm length changes by a tenth from frame to frame as the hand turns
+    # (measured on the synthetic wave: 25 to 31 px): a hand held still is still an open palm
+    # and no wave, and a wave is one wave
+    jitter = [1.0, 0.9, 1.1, 0.95, 1.05]
+    held = run([(300, 200)] * 40, scales=jitter)
+    assert [g for _, g in held] == ["open_palm"]
+    frames = [(300 + PALM_PX * math.sin(2 * math.pi * 2.2 * k * DT), 200) for k in range(23)]
+    assert [g for _, g in run(frames, scales=jitter)] == ["wave"]

@@ -60,6 +60,9 @@ def test_a_shopper_walks_up_looks_waves_and_leaves(models: Models) -> None:
         frame, _truth = camera.frame(t)
         events += [(t, e) for e in pipeline.process(frame, t).events]
     events += [(world.duration_s, e) for e in pipeline.finish(world.duration_s)]
+    # the shopper near for 14 s of 24: their faces looked for at half size (four frames in
+    # five), with the same results
+    assert models.faces_half is None or pipeline.half_frames > k / 3
     kinds = [type(e).__name__ for _, e in events]
     person = world.people[0]
     waves = [t for t, e in events if isinstance(e, ev.HandGesture)]
@@ -137,3 +140,48 @@ def test_the_truth_says_whether_a_waving_hand_is_in_the_picture() -> None:
     assert seen["far"].waving and seen["far"].hand_in_view
     assert seen["near"].waving and not seen["near"].hand_in_view
     assert not seen["idle"].waving
+
+
+def test_the_truth_sees_a_face_whose_edge_the_picture_cuts() -> None:
+    # someone 0.32 m from the glass, their face box 5 px past the picture's right edge: the
+    # eyes, nose and mouth are in the picture, so the truth has the face (its attention
+    # counts); 0.3 m further to the side its middle is out, and it has none
+    from vitrine.vision.synthetic import HEAD_WIDTH_M, WIDTH, _focal
+
+    f = _focal()
+    u = WIDTH + 5 - f * HEAD_WIDTH_M / 0.32 / 2  # the face's centre column
+    x = -(u - WIDTH / 2) * 0.32 / f
+    edge = Person("edge", "adult", ((0.0, x, 0.32),), 1.75, 0.25, stays=True)
+    out = Person("out", "adult", ((0.0, x - 0.3, 0.32),), 1.75, 0.25, stays=True)
+    camera = SyntheticCamera(World(people=(edge, out), duration_s=10.0))
+    seen = {s.person: s for s in camera.seen(1.0)}
+    box = seen["edge"].face_box
+    assert box is not None and box[0] + box[2] > WIDTH
+    assert seen["out"].face_box is None
+
+
+def test_the_waving_hand_is_at_the_end_of_an_arm_swinging_like_a_greeting_wave() -> None:
+    import math
+
+    from vitrine.vision.synthetic import _wave_pose
+
+    p = Person("p", "adult", ((0.0, 0.0, 1.0),), 1.75, 0.25, stays=True, waves=((0, 9),))
+    times = [k / 300 for k in range(600)]  # 2 s
+    poses = [_wave_pose(p, 0.0, 1.0, t) for t in times]
+    xs = [hand[0] for _s, _e, _w, hand, _a in poses]
+    assert 0.15 <= max(xs) - min(xs) <= 0.2
+    turns = sum(1 for a, b, c in zip(xs, xs[1:], xs[2:], strict=False) if (b - a) * (c - b) < 0)
+    assert 4 <= turns / 2 <= 6
+    for shoulder, elbow, wrist, hand, _angle in poses:
+        assert math.dist(shoulder, elbow) < 0.35
+        assert math.dist(elbow, wrist) < 0.3
+        assert hand[2] > shoulder[2] + 0.2
+
+
+def test_the_synthetic_cameras_noise_takes_a_byte_a_pixel_channel() -> None:
+    # the daemon's demo holds two synthetic cameras; their eight noise fields each are within
+    # a few levels of zero, so int8 holds them (7 MB a camera, not 15)
+    camera = SyntheticCamera(World(duration_s=1.0))
+    assert sum(n.nbytes for n in camera._noise) == 8 * 480 * 640 * 3
+    frame, _ = camera.frame(0.0)
+    assert frame.dtype == np.uint8 and 150 < frame.mean() < 200

@@ -69,3 +69,44 @@ def test_the_people_counter_counts_passers_by_stops_and_crossings() -> None:
         t += DT
     c = counter.counts
     assert (c.passers_by, c.stops, c.line_in, c.line_out) == (2, 1, 1, 1)
+
+
+def test_a_track_that_takes_up_another_box_after_a_gap_counts_no_crossing() -> None:
+    # someone far off (feet above the line at 240 of 480), hidden for 0.3 s behind a person
+    # walking nearer, whose box (feet below the line) the track's prediction then takes up
+    counter = PeopleCounter(line=0.5)
+    t = 0.0
+    for k in range(15):
+        counter.update(t, [PersonBox((300 - 2 * k, 60, 60, 160), 0.9)], 480)
+        t += DT
+    for _ in range(9):
+        counter.update(t, [], 480)
+        t += DT
+    for k in range(15):
+        events = counter.update(t, [PersonBox((240 - 4 * k, 90, 110, 190), 0.9)], 480)
+        assert [e for e in events if e[0] in ("in", "out")] == []
+        t += DT
+    assert len(counter.tracker.tracks) == 1  # the same track: the tracker took the new box
+    assert (counter.counts.line_in, counter.counts.line_out) == (0, 0)
+
+
+def test_a_crossing_seen_with_a_few_frames_missing_still_counts() -> None:
+    counter = PeopleCounter(line=0.5)
+    t = 0.0
+    for k in range(40):
+        boxes = [] if 18 <= k < 22 else [PersonBox((300, 10 + 5 * k, 100, 200), 0.9)]
+        counter.update(t, boxes, 480)  # feet from 210 to 405 across the line at 240
+        t += DT
+    assert (counter.counts.line_in, counter.counts.line_out) == (1, 0)
+
+
+def test_the_same_body_found_again_after_a_longer_gap_keeps_its_side() -> None:
+    # walking up to the mirror, lost for 0.4 s right at the line, found again past it with
+    # the box of the same size: a crossing
+    counter = PeopleCounter(line=0.5)
+    t = 0.0
+    for k in range(45):  # the feet from 140 px down at 4 px a frame, the line at 240
+        boxes = [] if 20 <= k < 32 else [PersonBox((300, -60 + 4 * k, 100, 200), 0.9)]
+        counter.update(t, boxes, 480)
+        t += DT
+    assert (counter.counts.line_in, counter.counts.line_out) == (1, 0)
