@@ -51,7 +51,8 @@ class DetectorModel:
 
     recall_by_height: tuple[float, ...]  # per HEIGHT_BINS_PX bin of the whole body's height
     width_ratio_mean: float  # the box's width / the body's (2 x radius_m) width
-    width_ratio_sd: float
+    width_ratio_sd: float  # ... its spread from frame to frame, around a person's own
+    width_ratio_person_sd: float  # ... and between people (build, clothes, gait)
     bottom_sd_px: float  # the box bottom's error where the feet are in the picture
     bottom_bias_px: float
     centre_sd_px: float
@@ -69,11 +70,14 @@ class DetectorModel:
 
 # From `measure_detector(seed=21, scenes=60, every_s=0.1)` on the shared
 # lightweight_person_detector.onnx (its manifest SHA-256), 2026-12-05 on this project's
-# synthetic scene: 10671 frames, 4116 bodies in view. Used when the models are not here.
+# synthetic scene: 10671 frames, 4116 bodies in view, 1959 box widths of 73 people, but only
+# 15 boxes with the feet in the picture (few walk-bys are beyond 2.95 m): the bottom's figures
+# are the roughest. Used when the models are not here.
 MEASURED = DetectorModel(
     recall_by_height=(0.0, 0.0, 0.478, 0.403, 0.471, 0.328, 0.346, 0.704),
     width_ratio_mean=1.34,
-    width_ratio_sd=0.185,
+    width_ratio_sd=0.096,
+    width_ratio_person_sd=0.167,
     bottom_sd_px=32.96,
     bottom_bias_px=-12.26,
     centre_sd_px=8.32,
@@ -125,17 +129,21 @@ class _Tally:
     seen: list[int] = field(default_factory=lambda: [0] * (len(HEIGHT_BINS_PX) - 1))
     found: list[int] = field(default_factory=lambda: [0] * (len(HEIGHT_BINS_PX) - 1))
     ratios: list[float] = field(default_factory=list)
+    by_person: dict[str, list[float]] = field(default_factory=dict)
     bottoms: list[float] = field(default_factory=list)
     centres: list[float] = field(default_factory=list)
     false: int = 0
     false_in_area: int = 0
     frames: int = 0
 
-    def frame(self, bodies: list[tuple[tuple[float, ...], tuple[float, ...]]], boxes: list) -> None:
-        """One frame: the bodies in view (clipped box, whole box) and the detector's boxes."""
+    def frame(
+        self, bodies: list[tuple[str, tuple[float, ...], tuple[float, ...]]], boxes: list
+    ) -> None:
+        """One frame: the bodies in view (person, clipped box, whole box) and the detector's
+        boxes."""
         self.frames += 1
         used: set[int] = set()
-        for box, full in bodies:
+        for who, box, full in bodies:
             k = next(i for i in range(len(self.seen)) if full[3] < HEIGHT_BINS_PX[i + 1])
             self.seen[k] += 1
             best = max(
@@ -147,14 +155,17 @@ class _Tally:
                 continue
             used.add(best[0])
             self.found[k] += 1
-            self._noise(box, full, boxes[best[0]])
+            self._noise(who, box, full, boxes[best[0]])
         for i, d in enumerate(boxes):
             if i not in used:
                 self._false(d)
 
-    def _noise(self, box: tuple[float, ...], full: tuple[float, ...], d: tuple[float, ...]) -> None:
+    def _noise(
+        self, who: str, box: tuple[float, ...], full: tuple[float, ...], d: tuple[float, ...]
+    ) -> None:
         if box[0] > 1 and box[0] + box[2] < WIDTH - 1:  # not cut at the sides
             self.ratios.append(d[2] / box[2])
+            self.by_person.setdefault(who, []).append(d[2] / box[2])
             self.centres.append((d[0] + d[2] / 2) - (box[0] + box[2] / 2))
         if full[1] + full[3] < HEIGHT - 1:  # the feet in the picture
             self.bottoms.append((d[1] + d[3]) - (full[1] + full[3]))
@@ -176,9 +187,23 @@ class _Tally:
             else:
                 recall.append(MEASURED.recall_by_height[k])
                 recorded.append(f"recall bin {k}")
-        width = (_mean(self.ratios), _sd(self.ratios), _sd(self.centres))
-        if len(self.ratios) < _ENOUGH:
-            width = (MEASURED.width_ratio_mean, MEASURED.width_ratio_sd, MEASURED.centre_sd_px)
+        # the widths' spread split into a person's own (the mean of theirs) and the frames'
+        # around it, over people seen in at least 3 frames
+        people = [r for r in self.by_person.values() if len(r) >= 3]  # noqa: PLR2004
+        within = [x - _mean(r) for r in people for x in r]
+        dof = max(1, len(within) - len(people))
+        within_sd = math.sqrt(sum(v * v for v in within) / dof)
+        # a person's mean carries within_sd^2 / n of the frames' spread: taken out
+        shrink = _mean([1.0 / len(r) for r in people]) * within_sd**2
+        person_sd = math.sqrt(max(0.0, _sd([_mean(r) for r in people]) ** 2 - shrink))
+        width = (_mean(self.ratios), within_sd, person_sd, _sd(self.centres))
+        if len(people) < _ENOUGH:
+            width = (
+                MEASURED.width_ratio_mean,
+                MEASURED.width_ratio_sd,
+                MEASURED.width_ratio_person_sd,
+                MEASURED.centre_sd_px,
+            )
             recorded.append("width and centre")
         bottom = (_sd(self.bottoms), _mean(self.bottoms))
         if len(self.bottoms) < _ENOUGH:
@@ -189,14 +214,16 @@ class _Tally:
             recall_by_height=tuple(recall),
             width_ratio_mean=round(width[0], 3),
             width_ratio_sd=round(width[1], 3),
+            width_ratio_person_sd=round(width[2], 3),
             bottom_sd_px=round(bottom[0], 2),
             bottom_bias_px=round(bottom[1], 2),
-            centre_sd_px=round(width[2], 2),
+            centre_sd_px=round(width[3], 2),
             false_per_frame=round(self.false / frames, 4),
             false_in_area_per_frame=round(self.false_in_area / frames, 5),
             frames=self.frames,
             source=f"measured in this run: {self.frames} frames, {sum(self.seen)} bodies in "
-            f"view (per height bin {self.seen}; box widths {len(self.ratios)}, feet "
+            f"view (per height bin {self.seen}; box widths {len(self.ratios)} of "
+            f"{len(self.by_person)} people, feet "
             f"{len(self.bottoms)})"
             + (
                 f"; recorded figures for {', '.join(recorded)} (too few samples)"
@@ -237,7 +264,7 @@ def measure_detector(
         for person, x, y in world.present(t):
             box = _in_view(lens, person, x, y)
             if box is not None:
-                bodies.append((box, body_box(lens, person, x, y)))
+                bodies.append((person.id, box, body_box(lens, person, x, y)))
         frame, _truth = camera.frame(t)
         tally.frame(bodies, [b.box for b in detector.detect(frame)])
         t = round(t + every_s, 6)
@@ -276,6 +303,7 @@ class CameraWitness:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+        self._biases: dict[str, float] = {}
 
     def report(self, t_s: float) -> CameraPeople:
         rng, model = self._rng, self.model
@@ -285,8 +313,10 @@ class CameraWitness:
             full = body_box(self.lens, person, x, y)
             if box is None or rng.random() >= model.recall(full[3]):
                 continue
-            # the detector's box: the body's, with the measured noise
-            w = max(2.0, box[2] * rng.gauss(model.width_ratio_mean, model.width_ratio_sd))
+            # the detector's box: the body's, with the measured noise (a person's own share of
+            # the width's spread stays with them)
+            ratio = model.width_ratio_mean + self._bias(person.id)
+            w = max(2.0, box[2] * rng.gauss(ratio, model.width_ratio_sd))
             cx = box[0] + box[2] / 2 + rng.gauss(0.0, model.centre_sd_px)
             bottom = full[1] + full[3] + rng.gauss(model.bottom_bias_px, model.bottom_sd_px)
             bottom = min(bottom, float(HEIGHT))
@@ -303,6 +333,13 @@ class CameraWitness:
                 )
             )
         return CameraPeople(people=tuple(out), t_ns=0)
+
+    def _bias(self, who: str) -> float:
+        bias = self._biases.get(who)
+        if bias is None:
+            rng = random.Random(f"{self.seed}:{who}")
+            bias = self._biases[who] = rng.gauss(0.0, self.model.width_ratio_person_sd)
+        return bias
 
     def assumptions(self) -> dict[str, Any]:
         return {

@@ -51,7 +51,8 @@ STOP_PX_S = 25.0
 LINE_BAND = 0.02  # the hysteresis band around the line, a fraction of the image height
 # Measured (`vitrine bench sense`, the real detector on the synthetic scene's walk-by set):
 # boxes are 1.34 times as wide as a body's shoulders (0.44 m for an adult; arms and striding
-# legs widen them), spread 0.185 of that; their bottom at the feet is off by 33 px (one sigma).
+# legs widen them), spread 0.185 in all (0.15 from person to person, 0.09 from frame to frame);
+# their bottom at the feet is off by 33 px (one sigma, from only 15 boxes).
 BODY_WIDTH_M = 0.59  # a person box's width at the body
 WIDTH_SIGMA = 0.14  # ... its relative spread
 BOTTOM_SIGMA_PX = 33.0  # a box bottom's error at the feet, pixels

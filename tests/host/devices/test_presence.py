@@ -332,11 +332,12 @@ async def test_a_camera_report_on_the_bus_makes_a_zone():
 
 
 def walkers_beyond_reach() -> World:
-    """Four people walking along the glass 2.3-2.9 m out, one after another."""
+    """Four people walking along the glass 2.1-2.7 m out (beyond the sensors, short of the
+    3 m edge), one after another."""
     rng = random.Random(2)
     people = [
         crowds.body(f"w{k}", "adult", rng, [(1 + 4 * k, -2.0, y), (1 + 4 * k + 4 / 1.2, 2.0, y)])
-        for k, y in enumerate((2.3, 2.5, 2.7, 2.9))
+        for k, y in enumerate((2.1, 2.3, 2.5, 2.7))
     ]
     return World(people=tuple(people), duration_s=18.0)
 
@@ -355,7 +356,9 @@ def test_walkers_beyond_the_sensors_are_passing_only_with_the_camera():
         samples = list(replay.samples(0.0, world.duration_s, 0.1))
         kept[name] = sum(1 for s in samples if s.truth == s.zone == "passing") / len(truth)
         wrong = [s for s in samples if s.truth == "none" and s.zone != "none"]
-        assert len(wrong) <= 8, (name, wrong)  # a frame or two as each leaves, no more
+        # each leave is announced late by the camera's latency (0.06 s), a frame (0.1 s), its
+        # hold (0.15 s) and the dwell (0.1 s): up to four samples a walker, no more
+        assert len(wrong) <= 4 * len(world.people), (name, wrong)
     assert kept["board"] < 0.2  # beyond the sensors' reach on average clothing
     # the camera finds a body in about 40 % of its frames out there: it catches most of them
     # within a few frames
@@ -363,15 +366,24 @@ def test_walkers_beyond_the_sensors_are_passing_only_with_the_camera():
 
 
 def test_the_camera_witness_places_people_near_where_they_stand():
+    rng = random.Random(1)
     for distance_m in (1.0, 2.0, 3.2):
-        person = crowds.body("s", "adult", random.Random(1), [(0.0, 0.1, distance_m)])
-        world = World(people=(replace(person, stays=True),), duration_s=30.0)
-        witness = CameraWitness(world, MEASURED, seed=4)
-        seen = [p for k in range(300) for p in witness.report(k / 10).people]
-        assert 0.25 * 300 <= len(seen) <= 0.8 * 300  # the detector's measured recall
+        # 40 adults in the middle of the picture (the witness hides nobody behind another, and
+        # draws each one's own box width)
+        people = tuple(
+            replace(
+                crowds.body(f"s{k}", "adult", rng, [(0.0, -0.3 + 0.015 * k, distance_m)]),
+                stays=True,
+            )
+            for k in range(40)
+        )
+        witness = CameraWitness(World(people=people, duration_s=30.0), MEASURED, seed=4)
+        seen = [p for k in range(50) for p in witness.report(k / 10).people]
+        assert 0.25 * 2000 <= len(seen) <= 0.8 * 2000  # the detector's measured recall
         distances = sorted(p.distance_mm for p in seen)
-        assert distances[len(distances) // 2] == pytest.approx(distance_m * 1000, rel=0.12)
+        assert distances[len(distances) // 2] == pytest.approx(distance_m * 1000, rel=0.1)
         spread = distances[int(len(distances) * 0.84)] - distances[int(len(distances) * 0.16)]
-        assert spread / 2 == pytest.approx(seen[0].sigma_mm, rel=0.6)  # its sigma is honest
+        sigma = sorted(p.sigma_mm for p in seen)[len(seen) // 2]
+        assert spread / 2 == pytest.approx(sigma, rel=0.35), (distance_m, spread / 2, sigma)
     # nobody in the world: nothing reported
     assert CameraWitness(World(duration_s=5.0), MEASURED).report(1.0).people == ()
