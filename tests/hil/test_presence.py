@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from vitrine.devices.presence import Presence, Zone
+from vitrine.devices.presence import CameraPeople, CameraPerson, Presence, Zone
 
 from .conftest import Rig, make_rig
 
@@ -103,3 +103,30 @@ async def test_a_bus_held_low_is_named_and_the_rest_runs_on(tmp_path) -> None:
 
 
 NAMES = ("centre", "left", "right")
+
+
+async def test_the_camera_fills_in_beyond_the_boards_sensors(tmp_path) -> None:
+    """The camera's people on the daemon's bus, beside a working presence board: a person the
+    sensors would see (1 m) and do not is not believed; one beyond their reach (2.5 m) makes
+    the zone passing; a camera gone quiet lets it go."""
+    async with make_rig(tmp_path, ["presence"]) as rig:
+        await rig.wait_board("presence", lambda b: b["state"] == "up")
+        await _presence(rig, lambda s: len(s["sensors"]) == len(NAMES))
+
+        def frame(distance_mm: float) -> CameraPeople:
+            person = CameraPerson(
+                distance_mm=distance_mm, bearing_deg=0.0, sigma_mm=300.0, confidence=0.8
+            )
+            return CameraPeople(people=(person,), t_ns=0)
+
+        with rig.daemon.bus.subscribe(Zone) as events:
+            for _ in range(10):  # a second of frames of someone the sensors do not see
+                rig.daemon.bus.publish(frame(1000.0))
+                await asyncio.sleep(0.1)
+            assert rig.daemon.presence.fusion.zone == "none"
+            assert [e.zone for e in events.drain()] == []
+            rig.daemon.bus.publish(frame(2500.0))
+            zone = await events.next(Zone, timeout=5)
+            assert (zone.zone, zone.source, zone.distance_mm) == ("passing", "camera", 2500.0)
+            gone = await events.next(Zone, timeout=5)  # no more frames: stale, not believed
+            assert gone.zone == "none"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from vitrine.bench import sense
+from vitrine.bench import camera_witness, sense
 
 
 def test_the_planckian_locus_and_mccamy_agree_on_the_whites() -> None:
@@ -68,3 +68,35 @@ def test_zones_and_crossings_are_measured_against_the_world() -> None:
     crossings = sense.measure_crossings(seed=11, count=4)
     assert crossings["crossing_replay_missed"] == 0
     assert 0 < crossings["crossing_replay_p50_ms"] <= crossings["crossing_replay_p99_ms"] < 500
+
+
+def test_the_camera_fused_the_empty_while_stays_empty_and_the_zones_are_measured() -> None:
+    model = camera_witness.MEASURED
+    result = sense.measure_empty(seed=2, duration_s=180.0, camera=model)
+    assert result["empty_hour_false_events"] == 0
+    fused = sense.measure_zones(seed=5, count=6, camera=model)
+    alone = sense.measure_zones(seed=5, count=6)
+    camera_only = sense.measure_zones(seed=5, count=6, camera=model, tof=False)
+    for zones in (fused, alone, camera_only):
+        assert zones["zone_set_s"] == alone["zone_set_s"]  # the same world each time
+    # the camera sees passers-by beyond the sensors' reach: more of the passing time is right
+    right = {
+        name: z["zone_confusion_s"]["passing"]["passing"]
+        for name, z in (("fused", fused), ("alone", alone), ("camera", camera_only))
+    }
+    assert right["fused"] > right["alone"], right
+    assert right["camera"] > 0
+    crossings = sense.measure_crossings(seed=11, count=4, camera=model)
+    assert crossings["crossing_replay_missed"] == 0
+
+
+def test_the_bench_uses_the_recorded_detector_figures_without_the_models(monkeypatch) -> None:
+    from vitrine.vision.models import ModelError
+
+    def missing(**_kw):
+        raise ModelError("model person_detector: not installed")
+
+    monkeypatch.setattr(sense, "measure_detector", missing)
+    said: list[str] = []
+    assert sense.camera_model(True, said.append) is camera_witness.MEASURED
+    assert "recorded figures" in said[0]

@@ -17,6 +17,11 @@ firmware reads them, and the host's fusion decides.
 - zones on a walk-by set: passers-by, groups, children, short stops; the host's zone against
   the world's zone every 100 ms; the share of the time it is right, and the confusion matrix
   (seconds, truth by rows).
+- the camera: the replays above run with the mirror's camera fused (its reports made from the
+  world's bodies by vitrine.bench.camera_witness, with the real person detector's figures
+  measured on the synthetic scene in this run when the models are installed); the zones are
+  also given without the camera (the presence board alone) and with the camera alone (no
+  presence board).
 - lighting, end to end: a virtual lights board and the daemon; the Lights facade sets a scene;
   the time from the command until the simulated strips start to change (the meter's own
   observation of the latched frames and PWM duties, not the board's word).
@@ -43,6 +48,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vitrine.bench.camera_witness import (
+    LATENCY_S,
+    MEASURED,
+    PRESENCE_HZ,
+    CameraWitness,
+    DetectorModel,
+    measure_detector,
+)
 from vitrine.bench.targets import judged, percentile
 from vitrine.devices.presence.config import PresenceConfig
 from vitrine.devices.presence.events import ZONES, Presence, Zone
@@ -80,17 +93,33 @@ def run_sense_bench(progress: Callable[[str], None], quick: bool = False) -> dic
     result.update(asyncio.run(_e2e(trials, lights_trials, progress)))
 
     count = 30 if quick else 200
-    progress(f"crossings replayed, {count} people")
-    result.update(measure_crossings(SEEDS["crossings"], count))
+
+    progress("the camera: the person detector on the synthetic scene")
+    model = camera_model(quick, progress)
+    result["camera"] = CameraWitness(World(), model).assumptions()
 
     hour = 600.0 if quick else 3600.0
-    progress(f"an empty {hour / 60:.0f} minutes replayed")
-    result.update(measure_empty(SEEDS["empty_hour"], hour))
+    progress(f"an empty {hour / 60:.0f} minutes replayed, the camera fused")
+    result.update(measure_empty(SEEDS["empty_hour"], hour, model))
 
     walkers = 15 if quick else 60
-    progress(f"zones on a walk-by set of {walkers} scenes replayed")
-    result.update(measure_zones(SEEDS["walk_by"], walkers))
-    progress("confusion matrix (s; rows: truth, columns: the host's zone):\n" + _table(result))
+    progress(f"zones on a walk-by set of {walkers} scenes replayed: the board alone")
+    alone = measure_zones(SEEDS["walk_by"], walkers)
+    progress("confusion matrix (s; rows: truth, columns: the host's zone):\n" + _table(alone))
+    progress("... the camera alone (no presence board)")
+    camera_only = measure_zones(SEEDS["walk_by"], walkers, model, tof=False)
+    progress("confusion matrix:\n" + _table(camera_only))
+    progress("... the board and the camera fused")
+    result.update(measure_zones(SEEDS["walk_by"], walkers, model))
+    progress("confusion matrix:\n" + _table(result))
+    result["without_camera"] = {
+        "crossing_replay": measure_crossings(SEEDS["crossings"], count),
+        **{k: v for k, v in alone.items() if k.startswith("zone_")},
+    }
+    result["camera_only"] = {k: v for k, v in camera_only.items() if k.startswith("zone_")}
+
+    progress(f"crossings replayed, {count} people, the camera fused")
+    result.update(measure_crossings(SEEDS["crossings"], count, model))
 
     progress("fades on the simulated strips")
     result.update(measure_fades(quick))
@@ -151,10 +180,32 @@ def world_parameters(description: BoardDescription, presence: PresenceConfig) ->
 # --- replays ----------------------------------------------------------------------------------
 
 
-def measure_crossings(seed: int, count: int) -> dict[str, Any]:
-    """Crossing to Zone event on the virtual clock, over `count` people."""
+def camera_model(quick: bool, progress: Callable[[str], None]) -> DetectorModel:
+    """The person detector's figures: measured now on the synthetic scene when the shared
+    models are here, else the recorded ones (camera_witness.MEASURED)."""
+    from vitrine.vision.models import ModelError
+
+    try:
+        return measure_detector(scenes=8 if quick else 60, every_s=0.2, progress=progress)
+    except (ModelError, ImportError) as err:
+        progress(f"the person detector is not here ({err}); its recorded figures are used")
+        return MEASURED
+
+
+def _options(world: World, model: DetectorModel | None, seed: int, **kw: Any) -> ReplayOptions:
+    if model is None:
+        return ReplayOptions(**kw)
+    witness = CameraWitness(world, model, seed=seed)
+    return ReplayOptions(
+        camera=witness.report, camera_hz=PRESENCE_HZ, camera_latency_s=LATENCY_S, **kw
+    )
+
+
+def measure_crossings(seed: int, count: int, camera: DetectorModel | None = None) -> dict[str, Any]:
+    """Crossing to Zone event on the virtual clock, over `count` people (the camera fused
+    when its detector's figures are given)."""
     world = crowds.crossing_set(seed, count)
-    replay = Replay(world, ReplayOptions(pir_warmup_s=0))
+    replay = Replay(world, _options(world, camera, seed, pir_warmup_s=0))
     replay.run_until(world.duration_s)
     found = crossing_latencies(replay, world)
     ms = [c["latency_s"] * 1000 for c in found if not math.isnan(c["latency_s"])]
@@ -171,10 +222,12 @@ def measure_crossings(seed: int, count: int) -> dict[str, Any]:
     }
 
 
-def measure_empty(seed: int, duration_s: float) -> dict[str, Any]:
-    """False presence in an empty hour (or part of one)."""
+def measure_empty(
+    seed: int, duration_s: float, camera: DetectorModel | None = None
+) -> dict[str, Any]:
+    """False presence in an empty hour (or part of one); the camera fused when given."""
     world = crowds.empty_hour(seed, duration_s)
-    replay = Replay(world, ReplayOptions())  # the PIR's warm-up too: it fires falsely in it
+    replay = Replay(world, _options(world, camera, seed))  # the PIR's warm-up: it fires falsely
     replay.run_until(world.duration_s)
     presence = [d for d in replay.decisions if isinstance(d.event, Presence)]
     zones = [d for d in replay.decisions if isinstance(d.event, Zone) and d.event.zone != "none"]
@@ -201,10 +254,13 @@ def measure_empty(seed: int, duration_s: float) -> dict[str, Any]:
     }
 
 
-def measure_zones(seed: int, count: int) -> dict[str, Any]:
-    """The host's zone against the world's every SAMPLE_S over a walk-by set."""
+def measure_zones(
+    seed: int, count: int, camera: DetectorModel | None = None, tof: bool = True
+) -> dict[str, Any]:
+    """The host's zone against the world's every SAMPLE_S over a walk-by set; the camera
+    fused when given; tof=False: no presence board."""
     world = crowds.walk_by_set(seed, count)
-    replay = Replay(world, ReplayOptions(pir_warmup_s=0))
+    replay = Replay(world, _options(world, camera, seed, pir_warmup_s=0, tof=tof))
     matrix: Counter[tuple[str, str]] = Counter()
     for sample in replay.samples(0.0, world.duration_s, SAMPLE_S):
         matrix[(sample.truth, sample.zone)] += 1

@@ -9,6 +9,11 @@ The board's task is stepped as its loop runs it: a pass every _POLL_MS of virtua
 sleeps advance the clock), pin interrupts seen at the next pass; the host's fusion looks at the
 time every 50 ms, as the device's timer does. A frame reaches the host `link_ms` after the
 board sent it (a USB-CDC link: about a millisecond).
+
+A camera may watch too (`ReplayOptions.camera`: a function of world time giving what the
+camera reports of that frame, e.g. vitrine.bench.camera_witness): its CameraPeople reach the
+fusion camera_hz times a second, camera_latency_s after their frame. `tof=False` replays a
+mirror with no presence board: the board's frames never reach the host.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 
 from vitrine.devices.presence.config import PresenceConfig
 from vitrine.devices.presence.device import mounts_of
-from vitrine.devices.presence.events import Presence, Zone
+from vitrine.devices.presence.events import CameraPeople, Presence, Zone
 from vitrine.devices.presence.fusion import Fusion
 from vitrine.hardware import BoardDescription, board_config, load_boards
 from vitrine.link import messages as m
@@ -147,6 +152,10 @@ class ReplayOptions:
     uid: str = "replay"  # seeds the sensors' noise
     link_ms: float = 1.0  # a frame's way to the host
     pir_warmup_s: float | None = None  # the PIR's warm-up (default: the description's)
+    camera: Callable[[float], CameraPeople] | None = None  # what the camera reports at t_s
+    camera_hz: float = 10.0
+    camera_latency_s: float = 0.06
+    tof: bool = True  # False: no presence board reaches the host (a camera-only mirror)
 
 
 class Replay:
@@ -171,6 +180,11 @@ class Replay:
         self.proximity = Proximity(self.board, cfg, self.link)
         self.fusion = Fusion(options.config, mounts_of(description))
         self.link_ns = round(link_ms * 1e6)
+        self.camera = options.camera
+        self.camera_every_ns = round(1e9 / options.camera_hz)
+        self.camera_latency_ns = round(options.camera_latency_s * 1e9)
+        self._camera_frame_ns = 0
+        self.tof = options.tof
         self.decisions: list[Decision] = []
         self._host_tick_ns = 0
         self._started = False
@@ -202,6 +216,7 @@ class Replay:
                 ):
                     self._drive(self.proximity.bring_up(sensor, lambda: None))
             self._deliver()
+            self._camera()
             while self._host_tick_ns <= self.clock.t_ns:
                 self._decide(self.fusion.tick(self._host_tick_ns), self._host_tick_ns)
                 self._host_tick_ns += _HOST_TICK_NS
@@ -216,9 +231,22 @@ class Replay:
             except StopIteration:
                 return
 
+    def _camera(self) -> None:
+        """The camera's reports of the frames whose latency has passed."""
+        if self.camera is None:
+            return
+        while self._camera_frame_ns + self.camera_latency_ns <= self.clock.t_ns:
+            report = self.camera(self._camera_frame_ns / 1e9)
+            rx_ns = self._camera_frame_ns + self.camera_latency_ns
+            self._decide(self.fusion.handle(report, rx_ns), rx_ns)
+            self._camera_frame_ns += self.camera_every_ns
+
     def _deliver(self) -> None:
         """The board's frames to the host, typed, each `link_ns` after it was sent."""
         rx_ns = self.clock.t_ns + self.link_ns
+        if not self.tof:
+            self.port.frames.clear()
+            return
         for raw in self.port.frames:
             for _v, _f, seq, typ, payload, _o in self.port.reader.feed(raw):
                 try:

@@ -17,6 +17,9 @@ recognition = false             # opt-in loyalty recognition (members who consen
 template_retention_days = 365   # a member's face template is deleted after this
 threads = 2                     # onnxruntime threads of the worker
 retry_s = 5.0                   # a missing camera or model is tried again this often
+presence = true                 # the people the camera sees join the presence zones
+presence_every = 3              # ... looked for on every n-th frame (10 times a second at 30)
+camera_height_m = 1.55          # the camera's height above the floor (it looks straight out)
 """
 
 from __future__ import annotations
@@ -43,7 +46,9 @@ class VisionConfig(Section):
     template_retention_days: int = Field(default=365, ge=1, le=3650)
     threads: int = Field(default=2, ge=1, le=8)
     retry_s: float = Field(default=5.0, gt=0.0, le=300.0)
-    presence_m: float = Field(default=1.5, gt=0.1, le=5.0)  # a face nearer than this is present
+    presence: bool = True
+    presence_every: int = Field(default=3, ge=1, le=30)
+    camera_height_m: float = Field(default=1.55, ge=0.3, le=4.0)
 
     @field_validator("source", "counter_source")
     @classmethod

@@ -20,10 +20,24 @@ prediction drifts and may take up someone else's box (a person walking behind an
 hidden and found again), whose feet on the other side of the line are no crossing; the side
 is learnt afresh from the boxes after it. A short gap, or the same body found again after a
 longer one, keeps the side: the detector loses a body for a few frames now and then.
+
+Placing (`place`): where the mirror's own camera (at camera_height_m, looking straight out,
+hfov_deg wide) puts a person box, for the presence zones. Two cues, from the pinhole camera:
+- the feet on the floor: a box whose bottom is inside the picture stands where the floor
+  seen at that row is, distance = f * camera_height / (bottom - cy); a box-bottom error of
+  BOTTOM_SIGMA_PX makes distance^2 / (f * camera_height) * BOTTOM_SIGMA_PX of distance error.
+  A camera 1.55 m up with 70 degrees across a 640x480 picture sees the floor only from
+  2.95 m on, so nearer people's feet are out of the picture;
+- the box's width: a person's box is about BODY_WIDTH_M wide (shoulders and arms), so
+  distance = f * BODY_WIDTH_M / width, with a relative error of WIDTH_SIGMA (bodies, poses,
+  the box's own noise); a child (two thirds of an adult's width) is placed half as far again.
+The feet are used when they are in the picture, the width otherwise. The figures are the real
+detector's on the synthetic scene, measured by `vitrine bench sense` (docs/presence.md).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +57,14 @@ STOP_PX_S = 25.0
 LINE_BAND = 0.02  # the hysteresis band around the line, a fraction of the image height
 SIDE_STALE_S = 0.2  # unmatched longer than this and back with another size: side forgotten
 SIZE_JUMP = 1.5  # a box this many times wider or taller (or narrower...) is another size
+# Measured (`vitrine bench sense`, the real detector on the synthetic scene's walk-by set):
+# boxes are 1.34 times as wide as a body's shoulders (0.44 m for an adult; arms and striding
+# legs widen them), spread 0.185 in all (0.15 from person to person, 0.09 from frame to frame);
+# their bottom at the feet is off by 33 px (one sigma, from only 15 boxes).
+BODY_WIDTH_M = 0.59  # a person box's width at the body
+WIDTH_SIGMA = 0.14  # ... its relative spread
+BOTTOM_SIGMA_PX = 33.0  # a box bottom's error at the feet, pixels
+FEET_EDGE_PX = 3.0  # a box whose bottom is this near the picture's edge has its feet cut off
 
 
 @dataclass(frozen=True)
@@ -98,6 +120,41 @@ class PersonDetector:
             PersonBox(tuple(float(v) for v in boxes[i]), float(score[keep][i]))  # type: ignore[arg-type]
             for i in order
         ]
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A person box placed by the camera's geometry: distance from the glass (m, along the
+    camera's axis), bearing off the axis (degrees, + toward the mirror's +x: the image's left),
+    the distance's one-sigma error (m), and which cue placed it ("feet" or "width")."""
+
+    distance_m: float
+    bearing_deg: float
+    sigma_m: float
+    cue: str
+
+
+def place(
+    box: tuple[float, float, float, float],
+    width_px: int,
+    height_px: int,
+    hfov_deg: float,
+    camera_height_m: float,
+) -> Placed:
+    """Where a person box (x, y, w, h in frame pixels) stands (see the module docstring)."""
+    f = (width_px / 2) / math.tan(math.radians(hfov_deg) / 2)
+    x, y, w, h = box
+    below = y + h - height_px / 2  # the bottom's rows below the horizon
+    if y + h < height_px - FEET_EDGE_PX and below > 1.0:
+        distance = f * camera_height_m / below
+        sigma = distance * distance / (f * camera_height_m) * BOTTOM_SIGMA_PX
+        cue = "feet"
+    else:
+        distance = f * BODY_WIDTH_M / max(w, 1.0)
+        sigma = distance * WIDTH_SIGMA
+        cue = "width"
+    bearing = math.degrees(math.atan2(width_px / 2 - (x + w / 2), f))
+    return Placed(distance, bearing, sigma, cue)
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """The per-frame pipeline: faces -> tracks -> per track attention, expression, dwell (and, for
 enrolled members only, recognition); hands -> gestures every n-th frame; and, on a second
 stream, people -> tracks -> counts. It turns each frame into the bus events of
-vitrine.vision.events and the camera's Presence, and times every stage.
+vitrine.vision.events, and every presence_every-th frame into CameraPeople: the person
+detector's boxes placed by the camera's geometry (vitrine.vision.people.place), which the
+Presence device fuses into the zones with the time-of-flight sensors. It times every stage.
 
 Nothing here keeps a frame: a frame, its crops and any embedding live only while the frame is
 processed (a track's running average of embeddings lives while the track does and is zeroed
@@ -19,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from vitrine.devices.presence import Presence
+from vitrine.devices.presence import CameraPeople, CameraPerson
 from vitrine.vision import events as ev
 from vitrine.vision.attention import Attention, HeadPose, head_pose
 from vitrine.vision.config import VisionConfig
@@ -28,7 +30,7 @@ from vitrine.vision.faces import Face, FaceDetector
 from vitrine.vision.gestures import GestureRecognizer
 from vitrine.vision.hands import Hand, HandDetector
 from vitrine.vision.models import ModelMissing
-from vitrine.vision.people import PeopleCounter, PersonBox, PersonDetector
+from vitrine.vision.people import PeopleCounter, PersonBox, PersonDetector, place
 from vitrine.vision.recognition import MIN_EYES_PX, Average, Embedder, align, best_match
 from vitrine.vision.runtime import load
 from vitrine.vision.tracking import Track, Tracker
@@ -42,7 +44,6 @@ EXPRESSION_HOLD_S = 0.5  # a new expression is reported once it has led for this
 HALF_SIZE = (320, 256)
 HALF_FACE_PX = 60.0
 FULL_EVERY = 5
-ABSENT_S = 2.0  # no face near for this long: the camera says nobody is there
 
 
 @dataclass
@@ -67,6 +68,7 @@ class Models:
         folders = list(folders) if folders is not None else None
         t = config.threads
         counter = bool(config.counter_source) if counter is None else counter
+        people = counter or config.presence
         return cls(
             faces=FaceDetector(load("face_detector", t, folders)),
             faces_half=_optional("face_detector_half", t, folders, HALF_SIZE),
@@ -78,7 +80,7 @@ class Models:
                 if config.gestures
                 else None
             ),
-            people=PersonDetector(load("person_detector", 1, folders)) if counter else None,
+            people=PersonDetector(load("person_detector", 1, folders)) if people else None,
             embedder=Embedder(load("face_embedding", 1, folders)) if config.recognition else None,
         )
 
@@ -160,8 +162,6 @@ class Pipeline:
         self.half_frames = 0  # frames whose faces were looked for at half size
         self._expr_led: tuple[str, float] | None = None  # (label, since)
         self._expr_said: str | None = None
-        self._present = False
-        self._last_near: float | None = None
 
     @staticmethod
     def _ns(t_s: float) -> int:
@@ -197,7 +197,15 @@ class Pipeline:
         if self.models.embedder is None:
             del stages["recognition"]
         self._expression(main, t_s, out)
-        self._presence(out, t_s)
+        if (
+            self.config.presence
+            and self.models.people is not None
+            and self._frame % self.config.presence_every == 0
+        ):
+            a = time.perf_counter()
+            out.people = self.models.people.detect(frame)
+            out.events.append(self._people(out.people, frame.shape, t_s))
+            stages["people"] = (time.perf_counter() - a) * 1000
         self._ended(t_s, out)
         if self.models.hands is not None and self._frame % self.config.gestures_every == 0:
             a = time.perf_counter()
@@ -359,31 +367,21 @@ class Pipeline:
                 )
             )
 
-    def _presence(self, out: FrameResult, t_s: float) -> None:
-        near = [
-            r.pose.distance_m
-            for r in out.faces
-            if r.track is not None
-            and r.pose is not None
-            and r.pose.distance_m <= self.config.presence_m
-        ]
-        if near:
-            self._last_near = t_s
-            if not self._present:
-                self._present = True
-                out.events.append(
-                    Presence(
-                        present=True,
-                        distance_mm=round(min(near) * 1000),
-                        source="camera",
-                        t_ns=self._ns(t_s),
-                    )
+    def _people(self, boxes: list[PersonBox], shape: tuple[int, ...], t_s: float) -> CameraPeople:
+        """The frame's person boxes placed in front of the mirror, for the presence zones."""
+        h, w = shape[:2]
+        people = []
+        for box in boxes:
+            p = place(box.box, w, h, self.config.hfov_deg, self.config.camera_height_m)
+            people.append(
+                CameraPerson(
+                    distance_mm=round(p.distance_m * 1000),
+                    bearing_deg=round(p.bearing_deg, 2),
+                    sigma_mm=round(p.sigma_m * 1000),
+                    confidence=round(box.score, 3),
                 )
-        elif self._present and (self._last_near is None or t_s - self._last_near >= ABSENT_S):
-            self._present = False
-            out.events.append(
-                Presence(present=False, distance_mm=None, source="camera", t_ns=self._ns(t_s))
             )
+        return CameraPeople(people=tuple(people), t_ns=self._ns(t_s))
 
     def _ended(self, t_s: float, out: FrameResult) -> None:
         for track in self.tracker.ended:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.host.vision.conftest import IMAGES, LABELLED, needs_images, needs_models, photo
+from vitrine.devices.presence import CameraPeople
 from vitrine.sim import crowds
 from vitrine.sim.people import Person, World
 from vitrine.vision import events as ev
@@ -68,15 +69,23 @@ def test_a_shopper_walks_up_looks_waves_and_leaves(models: Models) -> None:
     waves = [t for t, e in events if isinstance(e, ev.HandGesture)]
     assert [type(e) for _, e in events if isinstance(e, ev.HandGesture)] == [ev.Wave]
     assert person.waves[0][0] <= waves[0] <= person.waves[0][1] + 0.5
-    assert "Presence" in kinds and kinds.count("Attention") >= 1
+    assert kinds.count("Attention") >= 1
     looked = person.looks[0][1] - person.looks[0][0]
     visitors = [e for _, e in events if isinstance(e, ev.Visitor) and e.dwell_s > 2]
     assert len(visitors) == 1
     assert visitors[0].attention_s == pytest.approx(looked, abs=1.5)  # seen from ~1.4 m on
     assert visitors[0].member is None
-    present = [(t, e.present) for t, e in events if type(e).__name__ == "Presence"]
-    assert present[0][1] is True and present[-1][1] is False
-    assert here - 1.5 <= present[0][0] <= here + 0.5
+    # the camera's people for the presence zones: 10 frames a second, placed near the truth
+    reports = [(t, e) for t, e in events if isinstance(e, CameraPeople)]
+    assert 9 <= len(reports) / world.duration_s <= 11
+    standing = [e for t, e in reports if here + 0.5 <= t <= person.path[-2][0]]
+    seen = [p for e in standing for p in e.people]
+    assert len([e for e in standing if e.people]) >= 0.3 * len(standing)
+    stop_m = person.path[1][2]
+    distances = sorted(p.distance_mm / 1000 for p in seen)
+    median = distances[len(distances) // 2]
+    assert median == pytest.approx(stop_m, rel=0.35), (stop_m, distances)
+    assert all(p.sigma_mm > 0 and 0 < p.confidence <= 1 for p in seen)
 
 
 @needs_models
@@ -87,7 +96,8 @@ def test_nothing_on_an_empty_shop(models: Models) -> None:
         frame, truth = camera.frame(k / 30)
         assert truth == []
         result = pipeline.process(frame, k / 30)
-        assert result.faces == [] and result.events == []
+        assert result.faces == []
+        assert all(isinstance(e, CameraPeople) and e.people == () for e in result.events)
 
 
 def test_sources_folder_video_missing(tmp_path: Path) -> None:

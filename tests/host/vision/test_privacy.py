@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from tests.host.vision.conftest import needs_images, needs_models
-from vitrine.devices.presence import Presence
+from vitrine.devices.presence import CameraPeople
 from vitrine.vision import events as ev
 from vitrine.vision.config import VisionConfig
 from vitrine.vision.templates import TemplateStore
@@ -155,7 +155,7 @@ def test_the_worker_writes_and_sends_nothing_but_its_events(
         ev.Visitor,
         ev.PeopleCounted,
         ev.MemberRecognised,
-        Presence,
+        CameraPeople,
     )
     assert events and all(isinstance(e, allowed) for e in events)
     assert not any(isinstance(e, ev.MemberRecognised) for e in events)  # nobody here enrolled

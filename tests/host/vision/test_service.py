@@ -1,7 +1,8 @@
 """The daemon with vision: a missing camera or model is a clear status in /api/status, retried,
-while the rest of the mirror keeps working; a camera that works sends its events on the bus
-(the camera's Presence among them) from the worker process; a consenting member's Enrolled
-makes their sealed template; "forget me" removes it; a worker that dies is started again."""
+while the rest of the mirror keeps working; a camera that works sends its events on the bus from the
+worker process (its people reach the Presence device's zones through the bus); a consenting member's
+Enrolled makes their sealed template; "forget me" removes it; a worker that dies is started
+again."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 from tests.host.vision.conftest import needs_images, needs_models
 from vitrine.config import parse_config
 from vitrine.daemon import Daemon
-from vitrine.devices.presence import Presence
+from vitrine.devices.presence import Presence, Zone
 from vitrine.engine.events import Enrolled
 from vitrine.tasks import stop_task
 from vitrine.vision.events import MemberEnrolled
@@ -79,13 +80,17 @@ async def test_missing_models_are_a_status(tmp_path: Path, monkeypatch: pytest.M
 async def test_events_come_from_the_worker_and_forget_removes_the_template(tmp_path: Path) -> None:
     config = parse_config(_config(tmp_path, 'source = "synthetic:stays:2"\nrecognition = true\n'))
     daemon = Daemon(config)
-    sub = daemon.bus.subscribe(Presence)
+    sub = daemon.bus.subscribe(Presence, Zone)
     task = asyncio.create_task(daemon.run())
     try:
         async with asyncio.timeout(30):
             await daemon.ready.wait()
-        seen = await sub.next(Presence, timeout=60, where=lambda e: e.source == "camera")
-        assert seen.present is True
+        # no presence board here: the camera's people alone make the zones
+        zone = await sub.next(Zone, timeout=60, where=lambda e: e.source == "camera")
+        assert zone.zone != "none"
+        seen = await sub.next(Presence, timeout=60)
+        assert seen.present is True and seen.zone in ("in_front", "at_glass")
+        assert daemon.presence.snapshot()["camera"]["state"] == "reporting"
         status = (await _status_until(daemon, "running"))["vision"]
         assert status["fps"] > 0 and "faces" in status["stages_ms"]
         store = TemplateStore.open(tmp_path / "data")

@@ -1,6 +1,7 @@
-"""The [presence] section of the daemon's configuration: the zones' distances and how they are
-held. Distances are from the glass, in millimetres; the zones' edges are the same the
-simulator's ground truth uses by default (vitrine.sim.people.ZoneGeometry).
+"""The [presence] section of the daemon's configuration: the zones' distances, how they are held,
+and how the camera's people join the time-of-flight sensors. Distances are from the glass, in
+millimetres; the zones' edges are the same the simulator's ground truth uses by default
+(vitrine.sim.people.ZoneGeometry).
 
 Example (every key is optional):
 
@@ -16,6 +17,16 @@ Example (every key is optional):
     stale_s = 2.5              # a sensor silent this long (it reports at least once a second) is
                                # not believed
     pir_hold = false           # someone seen and lost while the PIR sees motion is passing
+    camera = true              # the camera's people (vision's CameraPeople) are a source
+    camera_x_mm = 0            # where the camera sits along the glass (from its centre)
+    camera_stale_s = 0.6       # the camera silent this long (it reports 10 times a second
+                               # while it works) is not believed: its worker is down
+    camera_hold_s = 0.15       # a person the camera saw is kept this long (one frame missed
+                               # at 10 a second; longer holds someone who has gone)
+    camera_min_confidence = 0.3  # a camera person scored lower is ignored
+    tof_reach_mm = 1800        # nearer than this the time-of-flight sensors, when they work,
+                               # decide alone: a camera person there they do not see is not
+                               # believed (long mode at a 100 ms budget on average clothing)
 """
 
 from __future__ import annotations
@@ -35,6 +46,12 @@ class PresenceConfig(Section):
     min_dwell_s: float = Field(default=0.1, ge=0.0, le=10.0)
     stale_s: float = Field(default=2.5, ge=1.1, le=30.0)
     pir_hold: bool = False
+    camera: bool = True
+    camera_x_mm: float = Field(default=0.0, ge=-3000.0, le=3000.0)
+    camera_stale_s: float = Field(default=0.6, ge=0.1, le=10.0)
+    camera_hold_s: float = Field(default=0.15, ge=0.0, le=5.0)
+    camera_min_confidence: float = Field(default=0.3, ge=0.0, le=1.0)
+    tof_reach_mm: float = Field(default=1800.0, ge=0.0, le=4000.0)
     board: str = Field(default="presence", min_length=1, max_length=32)  # the board's role
 
     @model_validator(mode="after")

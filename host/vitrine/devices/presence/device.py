@@ -1,5 +1,6 @@
-"""The Presence device: the presence board's messages from the bus in, Zone and Presence events
-out (vitrine.devices.presence.fusion decides), with a timer for what time alone changes."""
+"""The Presence device: the presence board's messages and the camera's people (CameraPeople, from
+vision) from the bus in, Zone and Presence events out (vitrine.devices.presence.fusion decides),
+with a timer for what time alone changes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 
 from vitrine.bus import EventBus
 from vitrine.devices.presence.config import PresenceConfig
-from vitrine.devices.presence.events import Presence, Zone
+from vitrine.devices.presence.events import CameraPeople, Presence, Zone
 from vitrine.devices.presence.fusion import Fusion, Mount
 from vitrine.hardware import BoardDescription
 from vitrine.link import messages as m
@@ -18,7 +19,15 @@ from vitrine_fw import wire
 log = logging.getLogger("vitrine.presence")
 
 TICK_S = 0.05  # how often the dwell and the readings' age are looked at without a message
-_INPUTS = (m.Distance, m.Motion, m.ProxHealth, m.Presence, m.BoardLost, m.BoardRebooted)
+_INPUTS = (
+    m.Distance,
+    m.Motion,
+    m.ProxHealth,
+    m.Presence,
+    m.BoardLost,
+    m.BoardRebooted,
+    CameraPeople,
+)
 
 
 def mounts_of(description: BoardDescription | None) -> list[Mount]:

@@ -13,13 +13,24 @@ zone:
     passing    y < passing_mm     (anywhere the sensors see)
     none       no sensor sees a target (or none it believes: silent for stale_s, failed)
 
-The nearest zone of any sensor is the candidate. Hysteresis: a zone is left only beyond its
-edges plus hysteresis_mm (toward the glass and sideways). Minimum dwell: a candidate nearer
-the glass than the zone announced is announced at once (an approach is news), one farther out
-(or none) only once it has held for min_dwell_s, so a reading lost for a moment, or a body at
-an edge, does not make the zone flicker. With pir_hold, someone the sensors saw and lost while
-the PIR sees motion is passing (moving on out of their view) rather than gone; the PIR alone
-never makes a zone (its output is as happy with a warm draught).
+The camera's people (CameraPeople, vision's report of each frame) are placed the same way from
+where the camera sits: a person at distance d (along its axis, which looks straight out) and
+bearing b is at x = camera_x_mm + d tan(b), y = d. Camera distance is coarse (feet on the
+floor beyond 2.95 m, a box's width nearer: vitrine.vision.people.place gives each its sigma,
+5-15 %), so the time-of-flight sensors win where they measure: while any sensor is believed
+(reporting, fresh, not failed), a camera person nearer than tof_reach_mm is not believed (the
+sensors would see them); beyond it, or with no sensor believed (no presence board, or its
+sensors silent or failed), the camera's people make zones like a sensor's targets. A person
+the camera saw is kept camera_hold_s through frames its detector misses; the camera silent
+for camera_stale_s (its worker down) is not believed at all.
+
+The nearest zone of any sensor or camera person is the candidate. Hysteresis: a zone is left only
+beyond its edges plus hysteresis_mm (toward the glass and sideways). Minimum dwell: a candidate
+nearer the glass than the zone announced is announced at once (an approach is news), one farther out
+(or none) only once it has held for min_dwell_s, so a reading lost for a moment, or a body at an
+edge, does not make the zone flicker. With pir_hold, someone the sensors saw and lost while the PIR
+sees motion is passing (moving on out of their view) rather than gone; the PIR alone never makes a
+zone (its output is as happy with a warm draught).
 
 A zone change is a Zone event; a change between in front of the mirror (in_front, at_glass)
 and not is also a Presence event, which is what the engine's sessions start and end from.
@@ -31,7 +42,14 @@ import math
 from dataclasses import dataclass, field
 
 from vitrine.devices.presence.config import PresenceConfig
-from vitrine.devices.presence.events import ZONES, Presence, Zone, ZoneName
+from vitrine.devices.presence.events import (
+    ZONES,
+    CameraPeople,
+    CameraPerson,
+    Presence,
+    Zone,
+    ZoneName,
+)
 from vitrine.link import messages as m
 from vitrine_fw import wire
 
@@ -53,6 +71,16 @@ class Reading:
     target_mm: float | None  # the board's filtered distance; None: no target
     rx_ns: int
     status: int = wire.RANGE_NONE
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A person the camera saw, placed in the mirror's frame (mm), at host time rx_ns."""
+
+    x_mm: float
+    y_mm: float
+    sigma_mm: float
+    rx_ns: int
 
 
 @dataclass
@@ -88,6 +116,9 @@ class Fusion:
     pending_ns: int = 0
     board_verdict: int = wire.PRESENCE_ABSENT  # the board's own PRESENCE state (for status)
     unknown: dict[int, int] = field(default_factory=dict)  # sensor index -> readings ignored
+    camera_ns: int | None = None  # when the camera last reported (None: never)
+    camera_seen: list[Seen] = field(default_factory=list)  # its people within camera_hold_s
+    decided_by: str = "presence"  # the source of the candidate: "presence" or "camera"
 
     @property
     def present(self) -> bool:
@@ -108,12 +139,35 @@ class Fusion:
             self._health(msg)
         elif isinstance(msg, m.Presence) and msg.board == self.board:
             self.board_verdict = msg.state
+        elif isinstance(msg, CameraPeople):
+            if not self.config.camera:
+                return []
+            self._camera(msg, t_ns)
         elif isinstance(msg, m.BoardLost | m.BoardRebooted) and msg.board == self.board:
             self.readings.clear()  # nothing it said before holds
             self.motion = wire.MOTION_WARMING
         else:
             return []
         return self.decide(t_ns)
+
+    def _camera(self, msg: CameraPeople, t_ns: int) -> None:
+        """One camera frame's people, placed in the mirror's frame; those older than
+        camera_hold_s forgotten."""
+        c = self.config
+        self.camera_ns = t_ns
+        hold_ns = round(c.camera_hold_s * 1e9)
+        self.camera_seen = [s for s in self.camera_seen if t_ns - s.rx_ns <= hold_ns]
+        for person in msg.people:
+            if person.confidence < c.camera_min_confidence:
+                continue
+            self.camera_seen.append(self.place(person, t_ns))
+
+    def place(self, person: CameraPerson, t_ns: int) -> Seen:
+        """A camera person in the mirror's frame (see the module docstring)."""
+        x = self.config.camera_x_mm + person.distance_mm * math.tan(
+            math.radians(person.bearing_deg)
+        )
+        return Seen(x, person.distance_mm, person.sigma_mm, t_ns)
 
     def _health(self, msg: m.ProxHealth) -> None:
         self.health[msg.part] = Part(msg.state, msg.errors, msg.detail)
@@ -149,10 +203,13 @@ class Fusion:
         stale_ns = round(self.config.stale_s * 1e9)
         best: ZoneName = "none"
         nearest: float | None = None
+        self.decided_by = self.source
+        tof_believed = False
         for index, reading in self.readings.items():
-            if reading.target_mm is None or index in self.failed:
+            if index in self.failed or t_ns - reading.rx_ns > stale_ns:
                 continue
-            if t_ns - reading.rx_ns > stale_ns:
+            tof_believed = True
+            if reading.target_mm is None:
                 continue
             mount = self.mounts[index]
             yaw = math.radians(mount.yaw_deg)
@@ -163,6 +220,12 @@ class Fusion:
                 best = zone
             if zone != "none" and (nearest is None or y < nearest):
                 nearest = y
+        for seen in self._camera_believed(t_ns, tof_believed):
+            zone = self.zone_of(seen.x_mm, seen.y_mm)
+            if ZONES.index(zone) > ZONES.index(best):
+                best, self.decided_by = zone, "camera"
+            if zone != "none" and (nearest is None or seen.y_mm < nearest):
+                nearest = seen.y_mm
         if (
             best == "none"
             and self.zone != "none"
@@ -171,6 +234,20 @@ class Fusion:
         ):
             return "passing", None  # someone just seen, moving on where the sensors lost them
         return best, nearest
+
+    def _camera_believed(self, t_ns: int, tof_believed: bool) -> list[Seen]:
+        """The camera's people to believe now (see the module docstring)."""
+        c = self.config
+        if not c.camera or self.camera_ns is None:
+            return []
+        if t_ns - self.camera_ns > round(c.camera_stale_s * 1e9):
+            return []  # the camera has gone quiet: its worker is down or stalled
+        hold_ns = round(c.camera_hold_s * 1e9)
+        return [
+            s
+            for s in self.camera_seen
+            if t_ns - s.rx_ns <= hold_ns and not (tof_believed and s.y_mm < c.tof_reach_mm)
+        ]
 
     def zone_of(self, x: float, y: float) -> ZoneName:
         """A target's zone (x along the glass, y its distance from it), the current zone's edges
@@ -209,15 +286,16 @@ class Fusion:
     def _announce(self, zone: ZoneName, distance: float | None, t_ns: int) -> list[Zone | Presence]:
         previous, was_present = self.zone, self.present
         self.zone, self.distance_mm, self.zone_ns, self.pending = zone, distance, t_ns, None
+        source = self.decided_by if zone != "none" else self.source
         events: list[Zone | Presence] = [
-            Zone(zone=zone, previous=previous, distance_mm=distance, source=self.source, t_ns=t_ns)
+            Zone(zone=zone, previous=previous, distance_mm=distance, source=source, t_ns=t_ns)
         ]
         if self.present != was_present:
             events.append(
                 Presence(
                     present=self.present,
                     distance_mm=distance,
-                    source=self.source,
+                    source=self.source,  # the fused decision (its Zone says who made it)
                     t_ns=t_ns,
                     zone=zone,
                 )
@@ -236,7 +314,21 @@ class Fusion:
                 for i, r in sorted(self.readings.items())
                 if i not in self.failed
             },
+            "camera": self._camera_snapshot(),
             "pir": wire.MOTION_STATES.get(self.motion, str(self.motion)),
             "board_verdict": wire.PRESENCE_STATES.get(self.board_verdict, str(self.board_verdict)),
             "health": {part: h.to_json() for part, h in sorted(self.health.items())},
+        }
+
+    def _camera_snapshot(self) -> dict[str, object]:
+        if not self.config.camera:
+            return {"state": "off"}
+        if self.camera_ns is None:
+            return {"state": "silent"}
+        return {
+            "state": "reporting",
+            "people": [
+                {"x_mm": round(s.x_mm), "y_mm": round(s.y_mm), "sigma_mm": round(s.sigma_mm)}
+                for s in self.camera_seen
+            ],
         }
