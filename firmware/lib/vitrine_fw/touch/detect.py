@@ -389,13 +389,36 @@ class Detector:
         lo = self.sh_l[s] - _TOL
         hi = self.sh_r[s] + _TOL
         factor = self.x_factor if x_axis else self.y_factor
+        g = self.g
+        gap = g.gap
+        sh_l = self.sh_l
+        sh_r = self.sh_r
         n = 0
         for f in range(self.nf):
             if f == self.sh_f[s] or not factor[f]:
                 continue
+            # solve() inlined (the hottest loop with many fingers): v from a shadow's centre
+            # c is c + add where the family runs along the coordinate sought, else a ratio
+            shift = g.fam_shift[f]
+            on_x = g.fam_axis[f] == AXIS_X
+            span = g.span[0] if on_x else g.span[1]
+            direct = on_x == x_axis
+            add = 0
+            if direct:
+                add = (
+                    shift * (g.height + gap - across) // span
+                    if on_x
+                    else shift * (across + gap) // span
+                )
             s0 = self.fam_sh0[f]
             for t in range(s0, s0 + self.fam_shn[f]):
-                v = self.solve(f, (self.sh_l[t] + self.sh_r[t]) >> 1, across, across, x_axis)
+                c = (sh_l[t] + sh_r[t]) >> 1
+                if direct:
+                    v = c + add
+                elif on_x:
+                    v = g.height + gap - (across - c) * span // shift
+                else:
+                    v = (across - c) * span // shift - gap
                 if lo <= v <= hi and n < _MAX_SPLIT:
                     dup = False
                     for q in range(n):
