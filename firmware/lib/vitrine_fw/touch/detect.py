@@ -516,6 +516,9 @@ class Detector:
         sharp_x = 0  # such shadows of oblique families that pin x down, and y
         sharp_y = 0
         seen = 0
+        sh_l = self.sh_l
+        sh_r = self.sh_r
+        sh_open = self.sh_open
         for f in range(nf):
             u = g.u(f, x, y)
             j = g.beam_at(f, u)
@@ -526,9 +529,11 @@ class Detector:
             s0 = self.fam_sh0[f]
             for s in range(s0, s0 + self.fam_shn[f]):
                 # Inside the shadow; an open end (the shadow may go on unseen) with slack.
-                lo = self.sh_l[s] - (_TOL if self.sh_open[s] & 1 else 0)
-                hi = self.sh_r[s] + (_TOL if self.sh_open[s] & 2 else 0)
-                if lo <= u <= hi:
+                if (
+                    sh_l[s] - (_TOL if sh_open[s] & 1 else 0)
+                    <= u
+                    <= sh_r[s] + (_TOL if sh_open[s] & 2 else 0)
+                ):
                     found = s + 1
                     break
             if not found:
