@@ -89,6 +89,19 @@ def test_ten_fingers_are_all_found_without_ghosts() -> None:
         assert min(math.hypot(c.x_mm - f.x_mm, c.y_mm - f.y_mm) for c in contacts) < 2.0
 
 
+@pytest.mark.parametrize("n", [5, 10])
+def test_many_fingers_landing_at_once_are_all_found_in_the_scan_they_land(n: int) -> None:
+    # More straight shadows than the adaptive scan's oblique pass covers: the scan reads
+    # every oblique beam at once rather than leaving the fingers for the next scan.
+    rig = make()
+    fingers = [Finger(60 + 65 * i, 60 + (i * 137) % 280, 10) for i in range(n)]
+    rig.glass.set_fingers(fingers)
+    contacts = rig.touches()
+    assert len(contacts) == n
+    for f in fingers:
+        assert min(math.hypot(c.x_mm - f.x_mm, c.y_mm - f.y_mm) for c in contacts) < 2.0
+
+
 def test_two_fingers_side_by_side_on_one_axis_are_told_apart() -> None:
     # Same x (one merged x shadow), different y: the oblique beams place each one.
     rig = make()
