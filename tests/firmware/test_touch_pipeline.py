@@ -155,6 +155,22 @@ def test_dead_emitters_are_failed_at_start_and_cost_no_touch() -> None:
     assert math.hypot(contact.x_mm - 87.5, contact.y_mm - 200) < 2.5  # local loss of resolution
 
 
+@pytest.mark.parametrize(
+    ("x", "y", "dead"), [(15.0, 200.0, [4, 5]), (690.0, 380.0, [135, 136])], ids=["left", "right"]
+)
+def test_a_finger_beside_dead_emitters_at_the_edge_is_found(
+    x: float, y: float, dead: list[int]
+) -> None:
+    # Its straight shadow runs into the dead beams (unknown): with no other finger on the
+    # glass nothing can pair with it, so the few oblique beams there are enough.
+    rig = make(Conditions(dead={"x": dead}))
+    rig.glass.set_fingers([Finger(x, y, 10)])
+    for _ in range(4):
+        contacts = rig.touches()
+    (c,) = contacts
+    assert math.hypot(c.x_mm - x, c.y_mm - y) < 3.0
+
+
 def test_a_beam_blocked_far_longer_than_a_touch_is_failed_then_recovers() -> None:
     # The limits are the firmware's in scans (30 s and 2 s at 100 scans a second); shortened
     # here so that the test runs in seconds: the mechanism is the same.

@@ -130,6 +130,7 @@ class Detector:
         self.c_match = bytearray(_MAX_CANDIDATES * nf)  # shadow index + 1, 0: no evidence
         self.c_ok = bytearray(_MAX_CANDIDATES)  # 0 rejected, 1 valid, 2 selected
         self.c_oblique = bytearray(_MAX_CANDIDATES)  # oblique families that saw it
+        self.c_vague = bytearray(_MAX_CANDIDATES)  # placed along an axis by no sure shadow
         self.c_seen = bytearray(_MAX_CANDIDATES)  # families that saw it in a shadow
         self.sel = array("H", bytes(2 * _MAX_CANDIDATES))  # the selected ones, for refine
         self.n_sel = 0
@@ -568,14 +569,20 @@ class Detector:
         if self.c_kind[c] == KIND_PALM and oblique < 2:
             return False  # too little of it seen to tell it from fingers side by side
         # A finger whose straight shadow on an axis reaches over unknown beams (that part of
-        # the bar saturated or failed): where along it the finger is must come from _CONFIRM
-        # oblique families that place that coordinate to a few millimetres (one alone pairs
-        # with the shadows of fingers beside it), or it is not known.
-        if self.c_kind[c] == KIND_FINGER and (
-            (self.sh_unseen[self.c_sx[c]] and sharp_x < _CONFIRM)
-            or (self.sh_unseen[self.c_sy[c]] and sharp_y < _CONFIRM)
-        ):
-            return False
+        # the bar saturated or failed) is placed along that axis only vaguely unless _CONFIRM
+        # oblique families place that coordinate to a few millimetres (one alone pairs with
+        # the shadows of fingers beside it): select() drops it when that matters, with more
+        # than one straight shadow on an axis (one each way pair up one way only).
+        self.c_vague[c] = (
+            1
+            if self.c_kind[c] == KIND_FINGER
+            and not self.single
+            and (
+                (self.sh_unseen[self.c_sx[c]] and sharp_x < _CONFIRM)
+                or (self.sh_unseen[self.c_sy[c]] and sharp_y < _CONFIRM)
+            )
+            else 0
+        )
         self.c_oblique[c] = sure
         self.c_seen[c] = seen
         self.c_ok[c] = 1
@@ -647,7 +654,7 @@ class Detector:
                 if (
                     self.c_ok[c] == 1
                     and self.c_kind[c] == KIND_FINGER
-                    and (self.c_oblique[c] < _CONFIRM)
+                    and (self.c_oblique[c] < _CONFIRM or self.c_vague[c])
                 ):
                     self.c_ok[c] = 0
         self._count_covers()
@@ -949,7 +956,7 @@ class Detector:
                 for c in range(self.n_c):
                     if self.c_ok[c] != 1 or match[c * nf + f] != s + 1:
                         continue
-                    if self.ambiguous and self.c_oblique[c] < _CONFIRM:
+                    if self.ambiguous and (self.c_oblique[c] < _CONFIRM or self.c_vague[c]):
                         continue
                     u = g.u(f, self.c_x[c], self.c_y[c])
                     e = (u - (_DEFAULT_D * g.fam_sec[f] >> 11)) - end
@@ -1004,9 +1011,10 @@ class Detector:
             c = self.sel[i]
             if self.c_kind[c] != KIND_FINGER:
                 continue
-            if self._verify(c):
+            if self._verify(c) and not self.c_vague[c]:
                 self.c_ok[c] = 2
             else:
+                self.c_ok[c] = 0
                 dropped += 1
         return dropped
 
