@@ -89,6 +89,19 @@ def test_ten_fingers_are_all_found_without_ghosts() -> None:
         assert min(math.hypot(c.x_mm - f.x_mm, c.y_mm - f.y_mm) for c in contacts) < 2.0
 
 
+@pytest.mark.parametrize("n", [5, 10])
+def test_many_fingers_landing_at_once_are_all_found_in_the_scan_they_land(n: int) -> None:
+    # More straight shadows than the adaptive scan's oblique pass covers: the scan reads
+    # every oblique beam at once rather than leaving the fingers for the next scan.
+    rig = make()
+    fingers = [Finger(60 + 65 * i, 60 + (i * 137) % 280, 10) for i in range(n)]
+    rig.glass.set_fingers(fingers)
+    contacts = rig.touches()
+    assert len(contacts) == n
+    for f in fingers:
+        assert min(math.hypot(c.x_mm - f.x_mm, c.y_mm - f.y_mm) for c in contacts) < 2.0
+
+
 def test_two_fingers_side_by_side_on_one_axis_are_told_apart() -> None:
     # Same x (one merged x shadow), different y: the oblique beams place each one.
     rig = make()
@@ -140,6 +153,22 @@ def test_dead_emitters_are_failed_at_start_and_cost_no_touch() -> None:
         contacts = rig.touches()
     (contact,) = contacts
     assert math.hypot(contact.x_mm - 87.5, contact.y_mm - 200) < 2.5  # local loss of resolution
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "dead"), [(15.0, 200.0, [4, 5]), (690.0, 380.0, [135, 136])], ids=["left", "right"]
+)
+def test_a_finger_beside_dead_emitters_at_the_edge_is_found(
+    x: float, y: float, dead: list[int]
+) -> None:
+    # Its straight shadow runs into the dead beams (unknown): with no other finger on the
+    # glass nothing can pair with it, so the few oblique beams there are enough.
+    rig = make(Conditions(dead={"x": dead}))
+    rig.glass.set_fingers([Finger(x, y, 10)])
+    for _ in range(4):
+        contacts = rig.touches()
+    (c,) = contacts
+    assert math.hypot(c.x_mm - x, c.y_mm - y) < 3.0
 
 
 def test_a_beam_blocked_far_longer_than_a_touch_is_failed_then_recovers() -> None:

@@ -104,6 +104,8 @@ def st_refine(pipe, _b, _c, _d):
     det.refine()
     if det.unexplained():
         det.refine()
+    if det.ambiguous and det.recheck():
+        det.refine()
 
 
 def st_track(pipe, _b, _c, _d):

@@ -11,7 +11,10 @@
 # (an adaptive scan: on an untouched frame the second pass is empty). The next scan's first
 # pass runs on the board's PIO and DMA while the core works out this one's touches. One scan in
 # _FULL_EVERY reads every beam instead, so that oblique beams far from any finger still follow
-# their drift and show failures and saturation.
+# their drift and show failures and saturation. Shadows the second pass did not cover (fingers
+# just come down) get a third pass over their fans in the same scan; more than _BUSY straight
+# shadows on an axis with no oblique pass read (many fingers landing at once), a third pass
+# over every beam.
 #
 # The board seam: board.ir_frame(frame) returns the frame's scanner hardware, with
 #   start(plan)            begin one pass (returns at once; the hardware runs it)
@@ -170,13 +173,15 @@ class Pipeline:
             n1 = r.n
             hw.finish(self.second, r)
             sc.update(r, n1, r.n)
-        if plan is self.first and self._uncovered():
-            # shadows the oblique pass did not cover (fingers that have just come down):
-            # their oblique beams now, so that they need not wait a scan
-            n1 = r.n
-            hw.start(self.third)
-            hw.finish(self.third, r)
-            sc.update(r, n1, r.n)
+        if plan is self.first:
+            third = self._uncovered(second)
+            if third is not None:
+                # shadows the oblique pass did not cover (fingers that have just come down):
+                # their oblique beams now, so that they need not wait a scan
+                n1 = r.n
+                hw.start(third)
+                hw.finish(third, r)
+                sc.update(r, n1, r.n)
 
     def process(self, readings):
         """One scan's readings from elsewhere (a capture): as step(), or a baseline scan
@@ -241,9 +246,13 @@ class Pipeline:
                 self._mark(det.sh_l[sx], det.sh_r[sx], det.sh_l[sy], det.sh_r[sy])
         self._fans(plan, False)
 
-    def _uncovered(self):
-        # Whether some pair of this scan's straight shadows outlines a place whose oblique
-        # beams this scan did not read; if so, self.third reads their fans.
+    def _uncovered(self, second):
+        # The pass that reads the oblique beams of the places this scan's straight shadows
+        # outline and this scan did not read (self.third, their fans), or None. With more
+        # than _BUSY straight shadows on an axis and no oblique pass read yet (many fingers
+        # come down at once on an untouched frame) that is every beam (self.full; the
+        # straight ones read again are skipped, and no beam is read more than three times):
+        # the fingers are then found in the scan they land, not one later.
         g = self.geometry
         det = self.detector
         sc = self.scanner
@@ -254,8 +263,10 @@ class Pipeline:
         det.shadows(fy, fy + 1)
         nx = det.fam_shn[fx]
         ny = det.fam_shn[fy]
-        if not nx or not ny or nx > _BUSY or ny > _BUSY:
-            return False  # nothing to cover, or so much that the next scan reads every beam
+        if not nx or not ny:
+            return None  # nothing to cover
+        if nx > _BUSY or ny > _BUSY:
+            return self.full if self.adaptive and not second else None
         read = sc.read
         found = False
         for sx in range(det.fam_sh0[fx], det.fam_sh0[fx] + nx):
@@ -272,7 +283,7 @@ class Pipeline:
                         break
         if found:
             self._fans(self.third, True)
-        return found and self.third.n > 0
+        return self.third if found and self.third.n > 0 else None
 
     def _fans(self, plan, unread):
         # The marked emitters' fans as plan's steps (the marks cleared); with `unread`, only

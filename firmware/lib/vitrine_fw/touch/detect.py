@@ -31,11 +31,19 @@
 #    alone explains a shadow first; ties go to the candidate near a tracked contact), so
 #    ghosts that hide in real shadows are dropped. Open shadows are evidence only, never a
 #    reason to keep a candidate. When the straight shadows could pair up more than one way, a
-#    finger candidate also needs _CONFIRM oblique families that saw it in a shadow; without
-#    them (the oblique beams there not read yet, saturated or failed) it is not reported,
-#    rather than maybe a ghost.
+#    finger candidate also needs _CONFIRM oblique families that saw it in a shadow whose
+#    ends they saw (not one widened over unknown beams: in a bar's saturated part such a
+#    shadow reaches over everything); without them (the oblique beams there not read yet,
+#    saturated or failed) it is not reported, rather than maybe a ghost. A family whose beams
+#    at a candidate are dimmed by one of its shadows, with the candidate beyond that shadow's
+#    measured edge, refutes it: a finger there would have widened the shadow (where two
+#    straight shadows cross, the candidate is exact to the edges; one from a split gets
+#    _EDGE_TOL).
 # 4. After refinement, a shadow that reaches well beyond every touch inside it holds one more
-#    finger, hidden by the others everywhere else.
+#    finger, hidden by the others everywhere else: but not a candidate in the very shadows of
+#    one selected touch in every family that saw it (nothing tells the two apart; at the
+#    glass' bottom and top no oblique beam of the other axis reaches, and steep ones along it
+#    place a finger only to centimetres).
 # 5. Refinement: each finger first takes x and y from the one shadow that gives each with the
 #    least error (its own shadow before the outer edge of a shared one), then moves to the
 #    weighted least-squares fit of every shadow that says where it is: the centre of each
@@ -76,6 +84,8 @@ _MIN_WIDTH = const(128)  # 4 mm: narrower shadows (one noisy beam, a hair) are n
 _WIDE = const(384)  # 12 mm: a wider straight shadow may hold more than one finger
 _PALM = const(768)  # 24 mm: straight shadows both wider than this are a palm (or a sleeve)
 _TOL = const(48)  # 1.5 mm slack when a candidate is checked against a shadow
+_EDGE_TOL = const(16)  # 0.5 mm: how far beyond a measured shadow edge a finger may still be
+_ON_BEAM = const(48)  # 1.5 mm: a finger (>= 6 mm) centred this near a beam blocks half of it
 _SAME = const(64)  # 2 mm: split candidates closer than this are one
 _NEAR = const(256)  # 8 mm: a candidate this close to a tracked contact is preferred
 _BELONGS = const(320)  # 10 mm: a shadow this close to a contact's predicted one is its
@@ -86,6 +96,7 @@ _FIT_STEP = const(512)  # 16 mm: the largest residual one fit step takes in
 _OUTLIER = const(80)  # 2.5 mm: a shadow's centre this far off the fit is dropped from it
 _MIN_DET = const(4096)  # a fit whose normal matrix is flatter than this keeps step 5's point
 _CONFIRM = const(2)  # oblique families that must see a finger (straight shadows pair two ways)
+_SHARP = const(2560)  # a family pins a coordinate when its error there grows 2.5 times at most
 _QUANT2 = const(92)  # (0.3 mm)**2 in (1/32 mm)**2: a family's edge error from its pitch alone
 
 
@@ -101,6 +112,7 @@ class Detector:
         self.sh_r = array("i", bytes(4 * _MAX_SHADOWS))
         self.sh_f = bytearray(_MAX_SHADOWS)
         self.sh_open = bytearray(_MAX_SHADOWS)  # edges on unknown beams: 1 left, 2 right
+        self.sh_unseen = bytearray(_MAX_SHADOWS)  # widened over unknown beams (not a bar's end)
         self.sh_t = array("H", bytes(2 * _MAX_SHADOWS))  # when its middle beam was read, µs
         self.sh_peak = array("h", bytes(2 * _MAX_SHADOWS))  # its darkest beam, Q10
         self.sh_cover = array("H", bytes(2 * _MAX_SHADOWS))
@@ -118,6 +130,7 @@ class Detector:
         self.c_match = bytearray(_MAX_CANDIDATES * nf)  # shadow index + 1, 0: no evidence
         self.c_ok = bytearray(_MAX_CANDIDATES)  # 0 rejected, 1 valid, 2 selected
         self.c_oblique = bytearray(_MAX_CANDIDATES)  # oblique families that saw it
+        self.c_vague = bytearray(_MAX_CANDIDATES)  # placed along an axis by no sure shadow
         self.c_seen = bytearray(_MAX_CANDIDATES)  # families that saw it in a shadow
         self.sel = array("H", bytes(2 * _MAX_CANDIDATES))  # the selected ones, for refine
         self.n_sel = 0
@@ -133,6 +146,7 @@ class Detector:
         self.n_t = 0
         self.ambiguous = False  # the straight shadows may pair up more than one way
         self.single = False  # one straight shadow each way (candidates())
+        self.slack = _TOL  # how far beyond a family's shadow the candidate checked may lie
         # How much a family's error grows when it gives x (given y) or y (given x), Q10;
         # 0 where it cannot. A straight family gives only its own coordinate.
         self.x_factor = array("i", bytes(4 * nf))
@@ -231,12 +245,15 @@ class Detector:
         start = self.g.fam_start[f]
         m = self.g.fam_len[f]
         opened = (1 if lo == 0 else 0) | (2 if hi == m - 1 else 0)
+        n0 = self.n_sh
+        unseen = False
         a_lo = att[start + lo]
         b_lo = att[start + lo - 1] if lo > 0 else 0
         if lo > 0 and b_lo != UNKNOWN and b_lo < thr[start + lo - 1] >> 1:
             b_lo = 0  # within the neighbour's noise: no sign of the edge there
         if b_lo == UNKNOWN:
             opened |= 1
+            unseen = True
             b_lo = 0
             while lo > 0 and att[start + lo - 1] == UNKNOWN:
                 lo -= 1
@@ -247,6 +264,7 @@ class Detector:
             b_hi = 0
         if b_hi == UNKNOWN:
             opened |= 2
+            unseen = True
             b_hi = 0
             while hi + 1 < m and att[start + hi + 1] == UNKNOWN:
                 hi += 1
@@ -288,6 +306,9 @@ class Detector:
                     low = a
         self._add(f, piece, a_piece, b_piece, hi, a_hi, b_hi, opened)
         self.sh_peak[self.n_sh - 1] = peak if peak < 1024 else 1024
+        if unseen:  # the run's pieces: where it ends is not known
+            for i in range(n0, self.n_sh):
+                self.sh_unseen[i] = 1
 
     def _add(self, f, lo, a_lo, b_lo, hi, a_hi, b_hi, opened):
         # A shadow over beams lo..hi of family f; a_* the end beams' attenuation (the part
@@ -310,6 +331,7 @@ class Detector:
         self.sh_r[n] = right
         self.sh_f[n] = f
         self.sh_open[n] = opened
+        self.sh_unseen[n] = 0
         self.sh_t[n] = self.t_us[start + mid]
         self.sh_peak[n] = 1024
         self.n_sh = n + 1
@@ -368,13 +390,36 @@ class Detector:
         lo = self.sh_l[s] - _TOL
         hi = self.sh_r[s] + _TOL
         factor = self.x_factor if x_axis else self.y_factor
+        g = self.g
+        gap = g.gap
+        sh_l = self.sh_l
+        sh_r = self.sh_r
         n = 0
         for f in range(self.nf):
             if f == self.sh_f[s] or not factor[f]:
                 continue
+            # solve() inlined (the hottest loop with many fingers): v from a shadow's centre
+            # c is c + add where the family runs along the coordinate sought, else a ratio
+            shift = g.fam_shift[f]
+            on_x = g.fam_axis[f] == AXIS_X
+            span = g.span[0] if on_x else g.span[1]
+            direct = on_x == x_axis
+            add = 0
+            if direct:
+                add = (
+                    shift * (g.height + gap - across) // span
+                    if on_x
+                    else shift * (across + gap) // span
+                )
             s0 = self.fam_sh0[f]
             for t in range(s0, s0 + self.fam_shn[f]):
-                v = self.solve(f, (self.sh_l[t] + self.sh_r[t]) >> 1, across, across, x_axis)
+                c = (sh_l[t] + sh_r[t]) >> 1
+                if direct:
+                    v = c + add
+                elif on_x:
+                    v = g.height + gap - (across - c) * span // shift
+                else:
+                    v = (across - c) * span // shift - gap
                 if lo <= v <= hi and n < _MAX_SPLIT:
                     dup = False
                     for q in range(n):
@@ -434,6 +479,9 @@ class Detector:
                     ny = 1
                 if nx > 1 or ny > 1:
                     self.ambiguous = True
+                # A candidate where two straight shadows cross is where the finger is, to
+                # the edges' precision; one from a split is only near it (step 5 places it).
+                self.slack = _EDGE_TOL if nx > 1 or ny > 1 else 0
                 for i in range(nx):
                     for k in range(ny):
                         if n_c < _MAX_CANDIDATES:
@@ -459,14 +507,19 @@ class Detector:
         nf = self.nf
         match = self.c_match
         att = self.att
-        thr = self.thr
         x = self.c_x[c]
         y = self.c_y[c]
         for f in range(nf):
             match[c * nf + f] = 0
         self.c_ok[c] = 0
         oblique = 0
+        sure = 0  # ... in a shadow not widened over unknown beams
+        sharp_x = 0  # such shadows of oblique families that pin x down, and y
+        sharp_y = 0
         seen = 0
+        sh_l = self.sh_l
+        sh_r = self.sh_r
+        sh_open = self.sh_open
         for f in range(nf):
             u = g.u(f, x, y)
             j = g.beam_at(f, u)
@@ -477,29 +530,27 @@ class Detector:
             s0 = self.fam_sh0[f]
             for s in range(s0, s0 + self.fam_shn[f]):
                 # Inside the shadow; an open end (the shadow may go on unseen) with slack.
-                lo = self.sh_l[s] - (_TOL if self.sh_open[s] & 1 else 0)
-                hi = self.sh_r[s] + (_TOL if self.sh_open[s] & 2 else 0)
-                if lo <= u <= hi:
+                if (
+                    sh_l[s] - (_TOL if sh_open[s] & 1 else 0)
+                    <= u
+                    <= sh_r[s] + (_TOL if sh_open[s] & 2 else 0)
+                ):
                     found = s + 1
                     break
             if not found:
-                if not g.fam_shift[f]:
-                    return False  # outside its own straight shadows: a split gone astray
-                if self.single and not self.ambiguous and self.c_kind[c] == KIND_FINGER:
+                straight = not g.fam_shift[f]
+                if (
+                    not straight
+                    and self.single
+                    and not self.ambiguous
+                    and self.c_kind[c] == KIND_FINGER
+                ):
                     # One straight shadow each way pair up one way only: no ghost to rule
                     # out. The oblique beams here may have been read before or after the
                     # finger passed (a fast swipe moves it a centimetre within a scan).
                     continue
-                # the beam nearest it and the next one on its side
-                k = j + 1 if u > g.beam_u(f, j) else j - 1
-                a = att[start + j]
-                if a < thr[start + j] and (
-                    k < 0
-                    or k >= g.fam_len[f]
-                    or att[start + k] == UNKNOWN
-                    or att[start + k] < thr[start + k]
-                ):
-                    return False
+                if straight or self._refutes(c, f, u, j):
+                    return False  # (outside its own straight shadows: a split gone astray)
                 continue
             if self.c_kind[c] == KIND_PALM and (
                 self.sh_r[found - 1] - self.sh_l[found - 1] < _PALM * g.fam_sec[f] >> 10
@@ -509,12 +560,68 @@ class Detector:
             seen += 1
             if g.fam_shift[f]:
                 oblique += 1
+                if not self.sh_unseen[found - 1]:
+                    sure += 1
+                    if self.x_factor[f] <= _SHARP:
+                        sharp_x += 1
+                    if self.y_factor[f] <= _SHARP:
+                        sharp_y += 1
         if self.c_kind[c] == KIND_PALM and oblique < 2:
             return False  # too little of it seen to tell it from fingers side by side
-        self.c_oblique[c] = oblique
+        # A finger whose straight shadow on an axis reaches over unknown beams (that part of
+        # the bar saturated or failed) is placed along that axis only vaguely unless _CONFIRM
+        # oblique families place that coordinate to a few millimetres (one alone pairs with
+        # the shadows of fingers beside it): select() drops it when that matters, with more
+        # than one straight shadow on an axis (one each way pair up one way only).
+        self.c_vague[c] = (
+            1
+            if self.c_kind[c] == KIND_FINGER
+            and not self.single
+            and (
+                (self.sh_unseen[self.c_sx[c]] and sharp_x < _CONFIRM)
+                or (self.sh_unseen[self.c_sy[c]] and sharp_y < _CONFIRM)
+            )
+            else 0
+        )
+        self.c_oblique[c] = sure
         self.c_seen[c] = seen
         self.c_ok[c] = 1
         return True
+
+    def _refutes(self, c, f, u, j):
+        # Whether family f, which saw no shadow at candidate c's coordinate u (beam j the
+        # nearest), says nothing is there: that beam and the next one on its side are clear;
+        # or, for a finger, the beam right there is clear (the smallest finger would block
+        # it), or they are dimmed by a shadow the family saw whose edges it measured, with u
+        # beyond them (a finger there would have widened it). Dimmed otherwise: a small
+        # finger's shadow may be too faint or narrow to count as one, no evidence either way.
+        g = self.g
+        att = self.att
+        thr = self.thr
+        start = g.fam_start[f]
+        k = j + 1 if u > g.beam_u(f, j) else j - 1
+        clear = att[start + j] < thr[start + j]
+        inside = 0 <= k < g.fam_len[f]
+        if self.c_kind[c] == KIND_FINGER:  # (a palm's shadows are no disc's)
+            off = u - g.beam_u(f, j)
+            if clear and -_ON_BEAM <= off <= _ON_BEAM:
+                return True
+            if self._beyond(f, j, u) or (inside and self._beyond(f, k, u)):
+                return True
+        return clear and (
+            not inside or att[start + k] == UNKNOWN or att[start + k] < thr[start + k]
+        )
+
+    def _beyond(self, f, j, u):
+        # Whether beam j of family f lies inside one of the family's shadows and u more than
+        # self.slack beyond that shadow's edges.
+        b = self.g.beam_u(f, j)
+        s0 = self.fam_sh0[f]
+        for s in range(s0, s0 + self.fam_shn[f]):
+            if self.sh_l[s] <= b <= self.sh_r[s]:
+                slack = self.slack
+                return u < self.sh_l[s] - slack or u > self.sh_r[s] + slack
+        return False
 
     def _count_covers(self):
         nf = self.nf
@@ -547,7 +654,7 @@ class Detector:
                 if (
                     self.c_ok[c] == 1
                     and self.c_kind[c] == KIND_FINGER
-                    and (self.c_oblique[c] < _CONFIRM)
+                    and (self.c_oblique[c] < _CONFIRM or self.c_vague[c])
                 ):
                     self.c_ok[c] = 0
         self._count_covers()
@@ -789,6 +896,25 @@ class Detector:
                 return True
         return False
 
+    def _twin(self, c):
+        # Whether candidate c lies in the very shadows of one selected touch in every family
+        # that saw it: nothing tells it from that touch (families that resolve the place
+        # poorly, e.g. steep oblique beams along the other axis, let it sit centimetres
+        # away); it is that finger, not one more hidden by the others.
+        nf = self.nf
+        match = self.c_match
+        for i in range(self.n_sel):
+            o = self.sel[i]
+            same = True
+            for f in range(nf):
+                s = match[c * nf + f]
+                if s and match[o * nf + f] != s:
+                    same = False
+                    break
+            if same:
+                return True
+        return False
+
     def unexplained(self):
         # After refinement: a shadow that reaches _GAP beyond every selected touch inside it
         # holds one more finger (hidden by the others in every other family). Takes the valid
@@ -830,7 +956,7 @@ class Detector:
                 for c in range(self.n_c):
                     if self.c_ok[c] != 1 or match[c * nf + f] != s + 1:
                         continue
-                    if self.ambiguous and self.c_oblique[c] < _CONFIRM:
+                    if self.ambiguous and (self.c_oblique[c] < _CONFIRM or self.c_vague[c]):
                         continue
                     u = g.u(f, self.c_x[c], self.c_y[c])
                     e = (u - (_DEFAULT_D * g.fam_sec[f] >> 11)) - end
@@ -838,7 +964,7 @@ class Detector:
                         e = end - (u + (_DEFAULT_D * g.fam_sec[f] >> 11))
                     if e < 0:
                         e = -e
-                    if e < best_e and not self._crowded(c):
+                    if e < best_e and not self._crowded(c) and not self._twin(c):
                         best = c
                         best_e = e
                 if best >= 0 and self.n_sel < MAX_TOUCHES:
@@ -870,7 +996,27 @@ class Detector:
         self.refine()
         if self.unexplained():
             self.refine()
+        if self.ambiguous and self.recheck():
+            self.refine()
         return self.n_t
+
+    def recheck(self):
+        """After refinement, when the straight shadows could pair up more than one way: drop
+        the fingers that a family refutes where they now are (a candidate from a split is
+        checked where the split put it, and the fit may take it to where a family's clear
+        beams say no finger is); returns how many were dropped."""
+        dropped = 0
+        self.slack = _EDGE_TOL
+        for i in range(self.n_sel):
+            c = self.sel[i]
+            if self.c_kind[c] != KIND_FINGER:
+                continue
+            if self._verify(c) and not self.c_vague[c]:
+                self.c_ok[c] = 2
+            else:
+                self.c_ok[c] = 0
+                dropped += 1
+        return dropped
 
 
 def _edge(a, b):

@@ -1,8 +1,10 @@
 # Contacts from one scan to the next: each detected touch is matched to the contact whose
 # predicted position (last position plus velocity times the time since) is nearest, closest
 # pairs first. An unmatched touch is a new contact; a contact unmatched for _MISSES scans in a
-# row is reported UP at its last position. An id stays with its contact from down to up and is
-# unique among the current contacts.
+# row is reported UP at its last position; until then it is held where it would be, moving on
+# as it moved, but at most _COAST a scan (a velocity from a scan of jitter, one finger seen at
+# two places, must not carry it off to where nothing touches). An id stays with its contact
+# from down to up and is unique among the current contacts.
 #
 # A new contact is reported DOWN as soon as its shadows are solid (the finger or palm is in
 # the beams' plane, not still coming down through it): in the very scan it appears when it
@@ -39,7 +41,8 @@ _GATE = const(1600)  # 50 mm: farther than this from its prediction is another f
 _SOLID = const(819)  # 80%: a touch whose straight shadows are this dark is down
 _PENDING_MAX = const(6)  # ... and one seen this many scans is down however faint
 _FREE = const(-1)
-_PALM_MARGIN = const(256)  # 8 mm beyond a palm's largest extent, its pieces are still its
+_PALM_MARGIN = const(384)  # 12 mm beyond a palm's largest extent, its pieces are still its
+_COAST = const(256)  # 8 mm: the furthest a contact not seen moves on in a scan, per axis
 _LONG_US = const(50000)  # positions older than this are not moved on by their velocity
 _VMAX = const(12000)  # velocities are kept within 5.7 m/s (Q5 per 65536 µs)
 _TICKS_MASK = const(0x3FFFFFFF)
@@ -252,8 +255,13 @@ class Tracker:
                 # where it would be now, moving on as it did: hidden or missed for a scan
                 dt = _ticks_diff(now, self.t[i])
                 if 0 < dt < _LONG_US:
-                    self.x[i] += self.vx[i] * dt >> 16
-                    self.y[i] += self.vy[i] * dt >> 16
+                    # at most _COAST a scan: a velocity from a scan or two of jitter (a
+                    # finger seen twice, one place then the other) must not carry the
+                    # contact off to where nothing touches
+                    dx = self.vx[i] * dt >> 16
+                    dy = self.vy[i] * dt >> 16
+                    self.x[i] += _COAST if dx > _COAST else -_COAST if dx < -_COAST else dx
+                    self.y[i] += _COAST if dy > _COAST else -_COAST if dy < -_COAST else dy
                     self.t[i] = now
                 self._emit(i, wire.CONTACT_MOVE)
         # New touches: pending, or down now when solid.
