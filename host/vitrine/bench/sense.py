@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,9 @@ TARGETS = {
     "light_fades_not_monotone": ("==", 0),
     "light_frames_over_budget": ("==", 0),
 }
-SEEDS = {"walk_by": 5, "crossings": 11, "empty_hour": 1, "e2e": 3}
+# The walk-by sets: five, so that the zones' figure is not one set's luck (on a single set the
+# fused accuracy ranged 95.5-97.1% over these seeds).
+SEEDS = {"walk_by": (5, 6, 7, 8, 9), "crossings": 11, "empty_hour": 1, "e2e": 3}
 SAMPLE_S = 0.1  # the zone's truth and the host's zone compared this often
 NEAR = ("in_front", "at_glass")
 
@@ -255,24 +257,36 @@ def measure_empty(
 
 
 def measure_zones(
-    seed: int, count: int, camera: DetectorModel | None = None, tof: bool = True
+    seeds: Sequence[int], count: int, camera: DetectorModel | None = None, tof: bool = True
 ) -> dict[str, Any]:
-    """The host's zone against the world's every SAMPLE_S over a walk-by set; the camera
-    fused when given; tof=False: no presence board."""
-    world = crowds.walk_by_set(seed, count)
-    replay = Replay(world, _options(world, camera, seed, pir_warmup_s=0, tof=tof))
+    """The host's zone against the world's every SAMPLE_S over a walk-by set of `count`
+    scenes for each seed (each replayed on its own, their samples pooled); the camera fused
+    when given; tof=False: no presence board."""
     matrix: Counter[tuple[str, str]] = Counter()
-    for sample in replay.samples(0.0, world.duration_s, SAMPLE_S):
-        matrix[(sample.truth, sample.zone)] += 1
+    per_seed: dict[str, float] = {}
+    duration_s = 0.0
+    kinds: Counter[str] = Counter()
+    for seed in seeds:
+        world = crowds.walk_by_set(seed, count)
+        replay = Replay(world, _options(world, camera, seed, pir_warmup_s=0, tof=tof))
+        own: Counter[tuple[str, str]] = Counter()
+        for sample in replay.samples(0.0, world.duration_s, SAMPLE_S):
+            own[(sample.truth, sample.zone)] += 1
+        matrix += own
+        per_seed[str(seed)] = round(
+            sum(n for (a, b), n in own.items() if a == b) / sum(own.values()), 4
+        )
+        duration_s += world.duration_s
+        kinds += Counter(p.kind for p in world.people)
     total = sum(matrix.values())
     right = sum(n for (a, b), n in matrix.items() if a == b)
     occupied = sum(n for (a, _b), n in matrix.items() if a != "none")
     occupied_right = sum(n for (a, b), n in matrix.items() if a == b != "none")
-    kinds = Counter(p.kind for p in world.people)
     return {
         "zone_accuracy": round(right / total, 4),
+        "zone_accuracy_by_seed": per_seed,
         "zone_accuracy_someone_there": round(occupied_right / occupied, 4) if occupied else None,
-        "zone_set_s": round(world.duration_s, 1),
+        "zone_set_s": round(duration_s, 1),
         "zone_set_people": dict(kinds),
         "zone_confusion_s": {
             truth: {zone: round(matrix[(truth, zone)] * SAMPLE_S, 1) for zone in ZONES}
