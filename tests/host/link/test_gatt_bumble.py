@@ -16,35 +16,19 @@ import time
 import pytest
 from bumble.core import UUID
 from bumble.device import Peer
-from bumble.gatt import Characteristic, CharacteristicValue, Service
+from bumble.gatt import Characteristic
 from bumble.pairing import PairingConfig, PairingDelegate
 from bumble.testing.test_utils import TwoDevices
 
 from vitrine.hardware import board_config, load_boards
 from vitrine.link import messages as m
 from vitrine.link.board import LinkSettings, running_link
+from vitrine.sim.ble_peripheral import link_service
 from vitrine.sim.board import SimBoard
 from vitrine_fw import blelink, supervisor, wire
 from vitrine_fw import config as fw_config
 
 MTU = 185
-
-
-def layout(on_write):
-    """The link's service as vitrine_fw.blelink describes it, in Bumble's terms."""
-    rx = Characteristic(
-        blelink.RX_UUID,
-        Characteristic.Properties.WRITE,
-        Characteristic.Permissions.WRITE_REQUIRES_ENCRYPTION,
-        CharacteristicValue(write=on_write),
-    )
-    tx = Characteristic(
-        blelink.TX_UUID,
-        Characteristic.Properties.NOTIFY,
-        Characteristic.Permissions.READ_REQUIRES_ENCRYPTION,
-        b"",
-    )
-    return Service(blelink.SERVICE_UUID, [rx, tx]), tx
 
 
 class BumbleClient:
@@ -115,7 +99,7 @@ async def bumble_lights(monkeypatch):
             conn["sim"] = server.connect(connection.att_mtu, bonded=True)
         server.write(conn["sim"], server.uuids[blelink.RX_UUID], bytes(value))
 
-    service, tx = layout(on_write)
+    service, tx = link_service(on_write)
     devices = TwoDevices()
     central, peripheral = devices[0], devices[1]
     peripheral.add_service(service)
@@ -217,7 +201,7 @@ async def test_the_bumble_layout_is_the_one_the_firmware_registers(bumble_lights
     server = sup.link.port.ble.gatt
     rx_flags = server.flags[server.uuids[blelink.RX_UUID]]
     tx_flags = server.flags[server.uuids[blelink.TX_UUID]]
-    service, _ = layout(lambda *_: None)
+    service, _ = link_service(lambda *_: None)
     rx, tx = service.characteristics
     assert rx_flags & 0xFF == int(rx.properties) == 0x08  # write
     assert tx_flags & 0xFF == int(tx.properties) == 0x10  # notify
