@@ -91,7 +91,7 @@ TOUCH_OK = [
     ("beams straight", r"^x\+0 +128 \.{12}$"),
     ("beams y-39", r"^y-39: 41 beams"),
     ("touches", r"^no contacts on the glass$"),
-    ("selftest", r"^touch frame: PASS: all 852 beams lit \(fresh scan\)$"),
+    ("selftest", r"^touch frame: PASS: all 852 beams lit \(4 fresh scans\)$"),
     ("counters", r"^handshakes +\d+$"),
     ("log", r"info    supervisor: boot: role touch, reset cause power_on$"),
     ("log info", r"; at info or above: \d+$"),

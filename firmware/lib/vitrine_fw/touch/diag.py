@@ -1,5 +1,5 @@
 # Touch diagnostics for the technicians' console: the beam map, one family's levels, the
-# contacts on the glass, a selftest from a fresh scan, and re-baselining the beams.
+# contacts on the glass, a selftest from fresh scans, and re-baselining the beams.
 #
 # Everything here answers a person, on request, so it allocates freely (strings, one scan's
 # arrays); nothing of it runs on the scan loop. It reads what the touch pipeline keeps:
@@ -37,6 +37,7 @@ from vitrine_fw.touch.scan import FAILED, UNKNOWN
 MAP_WIDTH = const(64)  # beams per map line
 _HALF = const(512)  # attenuation of a half-blocked beam, Q10
 _NAMES_LISTED = const(12)  # beams named in one list at most
+_SELFTEST_SCANS = const(4)  # fresh scans the selftest averages
 _MAP_CHARS = ".-#x!?"  # the map's characters, and the states they stand for:
 _STATE_NAMES = ("clear", "dimmed", "blocked", "failed", "saturated", "no reading")
 
@@ -197,25 +198,32 @@ class TouchDiag:
         return "%d contact%s:\n" % (len(lines), "" if len(lines) == 1 else "s") + "\n".join(lines)
 
     def selftest(self):
-        """Emitters and receivers from one fresh scan: (passed, text). Every beam must read
-        lit above the dead level and below saturation; an emitter (receiver) whose every beam
-        is dark is dead. Anything on the glass darkens beams too, so the glass must be clear."""
+        """Emitters and receivers from _SELFTEST_SCANS fresh scans, each beam's readings
+        averaged: (passed, text). Every beam must read lit above the dead level and below
+        saturation; an emitter (receiver) whose every beam is dark is dead. Anything on the
+        glass darkens beams too, so the glass must be clear. (One scan is not enough: a dead
+        emitter's beam reads lit - dark = the receiver's noise, which passes the dead level
+        now and then on a noisy bar.)"""
         g = self.g
         n = g.beams
         pipe = self.pipe
         sc = pipe.scanner
-        on = array("H", bytes(2 * n))
-        off = array("H", bytes(2 * n))
+        on = array("I", bytes(4 * n))
+        off = array("I", bytes(4 * n))
         fresh = Readings(n)
         if pipe.ahead:  # the hardware is busy with the next scan's first pass: let it end
             pipe.hw.finish(pipe.first, fresh)
             pipe.ahead = False
+        for _ in range(_SELFTEST_SCANS):
             fresh.clear()
-        pipe.hw.start(pipe.full)
-        pipe.hw.finish(pipe.full, fresh)
-        for i in range(fresh.n):
-            on[fresh.beam[i]] = fresh.lit[i]
-            off[fresh.beam[i]] = fresh.dark[i]
+            pipe.hw.start(pipe.full)
+            pipe.hw.finish(pipe.full, fresh)
+            for i in range(fresh.n):
+                on[fresh.beam[i]] += fresh.lit[i]
+                off[fresh.beam[i]] += fresh.dark[i]
+        for b in range(n):
+            on[b] //= _SELFTEST_SCANS
+            off[b] //= _SELFTEST_SCANS
         dead = sc.dead
         dark = []
         saturated = []
@@ -246,9 +254,10 @@ class TouchDiag:
                 if r_all[axis][i] and r_dark[axis][i] == r_all[axis][i]:
                     dead_r.append("%s%d" % (a, i))
         if not dark and not saturated:
-            return True, "PASS: all %d beams lit (fresh scan)" % n
+            return True, "PASS: all %d beams lit (%d fresh scans)" % (n, _SELFTEST_SCANS)
         lines = [
-            "FAIL: %d of %d beams dark, %d saturated (fresh scan)" % (len(dark), n, len(saturated))
+            "FAIL: %d of %d beams dark, %d saturated (%d fresh scans)"
+            % (len(dark), n, len(saturated), _SELFTEST_SCANS)
         ]
         if dead_e:
             lines.append("  dead emitters: " + " ".join(dead_e))
