@@ -11,7 +11,6 @@ measures the link over that.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 from typing import Any
 
@@ -19,6 +18,7 @@ from vitrine.hardware import board_config, load_boards
 from vitrine.link import gatt
 from vitrine.sim.board import SimBoard
 from vitrine.sim.radio import SimGattClient
+from vitrine.tasks import stop_task
 from vitrine_fw import config as fw_config
 from vitrine_fw import supervisor, wire
 
@@ -59,9 +59,7 @@ class VirtualBleBoard:
 
     async def _halt(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
 
     def _drop(self) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from vitrine.bus import EventBus
 from vitrine.engine.events import Enrolled
+from vitrine.tasks import stop_task
 from vitrine.vision.config import VisionConfig
 
 log = logging.getLogger("vitrine.vision")
@@ -59,9 +60,7 @@ class VisionService:
                 try:
                     code = await died
                 finally:
-                    enrolments.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await enrolments
+                    await stop_task(enrolments)
                 self.state = {"state": "restarting", "detail": f"the worker exited ({code})"}
                 log.warning("vision: the worker exited (%s); starting it again", code)
                 self.restarts += 1

@@ -18,6 +18,7 @@ from typing import Any
 
 from vitrine.devices.beacons.device import OnAdvert, Received
 from vitrine.errors import VitrineError
+from vitrine.tasks import stop_task
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,4 @@ class AirBackend:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
