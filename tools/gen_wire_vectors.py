@@ -305,6 +305,7 @@ MESSAGES = [
             "failed": 2,
             "saturated": 0,
             "blinded": 0,
+            "ready": 1,
             "failed_beams": struct.pack("<2H", 17, 612).hex(),
         },
     ),
@@ -314,7 +315,14 @@ MESSAGES = [
         wire.TOUCH_HEALTH,
         6,
         0,
-        {"beams": 1476, "failed": 0, "saturated": 31, "blinded": 1, "failed_beams": ""},
+        {
+            "beams": 1476,
+            "failed": 0,
+            "saturated": 31,
+            "blinded": 1,
+            "ready": 1,
+            "failed_beams": "",
+        },
     ),
     (
         # Two readings of a recording's scan 7 (protocol.md §8): beam 0 and beam 243.

@@ -241,6 +241,22 @@ def test_a_new_baseline_while_running_leaves_the_frame_finding_fingers() -> None
     assert math.hypot(found[0].x_mm - 200.0, found[0].y_mm - 150.0) < 1.0
 
 
+def test_the_frame_is_ready_only_once_a_baseline_is_taken_and_while_none_is_taken() -> None:
+    clock = VirtualClock()
+    glass = Glass(FRAME, Conditions(), 1)
+    pipe = Pipeline(FRAME, SimIrFrame(glass, FRAME, lambda: clock.us, gap_us=GAP_US), clock)
+    assert not pipe.ready  # built, no baseline yet
+    pipe.start()
+    assert pipe.ready
+    pipe.begin_baseline()  # a capture's recording, the console's calibrate
+    seen = []
+    while pipe.baselining:
+        seen.append(pipe.ready)
+        pipe.step()
+    assert seen and not any(seen)
+    assert pipe.ready
+
+
 def test_a_sleeve_dragged_and_lifted_gives_no_finger() -> None:
     # A sleeve (a trail of large discs) breaks into finger-sized shadows as it lifts: they are
     # pieces of a palm, not a flurry of taps.

@@ -4,7 +4,6 @@ pointer events in display pixels, through the pty, the link and the touch device
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -31,19 +30,14 @@ async def _next(ws: Any, kind: str, min_x: float = 0, timeout: float = 5) -> dic
             return event
 
 
-async def _first_touch(rig: Any, ws: Any) -> None:
-    """A touch not looked at, in a corner, waited for until the board has taken its baseline:
-    the board is up on the link before it has, and a finger put down before would be in the
-    baseline (its beams dark from the start, no pointer), on a slow machine."""
-    await rig.sim.handle(
-        {"op": "fingers", "role": "touch", "fingers": [{"x_mm": 660, "y_mm": 380}]}
-    )
-    with contextlib.suppress(TimeoutError):
-        await _next(ws, "down", timeout=15)
-    await rig.sim.handle({"op": "fingers", "role": "touch", "fingers": []})
-    with contextlib.suppress(TimeoutError):
-        await _next(ws, "up")
-    SEEN.clear()
+async def _ready(rig: Any) -> None:
+    """Until the daemon's status says the frame is ready: the board is up on the link before
+    it has taken its baseline, and a finger put down before would be in the baseline."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while not ((await rig.status()).get("touch") or {}).get("ready"):
+        assert loop.time() < deadline, f"the touch frame never got ready: {await rig.status()}"
+        await asyncio.sleep(0.05)
 
 
 async def test_finger_down_move_up_arrive_as_pointer_events(tmp_path: Path) -> None:
@@ -52,7 +46,7 @@ async def test_finger_down_move_up_arrive_as_pointer_events(tmp_path: Path) -> N
         await rig.wait_board("touch", lambda b: b["state"] == "up")
         url = f"ws://127.0.0.1:{rig.daemon.http_port}/ws"
         async with websockets.connect(url) as ws:
-            await _first_touch(rig, ws)
+            await _ready(rig)
             # 32-inch frame, 700 x 400 mm, on the default 1920 x 1080 display.
             await rig.sim.handle(
                 {"op": "fingers", "role": "touch", "fingers": [{"x_mm": 350, "y_mm": 200}]}

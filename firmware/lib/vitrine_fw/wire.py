@@ -32,7 +32,7 @@ import struct
 from array import array
 
 PROTOCOL_VERSION = const(1)  # header byte 0; bumped on any change to framing or header
-SCHEMA_REV = const(8)  # bumped whenever the message table below changes
+SCHEMA_REV = const(9)  # bumped whenever the message table below changes
 
 HEADER_LEN = const(5)  # version, flags, seq (2), type
 CRC_LEN = const(4)
@@ -71,7 +71,7 @@ LINK_TIMING = const(0x06)  # the host's heartbeat period and patience, which the
 TOUCH_REPORT = const(0x20)  # the contacts on the glass, one frame per scan while touched
 TOUCH_HEALTH = const(
     0x21
-)  # failed and saturated beams; sent when failed beams or blinded bars change
+)  # failed and saturated beams, baseline ready; sent when any of them changes
 TOUCH_RAW = const(0x22)  # one scan's raw readings, while the console records a capture
 
 DISTANCE = const(0x40)  # a time-of-flight sensor's reading, raw and filtered (rate-limited)
@@ -133,7 +133,7 @@ TABLE = (
         TOUCH_HEALTH,
         "TOUCH_HEALTH",
         "E",
-        "beams:H failed:H saturated:H blinded:B failed_beams:y",
+        "beams:H failed:H saturated:H blinded:B ready:B failed_beams:y",
     ),
     (TOUCH_RAW, "TOUCH_RAW", "S", "scan:H t_us:I count:H first:H rows:y"),
     (

@@ -36,7 +36,6 @@ to end on virtual hardware.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import math
 import random
@@ -592,19 +591,21 @@ async def _pointer(ws: Any, kind: str, timeout_s: float = 5.0) -> None:
                 return
 
 
-async def _first_touch(state: Any, ws: Any) -> None:
-    """A touch not counted, away from the trials' places, waited for until the board has
-    taken its baseline: the board is up on the link before it has, and a finger put down
-    before would be in the baseline (its beams failed, no pointer), on a slow machine."""
-    from vitrine.sim.control import request
+async def touch_ready(port: int | None, timeout_s: float = 30.0) -> None:
+    """Wait until the daemon on `port` says its touch frame is ready (/api/status
+    "touch.ready": the board has taken its baseline; a finger put down before would be in it)."""
+    import asyncio
+    import json
+    import urllib.request
 
-    finger = {"x_mm": 660.0, "y_mm": 380.0, "diameter_mm": 9.0}
-    await request(state, {"op": "fingers", "role": "touch", "fingers": [finger]})
-    with contextlib.suppress(TimeoutError):
-        await _pointer(ws, "down", 15.0)
-    await request(state, {"op": "fingers", "role": "touch", "fingers": []})
-    with contextlib.suppress(TimeoutError):
-        await _pointer(ws, "up", 5.0)
+    def ready() -> bool:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=5) as r:
+            touch = json.loads(r.read()).get("touch") or {}
+        return bool(touch.get("ready"))
+
+    async with asyncio.timeout(timeout_s):
+        while not await asyncio.to_thread(ready):  # noqa: ASYNC110 - another process, polled
+            await asyncio.sleep(0.05)
 
 
 async def finger_to_pointer_ms(
@@ -615,16 +616,16 @@ async def finger_to_pointer_ms(
     every: int,
 ) -> list[float]:
     """Put a finger on the virtual touch board of the simulation at `state` and lift it,
-    `trials` times at points spread over the glass, after a first touch not counted: each
-    time, ms from the finger put down until the daemon's /ws (on `port`) gives its
-    pointer-down event. Progress ("k/trials") every `every` trials."""
+    `trials` times at points spread over the glass, once its frame is ready: each time, ms
+    from the finger put down until the daemon's /ws (on `port`) gives its pointer-down event.
+    Progress ("k/trials") every `every` trials."""
     import websockets
 
     from vitrine.sim.control import request
 
     latencies = []
+    await touch_ready(port)
     async with websockets.connect(f"ws://127.0.0.1:{port}/ws") as ws:
-        await _first_touch(state, ws)
         for k in range(trials):
             x, y = 100 + (k * 37) % 500, 60 + (k * 53) % 280
             t0 = time.monotonic()

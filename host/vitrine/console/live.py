@@ -150,6 +150,8 @@ class LiveView:
         if self.health is not None and self.health.blinded:
             axes = " and ".join(self.health.blinded_axes)
             out.append(f"{axes} bar blinded: its receivers are saturated (strong light on them)")
+        if self.health is not None and not self.health.ready:
+            out.append("taking the baseline: keep the glass clear")
         if beam_map is not None:
             for name, chars in beam_map.families.items():
                 out.append(f"{name:<4} |{squeeze(chars, width - 7)}|")

@@ -205,6 +205,7 @@ class TouchHealth(BoardMessage):
     failed: int
     saturated: int
     blinded: int  # a bit per axis whose receivers are saturated: 1 x, 2 y
+    ready: int  # 1: the baseline is taken and touches are found; 0: it is being taken
     failed_beams: tuple[int, ...]
 
     @property

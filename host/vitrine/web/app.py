@@ -102,6 +102,7 @@ class TouchStatus(BaseModel):
 
     board: str
     reported: bool  # a TOUCH_HEALTH has come
+    ready: bool | None = None  # the board's baseline is taken (touches are found)
     beams: int | None = None
     failed: int | None = None
     saturated: int | None = None

@@ -466,8 +466,10 @@ def scenario_calibrate_takes_the_baselines_afresh():
     contains(reply.values[1][2:].decode(), f"calibrated: {BEAMS} beams", "answer")
     eq(sc.failed, 0, "failed after")
     health = [f for f in others if f.type == wire.TOUCH_HEALTH]
-    eq(len(health), 1, "TOUCH_HEALTH after calibrating")
-    eq(health[0].values[:2], (BEAMS, 0), "beams, failed")
+    eq(len(health), 2, "TOUCH_HEALTH as calibrating starts and after it")
+    eq(health[0].values[4], 0, "not ready while the baseline is taken")
+    eq(health[1].values[:2], (BEAMS, 0), "beams, failed")
+    eq(health[1].values[4], 1, "ready once it is taken")
 
 
 class FakeProximity:

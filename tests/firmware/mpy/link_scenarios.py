@@ -422,7 +422,7 @@ def scenario_on_up_callbacks_run_after_each_handshake():
 
     def announce():
         calls.append(link.host_up)
-        link.send(wire.TOUCH_HEALTH, bytearray(8), 8)
+        link.send(wire.TOUCH_HEALTH, bytearray(9), 9)
 
     link.on_up(announce)
     link.log(wire.LOG_WARNING, "touch", "held back")

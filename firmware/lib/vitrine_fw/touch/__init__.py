@@ -97,6 +97,7 @@ class Pipeline:
         self.was_active = False
         self.ahead = False  # the next scan's first pass is already running
         self.baselining = False  # process() feeds the baseline (a capture's first scans)
+        self.ready = False  # a baseline is taken and none is being taken: touches are found
         self.recorder = None  # a capture being recorded (vitrine_fw.touch.record.Recorder)
 
     # --- the baseline ------------------------------------------------------------------------
@@ -112,10 +113,12 @@ class Pipeline:
         first scans) are the baseline; each returns 0."""
         self.scanner.begin_baseline()
         self.baselining = True
+        self.ready = False
 
     def _baseline(self, readings):
         if self.scanner.baseline_add(readings):
             self.baselining = False
+            self.ready = True
             self.detector.set_weights(self.scanner)
         self._record(readings)
         return 0
@@ -348,6 +351,7 @@ class Touch:
         self.clock = board.clock
         self.pipeline = Pipeline(frame, board.ir_frame(frame), board.clock)
         self.record_scans = 0  # a recording asked for: scans after the baseline's
+        self.ready_sent = False  # the baseline's state the last TOUCH_HEALTH gave
         link.on_up(self.send_health)  # a host that was away has not seen it
 
     def send_health(self):
@@ -358,13 +362,14 @@ class Touch:
     def health_payload(self):
         """TOUCH_HEALTH's payload (allocates; sent only when the health changes)."""
         sc = self.pipeline.scanner
+        self.ready_sent = self.pipeline.ready
         failed = bytearray()
         for b in range(sc.n):
             if sc.state[b] & FAILED and len(failed) < 2 * _HEALTH_LIST:
                 failed.extend(struct.pack("<H", b))
-        return wire.encode_payload(
-            wire.TOUCH_HEALTH, (sc.n, sc.failed, sc.saturated, sc.blinded, bytes(failed))
-        )
+        ready = 1 if self.ready_sent else 0
+        values = (sc.n, sc.failed, sc.saturated, sc.blinded, ready, bytes(failed))
+        return wire.encode_payload(wire.TOUCH_HEALTH, values)
 
     def report_health(self):
         sc = self.pipeline.scanner
@@ -403,6 +408,8 @@ class Touch:
 
     def restart(self):
         """Take the baseline afresh (the console's calibrate)."""
+        self.pipeline.begin_baseline()
+        self.send_health()  # not ready: the host says so until it is
         self.pipeline.start()
         self.report_health()
 
@@ -414,6 +421,8 @@ class Touch:
     async def run(self, alive):
         pipe = self.pipeline
         clock = self.clock
+        pipe.begin_baseline()
+        self.send_health()  # not ready: a host already there says so until it is
         pipe.start()
         self.report_health()
         send = self.link.send
@@ -422,7 +431,7 @@ class Touch:
             size = pipe.step()
             if size:
                 send(wire.TOUCH_REPORT, pipe.report, size)
-            if pipe.scanner.changed:
+            if pipe.scanner.changed or pipe.ready != self.ready_sent:
                 self.report_health()
             if self.record_scans:
                 from vitrine_fw.touch.record import Recorder

@@ -84,9 +84,12 @@ class TouchFrame:
         ]
         if h.failed:
             problems.append(f"{h.failed} of {h.beams} beams failed (excluded)")
+        if not h.ready:
+            problems.append("taking its baseline: keep the glass clear")
         return {
             "board": self.board,
             "reported": True,
+            "ready": bool(h.ready),
             "beams": h.beams,
             "failed": h.failed,
             "saturated": h.saturated,

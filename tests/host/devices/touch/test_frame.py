@@ -12,7 +12,14 @@ from vitrine.bus import EventBus
 from vitrine.devices.touch.config import GestureConfig, TouchConfig
 from vitrine.devices.touch.events import Gesture, LongPress, PointerEvent, Swipe, Tap
 from vitrine.devices.touch.frame import TouchFrame
-from vitrine.link.messages import BoardLost, BoardRebooted, Contact, Hello, TouchReport
+from vitrine.link.messages import (
+    BoardLost,
+    BoardRebooted,
+    Contact,
+    Hello,
+    TouchHealth,
+    TouchReport,
+)
 from vitrine_fw import wire
 
 DOWN, MOVE, UP = wire.CONTACT_DOWN, wire.CONTACT_MOVE, wire.CONTACT_UP
@@ -375,3 +382,30 @@ def test_a_finger_that_becomes_a_palm_ends_its_pointer() -> None:
     events += f.handle(report(10, (5, MOVE, 300.0, 200.0, 45.0)))
     assert pointers(events) == [("down", 5), ("up", 5)]
     assert f.contacts == {}
+
+
+def _health(ready: int) -> TouchHealth:
+    return TouchHealth(
+        board="touch",
+        seq=0,
+        rx_ns=0,
+        beams=890,
+        failed=0,
+        saturated=0,
+        blinded=0,
+        ready=ready,
+        failed_beams=(),
+    )
+
+
+def test_status_says_the_frame_is_taking_its_baseline_until_it_is_ready() -> None:
+    f = frame()
+    assert f.status() == {"board": "touch", "reported": False}
+    f.health = _health(0)
+    taking = f.status()
+    assert taking["ready"] is False
+    assert any("taking its baseline" in p for p in taking["problems"])
+    f.health = _health(1)
+    ready = f.status()
+    assert ready["ready"] is True
+    assert ready["problems"] == []
