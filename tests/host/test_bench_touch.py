@@ -23,6 +23,25 @@ def test_an_exact_set_needs_every_finger_within_2_mm() -> None:
     r = bench.measure_sets("32in", 2, 2, 11)
     assert r["scans_2"] > 20
     assert 0 <= r["exact_set_rate_2"] <= 1
+    assert r["sets_changing_scans_2"] <= 2  # at most each scenario's last scan
+
+
+def test_a_scan_spans_its_readings_around_the_moment_it_reports() -> None:
+    from vitrine.sim.scenario import PathFinger, Scenario
+    from vitrine.sim.touch import replay
+
+    frame = bench._frame("32in")
+    # 109 ms: the last scan reports (halfway) before the finger goes and reads on after it
+    finger = PathFinger(1, 9.0, ((0.0, 300.0, 200.0), (109.0, 300.0, 200.0)))
+    scenario = Scenario(frame, bench.MODEL, 109.0, (finger,), 1)
+    scans = list(replay(scenario))
+    for scan in scans:
+        first, last = scan.span_ms
+        assert first < scan.t_ms < last
+    assert scans[0].span_ms[0] == pytest.approx(0.0, abs=0.01)  # the first from the start
+    last = scans[-1]
+    assert last.t_ms <= 109.0 < last.span_ms[1]
+    assert last.truth and not scenario.truth(last.span_ms[1])  # a set changing in the scan
 
 
 def test_a_ghost_is_a_touch_far_from_everything_on_the_glass() -> None:

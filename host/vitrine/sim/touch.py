@@ -59,6 +59,7 @@ class Scan:
     t_ms: float  # the moment the reported positions describe (halfway through the scan)
     contacts: tuple[Contact, ...]  # as reported (down, move and up)
     truth: tuple[Truth, ...]  # what is on the glass then
+    span_ms: tuple[float, float] = (0.0, 0.0)  # the scan's first and last reading
 
     @property
     def touches(self) -> tuple[Contact, ...]:
@@ -131,4 +132,6 @@ def replay(
         contacts = unpack_contacts(bytes(pipe.report[7:size])) if size else ()
         t_ms = (report_us - start_us) / 1000
         glass.t_s = t_ms / 1000
-        yield Scan(t_ms, contacts, scenario.truth(t_ms))
+        first_ms = (ir.scan_start_us - start_us) / 1000
+        span = (first_ms, first_ms + pipe.readings.end_us / 1000)
+        yield Scan(t_ms, contacts, scenario.truth(t_ms), span)
