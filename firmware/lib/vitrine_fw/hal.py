@@ -172,6 +172,18 @@ class Board(seam.BaseBoard):
         # The touch board's scanner: the RP2350's PIO, DMA and ADC (PioFrame, below).
         return PioFrame(frame)
 
+    def second_core(self):
+        # Only the rp2 port runs a _thread thread on the other core without a GIL
+        # (ports/rp2/mpconfigport.h: MICROPY_PY_THREAD 1, MICROPY_PY_THREAD_GIL 0, one thread
+        # besides the main one); the ESP32 port's threads share one GIL.
+        if sys.platform != "rp2":
+            return None
+        try:
+            import _thread
+        except ImportError:
+            return None
+        return _thread
+
     def ble(self):
         try:
             import bluetooth

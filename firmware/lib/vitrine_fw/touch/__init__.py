@@ -22,6 +22,27 @@
 #                          pass of a scan setting readings.t0
 # Pipeline.process() takes a whole scan's readings from elsewhere instead (a capture replayed:
 # vitrine touch replay), and gives the same reports as the live board for the same readings.
+#
+# Two cores (the RP2350 under MicroPython's rp2 port, whose _thread runs one thread on core 1
+# with no GIL: ports/rp2/mpconfigport.h sets MICROPY_PY_THREAD_GIL 0): core 0 runs the passes,
+# the scanner's updates and the choice of the next passes; core 1 detects and tracks. Each scan
+# is handed over at its end (_hand_over): core 0 waits until core 1 has finished the scan
+# before (taking its report), then gives it this one and goes on scanning. The scanner keeps
+# two banks of what detection reads (scan.py), so the scan being detected is never written;
+# the shadows that choose the next passes come from core 0's own Detector (self.finder).
+# Nothing is allocated per scan and no lock is held while either core works: the two locks
+# only signal "a scan handed over" (go) and "its detection done" (done). step() then returns
+# the report of the scan before (the same reports, one scan later). Without a second core
+# (the board seam's second_core() None: the simulator, the WebAssembly build) the same
+# detection runs at the hand-over, serially, and step() returns the scan's own report.
+#
+# Timeline (what vitrine bench touch's report rate is built from, hardware/README.md): per
+# scan, core 0 waits for the first pass, starts the second, updates the scanner from the
+# first while the second runs, updates it from the second (and runs a third pass, if any),
+# chooses the next scan's passes, starts its first pass and hands the scan over; detection
+# runs after that on core 1 (or on core 0 without a second core) while the next first pass
+# runs. self.probe, when set, is told when detection begins (MARK_DETECT) and ends
+# (MARK_DETECTED) (the bench's timing; None on a board).
 
 try:
     from micropython import const
@@ -52,13 +73,18 @@ _FULL_EVERY = const(128)  # one scan in so many reads every beam (health, obliqu
 _BUSY = const(3)  # more straight shadows than this on an axis: the next scan reads every beam
 _FAN = const(8)  # a fan's beams at most (7 offsets)
 _TICKS_MASK = const(0x3FFFFFFF)
+_STOP = const(255)  # job_bank: core 1's loop ends
+MARK_DETECT = const(1)  # self.probe: detection of a scan begins
+MARK_DETECTED = const(2)  # ... and ends
 
 
 class Pipeline:
     """One frame's scan -> detect -> track chain; step() (live) or process() (given readings)
     fills `report` with a TOUCH_REPORT payload."""
 
-    def __init__(self, frame, hw, clock, adaptive=True):
+    def __init__(self, frame, hw, clock, adaptive=True, threads=None):
+        """threads: MicroPython's _thread where detection runs on a second core (the board
+        seam's second_core()), else None (serial)."""
         g = Geometry(frame)
         self.geometry = g
         self.timing = Timing(frame["timing"])
@@ -68,9 +94,23 @@ class Pipeline:
         self.scanner = Scanner(
             g, self.timing.adc_bits, _FAIL_MS // _SCAN_MS, _RECOVER_MS // _SCAN_MS
         )
-        self.detector = Detector(g)
+        self.detector = Detector(g)  # detection (core 1's where threaded)
+        self.finder = Detector(g)  # core 0's: the straight shadows that choose the passes
         self.tracker = Tracker(_HEADER)
+        self.probe = None
+        self.scan_no = 0  # scans handed over (core 0's count; self.scans is detection's)
+        # the scan handed over: its scanner bank, first reading (ticks_us), last (µs after)
+        self.job_bank = 0
+        self.job_t0 = 0
+        self.job_end_us = 0
+        self.job_size = 0  # its report's length (0: nothing to say)
+        self.job_error = None  # what detection raised on core 1, raised again on core 0
+        self.pending = False  # a scan is with core 1
+        self.go = None
+        self.done = None
         self.report = self.tracker.payload
+        if threads is not None:
+            self._start_core1(threads)
         # a scan reads every beam at most once, and the straight ones three times at most
         self.readings = Readings(g.beams + 2 * (g.counts[0] + g.counts[1]))
         self.first = Plan(g, self.timing)  # every straight beam
@@ -117,6 +157,7 @@ class Pipeline:
         if self.scanner.baseline_add(readings):
             self.baselining = False
             self.detector.set_weights(self.scanner)
+            self.finder.set_weights(self.scanner)
         self._record(readings)
         return 0
 
@@ -141,18 +182,24 @@ class Pipeline:
         r = self.readings
         r.clear()
         if self.baselining:
+            # the scan with core 1 first (its report is returned), then core 1 idle while
+            # the baseline changes what detection reads
+            size = self._drain()
             if self.ahead:  # a pass started ahead: finished and dropped
                 hw.finish(self.next, r)
                 self.ahead = False
                 r.clear()
             hw.start(self.full)
             hw.finish(self.full, r)
-            return self._baseline(r)
+            self._baseline(r)
+            return size
         self.read_scan()
         self._choose()
         hw.start(self.next)  # the next scan's first pass, while this one is worked out
         self.ahead = True
-        return self._conclude()
+        self.scanner.end_scan()
+        self._record(r)
+        return self._hand_over()
 
     def read_scan(self):
         """The scan's passes, into self.readings and the scanner (see the module comment)."""
@@ -189,31 +236,124 @@ class Pipeline:
         self.readings = readings
         if self.baselining:
             return self._baseline(readings)
+        self._drain()  # given readings are detected here and now, never on core 1
         sc = self.scanner
         sc.begin_scan()
         sc.update(readings, 0, readings.n)
-        return self._conclude()
-
-    def _conclude(self):
-        # Touches of the scan now in the scanner, tracked; the report payload.
-        sc = self.scanner
         sc.end_scan()
-        r = self.readings
-        self._record(r)
-        report_us = r.end_us >> 1  # the positions are placed halfway through the scan
-        now = (r.t0 + report_us) & _TICKS_MASK
+        self._record(readings)
+        self._job(readings)
+        return self._detect()
+
+    def _job(self, r):
+        # The scan now in the scanner's bank, as detection will read it.
+        self.job_bank = self.scanner.bank
+        self.job_t0 = r.t0
+        self.job_end_us = r.end_us
+        self.scan_no = (self.scan_no + 1) & 0xFFFF
+
+    def _hand_over(self):
+        # The scan to detection; the length of the report ready now (see the module comment).
+        go = self.go
+        if go is None:
+            self._job(self.readings)
+            return self._detect()
+        size = self._drain()
+        self._job(self.readings)
+        self.pending = True
+        go.release()  # core 1 takes it
+        return size
+
+    def _drain(self):
+        # Wait for the scan with core 1, if any; its report into self.report, its length.
+        done = self.done
+        if not self.pending or done is None:
+            return 0
+        done.acquire()
+        self.pending = False
+        err = self.job_error
+        if err is not None:
+            self.job_error = None
+            raise err
+        size = self.job_size
+        src = self.tracker.payload
+        dst = self.report
+        for i in range(size):
+            dst[i] = src[i]
+        return size
+
+    def _start_core1(self, threads):
+        # The reports get a buffer of their own (core 1 writes the tracker's), both signals
+        # start taken, and core 1's loop starts.
+        self.report = bytearray(len(self.tracker.payload))
+        self.go = threads.allocate_lock()
+        self.go.acquire()
+        self.done = threads.allocate_lock()
+        self.done.acquire()
+        threads.start_new_thread(self._core1, ())
+
+    def flush(self):
+        """The report of the scan still with core 1 into self.report: its length (0: none,
+        or nothing to say). Serially there is never one."""
+        return self._drain()
+
+    def stop(self):
+        """End core 1's loop (its last scan's report dropped); the pipeline runs serially
+        from then on."""
+        go = self.go
+        done = self.done
+        if go is None or done is None:
+            return
+        self._drain()
+        self.job_bank = _STOP
+        go.release()
+        done.acquire()
+        self.go = None
+        self.done = None
+        self.report = self.tracker.payload
+
+    def _core1(self):
+        # The second core's loop: one handed-over scan's detection at a time.
+        go = self.go
+        done = self.done
+        if go is None or done is None:
+            return
+        while True:
+            go.acquire()
+            if self.job_bank == _STOP:
+                done.release()
+                return
+            try:
+                self.job_size = self._detect()
+            except Exception as err:  # raised again on core 0 (_drain)
+                self.job_error = err
+            done.release()
+
+    def _detect(self):
+        # Touches of the handed-over scan (its scanner bank), tracked; the report payload in
+        # the tracker's, its length (0: nothing to say).
+        probe = self.probe
+        if probe is not None:
+            probe.mark(MARK_DETECT)
+        sc = self.scanner
+        bank = self.job_bank
+        report_us = self.job_end_us >> 1  # the positions are placed halfway through the scan
+        now = (self.job_t0 + report_us) & _TICKS_MASK
         tr = self.tracker
         tr.predict(now)
         det = self.detector
-        det.begin(sc.att, sc.thr, sc.t_us, report_us)
+        det.begin(sc.atts[bank], sc.thr, sc.t_uss[bank], report_us)
         n = det.detect(tr.px, tr.py, tr.pvx, tr.pvy, tr.n_pred)
         tr.update(det.t_x, det.t_y, det.t_w, det.t_h, det.t_kind, det.t_solid, n)
         self.scans = (self.scans + 1) & 0xFFFF
         size = tr.size
         if size == _HEADER and not self.was_active:
-            return 0
-        self.was_active = tr.active > 0
-        struct.pack_into("<HIB", self.report, 0, self.scans, now, size - _HEADER)
+            size = 0
+        else:
+            self.was_active = tr.active > 0
+            struct.pack_into("<HIB", tr.payload, 0, self.scans, now, size - _HEADER)
+        if probe is not None:
+            probe.mark(MARK_DETECTED)
         return size
 
     def _choose(self):
@@ -224,7 +364,7 @@ class Pipeline:
         # casts its oblique shadows, after moving for a scan). Once in _FULL_EVERY scans,
         # every beam.
         g = self.geometry
-        det = self.detector
+        det = self.finder
         plan = self.second
         plan.clear()
         sc = self.scanner
@@ -235,7 +375,7 @@ class Pipeline:
         det.shadows(fy, fy + 1)
         nx = det.fam_shn[fx]
         ny = det.fam_shn[fy]
-        if nx > _BUSY or ny > _BUSY or not self.adaptive or self.scans % _FULL_EVERY == 0:
+        if nx > _BUSY or ny > _BUSY or not self.adaptive or self.scan_no % _FULL_EVERY == 0:
             self.next = self.full
             return
         self.next = self.first
@@ -254,7 +394,7 @@ class Pipeline:
         # straight ones read again are skipped, and no beam is read more than three times):
         # the fingers are then found in the scan they land, not one later.
         g = self.geometry
-        det = self.detector
+        det = self.finder
         sc = self.scanner
         det.begin(sc.att, sc.thr, sc.t_us, 0)
         fx = g.straight[0]
@@ -346,7 +486,9 @@ class Touch:
         self.frame = frame
         self.link = link
         self.clock = board.clock
-        self.pipeline = Pipeline(frame, board.ir_frame(frame), board.clock)
+        self.pipeline = Pipeline(
+            frame, board.ir_frame(frame), board.clock, threads=board.second_core()
+        )
         self.record_scans = 0  # a recording asked for: scans after the baseline's
         link.on_up(self.send_health)  # a host that was away has not seen it
 
