@@ -115,7 +115,12 @@ class Pipeline:
         self.readings = Readings(g.beams + 2 * (g.counts[0] + g.counts[1]))
         self.first = Plan(g, self.timing)  # every straight beam
         self.first.straight()
-        self.second = Plan(g, self.timing)  # the oblique beams across the shadows
+        # the oblique beams across the shadows: two plans, one chosen while the other is read
+        self.seconds = (Plan(g, self.timing), Plan(g, self.timing))
+        # ... and per plan of the two, axis and emitter: its fan is in that plan
+        self.fans_in = (bytearray(2 * 256), bytearray(2 * 256))
+        self.which = 0  # self.second is self.seconds[self.which]
+        self.second = self.seconds[0]
         self.third = Plan(g, self.timing)  # ... across shadows the second did not cover
         self.full = Plan(g, self.timing)  # every beam (the baseline; not adaptive)
         self.full.full()
@@ -194,15 +199,17 @@ class Pipeline:
             self._baseline(r)
             return size
         self.read_scan()
-        self._choose()
-        hw.start(self.next)  # the next scan's first pass, while this one is worked out
-        self.ahead = True
         self.scanner.end_scan()
         self._record(r)
         return self._hand_over()
 
     def read_scan(self):
-        """The scan's passes, into self.readings and the scanner (see the module comment)."""
+        """The scan's passes, into self.readings and the scanner, and the next scan's first
+        pass started (see the module comment). The core works while the PIO runs: the first
+        pass's update while the second runs, with the choice of a third pass and of the next
+        scan's passes (both need only the straight shadows and which oblique beams the second
+        pass reads); the second pass's update while the third, or the next scan's first, runs.
+        The scanner sees the readings in the passes' order, as if one after the other."""
         hw = self.hw
         sc = self.scanner
         r = self.readings
@@ -211,24 +218,29 @@ class Pipeline:
             hw.start(plan)
         hw.finish(plan, r)
         self.ahead = False
-        second = plan is self.first and self.second.n
-        if second:
-            hw.start(self.second)  # the oblique pass runs while the first is worked on
+        second = None
+        if plan is self.first and self.second.n:
+            second = self.second
+            hw.start(second)  # the oblique pass runs while the first is worked on
         sc.begin_scan()
         sc.update(r, 0, r.n)
-        if second:
-            n1 = r.n
-            hw.finish(self.second, r)
-            sc.update(r, n1, r.n)
+        third = None
         if plan is self.first:
+            # shadows the oblique pass does not cover (fingers that have just come down):
+            # their oblique beams in a third pass, so that they need not wait a scan
             third = self._uncovered(second)
-            if third is not None:
-                # shadows the oblique pass did not cover (fingers that have just come down):
-                # their oblique beams now, so that they need not wait a scan
-                n1 = r.n
-                hw.start(third)
-                hw.finish(third, r)
-                sc.update(r, n1, r.n)
+        self._choose()  # into the other second plan: this one is still being read
+        n1 = r.n
+        if second is not None:
+            hw.finish(second, r)
+        if third is not None:
+            hw.start(third)
+            sc.update(r, n1, r.n)
+            n1 = r.n
+            hw.finish(third, r)
+        hw.start(self.next)  # the next scan's first pass, while this one is worked out
+        self.ahead = True
+        sc.update(r, n1, r.n)
 
     def process(self, readings):
         """One scan's readings from elsewhere (a capture): as step(), or a baseline scan
@@ -365,7 +377,10 @@ class Pipeline:
         # every beam.
         g = self.geometry
         det = self.finder
-        plan = self.second
+        w = self.which ^ 1
+        self.which = w
+        plan = self.seconds[w]
+        self.second = plan
         plan.clear()
         sc = self.scanner
         det.begin(sc.att, sc.thr, sc.t_us, 0)
@@ -384,11 +399,12 @@ class Pipeline:
         for sx in range(det.fam_sh0[fx], det.fam_sh0[fx] + nx):
             for sy in range(det.fam_sh0[fy], det.fam_sh0[fy] + ny):
                 self._mark(det.sh_l[sx], det.sh_r[sx], det.sh_l[sy], det.sh_r[sy])
-        self._fans(plan, False)
+        self._fans(plan, None, self.fans_in[w])
 
     def _uncovered(self, second):
         # The pass that reads the oblique beams of the places this scan's straight shadows
-        # outline and this scan did not read (self.third, their fans), or None. With more
+        # outline and this scan's second pass (`second`, the plan the PIO is reading, or
+        # None) does not read (self.third, their fans), or None. With more
         # than _BUSY straight shadows on an axis and no oblique pass read yet (many fingers
         # come down at once on an untouched frame) that is every beam (self.full; the
         # straight ones read again are skipped, and no beam is read more than three times):
@@ -406,8 +422,8 @@ class Pipeline:
         if not nx or not ny:
             return None  # nothing to cover
         if nx > _BUSY or ny > _BUSY:
-            return self.full if self.adaptive and not second else None
-        read = sc.read
+            return self.full if self.adaptive and second is None else None
+        covered = None if second is None else self.fans_in[self.which]
         found = False
         for sx in range(det.fam_sh0[fx], det.fam_sh0[fx] + nx):
             x = (det.sh_l[sx] + det.sh_r[sx]) >> 1
@@ -417,32 +433,36 @@ class Pipeline:
                     if not g.fam_shift[f]:
                         continue
                     j = g.beam_at(f, g.u(f, x, y))
-                    if j >= 0 and not read[g.fam_start[f] + j]:
+                    if j < 0:
+                        continue
+                    e = g.beam_emitter[g.fam_start[f] + j]
+                    if covered is None or not covered[(g.fam_axis[f] << 8) + e]:
                         self._mark(det.sh_l[sx], det.sh_r[sx], det.sh_l[sy], det.sh_r[sy])
                         found = True
                         break
         if found:
-            self._fans(self.third, True)
+            self._fans(self.third, covered, None)
         return self.third if found and self.third.n > 0 else None
 
-    def _fans(self, plan, unread):
-        # The marked emitters' fans as plan's steps (the marks cleared); with `unread`, only
-        # the emitters whose oblique beams this scan has not read yet.
+    def _fans(self, plan, covered, fans_in):
+        # The marked emitters' fans as plan's steps (the marks cleared), less those `covered`
+        # marks (the second pass's, None: none); `fans_in` (or None) is set to which are in.
         g = self.geometry
         mark = self.mark
         fan = self.fan
         fan_n = self.fan_n
-        read = self.scanner.read
         plan.clear()
         for axis in range(2):  # x, then y (range: a tuple here would be built every scan)
             base = axis << 8
             for e in range(g.counts[axis]):
+                if fans_in is not None:
+                    fans_in[base + e] = mark[base + e]
                 if not mark[base + e]:
                     continue
                 mark[base + e] = 0
                 k = (base + e) * _FAN
                 n = fan_n[base + e]
-                if unread and n > 1 and read[fan[k + 1]]:
+                if covered is not None and n > 1 and covered[base + e]:
                     continue
                 # The emitter's whole fan, in the full scan's order: each beam is then read
                 # at the same moment of its step as when the baseline was taken (how far a
