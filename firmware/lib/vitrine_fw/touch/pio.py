@@ -34,6 +34,7 @@ MUX_OVERHEAD = const(7)  # a reading's cycles from its pins to its push, besides
 # 300 cycles: 2.0 µs at 150 MHz, the RP2350 ADC's 96 cycles of its 48 MHz clock.
 CONVERT_CYCLES = const(300)
 _CONVERT = const(1 << 31)
+_MAX_SCAN_US = const(65535)  # as plan._MAX_SCAN_US: a reading's time after t0 is a u16
 _X_ENABLE = const(1 << 16)
 
 
@@ -101,13 +102,36 @@ class Words:
 def collect(plan, results, readings, offset_us, mhz):
     """Append a finished pass's readings: `results` holds its conversions in the words' order
     (per step its dark readings, then its lit ones); their times are offset_us after the
-    scan's t0 plus the plan's moments."""
+    scan's t0 plus the plan's moments (at most plan._MAX_SCAN_US, as Readings.add keeps them).
+    The core runs this for every beam of a pass, so the loop writes the readings' arrays
+    itself, with everything it reads a local (a method call per beam cost as much again)."""
+    beam = plan.beam
+    lit_c = plan.lit_c
+    step_first = plan.step_first
+    step_count = plan.step_count
+    r_beam = readings.beam
+    r_dark = readings.dark
+    r_lit = readings.lit
+    r_t = readings.t_us
+    n = readings.n
+    end = readings.end_us
     k = 0
     for s in range(plan.n_steps):
-        first = plan.step_first[s]
-        count = plan.step_count[s]
+        first = step_first[s]
+        count = step_count[s]
+        j = k
         for i in range(first, first + count):
-            j = k + i - first
-            t_us = offset_us + plan.lit_c[i] // mhz
-            readings.add(plan.beam[i], results[j], results[j + count], t_us)
+            t_us = offset_us + lit_c[i] // mhz
+            if t_us > _MAX_SCAN_US:
+                t_us = _MAX_SCAN_US
+            if t_us > end:
+                end = t_us
+            r_beam[n] = beam[i]
+            r_dark[n] = results[j]
+            r_lit[n] = results[j + count]
+            r_t[n] = t_us
+            n += 1
+            j += 1
         k += 2 * count
+    readings.n = n
+    readings.end_us = end
