@@ -17,8 +17,10 @@
 # passes whose beams are not those the plan asked for (0 when the pipeline took the same
 # decisions as on the bench's CPython); log is, per timed step, its events in order as
 # [name, µs, pass length µs]: "begin" and "end" of step(), "build P" / "start P" (start()
-# called, and the pass started: its words built), "finish P" / "collected P" (finish() called:
-# the core waits for the pass there, and its readings copied), "detect" / "detected" (the
+# called, and the pass started: its words built unless prepared), "build next P" / "built
+# next P" (prepare(): the words of the next scan's pass built), "finish P" / "collected P"
+# (finish() called: the core waits for the pass there, and its readings copied),
+# "detect" / "detected" (the
 # pipeline's probe), P being first, full, second or third. The moments come from Node's
 # performance.now() (this build's ticks_us counts whole ms), log_cost_us is what taking one
 # costs. vitrine/bench/touch_timeline.py builds the report rate's timeline from it. With
@@ -83,6 +85,7 @@ class Hw:
         self.pipe = frame_pipe
         self.builder = None
         self.words = None
+        self.ahead = None  # the plan prepare() built the words of
 
     def attach(self, pipe):
         self.pipe = pipe
@@ -100,11 +103,23 @@ class Hw:
             return "second"
         return "third"
 
+    def prepare(self, plan):
+        log = self.log
+        if log.on:
+            log.add("build next " + self._name(plan))
+        if not plan.fixed:
+            self.builder.build(plan, self.words)
+            self.ahead = plan
+        if log.on:
+            log.add("built next " + self._name(plan))
+
     def start(self, plan):
         log = self.log
         if log.on:
             log.add("build " + self._name(plan))
-        if not plan.fixed:  # a fixed plan's words are built once, on a board too
+        if plan is self.ahead:
+            self.ahead = None  # built by prepare()
+        elif not plan.fixed:  # a fixed plan's words are built once, on a board too
             self.builder.build(plan, self.words)
         if log.on:
             log.add("start " + self._name(plan), plan.timing.us(plan.length_c))

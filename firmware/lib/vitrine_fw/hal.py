@@ -275,6 +275,9 @@ class PioFrame:
         self.sm.active(1)
         n = g.beams
         self.words = array("I", bytes(4 * 6 * n))  # a changing plan's words (4 a beam, 2 a step)
+        self.words_ahead = array("I", bytes(4 * 6 * n))  # ... built by prepare() for later
+        self.ahead_plan = None  # the plan whose words words_ahead holds
+        self.ahead_count = 0
         self.results = array("H", bytes(4 * n))  # dark and lit per reading, in the words' order
         self.ops = rp2.DMA()
         self.trigger = rp2.DMA()
@@ -293,7 +296,22 @@ class PioFrame:
             count = self.builder.build(plan, words)
             self.static.append((plan, words, count))
             return words, count
+        if plan is self.ahead_plan:
+            # built ahead: the buffers change places, so that the next prepare() does not
+            # write the words this pass is reading
+            self.ahead_plan = None
+            words = self.words_ahead
+            self.words_ahead = self.words
+            self.words = words
+            return words, self.ahead_count
         return self.words, self.builder.build(plan, self.words)
+
+    def prepare(self, plan):
+        """Build a changing plan's words now (while a pass runs), for its start() next; the
+        plan must not change in between."""
+        if not plan.fixed:
+            self.ahead_count = self.builder.build(plan, self.words_ahead)
+            self.ahead_plan = plan
 
     def start(self, plan):
         """Begin a pass: its words go to the state machine, its results to self.results."""

@@ -33,6 +33,11 @@ SEGMENTS = {
     ("build P", "start P"): "build a pass's PIO words (a plan that is not fixed)",
     ("start second", "finish second"): "scanner update of the first pass, uncovered shadows, "
     "choose the next scan's passes (the second pass runs)",
+    ("start second", "build next second"): "scanner update of the first pass, uncovered "
+    "shadows, choose the next scan's passes (the second pass runs)",
+    ("build next second", "built next second"): "build the next scan's second pass's PIO "
+    "words ahead (prepare; the second pass runs)",
+    ("built next second", "finish second"): "nothing: the second pass runs",
     ("start third", "finish third"): "scanner update of the second pass (the third runs)",
     ("start first", "detect"): "scanner update of the scan's last pass, end of scan, "
     "hand-over (the next scan's first pass runs)",
@@ -58,7 +63,7 @@ def describe(a: str, b: str) -> str:
             return SEGMENTS[key]
     if a in ("collected first", "collected full"):
         return "scanner update of the first pass, uncovered shadows, choose the next passes"
-    if a in ("collected second", "collected third"):
+    if a in ("collected second", "collected third", "built next second"):
         return "the pass's readings in: the next pass is started"
     if _generic(a) == "start P" and _generic(b) == "finish P":
         return "nothing: the pass runs"

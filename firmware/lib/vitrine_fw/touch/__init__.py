@@ -20,6 +20,8 @@
 #   start(plan)            begin one pass (returns at once; the hardware runs it)
 #   finish(plan, readings) wait for it and append its readings (plan.Readings), the first
 #                          pass of a scan setting readings.t0
+#   prepare(plan)          (optional) get ready to start(plan) next, e.g. build the PIO's
+#                          words, while another pass runs; the plan does not change until then
 # Pipeline.process() takes a whole scan's readings from elsewhere instead (a capture replayed:
 # vitrine touch replay), and gives the same reports as the live board for the same readings.
 #
@@ -89,6 +91,7 @@ class Pipeline:
         self.geometry = g
         self.timing = Timing(frame["timing"])
         self.hw = hw
+        self.prepare = getattr(hw, "prepare", None)
         self.clock = clock
         self.adaptive = adaptive
         self.scanner = Scanner(
@@ -230,6 +233,8 @@ class Pipeline:
             # their oblique beams in a third pass, so that they need not wait a scan
             third = self._uncovered(second)
         self._choose()  # into the other second plan: this one is still being read
+        if self.prepare is not None and self.next is self.first and self.second.n:
+            self.prepare(self.second)  # its words now, not between the next two passes
         n1 = r.n
         if second is not None:
             hw.finish(second, r)
