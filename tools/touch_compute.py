@@ -91,7 +91,8 @@ class Hw:
         self.pipe = pipe
         # the ADC's CS words: any two values cost the same to build
         self.builder = Words(pipe.geometry, pipe.timing, [1, 2])
-        self.words = array("I", bytes(4 * 6 * pipe.geometry.beams))
+        g = pipe.geometry
+        self.words = array("I", bytes(4 * (6 * g.beams + 2 * (g.counts[0] + g.counts[1]))))
 
     def _name(self, plan):
         p = self.pipe

@@ -274,8 +274,12 @@ class PioFrame:
         )
         self.sm.active(1)
         n = g.beams
-        self.words = array("I", bytes(4 * 6 * n))  # a changing plan's words (4 a beam, 2 a step)
-        self.words_ahead = array("I", bytes(4 * 6 * n))  # ... built by prepare() for later
+        # a changing plan's words: 4 a beam, 2 a step, and a wait before a reading whose
+        # slots before it are left out, dark and lit (pio.Words.build): at most 6 a beam and
+        # 2 an emitter (a step per emitter at most)
+        size = 6 * n + 2 * (g.counts[0] + g.counts[1])
+        self.words = array("I", bytes(4 * size))
+        self.words_ahead = array("I", bytes(4 * size))  # ... built by prepare() for later
         self.ahead_plan = None  # the plan whose words words_ahead holds
         self.ahead_count = 0
         self.results = array("H", bytes(4 * n))  # dark and lit per reading, in the words' order

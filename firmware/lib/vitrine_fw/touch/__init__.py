@@ -12,9 +12,9 @@
 # pass runs on the board's PIO and DMA while the core works out this one's touches. One scan in
 # _FULL_EVERY reads every beam instead, so that oblique beams far from any finger still follow
 # their drift and show failures and saturation. Shadows the second pass did not cover (fingers
-# just come down) get a third pass over their fans in the same scan; more than _BUSY straight
-# shadows on an axis with no oblique pass read (many fingers landing at once), a third pass
-# over every beam.
+# just come down) get a third pass over their oblique beams in the same scan; more than _BUSY
+# straight shadows on an axis with no oblique pass read (many fingers landing at once), a
+# third pass over every beam.
 #
 # The board seam: board.ir_frame(frame) returns the frame's scanner hardware, with
 #   start(plan)            begin one pass (returns at once; the hardware runs it)
@@ -114,8 +114,10 @@ class Pipeline:
         self.report = self.tracker.payload
         if threads is not None:
             self._start_core1(threads)
-        # a scan reads every beam at most once, and the straight ones three times at most
-        self.readings = Readings(g.beams + 2 * (g.counts[0] + g.counts[1]))
+        # a scan reads a beam twice at most: in the first or the second pass, and again in a
+        # third over every beam (_uncovered); the readings leave room for one more pass over
+        # the straight beams
+        self.readings = Readings(2 * g.beams + (g.counts[0] + g.counts[1]))
         self.first = Plan(g, self.timing)  # every straight beam
         self.first.straight()
         # the oblique beams across the shadows: two plans, one chosen while the other is read
@@ -127,10 +129,23 @@ class Pipeline:
         self.third = Plan(g, self.timing)  # ... across shadows the second did not cover
         self.full = Plan(g, self.timing)  # every beam (the baseline; not adaptive)
         self.full.full()
-        self.mark = bytearray(2 * 256)  # per axis and emitter: read its fan in the second pass
+        # per axis and emitter: which of its fan's beams (bit p: the fan's p-th) to read in
+        # the second (or third) pass
+        self.mark = bytearray(2 * 256)
+        self.fan_pos = bytearray(g.beams)  # per beam: its place in its emitter's fan
         # per axis and emitter, its fan's beams in the full scan's order (for the second pass)
         self.fan = array("H", bytes(2 * 2 * 256 * _FAN))
         self.fan_n = bytearray(2 * 256)
+        self._fan_tables(g)
+        self.next = self.first  # the next scan's first pass: the straight one, or every beam
+        self.scans = 0
+        self.was_active = False
+        self.ahead = False  # the next scan's first pass is already running
+        self.baselining = False  # process() feeds the baseline (a capture's first scans)
+        self.recorder = None  # a capture being recorded (vitrine_fw.touch.record.Recorder)
+
+    def _fan_tables(self, g):
+        # fan, fan_n and fan_pos (see __init__)
         for axis in range(2):
             for e in range(g.counts[axis]):
                 k = 0
@@ -138,14 +153,9 @@ class Pipeline:
                     j = e - g.fam_e0[f]
                     if g.fam_axis[f] == axis and 0 <= j < g.fam_len[f]:
                         self.fan[((axis << 8) + e) * _FAN + k] = g.fam_start[f] + j
+                        self.fan_pos[g.fam_start[f] + j] = k
                         k += 1
                 self.fan_n[(axis << 8) + e] = k
-        self.next = self.first  # the next scan's first pass: the straight one, or every beam
-        self.scans = 0
-        self.was_active = False
-        self.ahead = False  # the next scan's first pass is already running
-        self.baselining = False  # process() feeds the baseline (a capture's first scans)
-        self.recorder = None  # a capture being recorded (vitrine_fw.touch.record.Recorder)
 
     # --- the baseline ------------------------------------------------------------------------
 
@@ -376,9 +386,10 @@ class Pipeline:
     def _choose(self):
         # The next scan's passes, from this scan's straight shadows: with more than a few of
         # them on an axis (most oblique beams would be read anyway), one pass over every beam;
-        # else the straight beams, then the fans of the emitters whose oblique beams cross the
-        # rectangles the shadows outline, give or take _MARGIN (where a finger inside one
-        # casts its oblique shadows, after moving for a scan). Once in _FULL_EVERY scans,
+        # else the straight beams, then the oblique beams that cross the rectangles the
+        # shadows outline, give or take _MARGIN (where a finger inside one casts its oblique
+        # shadows, after moving for a scan), each in its slot of its emitter's step
+        # (_fans). Once in _FULL_EVERY scans,
         # every beam.
         g = self.geometry
         det = self.finder
@@ -409,11 +420,11 @@ class Pipeline:
     def _uncovered(self, second):
         # The pass that reads the oblique beams of the places this scan's straight shadows
         # outline and this scan's second pass (`second`, the plan the PIO is reading, or
-        # None) does not read (self.third, their fans), or None. With more
-        # than _BUSY straight shadows on an axis and no oblique pass read yet (many fingers
-        # come down at once on an untouched frame) that is every beam (self.full; the
-        # straight ones read again are skipped, and no beam is read more than three times):
-        # the fingers are then found in the scan they land, not one later.
+        # None) does not read (self.third, those beams), or None. With more than _BUSY
+        # straight shadows on an axis (many fingers come down at once, on an untouched frame
+        # or beside fingers whose few oblique beams the second pass reads) that is every beam
+        # (self.full; the beams read again are skipped): the fingers are then found in the
+        # scan they land, not one later, among oblique readings of the whole glass.
         g = self.geometry
         det = self.finder
         sc = self.scanner
@@ -427,7 +438,7 @@ class Pipeline:
         if not nx or not ny:
             return None  # nothing to cover
         if nx > _BUSY or ny > _BUSY:
-            return self.full if self.adaptive and second is None else None
+            return self.full if self.adaptive else None
         covered = None if second is None else self.fans_in[self.which]
         found = False
         for sx in range(det.fam_sh0[fx], det.fam_sh0[fx] + nx):
@@ -440,8 +451,11 @@ class Pipeline:
                     j = g.beam_at(f, g.u(f, x, y))
                     if j < 0:
                         continue
-                    e = g.beam_emitter[g.fam_start[f] + j]
-                    if covered is None or not covered[(g.fam_axis[f] << 8) + e]:
+                    b = g.fam_start[f] + j
+                    e = g.beam_emitter[b]
+                    if covered is None or not (
+                        covered[(g.fam_axis[f] << 8) + e] & (1 << self.fan_pos[b])
+                    ):
                         self._mark(det.sh_l[sx], det.sh_r[sx], det.sh_l[sy], det.sh_r[sy])
                         found = True
                         break
@@ -450,8 +464,12 @@ class Pipeline:
         return self.third if found and self.third.n > 0 else None
 
     def _fans(self, plan, covered, fans_in):
-        # The marked emitters' fans as plan's steps (the marks cleared), less those `covered`
-        # marks (the second pass's, None: none); `fans_in` (or None) is set to which are in.
+        # The marked beams of each emitter's fan as plan's steps (the marks cleared), less
+        # those `covered` marks (the second pass's, None: none); `fans_in` (or None) is set to
+        # what is read. Each beam in the slot it has in the full scan's step (plan.part_step):
+        # it is then read at the same moments of its step as when the baseline was taken
+        # (how far a receiver has fallen and risen depends on them); the fan's slots before
+        # the last one read are waited through, the ones after it left out.
         g = self.geometry
         mark = self.mark
         fan = self.fan
@@ -460,25 +478,20 @@ class Pipeline:
         for axis in range(2):  # x, then y (range: a tuple here would be built every scan)
             base = axis << 8
             for e in range(g.counts[axis]):
+                m = mark[base + e]
+                if m:
+                    mark[base + e] = 0
+                    if covered is not None:
+                        m &= ~covered[base + e]
                 if fans_in is not None:
-                    fans_in[base + e] = mark[base + e]
-                if not mark[base + e]:
-                    continue
-                mark[base + e] = 0
-                k = (base + e) * _FAN
-                n = fan_n[base + e]
-                if covered is not None and n > 1 and covered[base + e]:
-                    continue
-                # The emitter's whole fan, in the full scan's order: each beam is then read
-                # at the same moment of its step as when the baseline was taken (how far a
-                # receiver has risen depends on it). The straight beam, read again here, is
-                # skipped by the scanner (its first reading in the scan stands).
-                plan.step(axis, e, fan, k, n)
+                    fans_in[base + e] = m
+                if m:
+                    plan.part_step(axis, e, fan, (base + e) * _FAN, fan_n[base + e], m)
         plan.done()
 
     def _mark(self, x0, x1, y0, y1):
-        # Mark, for every oblique family, the emitters of the beams crossing the rectangle
-        # [x0, x1] x [y0, y1] (Q5 mm) give or take _MARGIN.
+        # Mark, for every oblique family, the beams crossing the rectangle [x0, x1] x [y0, y1]
+        # (Q5 mm) give or take _MARGIN (in their emitters' marks, self.mark).
         g = self.geometry
         mark = self.mark
         for f in range(g.families):
@@ -499,8 +512,10 @@ class Pipeline:
                 j1 = g.fam_len[f] - 1
             base = g.fam_axis[f] << 8
             e0 = g.fam_e0[f]
+            pos = self.fan_pos
+            b0 = g.fam_start[f]
             for j in range(j0, j1 + 1):
-                mark[base + e0 + j] = 1
+                mark[base + e0 + j] |= 1 << pos[b0 + j]
 
 
 class Touch:

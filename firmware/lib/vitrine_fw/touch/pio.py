@@ -67,15 +67,20 @@ class Words:
         self.g = geometry
         self.cs = cs
         self.read = ((timing.mux_c - MUX_OVERHEAD) << 18) | _CONVERT
+        self.gap = timing.read_c  # a slot left out: a reading's cycles, waited
         self.on = (timing.on_c - OP_CYCLES) << 18
         self.off = (timing.off_c - OP_CYCLES) << 18
 
     def build(self, plan, words):
-        """The words for a plan into `words` (4 a beam, 2 a step); returns how many."""
+        """The words for a plan into `words` (4 a beam, 2 a step, and one per run of slots
+        a step leaves out before a reading, dark and lit: at most 6 a beam); returns how
+        many."""
         g = self.g
         receiver = g.beam_receiver
         beam = plan.beam
+        slot = plan.slot
         read = self.read
+        gap = self.gap
         w = 0
         for s in range(plan.n_steps):
             axis = plan.step_axis[s]
@@ -84,18 +89,20 @@ class Words:
             first = plan.step_first[s]
             last = first + plan.step_count[s]
             enable = _X_ENABLE << axis
-            for i in range(first, last):  # dark: the emitter addressed, off
-                words[w] = e | (receiver[beam[i]] << 8) | read
-                words[w + 1] = cs
-                w += 2
-            words[w] = e | enable | self.on
-            w += 1
-            for i in range(first, last):  # lit
-                words[w] = e | (receiver[beam[i]] << 8) | enable | read
-                words[w + 1] = cs
-                w += 2
-            words[w] = e | self.off
-            w += 1
+            for half in range(2):  # dark: the emitter addressed, off; then lit
+                lit = enable if half else 0
+                at = 0  # the slot the next word starts at
+                for i in range(first, last):
+                    pins = e | (receiver[beam[i]] << 8) | lit
+                    if slot[i] > at:  # slots left out: waited through, the pins already set
+                        words[w] = pins | ((gap * (slot[i] - at) - OP_CYCLES) << 18)
+                        w += 1
+                    words[w] = pins | read
+                    words[w + 1] = cs
+                    w += 2
+                    at = slot[i] + 1
+                words[w] = e | (self.off if half else enable | self.on)
+                w += 1
         return w
 
 
