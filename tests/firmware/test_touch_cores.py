@@ -71,7 +71,8 @@ def test_an_error_on_core_1_is_raised_on_core_0():
         def broken(*_args):
             raise ValueError("detector broke")
 
-        pipe.detector.detect = broken
+        pipe.detector.resolve = broken  # (the two Detectors change places every scan)
+        pipe.finder.resolve = broken
         assert pipe.step() == 0  # handed over: core 1 fails, core 0 goes on
         with pytest.raises(ValueError, match="detector broke"):
             pipe.flush()

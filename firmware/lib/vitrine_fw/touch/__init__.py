@@ -236,16 +236,21 @@ class Pipeline:
             second = self.second
             hw.start(second)  # the oblique pass runs while the first is worked on
         sc.begin_scan()
-        sc.update(r, 0, r.n)
         third = None
         if plan is self.first:
+            sc.update(r, 0, r.n)
+            n1 = r.n
             # shadows the oblique pass does not cover (fingers that have just come down):
             # their oblique beams in a third pass, so that they need not wait a scan
             third = self._uncovered(second)
+        else:
+            # every beam read: the straight ones first (all the choice of the next passes
+            # needs), the others once the next pass runs (the straight ones then skipped)
+            sc.update(r, 0, r.n, sc.straight)
+            n1 = 0
         self._choose()  # into the other second plan: this one is still being read
         if self.prepare is not None and self.next is self.first and self.second.n:
             self.prepare(self.second)  # its words now, not between the next two passes
-        n1 = r.n
         if second is not None:
             hw.finish(second, r)
         if third is not None:
@@ -269,11 +274,16 @@ class Pipeline:
         sc.update(readings, 0, readings.n)
         sc.end_scan()
         self._record(readings)
+        self._shadows()
         self._job(readings)
         return self._detect()
 
     def _job(self, r):
-        # The scan now in the scanner's bank, as detection will read it.
+        # The scan now in the scanner's bank, as detection will read it, with its shadows
+        # (the Detectors change places: core 1 is not using either now).
+        det = self.finder
+        self.finder = self.detector
+        self.detector = det
         self.job_bank = self.scanner.bank
         self.job_t0 = r.t0
         self.job_end_us = r.end_us
@@ -281,6 +291,7 @@ class Pipeline:
 
     def _hand_over(self):
         # The scan to detection; the length of the report ready now (see the module comment).
+        self._shadows()  # (while core 1 may still detect the scan before)
         go = self.go
         if go is None:
             self._job(self.readings)
@@ -290,6 +301,15 @@ class Pipeline:
         self.pending = True
         go.release()  # core 1 takes it
         return size
+
+    def _shadows(self):
+        # Every family's shadows of the scan now in the scanner, found by core 0 in its own
+        # Detector (self.finder, whose straight shadows chose the passes); _job() then hands
+        # that Detector to detection, and takes detection's, done with the scan before.
+        sc = self.scanner
+        det = self.finder
+        det.begin(sc.att, sc.thr, sc.t_us, self.readings.end_us >> 1)
+        det.shadows(0, det.nf)
 
     def _drain(self):
         # Wait for the scan with core 1, if any; its report into self.report, its length.
@@ -362,15 +382,12 @@ class Pipeline:
         probe = self.probe
         if probe is not None:
             probe.mark(MARK_DETECT)
-        sc = self.scanner
-        bank = self.job_bank
         report_us = self.job_end_us >> 1  # the positions are placed halfway through the scan
         now = (self.job_t0 + report_us) & _TICKS_MASK
         tr = self.tracker
         tr.predict(now)
-        det = self.detector
-        det.begin(sc.atts[bank], sc.thr, sc.t_uss[bank], report_us)
-        n = det.detect(tr.px, tr.py, tr.pvx, tr.pvy, tr.n_pred)
+        det = self.detector  # its shadows found (_shadows(); its inputs are the bank's)
+        n = det.resolve(tr.px, tr.py, tr.pvx, tr.pvy, tr.n_pred)
         tr.update(det.t_x, det.t_y, det.t_w, det.t_h, det.t_kind, det.t_solid, n)
         self.scans = (self.scans + 1) & 0xFFFF
         size = tr.size

@@ -84,8 +84,10 @@ class Scanner:
         self.scan_no = 0  # scans since the baseline, mod 2**16
         self.state = bytearray(n)
         self.beam_axis = bytearray(n)  # each beam's axis (0: x, 1: y)
+        self.straight = bytearray(n)  # 1: a straight beam (update()'s `only`)
         for b in range(n):
             self.beam_axis[b] = g.fam_axis[g.beam_family[b]]
+            self.straight[b] = 0 if g.fam_shift[g.beam_family[b]] else 1
         self.last = self.lasts[0]  # the beams this scan read (its bank's)
         self.n_last = 0
         self.read = bytearray(n)  # read in this scan (a beam read twice keeps its first)
@@ -212,11 +214,13 @@ class Scanner:
         self.axis_saturated[1] = 0
         self.changed = False
 
-    def update(self, readings, i0, i1):
+    def update(self, readings, i0, i1, only=None):
         """Readings i0..i1-1 of this scan: attenuation, baselines and failures. A beam's
         blocked (or, failed, clear) count is the scans since its first reading so, counted by
         the scans between its readings: an oblique beam far from any finger is read only in
-        the full scans, and its time counts the same."""
+        the full scans, and its time counts the same. With `only` (a flag per beam, e.g.
+        self.straight) just those beams' readings; the others' in a later call (each beam's
+        state is its own: the order makes no difference)."""
         # (everything the loop reads through an attribute is a local: the loop runs for every
         # beam read, 1476 of them in the 55-inch frame's full scan)
         when = self.when
@@ -244,6 +248,8 @@ class Scanner:
             b = r_beam[i]
             if read[b]:
                 continue  # read again in the same scan: the first reading stands
+            if only is not None and not only[b]:
+                continue
             read[b] = 1
             dark = r_dark[i]
             lit = r_lit[i]
