@@ -118,15 +118,18 @@ class Pipeline:
         # third over every beam (_uncovered); the readings leave room for one more pass over
         # the straight beams
         self.readings = Readings(2 * g.beams + (g.counts[0] + g.counts[1]))
-        self.first = Plan(g, self.timing)  # every straight beam
+        straight = g.counts[0] + g.counts[1]
+        self.first = Plan(g, self.timing, straight)  # every straight beam
         self.first.straight()
         # the oblique beams across the shadows: two plans, one chosen while the other is read
-        self.seconds = (Plan(g, self.timing), Plan(g, self.timing))
+        # (room for the oblique beams: a part of a fan never reads the straight one)
+        oblique = g.beams - straight
+        self.seconds = (Plan(g, self.timing, oblique), Plan(g, self.timing, oblique))
         # ... and per plan of the two, axis and emitter: its fan is in that plan
         self.fans_in = (bytearray(2 * 256), bytearray(2 * 256))
         self.which = 0  # self.second is self.seconds[self.which]
         self.second = self.seconds[0]
-        self.third = Plan(g, self.timing)  # ... across shadows the second did not cover
+        self.third = Plan(g, self.timing, oblique)  # ... across shadows the second did not cover
         self.full = Plan(g, self.timing)  # every beam (the baseline; not adaptive)
         self.full.full()
         # per axis and emitter: which of its fan's beams (bit p: the fan's p-th) to read in
