@@ -276,6 +276,14 @@ def test_a_part_steps_readings_are_taken_when_the_whole_fans_are(real: str) -> N
         t0 = part.step_off_c[s] - 1 + part.timing.off_c
 
 
+def test_a_wait_through_a_fans_slots_too_long_for_one_word_is_refused() -> None:
+    frame = small_frame("55in")
+    frame["timing"] = dict(frame["timing"], mux_settle_us=40.0)  # 6000 cycles a reading
+    g = Geometry(frame)
+    with pytest.raises(ValueError, match="slots of 6300 PIO cycles"):
+        pio.Words(g, Timing(frame["timing"]), CS)
+
+
 def word_cycles(word: int) -> int:
     """A word's cycles by pio.py's accounting (what the emulator shows above): a reading's
     word (and the CS word after it) or an emitter's."""

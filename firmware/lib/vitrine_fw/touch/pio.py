@@ -68,6 +68,20 @@ class Words:
         self.cs = cs
         self.read = ((timing.mux_c - MUX_OVERHEAD) << 18) | _CONVERT
         self.gap = timing.read_c  # a slot left out: a reading's cycles, waited
+        # the longest wait: all of a fan's slots but the last one read
+        fan = 0
+        for axis in range(2):
+            n = 0
+            for f in range(geometry.families):
+                if geometry.fam_axis[f] == axis:
+                    n += 1
+            fan = n if n > fan else fan
+        if (fan - 1) * self.gap - OP_CYCLES > WAIT_MAX:
+            raise ValueError(
+                "frame timing: %d slots of %d PIO cycles to wait through in a step; allowed "
+                "at most %d cycles (a shorter mux_settle_us or a smaller fan)"
+                % (fan - 1, self.gap, WAIT_MAX + OP_CYCLES)
+            )
         self.on = (timing.on_c - OP_CYCLES) << 18
         self.off = (timing.off_c - OP_CYCLES) << 18
 
