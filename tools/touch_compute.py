@@ -16,7 +16,8 @@
 # Prints one JSON line: {"steps", "us", "mismatches", "log", "log_cost_us"}: mismatches are
 # passes whose beams are not those the plan asked for (0 when the pipeline took the same
 # decisions as on the bench's CPython); log is, per timed step, its events in order as
-# [name, µs, pass length µs]: "begin" and "end" of step(), "build P" / "start P" (start()
+# [name, µs, pass length µs]: "begin" of step(), "returned" from it and "end" once the touch
+# task has sent its report on the link, "build P" / "start P" (start()
 # called, and the pass started: its words built unless prepared), "build next P" / "built
 # next P" (prepare(): the words of the next scan's pass built), "finish P" / "collected P"
 # (finish() called: the core waits for the pass there, and its readings copied),
@@ -39,7 +40,8 @@ from array import array
 
 import js
 
-from vitrine_fw import seam
+from vitrine_fw import seam, wire
+from vitrine_fw.link import Link
 from vitrine_fw.touch import MARK_DETECT, Pipeline
 from vitrine_fw.touch.pio import Words, collect
 
@@ -171,6 +173,24 @@ class Hw:
         return out
 
 
+class Port(seam.BasePort):
+    """The link's port: what the touch task writes goes nowhere (the write is the UART's or
+    USB's DMA on a board)."""
+
+    def write(self, buf, n):
+        return n
+
+
+IDENTITY = {
+    "role": "touch",
+    "fw_version": "0.0.0",
+    "build_hash": "bench",
+    "uid": "00",
+    "reset_cause": 0,
+    "capabilities": 1,
+}
+
+
 class Clock(seam.BaseClock):
     def __init__(self):
         self.us = 0
@@ -213,6 +233,8 @@ def main(path):
     steps = len(run["steps"]) - run["warmup"]
     if sys.argv[2:] == ["--untimed"]:
         steps = 0  # the same run without the timed steps: the caller's CPU-time reference
+    link = Link(Port(), clock, IDENTITY)
+    link.host_up = True  # as after the handshake
     cost = log_cost_us()
     pipe.probe = log
     log.on = True
@@ -220,7 +242,10 @@ def main(path):
     for _ in range(steps):
         log.events = []
         log.add("begin")
-        pipe.step()
+        size = pipe.step()
+        log.add("returned")
+        if size:  # the touch task sends the report (vitrine_fw/touch/__init__.py, Touch.run)
+            link.send(wire.TOUCH_REPORT, pipe.report, size)
         log.add("end")
         log.steps.append(log.events)
     spent = time.ticks_diff(time.ticks_us(), t0)

@@ -13,7 +13,8 @@ code's order of operations:
 - detection ("detect" to "detected") runs on core 0 after the hand-over (serial), or on core 1
   (`cores=2`): core 0 then first waits at the hand-over until core 1 has finished the scan
   before, hands this one over and goes on scanning;
-- the touch task starts a step no sooner than `floor_us` after the last one began (its loop:
+- the touch task sends the report on the link after step() (logged from "returned" to
+  "end"), and starts a step no sooner than `floor_us` after the last one began (its loop:
   PERIOD_MS in vitrine_fw/touch/__init__.py);
 - a scan's report is ready when its detection ends; the report period is the mean time between
   consecutive reports.
@@ -46,6 +47,8 @@ SEGMENTS = {
     ("detect", "detected"): "detect, track, report (core 1 with two cores)",
     ("collected first", "build second"): "the first pass's readings in: the second is next",
     ("detected", "end"): "back from the hand-over",
+    ("detected", "returned"): "back from the hand-over",
+    ("returned", "end"): "the touch task sends the report on the link (core 0)",
     ("begin", "finish P"): "into step()",
     ("begin", "build P"): "into step()",
 }
