@@ -127,6 +127,7 @@ def test_the_bases_declare_the_seam():
         "ir_frame",
         "ble",
         "mcu_temperature",
+        "second_core",
     }
 
 

@@ -190,7 +190,10 @@ def plan_of(frame: dict[str, Any], kind: str) -> Plan:
                 if g.fam_axis[f] == 0 and 0 <= j < g.fam_len[f]:
                     fans[e - 4].append(g.fam_start[f] + j)
         for k, beams in fans.items():
-            plan.step(0, 4 + k, beams, 0, len(beams))
+            if kind == "fans":
+                plan.step(0, 4 + k, beams, 0, len(beams))
+            else:  # part of each fan: its slots 2 and 4, then 1 (gaps waited through)
+                plan.part_step(0, 4 + k, beams, 0, len(beams), 0b10100 if k == 0 else 0b10)
         plan.done()
     return plan
 
@@ -199,13 +202,13 @@ CS = [0xA000 | 5, 0xB000 | 5]  # EN | START_ONCE and the input, per axis (any di
 
 
 @pytest.mark.parametrize("real", ["32in", "55in"])
-@pytest.mark.parametrize("kind", ["straight", "full", "fans"])
+@pytest.mark.parametrize("kind", ["straight", "full", "fans", "part fans"])
 def test_the_pio_program_converts_where_the_plan_says(real: str, kind: str) -> None:
     frame = small_frame(real)
     plan = plan_of(frame, kind)
     timing = plan.timing
     g = plan.g
-    words = [0] * (4 * plan.n + 2 * plan.n_steps)
+    words = [0] * (6 * plan.n + 2 * plan.n_steps)
     n = pio.Words(g, timing, CS).build(plan, words)
     result = run(words[:n], 2 * plan.n)
 
@@ -224,12 +227,16 @@ def test_the_pio_program_converts_where_the_plan_says(real: str, kind: str) -> N
         assert pins & 0xFF == e and (pins >> 8) & 0xFF == r
         assert (pins >> 16) & 3 == ((1 << axis) if lit else 0)
 
-    # every emitter on and off where the plan says
+    # every emitter on and off where the plan says, and on all the while between (through
+    # the slots a part step waits through too)
     changes = dict(result.pin_changes)
     for s in range(plan.n_steps):
         on = changes[plan.step_on_c[s]]
         assert on & (0x10000 << plan.step_axis[s]) and on & 0xFF == plan.step_emitter[s]
         assert not changes[plan.step_off_c[s]] & 0x30000
+        for cycle, pins in result.pin_changes:
+            if plan.step_on_c[s] <= cycle < plan.step_off_c[s]:
+                assert pins & (0x10000 << plan.step_axis[s]), (s, cycle)
     # the multiplexer settles, the ADC converts: between a conversion and the pins before it,
     # and between it and the next change of the pins
     mux_c = frame["timing"]["mux_settle_us"] * timing.mhz
@@ -242,6 +249,39 @@ def test_the_pio_program_converts_where_the_plan_says(real: str, kind: str) -> N
         assert after - cycle >= conv_c
     # the pass lasts what the plan says (it ends when the last word has)
     assert result.cycles == plan.length_c
+
+
+@pytest.mark.parametrize("real", ["32in", "55in"])
+def test_a_part_steps_readings_are_taken_when_the_whole_fans_are(real: str) -> None:
+    # A beam read in part of its fan is read as long after the last emitter went off, and
+    # after its own went on, as in the whole fan (what it reads depends on both); the step
+    # ends after its last slot read.
+    frame = small_frame(real)
+    whole = plan_of(frame, "fans")
+    part = plan_of(frame, "part fans")
+    assert 0 < part.n < whole.n
+    assert part.length_c < whole.length_c
+    at = {}
+    t0 = 0
+    for s in range(whole.n_steps):
+        for i in range(whole.step_first[s], whole.step_first[s] + whole.step_count[s]):
+            on = whole.step_on_c[s]
+            at[whole.beam[i]] = (whole.dark_c[i] - t0, whole.lit_c[i] - on)
+        t0 = whole.step_off_c[s] - 1 + whole.timing.off_c
+    t0 = 0
+    for s in range(part.n_steps):
+        for i in range(part.step_first[s], part.step_first[s] + part.step_count[s]):
+            on = part.step_on_c[s]
+            assert (part.dark_c[i] - t0, part.lit_c[i] - on) == at[part.beam[i]]
+        t0 = part.step_off_c[s] - 1 + part.timing.off_c
+
+
+def test_a_wait_through_a_fans_slots_too_long_for_one_word_is_refused() -> None:
+    frame = small_frame("55in")
+    frame["timing"] = dict(frame["timing"], mux_settle_us=40.0)  # 6000 cycles a reading
+    g = Geometry(frame)
+    with pytest.raises(ValueError, match="slots of 6300 PIO cycles"):
+        pio.Words(g, Timing(frame["timing"]), CS)
 
 
 def word_cycles(word: int) -> int:

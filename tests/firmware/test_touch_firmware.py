@@ -33,9 +33,8 @@ BY_NAME = dict(zip(NAMES, RUNS, strict=True))
 HEADER = 7
 STAGES = (
     "read_scan",
-    "choose the next scan's passes",
-    "start the next scan",
     "scanner.end_scan",
+    "hand-over",
     "tracker.predict",
     "detector.shadows",
     "detector.align",

@@ -31,17 +31,22 @@ def test_a_scan_spans_its_readings_around_the_moment_it_reports() -> None:
     from vitrine.sim.touch import replay
 
     frame = bench._frame("32in")
-    # 109 ms: the last scan reports (halfway) before the finger goes and reads on after it
-    finger = PathFinger(1, 9.0, ((0.0, 300.0, 200.0), (109.0, 300.0, 200.0)))
-    scenario = Scenario(frame, bench.MODEL, 109.0, (finger,), 1)
-    scans = list(replay(scenario))
-    for scan in scans:
+
+    def scans(end_ms: float) -> tuple[Scenario, list]:
+        finger = PathFinger(1, 9.0, ((0.0, 300.0, 200.0), (end_ms, 300.0, 200.0)))
+        scenario = Scenario(frame, bench.MODEL, end_ms, (finger,), 1)
+        return scenario, list(replay(scenario))
+
+    _, long = scans(200.0)
+    for scan in long:
         first, last = scan.span_ms
         assert first < scan.t_ms < last
-    assert scans[0].span_ms[0] == pytest.approx(0.0, abs=0.01)  # the first from the start
-    last = scans[-1]
-    assert last.t_ms <= 109.0 < last.span_ms[1]
-    assert last.truth and not scenario.truth(last.span_ms[1])  # a set changing in the scan
+    assert long[0].span_ms[0] == pytest.approx(0.0, abs=0.01)  # the first from the start
+    # a finger that goes between a scan's report moment and its last reading
+    middle = next(s for s in long if s.t_ms > 100.0)
+    scenario, short = scans((middle.t_ms + middle.span_ms[1]) / 2)
+    assert short[-1].t_ms == middle.t_ms
+    assert short[-1].truth and not scenario.truth(short[-1].span_ms[1])  # the set changes
 
 
 def test_a_ghost_is_a_touch_far_from_everything_on_the_glass() -> None:
@@ -77,5 +82,15 @@ def test_the_report_rate_replays_the_boards_passes_under_micropython() -> None:
     assert r["rate_mismatched_passes_2"] == 0  # MicroPython asked for the same passes
     assert r["rate_touches_2"] == 2  # both fingers were on the glass, and seen
     assert r["compute_us_2"] > 0
-    hw = r["scan_hw_us_2"]
-    assert math.isclose(r["report_rate_hz_2"], 1e6 / (hw + r["compute_us_2"]), rel_tol=0.01)
+    line = r["timeline_2"]
+    # the PIO's passes are what the simulated board ran, one at a time
+    assert math.isclose(line["pio_busy_us"], r["scan_hw_us_2"], rel_tol=0.01)
+    # a scan lasts at least its passes and at least core 0's work, and no longer than all
+    # of it one after the other
+    period = r["report_period_us_2"]
+    assert period >= max(line["pio_busy_us"], line["core0_busy_us"]) * 0.99
+    assert period <= (line["pio_busy_us"] + line["core0_busy_us"] + line["core1_busy_us"]) * 1.01
+    assert math.isclose(r["report_rate_hz_2"], 1e6 / period, rel_tol=0.01)
+    # detection on core 1 can only help
+    assert r["report_rate_hz_2"] >= r["report_rate_one_core_hz_2"] * 0.99
+    assert line["segments"]["detect -> detected"]["core"] == 1

@@ -172,6 +172,18 @@ class Board(seam.BaseBoard):
         # The touch board's scanner: the RP2350's PIO, DMA and ADC (PioFrame, below).
         return PioFrame(frame)
 
+    def second_core(self):
+        # Only the rp2 port runs a _thread thread on the other core without a GIL
+        # (ports/rp2/mpconfigport.h: MICROPY_PY_THREAD 1, MICROPY_PY_THREAD_GIL 0, one thread
+        # besides the main one); the ESP32 port's threads share one GIL.
+        if sys.platform != "rp2":
+            return None
+        try:
+            import _thread
+        except ImportError:
+            return None
+        return _thread
+
     def ble(self):
         try:
             import bluetooth
@@ -262,7 +274,14 @@ class PioFrame:
         )
         self.sm.active(1)
         n = g.beams
-        self.words = array("I", bytes(4 * 6 * n))  # a changing plan's words (4 a beam, 2 a step)
+        # a changing plan's words: 4 a beam, 2 a step, and a wait before a reading whose
+        # slots before it are left out, dark and lit (pio.Words.build): at most 6 a beam and
+        # 2 an emitter (a step per emitter at most)
+        size = 6 * n + 2 * (g.counts[0] + g.counts[1])
+        self.words = array("I", bytes(4 * size))
+        self.words_ahead = array("I", bytes(4 * size))  # ... built by prepare() for later
+        self.ahead_plan = None  # the plan whose words words_ahead holds
+        self.ahead_count = 0
         self.results = array("H", bytes(4 * n))  # dark and lit per reading, in the words' order
         self.ops = rp2.DMA()
         self.trigger = rp2.DMA()
@@ -281,7 +300,22 @@ class PioFrame:
             count = self.builder.build(plan, words)
             self.static.append((plan, words, count))
             return words, count
+        if plan is self.ahead_plan:
+            # built ahead: the buffers change places, so that the next prepare() does not
+            # write the words this pass is reading
+            self.ahead_plan = None
+            words = self.words_ahead
+            self.words_ahead = self.words
+            self.words = words
+            return words, self.ahead_count
         return self.words, self.builder.build(plan, self.words)
+
+    def prepare(self, plan):
+        """Build a changing plan's words now (while a pass runs), for its start() next; the
+        plan must not change in between."""
+        if not plan.fixed:
+            self.ahead_count = self.builder.build(plan, self.words_ahead)
+            self.ahead_plan = plan
 
     def start(self, plan):
         """Begin a pass: its words go to the state machine, its results to self.results."""

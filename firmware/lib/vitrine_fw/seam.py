@@ -138,6 +138,12 @@ class BaseBoard:
         taken (plan.Readings; the first pass of a scan sets readings.t0)."""
         raise _missing(self, "ir_frame")
 
+    def second_core(self):
+        """MicroPython's _thread module where a thread runs on a second core of its own, in
+        parallel and with no GIL (the rp2 port: the touch board's detection runs there), else
+        None: the work runs serially on the one core (every other board, the simulator's)."""
+        return None
+
     def ble(self):
         """The active bluetooth.BLE; OSError on a board without a radio."""
         raise _missing(self, "ble")

@@ -24,13 +24,16 @@ entry carries the model's parameters it was measured with ("model"). Fixed seeds
 - fast swipe: a 9 mm finger at 1.5 m/s; scans while it is down without a touch within
   LOST_MM of it, or whose touch changed its id.
 
-Report rate (55-inch frame): per scan, the scan's hardware passes (their lengths from the
-frame's timing, hardware/README.md) plus the firmware's compute for that scan measured under
-real MicroPython (the WebAssembly build in Node.js: a proxy for the board's MCU; see
-hardware/README.md), counted one after the other (the overlap the firmware has is not
-counted). With 2 and with 10 fingers moving. The compute is Node's CPU time for the timed
-steps (the run's less the same run's without them), which a loaded machine inflates less than
-the wall clock (also given, compute_wall_us).
+Report rate (55-inch frame): the mean time between reports on a timeline of the firmware's
+real sequence (vitrine.bench.touch_timeline): the scan's hardware passes (their lengths from
+the frame's timing, hardware/README.md) on the PIO, and each CPU segment between them (the
+seam's start() and finish(), the scanner's updates, the choice of the next passes, detection)
+measured under real MicroPython (the WebAssembly build in Node.js: a proxy for the board's
+MCU; see hardware/README.md), placed on the core that runs it: detection on the RP2350's
+second core, the rest on the first; overlap only where the code overlaps. With 2 and with 10
+fingers moving. The segments' moments are Node's wall clock, scaled by the timed steps' CPU
+time (the run's less the same run's without them) over their wall clock, which a loaded
+machine inflates (cpu_scale).
 
 Then the host's processing from a TOUCH_REPORT's bytes to the player's pointer event, and end
 to end on virtual hardware.
@@ -457,17 +460,46 @@ def _run_compute(run: dict[str, Any], *, timed: bool) -> dict[str, Any]:
 
 
 def measure_rate(name: str, n: int, steps: int, seed: int) -> dict[str, Any]:
-    """The report rate with n fingers: hardware passes plus MicroPython compute per scan."""
+    """The report rate with n fingers: the timeline (vitrine.bench.touch_timeline) of the
+    passes the firmware asked for and its CPU work measured under MicroPython, segment by
+    segment, with detection on the RP2350's second core (the touch board) and, for
+    comparison, on one core."""
+    from vitrine.bench import touch_timeline
+    from vitrine_fw.touch import PERIOD_MS
+
     run, scan_us, touches = _recorded_run(name, n, steps, seed)
     timing = _micropython_compute(run)
-    compute_us = timing["cpu_us"] / timing["steps"]
+    wall_us = max(float(timing["us"]), 1.0)
+    # Node's CPU time over the wall clock of the timed steps: what a loaded machine added
+    scale = min(1.0, timing["cpu_us"] / wall_us) if timing["cpu_us"] > 0 else 1.0
+    lines = {}
+    for cores in (2, 1):
+        lines[cores] = touch_timeline.build(
+            timing["log"],
+            cores=cores,
+            floor_us=PERIOD_MS * 1000,
+            scale=scale,
+            event_cost_us=timing["log_cost_us"],
+        )
+    board, serial = lines[2], lines[1]
     hw_us = float(np.mean(scan_us))
     return {
-        f"report_rate_hz_{n}": round(1e6 / (hw_us + compute_us), 1),
+        f"report_rate_hz_{n}": round(board.rate_hz, 1),
+        f"report_period_us_{n}": round(board.period_us, 1),
+        f"report_rate_one_core_hz_{n}": round(serial.rate_hz, 1),
         f"scan_hw_us_{n}": round(hw_us, 1),
         f"scan_hw_hz_{n}": round(1e6 / hw_us, 1),
-        f"compute_us_{n}": round(compute_us, 1),
-        f"compute_wall_us_{n}": round(timing["us"] / timing["steps"], 1),
+        f"compute_us_{n}": round(board.core0_busy_us + board.core1_busy_us, 1),
+        f"compute_wall_us_{n}": round(wall_us / timing["steps"], 1),
+        f"cpu_scale_{n}": round(scale, 3),
+        f"timeline_{n}": {
+            "core0_busy_us": round(board.core0_busy_us, 1),
+            "core1_busy_us": round(board.core1_busy_us, 1),
+            "pio_busy_us": round(board.pio_busy_us, 1),
+            "core0_waits_for_pio_us": round(board.core0_wait_pio_us, 1),
+            "core0_waits_for_core1_us": round(board.core0_wait_core1_us, 1),
+            "segments": board.segments,
+        },
         f"rate_steps_{n}": timing["steps"],
         f"rate_touches_{n}": round(touches, 2),  # contacts on the glass, mean over the steps
         f"rate_mismatched_passes_{n}": timing["mismatches"],
@@ -521,9 +553,14 @@ def run_touch_bench(quick: bool = False, progress: Callable[[str], None] = print
         result.update(measure_rate("55in", n, 40 if quick else 150, seed + n))
     result["report_rate_model"] = MODEL.describe(_frame("55in"))
     result["report_rate_note"] = (
-        "hardware passes from the frame's timing plus Pipeline.step() measured under "
-        "MicroPython's WebAssembly build in Node.js (a proxy for the board's MCU), counted "
-        "one after the other"
+        "the mean time between reports on a timeline of what the firmware does, in its "
+        "order (vitrine/bench/touch_timeline.py): the PIO passes the firmware asked for "
+        "(lengths from the frame's timing), one at a time, and each CPU segment between them "
+        "measured under MicroPython's WebAssembly build in Node.js (a proxy for the board's "
+        "MCU: scaled by Node's CPU time over the wall clock), on core 0, detection on core 1 "
+        "(report_rate_one_core_hz: on core 0 too); a pass overlaps only the code that runs "
+        "between its start() and finish(), detection only core 0's next scan; a step starts "
+        "no sooner than PERIOD_MS after the last; the other tasks' time is not counted"
     )
     progress("host processing, 10 contacts per report")
     result.update(measure_host(2000 if quick else 20000))

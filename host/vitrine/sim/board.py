@@ -586,6 +586,10 @@ class SimBoard(seam.BaseBoard):
             threading.Thread(target=pump, name="radio", daemon=True).start()
         return self.radio
 
+    def second_core(self) -> Any:
+        # The virtual board runs the firmware on one thread: detection runs serially.
+        return None
+
     def mcu_temperature(self) -> int | None:
         """The chip's temperature: a board warm from running, 38 degC."""
         return SIM_MCU_TEMPERATURE_C

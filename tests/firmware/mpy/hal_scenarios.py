@@ -284,7 +284,7 @@ def scenario_pio_frame_runs_a_pass_on_the_pio_dma_and_adc():
 
     g = Geometry(SMALL_FRAME)
     timing = Timing(SMALL_FRAME["timing"])
-    for kind in ("straight", "full", "fans"):
+    for kind in ("straight", "full", "fans", "prepared fans"):
         plan = Plan(g, timing)
         if kind == "straight":
             plan.straight()
@@ -298,7 +298,14 @@ def scenario_pio_frame_runs_a_pass_on_the_pio_dma_and_adc():
             ]
             plan.step(1, 4, fan, 0, len(fan))
             plan.done()
-        frame.start(plan)
+        if kind == "prepared fans":
+            frame.prepare(plan)  # the words built now (while another pass would run) ...
+            ahead = frame.words_ahead
+            frame.start(plan)
+            ok(frame.ops.configs[-1]["read"] is ahead, "... and start() sends those")
+            ok(frame.words_ahead is not ahead, "the next prepare() builds into the other buffer")
+        else:
+            frame.start(plan)
         feed = frame.ops.configs[-1]
         words = feed["read"]
         n_words = 4 * plan.n + 2 * plan.n_steps

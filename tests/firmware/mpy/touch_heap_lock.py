@@ -9,8 +9,9 @@
 # - "all_steps": a fresh pipeline, start()ed unlocked, then every step of the run in one locked
 #   call (fingers landing, moving, lifting), each report copied out into a preallocated
 #   buffer, so the test can compare what was computed under the lock with CPython's payloads;
-# - "stages": the same busy steps split into the stages of step() (the first pass, the
-#   scanner's update, choosing and reading the second pass, predict, the detector's shadows,
+# - "stages": the same busy steps split into the stages of step() (the passes with the
+#   scanner's updates and the choice of the next passes, the scanner's end of scan, the
+#   hand-over, predict, the detector's shadows,
 #   align, candidates (verified as made), select and refine, update, the header's pack_into),
 #   each locked on its own: where an allocation is, when there is one;
 # - "timing": microseconds for TIMED_STEPS unlocked steps of the busiest phase.
@@ -60,17 +61,12 @@ def st_read(pipe, _b, _c, _d):
     pipe.read_scan()
 
 
-def st_choose(pipe, _b, _c, _d):
-    pipe._choose()
-
-
-def st_start(pipe, _b, _c, _d):
-    pipe.hw.start(pipe.next)
-    pipe.ahead = True
-
-
 def st_end_scan(pipe, _b, _c, _d):
     pipe.scanner.end_scan()
+
+
+def st_job(pipe, _b, _c, _d):
+    pipe._job(pipe.readings)
 
 
 def st_predict(pipe, _b, _c, _d):
@@ -123,9 +119,8 @@ def st_report(pipe, _b, _c, _d):
 
 STAGES = (
     ("read_scan", st_read),
-    ("choose the next scan's passes", st_choose),
-    ("start the next scan", st_start),
     ("scanner.end_scan", st_end_scan),
+    ("hand-over", st_job),
     ("tracker.predict", st_predict),
     ("detector.shadows", st_shadows),
     ("detector.align", st_align),

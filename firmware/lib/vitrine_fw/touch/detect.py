@@ -116,6 +116,10 @@ class Detector:
         self.sh_t = array("H", bytes(2 * _MAX_SHADOWS))  # when its middle beam was read, µs
         self.sh_peak = array("h", bytes(2 * _MAX_SHADOWS))  # its darkest beam, Q10
         self.sh_cover = array("H", bytes(2 * _MAX_SHADOWS))
+        self.sh_sel = bytearray(_MAX_SHADOWS)  # refine(): the selected touches in each shadow
+        # _bounds(): each shadow's edges as _verify() takes them (an open end with _TOL)
+        self.sh_lo = array("i", bytes(4 * _MAX_SHADOWS))
+        self.sh_hi = array("i", bytes(4 * _MAX_SHADOWS))
         self.sh_done = bytearray(_MAX_SHADOWS)
         self.n_sh = 0
         self.fam_sh0 = array("H", bytes(2 * nf))
@@ -342,6 +346,11 @@ class Detector:
         µs), for n_pred contacts."""
         g = self.g
         report = self.report_us
+        # g.u() inlined (a shadow by a contact: with ten fingers a thousand times a scan)
+        gap = g.gap
+        height_gap = g.height + gap
+        span_x = g.span[0]
+        span_y = g.span[1]
         for s in range(self.n_sh):
             f = self.sh_f[s]
             dt = self.sh_t[s] - report
@@ -349,9 +358,18 @@ class Detector:
             best_d = _BELONGS
             mid = (self.sh_l[s] + self.sh_r[s]) >> 1
             half = (self.sh_r[s] - self.sh_l[s]) >> 1
+            shift = g.fam_shift[f]
+            on_x = g.fam_axis[f] == AXIS_X
             for i in range(n_pred):
                 # the contact's u in this family when the shadow was seen
-                u = g.u(f, px[i] + (vx[i] * dt >> 16), py[i] + (vy[i] * dt >> 16))
+                x = px[i] + (vx[i] * dt >> 16)
+                y = py[i] + (vy[i] * dt >> 16)
+                if shift == 0:
+                    u = x if on_x else y
+                elif on_x:
+                    u = x - shift * (height_gap - y) // span_x
+                else:
+                    u = y - shift * (x + gap) // span_y
                 d = u - mid
                 if d < 0:
                     d = -d
@@ -440,7 +458,20 @@ class Detector:
                 n += 1
         return n
 
+    def _bounds(self):
+        # sh_lo, sh_hi of every shadow, from its edges now (after align())
+        sh_l = self.sh_l
+        sh_r = self.sh_r
+        sh_open = self.sh_open
+        lo = self.sh_lo
+        hi = self.sh_hi
+        for s in range(self.n_sh):
+            o = sh_open[s]
+            lo[s] = sh_l[s] - (_TOL if o & 1 else 0)
+            hi[s] = sh_r[s] + (_TOL if o & 2 else 0)
+
     def candidates(self):
+        self._bounds()
         g = self.g
         fx = g.straight[0]
         fy = g.straight[1]
@@ -517,24 +548,40 @@ class Detector:
         sharp_x = 0  # such shadows of oblique families that pin x down, and y
         sharp_y = 0
         seen = 0
-        sh_l = self.sh_l
-        sh_r = self.sh_r
-        sh_open = self.sh_open
+        sh_lo = self.sh_lo
+        sh_hi = self.sh_hi
+        fam_sh0 = self.fam_sh0
+        fam_shn = self.fam_shn
+        # g.u() and g.beam_at() inlined (this runs for every family of every candidate: the
+        # hottest loop with many fingers), what they read in locals
+        fam_shift = g.fam_shift
+        fam_axis = g.fam_axis
+        fam_pitch = g.fam_pitch
+        fam_first = g.fam_first
+        fam_len = g.fam_len
+        fam_start = g.fam_start
+        gap = g.gap
+        height_gap = g.height + gap
+        span_x = g.span[0]
+        span_y = g.span[1]
         for f in range(nf):
-            u = g.u(f, x, y)
-            j = g.beam_at(f, u)
-            start = g.fam_start[f]
-            if j < 0 or att[start + j] == UNKNOWN:
+            shift = fam_shift[f]
+            if shift == 0:
+                u = x if fam_axis[f] == AXIS_X else y
+            elif fam_axis[f] == AXIS_X:
+                u = x - shift * (height_gap - y) // span_x
+            else:
+                u = y - shift * (x + gap) // span_y
+            pitch = fam_pitch[f]
+            j = (u - fam_first[f] + pitch // 2) // pitch
+            start = fam_start[f]
+            if j < 0 or j >= fam_len[f] or att[start + j] == UNKNOWN:
                 continue  # no beam, or no valid reading: no evidence either way
             found = 0
-            s0 = self.fam_sh0[f]
-            for s in range(s0, s0 + self.fam_shn[f]):
+            s0 = fam_sh0[f]
+            for s in range(s0, s0 + fam_shn[f]):
                 # Inside the shadow; an open end (the shadow may go on unseen) with slack.
-                if (
-                    sh_l[s] - (_TOL if sh_open[s] & 1 else 0)
-                    <= u
-                    <= sh_r[s] + (_TOL if sh_open[s] & 2 else 0)
-                ):
+                if sh_lo[s] <= u <= sh_hi[s]:
                     found = s + 1
                     break
             if not found:
@@ -700,20 +747,28 @@ class Detector:
     def _centre(self, c, f, s, d):
         # Family f's coordinate of touch c's centre from shadow s, and how trustworthy that is
         # (0: not at all, 2: a shadow of its own, 1: the outer edge of a shared shadow).
-        nf = self.nf
+        # (touch c is one of the selected, in shadow s: sh_sel[s] counts it too; the others
+        # are looked for only when there are some, with what the loop reads in locals)
         others = 0
         below = 0
         above = 0
-        u = self.g.u(f, self.c_x[c], self.c_y[c])
-        sel = self.sel
-        for i in range(self.n_sel):
-            o = sel[i]
-            if o != c and self.c_match[o * nf + f] == s + 1:
-                others += 1
-                if self.g.u(f, self.c_x[o], self.c_y[o]) < u:
-                    below += 1
-                else:
-                    above += 1
+        if self.sh_sel[s] > 1:
+            nf = self.nf
+            g = self.g
+            c_x = self.c_x
+            c_y = self.c_y
+            match = self.c_match
+            u = g.u(f, c_x[c], c_y[c])
+            sel = self.sel
+            s1 = s + 1
+            for i in range(self.n_sel):
+                o = sel[i]
+                if o != c and match[o * nf + f] == s1:
+                    others += 1
+                    if g.u(f, c_x[o], c_y[o]) < u:
+                        below += 1
+                    else:
+                        above += 1
         opened = self.sh_open[s]
         if not others:
             if opened:
@@ -759,20 +814,13 @@ class Detector:
         # none.
         g = self.g
         nf = self.nf
-        sel = self.sel
         total = 0
         n = 0
         for f in range(nf):
             s = self.c_match[c * nf + f]
             if not s or self.sh_open[s - 1]:
                 continue
-            shared = False
-            for i in range(self.n_sel):
-                o = sel[i]
-                if o != c and self.c_match[o * nf + f] == s:
-                    shared = True
-                    break
-            if shared:
+            if self.sh_sel[s - 1] > 1:  # shared with another selected touch
                 continue
             total += ((self.sh_r[s - 1] - self.sh_l[s - 1]) << 10) // g.fam_sec[f]
             n += 1
@@ -842,6 +890,17 @@ class Detector:
                 self.sel[n_sel] = c
                 n_sel += 1
         self.n_sel = n_sel
+        nf = self.nf
+        match = self.c_match
+        sh_sel = self.sh_sel
+        for s in range(self.n_sh):
+            sh_sel[s] = 0
+        for i in range(n_sel):
+            base = self.sel[i] * nf
+            for f in range(nf):
+                s = match[base + f]
+                if s:
+                    sh_sel[s - 1] += 1
         for c in range(self.n_c):
             if self.c_ok[c] == 2:
                 self.c_d[c] = self._diameter(c)
@@ -990,6 +1049,10 @@ class Detector:
         tracked contacts' predicted positions at the report time and their velocities."""
         self.n_sh = 0
         self.shadows(0, self.nf)
+        return self.resolve(px, py, vx, vy, n_pred)
+
+    def resolve(self, px, py, vx, vy, n_pred):
+        """detect() once every family's shadows are found (shadows(0, nf) after begin())."""
         self.align(px, py, vx, vy, n_pred)
         self.candidates()
         self.select(px, py, n_pred)
@@ -1007,6 +1070,7 @@ class Detector:
         beams say no finger is); returns how many were dropped."""
         dropped = 0
         self.slack = _EDGE_TOL
+        self._bounds()
         for i in range(self.n_sel):
             c = self.sel[i]
             if self.c_kind[c] != KIND_FINGER:

@@ -34,6 +34,7 @@ MUX_OVERHEAD = const(7)  # a reading's cycles from its pins to its push, besides
 # 300 cycles: 2.0 µs at 150 MHz, the RP2350 ADC's 96 cycles of its 48 MHz clock.
 CONVERT_CYCLES = const(300)
 _CONVERT = const(1 << 31)
+_MAX_SCAN_US = const(65535)  # as plan._MAX_SCAN_US: a reading's time after t0 is a u16
 _X_ENABLE = const(1 << 16)
 
 
@@ -66,15 +67,34 @@ class Words:
         self.g = geometry
         self.cs = cs
         self.read = ((timing.mux_c - MUX_OVERHEAD) << 18) | _CONVERT
+        self.gap = timing.read_c  # a slot left out: a reading's cycles, waited
+        # the longest wait: all of a fan's slots but the last one read
+        fan = 0
+        for axis in range(2):
+            n = 0
+            for f in range(geometry.families):
+                if geometry.fam_axis[f] == axis:
+                    n += 1
+            fan = n if n > fan else fan
+        if (fan - 1) * self.gap - OP_CYCLES > WAIT_MAX:
+            raise ValueError(
+                "frame timing: %d slots of %d PIO cycles to wait through in a step; allowed "
+                "at most %d cycles (a shorter mux_settle_us or a smaller fan)"
+                % (fan - 1, self.gap, WAIT_MAX + OP_CYCLES)
+            )
         self.on = (timing.on_c - OP_CYCLES) << 18
         self.off = (timing.off_c - OP_CYCLES) << 18
 
     def build(self, plan, words):
-        """The words for a plan into `words` (4 a beam, 2 a step); returns how many."""
+        """The words for a plan into `words` (4 a beam, 2 a step, and one per run of slots
+        a step leaves out before a reading, dark and lit: at most 6 a beam); returns how
+        many."""
         g = self.g
         receiver = g.beam_receiver
         beam = plan.beam
+        slot = plan.slot
         read = self.read
+        gap = self.gap
         w = 0
         for s in range(plan.n_steps):
             axis = plan.step_axis[s]
@@ -83,31 +103,56 @@ class Words:
             first = plan.step_first[s]
             last = first + plan.step_count[s]
             enable = _X_ENABLE << axis
-            for i in range(first, last):  # dark: the emitter addressed, off
-                words[w] = e | (receiver[beam[i]] << 8) | read
-                words[w + 1] = cs
-                w += 2
-            words[w] = e | enable | self.on
-            w += 1
-            for i in range(first, last):  # lit
-                words[w] = e | (receiver[beam[i]] << 8) | enable | read
-                words[w + 1] = cs
-                w += 2
-            words[w] = e | self.off
-            w += 1
+            for half in range(2):  # dark: the emitter addressed, off; then lit
+                lit = enable if half else 0
+                at = 0  # the slot the next word starts at
+                for i in range(first, last):
+                    pins = e | (receiver[beam[i]] << 8) | lit
+                    if slot[i] > at:  # slots left out: waited through, the pins already set
+                        words[w] = pins | ((gap * (slot[i] - at) - OP_CYCLES) << 18)
+                        w += 1
+                    words[w] = pins | read
+                    words[w + 1] = cs
+                    w += 2
+                    at = slot[i] + 1
+                words[w] = e | (self.off if half else enable | self.on)
+                w += 1
         return w
 
 
 def collect(plan, results, readings, offset_us, mhz):
     """Append a finished pass's readings: `results` holds its conversions in the words' order
     (per step its dark readings, then its lit ones); their times are offset_us after the
-    scan's t0 plus the plan's moments."""
+    scan's t0 plus the plan's moments (at most plan._MAX_SCAN_US, as Readings.add keeps them).
+    The core runs this for every beam of a pass, so the loop writes the readings' arrays
+    itself, with everything it reads a local (a method call per beam cost as much again)."""
+    beam = plan.beam
+    lit_c = plan.lit_c
+    step_first = plan.step_first
+    step_count = plan.step_count
+    r_beam = readings.beam
+    r_dark = readings.dark
+    r_lit = readings.lit
+    r_t = readings.t_us
+    n = readings.n
+    end = readings.end_us
     k = 0
     for s in range(plan.n_steps):
-        first = plan.step_first[s]
-        count = plan.step_count[s]
+        first = step_first[s]
+        count = step_count[s]
+        j = k
         for i in range(first, first + count):
-            j = k + i - first
-            t_us = offset_us + plan.lit_c[i] // mhz
-            readings.add(plan.beam[i], results[j], results[j + count], t_us)
+            t_us = offset_us + lit_c[i] // mhz
+            if t_us > _MAX_SCAN_US:
+                t_us = _MAX_SCAN_US
+            if t_us > end:
+                end = t_us
+            r_beam[n] = beam[i]
+            r_dark[n] = results[j]
+            r_lit[n] = results[j + count]
+            r_t[n] = t_us
+            n += 1
+            j += 1
         k += 2 * count
+    readings.n = n
+    readings.end_us = end

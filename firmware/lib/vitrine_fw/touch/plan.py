@@ -13,7 +13,9 @@
 # pio.py, whose waits are these costs rounded to whole cycles (the ADC's conversion is the
 # program's fixed CONVERT_CYCLES, at least the frame's adc_conversion_us). The simulator's board
 # (vitrine/sim/board.py) takes its readings at the same moments. A pass lasts
-#     sum over its steps of (2 * beams * (mux + convert) + on + off)   cycles
+#     sum over its steps of (2 * slots * (mux + convert) + on + off)   cycles
+# where a step's slots are its readings, or, for a step that reads only part of an emitter's
+# fan (plan.part_step), its fan's slots up to the last it reads (the others waited through).
 # (hardware/README.md, Scan timing; tests/firmware/test_scan_timing.py runs the words on a PIO
 # emulator and finds every moment where the plan puts it).
 #
@@ -97,6 +99,7 @@ class Plan:
         self.step_on_c = array("I", bytes(4 * n))  # its emitter goes on
         self.step_off_c = array("I", bytes(4 * n))  # ... and off
         self.beam = array("H", bytes(2 * n))  # per reading: the beam
+        self.slot = bytearray(n)  # ... its slot in its step (see done())
         self.dark_c = array("I", bytes(4 * n))  # ... its dark reading's moment
         self.lit_c = array("I", bytes(4 * n))  # ... its lit reading's moment
 
@@ -121,6 +124,7 @@ class Plan:
             self.step_first[s] = self.n
             self.step_count[s] = 0
         self.beam[self.n] = b
+        self.slot[self.n] = self.step_count[s]
         self.n += 1
         self.step_count[s] += 1
 
@@ -135,30 +139,59 @@ class Plan:
         self.step_first[s] = i
         self.step_count[s] = n
         out = self.beam
+        slot = self.slot
         for j in range(k, k + n):
             out[i] = beams[j]
+            slot[i] = j - k
             i += 1
+        self.n = i
+
+    def part_step(self, axis, emitter, beams, k, n, mask):  # noqa: PLR0913 - as step(), and the mask
+        """A step of its own reading those of beams[k:k + n] (one emitter's whole fan, in the
+        full scan's order) whose bit is set in `mask` (bit p: beams[k + p]), each in its own
+        slot p: when it is read, dark and lit, is then what it is in the full scan (done()),
+        the slots before the last one read waited through. Call done() after the last."""
+        s = self.n_steps
+        self.n_steps = s + 1
+        self.step_axis[s] = axis
+        self.step_emitter[s] = emitter
+        i = self.n
+        self.step_first[s] = i
+        out = self.beam
+        slot = self.slot
+        for p in range(n):
+            if mask & (1 << p):
+                out[i] = beams[k + p]
+                slot[i] = p
+                i += 1
+        self.step_count[s] = i - self.n
         self.n = i
 
     def done(self):
         """Work out every moment of the pass (see the module comment and pio.py: an emitter
         goes on or off, and a reading's pins change, one cycle into its word; a conversion
-        starts mux cycles after that)."""
+        starts mux cycles after that). A reading in slot p of its step is read p readings'
+        time after the step's dark readings begin, and p after its lit ones: a step that
+        leaves slots out (part_step) waits through them, so each reading is taken as long
+        after the last emitter went off, and after its own went on, as in a step that reads
+        every slot (how far a receiver has fallen and risen depends on it)."""
         tm = self.timing
         t = 0
         read = tm.read_c
         convert_at = tm.mux_c + 1
+        slot = self.slot
         for s in range(self.n_steps):
             first = self.step_first[s]
             count = self.step_count[s]
+            slots = slot[first + count - 1] + 1 if count else 0
             for i in range(first, first + count):
-                self.dark_c[i] = t + convert_at
-                t += read
+                self.dark_c[i] = t + slot[i] * read + convert_at
+            t += slots * read
             self.step_on_c[s] = t + 1
             t += tm.on_c
             for i in range(first, first + count):
-                self.lit_c[i] = t + convert_at
-                t += read
+                self.lit_c[i] = t + slot[i] * read + convert_at
+            t += slots * read
             self.step_off_c[s] = t + 1
             t += tm.off_c
         self.length_c = t

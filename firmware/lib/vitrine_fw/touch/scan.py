@@ -66,9 +66,17 @@ class Scanner:
         self.base = array("i", bytes(4 * n))  # clear level (lit - dark), Q3
         self.noise = array("i", bytes(4 * n))  # its standard deviation, Q3
         self.thr = array("h", bytes(2 * n))  # attenuation a shadow starts at, Q10
-        self.att = array("h", [UNKNOWN] * n)  # Q10, signed; UNKNOWN when not valid
+        # Two banks of what detection reads (att, t_us) and of the beams each scan read,
+        # scans alternating between them: detection of one scan (on the board's second core,
+        # vitrine_fw/touch/__init__.py) reads its bank while the next scan fills the other.
+        self.atts = (array("h", [UNKNOWN] * n), array("h", [UNKNOWN] * n))
+        self.t_uss = (array("H", bytes(2 * n)), array("H", bytes(2 * n)))
+        self.lasts = (array("H", bytes(2 * n)), array("H", bytes(2 * n)))
+        self.n_lasts = array("H", bytes(4))
+        self.bank = 0
+        self.att = self.atts[0]  # Q10, signed; UNKNOWN when not valid (this scan's bank)
         self.last_att = array("h", [UNKNOWN] * n)  # as at its last reading (the console's)
-        self.t_us = array("H", bytes(2 * n))  # when it was read in this scan, after t0
+        self.t_us = self.t_uss[0]  # when it was read in this scan, after t0 (its bank)
         self.dark = array("H", bytes(2 * n))  # the last readings (for the console)
         self.lit = array("H", bytes(2 * n))
         self.count = array("H", bytes(2 * n))  # scans blocked (or clear, while failed)
@@ -76,9 +84,11 @@ class Scanner:
         self.scan_no = 0  # scans since the baseline, mod 2**16
         self.state = bytearray(n)
         self.beam_axis = bytearray(n)  # each beam's axis (0: x, 1: y)
+        self.straight = bytearray(n)  # 1: a straight beam (update()'s `only`)
         for b in range(n):
             self.beam_axis[b] = g.fam_axis[g.beam_family[b]]
-        self.last = array("H", bytes(2 * n))  # the beams the last scan read
+            self.straight[b] = 0 if g.fam_shift[g.beam_family[b]] else 1
+        self.last = self.lasts[0]  # the beams this scan read (its bank's)
         self.n_last = 0
         self.read = bytearray(n)  # read in this scan (a beam read twice keeps its first)
         self.first = array("i", bytes(4 * n))  # baseline: the first scan's level ...
@@ -128,11 +138,14 @@ class Scanner:
     def _baseline_end(self):
         self.failed = 0
         self.n_last = 0
+        self.n_lasts[0] = 0
+        self.n_lasts[1] = 0
         for b in range(self.n):
             self.count[b] = 0
             self.read[b] = 0  # a live scan before a new baseline read it; begin_scan won't clear it
             self.when[b] = self.scan_no
-            self.att[b] = UNKNOWN
+            self.atts[0][b] = UNKNOWN
+            self.atts[1][b] = UNKNOWN
             m = self.seen[b]
             if m == 0:
                 self._fail(b)
@@ -165,7 +178,8 @@ class Scanner:
     def _fail(self, b):
         self.state[b] = FAILED
         self.failed += 1
-        self.att[b] = UNKNOWN
+        self.atts[0][b] = UNKNOWN
+        self.atts[1][b] = UNKNOWN
         if self.base[b] < self.dead * 8:
             self.base[b] = self.dead * 8
         self.thr[b] = _SHADOW
@@ -173,14 +187,24 @@ class Scanner:
     # --- every scan ---------------------------------------------------------------------------
 
     def begin_scan(self):
-        """Forget the last scan: the beams it read are unknown until read again."""
-        att = self.att
-        last = self.last
+        """Forget the last scan: the beams it read are unknown until read again. The scan
+        fills the other bank (see __init__), whose attenuations from the scan before last
+        are cleared."""
         read = self.read
+        last = self.last
         for i in range(self.n_last):
-            b = last[i]
-            att[b] = UNKNOWN
-            read[b] = 0
+            read[last[i]] = 0
+        prev = self.bank
+        self.n_lasts[prev] = self.n_last
+        bank = prev ^ 1
+        self.bank = bank
+        att = self.atts[bank]
+        last = self.lasts[bank]
+        for i in range(self.n_lasts[bank]):
+            att[last[i]] = UNKNOWN
+        self.att = att
+        self.t_us = self.t_uss[bank]
+        self.last = last
         self.n_last = 0
         self.scan_no = (self.scan_no + 1) & 0xFFFF
         self.saturated = 0
@@ -190,11 +214,13 @@ class Scanner:
         self.axis_saturated[1] = 0
         self.changed = False
 
-    def update(self, readings, i0, i1):
+    def update(self, readings, i0, i1, only=None):
         """Readings i0..i1-1 of this scan: attenuation, baselines and failures. A beam's
         blocked (or, failed, clear) count is the scans since its first reading so, counted by
         the scans between its readings: an oblique beam far from any finger is read only in
-        the full scans, and its time counts the same."""
+        the full scans, and its time counts the same. With `only` (a flag per beam, e.g.
+        self.straight) just those beams' readings; the others' in a later call (each beam's
+        state is its own: the order makes no difference)."""
         # (everything the loop reads through an attribute is a local: the loop runs for every
         # beam read, 1476 of them in the 55-inch frame's full scan)
         when = self.when
@@ -222,6 +248,8 @@ class Scanner:
             b = r_beam[i]
             if read[b]:
                 continue  # read again in the same scan: the first reading stands
+            if only is not None and not only[b]:
+                continue
             read[b] = 1
             dark = r_dark[i]
             lit = r_lit[i]
