@@ -222,6 +222,10 @@ class BoardLink:
         self._recent_rx = bytearray()
         self._up = asyncio.Event()
         self._hello_seen = asyncio.Event()  # a boot HELLO arrived during the handshake
+        # Frames a board sent after accepting our HELLO, before LINK_TIMING ended the
+        # handshake (its LOG backlog, the state its subsystems resend as the host comes up):
+        # (seq, type, payload, rx ns), delivered once up; None outside that stretch.
+        self._held: list[tuple[int, int, bytes, int]] | None = None
         self._closing = False
 
     # --- public ----------------------------------------------------------------------------
@@ -467,6 +471,7 @@ class BoardLink:
                     try:
                         await self._send_timing(interval)
                     except CommandTimeout:
+                        self._held = None
                         continue  # HELLO again: the board may have reset meanwhile
                     except CommandRejected as err:
                         problem = (
@@ -476,10 +481,12 @@ class BoardLink:
                             "within what the board follows"
                         )
                     except LinkDown:
+                        self._held = None
                         return
                     else:
                         self._connected(hello)
                         return
+            self._held = None
             # Refused: say why, then try again when the board resets (its boot HELLO) or a
             # little later (it may have been reflashed meanwhile).
             self._refuse(problem)
@@ -568,6 +575,9 @@ class BoardLink:
             hello.reset_cause_name,
         )
         self.bus.publish(m.BoardConnected(board=self.name, port=self.url, hello=hello))
+        held, self._held = self._held or [], None
+        for seq, typ, payload, rx_ns in held:
+            self._deliver(m.from_payload(self.name, seq, typ, payload, rx_ns), rx_ns)
 
     async def _supervise(self, lost: asyncio.Future[str]) -> str | None:
         """While up: send our heartbeat, watch the board's. Returns a reason when the link
@@ -665,8 +675,16 @@ class BoardLink:
             self._on_boot_hello(msg)  # type: ignore[arg-type]
             return
         if self.state != LinkState.UP:
-            counters.early_frames += 1
+            held = self._held
+            if held is not None and len(held) < _HELD_FRAMES:
+                held.append((seq, typ, payload, now_ns))  # the handshake is ending: kept
+            else:
+                counters.early_frames += 1
             return
+        self._deliver(msg, now_ns)
+
+    def _deliver(self, msg: m.BoardMessage, now_ns: int) -> None:
+        typ = msg.TYPE
         if typ == wire.HEARTBEAT:
             assert isinstance(msg, m.Heartbeat)
             self._last_heartbeat = now_ns / 1e9
@@ -692,6 +710,10 @@ class BoardLink:
         except (wire.WireError, KeyError):
             self.counters.bad_payloads += 1
             return
+        if isinstance(reply, m.Ack) and reply.acked_type == wire.HELLO:
+            # from here until LINK_TIMING's ACK, the board's frames are kept (self._held):
+            # it sends them right after this ACK, in the same read as often as not
+            self._held = []
         future.set_result(reply)
 
     def _on_boot_hello(self, hello: m.Hello) -> None:
@@ -808,6 +830,7 @@ class BoardLink:
 # Commands a link sends before it is up: the handshake's.
 _HANDSHAKE_TYPES = (wire.HELLO, wire.LINK_TIMING)
 _KEPT_RX_BYTES = 2048  # printed_text() reads the first and the last this many bytes
+_HELD_FRAMES = 64  # frames kept while the handshake ends (a board's LOG backlog is 16 lines)
 _PRINTED = re.compile(r"[ -~\t]+")
 
 __all__ = [

@@ -99,9 +99,14 @@ class FakeBoard:
     a NACK refused when given `timing_refusal`)."""
 
     def __init__(
-        self, role: str = "touch", answer_hello: bool = True, timing_refusal: str | None = None
+        self,
+        role: str = "touch",
+        answer_hello: bool = True,
+        timing_refusal: str | None = None,
+        after_hello: tuple[tuple[int, tuple], ...] = (),
     ) -> None:
         self.role = role
+        self.after_hello = after_hello  # (type, values) frames written with its ACK to HELLO
         self.answer_hello = answer_hello
         self.timing_refusal = timing_refusal
         self.received: list[tuple[int, int, int, bytes]] = []  # (flags, seq, type, payload)
@@ -148,7 +153,12 @@ class FakeBoard:
             for _v, flags, seq, typ, payload, _o in frames.feed(data):
                 self.received.append((flags, seq, typ, payload))
                 if typ == wire.HELLO and flags & wire.FLAG_ACK_REQ and self.answer_hello:
-                    self.reply(seq, wire.ACK, (wire.HELLO, self.hello_payload()))
+                    ack = (wire.HELLO, self.hello_payload())
+                    data = wire.encode_message(wire.ACK, seq, ack, wire.FLAG_IS_ACK)
+                    for after, values in self.after_hello:  # in the same write, as a board may
+                        data += wire.encode_message(after, self.seq, values)
+                        self.seq = (self.seq + 1) & 0xFFFF
+                    self.send_raw(data)
                 elif typ == wire.LINK_TIMING and self.timing_refusal is not None:
                     refusal = (wire.LINK_TIMING, wire.NACK_REFUSED, self.timing_refusal)
                     self.reply(seq, wire.NACK, refusal)

@@ -32,6 +32,30 @@ async def test_handshake_with_real_firmware_publishes_connected(firmware_board: 
     assert firmware_board.supervisors[0].link.host_up
 
 
+async def test_what_the_board_sends_as_the_host_comes_up_is_delivered_once_up(firmware_board):
+    # The board resends its state (on_up: the lights board its LIGHT_STATE) as soon as it has
+    # answered HELLO, before the host's LINK_TIMING ends the handshake: held, not dropped.
+    bus = EventBus()
+    with bus.subscribe(m.BoardConnected, m.LightState) as sub:
+        async with running_link(firmware_board.url, FAST, bus=bus) as link:
+            await link.wait_up(5)
+            first = await sub.next(m.BoardConnected, 3)
+            state = await sub.next(m.LightState, 3)
+    assert first.board == state.board == "lights"  # the name learned from HELLO
+
+
+async def test_frames_in_the_same_read_as_the_hello_ack_are_kept_until_up():
+    log_line = (wire.LOG_WARNING, "touch", "x bar blinded")
+    async with FakeBoard(after_hello=((wire.LOG, log_line),)) as board:
+        bus = EventBus()
+        with bus.subscribe(m.BoardConnected, m.Log) as sub:
+            async with running_link(board.url, FAST, bus=bus) as link:
+                await link.wait_up(5)
+                await sub.next(m.BoardConnected, 3)
+                line = await sub.next(m.Log, 3)
+    assert (line.board, line.text) == ("touch", "x bar blinded")
+
+
 async def test_probe_stream_arrives_typed_in_order_without_gaps(firmware_board: FirmwareBoards):
     bus = EventBus()
     async with running_link(firmware_board.url, FAST, bus=bus) as link:
