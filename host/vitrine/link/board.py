@@ -8,7 +8,9 @@ States:
         +--- backoff <--- down <-+-- port lost, or no HEARTBEAT for missed_heartbeats periods
 
 The handshake ends with LINK_TIMING: the board adopts this host's heartbeat period and
-patience, so both sides supervise each other with the same numbers.
+patience, so both sides supervise each other with the same numbers. What the board sends
+between its ACK to HELLO and the ACK to LINK_TIMING (its LOG backlog, the state its subsystems
+resend as a host comes up) is kept and taken in once up; other frames before that are dropped.
 
 While up, a HELLO frame from the board means it has just reset (boards send HELLO only at
 boot); the link reports BoardRebooted with the reset cause and shakes hands again without
