@@ -13,16 +13,26 @@ zone:
     passing    y < passing_mm     (anywhere the sensors see)
     none       no sensor sees a target (or none it believes: silent for stale_s, failed)
 
-The camera's people (CameraPeople, vision's report of each frame) are placed the same way from
-where the camera sits: a person at distance d (along its axis, which looks straight out) and
-bearing b is at x = camera_x_mm + d tan(b), y = d. Camera distance is coarse (feet on the
-floor beyond 2.95 m, a box's width nearer: vitrine.vision.people.place gives each its sigma,
-5-15 %), so the time-of-flight sensors win where they measure: while any sensor is believed
-(reporting, fresh, not failed), a camera person nearer than tof_reach_mm is not believed (the
-sensors would see them); beyond it, or with no sensor believed (no presence board, or its
-sensors silent or failed), the camera's people make zones like a sensor's targets. A person
-the camera saw is kept camera_hold_s through frames its detector misses; the camera silent
-for camera_stale_s (its worker down) is not believed at all.
+The camera's people (CameraPeople, vision's report of each frame) are followed from frame to
+frame (vitrine.devices.presence.tracks: bearing and distance, each with its rate, at the frame's
+own time), since its detector finds a body in only a third to a half of its frames; a track is
+placed from where the camera sits: a person at distance d (along its axis, which looks straight
+out) and bearing b is at x = camera_x_mm + d tan(b), y = d. Camera distance is coarse (feet on
+the floor beyond 2.95 m, a box's width nearer: vitrine.vision.people.place gives each its sigma,
+5-15 %), its bearing good to a degree, so:
+
+- the time-of-flight sensors win where they measure: while any sensor is believed (reporting,
+  fresh, not failed), a camera person nearer than tof_reach_mm is not believed (the sensors
+  would see them); beyond it, or with no sensor believed (no presence board, or its sensors
+  silent or failed), the camera's people make zones like a sensor's targets;
+- the camera says where across a sensor's target is (camera_across): a sensor's cone (27
+  degrees) reaches beyond the mirror's half width at the glass's edges, so someone walking
+  past the edge is seen by a side sensor; where the cone reaches beyond it and the camera
+  follows someone at about the sensor's distance in that cone, the target is placed across
+  where the camera's bearing puts them at the sensor's distance (one inside the width wins);
+- a track seen in two frames or more is held camera_hold_s after the last frame that found it,
+  predicted on along its rates; one seen once, a missed frame; the camera silent for
+  camera_stale_s (its worker down) is not believed at all.
 
 The nearest zone of any sensor or camera person is the candidate. Hysteresis: a zone is left only
 beyond its edges plus hysteresis_mm (toward the glass and sideways). Minimum dwell: a candidate
@@ -50,10 +60,16 @@ from vitrine.devices.presence.events import (
     Zone,
     ZoneName,
 )
+from vitrine.devices.presence.tracks import CameraTracks, Track
 from vitrine.link import messages as m
 from vitrine_fw import wire
 
 _FRONT = ("in_front", "at_glass")
+_TOF_HALF_FOV_DEG = 13.5  # half the VL53L1X's field of view (27 degrees, its datasheet)
+# a camera person is taken for a sensor's target up to this far beyond the edge of its cone: a
+# body's half width (250 mm) and where the track's prediction may be off across
+_CONE_MARGIN_MM = 600.0
+_CAMERA_MATCH_MM = 300.0  # a camera person is a sensor's target within 3 sigma + this
 
 
 @dataclass(frozen=True)
@@ -117,8 +133,18 @@ class Fusion:
     board_verdict: int = wire.PRESENCE_ABSENT  # the board's own PRESENCE state (for status)
     unknown: dict[int, int] = field(default_factory=dict)  # sensor index -> readings ignored
     camera_ns: int | None = None  # when the camera last reported (None: never)
-    camera_seen: list[Seen] = field(default_factory=list)  # its people within camera_hold_s
+    tracks: CameraTracks = field(init=False)  # its people, followed from frame to frame
     decided_by: str = "presence"  # the source of the candidate: "presence" or "camera"
+
+    def __post_init__(self) -> None:
+        self.tracks = CameraTracks(self.config.camera_hold_s)
+
+    @property
+    def camera_seen(self) -> list[Seen]:
+        """The camera's people believed now (its tracks held), placed in the mirror's frame."""
+        if self.camera_ns is None:
+            return []
+        return [self._seen(track, b, d) for track, b, d in self.tracks.live(self.camera_ns)]
 
     @property
     def present(self) -> bool:
@@ -151,16 +177,20 @@ class Fusion:
         return self.decide(t_ns)
 
     def _camera(self, msg: CameraPeople, t_ns: int) -> None:
-        """One camera frame's people, placed in the mirror's frame; those older than
-        camera_hold_s forgotten."""
+        """One camera frame's people, matched to the tracks (vitrine.devices.presence.tracks)."""
         c = self.config
         self.camera_ns = t_ns
-        hold_ns = round(c.camera_hold_s * 1e9)
-        self.camera_seen = [s for s in self.camera_seen if t_ns - s.rx_ns <= hold_ns]
-        for person in msg.people:
-            if person.confidence < c.camera_min_confidence:
-                continue
-            self.camera_seen.append(self.place(person, t_ns))
+        # the frame's own time (it reaches the host a worker's frame time later): where the
+        # people were then; a stamp from another clock, or none, is taken as now
+        frame_ns = msg.t_ns if t_ns - round(c.camera_stale_s * 1e9) < msg.t_ns <= t_ns else t_ns
+        self.tracks.update(
+            [
+                (p.bearing_deg, p.distance_mm, p.sigma_mm)
+                for p in msg.people
+                if p.confidence >= c.camera_min_confidence
+            ],
+            frame_ns,
+        )
 
     def place(self, person: CameraPerson, t_ns: int) -> Seen:
         """A camera person in the mirror's frame (see the module docstring)."""
@@ -168,6 +198,10 @@ class Fusion:
             math.radians(person.bearing_deg)
         )
         return Seen(x, person.distance_mm, person.sigma_mm, t_ns)
+
+    def _seen(self, track: Track, bearing_deg: float, distance_mm: float) -> Seen:
+        x = self.config.camera_x_mm + distance_mm * math.tan(math.radians(bearing_deg))
+        return Seen(x, distance_mm, track.sigma_mm, track.seen_ns)
 
     def _health(self, msg: m.ProxHealth) -> None:
         self.health[msg.part] = Part(msg.state, msg.errors, msg.detail)
@@ -205,6 +239,7 @@ class Fusion:
         nearest: float | None = None
         self.decided_by = self.source
         tof_believed = False
+        live = self._camera_live(t_ns)
         for index, reading in self.readings.items():
             if index in self.failed or t_ns - reading.rx_ns > stale_ns:
                 continue
@@ -215,7 +250,8 @@ class Fusion:
             yaw = math.radians(mount.yaw_deg)
             x = mount.x_mm + reading.target_mm * math.sin(yaw)
             y = reading.target_mm * math.cos(yaw) + self.config.body_half_depth_mm
-            zone = self.zone_of(x, y)
+            placed = self._across(mount, reading.target_mm, x, y, live)
+            zone = self.zone_of(placed, y, sideways=placed == x)
             if ZONES.index(zone) > ZONES.index(best):
                 best = zone
             if zone != "none" and (nearest is None or y < nearest):
@@ -235,27 +271,56 @@ class Fusion:
             return "passing", None  # someone just seen, moving on where the sensors lost them
         return best, nearest
 
-    def _camera_believed(self, t_ns: int, tof_believed: bool) -> list[Seen]:
-        """The camera's people to believe now (see the module docstring)."""
+    def _camera_live(self, t_ns: int) -> list[Seen]:
+        """The camera's tracked people at t_ns, predicted on through the frames the detector
+        missed; none when the camera is off or silent for camera_stale_s (its worker is down
+        or stalled)."""
         c = self.config
         if not c.camera or self.camera_ns is None:
             return []
         if t_ns - self.camera_ns > round(c.camera_stale_s * 1e9):
-            return []  # the camera has gone quiet: its worker is down or stalled
-        hold_ns = round(c.camera_hold_s * 1e9)
-        return [
-            s
-            for s in self.camera_seen
-            if t_ns - s.rx_ns <= hold_ns and not (tof_believed and s.y_mm < c.tof_reach_mm)
-        ]
+            return []
+        return [self._seen(track, b, d) for track, b, d in self.tracks.live(t_ns)]
 
-    def zone_of(self, x: float, y: float) -> ZoneName:
+    def _camera_believed(self, t_ns: int, tof_believed: bool) -> list[Seen]:
+        """The camera's people that make zones now (see the module docstring)."""
+        reach = self.config.tof_reach_mm
+        return [s for s in self._camera_live(t_ns) if not (tof_believed and s.y_mm < reach)]
+
+    def _across(
+        self, mount: Mount, target_mm: float, x: float, y: float, live: list[Seen]
+    ) -> float:
+        """Where along the glass a sensor's target is (mm): the centre of its view, unless
+        that view reaches beyond the mirror's half width at this range and the camera follows
+        someone there at about this distance; then where the camera's bearing puts them at the
+        sensor's distance (the bearing is good to a degree, the camera's distance is not). Of
+        several, one within the half width wins (the sensor may be seeing them)."""
+        c = self.config
+        yaw = math.radians(mount.yaw_deg)
+        half = math.radians(_TOF_HALF_FOV_DEG)
+        lo = mount.x_mm + target_mm * math.sin(yaw - half) - _CONE_MARGIN_MM
+        hi = mount.x_mm + target_mm * math.sin(yaw + half) + _CONE_MARGIN_MM
+        if not c.camera_across or (-c.half_width_mm <= lo and hi <= c.half_width_mm):
+            return x
+        matched = []
+        for seen in live:
+            along = c.camera_x_mm + (seen.x_mm - c.camera_x_mm) * y / max(seen.y_mm, 1.0)
+            near = abs(seen.y_mm - y) <= 3 * seen.sigma_mm + _CAMERA_MATCH_MM
+            if near and lo <= along <= hi:
+                matched.append(along)
+        if not matched:
+            return x
+        inside = [a for a in matched if abs(a) <= c.half_width_mm]
+        return min(inside or matched, key=lambda a: abs(a - x))
+
+    def zone_of(self, x: float, y: float, sideways: bool = True) -> ZoneName:
         """A target's zone (x along the glass, y its distance from it), the current zone's edges
-        widened by the hysteresis."""
+        widened by the hysteresis (sideways=False: not across, for an x the camera's bearing
+        gave: it is good to a few centimetres)."""
         c = self.config
         h = c.hysteresis_mm
         here = ZONES.index(self.zone)
-        if y < 0 or abs(x) > c.half_width_mm + (h if here else 0.0):
+        if y < 0 or abs(x) > c.half_width_mm + (h if here and sideways else 0.0):
             return "none"
         if y < c.at_glass_mm + (h if self.zone == "at_glass" else 0.0):
             return "at_glass"
