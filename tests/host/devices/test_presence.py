@@ -26,7 +26,7 @@ from vitrine.hardware import load_boards
 from vitrine.link import messages as m
 from vitrine.sim import crowds
 from vitrine.sim.people import World
-from vitrine.sim.presence_replay import Replay, ReplayOptions
+from vitrine.sim.presence_replay import Replay, ReplayOptions, crossing_latencies
 from vitrine_fw import wire
 
 MS = 1_000_000
@@ -171,7 +171,7 @@ def test_the_config_orders_the_zones():
 def test_the_mounts_come_from_the_board_description():
     mounts = mounts_of(load_boards()["presence"])
     assert [mo.name for mo in mounts] == ["centre", "left", "right"]
-    assert mounts[1] == Mount("left", -200.0, -10.0)
+    assert mounts[1] == Mount("left", -200.0, -10.0, budget_ms=100)  # [proximity]'s budget
 
 
 async def test_the_device_publishes_zones_and_presence_and_notices_time_passing():
@@ -466,3 +466,63 @@ def test_a_camera_frame_is_placed_at_its_own_time():
         f.handle(report, frame + (60 + 40 * k) * MS)  # the second one 40 ms later still
     [track] = f.tracks.tracks
     assert track.bearing_rate == pytest.approx(100.0)  # 10 degrees in 0.1 s, not in 0.14 s
+
+
+def reading_at(sensor: int, mm: int | None, t_ms: int, t_ns: int) -> m.Distance:
+    return replace(distance(sensor, mm, t_ns), t_ms=t_ms)
+
+
+def test_someone_coming_nearer_is_in_front_where_they_are_now_not_where_they_were_ranged():
+    # the centre sensor's last three readings 104 ms apart on the board's clock, each nearer
+    # (1.35 m/s): the last, 1400 (+130 = 1530 mm), was measured over a 100 ms budget, in its
+    # middle 50 ms before it came; by now they are 68 mm nearer: across the 1500 mm line
+    mounts = [Mount("centre", 0, 0, budget_ms=100)]
+    f = Fusion(PresenceConfig(), mounts)
+    for k, mm in enumerate((1680, 1540, 1400)):
+        events = f.handle(reading_at(0, mm, 5000 + 104 * k, 104 * k * MS), 104 * k * MS)
+    assert zones(events) == [("passing", "in_front")]
+    assert f.distance_mm == pytest.approx(1530 - 1346 * 0.05, abs=2)
+    # with approach_lead off, where they were ranged: still passing
+    g = Fusion(PresenceConfig(approach_lead=False), mounts)
+    for k, mm in enumerate((1680, 1540, 1400)):
+        g.handle(reading_at(0, mm, 5000 + 104 * k, 104 * k * MS), 104 * k * MS)
+    assert g.zone == "passing"
+
+
+@pytest.mark.parametrize(
+    ("series", "why"),
+    [
+        ((1420, 1410, 1400), "a body swaying, or noise: 96 mm/s"),
+        ((1600, 1390, 1400), "not nearer each time"),
+        ((2600, 2000, 1400), "5.8 m/s: a jump between targets, not a walker"),
+        ((None, 1540, 1400), "two readings: no trend yet"),
+    ],
+)
+def test_no_lead_without_a_walkers_trend(series, why):
+    f = Fusion(PresenceConfig(), [Mount("centre", 0, 0, budget_ms=100)])
+    for k, mm in enumerate(series):
+        f.handle(reading_at(0, mm, 104 * k, 104 * k * MS), 104 * k * MS)
+    assert f.zone == "passing", why
+
+
+def test_the_trend_is_read_across_the_boards_ticks_wrap():
+    f = Fusion(PresenceConfig(), [Mount("centre", 0, 0, budget_ms=100)])
+    start = 0x3FFFFFFF - 150  # ticks_ms wraps at 2^30 between the readings
+    for k, mm in enumerate((1680, 1540, 1400)):
+        t_ms = (start + 104 * k) & 0x3FFFFFFF
+        f.handle(reading_at(0, mm, t_ms, 104 * k * MS), 104 * k * MS)
+    assert f.zone == "in_front"
+
+
+def test_walkers_crossing_the_line_are_in_front_within_a_ranging_and_never_early():
+    world = crowds.crossing_set(4, 30)
+    replay = Replay(world, ReplayOptions(pir_warmup_s=0))
+    replay.run_until(world.duration_s)
+    latencies = [c["latency_s"] for c in crossing_latencies(replay, world)]
+    assert len(latencies) == 30 and not any(math.isnan(v) for v in latencies)
+    latencies.sort()
+    # the ranging that measures someone crossing ends half its budget after its middle: read
+    # as it is, the median is about 60 ms; where they are now, half that or less
+    assert latencies[len(latencies) // 2] < 0.04, latencies
+    # taken on by at most the time since the ranging's middle: never much before the line
+    assert latencies[0] > -0.06, latencies

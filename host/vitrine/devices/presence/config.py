@@ -16,6 +16,10 @@ Example (every key is optional):
     min_dwell_s = 0.1          # a zone farther out (or none) is announced after holding this long
     stale_s = 2.5              # a sensor silent this long (it reports at least once a second) is
                                # not believed
+    approach_lead = true       # a target coming nearer (a sensor's last three readings each
+                               # nearer, at a walking speed) is taken where it is now: moved on
+                               # by its speed for half the board's timing budget and the time
+                               # since the reading came
     pir_hold = false           # someone seen and lost while the PIR sees motion is passing
     camera = true              # the camera's people (vision's CameraPeople) are a source
     camera_x_mm = 0            # where the camera sits along the glass (from its centre)
@@ -59,6 +63,7 @@ class PresenceConfig(Section):
     camera_min_confidence: float = Field(default=0.3, ge=0.0, le=1.0)
     tof_reach_mm: float = Field(default=1800.0, ge=0.0, le=4000.0)
     camera_across: bool = True
+    approach_lead: bool = True
     board: str = Field(default="presence", min_length=1, max_length=32)  # the board's role
 
     @model_validator(mode="after")

@@ -34,6 +34,13 @@ the floor beyond 2.95 m, a box's width nearer: vitrine.vision.people.place gives
   predicted on along its rates; one seen once, a missed frame; the camera silent for
   camera_stale_s (its worker down) is not believed at all.
 
+An approach is read from a sensor's trend (approach_lead): when its last three filtered
+distances were each nearer than the one before, over at most 400 ms of the board's clock
+(DISTANCE's t_ms), at a walker's 0.3-3 m/s, the target is taken on toward the glass by that speed
+for half the board's timing budget (a ranging measures the middle of its integration) plus the
+time since the reading came (at most 100 ms in all), and is in front once that puts them across
+the in-front line. The at-glass line is left to the readings (people slow down to stop there).
+
 The nearest zone of any sensor or camera person is the candidate. Hysteresis: a zone is left only
 beyond its edges plus hysteresis_mm (toward the glass and sideways). Minimum dwell: a candidate
 nearer the glass than the zone announced is announced at once (an approach is news), one farther out
@@ -48,6 +55,7 @@ and not is also a Presence event, which is what the engine's sessions start and 
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -70,6 +78,14 @@ _TOF_HALF_FOV_DEG = 13.5  # half the VL53L1X's field of view (27 degrees, its da
 # body's half width (250 mm) and where the track's prediction may be off across
 _CONE_MARGIN_MM = 600.0
 _CAMERA_MATCH_MM = 300.0  # a camera person is a sensor's target within 3 sigma + this
+# An approach read from a sensor's trend: its last three filtered distances each nearer than
+# the one before, over at most _TREND_SPAN_MS of the board's time, at a speed a person walks
+_TREND_READINGS = 3
+_TREND_SPAN_MS = 400  # three rangings at the longest period a board description sets here
+_TREND_MIN_MM_S = 300.0  # slower: a body swaying, or a reading's noise (sigma ~10-25 mm)
+_TREND_MAX_MM_S = 3000.0  # faster: no one walks at the glass so fast; a jump, not a trend
+_LEAD_MAX_S = 0.1  # an approach is carried on at most this long (a period of the board's)
+_TICKS_MS_PERIOD = 0x40000000  # the board's ticks_ms wrap (MicroPython: 2^30)
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,7 @@ class Mount:
     name: str = ""
     x_mm: float = 0.0
     yaw_deg: float = 0.0
+    budget_ms: float = 0.0  # the board's timing budget: a ranging measures its middle
 
 
 @dataclass
@@ -87,6 +104,7 @@ class Reading:
     target_mm: float | None  # the board's filtered distance; None: no target
     rx_ns: int
     status: int = wire.RANGE_NONE
+    approach_mm_s: float = 0.0  # how fast the target is coming nearer, from the trend (>= 0)
 
 
 @dataclass(frozen=True)
@@ -132,6 +150,7 @@ class Fusion:
     pending_ns: int = 0
     board_verdict: int = wire.PRESENCE_ABSENT  # the board's own PRESENCE state (for status)
     unknown: dict[int, int] = field(default_factory=dict)  # sensor index -> readings ignored
+    history: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # (t_ms, mm) each
     camera_ns: int | None = None  # when the camera last reported (None: never)
     tracks: CameraTracks = field(init=False)  # its people, followed from frame to frame
     decided_by: str = "presence"  # the source of the candidate: "presence" or "camera"
@@ -158,7 +177,8 @@ class Fusion:
             if not 0 <= msg.sensor < len(self.mounts):
                 self._unknown(msg.sensor)
                 return []
-            self.readings[msg.sensor] = Reading(msg.target_mm, msg.rx_ns, msg.status)
+            approach = self._trend(msg.sensor, msg.t_ms, msg.target_mm)
+            self.readings[msg.sensor] = Reading(msg.target_mm, msg.rx_ns, msg.status, approach)
         elif isinstance(msg, m.Motion) and msg.board == self.board:
             self.motion = msg.state
         elif isinstance(msg, m.ProxHealth) and msg.board == self.board:
@@ -202,6 +222,27 @@ class Fusion:
     def _seen(self, track: Track, bearing_deg: float, distance_mm: float) -> Seen:
         x = self.config.camera_x_mm + distance_mm * math.tan(math.radians(bearing_deg))
         return Seen(x, distance_mm, track.sigma_mm, track.seen_ns)
+
+    def _trend(self, sensor: int, t_ms: int, target_mm: int | None) -> float:
+        """How fast (mm/s) a sensor's target is coming nearer, from its last _TREND_READINGS
+        filtered distances on the board's clock (DISTANCE's t_ms: no link or host jitter in
+        it); 0 unless each was nearer than the one before at a walker's speed."""
+        history = self.history.setdefault(sensor, [])
+        if target_mm is None:
+            history.clear()
+            return 0.0
+        history.append((t_ms, target_mm))
+        del history[:-_TREND_READINGS]
+        if len(history) < _TREND_READINGS:
+            return 0.0
+        steps = itertools.pairwise(history)
+        if not all(b[1] < a[1] for a, b in steps):
+            return 0.0
+        span_ms = (history[-1][0] - history[0][0]) % _TICKS_MS_PERIOD
+        if not 0 < span_ms <= _TREND_SPAN_MS:
+            return 0.0
+        speed = (history[0][1] - history[-1][1]) * 1000 / span_ms
+        return speed if _TREND_MIN_MM_S <= speed <= _TREND_MAX_MM_S else 0.0
 
     def _health(self, msg: m.ProxHealth) -> None:
         self.health[msg.part] = Part(msg.state, msg.errors, msg.detail)
@@ -252,6 +293,15 @@ class Fusion:
             y = reading.target_mm * math.cos(yaw) + self.config.body_half_depth_mm
             placed = self._across(mount, reading.target_mm, x, y, live)
             zone = self.zone_of(placed, y, sideways=placed == x)
+            if zone == "passing" and reading.approach_mm_s and self.config.approach_lead:
+                # coming nearer: in front once where they are now is (not where they were in
+                # the middle of the ranging that measured them: half the budget ago, and the
+                # link's and host's time since); the at-glass line is left to the readings,
+                # since people slow down to stop near it
+                lead_s = min(mount.budget_ms / 2e3 + (t_ns - reading.rx_ns) / 1e9, _LEAD_MAX_S)
+                now = y - reading.approach_mm_s * math.cos(yaw) * max(0.0, lead_s)
+                if self.zone_of(placed, now, sideways=placed == x) == "in_front":
+                    zone, y = "in_front", now
             if ZONES.index(zone) > ZONES.index(best):
                 best = zone
             if zone != "none" and (nearest is None or y < nearest):
