@@ -526,3 +526,27 @@ def test_walkers_crossing_the_line_are_in_front_within_a_ranging_and_never_early
     assert latencies[len(latencies) // 2] < 0.04, latencies
     # taken on by at most the time since the ranging's middle: never much before the line
     assert latencies[0] > -0.06, latencies
+
+
+def test_a_passer_by_behind_a_shopper_does_not_move_the_centre_sensors_target():
+    # a shopper stands in front (the centre sensor: 1047 mm, +130 = 1177 mm out) while the
+    # camera, missing them, follows a passer-by 1.9 m out and 1 m to the left: the centre
+    # sensor's cone (27 degrees: +-250 mm there, and a body's half width) lies within the
+    # mirror's width, so whoever it sees is in front of the mirror
+    f = fusion()
+    for k in range(4):
+        t = k * 100 * MS
+        f.handle(camera((1870, math.degrees(math.atan2(-700 - 100 * k, 1870))), t_ns=t), t)
+        for sensor, mm in ((0, 1047), (1, None), (2, None)):
+            f.handle(distance(sensor, mm, t), t)
+        f.tick(t + 50 * MS)
+        assert f.zone == "in_front", k
+    # a side sensor's target 700 mm nearer than the camera's person is not that person either
+    g = fusion()
+    for k in range(4):
+        t = k * 100 * MS
+        g.handle(camera((1870, math.degrees(math.atan2(-900 - 100 * k, 1870))), t_ns=t), t)
+        for sensor, mm in ((0, None), (1, 1000), (2, None)):
+            g.handle(distance(sensor, mm, t), t)
+        g.tick(t + 50 * MS)
+        assert g.zone == "in_front", k

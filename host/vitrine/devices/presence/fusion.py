@@ -74,10 +74,12 @@ from vitrine_fw import wire
 
 _FRONT = ("in_front", "at_glass")
 _TOF_HALF_FOV_DEG = 13.5  # half the VL53L1X's field of view (27 degrees, its datasheet)
+_BODY_HALF_WIDTH_MM = 250.0  # a cone's edge catches a body whose centre is this far beyond it
 # a camera person is taken for a sensor's target up to this far beyond the edge of its cone: a
-# body's half width (250 mm) and where the track's prediction may be off across
+# body's half width and where the track's prediction may be off across
 _CONE_MARGIN_MM = 600.0
-_CAMERA_MATCH_MM = 300.0  # a camera person is a sensor's target within 3 sigma + this
+_CAMERA_MATCH_SIGMAS = 2.0  # a camera person is a sensor's target within this many of its
+_CAMERA_MATCH_MM = 200.0  # ... distance's sigma + this (not a passer-by behind a shopper)
 # An approach read from a sensor's trend: its last three filtered distances each nearer than
 # the one before, over at most _TREND_SPAN_MS of the board's time, at a speed a person walks
 _TREND_READINGS = 3
@@ -348,14 +350,18 @@ class Fusion:
         c = self.config
         yaw = math.radians(mount.yaw_deg)
         half = math.radians(_TOF_HALF_FOV_DEG)
-        lo = mount.x_mm + target_mm * math.sin(yaw - half) - _CONE_MARGIN_MM
-        hi = mount.x_mm + target_mm * math.sin(yaw + half) + _CONE_MARGIN_MM
-        if not c.camera_across or (-c.half_width_mm <= lo and hi <= c.half_width_mm):
-            return x
+        lo = mount.x_mm + target_mm * math.sin(yaw - half)
+        hi = mount.x_mm + target_mm * math.sin(yaw + half)
+        reach = _BODY_HALF_WIDTH_MM
+        if not c.camera_across or (
+            -c.half_width_mm <= lo - reach and hi + reach <= c.half_width_mm
+        ):
+            return x  # whoever the sensor sees stands within the half width
+        lo, hi = lo - _CONE_MARGIN_MM, hi + _CONE_MARGIN_MM
         matched = []
         for seen in live:
             along = c.camera_x_mm + (seen.x_mm - c.camera_x_mm) * y / max(seen.y_mm, 1.0)
-            near = abs(seen.y_mm - y) <= 3 * seen.sigma_mm + _CAMERA_MATCH_MM
+            near = abs(seen.y_mm - y) <= _CAMERA_MATCH_SIGMAS * seen.sigma_mm + _CAMERA_MATCH_MM
             if near and lo <= along <= hi:
                 matched.append(along)
         if not matched:
