@@ -27,8 +27,9 @@ the floor beyond 2.95 m, a box's width nearer: vitrine.vision.people.place gives
   silent or failed), the camera's people make zones like a sensor's targets;
 - the camera says where across a sensor's target is (camera_across): a sensor's cone (27
   degrees) reaches beyond the mirror's half width at the glass's edges, so someone walking
-  past the edge is seen by a side sensor; where the cone reaches beyond it and the camera
-  follows someone at about the sensor's distance in that cone, the target is placed across
+  past the edge is seen by a side sensor; where the cone (and a body's half width beside it)
+  reaches beyond it and the camera follows someone at about the sensor's distance (2 sigma +
+  200 mm) in that cone, the target is placed across
   where the camera's bearing puts them at the sensor's distance (one inside the width wins);
 - a track seen in two frames or more is held camera_hold_s after the last frame that found it,
   predicted on along its rates; one seen once, a missed frame; the camera silent for
