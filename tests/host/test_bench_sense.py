@@ -71,7 +71,8 @@ def test_zones_and_crossings_are_measured_against_the_world() -> None:
     assert min(by_seed.values()) - 0.001 <= zones["zone_accuracy"] <= max(by_seed.values()) + 0.001
     crossings = sense.measure_crossings(seed=11, count=4)
     assert crossings["crossing_replay_missed"] == 0
-    assert 0 < crossings["crossing_replay_p50_ms"] <= crossings["crossing_replay_p99_ms"] < 500
+    # taken on by the trend to where they are now, some are announced a little before the line
+    assert -100 < crossings["crossing_replay_p50_ms"] <= crossings["crossing_replay_p99_ms"] < 500
 
 
 def test_the_camera_fused_the_empty_while_stays_empty_and_the_zones_are_measured() -> None:

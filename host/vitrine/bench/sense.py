@@ -16,7 +16,8 @@ firmware reads them, and the host's fusion decides.
   Zone other than none, is false.
 - zones on a walk-by set: passers-by, groups, children, short stops; the host's zone against
   the world's zone every 100 ms; the share of the time it is right, and the confusion matrix
-  (seconds, truth by rows).
+  (seconds, truth by rows). The fusion's settings were chosen on other walk-by seeds
+  (TUNING_SEEDS, measured too: zone_tuning_seeds); the bench's own are held out.
 - the camera: the replays above run with the mirror's camera fused (its reports made from the
   world's bodies by vitrine.bench.camera_witness, with the real person detector's figures
   measured on the synthetic scene in this run when the models are installed); the zones are
@@ -75,8 +76,12 @@ TARGETS = {
     "light_frames_over_budget": ("==", 0),
 }
 # The walk-by sets: five, so that the zones' figure is not one set's luck (on a single set the
-# fused accuracy ranged 95.5-97.1% over these seeds).
+# fused accuracy ranged 96.1-97.9% over these seeds, pooled 97.2%, 2026-12-05).
 SEEDS = {"walk_by": (5, 6, 7, 8, 9), "crossings": 11, "empty_hour": 1, "e2e": 3}
+# The fusion's settings that the walk-by sets could tune (the camera's hold, the margin of a
+# sensor's cone the camera's bearing is matched in, the trend's lead) were chosen on these
+# walk-by seeds; the bench's own (SEEDS["walk_by"]) are held out. Both are measured.
+TUNING_SEEDS = (20, 21, 22, 23, 24)
 SAMPLE_S = 0.1  # the zone's truth and the host's zone compared this often
 NEAR = ("in_front", "at_glass")
 
@@ -114,6 +119,10 @@ def run_sense_bench(progress: Callable[[str], None], quick: bool = False) -> dic
     progress("... the board and the camera fused")
     result.update(measure_zones(SEEDS["walk_by"], walkers, model))
     progress("confusion matrix:\n" + _table(result))
+    result["zone_seeds_held_out"] = list(SEEDS["walk_by"])
+    progress(f"... the same on the walk-by seeds the settings were chosen on, {TUNING_SEEDS}")
+    tuning = measure_zones(TUNING_SEEDS[:1] if quick else TUNING_SEEDS, walkers, model)
+    result["zone_tuning_seeds"] = {k: v for k, v in tuning.items() if k.startswith("zone_")}
     result["without_camera"] = {
         "crossing_replay": measure_crossings(SEEDS["crossings"], count),
         **{k: v for k, v in alone.items() if k.startswith("zone_")},
@@ -139,6 +148,11 @@ def world_parameters(description: BoardDescription, presence: PresenceConfig) ->
     geometry = ZoneGeometry()
     return {
         "seeds": dict(SEEDS),
+        "tuning_seeds": {
+            "walk_by": list(TUNING_SEEDS),
+            "note": "the fusion's settings were chosen on these walk-by seeds; the bench's "
+            "walk_by seeds are held out (zone_accuracy is measured on them)",
+        },
         "people": {
             "walking_m_s": list(crowds.WALK_M_S),
             "walk_by_distance_m": list(crowds.WALK_BY_DISTANCE_M),

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from vitrine.devices.presence.config import PresenceConfig
@@ -236,7 +236,7 @@ class Replay:
         if self.camera is None:
             return
         while self._camera_frame_ns + self.camera_latency_ns <= self.clock.t_ns:
-            report = self.camera(self._camera_frame_ns / 1e9)
+            report = replace(self.camera(self._camera_frame_ns / 1e9), t_ns=self._camera_frame_ns)
             rx_ns = self._camera_frame_ns + self.camera_latency_ns
             self._decide(self.fusion.handle(report, rx_ns), rx_ns)
             self._camera_frame_ns += self.camera_every_ns

@@ -35,7 +35,8 @@ def mounts_of(description: BoardDescription | None) -> list[Mount]:
     frames' sensor index)."""
     if description is None:
         return []
-    return [Mount(t.name, t.x_mm, t.yaw_deg) for t in description.tof]
+    budget_ms = description.proximity.timing_budget_ms if description.proximity else 0.0
+    return [Mount(t.name, t.x_mm, t.yaw_deg, budget_ms) for t in description.tof]
 
 
 class PresenceDevice:

@@ -13,16 +13,34 @@ zone:
     passing    y < passing_mm     (anywhere the sensors see)
     none       no sensor sees a target (or none it believes: silent for stale_s, failed)
 
-The camera's people (CameraPeople, vision's report of each frame) are placed the same way from
-where the camera sits: a person at distance d (along its axis, which looks straight out) and
-bearing b is at x = camera_x_mm + d tan(b), y = d. Camera distance is coarse (feet on the
-floor beyond 2.95 m, a box's width nearer: vitrine.vision.people.place gives each its sigma,
-5-15 %), so the time-of-flight sensors win where they measure: while any sensor is believed
-(reporting, fresh, not failed), a camera person nearer than tof_reach_mm is not believed (the
-sensors would see them); beyond it, or with no sensor believed (no presence board, or its
-sensors silent or failed), the camera's people make zones like a sensor's targets. A person
-the camera saw is kept camera_hold_s through frames its detector misses; the camera silent
-for camera_stale_s (its worker down) is not believed at all.
+The camera's people (CameraPeople, vision's report of each frame) are followed from frame to
+frame (vitrine.devices.presence.tracks: bearing and distance, each with its rate, at the frame's
+own time), since its detector finds a body in only a third to a half of its frames; a track is
+placed from where the camera sits: a person at distance d (along its axis, which looks straight
+out) and bearing b is at x = camera_x_mm + d tan(b), y = d. Camera distance is coarse (feet on
+the floor beyond 2.95 m, a box's width nearer: vitrine.vision.people.place gives each its sigma,
+5-15 %), its bearing good to a degree, so:
+
+- the time-of-flight sensors win where they measure: while any sensor is believed (reporting,
+  fresh, not failed), a camera person nearer than tof_reach_mm is not believed (the sensors
+  would see them); beyond it, or with no sensor believed (no presence board, or its sensors
+  silent or failed), the camera's people make zones like a sensor's targets;
+- the camera says where across a sensor's target is (camera_across): a sensor's cone (27
+  degrees) reaches beyond the mirror's half width at the glass's edges, so someone walking
+  past the edge is seen by a side sensor; where the cone (and a body's half width beside it)
+  reaches beyond it and the camera follows someone at about the sensor's distance (2 sigma +
+  200 mm) in that cone, the target is placed across
+  where the camera's bearing puts them at the sensor's distance (one inside the width wins);
+- a track seen in two frames or more is held camera_hold_s after the last frame that found it,
+  predicted on along its rates; one seen once, a missed frame; the camera silent for
+  camera_stale_s (its worker down) is not believed at all.
+
+An approach is read from a sensor's trend (approach_lead): when its last three filtered
+distances were each nearer than the one before, over at most 400 ms of the board's clock
+(DISTANCE's t_ms), at a walker's 0.3-3 m/s, the target is taken on toward the glass by that speed
+for half the board's timing budget (a ranging measures the middle of its integration) plus the
+time since the reading came (at most 100 ms in all), and is in front once that puts them across
+the in-front line. The at-glass line is left to the readings (people slow down to stop there).
 
 The nearest zone of any sensor or camera person is the candidate. Hysteresis: a zone is left only
 beyond its edges plus hysteresis_mm (toward the glass and sideways). Minimum dwell: a candidate
@@ -38,6 +56,7 @@ and not is also a Presence event, which is what the engine's sessions start and 
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -50,10 +69,26 @@ from vitrine.devices.presence.events import (
     Zone,
     ZoneName,
 )
+from vitrine.devices.presence.tracks import CameraTracks, Track
 from vitrine.link import messages as m
 from vitrine_fw import wire
 
 _FRONT = ("in_front", "at_glass")
+_TOF_HALF_FOV_DEG = 13.5  # half the VL53L1X's field of view (27 degrees, its datasheet)
+_BODY_HALF_WIDTH_MM = 250.0  # a cone's edge catches a body whose centre is this far beyond it
+# a camera person is taken for a sensor's target up to this far beyond the edge of its cone: a
+# body's half width and where the track's prediction may be off across
+_CONE_MARGIN_MM = 600.0
+_CAMERA_MATCH_SIGMAS = 2.0  # a camera person is a sensor's target within this many of its
+_CAMERA_MATCH_MM = 200.0  # ... distance's sigma + this (not a passer-by behind a shopper)
+# An approach read from a sensor's trend: its last three filtered distances each nearer than
+# the one before, over at most _TREND_SPAN_MS of the board's time, at a speed a person walks
+_TREND_READINGS = 3
+_TREND_SPAN_MS = 400  # three rangings at the longest period a board description sets here
+_TREND_MIN_MM_S = 300.0  # slower: a body swaying, or a reading's noise (sigma ~10-25 mm)
+_TREND_MAX_MM_S = 3000.0  # faster: no one walks at the glass so fast; a jump, not a trend
+_LEAD_MAX_S = 0.1  # an approach is carried on at most this long (a period of the board's)
+_TICKS_MS_PERIOD = 0x40000000  # the board's ticks_ms wrap (MicroPython: 2^30)
 
 
 @dataclass(frozen=True)
@@ -64,6 +99,7 @@ class Mount:
     name: str = ""
     x_mm: float = 0.0
     yaw_deg: float = 0.0
+    budget_ms: float = 0.0  # the board's timing budget: a ranging measures its middle
 
 
 @dataclass
@@ -71,6 +107,7 @@ class Reading:
     target_mm: float | None  # the board's filtered distance; None: no target
     rx_ns: int
     status: int = wire.RANGE_NONE
+    approach_mm_s: float = 0.0  # how fast the target is coming nearer, from the trend (>= 0)
 
 
 @dataclass(frozen=True)
@@ -116,9 +153,20 @@ class Fusion:
     pending_ns: int = 0
     board_verdict: int = wire.PRESENCE_ABSENT  # the board's own PRESENCE state (for status)
     unknown: dict[int, int] = field(default_factory=dict)  # sensor index -> readings ignored
+    history: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # (t_ms, mm) each
     camera_ns: int | None = None  # when the camera last reported (None: never)
-    camera_seen: list[Seen] = field(default_factory=list)  # its people within camera_hold_s
+    tracks: CameraTracks = field(init=False)  # its people, followed from frame to frame
     decided_by: str = "presence"  # the source of the candidate: "presence" or "camera"
+
+    def __post_init__(self) -> None:
+        self.tracks = CameraTracks(self.config.camera_hold_s)
+
+    @property
+    def camera_seen(self) -> list[Seen]:
+        """The camera's people believed now (its tracks held), placed in the mirror's frame."""
+        if self.camera_ns is None:
+            return []
+        return [self._seen(track, b, d) for track, b, d in self.tracks.live(self.camera_ns)]
 
     @property
     def present(self) -> bool:
@@ -132,7 +180,8 @@ class Fusion:
             if not 0 <= msg.sensor < len(self.mounts):
                 self._unknown(msg.sensor)
                 return []
-            self.readings[msg.sensor] = Reading(msg.target_mm, msg.rx_ns, msg.status)
+            approach = self._trend(msg.sensor, msg.t_ms, msg.target_mm)
+            self.readings[msg.sensor] = Reading(msg.target_mm, msg.rx_ns, msg.status, approach)
         elif isinstance(msg, m.Motion) and msg.board == self.board:
             self.motion = msg.state
         elif isinstance(msg, m.ProxHealth) and msg.board == self.board:
@@ -151,16 +200,20 @@ class Fusion:
         return self.decide(t_ns)
 
     def _camera(self, msg: CameraPeople, t_ns: int) -> None:
-        """One camera frame's people, placed in the mirror's frame; those older than
-        camera_hold_s forgotten."""
+        """One camera frame's people, matched to the tracks (vitrine.devices.presence.tracks)."""
         c = self.config
         self.camera_ns = t_ns
-        hold_ns = round(c.camera_hold_s * 1e9)
-        self.camera_seen = [s for s in self.camera_seen if t_ns - s.rx_ns <= hold_ns]
-        for person in msg.people:
-            if person.confidence < c.camera_min_confidence:
-                continue
-            self.camera_seen.append(self.place(person, t_ns))
+        # the frame's own time (it reaches the host a worker's frame time later): where the
+        # people were then; a stamp from another clock, or none, is taken as now
+        frame_ns = msg.t_ns if t_ns - round(c.camera_stale_s * 1e9) < msg.t_ns <= t_ns else t_ns
+        self.tracks.update(
+            [
+                (p.bearing_deg, p.distance_mm, p.sigma_mm)
+                for p in msg.people
+                if p.confidence >= c.camera_min_confidence
+            ],
+            frame_ns,
+        )
 
     def place(self, person: CameraPerson, t_ns: int) -> Seen:
         """A camera person in the mirror's frame (see the module docstring)."""
@@ -168,6 +221,31 @@ class Fusion:
             math.radians(person.bearing_deg)
         )
         return Seen(x, person.distance_mm, person.sigma_mm, t_ns)
+
+    def _seen(self, track: Track, bearing_deg: float, distance_mm: float) -> Seen:
+        x = self.config.camera_x_mm + distance_mm * math.tan(math.radians(bearing_deg))
+        return Seen(x, distance_mm, track.sigma_mm, track.seen_ns)
+
+    def _trend(self, sensor: int, t_ms: int, target_mm: int | None) -> float:
+        """How fast (mm/s) a sensor's target is coming nearer, from its last _TREND_READINGS
+        filtered distances on the board's clock (DISTANCE's t_ms: no link or host jitter in
+        it); 0 unless each was nearer than the one before at a walker's speed."""
+        history = self.history.setdefault(sensor, [])
+        if target_mm is None:
+            history.clear()
+            return 0.0
+        history.append((t_ms, target_mm))
+        del history[:-_TREND_READINGS]
+        if len(history) < _TREND_READINGS:
+            return 0.0
+        steps = itertools.pairwise(history)
+        if not all(b[1] < a[1] for a, b in steps):
+            return 0.0
+        span_ms = (history[-1][0] - history[0][0]) % _TICKS_MS_PERIOD
+        if not 0 < span_ms <= _TREND_SPAN_MS:
+            return 0.0
+        speed = (history[0][1] - history[-1][1]) * 1000 / span_ms
+        return speed if _TREND_MIN_MM_S <= speed <= _TREND_MAX_MM_S else 0.0
 
     def _health(self, msg: m.ProxHealth) -> None:
         self.health[msg.part] = Part(msg.state, msg.errors, msg.detail)
@@ -205,6 +283,7 @@ class Fusion:
         nearest: float | None = None
         self.decided_by = self.source
         tof_believed = False
+        live = self._camera_live(t_ns)
         for index, reading in self.readings.items():
             if index in self.failed or t_ns - reading.rx_ns > stale_ns:
                 continue
@@ -215,7 +294,17 @@ class Fusion:
             yaw = math.radians(mount.yaw_deg)
             x = mount.x_mm + reading.target_mm * math.sin(yaw)
             y = reading.target_mm * math.cos(yaw) + self.config.body_half_depth_mm
-            zone = self.zone_of(x, y)
+            placed = self._across(mount, reading.target_mm, x, y, live)
+            zone = self.zone_of(placed, y, sideways=placed == x)
+            if zone == "passing" and reading.approach_mm_s and self.config.approach_lead:
+                # coming nearer: in front once where they are now is (not where they were in
+                # the middle of the ranging that measured them: half the budget ago, and the
+                # link's and host's time since); the at-glass line is left to the readings,
+                # since people slow down to stop near it
+                lead_s = min(mount.budget_ms / 2e3 + (t_ns - reading.rx_ns) / 1e9, _LEAD_MAX_S)
+                now = y - reading.approach_mm_s * math.cos(yaw) * max(0.0, lead_s)
+                if self.zone_of(placed, now, sideways=placed == x) == "in_front":
+                    zone, y = "in_front", now
             if ZONES.index(zone) > ZONES.index(best):
                 best = zone
             if zone != "none" and (nearest is None or y < nearest):
@@ -235,27 +324,60 @@ class Fusion:
             return "passing", None  # someone just seen, moving on where the sensors lost them
         return best, nearest
 
-    def _camera_believed(self, t_ns: int, tof_believed: bool) -> list[Seen]:
-        """The camera's people to believe now (see the module docstring)."""
+    def _camera_live(self, t_ns: int) -> list[Seen]:
+        """The camera's tracked people at t_ns, predicted on through the frames the detector
+        missed; none when the camera is off or silent for camera_stale_s (its worker is down
+        or stalled)."""
         c = self.config
         if not c.camera or self.camera_ns is None:
             return []
         if t_ns - self.camera_ns > round(c.camera_stale_s * 1e9):
-            return []  # the camera has gone quiet: its worker is down or stalled
-        hold_ns = round(c.camera_hold_s * 1e9)
-        return [
-            s
-            for s in self.camera_seen
-            if t_ns - s.rx_ns <= hold_ns and not (tof_believed and s.y_mm < c.tof_reach_mm)
-        ]
+            return []
+        return [self._seen(track, b, d) for track, b, d in self.tracks.live(t_ns)]
 
-    def zone_of(self, x: float, y: float) -> ZoneName:
+    def _camera_believed(self, t_ns: int, tof_believed: bool) -> list[Seen]:
+        """The camera's people that make zones now (see the module docstring)."""
+        reach = self.config.tof_reach_mm
+        return [s for s in self._camera_live(t_ns) if not (tof_believed and s.y_mm < reach)]
+
+    def _across(
+        self, mount: Mount, target_mm: float, x: float, y: float, live: list[Seen]
+    ) -> float:
+        """Where along the glass a sensor's target is (mm): the centre of its view, unless
+        that view reaches beyond the mirror's half width at this range and the camera follows
+        someone there at about this distance; then where the camera's bearing puts them at the
+        sensor's distance (the bearing is good to a degree, the camera's distance is not). Of
+        several, one within the half width wins (the sensor may be seeing them)."""
+        c = self.config
+        yaw = math.radians(mount.yaw_deg)
+        half = math.radians(_TOF_HALF_FOV_DEG)
+        lo = mount.x_mm + target_mm * math.sin(yaw - half)
+        hi = mount.x_mm + target_mm * math.sin(yaw + half)
+        reach = _BODY_HALF_WIDTH_MM
+        if not c.camera_across or (
+            -c.half_width_mm <= lo - reach and hi + reach <= c.half_width_mm
+        ):
+            return x  # whoever the sensor sees stands within the half width
+        lo, hi = lo - _CONE_MARGIN_MM, hi + _CONE_MARGIN_MM
+        matched = []
+        for seen in live:
+            along = c.camera_x_mm + (seen.x_mm - c.camera_x_mm) * y / max(seen.y_mm, 1.0)
+            near = abs(seen.y_mm - y) <= _CAMERA_MATCH_SIGMAS * seen.sigma_mm + _CAMERA_MATCH_MM
+            if near and lo <= along <= hi:
+                matched.append(along)
+        if not matched:
+            return x
+        inside = [a for a in matched if abs(a) <= c.half_width_mm]
+        return min(inside or matched, key=lambda a: abs(a - x))
+
+    def zone_of(self, x: float, y: float, sideways: bool = True) -> ZoneName:
         """A target's zone (x along the glass, y its distance from it), the current zone's edges
-        widened by the hysteresis."""
+        widened by the hysteresis (sideways=False: not across, for an x the camera's bearing
+        gave: it is good to a few centimetres)."""
         c = self.config
         h = c.hysteresis_mm
         here = ZONES.index(self.zone)
-        if y < 0 or abs(x) > c.half_width_mm + (h if here else 0.0):
+        if y < 0 or abs(x) > c.half_width_mm + (h if here and sideways else 0.0):
             return "none"
         if y < c.at_glass_mm + (h if self.zone == "at_glass" else 0.0):
             return "at_glass"
