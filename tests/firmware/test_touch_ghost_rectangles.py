@@ -121,3 +121,25 @@ def test_ghosts_whose_oblique_beams_were_not_read_are_not_reported() -> None:
         assert not any(near(touches, p, 12.0) for p in ghosts), f"scan {k}: a ghost reported"
         assert len(touches) <= 2
     assert near(touches, A) and near(touches, B)
+
+
+def test_a_finger_that_outruns_its_box_has_its_whole_rectangle_read() -> None:
+    # A still finger's box reaches its radius and 3 mm beyond where it was; one that jumps
+    # 10 mm (a shadow still overlapping the box, its middle outside) is a new shadow: the next
+    # second pass reads all around it, not just the beams through its middle (a ghost's).
+    rig = two_fingers_tracked()
+    pipe = rig.pipe
+    g = pipe.geometry
+    moved = Finger(A.x_mm + 10.0, A.y_mm + 10.0, A.diameter_mm)
+    rig.glass.set_fingers([moved, B])
+    rig.touches()
+    assert pipe.next is pipe.first  # (not a scan of every beam)
+    plan = pipe.second  # chosen from this scan's straight shadows for the next
+    read = {plan.beam[i] for i in range(plan.n)}
+    for dx, dy in ((-5.0, 0.0), (5.0, 0.0), (0.0, -5.0), (0.0, 5.0)):
+        x = int((moved.x_mm + dx) * 32)
+        y = int((moved.y_mm + dy) * 32)
+        for f in range(g.families):
+            j = g.beam_at(f, g.u(f, x, y))
+            if g.fam_shift[f] and j >= 0:
+                assert g.fam_start[f] + j in read, f"family {f}: the beam at ({dx}, {dy}) mm"

@@ -349,9 +349,10 @@ class Pipeline:
         return size
 
     def _explained(self, det, fx, fy):
-        # Every straight shadow of this scan (det's families fx, fy) overlaps a tracked
-        # contact's box at the straight pass's middle: no shadow is new. The boxes are left
-        # at that moment (for _uncovered's and _choose's ghosts).
+        # Every straight shadow of this scan (det's families fx, fy) has its middle in a
+        # tracked contact's box at the straight pass's middle: no shadow is new (and a
+        # rectangle whose middle no box holds is a ghost, not a finger that outran its box).
+        # The boxes are left at that moment (for _uncovered's ghosts).
         reach = self.reach
         if not reach.n or not reach.boxes(
             self.readings.t0, self.timing.us(self.first.length_c) >> 1
@@ -361,7 +362,7 @@ class Pipeline:
             x_axis = k == 0
             f = fx if x_axis else fy
             for s in range(det.fam_sh0[f], det.fam_sh0[f] + det.fam_shn[f]):
-                if not reach.overlaps(det.sh_l[s], det.sh_r[s], x_axis):
+                if not reach.holds_along((det.sh_l[s] + det.sh_r[s]) >> 1, x_axis):
                     return False
         return True
 

@@ -88,11 +88,11 @@ class Reach:
                 return True
         return False
 
-    def overlaps(self, lo, hi, x_axis):
-        """A contact's box reaches over [lo, hi] along x (x_axis) or y."""
+    def holds_along(self, u, x_axis):
+        """A contact's box holds u along x (x_axis) or y."""
         for i in range(self.n):
             a = self.x0[i] if x_axis else self.y0[i]
             b = self.x1[i] if x_axis else self.y1[i]
-            if a <= hi and lo <= b:
+            if a <= u <= b:
                 return True
         return False
