@@ -37,5 +37,6 @@ def test_hardware_free_modules_imported(report):
         "vitrine_fw.touch.scan",
         "vitrine_fw.touch.detect",
         "vitrine_fw.touch.track",
+        "vitrine_fw.touch.reach",
         "vitrine_fw.lights.fade",  # and so the vitrine_fw.lights package
     }

@@ -8,7 +8,13 @@
 #
 # A scan is two hardware passes. The first reads every straight beam; the shadows it finds say
 # where fingers may be, and the second pass reads the oblique beams across those places only
-# (an adaptive scan: on an untouched frame the second pass is empty). The next scan's first
+# (an adaptive scan: on an untouched frame the second pass is empty). When every straight
+# shadow belongs to a tracked contact (nothing new has come down), the places are the tracked
+# fingers' own: around each one's predicted place, as far as its speed can take it by the end
+# of the pass; the other crossings of their shadows (ghosts: n fingers' shadows cross n x n
+# times) get only the beam through their middle in each oblique family, and the whole crossing
+# in the next scan's second pass once one of those read a shadow (a finger landed there,
+# hidden in the straight shadows of two others). The next scan's first
 # pass runs on the board's PIO and DMA while the core works out this one's touches. One scan in
 # _FULL_EVERY reads every beam instead, so that oblique beams far from any finger still follow
 # their drift and show failures and saturation. Shadows the second pass did not cover (fingers
@@ -61,7 +67,8 @@ from vitrine_fw import wire
 from vitrine_fw.touch.detect import Detector
 from vitrine_fw.touch.geometry import Geometry
 from vitrine_fw.touch.plan import Plan, Readings, Timing
-from vitrine_fw.touch.scan import FAILED, START_SCANS, Scanner
+from vitrine_fw.touch.reach import Reach
+from vitrine_fw.touch.scan import FAILED, START_SCANS, UNKNOWN, Scanner
 from vitrine_fw.touch.track import Tracker
 
 PERIOD_MS = const(5)  # the touch task yields to the others between scans at least this often
@@ -75,6 +82,7 @@ _FULL_EVERY = const(128)  # one scan in so many reads every beam (health, obliqu
 _BUSY = const(3)  # more straight shadows than this on an axis: the next scan reads every beam
 _FAN = const(8)  # a fan's beams at most (7 offsets)
 _TICKS_MASK = const(0x3FFFFFFF)
+_CPU_US = const(1000)  # the core's work in a scan beside its passes, for when a pass ends
 _STOP = const(255)  # job_bank: core 1's loop ends
 MARK_DETECT = const(1)  # self.probe: detection of a scan begins
 MARK_DETECTED = const(2)  # ... and ends
@@ -140,6 +148,9 @@ class Pipeline:
         self.fan = array("H", bytes(2 * 2 * 256 * _FAN))
         self.fan_n = bytearray(2 * 256)
         self._fan_tables(g)
+        # core 0's copy of the tracked contacts (taken at the hand-over, reach.copy(): core 1
+        # writes the tracker)
+        self.reach = Reach()
         self.next = self.first  # the next scan's first pass: the straight one, or every beam
         self.scans = 0
         self.was_active = False
@@ -300,6 +311,7 @@ class Pipeline:
         self._shadows()  # (while core 1 may still detect the scan before)
         go = self.go
         if go is None:
+            self.reach.copy(self.tracker)  # as of the scan before, as with two cores (_drain)
             self._job(self.readings)
             return self._detect()
         size = self._drain()
@@ -329,11 +341,30 @@ class Pipeline:
             self.job_error = None
             raise err
         size = self.job_size
+        self.reach.copy(self.tracker)
         src = self.tracker.payload
         dst = self.report
         for i in range(size):
             dst[i] = src[i]
         return size
+
+    def _explained(self, det, fx, fy):
+        # Every straight shadow of this scan (det's families fx, fy) has its middle in a
+        # tracked contact's box at the straight pass's middle: no shadow is new (and a
+        # rectangle whose middle no box holds is a ghost, not a finger that outran its box).
+        # The boxes are left at that moment (for _uncovered's ghosts).
+        reach = self.reach
+        if not reach.n or not reach.boxes(
+            self.readings.t0, self.timing.us(self.first.length_c) >> 1
+        ):
+            return False
+        for k in range(2):  # (range: a tuple here would be built every scan)
+            x_axis = k == 0
+            f = fx if x_axis else fy
+            for s in range(det.fam_sh0[f], det.fam_sh0[f] + det.fam_shn[f]):
+                if not reach.holds_along((det.sh_l[s] + det.sh_r[s]) >> 1, x_axis):
+                    return False
+        return True
 
     def _start_core1(self, threads):
         # The reports get a buffer of their own (core 1 writes the tracker's), both signals
@@ -412,7 +443,9 @@ class Pipeline:
         # else the straight beams, then the oblique beams that cross the rectangles the
         # shadows outline, give or take _MARGIN (where a finger inside one casts its oblique
         # shadows, after moving for a scan), each in its slot of its emitter's step
-        # (_fans). Once in _FULL_EVERY scans,
+        # (_fans). When every straight shadow is a tracked contact's (_explained), the
+        # rectangles are the contacts' boxes when that pass ends instead, and the ghost
+        # rectangles get their middles' beams (_sentinels). Once in _FULL_EVERY scans,
         # every beam.
         g = self.geometry
         det = self.finder
@@ -429,16 +462,75 @@ class Pipeline:
         det.shadows(fy, fy + 1)
         nx = det.fam_shn[fx]
         ny = det.fam_shn[fy]
+        this_us = self.timing.us(self.next.length_c)
+        if self.next is self.first:
+            this_us += self.timing.us(self.seconds[w ^ 1].length_c)
         if nx > _BUSY or ny > _BUSY or not self.adaptive or self.scan_no % _FULL_EVERY == 0:
             self.next = self.full
             return
         self.next = self.first
         if not nx or not ny:
             return
-        for sx in range(det.fam_sh0[fx], det.fam_sh0[fx] + nx):
-            for sy in range(det.fam_sh0[fy], det.fam_sh0[fy] + ny):
-                self._mark(det.sh_l[sx], det.sh_r[sx], det.sh_l[sy], det.sh_r[sy])
+        sx0 = det.fam_sh0[fx]
+        sy0 = det.fam_sh0[fy]
+        # every straight shadow a tracked contact's: each contact's box when the next second
+        # pass ends (an upper bound: this scan, the next one's first pass and every oblique
+        # beam after it)
+        ahead = this_us + self.timing.us(self.full.length_c) + 2 * _CPU_US
+        reach = self.reach
+        tracked = self._explained(det, fx, fy) and reach.boxes(self.readings.t0, ahead)
+        if not tracked:
+            for sx in range(sx0, sx0 + nx):
+                for sy in range(sy0, sy0 + ny):
+                    self._mark(det.sh_l[sx], det.sh_r[sx], det.sh_l[sy], det.sh_r[sy], _MARGIN)
+            self._fans(plan, None, self.fans_in[w])
+            return
+        for i in range(reach.n):
+            self._mark(reach.x0[i], reach.x1[i], reach.y0[i], reach.y1[i], 0)
+        # ... and the ghost rectangles, whose middle no box holds (the shadows of fingers that
+        # pair up the other way): their middles' beams of each oblique family (a finger that
+        # lands there shows in them), or, where one of those read a shadow in the scan before,
+        # the whole rectangle
+        for sx in range(sx0, sx0 + nx):
+            x = (det.sh_l[sx] + det.sh_r[sx]) >> 1
+            for sy in range(sy0, sy0 + ny):
+                if not reach.holds(x, (det.sh_l[sy] + det.sh_r[sy]) >> 1):
+                    self._sentinels(det, sx, sy)
         self._fans(plan, None, self.fans_in[w])
+
+    def _sentinels(self, det, sx, sy):
+        # A ghost rectangle (straight shadows sx, sy): mark the beam through its middle in
+        # each oblique family, but not one a contact's box has marked (it crosses a finger:
+        # its shadow says nothing about the ghost); when one of those was read in the scan
+        # before and was in a shadow, the whole rectangle (_mark).
+        g = self.geometry
+        sc = self.scanner
+        mark = self.mark
+        x0 = det.sh_l[sx]
+        x1 = det.sh_r[sx]
+        y0 = det.sh_l[sy]
+        y1 = det.sh_r[sy]
+        x = (x0 + x1) >> 1
+        y = (y0 + y1) >> 1
+        before = (sc.scan_no - 1) & 0xFFFF
+        seen = False
+        for f in range(g.families):
+            if not g.fam_shift[f]:
+                continue
+            j = g.beam_at(f, g.u(f, x, y))
+            if j < 0:
+                continue
+            b = g.fam_start[f] + j
+            k = (g.fam_axis[f] << 8) + g.beam_emitter[b]
+            bit = 1 << self.fan_pos[b]
+            if mark[k] & bit:
+                continue
+            mark[k] |= bit
+            a = sc.last_att[b]
+            if sc.when[b] == before and a != UNKNOWN and not sc.state[b] and a >= sc.thr[b]:
+                seen = True
+        if seen:
+            self._mark(x0, x1, y0, y1, _MARGIN)
 
     def _uncovered(self, second):
         # The pass that reads the oblique beams of the places this scan's straight shadows
@@ -463,11 +555,16 @@ class Pipeline:
         if nx > _BUSY or ny > _BUSY:
             return self.full if self.adaptive else None
         covered = None if second is None else self.fans_in[self.which]
+        # every shadow a tracked contact's: the ghosts' places are left to the next second
+        # pass (its sentinels, _choose)
+        explained = second is not None and self._explained(det, fx, fy)
         found = False
         for sx in range(det.fam_sh0[fx], det.fam_sh0[fx] + nx):
             x = (det.sh_l[sx] + det.sh_r[sx]) >> 1
             for sy in range(det.fam_sh0[fy], det.fam_sh0[fy] + ny):
                 y = (det.sh_l[sy] + det.sh_r[sy]) >> 1
+                if explained and not self.reach.holds(x, y):
+                    continue
                 for f in range(g.families):
                     if not g.fam_shift[f]:
                         continue
@@ -479,7 +576,7 @@ class Pipeline:
                     if covered is None or not (
                         covered[(g.fam_axis[f] << 8) + e] & (1 << self.fan_pos[b])
                     ):
-                        self._mark(det.sh_l[sx], det.sh_r[sx], det.sh_l[sy], det.sh_r[sy])
+                        self._mark(det.sh_l[sx], det.sh_r[sx], det.sh_l[sy], det.sh_r[sy], _MARGIN)
                         found = True
                         break
         if found:
@@ -512,9 +609,9 @@ class Pipeline:
                     plan.part_step(axis, e, fan, (base + e) * _FAN, fan_n[base + e], m)
         plan.done()
 
-    def _mark(self, x0, x1, y0, y1):
+    def _mark(self, x0, x1, y0, y1, margin):
         # Mark, for every oblique family, the beams crossing the rectangle [x0, x1] x [y0, y1]
-        # (Q5 mm) give or take _MARGIN (in their emitters' marks, self.mark).
+        # (Q5 mm) give or take `margin` (in their emitters' marks, self.mark).
         g = self.geometry
         mark = self.mark
         for f in range(g.families):
@@ -524,8 +621,8 @@ class Pipeline:
             b = g.u(f, x1, y1)
             c = g.u(f, x0, y1)
             d = g.u(f, x1, y0)
-            lo = min(a, b, c, d) - _MARGIN
-            hi = max(a, b, c, d) + _MARGIN
+            lo = min(a, b, c, d) - margin
+            hi = max(a, b, c, d) + margin
             p = g.fam_pitch[f]
             j0 = (lo - g.fam_first[f]) // p
             j1 = (hi - g.fam_first[f]) // p + 1
