@@ -4,7 +4,10 @@ makes its beams unknown, and no touch may appear where no finger is (a ghost). T
 are three of the touch benchmark's scenes (vitrine bench touch, "one bar in sunlight") that
 gave ghosts: straight shadows of fingers near the bottom of the glass, where no oblique y beam
 reaches, paired the wrong way; fingers under the saturated part of the bar placed by one
-oblique family alone; a fit that took a candidate to where clear beams say no finger is."""
+oblique family alone; a fit that took a candidate to where clear beams say no finger is; and
+on the 32-inch frame (its first full-size bench run), the straight shadow of a finger whose
+oblique y beams were all saturated, paired with a y that only other fingers' oblique shadows
+gave it: "confirmed" by shadows those fingers explain."""
 
 from __future__ import annotations
 
@@ -63,6 +66,21 @@ SCENES = {
             (11.3, (593.5, 386.7), (593.6, 387.2)),
             (13.5, (485.9, 44.6), (486.3, 45.8)),
             (9.3, (679.3, 353.0), (672.8, 353.5)),
+        ],
+    ),
+    "x-shadow-paired-with-others-obliques-32in": (
+        "32in",
+        20261150,
+        [
+            (10.3, (101.1, 387.6), (101.9, 386.8)),
+            (9.5, (82.5, 139.1), (80.5, 146.0)),
+            (8.2, (427.6, 305.5), (436.1, 309.2)),
+            (13.6, (618.4, 277.8), (623.4, 277.5)),
+            (13.3, (98.1, 200.1), (95.8, 204.4)),
+            (9.2, (155.1, 311.4), (156.0, 319.7)),
+            (13.4, (17.3, 324.9), (14.6, 324.3)),
+            (11.9, (129.7, 188.7), (128.3, 187.9)),
+            (12.5, (124.9, 28.9), (118.6, 26.2)),
         ],
     ),
 }

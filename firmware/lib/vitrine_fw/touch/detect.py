@@ -38,7 +38,12 @@
 #    at a candidate are dimmed by one of its shadows, with the candidate beyond that shadow's
 #    measured edge, refutes it: a finger there would have widened the shadow (where two
 #    straight shadows cross, the candidate is exact to the edges; one from a split gets
-#    _EDGE_TOL).
+#    _EDGE_TOL). After refinement the fingers are checked again where they now are; one
+#    whose straight shadow on an axis reaches over unknown beams must then also have the
+#    _CONFIRM oblique families that place that coordinate see it in shadows that need it
+#    (reaching _GAP beyond every other selected finger in them): oblique shadows that the
+#    other fingers explain say nothing of it (a straight shadow paired with a place where
+#    other fingers' oblique shadows happen to cross its line is a ghost).
 # 4. After refinement, a shadow that reaches well beyond every touch inside it holds one more
 #    finger, hidden by the others everywhere else: but not a candidate in the very shadows of
 #    one selected touch in every family that saw it (nothing tells the two apart; at the
@@ -1067,7 +1072,9 @@ class Detector:
         """After refinement, when the straight shadows could pair up more than one way: drop
         the fingers that a family refutes where they now are (a candidate from a split is
         checked where the split put it, and the fit may take it to where a family's clear
-        beams say no finger is); returns how many were dropped."""
+        beams say no finger is), and those placed along an axis whose straight shadow
+        reaches over unknown beams only by other fingers' oblique shadows (_borrowed);
+        returns how many were dropped."""
         dropped = 0
         self.slack = _EDGE_TOL
         self._bounds()
@@ -1075,12 +1082,63 @@ class Detector:
             c = self.sel[i]
             if self.c_kind[c] != KIND_FINGER:
                 continue
-            if self._verify(c) and not self.c_vague[c]:
+            if self._verify(c) and not self.c_vague[c] and not self._borrowed(c):
                 self.c_ok[c] = 2
             else:
                 self.c_ok[c] = 0
                 dropped += 1
         return dropped
+
+    def _borrowed(self, c):
+        # Whether finger c, whose straight shadow on an axis reaches over unknown beams (so
+        # only oblique families place it along that axis), is placed there only by shadows
+        # that the other selected touches explain: of the _CONFIRM oblique families that pin
+        # that coordinate, each must see it in a shadow that needs it (one reaching _GAP
+        # beyond every other selected touch in it, as in unexplained()). Else nothing says a
+        # finger is there: the straight shadow of a finger whose own oblique beams were
+        # saturated (not confirmed, so dropped) was explained instead by pairing it with a
+        # place where other fingers' oblique shadows cross its line (a ghost).
+        nf = self.nf
+        unseen_x = self.sh_unseen[self.c_sx[c]]
+        unseen_y = self.sh_unseen[self.c_sy[c]]
+        if self.single or (not unseen_x and not unseen_y):
+            return False  # (one straight shadow each way pair up one way only: as c_vague)
+        sharp_x = 0
+        sharp_y = 0
+        for f in range(nf):
+            s = self.c_match[c * nf + f] - 1
+            if s < 0 or not self.g.fam_shift[f] or self.sh_unseen[s] or not self._needs(c, f, s):
+                continue
+            if self.x_factor[f] <= _SHARP:
+                sharp_x += 1
+            if self.y_factor[f] <= _SHARP:
+                sharp_y += 1
+        return (unseen_x and sharp_x < _CONFIRM) or (unseen_y and sharp_y < _CONFIRM)
+
+    def _needs(self, c, f, s):
+        # Whether shadow s of family f reaches _GAP beyond every selected touch in it but c
+        # on a side whose edge the family measured (so that some finger besides them is there).
+        g = self.g
+        nf = self.nf
+        lo = 1 << 29
+        hi = -lo
+        for i in range(self.n_sel):
+            o = self.sel[i]
+            if o == c or self.c_ok[o] != 2 or self.c_match[o * nf + f] != s + 1:
+                continue
+            u = g.u(f, self.c_x[o], self.c_y[o])
+            r = self._reach(o, f)
+            if u - r < lo:
+                lo = u - r
+            if u + r > hi:
+                hi = u + r
+        if hi < lo:
+            return True  # its own
+        gap = _GAP * g.fam_sec[f] >> 10
+        opened = self.sh_open[s]
+        return (not opened & 1 and self.sh_l[s] < lo - gap) or (
+            not opened & 2 and self.sh_r[s] > hi + gap
+        )
 
 
 def _edge(a, b):
