@@ -52,6 +52,16 @@ class Rig:
                 raise AssertionError(f"{name} never satisfied the check; last status: {board}")
             await asyncio.sleep(0.05)
 
+    async def touch_ready(self, timeout: float = 30.0) -> None:
+        """Poll the status API until the touch frame is ready: the board is up on the link
+        before it has taken its baseline, and a finger put down before would be in it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not ((await self.status()).get("touch") or {}).get("ready"):
+            if loop.time() > deadline:
+                raise AssertionError(f"the touch frame never got ready: {await self.status()}")
+            await asyncio.sleep(0.05)
+
     async def fault(self, role: str, kind: str, arg: int | None = None) -> dict[str, Any]:
         return await self.sim.handle({"op": "fault", "role": role, "fault": kind, "arg": arg})
 

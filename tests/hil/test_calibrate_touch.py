@@ -164,6 +164,7 @@ def check_drawn(seen: list[dict[str, object]]) -> None:
 async def touch_rig(tmp_path: Path) -> AsyncIterator[Rig]:
     async with make_rig(tmp_path, roles=["touch"]) as rig:
         await rig.wait_board("touch", lambda b: b["state"] == "up")
+        await rig.touch_ready()  # the technician's fingers come after the baseline
         yield rig
 
 

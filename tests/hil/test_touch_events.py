@@ -30,23 +30,13 @@ async def _next(ws: Any, kind: str, min_x: float = 0, timeout: float = 5) -> dic
             return event
 
 
-async def _ready(rig: Any) -> None:
-    """Until the daemon's status says the frame is ready: the board is up on the link before
-    it has taken its baseline, and a finger put down before would be in the baseline."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while not ((await rig.status()).get("touch") or {}).get("ready"):
-        assert loop.time() < deadline, f"the touch frame never got ready: {await rig.status()}"
-        await asyncio.sleep(0.05)
-
-
 async def test_finger_down_move_up_arrive_as_pointer_events(tmp_path: Path) -> None:
     SEEN.clear()
     async with make_rig(tmp_path, roles=["touch"]) as rig:
         await rig.wait_board("touch", lambda b: b["state"] == "up")
         url = f"ws://127.0.0.1:{rig.daemon.http_port}/ws"
         async with websockets.connect(url) as ws:
-            await _ready(rig)
+            await rig.touch_ready()
             # 32-inch frame, 700 x 400 mm, on the default 1920 x 1080 display.
             await rig.sim.handle(
                 {"op": "fingers", "role": "touch", "fingers": [{"x_mm": 350, "y_mm": 200}]}
