@@ -191,7 +191,7 @@ def plan_of(frame: dict[str, Any], kind: str) -> Plan:
                     fans[e - 4].append(g.fam_start[f] + j)
         for k, beams in fans.items():
             if kind == "fans":
-                plan.step(0, 4 + k, beams, 0, len(beams))
+                plan.part_step(0, 4 + k, beams, 0, len(beams), (1 << len(beams)) - 1)
             else:  # part of each fan: its slots 2 and 4, then 1 (gaps waited through)
                 plan.part_step(0, 4 + k, beams, 0, len(beams), 0b10100 if k == 0 else 0b10)
         plan.done()

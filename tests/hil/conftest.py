@@ -55,12 +55,13 @@ class Rig:
     async def touch_ready(self, timeout: float = 30.0) -> None:
         """Poll the status API until the touch frame is ready: the board is up on the link
         before it has taken its baseline, and a finger put down before would be in it."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not ((await self.status()).get("touch") or {}).get("ready"):
-            if loop.time() > deadline:
-                raise AssertionError(f"the touch frame never got ready: {await self.status()}")
-            await asyncio.sleep(0.05)
+        from vitrine.bench.touch import touch_ready
+
+        try:
+            await touch_ready(self.daemon.http_port, timeout)
+        except TimeoutError:
+            status = await self.status()
+            raise AssertionError(f"the touch frame never got ready: {status}") from None
 
     async def fault(self, role: str, kind: str, arg: int | None = None) -> dict[str, Any]:
         return await self.sim.handle({"op": "fault", "role": role, "fault": kind, "arg": arg})

@@ -29,28 +29,34 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # What the code between two events does (events as tools/touch_compute.py names them; P a pass)
+_INTO_STEP = "into step()"
+_UPDATE_CHOOSE = (
+    "scanner update of the first pass, uncovered shadows, choose the next scan's passes "
+    "(the second pass runs)"
+)
+_HAND_OVER = (
+    "scanner update of the scan's last pass, end of scan, hand-over (the next scan's first "
+    "pass runs)"
+)
+_BACK = "back from the hand-over"
 SEGMENTS = {
     ("finish P", "collected P"): "copy a pass's readings out (pio.collect)",
     ("build P", "start P"): "build a pass's PIO words (a plan that is not fixed)",
-    ("start second", "finish second"): "scanner update of the first pass, uncovered shadows, "
-    "choose the next scan's passes (the second pass runs)",
-    ("start second", "build next second"): "scanner update of the first pass, uncovered "
-    "shadows, choose the next scan's passes (the second pass runs)",
+    ("start second", "finish second"): _UPDATE_CHOOSE,
+    ("start second", "build next second"): _UPDATE_CHOOSE,
     ("build next second", "built next second"): "build the next scan's second pass's PIO "
     "words ahead (prepare; the second pass runs)",
     ("built next second", "finish second"): "nothing: the second pass runs",
     ("start third", "finish third"): "scanner update of the second pass (the third runs)",
-    ("start first", "detect"): "scanner update of the scan's last pass, end of scan, "
-    "hand-over (the next scan's first pass runs)",
-    ("start full", "detect"): "scanner update of the scan's last pass, end of scan, "
-    "hand-over (the next scan's first pass runs)",
+    ("start first", "detect"): _HAND_OVER,
+    ("start full", "detect"): _HAND_OVER,
     ("detect", "detected"): "detect, track, report (core 1 with two cores)",
     ("collected first", "build second"): "the first pass's readings in: the second is next",
-    ("detected", "end"): "back from the hand-over",
-    ("detected", "returned"): "back from the hand-over",
+    ("detected", "end"): _BACK,
+    ("detected", "returned"): _BACK,
     ("returned", "end"): "the touch task sends the report on the link (core 0)",
-    ("begin", "finish P"): "into step()",
-    ("begin", "build P"): "into step()",
+    ("begin", "finish P"): _INTO_STEP,
+    ("begin", "build P"): _INTO_STEP,
 }
 
 

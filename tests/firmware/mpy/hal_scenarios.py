@@ -296,7 +296,7 @@ def scenario_pio_frame_runs_a_pass_on_the_pio_dma_and_adc():
                 for b in range(g.beams)
                 if g.beam_emitter[b] == 4 and g.fam_axis[g.beam_family[b]] == 1
             ]
-            plan.step(1, 4, fan, 0, len(fan))
+            plan.part_step(1, 4, fan, 0, len(fan), (1 << len(fan)) - 1)  # the whole fan
             plan.done()
         if kind == "prepared fans":
             frame.prepare(plan)  # the words built now (while another pass would run) ...

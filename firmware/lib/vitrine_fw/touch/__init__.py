@@ -175,8 +175,10 @@ class Pipeline:
     # --- the baseline ------------------------------------------------------------------------
 
     def start(self):
-        """Take the baseline from START_SCANS full scans of the (untouched) glass, now."""
-        self.begin_baseline()
+        """Take the baseline from START_SCANS full scans of the (untouched) glass, now (the
+        one begin_baseline() began, or a new one)."""
+        if not self.baselining:
+            self.begin_baseline()
         while self.baselining:
             self.step()
 

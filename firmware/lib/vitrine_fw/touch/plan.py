@@ -128,25 +128,7 @@ class Plan:
         self.n += 1
         self.step_count[s] += 1
 
-    def step(self, axis, emitter, beams, k, n):
-        """A step of its own reading beams[k:k + n] (one emitter's). Call done() after the
-        last."""
-        s = self.n_steps
-        self.n_steps = s + 1
-        self.step_axis[s] = axis
-        self.step_emitter[s] = emitter
-        i = self.n
-        self.step_first[s] = i
-        self.step_count[s] = n
-        out = self.beam
-        slot = self.slot
-        for j in range(k, k + n):
-            out[i] = beams[j]
-            slot[i] = j - k
-            i += 1
-        self.n = i
-
-    def part_step(self, axis, emitter, beams, k, n, mask):  # noqa: PLR0913 - as step(), and the mask
+    def part_step(self, axis, emitter, beams, k, n, mask):  # noqa: PLR0913 - a step's parts
         """A step of its own reading those of beams[k:k + n] (one emitter's whole fan, in the
         full scan's order) whose bit is set in `mask` (bit p: beams[k + p]), each in its own
         slot p: when it is read, dark and lit, is then what it is in the full scan (done()),
