@@ -164,9 +164,7 @@ class Fusion:
     @property
     def camera_seen(self) -> list[Seen]:
         """The camera's people believed now (its tracks held), placed in the mirror's frame."""
-        if self.camera_ns is None:
-            return []
-        return [self._seen(track, b, d) for track, b, d in self.tracks.live(self.camera_ns)]
+        return [] if self.camera_ns is None else self._placed(self.camera_ns)
 
     @property
     def present(self) -> bool:
@@ -333,6 +331,10 @@ class Fusion:
             return []
         if t_ns - self.camera_ns > round(c.camera_stale_s * 1e9):
             return []
+        return self._placed(t_ns)
+
+    def _placed(self, t_ns: int) -> list[Seen]:
+        # the tracks held at t_ns, each placed in the mirror's frame
         return [self._seen(track, b, d) for track, b, d in self.tracks.live(t_ns)]
 
     def _camera_believed(self, t_ns: int, tof_believed: bool) -> list[Seen]:
