@@ -62,6 +62,29 @@ def test_a_ghost_is_a_touch_far_from_everything_on_the_glass() -> None:
     assert bench._ghosts(Scan(1.0, (near, far), truth)) == 1
 
 
+def test_ghosts_are_counted_per_scan_and_per_scene(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vitrine.link.messages import Contact
+    from vitrine.sim.scenario import Truth
+    from vitrine.sim.touch import Scan
+    from vitrine_fw import wire
+
+    truth = (Truth(1, "finger", 100.0, 100.0, 10.0, True),)
+    ghost = Contact(1, wire.CONTACT_MOVE, 300.0, 300.0, 9.0, 9.0)
+    scenes = []
+
+    def replay(scenario):  # the third scene has a ghost in 2 of its 5 scans
+        scenes.append(scenario)
+        k = len(scenes)
+        for i in range(5):
+            yield Scan(i * 8.0, (ghost,) if k == 3 and i < 2 else (), truth)
+
+    monkeypatch.setattr(bench, "replay", replay)
+    g = bench.measure_ghosts("32in", 20, 7, bench.SUN, 10)
+    assert g == {"per_10k": 1000.0, "scans": 20, "scenes": 4, "scenes_with_ghosts": 1}
+    assert all(s.duration_ms == bench.GHOST_SCENE_MS for s in scenes)
+    assert len({s.seed for s in scenes}) == 4  # each scene its own glass
+
+
 def test_the_model_is_described_beside_the_figures() -> None:
     model = bench.MODEL.describe(bench._frame("55in"))
     assert model["apertures_mm"] == [3.0, 3.0]

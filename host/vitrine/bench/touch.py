@@ -92,6 +92,7 @@ SUN = Conditions(light={"right": BarLight(ambient=1.2, ramp_to=0.6)})  # sun acr
 MIN_SEPARATION_MM = 20.0
 MATCH_MM = 2.0
 GHOST_MM = 15.0  # a touch this far from everything on the glass is a ghost
+GHOST_SCENE_MS = 320.0  # each arrangement of fingers held still for the ghost figures
 LOST_MM = 10.0
 EDGE_MM = 12.0  # finger centres stay this far inside the active area
 _SWEEP = 200  # reports the host benchmark's contacts move one way before turning back
@@ -250,22 +251,32 @@ def _all_down(truth: tuple[Any, ...], n: int) -> bool:
 
 def measure_ghosts(
     name: str, scans: int, seed: int, conditions: Conditions, fingers: int = 0
-) -> float:
-    """Ghost touches per 10,000 scans, with `fingers` fingers (1 to that many) held still."""
+) -> dict[str, float | int]:
+    """Ghost touches per 10,000 scans, with `fingers` fingers (1 to that many) held still in
+    scenes of GHOST_SCENE_MS each (a ghost tends to last as long as its scene: many short scenes
+    test more arrangements than a few long ones), and how many scenes had one."""
     frame = _frame(name)
     rng = random.Random(seed)
-    ghosts = total = 0
-    per = 60 if fingers else scans  # scans per scenario
+    ghosts = total = haunted = 0
     k = 0
     while total < scans:
         n = rng.randint(1, fingers) if fingers else 0
-        placed = _random_paths(rng, frame, n, per * 8.0, Draw((0, 20), (8, 14))) if n else []
-        scenario = Scenario(frame, conditions, per * 8.0, tuple(placed), seed + k)
+        ms = GHOST_SCENE_MS if fingers else scans * 8.0
+        placed = _random_paths(rng, frame, n, ms, Draw((0, 20), (8, 14))) if n else []
+        scenario = Scenario(frame, conditions, ms, tuple(placed), seed + k)
+        seen = 0
         for scan in replay(scenario):
             total += 1
-            ghosts += _ghosts(scan)
+            seen += _ghosts(scan)
+        ghosts += seen
+        haunted += 1 if seen else 0
         k += 1
-    return round(ghosts * 10_000 / total, 3)
+    return {
+        "per_10k": round(ghosts * 10_000 / total, 3),
+        "scans": total,
+        "scenes": k,
+        "scenes_with_ghosts": haunted,
+    }
 
 
 def measure_large(name: str, kind: str, scenarios: int, seed: int) -> int:
@@ -521,14 +532,19 @@ def _frame_figures(
     out["id_switches"] = switches
     idle = max(2000, int(10_000 * scale))
     progress(f"{name}: ghosts, {idle} idle scans")
-    out["ghosts_per_10k_idle"] = measure_ghosts(name, idle, seed, MODEL)
-    busy = max(600, int(3000 * scale))
-    progress(f"{name}: ghosts, {busy} scans, 1-10 fingers, ambient 0.6")
-    out["ghosts_per_10k_ambient"] = measure_ghosts(name, busy, seed + 1, AMBIENT, 10)
-    out["model_ambient"] = AMBIENT.describe(_frame(name))
-    progress(f"{name}: ghosts, {busy} scans, 1-10 fingers, one bar in sunlight")
-    out["ghosts_per_10k_sunlight"] = measure_ghosts(name, busy, seed + 2, SUN, 10)
-    out["model_sunlight"] = SUN.describe(_frame(name))
+    out["ghosts_per_10k_idle"] = measure_ghosts(name, idle, seed, MODEL)["per_10k"]
+    busy = max(2000, int(10_000 * scale))
+    for key, cond, salt, what in (
+        ("ambient", AMBIENT, 1, "ambient 0.6"),
+        ("sunlight", SUN, 2, "one bar in sunlight"),
+    ):
+        scene = f"a new scene each {GHOST_SCENE_MS:.0f} ms"
+        progress(f"{name}: ghosts, {busy} scans, {scene}, 1-10 fingers, {what}")
+        g = measure_ghosts(name, busy, seed + salt, cond, 10)
+        out[f"ghosts_per_10k_{key}"] = g["per_10k"]
+        out[f"ghost_scenes_{key}"] = g["scenes_with_ghosts"]
+        out[f"ghost_scenes_{key}_N"] = g["scenes"]
+        out[f"model_{key}"] = cond.describe(_frame(name))
     progress(f"{name}: palms and sleeves")
     out["palm_pointer_scans"] = measure_large(name, "palm", max(5, int(40 * scale)), seed)
     out["sleeve_pointer_scans"] = measure_large(name, "sleeve", max(5, int(40 * scale)), seed)
