@@ -39,7 +39,11 @@
 # two banks of what detection reads (scan.py), so the scan being detected is never written;
 # the shadows that choose the next passes come from core 0's own Detector (self.finder).
 # Nothing is allocated per scan and no lock is held while either core works: the two locks
-# only signal "a scan handed over" (go) and "its detection done" (done). step() then returns
+# only signal "a scan handed over" (go) and "its detection done" (done), each released by the
+# core that did not take it. That is allowed on the rp2 port: its lock is a pico-sdk mutex_t
+# (ports/rp2/mpthreadport.h, mp_thread_mutex_unlock() calls mutex_exit()), and the SDK's
+# mutex_exit() (src/common/pico_sync/mutex.c) only asserts that the mutex is held, not by
+# whom; a core taking a lock it holds waits for the other to release it. step() then returns
 # the report of the scan before (the same reports, one scan later). Without a second core
 # (the board seam's second_core() None: the simulator, the WebAssembly build) the same
 # detection runs at the hand-over, serially, and step() returns the scan's own report.
