@@ -83,6 +83,26 @@ SCENES = {
             (12.5, (124.9, 28.9), (118.6, 26.2)),
         ],
     ),
+    # A finger's straight x shadow (x 37) whose y beams are all saturated, and a finger near
+    # the left edge (x 13) whose oblique y shadows are the only ones there: paired with the
+    # sunlit y shadow, both were placed by the same oblique shadows, each explained by the
+    # other; checked one after the other, the real finger went and the ghost stayed.
+    "two-fingers-borrowing-the-same-obliques": (
+        "55in",
+        15,
+        [
+            (9.7, (37.1, 426.8), (40.1, 421.8)),
+            (12.7, (659.6, 192.6), (659.5, 198.2)),
+            (12.6, (977.5, 655.6), (972.3, 655.9)),
+            (8.7, (693.2, 265.3), (695.4, 267.0)),
+            (8.8, (904.2, 372.4), (904.9, 363.2)),
+            (11.2, (609.4, 390.5), (606.5, 390.4)),
+            (12.7, (13.0, 304.4), (12.0, 308.4)),
+            (8.0, (828.0, 337.4), (823.5, 341.7)),
+            (13.9, (343.5, 407.4), (347.5, 400.0)),
+            (9.8, (563.1, 563.7), (563.0, 559.7)),
+        ],
+    ),
 }
 
 

@@ -1082,9 +1082,23 @@ class Detector:
             c = self.sel[i]
             if self.c_kind[c] != KIND_FINGER:
                 continue
-            if self._verify(c) and not self.c_vague[c] and not self._borrowed(c):
+            if self._verify(c) and not self.c_vague[c]:
                 self.c_ok[c] = 2
             else:
+                self.c_ok[c] = 0
+                dropped += 1
+        # Borrowed, all checked against the same fingers before any goes: two fingers placed
+        # along an axis by the very same oblique shadows each borrow them from the other, and
+        # nothing tells which of them is there, so both go. (Checked one by one, whichever
+        # came first in the selection went and the other then needed the shadows: the real
+        # finger went as often as the ghost, which stayed.)
+        for i in range(self.n_sel):
+            c = self.sel[i]
+            if self.c_ok[c] == 2 and self.c_kind[c] == KIND_FINGER and self._borrowed(c):
+                self.c_ok[c] = 3  # (still one of the others for _needs() until all are checked)
+        for i in range(self.n_sel):
+            c = self.sel[i]
+            if self.c_ok[c] == 3:
                 self.c_ok[c] = 0
                 dropped += 1
         return dropped
@@ -1124,7 +1138,7 @@ class Detector:
         hi = -lo
         for i in range(self.n_sel):
             o = self.sel[i]
-            if o == c or self.c_ok[o] != 2 or self.c_match[o * nf + f] != s + 1:
+            if o == c or self.c_ok[o] < 2 or self.c_match[o * nf + f] != s + 1:
                 continue
             u = g.u(f, self.c_x[o], self.c_y[o])
             r = self._reach(o, f)
