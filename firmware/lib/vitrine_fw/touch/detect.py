@@ -964,17 +964,34 @@ class Detector:
         # Whether candidate c lies in the very shadows of one selected touch in every family
         # that saw it: nothing tells it from that touch (families that resolve the place
         # poorly, e.g. steep oblique beams along the other axis, let it sit centimetres
-        # away); it is that finger, not one more hidden by the others.
+        # away); it is that finger, not one more hidden by the others. A family that saw the
+        # touch in no shadow (its beam there unknown, or none: the family ends before it)
+        # tells them apart no more than one that saw both in the same shadow when that shadow
+        # reaches over the touch's place or may go on unseen towards it (open on that side):
+        # a finger under a sunlit part of the bar, or beyond an oblique family's end, was
+        # else taken again at the shadow's other end.
         nf = self.nf
+        g = self.g
         match = self.c_match
         for i in range(self.n_sel):
             o = self.sel[i]
             same = True
             for f in range(nf):
                 s = match[c * nf + f]
-                if s and match[o * nf + f] != s:
-                    same = False
-                    break
+                if not s:
+                    continue
+                m = match[o * nf + f]
+                if m == s:
+                    continue
+                if m == 0:
+                    u = g.u(f, self.c_x[o], self.c_y[o])
+                    opened = self.sh_open[s - 1]
+                    if (opened & 1 or self.sh_lo[s - 1] <= u) and (
+                        opened & 2 or u <= self.sh_hi[s - 1]
+                    ):
+                        continue
+                same = False
+                break
             if same:
                 return True
         return False
