@@ -964,17 +964,34 @@ class Detector:
         # Whether candidate c lies in the very shadows of one selected touch in every family
         # that saw it: nothing tells it from that touch (families that resolve the place
         # poorly, e.g. steep oblique beams along the other axis, let it sit centimetres
-        # away); it is that finger, not one more hidden by the others.
+        # away); it is that finger, not one more hidden by the others. A family that saw the
+        # touch in no shadow (its beam there unknown, or none: the family ends before it)
+        # tells them apart no more than one that saw both in the same shadow when that shadow
+        # reaches over the touch's place or may go on unseen towards it (open on that side):
+        # a finger under a sunlit part of the bar, or beyond an oblique family's end, was
+        # else taken again at the shadow's other end.
         nf = self.nf
+        g = self.g
         match = self.c_match
         for i in range(self.n_sel):
             o = self.sel[i]
             same = True
             for f in range(nf):
                 s = match[c * nf + f]
-                if s and match[o * nf + f] != s:
-                    same = False
-                    break
+                if not s:
+                    continue
+                m = match[o * nf + f]
+                if m == s:
+                    continue
+                if m == 0:
+                    u = g.u(f, self.c_x[o], self.c_y[o])
+                    opened = self.sh_open[s - 1]
+                    if (opened & 1 or self.sh_lo[s - 1] <= u) and (
+                        opened & 2 or u <= self.sh_hi[s - 1]
+                    ):
+                        continue
+                same = False
+                break
             if same:
                 return True
         return False
@@ -1082,9 +1099,23 @@ class Detector:
             c = self.sel[i]
             if self.c_kind[c] != KIND_FINGER:
                 continue
-            if self._verify(c) and not self.c_vague[c] and not self._borrowed(c):
+            if self._verify(c) and not self.c_vague[c]:
                 self.c_ok[c] = 2
             else:
+                self.c_ok[c] = 0
+                dropped += 1
+        # Borrowed, all checked against the same fingers before any goes: two fingers placed
+        # along an axis by the very same oblique shadows each borrow them from the other, and
+        # nothing tells which of them is there, so both go. (Checked one by one, whichever
+        # came first in the selection went and the other then needed the shadows: the real
+        # finger went as often as the ghost, which stayed.)
+        for i in range(self.n_sel):
+            c = self.sel[i]
+            if self.c_ok[c] == 2 and self.c_kind[c] == KIND_FINGER and self._borrowed(c):
+                self.c_ok[c] = 3  # (still one of the others for _needs() until all are checked)
+        for i in range(self.n_sel):
+            c = self.sel[i]
+            if self.c_ok[c] == 3:
                 self.c_ok[c] = 0
                 dropped += 1
         return dropped
@@ -1124,7 +1155,7 @@ class Detector:
         hi = -lo
         for i in range(self.n_sel):
             o = self.sel[i]
-            if o == c or self.c_ok[o] != 2 or self.c_match[o * nf + f] != s + 1:
+            if o == c or self.c_ok[o] < 2 or self.c_match[o * nf + f] != s + 1:
                 continue
             u = g.u(f, self.c_x[o], self.c_y[o])
             r = self._reach(o, f)

@@ -3,7 +3,11 @@
 # pairs first. An unmatched touch is a new contact; a contact unmatched for _MISSES scans in a
 # row is reported UP at its last position; until then it is held where it would be, moving on
 # as it moved, but at most _COAST a scan (a velocity from a scan of jitter, one finger seen at
-# two places, must not carry it off to where nothing touches). An id stays with its contact
+# two places, must not carry it off to where nothing touches), and along an axis only as far
+# as its velocity went that way both before and after its last move (the smaller of the two):
+# a finger seen at one place and then another (a ghost beside it, or itself placed twice) has
+# a velocity from one jump, or from jumps back and forth, and it is held where it was last
+# seen, not carried off at the velocity of the jump. An id stays with its contact
 # from down to up and is unique among the current contacts.
 #
 # A new contact is reported DOWN as soon as its shadows are solid (the finger or palm is in
@@ -53,6 +57,15 @@ def _ticks_diff(a, b):
     return ((a - b + _TICKS_HALF) & _TICKS_MASK) - _TICKS_HALF
 
 
+def _agreed(a, b):
+    """Of two velocities along an axis, the smaller if both go the same way, else 0."""
+    if a > 0 and b > 0:
+        return a if a < b else b
+    if a < 0 and b < 0:
+        return a if a > b else b
+    return 0
+
+
 class Tracker:
     """Contacts with stable ids, and the TOUCH_REPORT payload of each scan."""
 
@@ -66,6 +79,9 @@ class Tracker:
         self.t = array("i", bytes(4 * _SLOTS))  # ticks_us of the report the position is for
         self.vx = array("i", bytes(4 * _SLOTS))  # Q5 per 65536 µs
         self.vy = array("i", bytes(4 * _SLOTS))
+        # the velocity before the last move (a contact not seen moves on as both went)
+        self.vx0 = array("i", bytes(4 * _SLOTS))
+        self.vy0 = array("i", bytes(4 * _SLOTS))
         self.w = array("i", bytes(4 * _SLOTS))
         self.h = array("i", bytes(4 * _SLOTS))
         self.kind = bytearray(_SLOTS)
@@ -220,6 +236,8 @@ class Tracker:
                 # velocity from the move since the last report, smoothed a little
                 vx = (tx[bk] - self.x[bi]) * 65536 // dt
                 vy = (ty[bk] - self.y[bi]) * 65536 // dt
+                self.vx0[bi] = self.vx[bi]
+                self.vy0[bi] = self.vy[bi]
                 vx = (self.vx[bi] + 3 * vx) >> 2
                 vy = (self.vy[bi] + 3 * vy) >> 2
                 self.vx[bi] = _VMAX if vx > _VMAX else -_VMAX if vx < -_VMAX else vx
@@ -258,8 +276,15 @@ class Tracker:
                     # at most _COAST a scan: a velocity from a scan or two of jitter (a
                     # finger seen twice, one place then the other) must not carry the
                     # contact off to where nothing touches
-                    dx = self.vx[i] * dt >> 16
-                    dy = self.vy[i] * dt >> 16
+                    # ... and with the velocity it had both before and after its last
+                    # move (kept: the detector moves shadows with it, and the next
+                    # prediction follows it)
+                    vx = _agreed(self.vx[i], self.vx0[i])
+                    vy = _agreed(self.vy[i], self.vy0[i])
+                    self.vx[i] = vx
+                    self.vy[i] = vy
+                    dx = vx * dt >> 16
+                    dy = vy * dt >> 16
                     self.x[i] += _COAST if dx > _COAST else -_COAST if dx < -_COAST else dx
                     self.y[i] += _COAST if dy > _COAST else -_COAST if dy < -_COAST else dy
                     self.t[i] = now
@@ -278,6 +303,8 @@ class Tracker:
                     self.t[i] = now
                     self.vx[i] = 0
                     self.vy[i] = 0
+                    self.vx0[i] = 0
+                    self.vy0[i] = 0
                     self.w[i] = tw[k]
                     self.h[i] = th[k]
                     self.w_max[i] = tw[k]
