@@ -1,0 +1,101 @@
+"""Fingers held on the glass under light that saturates some receivers (ambient 0.6 on every
+bar, or sunlight across the y receivers' bar): no touch may appear where no finger is (a
+ghost). The scenes are ones of `measure_ghosts` (vitrine.bench.touch, seeds 1-5 on the 32-inch
+frame) that gave ghosts, each named for what made it:
+
+- a finger's straight shadow, its own oblique beams out of reach (at the glass' left and right
+  edges) or saturated, paired with another finger's straight shadow where that finger's
+  oblique shadows cross its line: "confirmed" by shadows the other finger explains (recheck()
+  judges each finger against all the others, and one whose straight shadow on an axis the
+  others explain needs an oblique shadow of its own there).
+
+Replayed whole as the benchmark does (its Scenario seeds, positions rounded to 0.1 mm)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from vitrine.hardware import frame_config, load_frame
+from vitrine.sim.glass import BarLight, Conditions
+from vitrine.sim.scenario import PathFinger, Scenario
+from vitrine.sim.touch import replay
+
+LIGHT = {
+    "ambient": Conditions(ambient=0.6),
+    "sun": Conditions(light={"right": BarLight(ambient=1.2, ramp_to=0.6)}),  # as the bench's
+}
+GHOST_MM = 15.0  # as the benchmark: this far beyond every finger's edge is a ghost
+
+# frame, light, the scene's seed, and its fingers: (diameter mm, (x, y) at 0 ms, (x, y) at
+# 480 ms)
+SCENES = {
+    "straight-shadow-explained-by-others-left-edge": (
+        "32in",
+        "ambient",
+        7,
+        [
+            (9.5, (271.1, 289.0), (274.6, 290.3)),
+            (12.3, (506.3, 167.0), (502.4, 171.8)),
+            (9.1, (628.5, 42.6), (627.3, 34.8)),
+            (11.1, (563.8, 155.8), (571.1, 151.5)),
+            (9.3, (624.9, 187.3), (626.3, 188.3)),
+            (11.3, (396.8, 157.1), (398.9, 156.7)),
+            (11.7, (553.9, 115.2), (546.1, 110.9)),
+            (12.3, (17.7, 267.2), (13.1, 266.8)),
+            (12.0, (669.3, 297.8), (672.1, 295.9)),
+            (13.3, (56.2, 234.4), (64.1, 230.3)),
+        ],
+    ),
+    "straight-shadow-explained-by-others-right-edge": (
+        "32in",
+        "sun",
+        9,
+        [
+            (13.6, (203.2, 41.6), (197.6, 44.9)),
+            (9.6, (361.1, 364.1), (358.4, 363.1)),
+            (12.6, (685.3, 85.5), (681.3, 81.6)),
+            (13.4, (134.0, 282.1), (143.4, 280.9)),
+            (10.1, (86.9, 376.0), (82.5, 374.6)),
+            (10.1, (459.9, 39.1), (459.5, 37.1)),
+            (13.8, (655.6, 333.8), (652.5, 326.1)),
+            (9.8, (383.8, 125.3), (380.9, 125.1)),
+        ],
+    ),
+    "straight-shadows-explained-by-others-sunlit": (
+        "32in",
+        "sun",
+        12,
+        [
+            (10.7, (256.1, 292.1), (261.6, 293.4)),
+            (10.6, (631.6, 345.9), (636.8, 346.3)),
+            (10.3, (401.1, 278.3), (395.1, 279.0)),
+            (8.4, (276.9, 332.3), (276.4, 334.1)),
+            (13.5, (577.3, 273.2), (576.4, 277.2)),
+            (8.9, (108.5, 191.9), (103.2, 192.0)),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("scene", sorted(SCENES))
+def test_fingers_under_light_give_no_ghost(scene: str) -> None:
+    frame_name, light, seed, fingers = SCENES[scene]
+    paths = tuple(
+        PathFinger(i + 1, d, ((0.0, *a), (480.0, *b))) for i, (d, a, b) in enumerate(fingers)
+    )
+    frame = frame_config(load_frame(frame_name))
+    ghosts = []
+    found = 0
+    for scan in replay(Scenario(frame, LIGHT[light], 480.0, paths, seed)):
+        for c in scan.touches:
+            far = [
+                math.hypot(c.x_mm - t.x_mm, c.y_mm - t.y_mm) - t.diameter_mm / 2 for t in scan.truth
+            ]
+            if min(far) > GHOST_MM:
+                ghosts.append((round(scan.t_ms, 1), round(c.x_mm), round(c.y_mm)))
+            else:
+                found += 1
+    assert found > 30  # the fingers are seen (not a frame that reports nothing)
+    assert ghosts == []
