@@ -7,7 +7,10 @@ frame) that gave ghosts, each named for what made it:
   edges) or saturated, paired with another finger's straight shadow where that finger's
   oblique shadows cross its line: "confirmed" by shadows the other finger explains (recheck()
   judges each finger against all the others, and one whose straight shadow on an axis the
-  others explain needs an oblique shadow of its own there).
+  others explain needs an oblique shadow of its own there);
+- a real finger dropped by recheck() (not confirmed), and the finger beside it, fitted again
+  without it, alone in the shadows both cast: it took their middle, centimetres from either,
+  and was reported there unchecked (the fingers left now stay where they were checked).
 
 Replayed whole as the benchmark does (its Scenario seeds, positions rounded to 0.1 mm)."""
 
@@ -74,6 +77,50 @@ SCENES = {
             (8.4, (276.9, 332.3), (276.4, 334.1)),
             (13.5, (577.3, 273.2), (576.4, 277.2)),
             (8.9, (108.5, 191.9), (103.2, 192.0)),
+        ],
+    ),
+    "refit-after-a-finger-dropped": (
+        "32in",
+        "sun",
+        7,
+        [
+            (9.5, (271.1, 289.0), (274.6, 290.3)),
+            (12.3, (506.3, 167.0), (502.4, 171.8)),
+            (9.1, (628.5, 42.6), (627.3, 34.8)),
+            (11.1, (563.8, 155.8), (571.1, 151.5)),
+            (9.3, (624.9, 187.3), (626.3, 188.3)),
+            (11.3, (396.8, 157.1), (398.9, 156.7)),
+            (11.7, (553.9, 115.2), (546.1, 110.9)),
+            (12.3, (17.7, 267.2), (13.1, 266.8)),
+            (12.0, (669.3, 297.8), (672.1, 295.9)),
+            (13.3, (56.2, 234.4), (64.1, 230.3)),
+        ],
+    ),
+    "refit-after-a-finger-dropped-alone": (
+        "32in",
+        "sun",
+        9,
+        [
+            (12.5, (436.5, 124.3), (439.1, 129.5)),
+            (13.8, (582.4, 111.3), (588.4, 115.9)),
+            (10.0, (474.2, 61.4), (471.5, 57.5)),
+            (12.0, (470.4, 256.2), (469.6, 255.7)),
+            (9.3, (163.7, 316.5), (171.8, 320.9)),
+        ],
+    ),
+    "refit-after-a-finger-dropped-in-a-crowd": (
+        "32in",
+        "sun",
+        15,
+        [
+            (10.9, (117.6, 162.8), (122.0, 170.1)),
+            (12.5, (484.3, 369.5), (487.8, 365.1)),
+            (12.7, (111.1, 205.9), (116.4, 198.7)),
+            (13.3, (465.9, 333.6), (460.9, 330.7)),
+            (9.4, (219.7, 112.8), (222.0, 120.2)),
+            (9.2, (338.2, 336.8), (336.9, 333.0)),
+            (8.4, (404.4, 351.1), (410.6, 352.1)),
+            (13.3, (652.5, 306.5), (660.7, 308.9)),
         ],
     ),
 }

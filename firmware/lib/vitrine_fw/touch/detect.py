@@ -46,7 +46,8 @@
 #    (it reaches _GAP beyond none of them), a shadow of one oblique family at least that needs
 #    it: oblique shadows that the other fingers explain say nothing of it (a straight shadow
 #    paired with a place where other fingers' oblique shadows happen to cross its line is a
-#    ghost). Neither straight shadow its own, it needs _CONFIRM such families in all.
+#    ghost). Neither straight shadow its own, it needs _CONFIRM such families in all. The
+#    fingers left stay where they were checked (see resolve()).
 # 4. After refinement, a shadow that reaches well beyond every touch inside it holds one more
 #    finger, hidden by the others everywhere else: but not a candidate in the very shadows of
 #    one selected touch in every family that saw it (nothing tells the two apart; at the
@@ -928,6 +929,10 @@ class Detector:
                 c = self.sel[i]
                 if self.c_kind[c] == KIND_FINGER:
                     self._fit(c)
+        self.report()
+
+    def report(self):
+        """The selected touches into t_x, t_y, t_w, t_h, t_kind, t_solid (n_t of them)."""
         n_t = 0
         for c in range(self.n_c):
             if self.c_ok[c] == 2 and n_t < MAX_TOUCHES:
@@ -1068,7 +1073,11 @@ class Detector:
         if self.unexplained():
             self.refine()
         if self.ambiguous and self.recheck():
-            self.refine()
+            # The others stay where they were checked, the shadows they shared with the
+            # fingers dropped still shared: a finger dropped as not confirmed may well be
+            # there (fit again without it, one left alone in a shadow that both cast took
+            # its middle, centimetres from either, and a ghost where it was not checked).
+            self.report()
         return self.n_t
 
     def recheck(self):
