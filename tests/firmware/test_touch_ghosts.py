@@ -10,7 +10,11 @@ frame) that gave ghosts, each named for what made it:
   others explain needs an oblique shadow of its own there);
 - a real finger dropped by recheck() (not confirmed), and the finger beside it, fitted again
   without it, alone in the shadows both cast: it took their middle, centimetres from either,
-  and was reported there unchecked (the fingers left now stay where they were checked).
+  and was reported there unchecked (the fingers left now stay where they were checked);
+- a finger fitted to the very edge of a shadow it is in (the end of a shared shadow that is
+  another finger's, not found in the sun, pulled it there), reported centimetres off and
+  carried on by the tracker (where it now is, the smallest finger must lie a radius inside
+  every edge measured).
 
 Replayed whole as the benchmark does (its Scenario seeds, positions rounded to 0.1 mm)."""
 
@@ -121,6 +125,39 @@ SCENES = {
             (9.2, (338.2, 336.8), (336.9, 333.0)),
             (8.4, (404.4, 351.1), (410.6, 352.1)),
             (13.3, (652.5, 306.5), (660.7, 308.9)),
+        ],
+    ),
+    "fitted-to-the-edge-of-a-shadow-bottom": (
+        "32in",
+        "sun",
+        7,
+        [
+            (12.0, (316.8, 209.0), (316.6, 208.7)),
+            (8.4, (300.2, 289.3), (300.5, 290.5)),
+            (8.8, (63.7, 356.9), (65.2, 359.3)),
+            (10.8, (391.0, 331.8), (392.2, 337.4)),
+            (9.2, (571.7, 339.1), (566.3, 333.9)),
+            (13.6, (78.9, 227.6), (71.7, 222.9)),
+            (9.7, (275.7, 201.5), (275.6, 201.4)),
+            (10.6, (118.1, 334.4), (110.9, 331.4)),
+            (13.0, (192.2, 48.2), (188.7, 47.2)),
+        ],
+    ),
+    "fitted-to-the-edge-of-a-shadow-right-edge": (
+        "32in",
+        "sun",
+        16,
+        [
+            (8.1, (22.7, 297.7), (18.6, 303.2)),
+            (8.4, (599.8, 376.1), (604.8, 373.9)),
+            (8.6, (255.5, 361.4), (255.9, 370.2)),
+            (11.2, (479.9, 42.1), (472.8, 38.0)),
+            (8.8, (685.5, 358.3), (686.3, 354.3)),
+            (13.7, (509.0, 31.9), (512.8, 40.2)),
+            (13.9, (417.1, 320.8), (409.2, 323.6)),
+            (10.5, (588.4, 66.8), (589.4, 69.0)),
+            (12.6, (438.0, 380.8), (439.7, 385.0)),
+            (10.6, (250.8, 249.8), (250.5, 250.0)),
         ],
     ),
 }

@@ -39,15 +39,17 @@
 #    measured edge, refutes it: a finger there would have widened the shadow (where two
 #    straight shadows cross, the candidate is exact to the edges; one from a split gets
 #    _EDGE_TOL). After refinement the fingers are checked again where they now are, each
-#    against all the others selected; one whose straight shadow on an axis reaches over
-#    unknown beams must then also have the _CONFIRM oblique families that place that
-#    coordinate see it in shadows that need it (reaching _GAP beyond every other selected
-#    finger in them), and one whose straight shadow on an axis the other fingers in it explain
-#    (it reaches _GAP beyond none of them), a shadow of one oblique family at least that needs
-#    it: oblique shadows that the other fingers explain say nothing of it (a straight shadow
-#    paired with a place where other fingers' oblique shadows happen to cross its line is a
-#    ghost). Neither straight shadow its own, it needs _CONFIRM such families in all. The
-#    fingers left stay where they were checked (see resolve()).
+#    against all the others selected: the smallest finger there must lie inside each shadow it
+#    is in (its centre a radius, less _TOL, inside each measured edge); one whose straight
+#    shadow on an axis reaches over unknown beams must then also have the _CONFIRM oblique
+#    families that place that coordinate see it in shadows that need it (reaching _GAP beyond
+#    every other selected finger in them), and one whose straight shadow on an axis the other
+#    fingers in it explain (it reaches _GAP beyond none of them), a shadow of one oblique
+#    family at least that needs it: oblique shadows that the other fingers explain say nothing
+#    of it (a straight shadow paired with a place where other fingers' oblique shadows happen
+#    to cross its line is a ghost). Neither straight shadow its own, it needs _CONFIRM such
+#    families in all, one at least pinning each coordinate. The fingers left stay where they
+#    were checked (see resolve()).
 # 4. After refinement, a shadow that reaches well beyond every touch inside it holds one more
 #    finger, hidden by the others everywhere else: but not a candidate in the very shadows of
 #    one selected touch in every family that saw it (nothing tells the two apart; at the
@@ -104,6 +106,7 @@ _GAP = const(96)  # 3 mm: a shadow reaching this far beyond its touches holds on
 _FIT_STEP = const(512)  # 16 mm: the largest residual one fit step takes in
 _OUTLIER = const(80)  # 2.5 mm: a shadow's centre this far off the fit is dropped from it
 _MIN_DET = const(4096)  # a fit whose normal matrix is flatter than this keeps step 5's point
+_MIN_R = const(96)  # 3 mm: the smallest finger's radius
 _CONFIRM = const(2)  # oblique families that must see a finger (straight shadows pair two ways)
 _SHARP = const(2560)  # a family pins a coordinate when its error there grows 2.5 times at most
 _QUANT2 = const(92)  # (0.3 mm)**2 in (1/32 mm)**2: a family's edge error from its pitch alone
@@ -1084,10 +1087,11 @@ class Detector:
         """After refinement, when the straight shadows could pair up more than one way: drop
         the fingers that a family refutes where they now are (a candidate from a split is
         checked where the split put it, and the fit may take it to where a family's clear
-        beams say no finger is), and those placed along an axis whose straight shadow says
-        nothing of them only by other fingers' oblique shadows (_borrowed); each is judged
-        against all the others selected (one dropped first no longer explains the shadows it
-        shares with a ghost); returns how many were dropped."""
+        beams say no finger is, or to the very edge of a shadow: _inside), and those placed
+        along an axis whose straight shadow says nothing of them only by other fingers'
+        oblique shadows (_borrowed); each is judged against all the others selected (one
+        dropped first no longer explains the shadows it shares with a ghost); returns how many
+        were dropped."""
         dropped = 0
         self.slack = _EDGE_TOL
         self._bounds()
@@ -1095,7 +1099,12 @@ class Detector:
             c = self.sel[i]
             if self.c_kind[c] != KIND_FINGER:
                 continue
-            if self._verify(c) and not self.c_vague[c] and not self._borrowed(c):
+            if (
+                self._verify(c)
+                and not self.c_vague[c]
+                and self._inside(c)
+                and not self._borrowed(c)
+            ):
                 self.c_ok[c] = 2
             else:
                 self.c_ok[c] = 3  # dropped once every finger is checked (see _needs)
@@ -1105,6 +1114,27 @@ class Detector:
             if self.c_ok[c] == 3:
                 self.c_ok[c] = 0
         return dropped
+
+    def _inside(self, c):
+        # Whether finger c, where it now is, lies inside each shadow it is in as a finger
+        # would: the smallest (_MIN_R) shadows every beam within its radius of its centre,
+        # so its centre is that far inside each edge the family measured, give or take _TOL
+        # (a place at the very edge of another finger's shadow, where the shadows of other
+        # families happen to cross, is no finger's).
+        g = self.g
+        nf = self.nf
+        for f in range(nf):
+            s = self.c_match[c * nf + f] - 1
+            if s < 0:
+                continue
+            u = g.u(f, self.c_x[c], self.c_y[c])
+            r = (_MIN_R * g.fam_sec[f] >> 10) - _TOL
+            opened = self.sh_open[s]
+            if (not opened & 1 and u < self.sh_l[s] + r) or (
+                not opened & 2 and u > self.sh_r[s] - r
+            ):
+                return False
+        return True
 
     def _borrowed(self, c):
         # Whether finger c is placed along an axis only by shadows that the other selected
