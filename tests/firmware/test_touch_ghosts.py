@@ -1,7 +1,8 @@
 """Fingers held on the glass under light that saturates some receivers (ambient 0.6 on every
 bar, or sunlight across the y receivers' bar): no touch may appear where no finger is (a
 ghost). The scenes are ones of `measure_ghosts` (vitrine.bench.touch, seeds 1-5 on the 32-inch
-frame) that gave ghosts, each named for what made it:
+frame, and the benchmark's own ambient seed, 20261125) that gave ghosts, each named for what
+made it:
 
 - a finger's straight shadow, its own oblique beams out of reach (at the glass' left and right
   edges) or saturated, paired with another finger's straight shadow where that finger's
@@ -14,7 +15,10 @@ frame) that gave ghosts, each named for what made it:
 - a finger fitted to the very edge of a shadow it is in (the end of a shared shadow that is
   another finger's, not found in the sun, pulled it there), reported centimetres off and
   carried on by the tracker (where it now is, the smallest finger must lie a radius inside
-  every edge measured).
+  every edge measured);
+- a finger misplaced for a scan and then not found (hidden, or dropped as unconfirmed): its
+  contact carried on at the velocity of that jump, to where no finger is (a contact not seen
+  moves on only as its last two moves agreed).
 
 Replayed whole as the benchmark does (its Scenario seeds, positions rounded to 0.1 mm)."""
 
@@ -158,6 +162,22 @@ SCENES = {
             (10.5, (588.4, 66.8), (589.4, 69.0)),
             (12.6, (438.0, 380.8), (439.7, 385.0)),
             (10.6, (250.8, 249.8), (250.5, 250.0)),
+        ],
+    ),
+    "carried-on-at-a-misplaced-velocity": (
+        "32in",
+        "ambient",
+        20261151,
+        [
+            (12.4, (563.3, 77.9), (555.4, 73.3)),
+            (9.1, (143.1, 92.3), (144.9, 90.0)),
+            (8.3, (300.4, 376.8), (303.6, 379.3)),
+            (8.8, (20.8, 221.8), (12.3, 223.2)),
+            (12.4, (512.8, 175.3), (516.3, 174.9)),
+            (12.1, (562.1, 295.0), (567.6, 300.5)),
+            (11.5, (419.8, 363.2), (420.2, 354.7)),
+            (9.3, (57.9, 208.0), (64.7, 207.6)),
+            (8.6, (330.4, 156.9), (331.8, 163.7)),
         ],
     ),
 }

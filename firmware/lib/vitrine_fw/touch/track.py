@@ -2,9 +2,10 @@
 # predicted position (last position plus velocity times the time since) is nearest, closest
 # pairs first. An unmatched touch is a new contact; a contact unmatched for _MISSES scans in a
 # row is reported UP at its last position; until then it is held where it would be, moving on
-# as it moved, but at most _COAST a scan (a velocity from a scan of jitter, one finger seen at
-# two places, must not carry it off to where nothing touches). An id stays with its contact
-# from down to up and is unique among the current contacts.
+# as it moved, but at most _COAST a scan, and only when its last two moves agreed within
+# _STEADY (a velocity from a scan of jitter, one finger seen at two places or misplaced just
+# before it was hidden, must not carry it off to where nothing touches: it stays put). An id
+# stays with its contact from down to up and is unique among the current contacts.
 #
 # A new contact is reported DOWN as soon as its shadows are solid (the finger or palm is in
 # the beams' plane, not still coming down through it): in the very scan it appears when it
@@ -45,6 +46,7 @@ _PALM_MARGIN = const(384)  # 12 mm beyond a palm's largest extent, its pieces ar
 _COAST = const(256)  # 8 mm: the furthest a contact not seen moves on in a scan, per axis
 _LONG_US = const(50000)  # positions older than this are not moved on by their velocity
 _VMAX = const(12000)  # velocities are kept within 5.7 m/s (Q5 per 65536 µs)
+_STEADY = const(1024)  # 0.5 m/s: two moves' velocities this close are a finger's motion
 _TICKS_MASK = const(0x3FFFFFFF)
 _TICKS_HALF = const(0x20000000)
 
@@ -66,6 +68,9 @@ class Tracker:
         self.t = array("i", bytes(4 * _SLOTS))  # ticks_us of the report the position is for
         self.vx = array("i", bytes(4 * _SLOTS))  # Q5 per 65536 µs
         self.vy = array("i", bytes(4 * _SLOTS))
+        self.mx = array("i", bytes(4 * _SLOTS))  # the last move's own velocity, unsmoothed
+        self.my = array("i", bytes(4 * _SLOTS))
+        self.steady = bytearray(_SLOTS)  # its last two moves agreed (see update())
         self.w = array("i", bytes(4 * _SLOTS))
         self.h = array("i", bytes(4 * _SLOTS))
         self.kind = bytearray(_SLOTS)
@@ -220,6 +225,11 @@ class Tracker:
                 # velocity from the move since the last report, smoothed a little
                 vx = (tx[bk] - self.x[bi]) * 65536 // dt
                 vy = (ty[bk] - self.y[bi]) * 65536 // dt
+                ex = vx - self.mx[bi]
+                ey = vy - self.my[bi]
+                self.steady[bi] = 1 if -_STEADY < ex < _STEADY and -_STEADY < ey < _STEADY else 0
+                self.mx[bi] = vx
+                self.my[bi] = vy
                 vx = (self.vx[bi] + 3 * vx) >> 2
                 vy = (self.vy[bi] + 3 * vy) >> 2
                 self.vx[bi] = _VMAX if vx > _VMAX else -_VMAX if vx < -_VMAX else vx
@@ -254,9 +264,10 @@ class Tracker:
             else:
                 # where it would be now, moving on as it did: hidden or missed for a scan
                 dt = _ticks_diff(now, self.t[i])
-                if 0 < dt < _LONG_US:
-                    # at most _COAST a scan: a velocity from a scan or two of jitter (a
-                    # finger seen twice, one place then the other) must not carry the
+                if 0 < dt < _LONG_US and self.steady[i]:
+                    # at most _COAST a scan, and only as its last two moves agreed: a
+                    # velocity from a scan or two of jitter (a finger seen twice, one place
+                    # then the other, or misplaced before it was hidden) must not carry the
                     # contact off to where nothing touches
                     dx = self.vx[i] * dt >> 16
                     dy = self.vy[i] * dt >> 16
@@ -278,6 +289,9 @@ class Tracker:
                     self.t[i] = now
                     self.vx[i] = 0
                     self.vy[i] = 0
+                    self.mx[i] = 0
+                    self.my[i] = 0
+                    self.steady[i] = 0
                     self.w[i] = tw[k]
                     self.h[i] = th[k]
                     self.w_max[i] = tw[k]
