@@ -1118,8 +1118,9 @@ class Detector:
     def _inside(self, c):
         # Whether finger c, where it now is, lies inside each shadow it is in as a finger
         # would: the smallest (_MIN_R) shadows every beam within its radius of its centre,
-        # so its centre is that far inside each edge the family measured, give or take _TOL
-        # (a place at the very edge of another finger's shadow, where the shadows of other
+        # so its centre is that far inside each edge the family measured (half the shadow's
+        # width at most: the edges of a faint one are measured short), give or take _TOL (a
+        # place at the very edge of another finger's shadow, where the shadows of other
         # families happen to cross, is no finger's).
         g = self.g
         nf = self.nf
@@ -1128,7 +1129,11 @@ class Detector:
             if s < 0:
                 continue
             u = g.u(f, self.c_x[c], self.c_y[c])
-            r = (_MIN_R * g.fam_sec[f] >> 10) - _TOL
+            r = _MIN_R * g.fam_sec[f] >> 10
+            half = (self.sh_r[s] - self.sh_l[s]) >> 1
+            if half < r:
+                r = half  # (a faint shadow measured narrower than any finger: its middle)
+            r -= _TOL
             opened = self.sh_open[s]
             if (not opened & 1 and u < self.sh_l[s] + r) or (
                 not opened & 2 and u > self.sh_r[s] - r
