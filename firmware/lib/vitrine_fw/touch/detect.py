@@ -48,8 +48,8 @@
 #    family at least that needs it: oblique shadows that the other fingers explain say nothing
 #    of it (a straight shadow paired with a place where other fingers' oblique shadows happen
 #    to cross its line is a ghost). Neither straight shadow its own, it needs _CONFIRM such
-#    families in all, one at least pinning each coordinate. The fingers left stay where they
-#    were checked (see resolve()).
+#    families in all, that pin each coordinate (one alone, or two leaning either way). The
+#    fingers left stay where they were checked (see resolve()).
 # 4. After refinement, a shadow that reaches well beyond every touch inside it holds one more
 #    finger, hidden by the others everywhere else: but not a candidate in the very shadows of
 #    one selected touch in every family that saw it (nothing tells the two apart; at the
@@ -1150,8 +1150,8 @@ class Detector:
         # beyond every other selected touch in them, as in unexplained()): beside unknown
         # beams, in _CONFIRM families that pin that coordinate; beside another finger's
         # straight shadow, in one family at least; with neither straight shadow its own, in
-        # _CONFIRM families (one family's shadow is a line: it places no point), one of them
-        # at least pinning each coordinate (not only the steep ones along it). Else
+        # _CONFIRM families (one family's shadow is a line: it places no point) that pin each
+        # coordinate: one that does alone, or two steep along it leaning either way. Else
         # nothing says a finger is there: the straight shadow of a finger whose own oblique
         # beams were saturated or out of reach (not confirmed, so dropped) was paired instead
         # with a place on another finger's straight shadow where that finger's, or others',
@@ -1171,6 +1171,7 @@ class Detector:
         sharp_x = 0
         sharp_y = 0
         own = 0
+        sides = 0  # bits: oblique x families either way (1, 2), oblique y families (4, 8)
         for f in range(nf):
             s = self.c_match[c * nf + f] - 1
             if s < 0 or not g.fam_shift[f] or self.sh_unseen[s] or not self._needs(c, f, s):
@@ -1180,8 +1181,12 @@ class Detector:
                 sharp_x += 1
             if self.y_factor[f] <= _SHARP:
                 sharp_y += 1
+            sides |= (1 if g.fam_shift[f] > 0 else 2) << (0 if g.fam_axis[f] == AXIS_X else 2)
         if loose_x and loose_y:  # neither straight shadow its own
-            return own < _CONFIRM or sharp_x < (need_x or 1) or sharp_y < (need_y or 1)
+            # (two steep families leaning either way pin the coordinate along them too)
+            pin_x = sharp_x >= (need_x or 1) or (not need_x and sides & 12 == 12)
+            pin_y = sharp_y >= (need_y or 1) or (not need_y and sides & 3 == 3)
+            return own < _CONFIRM or not pin_x or not pin_y
         if need_x or need_y:
             return sharp_x < need_x or sharp_y < need_y
         return own < 1
