@@ -101,7 +101,7 @@ def st_refine(pipe, _b, _c, _d):
     if det.unexplained():
         det.refine()
     if det.ambiguous and det.recheck():
-        det.refine()
+        det.report()
 
 
 def st_track(pipe, _b, _c, _d):

@@ -38,12 +38,18 @@
 #    at a candidate are dimmed by one of its shadows, with the candidate beyond that shadow's
 #    measured edge, refutes it: a finger there would have widened the shadow (where two
 #    straight shadows cross, the candidate is exact to the edges; one from a split gets
-#    _EDGE_TOL). After refinement the fingers are checked again where they now are; one
-#    whose straight shadow on an axis reaches over unknown beams must then also have the
-#    _CONFIRM oblique families that place that coordinate see it in shadows that need it
-#    (reaching _GAP beyond every other selected finger in them): oblique shadows that the
-#    other fingers explain say nothing of it (a straight shadow paired with a place where
-#    other fingers' oblique shadows happen to cross its line is a ghost).
+#    _EDGE_TOL). After refinement the fingers are checked again where they now are, each
+#    against all the others selected: the smallest finger there must lie inside each shadow it
+#    is in (its centre a radius, less _TOL, inside each measured edge); one whose straight
+#    shadow on an axis reaches over unknown beams must then also have the _CONFIRM oblique
+#    families that place that coordinate see it in shadows that need it (reaching _GAP beyond
+#    every other selected finger in them), and one whose straight shadow on an axis the other
+#    fingers in it explain (it reaches _GAP beyond none of them), a shadow of one oblique
+#    family at least that needs it: oblique shadows that the other fingers explain say nothing
+#    of it (a straight shadow paired with a place where other fingers' oblique shadows happen
+#    to cross its line is a ghost). Neither straight shadow its own, it needs _CONFIRM such
+#    families in all, that pin each coordinate (one alone, or two leaning either way). The
+#    fingers left stay where they were checked (see resolve()).
 # 4. After refinement, a shadow that reaches well beyond every touch inside it holds one more
 #    finger, hidden by the others everywhere else: but not a candidate in the very shadows of
 #    one selected touch in every family that saw it (nothing tells the two apart; at the
@@ -100,6 +106,7 @@ _GAP = const(96)  # 3 mm: a shadow reaching this far beyond its touches holds on
 _FIT_STEP = const(512)  # 16 mm: the largest residual one fit step takes in
 _OUTLIER = const(80)  # 2.5 mm: a shadow's centre this far off the fit is dropped from it
 _MIN_DET = const(4096)  # a fit whose normal matrix is flatter than this keeps step 5's point
+_MIN_R = const(96)  # 3 mm: the smallest finger's radius
 _CONFIRM = const(2)  # oblique families that must see a finger (straight shadows pair two ways)
 _SHARP = const(2560)  # a family pins a coordinate when its error there grows 2.5 times at most
 _QUANT2 = const(92)  # (0.3 mm)**2 in (1/32 mm)**2: a family's edge error from its pitch alone
@@ -137,7 +144,7 @@ class Detector:
         self.c_sy = bytearray(_MAX_CANDIDATES)
         self.centre = 0  # result of _centre
         self.c_match = bytearray(_MAX_CANDIDATES * nf)  # shadow index + 1, 0: no evidence
-        self.c_ok = bytearray(_MAX_CANDIDATES)  # 0 rejected, 1 valid, 2 selected
+        self.c_ok = bytearray(_MAX_CANDIDATES)  # 0 rejected, 1 valid, 2 selected, 3 dropping
         self.c_oblique = bytearray(_MAX_CANDIDATES)  # oblique families that saw it
         self.c_vague = bytearray(_MAX_CANDIDATES)  # placed along an axis by no sure shadow
         self.c_seen = bytearray(_MAX_CANDIDATES)  # families that saw it in a shadow
@@ -925,6 +932,10 @@ class Detector:
                 c = self.sel[i]
                 if self.c_kind[c] == KIND_FINGER:
                     self._fit(c)
+        self.report()
+
+    def report(self):
+        """The selected touches into t_x, t_y, t_w, t_h, t_kind, t_solid (n_t of them)."""
         n_t = 0
         for c in range(self.n_c):
             if self.c_ok[c] == 2 and n_t < MAX_TOUCHES:
@@ -1082,16 +1093,22 @@ class Detector:
         if self.unexplained():
             self.refine()
         if self.ambiguous and self.recheck():
-            self.refine()
+            # The others stay where they were checked, the shadows they shared with the
+            # fingers dropped still shared: a finger dropped as not confirmed may well be
+            # there (fit again without it, one left alone in a shadow that both cast took
+            # its middle, centimetres from either, and a ghost where it was not checked).
+            self.report()
         return self.n_t
 
     def recheck(self):
         """After refinement, when the straight shadows could pair up more than one way: drop
         the fingers that a family refutes where they now are (a candidate from a split is
         checked where the split put it, and the fit may take it to where a family's clear
-        beams say no finger is), and those placed along an axis whose straight shadow
-        reaches over unknown beams only by other fingers' oblique shadows (_borrowed);
-        returns how many were dropped."""
+        beams say no finger is, or to the very edge of a shadow: _inside), and those placed
+        along an axis whose straight shadow says nothing of them only by other fingers'
+        oblique shadows (_borrowed); each is judged against all the others selected (one
+        dropped first no longer explains the shadows it shares with a ghost); returns how many
+        were dropped."""
         dropped = 0
         self.slack = _EDGE_TOL
         self._bounds()
@@ -1099,52 +1116,97 @@ class Detector:
             c = self.sel[i]
             if self.c_kind[c] != KIND_FINGER:
                 continue
-            if self._verify(c) and not self.c_vague[c]:
+            if (
+                self._verify(c)
+                and not self.c_vague[c]
+                and self._inside(c)
+                and not self._borrowed(c)
+            ):
                 self.c_ok[c] = 2
             else:
-                self.c_ok[c] = 0
+                self.c_ok[c] = 3  # dropped once every finger is checked (see _needs)
                 dropped += 1
-        # Borrowed, all checked against the same fingers before any goes: two fingers placed
-        # along an axis by the very same oblique shadows each borrow them from the other, and
-        # nothing tells which of them is there, so both go. (Checked one by one, whichever
-        # came first in the selection went and the other then needed the shadows: the real
-        # finger went as often as the ghost, which stayed.)
-        for i in range(self.n_sel):
-            c = self.sel[i]
-            if self.c_ok[c] == 2 and self.c_kind[c] == KIND_FINGER and self._borrowed(c):
-                self.c_ok[c] = 3  # (still one of the others for _needs() until all are checked)
         for i in range(self.n_sel):
             c = self.sel[i]
             if self.c_ok[c] == 3:
                 self.c_ok[c] = 0
-                dropped += 1
         return dropped
 
-    def _borrowed(self, c):
-        # Whether finger c, whose straight shadow on an axis reaches over unknown beams (so
-        # only oblique families place it along that axis), is placed there only by shadows
-        # that the other selected touches explain: of the _CONFIRM oblique families that pin
-        # that coordinate, each must see it in a shadow that needs it (one reaching _GAP
-        # beyond every other selected touch in it, as in unexplained()). Else nothing says a
-        # finger is there: the straight shadow of a finger whose own oblique beams were
-        # saturated (not confirmed, so dropped) was explained instead by pairing it with a
-        # place where other fingers' oblique shadows cross its line (a ghost).
+    def _inside(self, c):
+        # Whether finger c, where it now is, lies inside each shadow it is in as a finger
+        # would: the smallest (_MIN_R) shadows every beam within its radius of its centre,
+        # so its centre is that far inside each edge the family measured (half the shadow's
+        # width at most: the edges of a faint one are measured short), give or take _TOL (a
+        # place at the very edge of another finger's shadow, where the shadows of other
+        # families happen to cross, is no finger's).
+        g = self.g
         nf = self.nf
-        unseen_x = self.sh_unseen[self.c_sx[c]]
-        unseen_y = self.sh_unseen[self.c_sy[c]]
-        if self.single or (not unseen_x and not unseen_y):
-            return False  # (one straight shadow each way pair up one way only: as c_vague)
-        sharp_x = 0
-        sharp_y = 0
         for f in range(nf):
             s = self.c_match[c * nf + f] - 1
-            if s < 0 or not self.g.fam_shift[f] or self.sh_unseen[s] or not self._needs(c, f, s):
+            if s < 0:
                 continue
+            u = g.u(f, self.c_x[c], self.c_y[c])
+            r = _MIN_R * g.fam_sec[f] >> 10
+            half = (self.sh_r[s] - self.sh_l[s]) >> 1
+            if half < r:
+                r = half  # (a faint shadow measured narrower than any finger: its middle)
+            r -= _TOL
+            opened = self.sh_open[s]
+            if (not opened & 1 and u < self.sh_l[s] + r) or (
+                not opened & 2 and u > self.sh_r[s] - r
+            ):
+                return False
+        return True
+
+    def _borrowed(self, c):
+        # Whether finger c is placed along an axis only by shadows that the other selected
+        # touches explain, where its straight shadow on that axis says nothing of it: that
+        # shadow reaches over unknown beams (that part of the bar saturated or failed), or
+        # the other selected touches in it explain all of it (it reaches _GAP beyond none
+        # of them). It must then be seen in oblique shadows that need it (reaching _GAP
+        # beyond every other selected touch in them, as in unexplained()): beside unknown
+        # beams, in _CONFIRM families that pin that coordinate; beside another finger's
+        # straight shadow, in one family at least; with neither straight shadow its own, in
+        # _CONFIRM families (one family's shadow is a line: it places no point) that pin each
+        # coordinate: one that does alone, or two steep along it leaning either way. Else
+        # nothing says a finger is there: the straight shadow of a finger whose own oblique
+        # beams were saturated or out of reach (not confirmed, so dropped) was paired instead
+        # with a place on another finger's straight shadow where that finger's, or others',
+        # oblique shadows cross its line (a ghost).
+        nf = self.nf
+        if self.single:
+            return False  # (one straight shadow each way pair up one way only: as c_vague)
+        g = self.g
+        sx = self.c_sx[c]
+        sy = self.c_sy[c]
+        need_x = _CONFIRM if self.sh_unseen[sx] else 0  # families that pin x down
+        need_y = _CONFIRM if self.sh_unseen[sy] else 0
+        loose_x = need_x or not self._needs(c, g.straight[0], sx)
+        loose_y = need_y or not self._needs(c, g.straight[1], sy)
+        if not loose_x and not loose_y:
+            return False
+        sharp_x = 0
+        sharp_y = 0
+        own = 0
+        sides = 0  # bits: oblique x families either way (1, 2), oblique y families (4, 8)
+        for f in range(nf):
+            s = self.c_match[c * nf + f] - 1
+            if s < 0 or not g.fam_shift[f] or self.sh_unseen[s] or not self._needs(c, f, s):
+                continue
+            own += 1
             if self.x_factor[f] <= _SHARP:
                 sharp_x += 1
             if self.y_factor[f] <= _SHARP:
                 sharp_y += 1
-        return (unseen_x and sharp_x < _CONFIRM) or (unseen_y and sharp_y < _CONFIRM)
+            sides |= (1 if g.fam_shift[f] > 0 else 2) << (0 if g.fam_axis[f] == AXIS_X else 2)
+        if loose_x and loose_y:  # neither straight shadow its own
+            # (two steep families leaning either way pin the coordinate along them too)
+            pin_x = sharp_x >= (need_x or 1) or (not need_x and sides & 12 == 12)
+            pin_y = sharp_y >= (need_y or 1) or (not need_y and sides & 3 == 3)
+            return own < _CONFIRM or not pin_x or not pin_y
+        if need_x or need_y:
+            return sharp_x < need_x or sharp_y < need_y
+        return own < 1
 
     def _needs(self, c, f, s):
         # Whether shadow s of family f reaches _GAP beyond every selected touch in it but c
@@ -1156,7 +1218,7 @@ class Detector:
         for i in range(self.n_sel):
             o = self.sel[i]
             if o == c or self.c_ok[o] < 2 or self.c_match[o * nf + f] != s + 1:
-                continue
+                continue  # (c_ok 3: dropped by recheck(), which checks each against all)
             u = g.u(f, self.c_x[o], self.c_y[o])
             r = self._reach(o, f)
             if u - r < lo:
