@@ -171,6 +171,12 @@ class Detector:
         self.du_dx = array("i", bytes(4 * nf))
         self.du_dy = array("i", bytes(4 * nf))
         self.weight = bytearray(nf)  # the fit's weight of a family's shadows, 1..16
+        # The families in the order _verify() asks them: the oblique ones first (the ones
+        # that refute a ghost; most candidates with many fingers are ghosts), the straight
+        # ones last (a candidate lies in its own straight shadows unless a split put it).
+        self.verify_order = bytearray(
+            [f for f in range(nf) if g.fam_shift[f]] + [f for f in range(nf) if not g.fam_shift[f]]
+        )
         for f in range(nf):
             shift = abs(g.fam_shift[f])
             sec = g.fam_sec[f]
@@ -552,8 +558,7 @@ class Detector:
         att = self.att
         x = self.c_x[c]
         y = self.c_y[c]
-        for f in range(nf):
-            match[c * nf + f] = 0
+        base = c * nf  # its families' c_match, each written below (unless it is refuted)
         self.c_ok[c] = 0
         oblique = 0
         sure = 0  # ... in a shadow not widened over unknown beams
@@ -576,7 +581,7 @@ class Detector:
         height_gap = g.height + gap
         span_x = g.span[0]
         span_y = g.span[1]
-        for f in range(nf):
+        for f in self.verify_order:
             shift = fam_shift[f]
             if shift == 0:
                 u = x if fam_axis[f] == AXIS_X else y
@@ -588,16 +593,25 @@ class Detector:
             j = (u - fam_first[f] + pitch // 2) // pitch
             start = fam_start[f]
             if j < 0 or j >= fam_len[f] or att[start + j] == UNKNOWN:
+                match[base + f] = 0
                 continue  # no beam, or no valid reading: no evidence either way
             found = 0
             s0 = fam_sh0[f]
-            for s in range(s0, s0 + fam_shn[f]):
-                # Inside the shadow; an open end (the shadow may go on unseen) with slack.
-                if sh_lo[s] <= u <= sh_hi[s]:
+            if shift == 0:
+                # its own straight shadow, unless an earlier one reaches it too (the first
+                # one that does, as below)
+                s = self.c_sx[c] if fam_axis[f] == AXIS_X else self.c_sy[c]
+                if sh_lo[s] <= u <= sh_hi[s] and (s == s0 or sh_hi[s - 1] < u):
                     found = s + 1
-                    break
             if not found:
-                straight = not g.fam_shift[f]
+                for s in range(s0, s0 + fam_shn[f]):
+                    # Inside the shadow; an open end (the shadow may go on unseen) with slack.
+                    if sh_lo[s] <= u <= sh_hi[s]:
+                        found = s + 1
+                        break
+            match[base + f] = found
+            if not found:
+                straight = not shift
                 if (
                     not straight
                     and self.single
@@ -615,9 +629,8 @@ class Detector:
                 self.sh_r[found - 1] - self.sh_l[found - 1] < _PALM * g.fam_sec[f] >> 10
             ):
                 return False  # a large object is large in every family: fingers side by side
-            match[c * nf + f] = found
             seen += 1
-            if g.fam_shift[f]:
+            if shift:
                 oblique += 1
                 if not self.sh_unseen[found - 1]:
                     sure += 1
