@@ -56,6 +56,14 @@
 #    weight follows how noisy its beams are. Two oblique families at different angles fix a
 #    point together, which no single family can; a shadow that disagrees with the others by
 #    more than 2.5 mm is dropped from the fit. A palm keeps the middle of its straight shadows.
+#    Which outer edge of a shared shadow a finger takes follows the fingers' order along it,
+#    and a fit that starts with that order wrong keeps it (each finger then sits on the other's
+#    edge, and the few families that say otherwise are outvoted): so fingers sharing a
+#    straight shadow, less than _APART apart along it and not each placed along it by a
+#    shadow of its own in an oblique family of that axis (by the left and right edges no
+#    oblique x beam reaches, nor by the top and bottom any oblique y beam), are also tried
+#    mirrored within it, fitted there, and kept there when their shadows' residuals are
+#    smaller.
 #
 # Integer arithmetic on preallocated arrays only: nothing is allocated per scan.
 
@@ -152,6 +160,9 @@ class Detector:
         self.t_h = array("i", bytes(4 * MAX_TOUCHES))
         self.t_kind = bytearray(MAX_TOUCHES)
         self.t_solid = array("h", bytes(2 * MAX_TOUCHES))  # its straight shadows' darkness
+        self.m_c = array("H", bytes(2 * MAX_TOUCHES))  # _mirror(): the touches it moves ...
+        self.m_x = array("i", bytes(4 * MAX_TOUCHES))  # ... and where they were
+        self.m_y = array("i", bytes(4 * MAX_TOUCHES))
         self.n_t = 0
         self.ambiguous = False  # the straight shadows may pair up more than one way
         self.single = False  # one straight shadow each way (candidates())
@@ -888,6 +899,96 @@ class Detector:
             self.c_x[c] = x
             self.c_y[c] = y
 
+    def _cost(self, c):
+        # How badly touch c fits its shadows where it is: the weighted squared residuals of
+        # _fit(), each at most _FIT_STEP, in (1/256 mm)**2 x weight.
+        g = self.g
+        nf = self.nf
+        d = self.c_d[c]
+        x = self.c_x[c]
+        y = self.c_y[c]
+        cost = 0
+        for f in range(nf):
+            s = self.c_match[c * nf + f]
+            if not s:
+                continue
+            q = self._centre(c, f, s - 1, d)
+            if q == 0:
+                continue
+            r = self.centre - g.u(f, x, y)
+            if r > _FIT_STEP or r < -_FIT_STEP:
+                r = _FIT_STEP
+            cost += (r * r >> 6) * self.weight[f] * (4 if q == 2 else 1)
+        return cost
+
+    def _mirror(self, s, x_axis):
+        # The selected fingers in straight shadow s (shared: sh_sel[s] > 1) mirrored within
+        # it along its axis, and fitted there, if they then fit their shadows better. A shared
+        # shadow's outer edges go to the fingers by their order along it (_centre()), so a fit
+        # that starts with that order wrong (the fingers a few millimetres apart along the
+        # axis, the order known only from steep oblique beams of the other axis) keeps it:
+        # each finger is placed by the other's edge, and the families that say otherwise are
+        # outvoted. Mirroring swaps the order and the outer edges each finger takes.
+        nf = self.nf
+        f = self.sh_f[s]
+        n = 0
+        cost = 0
+        for i in range(self.n_sel):
+            c = self.sel[i]
+            if self.c_match[c * nf + f] != s + 1:
+                continue
+            if self.c_kind[c] != KIND_FINGER or n >= MAX_TOUCHES:
+                return
+            self.m_c[n] = c
+            n += 1
+        if n < 2:
+            return
+        lo = 1 << 29
+        hi = -lo
+        for i in range(n):
+            c = self.m_c[i]
+            v = self.c_x[c] if x_axis else self.c_y[c]
+            if v < lo:
+                lo = v
+            if v > hi:
+                hi = v
+        if hi - lo >= _APART:
+            return  # far enough apart along it for the other families to order them
+        g = self.g
+        axis = g.fam_axis[f]
+        placed = 0  # fingers with a shadow of their own in an oblique family of the axis
+        for i in range(n):
+            c = self.m_c[i]
+            for o in range(nf):
+                t = self.c_match[c * nf + o]
+                if t and g.fam_axis[o] == axis and g.fam_shift[o] and self.sh_sel[t - 1] == 1:
+                    placed += 1
+                    break
+        if placed == n:
+            return  # each placed along the axis by a shadow of its own there: in order
+        for i in range(n):
+            cost += self._cost(self.m_c[i])
+        ends = self.sh_l[s] + self.sh_r[s]
+        for i in range(n):
+            c = self.m_c[i]
+            self.m_x[i] = self.c_x[c]
+            self.m_y[i] = self.c_y[c]
+            if x_axis:
+                self.c_x[c] = ends - self.c_x[c]
+            else:
+                self.c_y[c] = ends - self.c_y[c]
+        for i in range(n):
+            self._fit(self.m_c[i])
+        mirrored = 0
+        for i in range(n):
+            mirrored += self._cost(self.m_c[i])
+        if mirrored < cost:
+            return
+        for i in range(n):
+            c = self.m_c[i]
+            self.c_x[c] = self.m_x[i]
+            self.c_y[c] = self.m_y[i]
+
     def refine(self):
         n_sel = 0
         for c in range(self.n_c):
@@ -925,6 +1026,11 @@ class Detector:
                 c = self.sel[i]
                 if self.c_kind[c] == KIND_FINGER:
                     self._fit(c)
+        for axis in range(2):
+            f = self.g.straight[axis]
+            for s in range(self.fam_sh0[f], self.fam_sh0[f] + self.fam_shn[f]):
+                if sh_sel[s] > 1 and not self.sh_open[s]:
+                    self._mirror(s, axis == AXIS_X)
         n_t = 0
         for c in range(self.n_c):
             if self.c_ok[c] == 2 and n_t < MAX_TOUCHES:
