@@ -116,7 +116,9 @@ _QUANT2 = const(92)  # (0.3 mm)**2 in (1/32 mm)**2: a family's edge error from i
 class Detector:
     """Shadows, candidates, ghost rejection and refinement (see the module comment)."""
 
-    def __init__(self, geometry):
+    def __init__(self, geometry, sizes=None):
+        """sizes: the tracked contacts' sizes beside the places select() is given (Q5 mm, 0
+        unknown), an array the caller fills, or None."""
         g = geometry
         self.g = g
         nf = g.families
@@ -150,6 +152,12 @@ class Detector:
         self.c_vague = bytearray(_MAX_CANDIDATES)  # placed along an axis by no sure shadow
         self.c_seen = bytearray(_MAX_CANDIDATES)  # families that saw it in a shadow
         self.sel = array("H", bytes(2 * _MAX_CANDIDATES))  # the selected ones, for refine
+        # The tracked contacts' predicted places (select()'s arguments) and, when the caller
+        # gives them (an array beside the places), their sizes, Q5 (0: unknown or a palm).
+        self.prior_x = array("i")
+        self.prior_y = array("i")
+        self.n_prior = 0
+        self.prior_d = sizes
         self.n_sel = 0
         self.n_c = 0
         self.xs = array("i", bytes(4 * _MAX_SPLIT))
@@ -708,6 +716,9 @@ class Detector:
                 self.sh_done[s - 1] = 1
 
     def select(self, prior_x, prior_y, n_prior):
+        self.prior_x = prior_x
+        self.prior_y = prior_y
+        self.n_prior = n_prior
         nf = self.nf
         match = self.c_match
         if self.ambiguous:
@@ -826,8 +837,10 @@ class Detector:
 
     def _diameter(self, c):
         # The mean width of the closed shadows that touch c has to itself, across its beams
-        # (one it shares with another finger is wider than its own), or _DEFAULT_D when it has
-        # none.
+        # (one it shares with another finger is wider than its own); with none, the size of
+        # the tracked contact within _NEAR (a finger hidden in others' shadows keeps the size
+        # it showed on its own: a shared shadow's outer edge, less the radius, places it), or
+        # _DEFAULT_D.
         g = self.g
         nf = self.nf
         total = 0
@@ -840,7 +853,22 @@ class Detector:
                 continue
             total += ((self.sh_r[s - 1] - self.sh_l[s - 1]) << 10) // g.fam_sec[f]
             n += 1
-        return total // n if n else _DEFAULT_D
+        if n:
+            return total // n
+        d = _DEFAULT_D
+        sizes = self.prior_d
+        if sizes is not None:
+            near = _NEAR
+            for i in range(self.n_prior):
+                dx = self.c_x[c] - self.prior_x[i]
+                dy = self.c_y[c] - self.prior_y[i]
+                e = dx if dx > 0 else -dx
+                if dy > e or -dy > e:
+                    e = dy if dy > 0 else -dy
+                if e < near and sizes[i] > 0:
+                    near = e
+                    d = sizes[i]
+        return d
 
     def _fit(self, c):
         # One Gauss-Newton step of touch c towards the weighted least-squares point of its
