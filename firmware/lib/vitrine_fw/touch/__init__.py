@@ -109,9 +109,11 @@ class Pipeline:
         self.scanner = Scanner(
             g, self.timing.adc_bits, _FAIL_MS // _SCAN_MS, _RECOVER_MS // _SCAN_MS
         )
-        self.detector = Detector(g)  # detection (core 1's where threaded)
-        self.finder = Detector(g)  # core 0's: the straight shadows that choose the passes
         self.tracker = Tracker(_HEADER)
+        # detection (core 1's where threaded), and core 0's: the straight shadows that choose
+        # the passes; they change places every scan, so both take the tracked contacts' sizes
+        self.detector = Detector(g, self.tracker.pd)
+        self.finder = Detector(g, self.tracker.pd)
         self.probe = None
         self.scan_no = 0  # scans handed over (core 0's count; self.scans is detection's)
         # the scan handed over: its scanner bank, first reading (ticks_us), last (µs after)

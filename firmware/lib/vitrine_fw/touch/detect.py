@@ -62,6 +62,14 @@
 #    weight follows how noisy its beams are. Two oblique families at different angles fix a
 #    point together, which no single family can; a shadow that disagrees with the others by
 #    more than 2.5 mm is dropped from the fit. A palm keeps the middle of its straight shadows.
+#    Which outer edge of a shared shadow a finger takes follows the fingers' order along it,
+#    and a fit that starts with that order wrong keeps it (each finger then sits on the other's
+#    edge, and the few families that say otherwise are outvoted): so fingers sharing a
+#    straight shadow, less than _APART apart along it and not each placed along it by a
+#    shadow of its own in an oblique family of that axis (by the left and right edges no
+#    oblique x beam reaches, nor by the top and bottom any oblique y beam), are also tried
+#    mirrored within it, fitted there, and kept there when their shadows' residuals are
+#    smaller.
 #
 # Integer arithmetic on preallocated arrays only: nothing is allocated per scan.
 
@@ -115,7 +123,9 @@ _QUANT2 = const(92)  # (0.3 mm)**2 in (1/32 mm)**2: a family's edge error from i
 class Detector:
     """Shadows, candidates, ghost rejection and refinement (see the module comment)."""
 
-    def __init__(self, geometry):
+    def __init__(self, geometry, sizes=None):
+        """sizes: the tracked contacts' sizes beside the places select() is given (Q5 mm, 0
+        unknown), an array the caller fills, or None."""
         g = geometry
         self.g = g
         nf = g.families
@@ -149,6 +159,12 @@ class Detector:
         self.c_vague = bytearray(_MAX_CANDIDATES)  # placed along an axis by no sure shadow
         self.c_seen = bytearray(_MAX_CANDIDATES)  # families that saw it in a shadow
         self.sel = array("H", bytes(2 * _MAX_CANDIDATES))  # the selected ones, for refine
+        # The tracked contacts' predicted places (select()'s arguments) and, when the caller
+        # gives them (an array beside the places), their sizes, Q5 (0: unknown or a palm).
+        self.prior_x = array("i")
+        self.prior_y = array("i")
+        self.n_prior = 0
+        self.prior_d = sizes
         self.n_sel = 0
         self.n_c = 0
         self.xs = array("i", bytes(4 * _MAX_SPLIT))
@@ -159,6 +175,9 @@ class Detector:
         self.t_h = array("i", bytes(4 * MAX_TOUCHES))
         self.t_kind = bytearray(MAX_TOUCHES)
         self.t_solid = array("h", bytes(2 * MAX_TOUCHES))  # its straight shadows' darkness
+        self.m_c = array("H", bytes(2 * MAX_TOUCHES))  # _mirror(): the touches it moves ...
+        self.m_x = array("i", bytes(4 * MAX_TOUCHES))  # ... and where they were
+        self.m_y = array("i", bytes(4 * MAX_TOUCHES))
         self.n_t = 0
         self.ambiguous = False  # the straight shadows may pair up more than one way
         self.single = False  # one straight shadow each way (candidates())
@@ -717,6 +736,9 @@ class Detector:
                 self.sh_done[s - 1] = 1
 
     def select(self, prior_x, prior_y, n_prior):
+        self.prior_x = prior_x
+        self.prior_y = prior_y
+        self.n_prior = n_prior
         nf = self.nf
         match = self.c_match
         if self.ambiguous:
@@ -835,8 +857,10 @@ class Detector:
 
     def _diameter(self, c):
         # The mean width of the closed shadows that touch c has to itself, across its beams
-        # (one it shares with another finger is wider than its own), or _DEFAULT_D when it has
-        # none.
+        # (one it shares with another finger is wider than its own); with none, the size of
+        # the tracked contact within _NEAR (a finger hidden in others' shadows keeps the size
+        # it showed on its own: a shared shadow's outer edge, less the radius, places it), or
+        # _DEFAULT_D.
         g = self.g
         nf = self.nf
         total = 0
@@ -849,7 +873,22 @@ class Detector:
                 continue
             total += ((self.sh_r[s - 1] - self.sh_l[s - 1]) << 10) // g.fam_sec[f]
             n += 1
-        return total // n if n else _DEFAULT_D
+        if n:
+            return total // n
+        d = _DEFAULT_D
+        sizes = self.prior_d
+        if sizes is not None:
+            near = _NEAR
+            for i in range(self.n_prior):
+                dx = self.c_x[c] - self.prior_x[i]
+                dy = self.c_y[c] - self.prior_y[i]
+                e = dx if dx > 0 else -dx
+                if dy > e or -dy > e:
+                    e = dy if dy > 0 else -dy
+                if e < near and sizes[i] > 0:
+                    near = e
+                    d = sizes[i]
+        return d
 
     def _fit(self, c):
         # One Gauss-Newton step of touch c towards the weighted least-squares point of its
@@ -908,6 +947,96 @@ class Detector:
             self.c_x[c] = x
             self.c_y[c] = y
 
+    def _cost(self, c):
+        # How badly touch c fits its shadows where it is: the weighted squared residuals of
+        # _fit(), each at most _FIT_STEP, in (1/256 mm)**2 x weight.
+        g = self.g
+        nf = self.nf
+        d = self.c_d[c]
+        x = self.c_x[c]
+        y = self.c_y[c]
+        cost = 0
+        for f in range(nf):
+            s = self.c_match[c * nf + f]
+            if not s:
+                continue
+            q = self._centre(c, f, s - 1, d)
+            if q == 0:
+                continue
+            r = self.centre - g.u(f, x, y)
+            if r > _FIT_STEP or r < -_FIT_STEP:
+                r = _FIT_STEP
+            cost += (r * r >> 6) * self.weight[f] * (4 if q == 2 else 1)
+        return cost
+
+    def _mirror(self, s, x_axis):
+        # The selected fingers in straight shadow s (shared: sh_sel[s] > 1) mirrored within
+        # it along its axis, and fitted there, if they then fit their shadows better. A shared
+        # shadow's outer edges go to the fingers by their order along it (_centre()), so a fit
+        # that starts with that order wrong (the fingers a few millimetres apart along the
+        # axis, the order known only from steep oblique beams of the other axis) keeps it:
+        # each finger is placed by the other's edge, and the families that say otherwise are
+        # outvoted. Mirroring swaps the order and the outer edges each finger takes.
+        nf = self.nf
+        f = self.sh_f[s]
+        n = 0
+        cost = 0
+        for i in range(self.n_sel):
+            c = self.sel[i]
+            if self.c_match[c * nf + f] != s + 1:
+                continue
+            if self.c_kind[c] != KIND_FINGER or n >= MAX_TOUCHES:
+                return
+            self.m_c[n] = c
+            n += 1
+        if n < 2:
+            return
+        lo = 1 << 29
+        hi = -lo
+        for i in range(n):
+            c = self.m_c[i]
+            v = self.c_x[c] if x_axis else self.c_y[c]
+            if v < lo:
+                lo = v
+            if v > hi:
+                hi = v
+        if hi - lo >= _APART:
+            return  # far enough apart along it for the other families to order them
+        g = self.g
+        axis = g.fam_axis[f]
+        placed = 0  # fingers with a shadow of their own in an oblique family of the axis
+        for i in range(n):
+            c = self.m_c[i]
+            for o in range(nf):
+                t = self.c_match[c * nf + o]
+                if t and g.fam_axis[o] == axis and g.fam_shift[o] and self.sh_sel[t - 1] == 1:
+                    placed += 1
+                    break
+        if placed == n:
+            return  # each placed along the axis by a shadow of its own there: in order
+        for i in range(n):
+            cost += self._cost(self.m_c[i])
+        ends = self.sh_l[s] + self.sh_r[s]
+        for i in range(n):
+            c = self.m_c[i]
+            self.m_x[i] = self.c_x[c]
+            self.m_y[i] = self.c_y[c]
+            if x_axis:
+                self.c_x[c] = ends - self.c_x[c]
+            else:
+                self.c_y[c] = ends - self.c_y[c]
+        for i in range(n):
+            self._fit(self.m_c[i])
+        mirrored = 0
+        for i in range(n):
+            mirrored += self._cost(self.m_c[i])
+        if mirrored < cost:
+            return
+        for i in range(n):
+            c = self.m_c[i]
+            self.c_x[c] = self.m_x[i]
+            self.c_y[c] = self.m_y[i]
+
     def refine(self):
         n_sel = 0
         for c in range(self.n_c):
@@ -945,6 +1074,11 @@ class Detector:
                 c = self.sel[i]
                 if self.c_kind[c] == KIND_FINGER:
                     self._fit(c)
+        for axis in range(2):
+            f = self.g.straight[axis]
+            for s in range(self.fam_sh0[f], self.fam_sh0[f] + self.fam_shn[f]):
+                if sh_sel[s] > 1 and not self.sh_open[s]:
+                    self._mirror(s, axis == AXIS_X)
         self.report()
 
     def report(self):

@@ -94,6 +94,7 @@ class Tracker:
         self.py = array("i", bytes(4 * _SLOTS))
         self.pvx = array("i", bytes(4 * _SLOTS))
         self.pvy = array("i", bytes(4 * _SLOTS))
+        self.pd = array("i", bytes(4 * _SLOTS))  # ... their sizes (a palm's: 0)
         self.n_pred = 0
         self.used = bytearray(_DETECTIONS)  # detections taken, this scan
         self.dist = array("i", bytes(4 * _SLOTS * _DETECTIONS))
@@ -105,7 +106,7 @@ class Tracker:
 
     def predict(self, now):
         """Predicted positions of the contacts at ticks_us `now` (the scan's report time),
-        and their velocities, into px, py, pvx, pvy (n_pred of them)."""
+        their velocities and sizes, into px, py, pvx, pvy, pd (n_pred of them)."""
         self.now = now
         n = 0
         for i in range(_SLOTS):
@@ -117,6 +118,9 @@ class Tracker:
                 self.py[n] = self.y[i] + (self.vy[i] * dt >> 16)
                 self.pvx[n] = self.vx[i]
                 self.pvy[n] = self.vy[i]
+                w = self.w[i]
+                h = self.h[i]
+                self.pd[n] = 0 if self.kind[i] == KIND_PALM else (w if w > h else h)
                 n += 1
         self.n_pred = n
 
