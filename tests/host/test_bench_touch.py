@@ -101,7 +101,10 @@ def test_the_report_rate_replays_the_boards_passes_under_micropython() -> None:
     # 30 steps: their compute (about 0.25 s of CPU) stands well above the difference in
     # Node's start-up between the timed and the untimed run (with 6 steps a loaded machine
     # measured the steps' CPU time as 0)
-    r = bench.measure_rate("55in", 2, 30, 5)
+    r = bench.measure_rate("55in", 2, 30, 5, 2)
+    # measured twice, the faster run kept (the other's rate beside it)
+    assert len(r["report_rate_hz_each_run_2"]) == 2
+    assert r["report_rate_hz_2"] == max(r["report_rate_hz_each_run_2"])
     assert r["rate_mismatched_passes_2"] == 0  # MicroPython asked for the same passes
     assert r["rate_touches_2"] == 2  # both fingers were on the glass, and seen
     assert r["compute_us_2"] > 0

@@ -470,28 +470,38 @@ def _run_compute(run: dict[str, Any], *, timed: bool) -> dict[str, Any]:
     return out
 
 
-def measure_rate(name: str, n: int, steps: int, seed: int) -> dict[str, Any]:
+def measure_rate(name: str, n: int, steps: int, seed: int, runs: int = 1) -> dict[str, Any]:
     """The report rate with n fingers: the timeline (vitrine.bench.touch_timeline) of the
     passes the firmware asked for and its CPU work measured under MicroPython, segment by
     segment, with detection on the RP2350's second core (the touch board) and, for
-    comparison, on one core."""
+    comparison, on one core. The compute is measured `runs` times and the fastest run's
+    timeline kept (as timeit keeps the least disturbed of its repeats: a board runs nothing
+    else); each run's rate is given beside it."""
     from vitrine.bench import touch_timeline
     from vitrine_fw.touch import PERIOD_MS
 
     run, scan_us, touches = _recorded_run(name, n, steps, seed)
-    timing = _micropython_compute(run)
-    wall_us = max(float(timing["us"]), 1.0)
-    # Node's CPU time over the wall clock of the timed steps: what a loaded machine added
-    scale = min(1.0, timing["cpu_us"] / wall_us) if timing["cpu_us"] > 0 else 1.0
-    lines = {}
-    for cores in (2, 1):
-        lines[cores] = touch_timeline.build(
-            timing["log"],
-            cores=cores,
-            floor_us=PERIOD_MS * 1000,
-            scale=scale,
-            event_cost_us=timing["log_cost_us"],
-        )
+    best: tuple[dict[str, Any], float, float, dict[int, Any]] | None = None
+    rates = []
+    for _ in range(max(1, runs)):
+        timing = _micropython_compute(run)
+        wall_us = max(float(timing["us"]), 1.0)
+        # Node's CPU time over the wall clock of the timed steps: what a loaded machine added
+        scale = min(1.0, timing["cpu_us"] / wall_us) if timing["cpu_us"] > 0 else 1.0
+        lines = {}
+        for cores in (2, 1):
+            lines[cores] = touch_timeline.build(
+                timing["log"],
+                cores=cores,
+                floor_us=PERIOD_MS * 1000,
+                scale=scale,
+                event_cost_us=timing["log_cost_us"],
+            )
+        rates.append(round(lines[2].rate_hz, 1))
+        if best is None or lines[2].period_us < best[3][2].period_us:
+            best = (timing, wall_us, scale, lines)
+    assert best is not None
+    timing, wall_us, scale, lines = best
     board, serial = lines[2], lines[1]
     hw_us = float(np.mean(scan_us))
     return {
@@ -511,6 +521,7 @@ def measure_rate(name: str, n: int, steps: int, seed: int) -> dict[str, Any]:
             "core0_waits_for_core1_us": round(board.core0_wait_core1_us, 1),
             "segments": board.segments,
         },
+        f"report_rate_hz_each_run_{n}": rates,
         f"rate_steps_{n}": timing["steps"],
         f"rate_touches_{n}": round(touches, 2),  # contacts on the glass, mean over the steps
         f"rate_mismatched_passes_{n}": timing["mismatches"],
@@ -566,7 +577,7 @@ def run_touch_bench(quick: bool = False, progress: Callable[[str], None] = print
             checks[f"{name}.{key}"] = c
     for n in (2, 10):
         progress(f"report rate, 55in, {n} fingers (compute under MicroPython)")
-        result.update(measure_rate("55in", n, 40 if quick else 150, seed + n))
+        result.update(measure_rate("55in", n, 40 if quick else 150, seed + n, 2 if quick else 3))
     result["report_rate_model"] = MODEL.describe(_frame("55in"))
     result["report_rate_note"] = (
         "the mean time between reports on a timeline of what the firmware does, in its "
