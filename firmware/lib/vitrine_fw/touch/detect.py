@@ -26,9 +26,11 @@
 #    shadows and from a finger's reach inside either end. Two straight shadows both wider
 #    than any finger are one large object (a palm, a sleeve): one candidate of kind palm.
 # 3. Ghost rejection: a candidate must lie inside a shadow of every family whose beam through
-#    it has a valid reading (checked as it is made, so only valid ones take room). Of those, a
-#    greedy cover keeps the fewest candidates that explain every shadow (a candidate that
-#    alone explains a shadow first; ties go to the candidate near a tracked contact), so
+#    it has a valid reading (checked as it is made, so only valid ones take room); where that
+#    beam has none (saturated, or not read yet), the beam beside it must not read clear if the
+#    smallest finger there would reach past its centre (it would darken half its band). Of
+#    those, a greedy cover keeps the fewest candidates that explain every shadow (a candidate
+#    that alone explains a shadow first; ties go to the candidate near a tracked contact), so
 #    ghosts that hide in real shadows are dropped. Open shadows are evidence only, never a
 #    reason to keep a candidate. When the straight shadows could pair up more than one way, a
 #    finger candidate also needs _CONFIRM oblique families that saw it in a shadow whose
@@ -587,8 +589,15 @@ class Detector:
             pitch = fam_pitch[f]
             j = (u - fam_first[f] + pitch // 2) // pitch
             start = fam_start[f]
-            if j < 0 or j >= fam_len[f] or att[start + j] == UNKNOWN:
-                continue  # no beam, or no valid reading: no evidence either way
+            if j < 0 or j >= fam_len[f]:
+                continue  # no beam: no evidence either way
+            if att[start + j] == UNKNOWN:
+                # No valid reading on the nearest beam; the beam beside it on the candidate's
+                # side, within the smallest finger's radius, is covered by such a finger at
+                # least to the middle of its band (_clear_near): clear, nothing is there.
+                if self.c_kind[c] == KIND_FINGER and self._clear_near(f, j, u):
+                    return False
+                continue
             found = 0
             s0 = fam_sh0[f]
             for s in range(s0, s0 + fam_shn[f]):
@@ -670,6 +679,26 @@ class Detector:
         return clear and (
             not inside or att[start + k] == UNKNOWN or att[start + k] < thr[start + k]
         )
+
+    def _clear_near(self, f, j, u):
+        # Whether the beam beside beam j of family f (whose reading is unknown) on u's side
+        # reads clear while a finger centred at u would cover it to the middle of its band at
+        # least: the smallest finger (_MIN_R) reaches past that beam's centre (u within _MIN_R
+        # of it, along the family's bar). Such a beam is dimmed to half its band or more,
+        # above any threshold; it reads clear only if the finger is, in truth, farther than
+        # its radius plus most of the beam's ramp away (more than the fit's error).
+        g = self.g
+        b = g.beam_u(f, j)
+        k = j + 1 if u > b else j - 1
+        if k < 0 or k >= g.fam_len[f]:
+            return False
+        i = g.fam_start[f] + k
+        a = self.att[i]
+        if a == UNKNOWN or a >= self.thr[i]:
+            return False
+        off = u - g.beam_u(f, k)
+        reach = _MIN_R * g.fam_sec[f] >> 10
+        return -reach <= off <= reach
 
     def _beyond(self, f, j, u):
         # Whether beam j of family f lies inside one of the family's shadows and u more than
