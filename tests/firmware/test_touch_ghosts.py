@@ -24,7 +24,12 @@ ghosts, each named for what made it:
   shadows of a finger not found crossing on another finger's straight shadow where the
   straight beams of the other axis are saturated (32-inch), or a finger's straight shadow
   paired with a shadow of fingers lifting while the scan is read (55-inch, the scene's last
-  scan). Such a finger would cover that beam to the middle of its band at least.
+  scan). Such a finger would cover that beam to the middle of its band at least;
+- a place at the faint edge of another finger's straight shadow, an edge not measured (the
+  shadow reaches over a saturated beam), right on a beam that reads only 12 % dark: the
+  straight shadow of a finger at the left edge (no oblique x beam reaches there) paired with
+  it, and the steep oblique y shadows of the finger it belongs to, 22 mm aside, taken for its
+  own. A finger centred that near a beam blocks half of it at least.
 
 Replayed whole as the benchmark does (its Scenario seeds, positions rounded to 0.1 mm)."""
 
@@ -228,6 +233,23 @@ SCENES = {
             (11.3, (940.2, 147.8), (931.2, 148.9)),
             (11.2, (1135.6, 285.3), (1128.9, 289.3)),
             (11.3, (951.0, 230.9), (953.0, 225.5)),
+        ],
+    ),
+    "faint-edge-of-a-shadow-on-its-beam": (
+        "32in",
+        "ambient",
+        42,
+        320.0,
+        [
+            (12.5, (594.2, 335.3), (594.1, 332.0)),
+            (13.7, (429.0, 358.9), (428.2, 361.2)),
+            (11.5, (14.4, 156.8), (14.8, 156.0)),
+            (11.2, (235.7, 31.4), (238.6, 32.6)),
+            (12.9, (305.8, 366.2), (306.7, 368.9)),
+            (8.4, (173.0, 231.7), (171.6, 231.8)),
+            (13.4, (185.1, 374.8), (182.6, 372.0)),
+            (11.4, (393.1, 94.5), (393.3, 94.6)),
+            (10.0, (37.2, 78.7), (39.9, 81.5)),
         ],
     ),
 }

@@ -1185,6 +1185,17 @@ class Detector:
                 not opened & 2 and u > self.sh_r[s] - r
             ):
                 return False
+            # The beam through its centre (within _ON_BEAM) it blocks at least half of: that
+            # beam is as dark as a shadow's deepest beam must be (_PEAK), or no finger is there
+            # (the place lies at the faint edge of another finger's shadow, which reaches
+            # over unknown beams or the bar's end, so that its edge there is not measured).
+            pitch = g.fam_pitch[f]
+            j = (u - g.fam_first[f] + pitch // 2) // pitch
+            if 0 <= j < g.fam_len[f]:
+                a = self.att[g.fam_start[f] + j]
+                off = u - g.beam_u(f, j)
+                if a != UNKNOWN and a < _PEAK and -_ON_BEAM <= off <= _ON_BEAM:
+                    return False
         return True
 
     def _borrowed(self, c):
