@@ -24,7 +24,9 @@ ghosts, each named for what made it:
   shadows of a finger not found crossing on another finger's straight shadow where the
   straight beams of the other axis are saturated (32-inch), or a finger's straight shadow
   paired with a shadow of fingers lifting while the scan is read (55-inch, the scene's last
-  scan). Such a finger would cover that beam to the middle of its band at least;
+  scan). Such a finger would cover that beam to the middle of its band at least; and a finger
+  of the size measured for the place, where the fingers are checked again, reaches its
+  radius (the same crossing, 3.2 mm from the clear beam, later in a longer scene);
 - a place at the faint edge of another finger's straight shadow, an edge not measured (the
   shadow reaches over a saturated beam), right on a beam that reads only 12 % dark: the
   straight shadow of a finger at the left edge (no oblique x beam reaches there) paired with
@@ -250,6 +252,23 @@ SCENES = {
             (13.4, (185.1, 374.8), (182.6, 372.0)),
             (11.4, (393.1, 94.5), (393.3, 94.6)),
             (10.0, (37.2, 78.7), (39.9, 81.5)),
+        ],
+    ),
+    "clear-beam-beside-an-unknown-one-its-size": (
+        "32in",
+        "ambient",
+        4,
+        480.0,
+        [
+            (10.5, (360.0, 66.1), (359.5, 75.3)),
+            (9.0, (24.2, 221.8), (25.5, 222.3)),
+            (14.0, (76.8, 250.8), (81.7, 250.3)),
+            (12.8, (169.2, 179.2), (167.1, 177.9)),
+            (8.2, (491.6, 108.5), (487.6, 107.8)),
+            (9.1, (288.3, 53.8), (288.7, 60.7)),
+            (11.9, (168.5, 93.7), (163.6, 94.8)),
+            (11.1, (155.6, 352.9), (154.4, 343.7)),
+            (8.6, (404.8, 31.3), (400.8, 30.6)),
         ],
     ),
 }

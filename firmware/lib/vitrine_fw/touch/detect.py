@@ -42,7 +42,8 @@
 #    straight shadows cross, the candidate is exact to the edges; one from a split gets
 #    _EDGE_TOL). After refinement the fingers are checked again where they now are, each
 #    against all the others selected: the smallest finger there must lie inside each shadow it
-#    is in (its centre a radius, less _TOL, inside each measured edge); one whose straight
+#    is in (its centre a radius, less _TOL, inside each measured edge, and a beam within
+#    _ON_BEAM of it as dark as a shadow's deepest beam must be); one whose straight
 #    shadow on an axis reaches over unknown beams must then also have the _CONFIRM oblique
 #    families that place that coordinate see it in shadows that need it (reaching _GAP beyond
 #    every other selected finger in them), and one whose straight shadow on an axis the other
@@ -595,7 +596,7 @@ class Detector:
                 # No valid reading on the nearest beam; the beam beside it on the candidate's
                 # side, within the smallest finger's radius, is covered by such a finger at
                 # least to the middle of its band (_clear_near): clear, nothing is there.
-                if self.c_kind[c] == KIND_FINGER and self._clear_near(f, j, u):
+                if self.c_kind[c] == KIND_FINGER and self._clear_near(f, j, u, _MIN_R):
                     return False
                 continue
             found = 0
@@ -680,11 +681,11 @@ class Detector:
             not inside or att[start + k] == UNKNOWN or att[start + k] < thr[start + k]
         )
 
-    def _clear_near(self, f, j, u):
+    def _clear_near(self, f, j, u, r):
         # Whether the beam beside beam j of family f (whose reading is unknown) on u's side
         # reads clear while a finger centred at u would cover it to the middle of its band at
-        # least: the smallest finger (_MIN_R) reaches past that beam's centre (u within _MIN_R
-        # of it, along the family's bar). Such a beam is dimmed to half its band or more,
+        # least: a finger of radius r (Q5 mm) reaches past that beam's centre (u within r of
+        # it, along the family's bar). Such a beam is dimmed to half its band or more,
         # above any threshold; it reads clear only if the finger is, in truth, farther than
         # its radius plus most of the beam's ramp away (more than the fit's error).
         g = self.g
@@ -697,7 +698,7 @@ class Detector:
         if a == UNKNOWN or a >= self.thr[i]:
             return False
         off = u - g.beam_u(f, k)
-        reach = _MIN_R * g.fam_sec[f] >> 10
+        reach = r * g.fam_sec[f] >> 10
         return -reach <= off <= reach
 
     def _beyond(self, f, j, u):
@@ -1149,6 +1150,7 @@ class Detector:
                 self._verify(c)
                 and not self.c_vague[c]
                 and self._inside(c)
+                and not self._clear_beside(c)
                 and not self._borrowed(c)
             ):
                 self.c_ok[c] = 2
@@ -1197,6 +1199,24 @@ class Detector:
                 if a != UNKNOWN and a < _PEAK and -_ON_BEAM <= off <= _ON_BEAM:
                     return False
         return True
+
+    def _clear_beside(self, c):
+        # Whether finger c, where it now is and of the size refine() measured, would cover a
+        # beam that reads clear beside one with no valid reading nearest its centre: _verify()
+        # asks that of the smallest finger; a finger of its size reaches its radius (less
+        # _TOL, at least _MIN_R) along each family's bar, and a beam that near is dimmed to
+        # half its band or more (a place where oblique shadows of a finger not found cross on
+        # another finger's straight shadow, the beams across it saturated, is no finger's).
+        g = self.g
+        r = (self.c_d[c] >> 1) - _TOL
+        if r < _MIN_R:
+            r = _MIN_R
+        for f in range(self.nf):
+            u = g.u(f, self.c_x[c], self.c_y[c])
+            j = g.beam_at(f, u)
+            if j >= 0 and self.att[g.fam_start[f] + j] == UNKNOWN and self._clear_near(f, j, u, r):
+                return True
+        return False
 
     def _borrowed(self, c):
         # Whether finger c is placed along an axis only by shadows that the other selected
