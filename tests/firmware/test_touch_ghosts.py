@@ -31,7 +31,11 @@ ghosts, each named for what made it:
   shadow reaches over a saturated beam), right on a beam that reads only 12 % dark: the
   straight shadow of a finger at the left edge (no oblique x beam reaches there) paired with
   it, and the steep oblique y shadows of the finger it belongs to, 22 mm aside, taken for its
-  own. A finger centred that near a beam blocks half of it at least.
+  own. A finger centred that near a beam blocks half of it at least;
+- a place whose straight shadows both lie in other fingers' (at the right edge), taken as
+  seen in an oblique x shadow of its own: one beam wide at the family's end, cast by a real
+  finger just beyond that end (the family saw that finger in no shadow, so its shadow seemed
+  to need one more).
 
 Replayed whole as the benchmark does (its Scenario seeds, positions rounded to 0.1 mm)."""
 
@@ -269,6 +273,22 @@ SCENES = {
             (11.9, (168.5, 93.7), (163.6, 94.8)),
             (11.1, (155.6, 352.9), (154.4, 343.7)),
             (8.6, (404.8, 31.3), (400.8, 30.6)),
+        ],
+    ),
+    "shadow-at-a-family-end-of-a-finger-beyond-it": (
+        "32in",
+        "ambient",
+        9,
+        480.0,
+        [
+            (13.6, (203.2, 41.6), (197.6, 44.9)),
+            (9.6, (361.1, 364.1), (358.4, 363.1)),
+            (12.6, (685.3, 85.5), (681.3, 81.6)),
+            (13.4, (134.0, 282.1), (143.4, 280.9)),
+            (10.1, (86.9, 376.0), (82.5, 374.6)),
+            (10.1, (459.9, 39.1), (459.5, 37.1)),
+            (13.8, (655.6, 333.8), (652.5, 326.1)),
+            (9.8, (383.8, 125.3), (380.9, 125.1)),
         ],
     ),
 }

@@ -1271,15 +1271,27 @@ class Detector:
     def _needs(self, c, f, s):
         # Whether shadow s of family f reaches _GAP beyond every selected touch in it but c
         # on a side whose edge the family measured (so that some finger besides them is there).
+        # A touch the family saw in no shadow (no valid reading at it, or beyond the family's
+        # end) is in s as in _twin(): where s reaches over its place or may go on unseen
+        # towards it (a finger just beyond a family's end darkens its last beams: a shadow
+        # open at that end, which is that finger's, not one more finger's).
         g = self.g
         nf = self.nf
+        opened = self.sh_open[s]
         lo = 1 << 29
         hi = -lo
         for i in range(self.n_sel):
             o = self.sel[i]
-            if o == c or self.c_ok[o] < 2 or self.c_match[o * nf + f] != s + 1:
+            if o == c or self.c_ok[o] < 2:
                 continue  # (c_ok 3: dropped by recheck(), which checks each against all)
+            m = self.c_match[o * nf + f]
+            if m != s + 1 and m:
+                continue
             u = g.u(f, self.c_x[o], self.c_y[o])
+            if not m and not (
+                (opened & 1 or self.sh_lo[s] <= u) and (opened & 2 or u <= self.sh_hi[s])
+            ):
+                continue
             r = self._reach(o, f)
             if u - r < lo:
                 lo = u - r
@@ -1288,7 +1300,6 @@ class Detector:
         if hi < lo:
             return True  # its own
         gap = _GAP * g.fam_sec[f] >> 10
-        opened = self.sh_open[s]
         return (not opened & 1 and self.sh_l[s] < lo - gap) or (
             not opened & 2 and self.sh_r[s] > hi + gap
         )
