@@ -43,16 +43,19 @@
 #    _EDGE_TOL). After refinement the fingers are checked again where they now are, each
 #    against all the others selected: the smallest finger there must lie inside each shadow it
 #    is in (its centre a radius, less _TOL, inside each measured edge, and a beam within
-#    _ON_BEAM of it as dark as a shadow's deepest beam must be); one whose straight
-#    shadow on an axis reaches over unknown beams must then also have the _CONFIRM oblique
-#    families that place that coordinate see it in shadows that need it (reaching _GAP beyond
-#    every other selected finger in them), and one whose straight shadow on an axis the other
-#    fingers in it explain (it reaches _GAP beyond none of them), a shadow of one oblique
-#    family at least that needs it: oblique shadows that the other fingers explain say nothing
-#    of it (a straight shadow paired with a place where other fingers' oblique shadows happen
-#    to cross its line is a ghost). Neither straight shadow its own, it needs _CONFIRM such
-#    families in all, that pin each coordinate (one alone, or two leaning either way). The
-#    fingers left stay where they were checked (see resolve()).
+#    _ON_BEAM of it as dark as a shadow's deepest beam must be), and a finger of the size
+#    measured for it must not reach a clear beam beside one with no valid reading; one whose
+#    straight shadow on an axis reaches over unknown beams must then also have the _CONFIRM
+#    oblique families that place that coordinate see it in shadows that need it (reaching
+#    _GAP beyond every other selected finger in them, a finger the family saw in no shadow
+#    counted as in one that reaches over its place or may go on towards it), and one whose
+#    straight shadow on an axis the other fingers in it explain (it reaches _GAP beyond none
+#    of them), a shadow of one oblique family at least that needs it: oblique shadows that
+#    the other fingers explain say nothing of it (a straight shadow paired with a place where
+#    other fingers' oblique shadows happen to cross its line is a ghost). Neither straight
+#    shadow its own, it needs _CONFIRM such families in all, that pin each coordinate (one
+#    alone, or two leaning either way). The fingers left stay where they were checked (see
+#    resolve()).
 # 4. After refinement, a shadow that reaches well beyond every touch inside it holds one more
 #    finger, hidden by the others everywhere else: but not a candidate in the very shadows of
 #    one selected touch in every family that saw it (nothing tells the two apart; at the
@@ -1134,11 +1137,12 @@ class Detector:
         """After refinement, when the straight shadows could pair up more than one way: drop
         the fingers that a family refutes where they now are (a candidate from a split is
         checked where the split put it, and the fit may take it to where a family's clear
-        beams say no finger is, or to the very edge of a shadow: _inside), and those placed
-        along an axis whose straight shadow says nothing of them only by other fingers'
-        oblique shadows (_borrowed); each is judged against all the others selected (one
-        dropped first no longer explains the shadows it shares with a ghost); returns how many
-        were dropped."""
+        beams say no finger is, or to the very edge of a shadow: _inside; or where a finger of
+        its size would reach a clear beam beside one with no valid reading: _clear_beside),
+        and those placed along an axis whose straight shadow says nothing of them only by
+        other fingers' oblique shadows (_borrowed); each is judged against all the others
+        selected (one dropped first no longer explains the shadows it shares with a ghost);
+        returns how many were dropped."""
         dropped = 0
         self.slack = _EDGE_TOL
         self._bounds()
