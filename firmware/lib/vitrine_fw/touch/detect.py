@@ -1191,10 +1191,13 @@ class Detector:
                 not opened & 2 and u > self.sh_r[s] - r
             ):
                 return False
-            # The beam through its centre (within _ON_BEAM) it blocks at least half of: that
-            # beam is as dark as a shadow's deepest beam must be (_PEAK), or no finger is there
-            # (the place lies at the faint edge of another finger's shadow, which reaches
-            # over unknown beams or the bar's end, so that its edge there is not measured).
+            # In a shadow open on a side (its edge there not measured: it reaches over unknown
+            # beams or the family's end), the beam through its centre (within _ON_BEAM), which
+            # it blocks at least half of, is as dark as a shadow's deepest beam must be
+            # (_PEAK), or no finger is there (the place lies at the faint edge of another
+            # finger's shadow).
+            if not opened:
+                continue
             pitch = g.fam_pitch[f]
             j = (u - g.fam_first[f] + pitch // 2) // pitch
             if 0 <= j < g.fam_len[f]:
@@ -1215,7 +1218,10 @@ class Detector:
         r = (self.c_d[c] >> 1) - _TOL
         if r < _MIN_R:
             r = _MIN_R
-        for f in range(self.nf):
+        nf = self.nf
+        for f in range(nf):
+            if self.c_match[c * nf + f]:
+                continue  # (seen in a shadow: _inside checks it against the shadow's edges)
             u = g.u(f, self.c_x[c], self.c_y[c])
             j = g.beam_at(f, u)
             if j >= 0 and self.att[g.fam_start[f] + j] == UNKNOWN and self._clear_near(f, j, u, r):
