@@ -26,9 +26,11 @@
 #    shadows and from a finger's reach inside either end. Two straight shadows both wider
 #    than any finger are one large object (a palm, a sleeve): one candidate of kind palm.
 # 3. Ghost rejection: a candidate must lie inside a shadow of every family whose beam through
-#    it has a valid reading (checked as it is made, so only valid ones take room). Of those, a
-#    greedy cover keeps the fewest candidates that explain every shadow (a candidate that
-#    alone explains a shadow first; ties go to the candidate near a tracked contact), so
+#    it has a valid reading (checked as it is made, so only valid ones take room); where that
+#    beam has none (saturated, or not read yet), the beam beside it must not read clear if the
+#    smallest finger there would reach past its centre (it would darken half its band). Of
+#    those, a greedy cover keeps the fewest candidates that explain every shadow (a candidate
+#    that alone explains a shadow first; ties go to the candidate near a tracked contact), so
 #    ghosts that hide in real shadows are dropped. Open shadows are evidence only, never a
 #    reason to keep a candidate. When the straight shadows could pair up more than one way, a
 #    finger candidate also needs _CONFIRM oblique families that saw it in a shadow whose
@@ -40,16 +42,20 @@
 #    straight shadows cross, the candidate is exact to the edges; one from a split gets
 #    _EDGE_TOL). After refinement the fingers are checked again where they now are, each
 #    against all the others selected: the smallest finger there must lie inside each shadow it
-#    is in (its centre a radius, less _TOL, inside each measured edge); one whose straight
-#    shadow on an axis reaches over unknown beams must then also have the _CONFIRM oblique
-#    families that place that coordinate see it in shadows that need it (reaching _GAP beyond
-#    every other selected finger in them), and one whose straight shadow on an axis the other
-#    fingers in it explain (it reaches _GAP beyond none of them), a shadow of one oblique
-#    family at least that needs it: oblique shadows that the other fingers explain say nothing
-#    of it (a straight shadow paired with a place where other fingers' oblique shadows happen
-#    to cross its line is a ghost). Neither straight shadow its own, it needs _CONFIRM such
-#    families in all, that pin each coordinate (one alone, or two leaning either way). The
-#    fingers left stay where they were checked (see resolve()).
+#    is in (its centre a radius, less _TOL, inside each measured edge, and a beam within
+#    _ON_BEAM of it as dark as a shadow's deepest beam must be), and a finger of the size
+#    measured for it must not reach a clear beam beside one with no valid reading; one whose
+#    straight shadow on an axis reaches over unknown beams must then also have the _CONFIRM
+#    oblique families that place that coordinate see it in shadows that need it (reaching
+#    _GAP beyond every other selected finger in them, a finger the family saw in no shadow
+#    counted as in one that reaches over its place or may go on towards it), and one whose
+#    straight shadow on an axis the other fingers in it explain (it reaches _GAP beyond none
+#    of them), a shadow of one oblique family at least that needs it: oblique shadows that
+#    the other fingers explain say nothing of it (a straight shadow paired with a place where
+#    other fingers' oblique shadows happen to cross its line is a ghost). Neither straight
+#    shadow its own, it needs _CONFIRM such families in all, that pin each coordinate (one
+#    alone, or two leaning either way). The fingers left stay where they were checked (see
+#    resolve()).
 # 4. After refinement, a shadow that reaches well beyond every touch inside it holds one more
 #    finger, hidden by the others everywhere else: but not a candidate in the very shadows of
 #    one selected touch in every family that saw it (nothing tells the two apart; at the
@@ -611,9 +617,17 @@ class Detector:
             pitch = fam_pitch[f]
             j = (u - fam_first[f] + pitch // 2) // pitch
             start = fam_start[f]
-            if j < 0 or j >= fam_len[f] or att[start + j] == UNKNOWN:
+            if j < 0 or j >= fam_len[f]:
                 match[base + f] = 0
-                continue  # no beam, or no valid reading: no evidence either way
+                continue  # no beam: no evidence either way
+            if att[start + j] == UNKNOWN:
+                # No valid reading on the nearest beam; the beam beside it on the candidate's
+                # side, within the smallest finger's radius, is covered by such a finger at
+                # least to the middle of its band (_clear_near): clear, nothing is there.
+                if self.c_kind[c] == KIND_FINGER and self._clear_near(f, j, u, _MIN_R):
+                    return False
+                match[base + f] = 0
+                continue
             found = 0
             s0 = fam_sh0[f]
             if shift == 0:
@@ -702,6 +716,26 @@ class Detector:
         return clear and (
             not inside or att[start + k] == UNKNOWN or att[start + k] < thr[start + k]
         )
+
+    def _clear_near(self, f, j, u, r):
+        # Whether the beam beside beam j of family f (whose reading is unknown) on u's side
+        # reads clear while a finger centred at u would cover it to the middle of its band at
+        # least: a finger of radius r (Q5 mm) reaches past that beam's centre (u within r of
+        # it, along the family's bar). Such a beam is dimmed to half its band or more,
+        # above any threshold; it reads clear only if the finger is, in truth, farther than
+        # its radius plus most of the beam's ramp away (more than the fit's error).
+        g = self.g
+        b = g.beam_u(f, j)
+        k = j + 1 if u > b else j - 1
+        if k < 0 or k >= g.fam_len[f]:
+            return False
+        i = g.fam_start[f] + k
+        a = self.att[i]
+        if a == UNKNOWN or a >= self.thr[i]:
+            return False
+        off = u - g.beam_u(f, k)
+        reach = r * g.fam_sec[f] >> 10
+        return -reach <= off <= reach
 
     def _beyond(self, f, j, u):
         # Whether beam j of family f lies inside one of the family's shadows and u more than
@@ -1251,11 +1285,12 @@ class Detector:
         """After refinement, when the straight shadows could pair up more than one way: drop
         the fingers that a family refutes where they now are (a candidate from a split is
         checked where the split put it, and the fit may take it to where a family's clear
-        beams say no finger is, or to the very edge of a shadow: _inside), and those placed
-        along an axis whose straight shadow says nothing of them only by other fingers'
-        oblique shadows (_borrowed); each is judged against all the others selected (one
-        dropped first no longer explains the shadows it shares with a ghost); returns how many
-        were dropped."""
+        beams say no finger is, or to the very edge of a shadow: _inside; or where a finger of
+        its size would reach a clear beam beside one with no valid reading: _clear_beside),
+        and those placed along an axis whose straight shadow says nothing of them only by
+        other fingers' oblique shadows (_borrowed); each is judged against all the others
+        selected (one dropped first no longer explains the shadows it shares with a ghost);
+        returns how many were dropped."""
         dropped = 0
         self.slack = _EDGE_TOL
         self._bounds()
@@ -1267,6 +1302,7 @@ class Detector:
                 self._verify(c)
                 and not self.c_vague[c]
                 and self._inside(c)
+                and not self._clear_beside(c)
                 and not self._borrowed(c)
             ):
                 self.c_ok[c] = 2
@@ -1303,7 +1339,42 @@ class Detector:
                 not opened & 2 and u > self.sh_r[s] - r
             ):
                 return False
+            # In a shadow open on a side (its edge there not measured: it reaches over unknown
+            # beams or the family's end), the beam through its centre (within _ON_BEAM), which
+            # it blocks at least half of, is as dark as a shadow's deepest beam must be
+            # (_PEAK), or no finger is there (the place lies at the faint edge of another
+            # finger's shadow).
+            if not opened:
+                continue
+            pitch = g.fam_pitch[f]
+            j = (u - g.fam_first[f] + pitch // 2) // pitch
+            if 0 <= j < g.fam_len[f]:
+                a = self.att[g.fam_start[f] + j]
+                off = u - g.beam_u(f, j)
+                if a != UNKNOWN and a < _PEAK and -_ON_BEAM <= off <= _ON_BEAM:
+                    return False
         return True
+
+    def _clear_beside(self, c):
+        # Whether finger c, where it now is and of the size refine() measured, would cover a
+        # beam that reads clear beside one with no valid reading nearest its centre: _verify()
+        # asks that of the smallest finger; a finger of its size reaches its radius (less
+        # _TOL, at least _MIN_R) along each family's bar, and a beam that near is dimmed to
+        # half its band or more (a place where oblique shadows of a finger not found cross on
+        # another finger's straight shadow, the beams across it saturated, is no finger's).
+        g = self.g
+        r = (self.c_d[c] >> 1) - _TOL
+        if r < _MIN_R:
+            r = _MIN_R
+        nf = self.nf
+        for f in range(nf):
+            if self.c_match[c * nf + f]:
+                continue  # (seen in a shadow: _inside checks it against the shadow's edges)
+            u = g.u(f, self.c_x[c], self.c_y[c])
+            j = g.beam_at(f, u)
+            if j >= 0 and self.att[g.fam_start[f] + j] == UNKNOWN and self._clear_near(f, j, u, r):
+                return True
+        return False
 
     def _borrowed(self, c):
         # Whether finger c is placed along an axis only by shadows that the other selected
@@ -1358,15 +1429,27 @@ class Detector:
     def _needs(self, c, f, s):
         # Whether shadow s of family f reaches _GAP beyond every selected touch in it but c
         # on a side whose edge the family measured (so that some finger besides them is there).
+        # A touch the family saw in no shadow (no valid reading at it, or beyond the family's
+        # end) is in s as in _twin(): where s reaches over its place or may go on unseen
+        # towards it (a finger just beyond a family's end darkens its last beams: a shadow
+        # open at that end, which is that finger's, not one more finger's).
         g = self.g
         nf = self.nf
+        opened = self.sh_open[s]
         lo = 1 << 29
         hi = -lo
         for i in range(self.n_sel):
             o = self.sel[i]
-            if o == c or self.c_ok[o] < 2 or self.c_match[o * nf + f] != s + 1:
+            if o == c or self.c_ok[o] < 2:
                 continue  # (c_ok 3: dropped by recheck(), which checks each against all)
+            m = self.c_match[o * nf + f]
+            if m != s + 1 and m:
+                continue
             u = g.u(f, self.c_x[o], self.c_y[o])
+            if not m and not (
+                (opened & 1 or self.sh_lo[s] <= u) and (opened & 2 or u <= self.sh_hi[s])
+            ):
+                continue
             r = self._reach(o, f)
             if u - r < lo:
                 lo = u - r
@@ -1375,7 +1458,6 @@ class Detector:
         if hi < lo:
             return True  # its own
         gap = _GAP * g.fam_sec[f] >> 10
-        opened = self.sh_open[s]
         return (not opened & 1 and self.sh_l[s] < lo - gap) or (
             not opened & 2 and self.sh_r[s] > hi + gap
         )
