@@ -1358,15 +1358,22 @@ class Detector:
     def _needs(self, c, f, s):
         # Whether shadow s of family f reaches _GAP beyond every selected touch in it but c
         # on a side whose edge the family measured (so that some finger besides them is there).
+        # A touch whose beam in f read nothing (saturated or failed; the shadow bridged over
+        # it), where the shadow reaches over its place, is in it too: else the part of the
+        # shadow it casts seemed to need c (a ghost where its oblique shadows cross another
+        # finger's straight shadow, "confirmed" by them).
         g = self.g
         nf = self.nf
         lo = 1 << 29
         hi = -lo
         for i in range(self.n_sel):
             o = self.sel[i]
-            if o == c or self.c_ok[o] < 2 or self.c_match[o * nf + f] != s + 1:
+            if o == c or self.c_ok[o] < 2:
                 continue  # (c_ok 3: dropped by recheck(), which checks each against all)
             u = g.u(f, self.c_x[o], self.c_y[o])
+            m = self.c_match[o * nf + f]
+            if m != s + 1 and (m or u < self.sh_l[s] or u > self.sh_r[s]):
+                continue
             r = self._reach(o, f)
             if u - r < lo:
                 lo = u - r
