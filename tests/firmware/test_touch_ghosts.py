@@ -302,8 +302,10 @@ def test_fingers_under_light_give_no_ghost(scene: str) -> None:
     )
     frame = frame_config(load_frame(frame_name))
     ghosts = []
-    found = 0
+    scans = seen = 0  # scans, and those in which a finger is seen
     for scan in replay(Scenario(frame, LIGHT[light], ms, paths, seed)):
+        scans += 1
+        found = 0
         for c in scan.touches:
             far = [
                 math.hypot(c.x_mm - t.x_mm, c.y_mm - t.y_mm) - t.diameter_mm / 2 for t in scan.truth
@@ -312,5 +314,8 @@ def test_fingers_under_light_give_no_ghost(scene: str) -> None:
                 ghosts.append((round(scan.t_ms, 1), round(c.x_mm), round(c.y_mm)))
             else:
                 found += 1
-    assert found > 30  # the fingers are seen (not a frame that reports nothing)
+        seen += 1 if found else 0
+    # the fingers are seen (not a frame that reports nothing), in most scans however many the
+    # frame's beams leave time for (in the sun, one finger of five may be all there is to see)
+    assert seen > scans // 2
     assert ghosts == []

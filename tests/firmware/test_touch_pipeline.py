@@ -350,7 +350,7 @@ def test_a_finger_swiping_at_1_5_m_s_is_tracked_every_scan() -> None:
         assert near, f"lost at {scan.t_ms:.1f} ms"  # the benchmark's "lost": none within 10 mm
         ids.update(c.id for c in near)
         errors.append(math.hypot(near[0].x_mm - t.x_mm, near[0].y_mm - t.y_mm))
-    assert len(errors) > 25
+    assert len(errors) > 20  # down for about 360 ms, a scan every 15 ms at most while it swipes
     assert len(ids) == 1
     # the first scans place it where its straight shadows were seen; once it has a velocity,
     # where it is at the report time

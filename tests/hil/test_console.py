@@ -87,11 +87,11 @@ TOUCH_OK = [
     # An empty glass: nothing failed or saturated. Its beams' readings carry the glass's
     # additive noise and each beam's threshold is 4 sigma of it (at least 10%), so a scan may
     # show a lone beam past its threshold now and then (about 1 in 30,000 readings each).
-    ("beams", r"^852 beams in 10 families: 0 failed, 0 saturated, [0-2] blocked"),
+    ("beams", r"^1112 beams in 12 families: 0 failed, 0 saturated, [0-2] blocked"),
     ("beams straight", r"^x\+0 +128 \.{12}$"),
     ("beams y-39", r"^y-39: 41 beams"),
     ("touches", r"^no contacts on the glass$"),
-    ("selftest", r"^touch frame: PASS: all 852 beams lit \(4 fresh scans\)$"),
+    ("selftest", r"^touch frame: PASS: all 1112 beams lit \(4 fresh scans\)$"),
     ("counters", r"^handshakes +\d+$"),
     ("log", r"info    supervisor: boot: role touch, reset cause power_on$"),
     ("log info", r"; at info or above: \d+$"),
@@ -195,7 +195,7 @@ async def test_a_state_changing_command_needs_yes(sim: Simulation) -> None:
     assert "calibrate: not done without confirmation" in run.err
     assert "add --yes to confirm in a script" in run.err
     assert confirmed.code == 0
-    assert confirmed.out.startswith("calibrated: 852 beams re-baselined")
+    assert confirmed.out.startswith("calibrated: 1112 beams re-baselined")
 
 
 async def test_a_dead_emitter_fails_the_selftest_with_exit_1(tmp_path: Path) -> None:
@@ -204,14 +204,15 @@ async def test_a_dead_emitter_fails_the_selftest_with_exit_1(tmp_path: Path) -> 
         run = await console(dead.boards["touch"].path, "-e", "selftest")
         beams = await console(dead.boards["touch"].path, "-e", "beams")
     assert run.code == 1
-    # Emitter 17 of the x axis lights three beams: straight, and 20 and 40 receivers over.
-    assert "touch frame: FAIL: 3 of 852 beams dark" in run.out
+    # Emitter 17 of the x axis lights five beams: straight, 10 receivers either way, and 20
+    # and 40 receivers over.
+    assert "touch frame: FAIL: 5 of 1112 beams dark" in run.out
     assert "dead emitters: x17" in run.out
-    assert "dark beams: x17->17 x17->37 x17->57" in run.out
+    assert "dark beams: x17->17 x17->7 x17->27 x17->37 x17->57" in run.out
     assert run.out.rstrip().endswith("selftest: FAIL")
     assert beams.code == 0
-    assert "3 failed" in beams.out
-    assert "failed: x17->17 x17->37 x17->57" in beams.out
+    assert "5 failed" in beams.out
+    assert "failed: x17->17 x17->7 x17->27 x17->37 x17->57" in beams.out
 
 
 # --- reboot and repl -----------------------------------------------------------------------

@@ -58,7 +58,7 @@ async def test_confirm_sends_the_line_with_yes(board_factory: BoardFactory) -> N
     assert (first.status, first.succeeded) == (wire.CONSOLE_CONFIRM, False)
     assert "calibrate --yes" in first.text
     assert (second.line, second.status) == ("calibrate --yes", wire.CONSOLE_OK)
-    assert second.text.startswith("calibrated: 852 beams")
+    assert second.text.startswith("calibrated: 1112 beams")
 
 
 async def test_a_busy_production_board_is_asked_again_after_its_retry_time(

@@ -36,6 +36,8 @@ def test_help_of_a_touch_board_gives_every_command_and_the_frames_families(touch
         (
             "straight",
             "x+0",
+            "x-10",
+            "x+10",
             "x-20",
             "x+20",
             "x-40",

@@ -69,4 +69,4 @@ async def test_a_state_changing_line_needs_yes(board_factory: BoardFactory) -> N
     assert "calibrate: not done without confirmation" in err
     assert "add --yes" in err
     assert (code2, err2) == (0, "")
-    assert out2.startswith("calibrated: 852 beams")
+    assert out2.startswith("calibrated: 1112 beams")

@@ -81,7 +81,7 @@ def test_the_glass_imports_nothing_from_the_firmware() -> None:
 def test_an_oblique_beam_is_weaker_than_a_straight_one_and_more_so_the_steeper() -> None:
     glass = Glass(_frame(), IDEAL)
     e = 60
-    fan = glass.frame["x"]["fan"]  # 0, -20, 20, -40, 40 on the 32-inch frame
+    fan = glass.frame["x"]["fan"]  # 0, -10, 10, -20, 20, -40, 40 on the 32-inch frame
     levels = dict(zip(fan, _lit(glass, 0, [e] * len(fan), [e + k for k in fan]), strict=True))
     assert levels[20] < 0.8 * levels[0]
     assert levels[40] < 0.8 * levels[20]

@@ -1319,9 +1319,11 @@ class Detector:
         # Whether finger c, where it now is, lies inside each shadow it is in as a finger
         # would: the smallest (_MIN_R) shadows every beam within its radius of its centre,
         # so its centre is that far inside each edge the family measured (half the shadow's
-        # width at most: the edges of a faint one are measured short), give or take _TOL (a
-        # place at the very edge of another finger's shadow, where the shadows of other
-        # families happen to cross, is no finger's).
+        # width at most: the edges of a faint one are measured short; not so for one open on a
+        # side, running into unknown beams or the family's end, whose width is not measured:
+        # a sliver of it there is the edge of a finger beyond), give or take _TOL (a place at
+        # the very edge of another finger's shadow, where the shadows of other families
+        # happen to cross, is no finger's).
         g = self.g
         nf = self.nf
         for f in range(nf):
@@ -1331,10 +1333,10 @@ class Detector:
             u = g.u(f, self.c_x[c], self.c_y[c])
             r = _MIN_R * g.fam_sec[f] >> 10
             half = (self.sh_r[s] - self.sh_l[s]) >> 1
-            if half < r:
+            opened = self.sh_open[s]
+            if half < r and not opened:
                 r = half  # (a faint shadow measured narrower than any finger: its middle)
             r -= _TOL
-            opened = self.sh_open[s]
             if (not opened & 1 and u < self.sh_l[s] + r) or (
                 not opened & 2 and u > self.sh_r[s] - r
             ):
