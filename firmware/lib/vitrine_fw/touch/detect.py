@@ -624,7 +624,13 @@ class Detector:
                 # No valid reading on the nearest beam; the beam beside it on the candidate's
                 # side, within the smallest finger's radius, is covered by such a finger at
                 # least to the middle of its band (_clear_near): clear, nothing is there.
-                if self.c_kind[c] == KIND_FINGER and self._clear_near(f, j, u, _MIN_R):
+                # (Not an oblique beam of the one finger there can be, as below: it may have
+                # been read before or after a swiping finger passed.)
+                if (
+                    self.c_kind[c] == KIND_FINGER
+                    and not (shift and self.single and not self.ambiguous)
+                    and self._clear_near(f, j, u, _MIN_R)
+                ):
                     return False
                 match[base + f] = 0
                 continue
