@@ -18,7 +18,7 @@ ghosts, each named for what made it:
   every edge measured);
 - a finger misplaced for a scan and then not found (hidden, or dropped as unconfirmed): its
   contact carried on at the velocity of that jump, to where no finger is (a contact not seen
-  moves on only as its last two moves agreed);
+  moves on only with the velocity it had both before and after its last move);
 - a place whose nearest beam in a family has no valid reading (saturated, or not read yet)
   while the beam beside it, within the smallest finger's radius, reads clear: two oblique
   shadows of a finger not found crossing on another finger's straight shadow where the
