@@ -1181,13 +1181,8 @@ class Detector:
                 m = match[o * nf + f]
                 if m == s:
                     continue
-                if m == 0:
-                    u = g.u(f, self.c_x[o], self.c_y[o])
-                    opened = self.sh_open[s - 1]
-                    if (opened & 1 or self.sh_lo[s - 1] <= u) and (
-                        opened & 2 or u <= self.sh_hi[s - 1]
-                    ):
-                        continue
+                if m == 0 and self._over(s - 1, g.u(f, self.c_x[o], self.c_y[o])):
+                    continue
                 same = False
                 break
             if same:
@@ -1434,6 +1429,13 @@ class Detector:
             return sharp_x < need_x or sharp_y < need_y
         return own < 1
 
+    def _over(self, s, u):
+        # Whether shadow s reaches over coordinate u of its family or may go on unseen
+        # towards it (open on that side): where a touch its family saw in no shadow (its beam
+        # unknown, or beyond the family's end) is in s (_twin, _needs).
+        opened = self.sh_open[s]
+        return (opened & 1 or self.sh_lo[s] <= u) and (opened & 2 or u <= self.sh_hi[s])
+
     def _needs(self, c, f, s):
         # Whether shadow s of family f reaches _GAP beyond every selected touch in it but c
         # on a side whose edge the family measured (so that some finger besides them is there).
@@ -1454,9 +1456,7 @@ class Detector:
             if m != s + 1 and m:
                 continue
             u = g.u(f, self.c_x[o], self.c_y[o])
-            if not m and not (
-                (opened & 1 or self.sh_lo[s] <= u) and (opened & 2 or u <= self.sh_hi[s])
-            ):
+            if not m and not self._over(s, u):
                 continue
             r = self._reach(o, f)
             if u - r < lo:
