@@ -40,7 +40,12 @@ ghosts, each named for what made it:
   saturated, in the sun), placed along y by two steep oblique y shadows leaning the same way
   that a finger 8 cm away cast (its straight y beams saturated too, so it gave no candidate):
   an oblique shadow that such a finger, on a straight shadow no finger explains, may have cast
-  places nothing (32-inch, the benchmark's sunlight seed, 20261126).
+  places nothing (32-inch, the benchmark's sunlight seed, 20261126);
+- a place in a straight shadow that reaches over unknown beams (the sunlit bar's), 2.3 mm from
+  a beam beside them that reads clear: a finger there (of the size measured for it, its
+  radius less _TOL) would cover that beam past its centre. The real finger nearby had been
+  dropped for a scan and its contact matched to a place 3 cm away, whose velocity moved the
+  shadows there on (32-inch, the same seed).
 
 Replayed whole as the benchmark does (its Scenario seeds, positions rounded to 0.1 mm)."""
 
@@ -312,6 +317,23 @@ SCENES = {
             (13.3, (615.2, 212.6), (611.7, 211.8)),
             (8.2, (128.4, 109.6), (128.4, 109.6)),
             (8.5, (43.1, 288.3), (48.1, 288.5)),
+        ],
+    ),
+    "clear-beam-at-the-centre-in-a-shadow-over-unknown-beams": (
+        "32in",
+        "sun",
+        20261454,
+        320.0,
+        [  # (to 0.01 mm: rounded to 0.1 mm, the scene's fingers land otherwise)
+            (13.92, (207.74, 157.65), (210.07, 155.88)),
+            (12.04, (64.36, 82.94), (64.39, 82.87)),
+            (9.30, (449.94, 219.81), (448.48, 219.51)),
+            (9.76, (60.61, 360.59), (63.50, 362.94)),
+            (13.84, (205.43, 109.87), (207.65, 111.82)),
+            (8.54, (128.71, 117.72), (125.86, 121.54)),
+            (9.07, (289.07, 305.62), (282.98, 306.68)),
+            (12.51, (116.26, 319.49), (116.22, 319.45)),
+            (10.00, (237.84, 146.43), (235.68, 143.72)),
         ],
     ),
 }

@@ -42,8 +42,9 @@
 #    straight shadows cross, the candidate is exact to the edges; one from a split gets
 #    _EDGE_TOL). After refinement the fingers are checked again where they now are, each
 #    against all the others selected: the smallest finger there must lie inside each shadow it
-#    is in (its centre a radius, less _TOL, inside each measured edge, and a beam within
-#    _ON_BEAM of it as dark as a shadow's deepest beam must be), and a finger of the size
+#    is in (its centre a radius, less _TOL, inside each measured edge, and in a shadow with
+#    an unmeasured edge, a beam within _ON_BEAM of it, or within the radius measured for it
+#    less _TOL, as dark as a shadow's deepest beam must be), and a finger of the size
 #    measured for it must not reach a clear beam beside one with no valid reading; one whose
 #    straight shadow on an axis reaches over unknown beams must then also have the _CONFIRM
 #    oblique families that place that coordinate see it in shadows that need it (reaching
@@ -1329,6 +1330,9 @@ class Detector:
         # happen to cross, is no finger's).
         g = self.g
         nf = self.nf
+        on = (self.c_d[c] >> 1) - _TOL  # how near a beam its centre covers it past its middle
+        if on < _ON_BEAM:
+            on = _ON_BEAM
         for f in range(nf):
             s = self.c_match[c * nf + f] - 1
             if s < 0:
@@ -1345,10 +1349,11 @@ class Detector:
             ):
                 return False
             # In a shadow open on a side (its edge there not measured: it reaches over unknown
-            # beams or the family's end), the beam through its centre (within _ON_BEAM), which
-            # it blocks at least half of, is as dark as a shadow's deepest beam must be
-            # (_PEAK), or no finger is there (the place lies at the faint edge of another
-            # finger's shadow).
+            # beams or the family's end), the beam nearest its centre, within _ON_BEAM or a
+            # finger of its size's radius less _TOL (as _clear_beside()), which it blocks at
+            # least half of, is as dark as a shadow's deepest beam must be (_PEAK), or no
+            # finger is there (the place lies at the faint edge of another finger's shadow,
+            # or beside the unknown beams, next to a clear one).
             if not opened:
                 continue
             pitch = g.fam_pitch[f]
@@ -1356,7 +1361,8 @@ class Detector:
             if 0 <= j < g.fam_len[f]:
                 a = self.att[g.fam_start[f] + j]
                 off = u - g.beam_u(f, j)
-                if a != UNKNOWN and a < _PEAK and -_ON_BEAM <= off <= _ON_BEAM:
+                reach = on * g.fam_sec[f] >> 10
+                if a != UNKNOWN and a < _PEAK and -reach <= off <= reach:
                     return False
         return True
 
