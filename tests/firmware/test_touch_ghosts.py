@@ -35,7 +35,17 @@ ghosts, each named for what made it:
 - a place whose straight shadows both lie in other fingers' (at the right edge), taken as
   seen in an oblique x shadow of its own: one beam wide at the family's end, cast by a real
   finger just beyond that end (the family saw that finger in no shadow, so its shadow seemed
-  to need one more).
+  to need one more);
+- a place on the straight x shadow of a finger at the left edge (its straight y beams
+  saturated, in the sun), placed along y by two steep oblique y shadows leaning the same way
+  that a finger 8 cm away cast (its straight y beams saturated too, so it gave no candidate):
+  an oblique shadow that such a finger, on a straight shadow no finger explains, may have cast
+  places nothing (32-inch, the benchmark's sunlight seed, 20261126);
+- a place in a straight shadow that reaches over unknown beams (the sunlit bar's), 2.3 mm from
+  a beam beside them that reads clear: a finger there (of the size measured for it, its
+  radius less _TOL) would cover that beam past its centre. The real finger nearby had been
+  dropped for a scan and its contact matched to a place 3 cm away, whose velocity moved the
+  shadows there on (32-inch, the same seed).
 
 Replayed whole as the benchmark does (its Scenario seeds, positions rounded to 0.1 mm)."""
 
@@ -289,6 +299,41 @@ SCENES = {
             (10.1, (459.9, 39.1), (459.5, 37.1)),
             (13.8, (655.6, 333.8), (652.5, 326.1)),
             (9.8, (383.8, 125.3), (380.9, 125.1)),
+        ],
+    ),
+    "oblique-shadows-of-a-finger-whose-straight-beams-are-unknown": (
+        "32in",
+        "sun",
+        20261470,
+        320.0,
+        [
+            (8.2, (127.2, 317.0), (129.3, 320.4)),
+            (9.1, (231.5, 168.6), (230.8, 166.6)),
+            (13.9, (405.3, 195.2), (406.0, 200.0)),
+            (9.4, (643.0, 282.1), (641.4, 283.6)),
+            (13.5, (92.0, 194.8), (93.0, 195.6)),
+            (12.2, (330.4, 205.9), (335.0, 209.7)),
+            (9.6, (13.6, 138.7), (13.4, 138.0)),
+            (13.3, (615.2, 212.6), (611.7, 211.8)),
+            (8.2, (128.4, 109.6), (128.4, 109.6)),
+            (8.5, (43.1, 288.3), (48.1, 288.5)),
+        ],
+    ),
+    "clear-beam-at-the-centre-in-a-shadow-over-unknown-beams": (
+        "32in",
+        "sun",
+        20261454,
+        320.0,
+        [  # (to 0.01 mm: rounded to 0.1 mm, the scene's fingers land otherwise)
+            (13.92, (207.74, 157.65), (210.07, 155.88)),
+            (12.04, (64.36, 82.94), (64.39, 82.87)),
+            (9.30, (449.94, 219.81), (448.48, 219.51)),
+            (9.76, (60.61, 360.59), (63.50, 362.94)),
+            (13.84, (205.43, 109.87), (207.65, 111.82)),
+            (8.54, (128.71, 117.72), (125.86, 121.54)),
+            (9.07, (289.07, 305.62), (282.98, 306.68)),
+            (12.51, (116.26, 319.49), (116.22, 319.45)),
+            (10.00, (237.84, 146.43), (235.68, 143.72)),
         ],
     ),
 }

@@ -42,8 +42,9 @@
 #    straight shadows cross, the candidate is exact to the edges; one from a split gets
 #    _EDGE_TOL). After refinement the fingers are checked again where they now are, each
 #    against all the others selected: the smallest finger there must lie inside each shadow it
-#    is in (its centre a radius, less _TOL, inside each measured edge, and a beam within
-#    _ON_BEAM of it as dark as a shadow's deepest beam must be), and a finger of the size
+#    is in (its centre a radius, less _TOL, inside each measured edge, and in a shadow with
+#    an unmeasured edge, a beam within _ON_BEAM of it, or within the radius measured for it
+#    less _TOL, as dark as a shadow's deepest beam must be), and a finger of the size
 #    measured for it must not reach a clear beam beside one with no valid reading; one whose
 #    straight shadow on an axis reaches over unknown beams must then also have the _CONFIRM
 #    oblique families that place that coordinate see it in shadows that need it (reaching
@@ -54,8 +55,10 @@
 #    the other fingers explain say nothing of it (a straight shadow paired with a place where
 #    other fingers' oblique shadows happen to cross its line is a ghost). Neither straight
 #    shadow its own, it needs _CONFIRM such families in all, that pin each coordinate (one
-#    alone, or two leaning either way). The fingers left stay where they were checked (see
-#    resolve()).
+#    alone, or two leaning either way). Where a straight shadow reaches over unknown beams, an
+#    oblique shadow that a finger not found may have cast (on another straight shadow that no
+#    finger explains, its own straight beam unknown) places nothing (_elsewhere). The fingers
+#    left stay where they were checked (see resolve()).
 # 4. After refinement, a shadow that reaches well beyond every touch inside it holds one more
 #    finger, hidden by the others everywhere else: but not a candidate in the very shadows of
 #    one selected touch in every family that saw it (nothing tells the two apart; at the
@@ -1327,6 +1330,9 @@ class Detector:
         # happen to cross, is no finger's).
         g = self.g
         nf = self.nf
+        on = (self.c_d[c] >> 1) - _TOL  # how near a beam its centre covers it past its middle
+        if on < _ON_BEAM:
+            on = _ON_BEAM
         for f in range(nf):
             s = self.c_match[c * nf + f] - 1
             if s < 0:
@@ -1343,10 +1349,11 @@ class Detector:
             ):
                 return False
             # In a shadow open on a side (its edge there not measured: it reaches over unknown
-            # beams or the family's end), the beam through its centre (within _ON_BEAM), which
-            # it blocks at least half of, is as dark as a shadow's deepest beam must be
-            # (_PEAK), or no finger is there (the place lies at the faint edge of another
-            # finger's shadow).
+            # beams or the family's end), the beam nearest its centre, within _ON_BEAM or a
+            # finger of its size's radius less _TOL (as _clear_beside()), which it blocks at
+            # least half of, is as dark as a shadow's deepest beam must be (_PEAK), or no
+            # finger is there (the place lies at the faint edge of another finger's shadow,
+            # or beside the unknown beams, next to a clear one).
             if not opened:
                 continue
             pitch = g.fam_pitch[f]
@@ -1354,7 +1361,8 @@ class Detector:
             if 0 <= j < g.fam_len[f]:
                 a = self.att[g.fam_start[f] + j]
                 off = u - g.beam_u(f, j)
-                if a != UNKNOWN and a < _PEAK and -_ON_BEAM <= off <= _ON_BEAM:
+                reach = on * g.fam_sec[f] >> 10
+                if a != UNKNOWN and a < _PEAK and -reach <= off <= reach:
                     return False
         return True
 
@@ -1414,6 +1422,8 @@ class Detector:
             s = self.c_match[c * nf + f] - 1
             if s < 0 or not g.fam_shift[f] or self.sh_unseen[s] or not self._needs(c, f, s):
                 continue
+            if (need_x or need_y) and self._elsewhere(c, f, s):
+                continue
             own += 1
             if self.x_factor[f] <= _SHARP:
                 sharp_x += 1
@@ -1428,6 +1438,55 @@ class Detector:
         if need_x or need_y:
             return sharp_x < need_x or sharp_y < need_y
         return own < 1
+
+    def _elsewhere(self, c, f, s):
+        # Whether oblique shadow s of family f, which places finger c along an axis whose
+        # straight shadow at c reaches over unknown beams, may as well be the shadow of a
+        # finger not found: one on a straight shadow of the other axis that no selected touch
+        # is in, at the place where s's centre line crosses that shadow's middle, with the
+        # straight beam of f's axis there unknown (saturated or failed: that finger's own
+        # straight shadow along f's axis could not be seen, so it gave no candidate), and
+        # every family agreeing with a finger there (_verify(), in the first free candidate
+        # slot: none refutes it, and _CONFIRM oblique families see it in shadows). Oblique
+        # shadows placing a point only along a line, such a shadow (two of them leaning the
+        # same way stay within a finger's width of each other for centimetres) places c no
+        # more than that finger: a finger at the glass' left edge in the sun, its straight y
+        # beams saturated, paired with a place where two steep oblique y shadows of a finger
+        # 8 cm away, its straight y beams saturated too, cross its x shadow (a ghost).
+        g = self.g
+        axis = g.fam_axis[f]
+        fo = g.straight[1 - axis]  # the straight family of the other axis
+        fs = g.straight[axis]
+        own = self.c_sy[c] if axis == AXIS_X else self.c_sx[c]
+        centre = (self.sh_l[s] + self.sh_r[s]) >> 1
+        start = g.fam_start[fs]
+        for t in range(self.fam_sh0[fo], self.fam_sh0[fo] + self.fam_shn[fo]):
+            if t == own or self.sh_sel[t]:
+                continue
+            other = (self.sh_l[t] + self.sh_r[t]) >> 1
+            if axis == AXIS_X:
+                v = self.solve(f, centre, 0, other, True)
+            else:
+                v = self.solve(f, centre, other, 0, False)
+            j = g.beam_at(fs, v)
+            if j < 0 or self.att[start + j] != UNKNOWN:
+                continue
+            # a finger there is a candidate as any other: checked against every family
+            e = self.n_c
+            if e >= _MAX_CANDIDATES:
+                return False
+            self.c_kind[e] = KIND_FINGER
+            if axis == AXIS_X:
+                self.c_x[e] = v
+                self.c_y[e] = other
+            else:
+                self.c_x[e] = other
+                self.c_y[e] = v
+            self.c_sx[e] = t if fo == g.straight[0] else self.c_sx[c]
+            self.c_sy[e] = t if fo == g.straight[1] else self.c_sy[c]
+            if self._verify(e) and self.c_oblique[e] >= _CONFIRM:
+                return True
+        return False
 
     def _over(self, s, u):
         # Whether shadow s reaches over coordinate u of its family or may go on unseen
