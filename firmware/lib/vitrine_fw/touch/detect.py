@@ -60,10 +60,12 @@
 #    finger explains, its own straight beam unknown) places nothing (_elsewhere). The fingers
 #    left stay where they were checked (see resolve()).
 # 4. After refinement, a shadow that reaches well beyond every touch inside it holds one more
-#    finger, hidden by the others everywhere else: but not a candidate in the very shadows of
-#    one selected touch in every family that saw it (nothing tells the two apart; at the
-#    glass' bottom and top no oblique beam of the other axis reaches, and steep ones along it
-#    place a finger only to centimetres).
+#    finger, hidden by the others everywhere else: of the candidates that reach its end, the
+#    one the most families saw in a shadow (where it crosses other fingers' shadows is a
+#    ghost's place, seen by fewer), but not a candidate in the very shadows of one selected
+#    touch in every family that saw it (nothing tells the two apart; at the glass' bottom
+#    and top no oblique beam of the other axis reaches, and steep ones along it place a
+#    finger only to centimetres).
 # 5. Refinement: each finger first takes x and y from the one shadow that gives each with the
 #    least error (its own shadow before the outer edge of a shared one), then moves to the
 #    weighted least-squares fit of every shadow that says where it is: the centre of each
@@ -1194,8 +1196,13 @@ class Detector:
 
     def unexplained(self):
         # After refinement: a shadow that reaches _GAP beyond every selected touch inside it
-        # holds one more finger (hidden by the others in every other family). Takes the valid
-        # candidate whose own shadow best reaches that end; returns how many were taken.
+        # holds one more finger (hidden by the others in every other family). Takes, of the
+        # valid candidates whose own shadow reaches that end (within _GAP), the one the most
+        # families saw in a shadow, then the one nearest the end: the hidden finger is in a
+        # shadow of every family whose beams through it read, a place where the shadow
+        # merely crosses other fingers' is in fewer (and the nearest of them may be a
+        # millimetre nearer the end than the finger, by the edges' noise). Returns how many
+        # were taken.
         g = self.g
         nf = self.nf
         match = self.c_match
@@ -1230,6 +1237,7 @@ class Detector:
                     end = self.sh_r[s]
                 best = -1
                 best_e = gap
+                best_seen = 0
                 for c in range(self.n_c):
                     if self.c_ok[c] != 1 or match[c * nf + f] != s + 1:
                         continue
@@ -1241,9 +1249,15 @@ class Detector:
                         e = end - (u + (_DEFAULT_D * g.fam_sec[f] >> 11))
                     if e < 0:
                         e = -e
-                    if e < best_e and not self._crowded(c) and not self._twin(c):
+                    if e >= gap:
+                        continue
+                    seen = self.c_seen[c]
+                    if (seen > best_seen or (seen == best_seen and e < best_e)) and (
+                        not self._crowded(c) and not self._twin(c)
+                    ):
                         best = c
                         best_e = e
+                        best_seen = seen
                 if best >= 0 and self.n_sel < MAX_TOUCHES:
                     self._take(best)
                     self.sel[self.n_sel] = best
