@@ -54,8 +54,11 @@
 #    the other fingers explain say nothing of it (a straight shadow paired with a place where
 #    other fingers' oblique shadows happen to cross its line is a ghost). Neither straight
 #    shadow its own, it needs _CONFIRM such families in all, that pin each coordinate (one
-#    alone, or two leaning either way). The fingers left stay where they were checked (see
-#    resolve()).
+#    alone, or two leaning either way). Such an oblique shadow is its own only if the finger
+#    fits in it: a radius of the narrowest shadow it has to itself (less _TOL) inside each
+#    measured edge (a disc's shadows are as wide in every family; a place near the edge of a
+#    narrower one merely crosses another finger's). The fingers left stay where they were
+#    checked (see resolve()).
 # 4. After refinement, a shadow that reaches well beyond every touch inside it holds one more
 #    finger, hidden by the others everywhere else: but not a candidate in the very shadows of
 #    one selected touch in every family that saw it (nothing tells the two apart; at the
@@ -1393,7 +1396,11 @@ class Detector:
         # nothing says a finger is there: the straight shadow of a finger whose own oblique
         # beams were saturated or out of reach (not confirmed, so dropped) was paired instead
         # with a place on another finger's straight shadow where that finger's, or others',
-        # oblique shadows cross its line (a ghost).
+        # oblique shadows cross its line (a ghost). An oblique shadow that needs it counts
+        # only where it fits in it (_fits, as wide as the narrowest shadow it has to itself):
+        # where two oblique y shadows of a finger not found cross another finger's straight
+        # x shadow near an edge of one of them (a finger there would reach beyond it), the
+        # place is no finger's.
         nf = self.nf
         if self.single:
             return False  # (one straight shadow each way pair up one way only: as c_vague)
@@ -1406,6 +1413,7 @@ class Detector:
         loose_y = need_y or not self._needs(c, g.straight[1], sy)
         if not loose_x and not loose_y:
             return False
+        d = self._narrowest(c)
         sharp_x = 0
         sharp_y = 0
         own = 0
@@ -1413,6 +1421,8 @@ class Detector:
         for f in range(nf):
             s = self.c_match[c * nf + f] - 1
             if s < 0 or not g.fam_shift[f] or self.sh_unseen[s] or not self._needs(c, f, s):
+                continue
+            if not self._fits(c, f, s, d):
                 continue
             own += 1
             if self.x_factor[f] <= _SHARP:
@@ -1428,6 +1438,34 @@ class Detector:
         if need_x or need_y:
             return sharp_x < need_x or sharp_y < need_y
         return own < 1
+
+    def _fits(self, c, f, s, d):
+        # Whether finger c, of diameter d (Q5 mm), lies inside shadow s of family f as it
+        # would cast it: its centre its radius (less _TOL) inside each edge the family
+        # measured. A disc's shadow is as wide in every family (times the family's secant):
+        # one too narrow for the finger around its place is another, smaller finger's, which
+        # it merely crosses.
+        g = self.g
+        r = (d * g.fam_sec[f] >> 11) - _TOL
+        u = g.u(f, self.c_x[c], self.c_y[c])
+        opened = self.sh_open[s]
+        return (opened & 1 or u >= self.sh_l[s] + r) and (opened & 2 or u <= self.sh_r[s] - r)
+
+    def _narrowest(self, c):
+        # The narrowest closed shadow that finger c has to itself, across its beams (Q5 mm; at
+        # least the smallest finger's): a finger is no wider than that (another finger beside
+        # it only widens a shadow; a faint one's edges are measured short).
+        g = self.g
+        nf = self.nf
+        d = 1 << 29
+        for f in range(nf):
+            s = self.c_match[c * nf + f] - 1
+            if s < 0 or self.sh_open[s] or self.sh_sel[s] > 1:
+                continue
+            w = ((self.sh_r[s] - self.sh_l[s]) << 10) // g.fam_sec[f]
+            if w < d:
+                d = w
+        return d if 2 * _MIN_R < d < (1 << 29) else 2 * _MIN_R
 
     def _over(self, s, u):
         # Whether shadow s reaches over coordinate u of its family or may go on unseen
