@@ -28,7 +28,9 @@
 # 3. Ghost rejection: a candidate must lie inside a shadow of every family whose beam through
 #    it has a valid reading (checked as it is made, so only valid ones take room); where that
 #    beam has none (saturated, or not read yet), the beam beside it must not read clear if the
-#    smallest finger there would reach past its centre (it would darken half its band). Of
+#    smallest finger there would reach past its centre (it would darken half its band); where
+#    the beams on both sides of it read and are dimmed, it lies in the shadow that bridges it
+#    (as on a beam read dark: a finger there is not taken as unseen by that family). Of
 #    those, a greedy cover keeps the fewest candidates that explain every shadow (a candidate
 #    that alone explains a shadow first; ties go to the candidate near a tracked contact), so
 #    ghosts that hide in real shadows are dropped. Open shadows are evidence only, never a
@@ -623,6 +625,7 @@ class Detector:
             if j < 0 or j >= fam_len[f]:
                 match[base + f] = 0
                 continue  # no beam: no evidence either way
+            found = 0
             if att[start + j] == UNKNOWN:
                 # No valid reading on the nearest beam; the beam beside it on the candidate's
                 # side, within the smallest finger's radius, is covered by such a finger at
@@ -635,11 +638,15 @@ class Detector:
                     and self._clear_near(f, j, u, _MIN_R)
                 ):
                     return False
-                match[base + f] = 0
-                continue
-            found = 0
+                # The beams on both sides read and dimmed: it lies in the shadow that
+                # bridges it, as on any beam inside a finger's shadow (_bridged); else the
+                # family says nothing of it.
+                found = self._bridged(f, j, u)
+                if not found:
+                    match[base + f] = 0
+                    continue
             s0 = fam_sh0[f]
-            if shift == 0:
+            if shift == 0 and not found:
                 # its own straight shadow, unless an earlier one reaches it too (the first
                 # one that does, as below)
                 s = self.c_sx[c] if fam_axis[f] == AXIS_X else self.c_sy[c]
@@ -725,6 +732,30 @@ class Detector:
         return clear and (
             not inside or att[start + k] == UNKNOWN or att[start + k] < thr[start + k]
         )
+
+    def _bridged(self, f, j, u):
+        # The shadow (index + 1) of family f that bridges beam j, which has no valid reading,
+        # and reaches over u: the beams on both sides of it read and dimmed at least to their
+        # threshold (inside one run of shadowed beams), or 0. A finger there blocks beam j as
+        # it dims the two beside it: its shadow tells where it is as well as with beam j read
+        # (the one beam gap does not make the finger's place vague). A stretch of several
+        # unknown beams bridged says nothing of what lies inside it.
+        if j < 1 or j + 1 >= self.g.fam_len[f]:
+            return 0
+        i = self.g.fam_start[f] + j
+        att = self.att
+        thr = self.thr
+        a = att[i - 1]
+        b = att[i + 1]
+        if a == UNKNOWN or a < thr[i - 1]:
+            return 0
+        if b == UNKNOWN or b < thr[i + 1]:
+            return 0
+        s0 = self.fam_sh0[f]
+        for s in range(s0, s0 + self.fam_shn[f]):
+            if self.sh_lo[s] <= u <= self.sh_hi[s]:
+                return s + 1
+        return 0
 
     def _clear_near(self, f, j, u, r):
         # Whether the beam beside beam j of family f (whose reading is unknown) on u's side
