@@ -28,7 +28,9 @@
 # 3. Ghost rejection: a candidate must lie inside a shadow of every family whose beam through
 #    it has a valid reading (checked as it is made, so only valid ones take room); where that
 #    beam has none (saturated, or not read yet), the beam beside it must not read clear if the
-#    smallest finger there would reach past its centre (it would darken half its band). Of
+#    smallest finger there would reach past its centre (it would darken half its band); where
+#    the beams on both sides of it read and are dimmed, it lies in the shadow that bridges it
+#    (as on a beam read dark: a finger there is not taken as unseen by that family). Of
 #    those, a greedy cover keeps the fewest candidates that explain every shadow (a candidate
 #    that alone explains a shadow first; ties go to the candidate near a tracked contact), so
 #    ghosts that hide in real shadows are dropped. Open shadows are evidence only, never a
@@ -55,10 +57,13 @@
 #    the other fingers explain say nothing of it (a straight shadow paired with a place where
 #    other fingers' oblique shadows happen to cross its line is a ghost). Neither straight
 #    shadow its own, it needs _CONFIRM such families in all, that pin each coordinate (one
-#    alone, or two leaning either way). Where a straight shadow reaches over unknown beams, an
-#    oblique shadow that a finger not found may have cast (on another straight shadow that no
-#    finger explains, its own straight beam unknown) places nothing (_elsewhere). The fingers
-#    left stay where they were checked (see resolve()).
+#    alone, or two leaning either way). Such an oblique shadow is its own only if the finger
+#    fits in it: a radius of the narrowest shadow it has to itself (less _TOL) inside each
+#    measured edge (a disc's shadows are as wide in every family; a place near the edge of a
+#    narrower one merely crosses another finger's). Where a straight shadow reaches over
+#    unknown beams, an oblique shadow that a finger not found may have cast (on another
+#    straight shadow that no finger explains, its own straight beam unknown) places nothing
+#    (_elsewhere). The fingers left stay where they were checked (see resolve()).
 # 4. After refinement, a shadow that reaches well beyond every touch inside it holds one more
 #    finger, hidden by the others everywhere else: of the candidates that reach its end, the
 #    one the most families saw in a shadow (where it crosses other fingers' shadows is a
@@ -625,6 +630,7 @@ class Detector:
             if j < 0 or j >= fam_len[f]:
                 match[base + f] = 0
                 continue  # no beam: no evidence either way
+            found = 0
             if att[start + j] == UNKNOWN:
                 # No valid reading on the nearest beam; the beam beside it on the candidate's
                 # side, within the smallest finger's radius, is covered by such a finger at
@@ -637,11 +643,15 @@ class Detector:
                     and self._clear_near(f, j, u, _MIN_R)
                 ):
                     return False
-                match[base + f] = 0
-                continue
-            found = 0
+                # The beams on both sides read and dimmed: it lies in the shadow that
+                # bridges it, as on any beam inside a finger's shadow (_bridged); else the
+                # family says nothing of it.
+                found = self._bridged(f, j, u)
+                if not found:
+                    match[base + f] = 0
+                    continue
             s0 = fam_sh0[f]
-            if shift == 0:
+            if shift == 0 and not found:
                 # its own straight shadow, unless an earlier one reaches it too (the first
                 # one that does, as below)
                 s = self.c_sx[c] if fam_axis[f] == AXIS_X else self.c_sy[c]
@@ -727,6 +737,30 @@ class Detector:
         return clear and (
             not inside or att[start + k] == UNKNOWN or att[start + k] < thr[start + k]
         )
+
+    def _bridged(self, f, j, u):
+        # The shadow (index + 1) of family f that bridges beam j, which has no valid reading,
+        # and reaches over u: the beams on both sides of it read and dimmed at least to their
+        # threshold (inside one run of shadowed beams), or 0. A finger there blocks beam j as
+        # it dims the two beside it: its shadow tells where it is as well as with beam j read
+        # (the one beam gap does not make the finger's place vague). A stretch of several
+        # unknown beams bridged says nothing of what lies inside it.
+        if j < 1 or j + 1 >= self.g.fam_len[f]:
+            return 0
+        i = self.g.fam_start[f] + j
+        att = self.att
+        thr = self.thr
+        a = att[i - 1]
+        b = att[i + 1]
+        if a == UNKNOWN or a < thr[i - 1]:
+            return 0
+        if b == UNKNOWN or b < thr[i + 1]:
+            return 0
+        s0 = self.fam_sh0[f]
+        for s in range(s0, s0 + self.fam_shn[f]):
+            if self.sh_lo[s] <= u <= self.sh_hi[s]:
+                return s + 1
+        return 0
 
     def _clear_near(self, f, j, u, r):
         # Whether the beam beside beam j of family f (whose reading is unknown) on u's side
@@ -1415,7 +1449,11 @@ class Detector:
         # nothing says a finger is there: the straight shadow of a finger whose own oblique
         # beams were saturated or out of reach (not confirmed, so dropped) was paired instead
         # with a place on another finger's straight shadow where that finger's, or others',
-        # oblique shadows cross its line (a ghost).
+        # oblique shadows cross its line (a ghost). An oblique shadow that needs it counts
+        # only where it fits in it (_fits, as wide as the narrowest shadow it has to itself):
+        # where two oblique y shadows of a finger not found cross another finger's straight
+        # x shadow near an edge of one of them (a finger there would reach beyond it), the
+        # place is no finger's.
         nf = self.nf
         if self.single:
             return False  # (one straight shadow each way pair up one way only: as c_vague)
@@ -1428,6 +1466,7 @@ class Detector:
         loose_y = need_y or not self._needs(c, g.straight[1], sy)
         if not loose_x and not loose_y:
             return False
+        d = self._narrowest(c)
         sharp_x = 0
         sharp_y = 0
         own = 0
@@ -1435,6 +1474,8 @@ class Detector:
         for f in range(nf):
             s = self.c_match[c * nf + f] - 1
             if s < 0 or not g.fam_shift[f] or self.sh_unseen[s] or not self._needs(c, f, s):
+                continue
+            if not self._fits(c, f, s, d):
                 continue
             if (need_x or need_y) and self._elsewhere(c, f, s):
                 continue
@@ -1501,6 +1542,34 @@ class Detector:
             if self._verify(e) and self.c_oblique[e] >= _CONFIRM:
                 return True
         return False
+
+    def _fits(self, c, f, s, d):
+        # Whether finger c, of diameter d (Q5 mm), lies inside shadow s of family f as it
+        # would cast it: its centre its radius (less _TOL) inside each edge the family
+        # measured. A disc's shadow is as wide in every family (times the family's secant):
+        # one too narrow for the finger around its place is another, smaller finger's, which
+        # it merely crosses.
+        g = self.g
+        r = (d * g.fam_sec[f] >> 11) - _TOL
+        u = g.u(f, self.c_x[c], self.c_y[c])
+        opened = self.sh_open[s]
+        return (opened & 1 or u >= self.sh_l[s] + r) and (opened & 2 or u <= self.sh_r[s] - r)
+
+    def _narrowest(self, c):
+        # The narrowest closed shadow that finger c has to itself, across its beams (Q5 mm; at
+        # least the smallest finger's): a finger is no wider than that (another finger beside
+        # it only widens a shadow; a faint one's edges are measured short).
+        g = self.g
+        nf = self.nf
+        d = 1 << 29
+        for f in range(nf):
+            s = self.c_match[c * nf + f] - 1
+            if s < 0 or self.sh_open[s] or self.sh_sel[s] > 1:
+                continue
+            w = ((self.sh_r[s] - self.sh_l[s]) << 10) // g.fam_sec[f]
+            if w < d:
+                d = w
+        return d if 2 * _MIN_R < d < (1 << 29) else 2 * _MIN_R
 
     def _over(self, s, u):
         # Whether shadow s reaches over coordinate u of its family or may go on unseen
