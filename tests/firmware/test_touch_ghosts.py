@@ -51,20 +51,9 @@ Replayed whole as the benchmark does (its Scenario seeds, positions rounded to 0
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from vitrine.hardware import frame_config, load_frame
-from vitrine.sim.glass import BarLight, Conditions
-from vitrine.sim.scenario import PathFinger, Scenario
-from vitrine.sim.touch import replay
-
-LIGHT = {
-    "ambient": Conditions(ambient=0.6),
-    "sun": Conditions(light={"right": BarLight(ambient=1.2, ramp_to=0.6)}),  # as the bench's
-}
-GHOST_MM = 15.0  # as the benchmark: this far beyond every finger's edge is a ghost
+from .ghost_scenes import count
 
 # frame, light, the scene's seed, its length (ms), and its fingers: (diameter mm, (x, y) at
 # 0 ms, (x, y) at its end)
@@ -342,25 +331,8 @@ SCENES = {
 @pytest.mark.parametrize("scene", sorted(SCENES))
 def test_fingers_under_light_give_no_ghost(scene: str) -> None:
     frame_name, light, seed, ms, fingers = SCENES[scene]
-    paths = tuple(
-        PathFinger(i + 1, d, ((0.0, *a), (ms, *b))) for i, (d, a, b) in enumerate(fingers)
-    )
-    frame = frame_config(load_frame(frame_name))
-    ghosts = []
-    scans = seen = 0  # scans, and those in which a finger is seen
-    for scan in replay(Scenario(frame, LIGHT[light], ms, paths, seed)):
-        scans += 1
-        found = 0
-        for c in scan.touches:
-            far = [
-                math.hypot(c.x_mm - t.x_mm, c.y_mm - t.y_mm) - t.diameter_mm / 2 for t in scan.truth
-            ]
-            if min(far) > GHOST_MM:
-                ghosts.append((round(scan.t_ms, 1), round(c.x_mm), round(c.y_mm)))
-            else:
-                found += 1
-        seen += 1 if found else 0
+    got = count(frame_name, light, seed, ms, fingers)
     # the fingers are seen (not a frame that reports nothing), in most scans however many the
     # frame's beams leave time for (in the sun, one finger of five may be all there is to see)
-    assert seen > scans // 2
-    assert ghosts == []
+    assert got.seen > got.scans // 2
+    assert got.ghosts == []

@@ -15,13 +15,14 @@ import math
 
 import pytest
 
+from vitrine.bench.touch import GHOST_MM, SUN
 from vitrine.hardware import frame_config, load_frame
-from vitrine.sim.glass import BarLight, Conditions
-from vitrine.sim.scenario import PathFinger, Scenario
+from vitrine.sim.scenario import Scenario
 from vitrine.sim.touch import replay
 
-SUN = Conditions(light={"right": BarLight(ambient=1.2, ramp_to=0.6)})
-GHOST_MM = 15.0  # as the benchmark: this far beyond every finger's edge is a ghost
+from .ghost_scenes import count, paths
+
+SCENE_MS = 480.0  # these scenes' length (the benchmark's scenes were this long then)
 
 # frame, the scene's seed, and its fingers: (diameter mm, (x, y) at 0 ms, (x, y) at 480 ms)
 SCENES = {
@@ -125,12 +126,6 @@ TAKEN_TWICE = (
 )
 
 
-def _paths(fingers: list) -> tuple[PathFinger, ...]:
-    return tuple(
-        PathFinger(i + 1, d, ((0.0, *a), (480.0, *b))) for i, (d, a, b) in enumerate(fingers)
-    )
-
-
 # The 32-inch frame's x fans: with a ±10 family (oblique x beams within 27 mm of the left and
 # right edges) the scene "x-shadow-paired-with-others-obliques-32in" gave a ghost at (96, 181):
 # x from the straight shadow of two fingers (x 97 and 102, the second at the top, not seen in
@@ -145,21 +140,6 @@ X_FANS = {
     "x-fan-with-10": [0, -10, 10, -20, 20, -40, 40],
     "x-fan-without-10": [0, -20, 20, -40, 40],
 }
-
-
-def _ghosts(frame: dict, seed: int, paths: tuple[PathFinger, ...]) -> tuple[int, list]:
-    ghosts = []
-    found = 0
-    for scan in replay(Scenario(frame, SUN, 480.0, paths, seed)):
-        for c in scan.touches:
-            far = [
-                math.hypot(c.x_mm - t.x_mm, c.y_mm - t.y_mm) - t.diameter_mm / 2 for t in scan.truth
-            ]
-            if min(far) > GHOST_MM:
-                ghosts.append((round(scan.t_ms, 1), round(c.x_mm), round(c.y_mm)))
-            else:
-                found += 1
-    return found, ghosts
 
 
 X_FAN_SCENES = {
@@ -191,19 +171,17 @@ def test_fingers_under_a_sunlit_bar_give_no_ghost_with_either_x_fan(scene: str, 
     frame_name, seed, fingers = X_FAN_SCENES[scene]
     frame = frame_config(load_frame(frame_name))
     frame["x"]["fan"] = X_FANS[fan]
-    found, ghosts = _ghosts(frame, seed, _paths(fingers))
-    assert found > 100  # the fingers are seen (not a frame that reports nothing)
-    assert ghosts == []
+    got = count(frame, "sun", seed, SCENE_MS, fingers)
+    assert got.found > 100  # the fingers are seen (not a frame that reports nothing)
+    assert got.ghosts == []
 
 
 @pytest.mark.parametrize("scene", sorted(SCENES))
 def test_fingers_under_a_sunlit_bar_give_no_ghost(scene: str) -> None:
     frame_name, seed, fingers = SCENES[scene]
-    paths = _paths(fingers)
-    frame = frame_config(load_frame(frame_name))
-    found, ghosts = _ghosts(frame, seed, paths)
-    assert found > 100  # the fingers are seen (not a frame that reports nothing)
-    assert ghosts == []
+    got = count(frame_name, "sun", seed, SCENE_MS, fingers)
+    assert got.found > 100  # the fingers are seen (not a frame that reports nothing)
+    assert got.ghosts == []
 
 
 def test_a_finger_under_the_sunlit_bar_is_reported_once() -> None:
@@ -212,7 +190,7 @@ def test_a_finger_under_the_sunlit_bar_is_reported_once() -> None:
     twice = []
     ghosts = []
     found = 0
-    for scan in replay(Scenario(frame, SUN, 480.0, _paths(fingers), seed)):
+    for scan in replay(Scenario(frame, SUN, SCENE_MS, paths(fingers, SCENE_MS), seed)):
         nearest = []
         for c in scan.touches:
             t = min(scan.truth, key=lambda t: math.hypot(c.x_mm - t.x_mm, c.y_mm - t.y_mm))

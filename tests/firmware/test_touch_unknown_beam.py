@@ -17,21 +17,11 @@ Replayed whole as the benchmark does (its Scenario seeds; positions rounded to 0
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from vitrine.hardware import frame_config, load_frame
-from vitrine.sim.glass import BarLight, Conditions
-from vitrine.sim.scenario import PathFinger, Scenario
-from vitrine.sim.touch import replay
+from vitrine.bench.touch import GHOST_SCENE_MS
 
-LIGHT = {
-    "ambient": Conditions(ambient=0.6),
-    "sun": Conditions(light={"right": BarLight(ambient=1.2, ramp_to=0.6)}),  # as the bench's
-}
-GHOST_MM = 15.0  # as the benchmark: this far beyond every finger's edge is a ghost
-SCENE_MS = 320.0  # the benchmark's GHOST_SCENE_MS
+from .ghost_scenes import count
 
 # light, the scene's seed, and its fingers: (diameter mm, (x, y) at 0 ms, (x, y) at its end)
 SCENES = {
@@ -72,23 +62,6 @@ SCENES = {
 @pytest.mark.parametrize("scene", sorted(SCENES))
 def test_a_finger_on_an_unknown_beam_between_dimmed_ones_gives_no_ghost(scene: str) -> None:
     light, seed, fingers = SCENES[scene]
-    paths = tuple(
-        PathFinger(i + 1, d, ((0.0, *a), (SCENE_MS, *b))) for i, (d, a, b) in enumerate(fingers)
-    )
-    frame = frame_config(load_frame("55in"))
-    ghosts = []
-    scans = seen = 0  # scans, and those in which a finger is seen
-    for scan in replay(Scenario(frame, LIGHT[light], SCENE_MS, paths, seed)):
-        scans += 1
-        found = 0
-        for c in scan.touches:
-            far = [
-                math.hypot(c.x_mm - t.x_mm, c.y_mm - t.y_mm) - t.diameter_mm / 2 for t in scan.truth
-            ]
-            if min(far) > GHOST_MM:
-                ghosts.append((round(scan.t_ms, 1), round(c.x_mm), round(c.y_mm)))
-            else:
-                found += 1
-        seen += 1 if found else 0
-    assert seen == scans  # the fingers are seen (not a frame that reports nothing)
-    assert ghosts == []
+    got = count("55in", light, seed, GHOST_SCENE_MS, fingers)
+    assert got.seen == got.scans  # the fingers are seen (not a frame that reports nothing)
+    assert got.ghosts == []
