@@ -51,7 +51,12 @@ ghosts, each named for what made it:
   sharing an x shadow, that took the parts of their oblique x shadows they seemed not to
   explain: a finger whose straight shadow on one axis is missing over unknown beams is now a
   candidate where the oblique families of that axis agree on one place (32-inch, the
-  benchmark's ambient seed, 20261125; its two such fingers must be found too).
+  benchmark's ambient seed, 20261125; its two such fingers must be found too);
+- the same kind of finger looked for only on straight shadows that nothing else paired: at
+  the glass' bottom left in the sun (its straight y beams saturated), found in most scans but
+  not in those where its x shadow paired with another finger's y shadow at the top, a place
+  that then took the shadows the finger not looked for cast (55-inch, sunlight, seed 2). It
+  is looked for on every straight shadow of the other axis.
 
 Replayed whole as the benchmark does (its Scenario seeds, positions rounded to 0.1 mm)."""
 
@@ -340,6 +345,19 @@ SCENES = {
             (10.29, (685.81, 126.96), (681.67, 131.35)),
             (13.93, (244.31, 39.90), (245.84, 37.46)),
             (8.97, (443.40, 354.80), (448.01, 354.68)),
+        ],
+    ),
+    "a-finger-whose-straight-y-beams-are-unknown-looked-for-on-every-x-shadow": (
+        "55in",
+        "sun",
+        42,
+        320.0,
+        [  # (to 0.01 mm, as the scene above)
+            (13.97, (151.44, 405.93), (151.02, 406.77)),
+            (12.29, (247.86, 336.23), (247.29, 336.68)),
+            (12.15, (83.54, 39.71), (86.34, 38.82)),
+            (12.69, (297.40, 377.37), (297.43, 373.83)),
+            (13.70, (980.54, 651.28), (978.90, 651.80)),
         ],
     ),
     "clear-beam-at-the-centre-in-a-shadow-over-unknown-beams": (

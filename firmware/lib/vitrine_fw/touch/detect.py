@@ -27,12 +27,11 @@
 #    than any finger are one large object (a palm, a sleeve): one candidate of kind palm.
 #    A finger whose straight beams along one axis are unknown (saturated, or no valid
 #    reading) casts no straight shadow there: where that straight family had unknown beams,
-#    a straight shadow of the other axis that may hold such a finger (it reaches over
-#    unknown beams, is wider than one finger, or pairs with no straight shadow seen whole)
-#    also gives candidates where the first axis' oblique shadows cross its line, on an
-#    unknown straight beam outside every straight shadow (never where that beam reads); each
-#    needs _CONFIRM oblique families that place it along that axis (_half_seen). Such a
-#    finger then explains its shadows, which no longer seem to need a ghost.
+#    each straight shadow of the other axis also gives candidates where the first axis'
+#    oblique shadows cross its line, on an unknown straight beam outside every straight
+#    shadow (never where that beam reads); each needs _CONFIRM oblique families that place
+#    it along that axis (_half_seen). Such a finger then explains its shadows, which no
+#    longer seem to need a ghost.
 # 3. Ghost rejection: a candidate must lie inside a shadow of every family whose beam through
 #    it has a valid reading (checked as it is made, so only valid ones take room); where that
 #    beam has none (saturated, or not read yet), the beam beside it must not read clear if the
@@ -597,10 +596,10 @@ class Detector:
         # (saturated, or no valid reading): such a finger casts no straight shadow on b, so no
         # pair of straight shadows places it, and its shadows lend themselves to ghosts (a
         # place on its straight shadow where other fingers' oblique shadows cross). Along each
-        # straight shadow s of `axis` that may hold such a finger (it reaches over unknown
-        # beams, is wider than one finger, or no candidate pairs it with a straight shadow of
-        # b seen whole), the places where an oblique shadow of b's families crosses s's centre
-        # line (or a finger's reach inside either end of a wide s), on an unknown straight beam
+        # straight shadow s of `axis` (any may hold such a finger, whatever else pairs with
+        # it: a ghost on it pairs it with another finger's straight shadow of b), the places
+        # where an oblique shadow of b's families crosses s's centre line (or a finger's
+        # reach inside either end of a wide s), on an unknown straight beam
         # of b outside every straight shadow of b (those pair up as any other): a candidate
         # there stands for a finger as any other (_verify(): no family refutes it, the beam
         # beside it on b does not read clear within the smallest finger's radius), but only
@@ -628,16 +627,7 @@ class Detector:
         added = False
         places = self.ys if b_x else self.xs  # (free once candidates() paired the shadows)
         for s in range(self.fam_sh0[fa], self.fam_sh0[fa] + self.fam_shn[fa]):
-            wide = sh_r[s] - sh_l[s] > _WIDE
-            if not wide and not self.sh_unseen[s]:
-                paired = False
-                for c in range(n_c):
-                    if c_a[c] == s and not self.sh_unseen[c_b[c]]:
-                        paired = True
-                        break
-                if paired:
-                    continue
-            if wide:
+            if sh_r[s] - sh_l[s] > _WIDE:
                 places[0] = sh_l[s] + (_DEFAULT_D >> 1)
                 places[1] = sh_r[s] - (_DEFAULT_D >> 1)
                 n_a = 2
