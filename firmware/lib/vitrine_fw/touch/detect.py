@@ -25,6 +25,13 @@
 #    than one finger may hold several: its candidates then come from the oblique families'
 #    shadows and from a finger's reach inside either end. Two straight shadows both wider
 #    than any finger are one large object (a palm, a sleeve): one candidate of kind palm.
+#    A finger whose straight beams along one axis are unknown (saturated, or no valid
+#    reading) casts no straight shadow there: where that straight family had unknown beams,
+#    each straight shadow of the other axis also gives candidates where the first axis'
+#    oblique shadows cross its line, on an unknown straight beam outside every straight
+#    shadow (never where that beam reads); each needs _CONFIRM oblique families that place
+#    it along that axis (_half_seen). Such a finger then explains its shadows, which no
+#    longer seem to need a ghost.
 # 3. Ghost rejection: a candidate must lie inside a shadow of every family whose beam through
 #    it has a valid reading (checked as it is made, so only valid ones take room); where that
 #    beam has none (saturated, or not read yet), the beam beside it must not read clear if the
@@ -162,6 +169,7 @@ class Detector:
         self.n_sh = 0
         self.fam_sh0 = array("H", bytes(2 * nf))
         self.fam_shn = array("H", bytes(2 * nf))
+        self.fam_unknown = bytearray(nf)  # shadows(): some beam of the family had no reading
         self.c_x = array("i", bytes(4 * _MAX_CANDIDATES))
         self.c_y = array("i", bytes(4 * _MAX_CANDIDATES))
         self.c_d = array("i", bytes(4 * _MAX_CANDIDATES))
@@ -265,9 +273,14 @@ class Detector:
             start = g.fam_start[f]
             m = g.fam_len[f]
             j = 0
+            unknown = 0
             while j < m:
                 a = att[start + j]
-                if a == UNKNOWN or a < thr[start + j]:
+                if a == UNKNOWN:
+                    unknown = 1
+                    j += 1
+                    continue
+                if a < thr[start + j]:
                     j += 1
                     continue
                 lo = j
@@ -277,6 +290,7 @@ class Detector:
                 while k < m:
                     a = att[start + k]
                     if a == UNKNOWN:
+                        unknown = 1
                         k += 1
                         continue
                     if a < thr[start + k]:
@@ -291,6 +305,7 @@ class Detector:
                 if peak >= _PEAK:
                     self._run(f, lo, hi, peak)
             self.fam_shn[f] = self.n_sh - self.fam_sh0[f]
+            self.fam_unknown[f] = unknown
 
     def _run(self, f, lo, hi, peak):
         # One run of shadowed beams lo..hi of family f: its outer edges from the end beams
@@ -576,7 +591,135 @@ class Detector:
                             self.c_sy[n_c] = sy
                             if self._verify(n_c):
                                 n_c += 1  # only valid candidates are kept
+        for axis in range(2):
+            if self.fam_unknown[g.straight[1 - axis]]:
+                n_c = self._half_seen(n_c, axis)
         self.n_c = n_c
+
+    def _half_seen(self, n_c, axis):
+        # Candidates for fingers whose straight beams on the other axis (b) are unknown
+        # (saturated, or no valid reading): such a finger casts no straight shadow on b, so no
+        # pair of straight shadows places it, and its shadows lend themselves to ghosts (a
+        # place on its straight shadow where other fingers' oblique shadows cross). Along each
+        # straight shadow s of `axis` (any may hold such a finger, whatever else pairs with
+        # it: a ghost on it pairs it with another finger's straight shadow of b), the places
+        # where an oblique shadow of b's families crosses s's centre line (or a finger's
+        # reach inside either end of a wide s), on an unknown straight beam
+        # of b outside every straight shadow of b (those pair up as any other): a candidate
+        # there stands for a finger as any other (_verify(): no family refutes it, the beam
+        # beside it on b does not read clear within the smallest finger's radius), but only
+        # with _CONFIRM oblique families that see it in shadows and pin b's coordinate (its
+        # straight shadow on b is an unseen one over the unknown beams: c_vague). Returns n_c
+        # with those added. Called only when b's straight family had an unknown beam.
+        g = self.g
+        fa = g.straight[axis]
+        fb = g.straight[1 - axis]
+        b_x = axis != AXIS_X  # b's coordinate is x
+        sh_l = self.sh_l
+        sh_r = self.sh_r
+        c_a = self.c_sy if b_x else self.c_sx
+        c_b = self.c_sx if b_x else self.c_sy
+        start = g.fam_start[fb]
+        pitch = g.fam_pitch[fb]
+        first = g.fam_first[fb]
+        m = g.fam_len[fb]
+        b0 = self.fam_sh0[fb]
+        b1 = b0 + self.fam_shn[fb]
+        limit = g.width if b_x else g.height
+        single = self.single
+        self.single = False  # (checked as where the straight shadows pair up more than one way)
+        self.slack = _EDGE_TOL  # (placed by an oblique shadow's centre: near the finger only)
+        added = False
+        places = self.ys if b_x else self.xs  # (free once candidates() paired the shadows)
+        for s in range(self.fam_sh0[fa], self.fam_sh0[fa] + self.fam_shn[fa]):
+            if sh_r[s] - sh_l[s] > _WIDE:
+                places[0] = sh_l[s] + (_DEFAULT_D >> 1)
+                places[1] = sh_r[s] - (_DEFAULT_D >> 1)
+                n_a = 2
+            else:
+                places[0] = (sh_l[s] + sh_r[s]) >> 1
+                n_a = 1
+            for i in range(n_a):
+                a = places[i]
+                n_v = 0
+                for f in range(self.nf):
+                    if g.fam_axis[f] == axis or not g.fam_shift[f]:
+                        continue  # (the oblique families of b only)
+                    for t in range(self.fam_sh0[f], self.fam_sh0[f] + self.fam_shn[f]):
+                        if self.sh_unseen[t]:
+                            continue  # (its centre is no line's: it reaches over unknown beams)
+                        centre = (sh_l[t] + sh_r[t]) >> 1
+                        v = self.solve(f, centre, a, a, b_x)
+                        if v < 0 or v > limit:
+                            continue
+                        j = (v - first + pitch // 2) // pitch
+                        if j < 0 or j >= m or self.att[start + j] != UNKNOWN:
+                            continue
+                        near = False
+                        for q in range(b0, b1):
+                            if self.sh_lo[q] <= v <= self.sh_hi[q]:
+                                near = True
+                        for q in range(n_v):
+                            if -_SAME < places[2 + q] - v < _SAME:
+                                near = True
+                        if near or n_v + 2 >= _MAX_SPLIT or n_c >= _MAX_CANDIDATES:
+                            continue
+                        places[2 + n_v] = v
+                        n_v += 1
+                        u = self._unknown_run(fb, j)
+                        if u < 0:
+                            continue
+                        self.c_kind[n_c] = KIND_FINGER
+                        self.c_x[n_c] = v if b_x else a
+                        self.c_y[n_c] = a if b_x else v
+                        c_a[n_c] = s
+                        c_b[n_c] = u
+                        if (
+                            self._verify(n_c)
+                            and self.c_oblique[n_c] >= _CONFIRM
+                            and not self.c_vague[n_c]
+                        ):
+                            n_c += 1
+                            added = True
+        if added:
+            self.ambiguous = True
+        else:
+            self.single = single
+        return n_c
+
+    def _unknown_run(self, f, j):
+        # A shadow of family f over the run of unknown beams around beam j, open at both ends
+        # and widened over unknown beams (sh_unseen): the straight shadow a candidate of
+        # _half_seen() has on that axis (it places nothing, as any open one). After every
+        # family's shadows (outside the families' ranges); one per run. -1 if none is free.
+        g = self.g
+        start = g.fam_start[f]
+        lo = j
+        hi = j
+        while lo > 0 and self.att[start + lo - 1] == UNKNOWN:
+            lo -= 1
+        while hi + 1 < g.fam_len[f] and self.att[start + hi + 1] == UNKNOWN:
+            hi += 1
+        half = g.fam_pitch[f] >> 1
+        left = g.beam_u(f, lo) - half
+        right = g.beam_u(f, hi) + half
+        for s in range(self.fam_sh0[f] + self.fam_shn[f], self.n_sh):
+            if self.sh_f[s] == f and self.sh_l[s] == left and self.sh_r[s] == right:
+                return s
+        n = self.n_sh
+        if n >= _MAX_SHADOWS:
+            return -1
+        self.sh_l[n] = left
+        self.sh_r[n] = right
+        self.sh_lo[n] = left - _TOL
+        self.sh_hi[n] = right + _TOL
+        self.sh_f[n] = f
+        self.sh_open[n] = 3
+        self.sh_unseen[n] = 1
+        self.sh_t[n] = self.t_us[start + j]
+        self.sh_peak[n] = 1024  # (unknown beams: taken as blocked, as when bridged)
+        self.n_sh = n + 1
+        return n
 
     # --- 3. ghost rejection ------------------------------------------------------------------
 
