@@ -198,7 +198,8 @@ class Detector:
         self.t_w = array("i", bytes(4 * MAX_TOUCHES))  # extent along x and y, Q5
         self.t_h = array("i", bytes(4 * MAX_TOUCHES))
         self.t_kind = bytearray(MAX_TOUCHES)
-        self.t_solid = array("h", bytes(2 * MAX_TOUCHES))  # its straight shadows' darkness
+        # its straight shadows' darkness, Q10 (negated: one of them over unknown beams only)
+        self.t_solid = array("h", bytes(2 * MAX_TOUCHES))
         self.m_c = array("H", bytes(2 * MAX_TOUCHES))  # _mirror(): the touches it moves ...
         self.m_x = array("i", bytes(4 * MAX_TOUCHES))  # ... and where they were
         self.m_y = array("i", bytes(4 * MAX_TOUCHES))
@@ -717,7 +718,7 @@ class Detector:
         self.sh_open[n] = 3
         self.sh_unseen[n] = 1
         self.sh_t[n] = self.t_us[start + j]
-        self.sh_peak[n] = 1024  # (unknown beams: taken as blocked, as when bridged)
+        self.sh_peak[n] = -1  # (unknown beams: how dark the finger's shadow is, unknown)
         self.n_sh = n + 1
         return n
 
@@ -1320,7 +1321,14 @@ class Detector:
                     self.t_h[n_t] = self.c_d[c]
                 self.t_kind[n_t] = self.c_kind[c]
                 p = self.sh_peak[sx]
-                self.t_solid[n_t] = p if p < self.sh_peak[sy] else self.sh_peak[sy]
+                q = self.sh_peak[sy]
+                if p < 0 or q < 0:
+                    # one straight shadow a stand-in over unknown beams (_half_seen()): the
+                    # other's darkness, negative (the tracker wants it in two scans in a row)
+                    p = q if p < 0 else p
+                    self.t_solid[n_t] = -p if p > 0 else 0
+                else:
+                    self.t_solid[n_t] = p if p < q else q
                 n_t += 1
         self.n_t = n_t
 

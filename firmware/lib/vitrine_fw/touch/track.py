@@ -14,7 +14,10 @@
 # the beams' plane, not still coming down through it): in the very scan it appears when it
 # lands at once, a few scans later when the beams see it come down (its shadow grows over
 # 20-50 ms). Until then it is pending and not reported, so a palm or a sleeve is never first
-# reported as the finger-sized shadow it casts on its way down. Its kind (finger or palm) is
+# reported as the finger-sized shadow it casts on its way down. A new touch whose straight
+# shadow along an axis could not be seen (its beams there saturated: the detector places it
+# by oblique shadows instead) is reported down once it is solid in two scans in a row: one
+# scan's oblique shadows may cross on a place where no finger is, and a finger stays. Its kind (finger or palm) is
 # decided then, and a contact that is once a palm stays one until it lifts. A new touch that
 # appears within the largest extent a palm on the glass has had (give or take _PALM_MARGIN) is
 # a palm too: a hand or a sleeve breaks into finger-sized shadows as it lifts or turns, and
@@ -158,8 +161,12 @@ class Tracker:
         self.size = o + wire.CONTACT_SIZE
 
     def _show(self, i, solid):
-        # A pending contact is reported down once solid, or after _PENDING_MAX scans.
+        # A pending contact is reported down once solid, or after _PENDING_MAX scans; one
+        # whose straight shadow along an axis could not be seen (solid < 0: the other one's
+        # darkness, negated) once solid in two scans in a row.
         self.seen[i] += 1
+        if solid < 0:
+            solid = -solid if self.seen[i] >= 2 else 0
         if solid >= _SOLID or self.seen[i] >= _PENDING_MAX:
             self.shown[i] = 1
             self.id[i] = self._new_id()
