@@ -10,18 +10,17 @@
 # seen, not carried off at the velocity of the jump. An id stays with its contact
 # from down to up and is unique among the current contacts.
 #
-# A new contact is reported DOWN as soon as its shadows are solid (the finger or palm is in
-# the beams' plane, not still coming down through it): in the very scan it appears when it
-# lands at once, a few scans later when the beams see it come down (its shadow grows over
-# 20-50 ms). Until then it is pending and not reported, so a palm or a sleeve is never first
-# reported as the finger-sized shadow it casts on its way down. A new touch whose straight
-# shadow along an axis could not be seen (its beams there saturated: the detector places it
-# by oblique shadows instead) is reported down once it is solid in two scans in a row: one
-# scan's oblique shadows may cross on a place where no finger is, and a finger stays. Its kind (finger or palm) is
-# decided then, and a contact that is once a palm stays one until it lifts. A new touch that
-# appears within the largest extent a palm on the glass has had (give or take _PALM_MARGIN) is
-# a palm too: a hand or a sleeve breaks into finger-sized shadows as it lifts or turns, and
-# those pieces are no pointers.
+# A new contact is reported DOWN as soon as its shadows are solid (the finger or palm is in the
+# beams' plane, not still coming down through it): in the very scan it appears when it lands at
+# once, a few scans later when the beams see it come down (its shadow grows over 20-50 ms). Until
+# then it is pending and not reported, so a palm or a sleeve is never first reported as the
+# finger-sized shadow it casts on its way down. A new touch whose straight shadow along an axis
+# could not be seen (its beams there saturated: the detector places it by oblique shadows instead)
+# is reported down once it is solid in two scans in a row: one scan's oblique shadows may cross on a
+# place where no finger is, and a finger stays. Its kind (finger or palm) is decided then, and a
+# contact that is once a palm stays one until it lifts. A new touch that appears within the largest
+# extent a palm on the glass has had (give or take _PALM_MARGIN) is a palm too: a hand or a sleeve
+# breaks into finger-sized shadows as it lifts or turns, and those pieces are no pointers.
 #
 # Velocities come from the positions at the scans' report times; the detector uses them to
 # bring every shadow of a moving finger to the same moment.
