@@ -15,8 +15,10 @@ import math
 
 from vitrine.bench.touch import MODEL
 from vitrine.hardware import frame_config, load_frame
-from vitrine.sim.scenario import PathFinger, Scenario
+from vitrine.sim.scenario import Scenario
 from vitrine.sim.touch import replay
+
+from .ghost_scenes import paths
 
 MATCH_MM = 5.0
 SEED = 20340361  # the bench's: 20261124 + 7919 * 10 + 47
@@ -37,12 +39,9 @@ FINGERS = [
 
 def test_a_hidden_finger_is_taken_back_where_it_is() -> None:
     frame = frame_config(load_frame("32in"))
-    paths = tuple(
-        PathFinger(i + 1, d, ((0.0, *a), (400.0, *b))) for i, (d, a, b) in enumerate(FINGERS)
-    )
     ids: dict[int, set[int]] = {}
     misplaced = []  # (scan's time, finger) with no touch within MATCH_MM
-    for scan in replay(Scenario(frame, MODEL, 400.0, paths, SEED)):
+    for scan in replay(Scenario(frame, MODEL, 400.0, paths(FINGERS, 400.0), SEED)):
         for t in scan.truth:
             near = [
                 c.id

@@ -20,8 +20,10 @@ import pytest
 
 from vitrine.bench.touch import MODEL
 from vitrine.hardware import frame_config, load_frame
-from vitrine.sim.scenario import PathFinger, Scenario
+from vitrine.sim.scenario import Scenario
 from vitrine.sim.touch import replay
+
+from .ghost_scenes import paths
 
 MATCH_MM = 5.0
 
@@ -60,11 +62,8 @@ SCENES = {
 def test_a_finger_keeps_its_contact(scene: str) -> None:
     seed, fingers = SCENES[scene]
     frame = frame_config(load_frame("32in"))
-    paths = tuple(
-        PathFinger(i + 1, d, ((0.0, *a), (400.0, *b))) for i, (d, a, b) in enumerate(fingers)
-    )
     ids: dict[int, set[int]] = {}
-    for scan in replay(Scenario(frame, MODEL, 400.0, paths, seed)):
+    for scan in replay(Scenario(frame, MODEL, 400.0, paths(fingers, 400.0), seed)):
         for t in scan.truth:
             for c in scan.touches:
                 if math.hypot(c.x_mm - t.x_mm, c.y_mm - t.y_mm) < MATCH_MM:
